@@ -1,0 +1,255 @@
+from datetime import timedelta
+
+from django.conf import settings
+from django.db import models
+from django.db.models import Q
+from django.utils import translation
+from django.utils.translation import gettext_lazy as _
+from phonenumber_field.modelfields import PhoneNumberField
+
+from customers.models import Country
+
+
+class ServiceType(models.Model):
+    name = models.CharField(_("name (English)"), max_length=100, unique=True)
+    name_de = models.CharField(_("name (German)"), max_length=100, blank=True)
+    name_nl = models.CharField(_("name (Dutch)"), max_length=100, blank=True)
+    duration = models.DurationField(_("expected duration"), default=timedelta(hours=1))
+    arrival_window = models.DurationField(
+        _("arrival window"),
+        default=timedelta(hours=4),
+        help_text=_("Customers are promised a window of this length, e.g. 13:00–17:00, not a minute."),
+    )
+    buffer_after = models.DurationField(
+        _("buffer after"), default=timedelta(minutes=30), help_text=_("Travel and tidy-up time after the visit.")
+    )
+    is_active = models.BooleanField(_("active"), default=True)
+
+    class Meta:
+        verbose_name = _("service type")
+        verbose_name_plural = _("service types")
+        ordering = ["name"]
+        constraints = [
+            models.CheckConstraint(condition=Q(duration__gt=timedelta(0)), name="service_type_duration_positive"),
+            models.CheckConstraint(
+                condition=Q(arrival_window__gt=timedelta(0)), name="service_type_arrival_window_positive"
+            ),
+            models.CheckConstraint(
+                condition=Q(buffer_after__gte=timedelta(0)), name="service_type_buffer_not_negative"
+            ),
+        ]
+
+    def __str__(self):
+        return self.localized_name()
+
+    def localized_name(self, language: str | None = None) -> str:
+        language = (language or translation.get_language() or "en")[:2]
+        return {"de": self.name_de, "nl": self.name_nl}.get(language) or self.name
+
+
+class Technician(models.Model):
+    user = models.OneToOneField(
+        settings.AUTH_USER_MODEL,
+        on_delete=models.PROTECT,
+        related_name="technician",
+        limit_choices_to={"is_staff": True},
+        verbose_name=_("user"),
+    )
+    display_name = models.CharField(_("display name"), max_length=100)
+    mobile_phone = PhoneNumberField(_("mobile phone"))
+    service_types = models.ManyToManyField(
+        ServiceType, related_name="technicians", blank=True, verbose_name=_("service types")
+    )
+    is_active = models.BooleanField(_("active"), default=True)
+
+    class Meta:
+        verbose_name = _("technician")
+        verbose_name_plural = _("technicians")
+        ordering = ["display_name"]
+
+    def __str__(self):
+        return self.display_name
+
+    @property
+    def first_name(self) -> str:
+        return self.user.first_name or self.display_name.split()[0]
+
+
+class Weekday(models.IntegerChoices):
+    MONDAY = 0, _("Monday")
+    TUESDAY = 1, _("Tuesday")
+    WEDNESDAY = 2, _("Wednesday")
+    THURSDAY = 3, _("Thursday")
+    FRIDAY = 4, _("Friday")
+    SATURDAY = 5, _("Saturday")
+    SUNDAY = 6, _("Sunday")
+
+
+class WorkingPeriod(models.Model):
+    """One stretch of a technician's weekly hours; a day may have several (morning, afternoon)."""
+
+    technician = models.ForeignKey(
+        Technician, on_delete=models.CASCADE, related_name="working_periods", verbose_name=_("technician")
+    )
+    weekday = models.PositiveSmallIntegerField(_("weekday"), choices=Weekday.choices)
+    starts = models.TimeField(_("from"))
+    ends = models.TimeField(_("until"))
+
+    class Meta:
+        verbose_name = _("working hours")
+        verbose_name_plural = _("working hours")
+        ordering = ["technician", "weekday", "starts"]
+        constraints = [
+            models.CheckConstraint(
+                condition=Q(ends__gt=models.F("starts")),
+                name="working_period_ends_after_start",
+                violation_error_message=_("The period must end after it starts."),
+            ),
+        ]
+
+    def __str__(self):
+        return f"{self.get_weekday_display()} {self.starts:%H:%M}–{self.ends:%H:%M}"
+
+
+class TimeOff(models.Model):
+    """Holidays, sick days, training: whole days or a few hours."""
+
+    technician = models.ForeignKey(
+        Technician, on_delete=models.CASCADE, related_name="time_off", verbose_name=_("technician")
+    )
+    starts_at = models.DateTimeField(_("from"))
+    ends_at = models.DateTimeField(_("until"))
+    reason = models.CharField(_("reason"), max_length=200, blank=True)
+
+    class Meta:
+        verbose_name = _("time off")
+        verbose_name_plural = _("time off")
+        ordering = ["technician", "starts_at"]
+        constraints = [
+            models.CheckConstraint(
+                condition=Q(ends_at__gt=models.F("starts_at")),
+                name="time_off_ends_after_start",
+                violation_error_message=_("Time off must end after it starts."),
+            ),
+        ]
+
+    def __str__(self):
+        return f"{self.technician}: {self.starts_at:%Y-%m-%d %H:%M} – {self.ends_at:%Y-%m-%d %H:%M}"
+
+
+class AppointmentStatus(models.TextChoices):
+    REQUESTED = "requested", _("requested")
+    SCHEDULED = "scheduled", _("scheduled")
+    EN_ROUTE = "en_route", _("en route")
+    ON_SITE = "on_site", _("on site")
+    COMPLETED = "completed", _("completed")
+    MISSED = "missed", _("missed")
+    CANCELLED = "cancelled", _("cancelled")
+
+
+# Appointments in these states hold the technician's time.
+ACTIVE_STATUSES = (
+    AppointmentStatus.REQUESTED,
+    AppointmentStatus.SCHEDULED,
+    AppointmentStatus.EN_ROUTE,
+    AppointmentStatus.ON_SITE,
+)
+
+
+class AppointmentQuerySet(models.QuerySet):
+    def active(self):
+        return self.filter(status__in=ACTIVE_STATUSES)
+
+    def overlapping(self, *, technician_id: int, starts_at, ends_at):
+        """Active appointments of the technician whose reserved time meets [starts_at, ends_at)."""
+        return self.active().filter(
+            technician_id=technician_id, window_start__lt=ends_at, occupied_until__gt=starts_at
+        )
+
+
+class Appointment(models.Model):
+    customer = models.ForeignKey(
+        "customers.Customer", on_delete=models.PROTECT, related_name="appointments", verbose_name=_("customer")
+    )
+    technician = models.ForeignKey(
+        Technician,
+        on_delete=models.PROTECT,
+        related_name="appointments",
+        null=True,
+        blank=True,
+        verbose_name=_("technician"),
+    )
+    service_type = models.ForeignKey(
+        ServiceType, on_delete=models.PROTECT, related_name="appointments", verbose_name=_("service type")
+    )
+    site_street = models.CharField(_("street and number"), max_length=200)
+    site_postcode = models.CharField(_("postcode"), max_length=12)
+    site_city = models.CharField(_("city"), max_length=100)
+    site_country = models.CharField(_("country"), max_length=2, choices=Country.choices, default=Country.GERMANY)
+    window_start = models.DateTimeField(_("arrival window from"), db_index=True)
+    window_end = models.DateTimeField(_("arrival window until"))
+    expected_duration = models.DurationField(_("expected duration"))
+    # The technician is reserved for the whole promised window, and longer when
+    # the job plus buffer runs past it; the overlap rule works on this range.
+    occupied_until = models.DateTimeField(_("technician reserved until"), editable=False)
+    status = models.CharField(
+        _("status"), max_length=10, choices=AppointmentStatus.choices, default=AppointmentStatus.SCHEDULED
+    )
+    version = models.PositiveIntegerField(_("version"), default=1)
+    notes = models.TextField(_("notes"), blank=True)
+    cancel_reason = models.TextField(_("reason for cancellation"), blank=True)
+    created_by = models.ForeignKey(
+        settings.AUTH_USER_MODEL,
+        on_delete=models.PROTECT,
+        related_name="+",
+        null=True,
+        blank=True,
+        verbose_name=_("created by"),
+    )
+    created_at = models.DateTimeField(_("created"), auto_now_add=True)
+    updated_at = models.DateTimeField(_("updated"), auto_now=True)
+    requested_at = models.DateTimeField(_("requested at"), null=True, blank=True)
+    scheduled_at = models.DateTimeField(_("scheduled at"), null=True, blank=True)
+    trip_started_at = models.DateTimeField(_("trip started at"), null=True, blank=True)
+    arrived_at = models.DateTimeField(_("arrived at"), null=True, blank=True)
+    completed_at = models.DateTimeField(_("completed at"), null=True, blank=True)
+    missed_at = models.DateTimeField(_("missed at"), null=True, blank=True)
+    cancelled_at = models.DateTimeField(_("cancelled at"), null=True, blank=True)
+
+    objects = AppointmentQuerySet.as_manager()
+
+    class Meta:
+        verbose_name = _("appointment")
+        verbose_name_plural = _("appointments")
+        ordering = ["window_start", "id"]
+        indexes = [
+            models.Index(fields=["technician", "window_start"], name="appointment_tech_start_idx"),
+            models.Index(fields=["customer", "window_start"], name="appointment_customer_start_idx"),
+            models.Index(fields=["status", "window_start"], name="appointment_status_start_idx"),
+        ]
+        constraints = [
+            models.CheckConstraint(
+                condition=Q(window_end__gt=models.F("window_start")), name="appointment_window_ends_after_start"
+            ),
+            models.CheckConstraint(
+                condition=Q(occupied_until__gte=models.F("window_end")), name="appointment_occupied_covers_window"
+            ),
+            models.CheckConstraint(
+                condition=~Q(status__in=["scheduled", "en_route", "on_site", "completed", "missed"])
+                | Q(technician__isnull=False),
+                name="appointment_technician_when_scheduled",
+            ),
+        ]
+        # The technician overlap rule lives in migration 0002: an exclusion
+        # constraint on PostgreSQL; SQLite relies on IMMEDIATE transactions.
+
+    def __str__(self):
+        return f"{self.customer} · {self.service_type} · {self.window_start:%Y-%m-%d %H:%M}"
+
+    @property
+    def site_address(self) -> str:
+        return f"{self.site_street}, {self.site_postcode} {self.site_city}"
+
+    @property
+    def is_active(self) -> bool:
+        return self.status in ACTIVE_STATUSES

@@ -1,0 +1,490 @@
+"""Every change of an appointment goes through here: validated, atomic, journalled.
+
+Bookings of one technician are serialised: on PostgreSQL by locking the
+technician's row (the exclusion constraint is the last line of defence), on
+SQLite by the IMMEDIATE transaction every write starts with. Under that lock the
+overlap is re-checked, so a conflict is always a readable AppointmentError.
+"""
+
+from collections.abc import Mapping
+from dataclasses import dataclass
+from datetime import datetime, timedelta
+from typing import Any
+
+from django.conf import settings
+from django.contrib.auth.models import AbstractBaseUser
+from django.db import IntegrityError, transaction
+from django.utils import formats, timezone, translation
+from django.utils.translation import gettext as _
+
+from appointments.models import (
+    ACTIVE_STATUSES,
+    Appointment,
+    AppointmentStatus,
+    ServiceType,
+    Technician,
+    TimeOff,
+)
+from customers.models import Customer
+from journal.models import Channel, Direction
+from journal.services import journal_record
+
+OVERLAP_CONSTRAINT = "appointment_technician_no_overlap"
+# A technician's phone may run a little fast; anything further ahead is a typo.
+CLOCK_SKEW_ALLOWED = timedelta(minutes=5)
+Status = AppointmentStatus
+
+
+class AppointmentError(Exception):
+    """A domain rule said no. `message` is translated and safe to show to the user."""
+
+    def __init__(self, message: str, *, code: str = "invalid"):
+        super().__init__(message)
+        self.message = message
+        self.code = code
+
+
+@dataclass(frozen=True)
+class Transition:
+    sources: frozenset[str]
+    target: str
+    timestamp_field: str
+    action: str
+
+
+TRANSITIONS = {
+    "confirm": Transition(frozenset({Status.REQUESTED}), Status.SCHEDULED, "scheduled_at", "appointment.confirmed"),
+    "start_trip": Transition(frozenset({Status.SCHEDULED}), Status.EN_ROUTE, "trip_started_at", "visit.trip_started"),
+    "arrive": Transition(
+        frozenset({Status.SCHEDULED, Status.EN_ROUTE}), Status.ON_SITE, "arrived_at", "visit.arrived"
+    ),
+    "complete": Transition(frozenset({Status.ON_SITE}), Status.COMPLETED, "completed_at", "visit.completed"),
+    "mark_missed": Transition(
+        frozenset({Status.SCHEDULED, Status.EN_ROUTE}), Status.MISSED, "missed_at", "visit.missed"
+    ),
+    "cancel": Transition(
+        frozenset({Status.REQUESTED, Status.SCHEDULED, Status.EN_ROUTE}),
+        Status.CANCELLED,
+        "cancelled_at",
+        "appointment.cancelled",
+    ),
+}
+RESCHEDULABLE = frozenset({Status.REQUESTED, Status.SCHEDULED, Status.EN_ROUTE, Status.MISSED})
+DETAIL_FIELDS = ("notes", "site_street", "site_postcode", "site_city", "site_country")
+
+
+# Formatting -------------------------------------------------------------------
+
+
+def format_window(start: datetime, end: datetime) -> str:
+    """'Mi., 4. März 2026, 13:00–17:00' in the active language and the firm's time zone."""
+    start, end = timezone.localtime(start), timezone.localtime(end)
+    day = formats.date_format(start, "D, DATE_FORMAT")
+    if start.date() == end.date():
+        return f"{day}, {formats.time_format(start, 'H:i')}–{formats.time_format(end, 'H:i')}"
+    return f"{day}, {formats.time_format(start, 'H:i')} – {formats.date_format(end, 'D, DATE_FORMAT')}, " + (
+        formats.time_format(end, "H:i")
+    )
+
+
+def _window_data(appointment: Appointment) -> dict[str, Any]:
+    return {
+        "window_start": appointment.window_start.isoformat(),
+        "window_end": appointment.window_end.isoformat(),
+        "technician_id": appointment.technician_id,
+        "version": appointment.version,
+    }
+
+
+# Rules ------------------------------------------------------------------------
+
+
+def reserved_until(*, window_start: datetime, window_end: datetime, service_type: ServiceType) -> datetime:
+    """The technician is held for the promised window, or longer if the job and buffer run past it."""
+    return max(window_end, window_start + service_type.duration + service_type.buffer_after)
+
+
+def _check_window(window_start: datetime, window_end: datetime) -> None:
+    if timezone.is_naive(window_start) or timezone.is_naive(window_end):
+        raise ValueError("Appointment windows must be aware datetimes.")
+    if window_end <= window_start:
+        raise AppointmentError(_("The arrival window must end after it starts."), code="window_order")
+
+
+def _lock_technician(technician: Technician) -> Technician:
+    return Technician.objects.select_for_update().get(pk=technician.pk)
+
+
+def _ensure_technician_free(
+    *,
+    technician: Technician,
+    service_type: ServiceType,
+    window_start: datetime,
+    occupied_until: datetime,
+    exclude_pk: int | None = None,
+) -> None:
+    if not technician.is_active:
+        raise AppointmentError(
+            _("%(technician)s is no longer active.") % {"technician": technician}, code="technician_inactive"
+        )
+    if not technician.service_types.filter(pk=service_type.pk).exists():
+        raise AppointmentError(
+            _("%(technician)s does not do “%(service)s”.") % {"technician": technician, "service": service_type},
+            code="technician_unqualified",
+        )
+    conflict = (
+        Appointment.objects.overlapping(technician_id=technician.pk, starts_at=window_start, ends_at=occupied_until)
+        .exclude(pk=exclude_pk)
+        .select_related("customer")
+        .order_by("window_start")
+        .first()
+    )
+    if conflict is not None:
+        raise AppointmentError(
+            _("%(technician)s is already booked then: %(window)s (%(customer)s).")
+            % {
+                "technician": technician,
+                "window": format_window(conflict.window_start, conflict.occupied_until),
+                "customer": conflict.customer.full_name,
+            },
+            code="overlap",
+        )
+    absence = (
+        TimeOff.objects.filter(technician=technician, starts_at__lt=occupied_until, ends_at__gt=window_start)
+        .order_by("starts_at")
+        .first()
+    )
+    if absence is not None:
+        raise AppointmentError(
+            _("%(technician)s is not working then (time off: %(window)s).")
+            % {"technician": technician, "window": format_window(absence.starts_at, absence.ends_at)},
+            code="time_off",
+        )
+
+
+def _save_guarded(appointment: Appointment, **save_kwargs: Any) -> None:
+    """Save, turning the database's overlap verdict into a readable error."""
+    try:
+        with transaction.atomic():
+            appointment.save(**save_kwargs)
+    except IntegrityError as exc:
+        if OVERLAP_CONSTRAINT in str(exc):
+            raise AppointmentError(
+                _("%(technician)s was booked for this time a moment ago. Please choose another time.")
+                % {"technician": appointment.technician},
+                code="overlap",
+            ) from exc
+        raise
+
+
+def _locked(appointment: Appointment) -> Appointment:
+    return Appointment.objects.select_for_update().select_related("customer", "technician", "service_type").get(
+        pk=appointment.pk
+    )
+
+
+def _moment(at: datetime | None) -> datetime:
+    now = timezone.now()
+    if at is None:
+        return now
+    if timezone.is_naive(at):
+        raise ValueError("Transition times must be aware datetimes.")
+    if at > now + CLOCK_SKEW_ALLOWED:
+        raise AppointmentError(_("That time lies in the future."), code="future_time")
+    return at
+
+
+def _journal(
+    appointment: Appointment,
+    *,
+    action: str,
+    summary: str,
+    actor: AbstractBaseUser | None,
+    channel: str = Channel.SYSTEM,
+    direction: str = Direction.INTERNAL,
+    data: dict[str, Any] | None = None,
+    occurred_at: datetime | None = None,
+) -> None:
+    journal_record(
+        customer=appointment.customer,
+        appointment=appointment,
+        action=action,
+        summary=summary,
+        channel=channel,
+        direction=direction,
+        actor=actor,
+        data={**_window_data(appointment), "status": appointment.status, **(data or {})},
+        occurred_at=occurred_at,
+    )
+
+
+# Services ---------------------------------------------------------------------
+
+
+@transaction.atomic
+def appointment_schedule(
+    *,
+    customer: Customer,
+    service_type: ServiceType,
+    technician: Technician,
+    window_start: datetime,
+    window_end: datetime | None = None,
+    actor: AbstractBaseUser | None,
+    notes: str = "",
+    site: Mapping[str, str] | None = None,
+    requested: bool = False,
+    channel: str = Channel.SYSTEM,
+) -> Appointment:
+    """Book a visit. `requested=True` records a customer's wish the office has yet to confirm."""
+    window_end = window_end or window_start + service_type.arrival_window
+    _check_window(window_start, window_end)
+    if not service_type.is_active:
+        raise AppointmentError(_("“%(service)s” is no longer offered.") % {"service": service_type})
+    technician = _lock_technician(technician)
+    occupied_until = reserved_until(window_start=window_start, window_end=window_end, service_type=service_type)
+    _ensure_technician_free(
+        technician=technician, service_type=service_type, window_start=window_start, occupied_until=occupied_until
+    )
+    site = site or {}
+    now = timezone.now()
+    appointment = Appointment(
+        customer=customer,
+        technician=technician,
+        service_type=service_type,
+        site_street=site.get("street") or customer.street,
+        site_postcode=site.get("postcode") or customer.postcode,
+        site_city=site.get("city") or customer.city,
+        site_country=site.get("country") or customer.country,
+        window_start=window_start,
+        window_end=window_end,
+        expected_duration=service_type.duration,
+        occupied_until=occupied_until,
+        status=Status.REQUESTED if requested else Status.SCHEDULED,
+        notes=notes,
+        created_by=actor if actor is not None and actor.is_authenticated else None,
+        requested_at=now if requested else None,
+        scheduled_at=None if requested else now,
+    )
+    _save_guarded(appointment)
+    with translation.override(settings.LANGUAGE_CODE):
+        summary = (_("Visit requested: %(service)s, %(window)s with %(technician)s.") if requested else _(
+            "Visit scheduled: %(service)s, %(window)s with %(technician)s."
+        )) % {
+            "service": service_type.localized_name(),
+            "window": format_window(window_start, window_end),
+            "technician": technician,
+        }
+    _journal(
+        appointment,
+        action="appointment.requested" if requested else "appointment.scheduled",
+        summary=summary,
+        actor=actor,
+        channel=channel,
+    )
+    return appointment
+
+
+@transaction.atomic
+def appointment_reschedule(
+    *,
+    appointment: Appointment,
+    window_start: datetime,
+    window_end: datetime | None = None,
+    technician: Technician | None = None,
+    actor: AbstractBaseUser | None,
+    reason: str = "",
+    channel: str = Channel.SYSTEM,
+) -> Appointment:
+    """Move a visit to a new window and/or technician. Bumps the version, so older reminders and links die."""
+    appointment = _locked(appointment)
+    if appointment.status not in RESCHEDULABLE:
+        raise AppointmentError(
+            _("A visit that is %(status)s cannot be moved.") % {"status": appointment.get_status_display()},
+            code="illegal_transition",
+        )
+    service_type = appointment.service_type
+    window_end = window_end or window_start + (appointment.window_end - appointment.window_start)
+    _check_window(window_start, window_end)
+    technician = technician or appointment.technician
+    if technician is None:
+        raise AppointmentError(_("Choose a technician."), code="technician_missing")
+    if (
+        window_start == appointment.window_start
+        and window_end == appointment.window_end
+        and technician.pk == appointment.technician_id
+    ):
+        raise AppointmentError(_("That is the visit's current time and technician."), code="unchanged")
+    technician = _lock_technician(technician)
+    occupied_until = reserved_until(window_start=window_start, window_end=window_end, service_type=service_type)
+    _ensure_technician_free(
+        technician=technician,
+        service_type=service_type,
+        window_start=window_start,
+        occupied_until=occupied_until,
+        exclude_pk=appointment.pk,
+    )
+    previous = _window_data(appointment)
+    previous_status = appointment.status
+    appointment.window_start = window_start
+    appointment.window_end = window_end
+    appointment.occupied_until = occupied_until
+    appointment.technician = technician
+    appointment.version += 1
+    if previous_status in (Status.EN_ROUTE, Status.MISSED):
+        # The trip or the missed attempt belongs to the old time; the new one is a fresh booking.
+        appointment.status = Status.SCHEDULED
+        appointment.scheduled_at = timezone.now()
+    _save_guarded(appointment)
+    with translation.override(settings.LANGUAGE_CODE):
+        summary = _("Visit moved from %(old)s to %(new)s with %(technician)s.") % {
+            "old": format_window(
+                datetime.fromisoformat(previous["window_start"]), datetime.fromisoformat(previous["window_end"])
+            ),
+            "new": format_window(window_start, window_end),
+            "technician": technician,
+        }
+        if reason:
+            summary += " " + _("Reason: %(reason)s") % {"reason": reason}
+    _journal(
+        appointment,
+        action="appointment.rescheduled",
+        summary=summary,
+        actor=actor,
+        channel=channel,
+        data={"previous": previous, "previous_status": previous_status, "reason": reason},
+    )
+    return appointment
+
+
+@transaction.atomic
+def appointment_update_details(
+    *, appointment: Appointment, changes: Mapping[str, str], actor: AbstractBaseUser | None
+) -> Appointment:
+    """Notes and site address; the time and technician change only through appointment_reschedule."""
+    unknown = set(changes) - set(DETAIL_FIELDS)
+    if unknown:
+        raise TypeError(f"Not appointment detail fields: {sorted(unknown)}")
+    appointment = _locked(appointment)
+    changed = {name: value for name, value in changes.items() if getattr(appointment, name) != value}
+    if not changed:
+        return appointment
+    for name, value in changed.items():
+        setattr(appointment, name, value)
+    appointment.save(update_fields=[*changed, "updated_at"])
+    with translation.override(settings.LANGUAGE_CODE):
+        labels = ", ".join(str(Appointment._meta.get_field(name).verbose_name) for name in changed)
+        summary = _("Visit details changed: %(fields)s.") % {"fields": labels}
+    _journal(appointment, action="appointment.updated", summary=summary, actor=actor, data={"changes": changed})
+    return appointment
+
+
+def _transition(
+    name: str,
+    *,
+    appointment: Appointment,
+    actor: AbstractBaseUser | None,
+    summary: str,
+    at: datetime | None = None,
+    channel: str = Channel.SYSTEM,
+    direction: str = Direction.INTERNAL,
+    data: dict[str, Any] | None = None,
+    extra_fields: Mapping[str, Any] | None = None,
+) -> Appointment:
+    transition = TRANSITIONS[name]
+    appointment = _locked(appointment)
+    if appointment.status not in transition.sources:
+        raise AppointmentError(
+            _("This visit is %(status)s; it cannot become %(target)s.")
+            % {"status": appointment.get_status_display(), "target": Status(transition.target).label},
+            code="illegal_transition",
+        )
+    moment = _moment(at)
+    appointment.status = transition.target
+    setattr(appointment, transition.timestamp_field, moment)
+    for field, value in (extra_fields or {}).items():
+        setattr(appointment, field, value)
+    appointment.save()
+    _journal(
+        appointment,
+        action=transition.action,
+        summary=summary,
+        actor=actor,
+        channel=channel,
+        direction=direction,
+        data=data,
+        occurred_at=moment,
+    )
+    return appointment
+
+
+@transaction.atomic
+def appointment_confirm(*, appointment: Appointment, actor: AbstractBaseUser | None) -> Appointment:
+    with translation.override(settings.LANGUAGE_CODE):
+        summary = _("Requested visit confirmed.")
+    return _transition("confirm", appointment=appointment, actor=actor, summary=summary)
+
+
+@transaction.atomic
+def appointment_cancel(
+    *,
+    appointment: Appointment,
+    reason: str,
+    actor: AbstractBaseUser | None,
+    channel: str = Channel.SYSTEM,
+    direction: str = Direction.INTERNAL,
+) -> Appointment:
+    reason = reason.strip()
+    if not reason:
+        raise AppointmentError(_("Please give a reason for the cancellation."), code="reason_missing")
+    with translation.override(settings.LANGUAGE_CODE):
+        summary = _("Visit cancelled. Reason: %(reason)s") % {"reason": reason}
+    return _transition(
+        "cancel",
+        appointment=appointment,
+        actor=actor,
+        summary=summary,
+        channel=channel,
+        direction=direction,
+        data={"reason": reason},
+        extra_fields={"cancel_reason": reason},
+    )
+
+
+@transaction.atomic
+def visit_start_trip(*, appointment: Appointment, actor: AbstractBaseUser | None, at: datetime | None = None):
+    with translation.override(settings.LANGUAGE_CODE):
+        summary = _("Technician on the way.")
+    return _transition("start_trip", appointment=appointment, actor=actor, summary=summary, at=at,
+                       channel=Channel.VISIT)
+
+
+@transaction.atomic
+def visit_arrive(*, appointment: Appointment, actor: AbstractBaseUser | None, at: datetime | None = None):
+    with translation.override(settings.LANGUAGE_CODE):
+        summary = _("Technician arrived on site.")
+    return _transition("arrive", appointment=appointment, actor=actor, summary=summary, at=at, channel=Channel.VISIT)
+
+
+@transaction.atomic
+def visit_complete(
+    *, appointment: Appointment, actor: AbstractBaseUser | None, at: datetime | None = None, report: str = ""
+):
+    with translation.override(settings.LANGUAGE_CODE):
+        summary = _("Visit completed.") + (" " + report.strip() if report.strip() else "")
+    return _transition(
+        "complete", appointment=appointment, actor=actor, summary=summary, at=at, channel=Channel.VISIT,
+        data={"report": report.strip()},
+    )
+
+
+@transaction.atomic
+def visit_mark_missed(
+    *, appointment: Appointment, actor: AbstractBaseUser | None, at: datetime | None = None, note: str = ""
+):
+    """Nobody opened. The timestamp is the firm's proof that it was there."""
+    with translation.override(settings.LANGUAGE_CODE):
+        summary = _("Technician was at the door; nobody was home.") + (" " + note.strip() if note.strip() else "")
+    return _transition(
+        "mark_missed", appointment=appointment, actor=actor, summary=summary, at=at, channel=Channel.VISIT,
+        data={"note": note.strip()},
+    )

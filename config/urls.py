@@ -1,0 +1,21 @@
+from django.contrib import admin
+from django.http import HttpResponse
+from django.urls import path
+from django.utils.translation import gettext_lazy as _
+from django.views.generic import RedirectView
+
+
+def health(request):
+    """For load balancers and docker-compose: answers without touching the database."""
+    return HttpResponse("ok", content_type="text/plain")
+
+
+admin.site.site_header = _("Doorstep office")
+admin.site.site_title = _("Doorstep")
+admin.site.index_title = _("Appointments, customers and contacts")
+
+urlpatterns = [
+    path("admin/", admin.site.urls),
+    path("healthz", health, name="health"),
+    path("", RedirectView.as_view(pattern_name="admin:index", permanent=False)),
+]

@@ -1,0 +1,35 @@
+from datetime import datetime
+from typing import Any
+
+from django.contrib.auth.models import AbstractBaseUser
+from django.db import transaction
+from django.utils import timezone
+
+from journal.models import Channel, Direction, JournalEntry
+
+
+@transaction.atomic
+def journal_record(
+    *,
+    customer,
+    action: str,
+    summary: str,
+    channel: str = Channel.SYSTEM,
+    direction: str = Direction.INTERNAL,
+    appointment=None,
+    actor: AbstractBaseUser | None = None,
+    data: dict[str, Any] | None = None,
+    occurred_at: datetime | None = None,
+) -> JournalEntry:
+    """Append one entry to the customer's contact journal."""
+    return JournalEntry.objects.create(
+        customer=customer,
+        appointment=appointment,
+        channel=channel,
+        direction=direction,
+        action=action,
+        summary=summary,
+        data=data or {},
+        actor=actor if actor is not None and actor.is_authenticated else None,
+        occurred_at=occurred_at or timezone.now(),
+    )
