@@ -18,7 +18,6 @@ from django.utils import formats, timezone, translation
 from django.utils.translation import gettext as _
 
 from appointments.models import (
-    ACTIVE_STATUSES,
     Appointment,
     AppointmentStatus,
     ServiceType,
@@ -178,7 +177,7 @@ def _save_guarded(appointment: Appointment, **save_kwargs: Any) -> None:
 
 
 def _locked(appointment: Appointment) -> Appointment:
-    return Appointment.objects.select_for_update().select_related("customer", "technician", "service_type").get(
+    return Appointment.objects.select_for_update(of=("self",)).select_related("customer", "technician", "service_type").get(
         pk=appointment.pk
     )
 

@@ -1,0 +1,238 @@
+from django.contrib import admin, messages
+from django.db.models import Count, Q
+from django.template.response import TemplateResponse
+from django.utils.translation import gettext_lazy as _
+from django.utils.translation import ngettext
+
+from appointments.forms import AppointmentAddForm, AppointmentChangeForm, CancelForm, RescheduleForm
+from appointments.models import Appointment, ServiceType, Technician, TimeOff, WorkingPeriod
+from appointments.services import (
+    RESCHEDULABLE,
+    AppointmentError,
+    appointment_cancel,
+    appointment_confirm,
+    appointment_reschedule,
+    format_window,
+)
+from customers.selectors import phone_search_q
+
+
+@admin.register(ServiceType)
+class ServiceTypeAdmin(admin.ModelAdmin):
+    list_display = ["name", "name_de", "name_nl", "duration", "arrival_window", "buffer_after", "is_active",
+                    "technician_count"]
+    list_filter = ["is_active"]
+    search_fields = ["name", "name_de", "name_nl"]
+
+    def get_queryset(self, request):
+        return super().get_queryset(request).annotate(technician_total=Count("technicians", distinct=True))
+
+    @admin.display(description=_("technicians"), ordering="technician_total")
+    def technician_count(self, service_type):
+        return service_type.technician_total
+
+
+class WorkingPeriodInline(admin.TabularInline):
+    model = WorkingPeriod
+    extra = 1
+
+
+class TimeOffInline(admin.TabularInline):
+    model = TimeOff
+    extra = 1
+
+
+@admin.register(Technician)
+class TechnicianAdmin(admin.ModelAdmin):
+    list_display = ["display_name", "user", "mobile_phone", "service_type_names", "is_active"]
+    list_filter = ["is_active", "service_types"]
+    list_select_related = ["user"]
+    search_fields = ["display_name", "user__username", "user__email"]
+    filter_horizontal = ["service_types"]
+    autocomplete_fields = ["user"]
+    inlines = [WorkingPeriodInline, TimeOffInline]
+
+    def get_queryset(self, request):
+        return super().get_queryset(request).prefetch_related("service_types")
+
+    @admin.display(description=_("service types"))
+    def service_type_names(self, technician):
+        return ", ".join(service_type.localized_name() for service_type in technician.service_types.all())
+
+
+class DateFilter(admin.SimpleListFilter):
+    title = _("date")
+    parameter_name = "day"
+
+    def lookups(self, request, model_admin):
+        return [
+            ("today", _("today")),
+            ("tomorrow", _("tomorrow")),
+            ("week", _("next 7 days")),
+            ("past", _("past")),
+        ]
+
+    def queryset(self, request, queryset):
+        from datetime import datetime, time, timedelta
+
+        from django.utils import timezone
+
+        today = timezone.localdate()
+        midnight = timezone.make_aware(datetime.combine(today, time.min))
+        ranges = {
+            "today": (midnight, midnight + timedelta(days=1)),
+            "tomorrow": (midnight + timedelta(days=1), midnight + timedelta(days=2)),
+            "week": (midnight, midnight + timedelta(days=7)),
+        }
+        if self.value() in ranges:
+            start, end = ranges[self.value()]
+            return queryset.filter(window_start__gte=start, window_start__lt=end)
+        if self.value() == "past":
+            return queryset.filter(window_end__lt=timezone.now())
+        return queryset
+
+
+@admin.register(Appointment)
+class AppointmentAdmin(admin.ModelAdmin):
+    list_display = ["window_display", "customer", "service_type", "technician", "status", "version", "site_city"]
+    list_filter = ["status", "technician", DateFilter, "service_type"]
+    list_select_related = ["customer", "technician", "service_type"]
+    date_hierarchy = "window_start"
+    search_fields = ["customer__full_name", "customer__email", "=customer__postcode", "site_street", "=site_postcode"]
+    search_help_text = _("Customer's name, email, postcode or phone; site street or postcode.")
+    autocomplete_fields = ["customer"]
+    list_per_page = 50
+    actions = ["cancel_with_reason", "reschedule", "confirm_requested"]
+    readonly_fields = ["customer", "service_type", "status", "version", "expected_duration", "occupied_until",
+                       "cancel_reason", "created_by", "created_at", "requested_at", "scheduled_at", "trip_started_at",
+                       "arrived_at", "completed_at", "missed_at", "cancelled_at"]
+    add_fieldsets = [
+        (None, {"fields": ["customer", "service_type", "technician", "window_start", "window_end", "notes"]}),
+        (_("Site address"), {"fields": ["site_street", "site_postcode", "site_city", "site_country"],
+                             "description": _("Leave empty to use the customer's address.")}),
+    ]
+    change_fieldsets = [
+        (None, {"fields": ["customer", "service_type", "status", "version"]}),
+        (_("Time and technician"), {"fields": ["technician", "window_start", "window_end", "reschedule_reason",
+                                               "expected_duration", "occupied_until"]}),
+        (_("Site address"), {"fields": ["site_street", "site_postcode", "site_city", "site_country"]}),
+        (_("Notes"), {"fields": ["notes", "cancel_reason"]}),
+        (_("History"), {"classes": ["collapse"], "fields": [
+            "created_by", "created_at", "requested_at", "scheduled_at", "trip_started_at", "arrived_at",
+            "completed_at", "missed_at", "cancelled_at"]}),
+    ]
+
+    def get_fieldsets(self, request, obj=None):
+        return self.change_fieldsets if obj else self.add_fieldsets
+
+    def get_readonly_fields(self, request, obj=None):
+        if obj is None:
+            return []
+        if obj.status not in RESCHEDULABLE:
+            return [*self.readonly_fields, "technician", "window_start", "window_end", "reschedule_reason"]
+        return self.readonly_fields
+
+    def get_form(self, request, obj=None, change=False, **kwargs):
+        kwargs["form"] = AppointmentChangeForm if obj else AppointmentAddForm
+        form_class = super().get_form(request, obj, change=change, **kwargs)
+        return type(form_class.__name__, (form_class,), {"actor": request.user})
+
+    def save_model(self, request, obj, form, change):
+        # The form's service call has saved it already (see ServiceModelForm).
+        pass
+
+    def save_related(self, request, form, formsets, change):
+        pass
+
+    def has_delete_permission(self, request, obj=None):
+        # Appointments are cancelled, never deleted: the journal refers to them.
+        return False
+
+    def get_search_results(self, request, queryset, search_term):
+        matches, may_have_duplicates = super().get_search_results(request, queryset, search_term)
+        phone_q = phone_search_q(search_term, field="customer__phone")
+        if phone_q is None:
+            return matches, may_have_duplicates
+        return queryset.filter(Q(pk__in=matches.values("pk")) | phone_q), may_have_duplicates
+
+    @admin.display(description=_("arrival window"), ordering="window_start")
+    def window_display(self, appointment):
+        return format_window(appointment.window_start, appointment.window_end)
+
+    # Actions ------------------------------------------------------------------
+
+    def _report(self, request, done: int, errors: list[str], success_message: str):
+        if done:
+            self.message_user(request, success_message % {"count": done}, messages.SUCCESS)
+        for error in errors:
+            self.message_user(request, error, messages.ERROR)
+
+    @admin.action(description=_("Cancel selected appointments (with reason)"), permissions=["change"])
+    def cancel_with_reason(self, request, queryset):
+        form = CancelForm(request.POST if "apply" in request.POST else None)
+        if form.is_valid():
+            done, errors = 0, []
+            for appointment in queryset.select_related("customer"):
+                try:
+                    appointment_cancel(appointment=appointment, reason=form.cleaned_data["reason"], actor=request.user)
+                    done += 1
+                except AppointmentError as exc:
+                    errors.append(f"{appointment}: {exc.message}")
+            self._report(request, done, errors, ngettext(
+                "%(count)d appointment cancelled.", "%(count)d appointments cancelled.", done))
+            return None
+        return self._action_page(request, queryset, form, "cancel_with_reason", _("Cancel appointments"))
+
+    @admin.action(description=_("Move the selected appointment to a new time"), permissions=["change"])
+    def reschedule(self, request, queryset):
+        if queryset.count() != 1:
+            self.message_user(request, _("Select exactly one appointment to move."), messages.WARNING)
+            return None
+        appointment = queryset.select_related("customer", "technician", "service_type").get()
+        form = RescheduleForm(request.POST if "apply" in request.POST else None)
+        if form.is_valid():
+            try:
+                appointment = appointment_reschedule(
+                    appointment=appointment,
+                    window_start=form.cleaned_data["window_start"],
+                    window_end=form.cleaned_data.get("window_end"),
+                    technician=form.cleaned_data.get("technician"),
+                    reason=form.cleaned_data.get("reason", ""),
+                    actor=request.user,
+                )
+            except AppointmentError as exc:
+                form.add_error(None, exc.message)
+            else:
+                self.message_user(
+                    request,
+                    _("Moved to %(window)s.") % {"window": format_window(appointment.window_start,
+                                                                         appointment.window_end)},
+                    messages.SUCCESS,
+                )
+                return None
+        return self._action_page(request, queryset, form, "reschedule", _("Move appointment"))
+
+    @admin.action(description=_("Confirm selected requested appointments"), permissions=["change"])
+    def confirm_requested(self, request, queryset):
+        done, errors = 0, []
+        for appointment in queryset.select_related("customer"):
+            try:
+                appointment_confirm(appointment=appointment, actor=request.user)
+                done += 1
+            except AppointmentError as exc:
+                errors.append(f"{appointment}: {exc.message}")
+        self._report(request, done, errors, ngettext(
+            "%(count)d appointment confirmed.", "%(count)d appointments confirmed.", done))
+
+    def _action_page(self, request, queryset, form, action, title):
+        context = {
+            **self.admin_site.each_context(request),
+            "title": title,
+            "opts": self.model._meta,
+            "form": form,
+            "action": action,
+            "appointments": queryset.select_related("customer", "technician", "service_type"),
+            "action_checkbox_name": admin.helpers.ACTION_CHECKBOX_NAME,
+            "media": self.media + form.media,
+        }
+        return TemplateResponse(request, "admin/appointments/action_form.html", context)

@@ -1,0 +1,149 @@
+from django import forms
+from django.core.exceptions import ValidationError
+from django.utils.translation import gettext_lazy as _
+
+from appointments.models import Appointment, Technician
+from appointments.services import (
+    DETAIL_FIELDS,
+    RESCHEDULABLE,
+    AppointmentError,
+    appointment_reschedule,
+    appointment_schedule,
+    appointment_update_details,
+)
+
+
+class DateTimePickerField(forms.SplitDateTimeField):
+    """Native date and time pickers: no JavaScript needed, localised by the browser."""
+
+    def __init__(self, **kwargs):
+        kwargs.setdefault(
+            "widget",
+            forms.SplitDateTimeWidget(
+                date_attrs={"type": "date"}, time_attrs={"type": "time"}, date_format="%Y-%m-%d", time_format="%H:%M"
+            ),
+        )
+        super().__init__(input_date_formats=["%Y-%m-%d"], input_time_formats=["%H:%M", "%H:%M:%S"], **kwargs)
+
+
+class ServiceModelForm(forms.ModelForm):
+    """An admin form whose clean() performs the change through a service.
+
+    Running the service inside clean() lets a domain error (an overlap, say)
+    show up as a form error; the admin wraps the request in one transaction, and
+    these forms have no inlines that could fail after the service has run.
+    """
+
+    actor = None  # set per request by the ModelAdmin
+
+    def apply(self, cleaned_data) -> Appointment:
+        raise NotImplementedError
+
+    def clean(self):
+        cleaned_data = super().clean()
+        if self.errors:
+            return cleaned_data
+        try:
+            self.instance = self.apply(cleaned_data)
+        except AppointmentError as exc:
+            raise ValidationError(exc.message, code=exc.code) from exc
+        return cleaned_data
+
+    def _post_clean(self):
+        # The service has validated and saved; the model's own checks would only repeat it.
+        pass
+
+
+class AppointmentAddForm(ServiceModelForm):
+    window_start = DateTimePickerField(label=_("arrival window from"))
+    window_end = DateTimePickerField(
+        label=_("arrival window until"),
+        required=False,
+        help_text=_("Leave empty to use the service type's window length."),
+    )
+
+    class Meta:
+        model = Appointment
+        fields = ["customer", "service_type", "technician", "window_start", "window_end", "notes",
+                  "site_street", "site_postcode", "site_city", "site_country"]
+        help_texts = {"site_street": _("Leave the site address empty to use the customer's address.")}
+
+    def __init__(self, *args, **kwargs):
+        super().__init__(*args, **kwargs)
+        self.fields["technician"].required = True
+        for name in ("site_street", "site_postcode", "site_city", "site_country"):
+            self.fields[name].required = False
+
+    def apply(self, cleaned_data) -> Appointment:
+        site = {
+            "street": cleaned_data.get("site_street"),
+            "postcode": cleaned_data.get("site_postcode"),
+            "city": cleaned_data.get("site_city"),
+            "country": cleaned_data.get("site_country"),
+        }
+        if any(site[key] for key in ("street", "postcode", "city")) and not all(
+            site[key] for key in ("street", "postcode", "city")
+        ):
+            raise AppointmentError(str(_("Give street, postcode and city of the site, or none of them.")))
+        return appointment_schedule(
+            customer=cleaned_data["customer"],
+            service_type=cleaned_data["service_type"],
+            technician=cleaned_data["technician"],
+            window_start=cleaned_data["window_start"],
+            window_end=cleaned_data.get("window_end"),
+            notes=cleaned_data.get("notes", ""),
+            site=site,
+            actor=self.actor,
+        )
+
+
+class AppointmentChangeForm(ServiceModelForm):
+    window_start = DateTimePickerField(label=_("arrival window from"))
+    window_end = DateTimePickerField(label=_("arrival window until"))
+    reschedule_reason = forms.CharField(
+        label=_("reason for moving"), required=False, help_text=_("Recorded in the contact journal.")
+    )
+
+    class Meta:
+        model = Appointment
+        fields = ["technician", "window_start", "window_end", "notes",
+                  "site_street", "site_postcode", "site_city", "site_country"]
+
+    def apply(self, cleaned_data) -> Appointment:
+        appointment = self.instance
+        moved = appointment.status in RESCHEDULABLE and (
+            cleaned_data.get("window_start", appointment.window_start) != appointment.window_start
+            or cleaned_data.get("window_end", appointment.window_end) != appointment.window_end
+            or (cleaned_data.get("technician") or appointment.technician) != appointment.technician
+        )
+        if moved:
+            appointment = appointment_reschedule(
+                appointment=appointment,
+                window_start=cleaned_data["window_start"],
+                window_end=cleaned_data["window_end"],
+                technician=cleaned_data.get("technician"),
+                reason=cleaned_data.get("reschedule_reason", ""),
+                actor=self.actor,
+            )
+        details = {name: cleaned_data[name] for name in DETAIL_FIELDS if name in cleaned_data}
+        return appointment_update_details(appointment=appointment, changes=details, actor=self.actor)
+
+
+class CancelForm(forms.Form):
+    reason = forms.CharField(
+        label=_("reason"), widget=forms.Textarea(attrs={"rows": 3}), help_text=_("Recorded in the contact journal.")
+    )
+
+
+class RescheduleForm(forms.Form):
+    window_start = DateTimePickerField(label=_("new arrival window from"))
+    window_end = DateTimePickerField(
+        label=_("new arrival window until"), required=False, help_text=_("Leave empty to keep the window's length.")
+    )
+    technician = forms.ModelChoiceField(
+        label=_("technician"),
+        queryset=Technician.objects.filter(is_active=True),
+        required=False,
+        help_text=_("Leave empty to keep the technician."),
+    )
+    reason = forms.CharField(label=_("reason"), required=False, help_text=_("Recorded in the contact journal."))

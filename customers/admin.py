@@ -1,0 +1,164 @@
+from django.contrib import admin
+from django.contrib.auth import get_user_model
+from django.contrib.auth.admin import UserAdmin
+from django.db.models import Min, Q
+from django.template.loader import render_to_string
+from django.utils import timezone
+from django.utils.translation import gettext_lazy as _
+
+from appointments.models import ACTIVE_STATUSES, Appointment
+from customers.models import Customer, Firm, OfficeProfile
+from customers.selectors import phone_search_q
+from customers.services import EDITABLE_FIELDS, customer_create, customer_update
+from journal.models import JournalEntry
+
+User = get_user_model()
+JOURNAL_TIMELINE_LENGTH = 50
+
+
+@admin.register(Firm)
+class FirmAdmin(admin.ModelAdmin):
+    list_display = ["name", "email", "phone", "city"]
+
+    def has_add_permission(self, request):
+        # One firm per installation: its details appear in every customer message.
+        return super().has_add_permission(request) and not Firm.objects.exists()
+
+
+class OfficeProfileInline(admin.StackedInline):
+    model = OfficeProfile
+    can_delete = False
+    verbose_name_plural = _("office contact details")
+
+
+admin.site.unregister(User)
+
+
+@admin.register(User)
+class StaffUserAdmin(UserAdmin):
+    inlines = [OfficeProfileInline]
+    list_select_related = ["office_profile"]
+
+
+class UpcomingAppointmentInline(admin.TabularInline):
+    model = Appointment
+    verbose_name_plural = _("upcoming appointments")
+    fields = ["window_start", "window_end", "service_type", "technician", "status"]
+    readonly_fields = fields
+    extra = 0
+    max_num = 0
+    can_delete = False
+    show_change_link = True
+
+    def get_queryset(self, request):
+        return (
+            super()
+            .get_queryset(request)
+            .filter(window_end__gte=timezone.now(), status__in=ACTIVE_STATUSES)
+            .select_related("service_type", "technician")
+        )
+
+    def has_add_permission(self, request, obj=None):
+        return False
+
+    def has_change_permission(self, request, obj=None):
+        return False
+
+
+class NextVisitFilter(admin.SimpleListFilter):
+    title = _("visits")
+    parameter_name = "visits"
+
+    def lookups(self, request, model_admin):
+        return [("upcoming", _("with an upcoming visit")), ("none", _("without an upcoming visit"))]
+
+    def queryset(self, request, queryset):
+        if self.value() == "upcoming":
+            return queryset.filter(next_visit__isnull=False)
+        if self.value() == "none":
+            return queryset.filter(next_visit__isnull=True)
+        return queryset
+
+
+@admin.register(Customer)
+class CustomerAdmin(admin.ModelAdmin):
+    list_display = ["full_name", "postcode", "city", "phone", "email", "preferred_language", "responsible_name",
+                    "next_visit_display"]
+    list_filter = [NextVisitFilter, "preferred_language", "preferred_channel", "country", "responsible"]
+    list_select_related = ["responsible"]
+    search_fields = ["full_name", "email", "=postcode", "city"]
+    search_help_text = _("Name, email, postcode, city or phone number in any formatting.")
+    ordering = ["full_name"]
+    list_per_page = 50
+    inlines = [UpcomingAppointmentInline]
+    readonly_fields = ["journal_timeline", "created_at", "updated_at"]
+    autocomplete_fields = []
+    fieldsets = [
+        (None, {"fields": ["full_name", "email", "phone", "preferred_language", "preferred_channel", "responsible"]}),
+        (_("Address"), {"fields": ["street", "postcode", "city", "country"]}),
+        (_("Notes"), {"fields": ["notes"]}),
+        (_("Contact journal"), {"fields": ["journal_timeline"]}),
+        (_("Record"), {"fields": ["created_at", "updated_at"], "classes": ["collapse"]}),
+    ]
+
+    def get_queryset(self, request):
+        now = timezone.now()
+        return (
+            super()
+            .get_queryset(request)
+            .annotate(
+                next_visit=Min(
+                    "appointments__window_start",
+                    filter=Q(appointments__window_end__gte=now, appointments__status__in=ACTIVE_STATUSES),
+                )
+            )
+        )
+
+    def get_search_results(self, request, queryset, search_term):
+        matches, may_have_duplicates = super().get_search_results(request, queryset, search_term)
+        phone_q = phone_search_q(search_term)
+        if phone_q is None:
+            return matches, may_have_duplicates
+        return queryset.filter(Q(pk__in=matches.values("pk")) | phone_q), may_have_duplicates
+
+    def get_fieldsets(self, request, obj=None):
+        if obj is None:
+            return [fieldset for fieldset in self.fieldsets if "journal_timeline" not in fieldset[1]["fields"]]
+        return self.fieldsets
+
+    def has_delete_permission(self, request, obj=None):
+        # The contact journal is evidence; customers are kept, not deleted.
+        return False
+
+    @admin.display(description=_("responsible"), ordering="responsible__last_name")
+    def responsible_name(self, customer):
+        return customer.responsible.get_full_name() or customer.responsible.get_username()
+
+    @admin.display(description=_("next visit"), ordering="next_visit")
+    def next_visit_display(self, customer):
+        return customer.next_visit
+
+    @admin.display(description=_("timeline"))
+    def journal_timeline(self, customer):
+        entries = list(
+            JournalEntry.objects.filter(customer=customer)
+            .select_related("actor", "appointment")
+            .order_by("-occurred_at", "-id")[: JOURNAL_TIMELINE_LENGTH + 1]
+        )
+        return render_to_string(
+            "admin/customers/journal_timeline.html",
+            {
+                "entries": entries[:JOURNAL_TIMELINE_LENGTH],
+                "has_more": len(entries) > JOURNAL_TIMELINE_LENGTH,
+                "customer": customer,
+            },
+        )
+
+    def save_model(self, request, obj, form, change):
+        fields = {name: form.cleaned_data[name] for name in EDITABLE_FIELDS if name in form.cleaned_data}
+        if change:
+            saved = customer_update(customer=obj, changes=fields, actor=request.user)
+        else:
+            saved = customer_create(fields=fields, actor=request.user)
+        # The admin logs and redirects with the object it passed in.
+        obj.pk = saved.pk

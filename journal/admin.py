@@ -1,0 +1,60 @@
+from django import forms
+from django.contrib import admin
+from django.utils.translation import gettext_lazy as _
+
+from journal.models import JournalEntry
+from journal.services import journal_record
+
+
+class ContactEntryForm(forms.ModelForm):
+    class Meta:
+        model = JournalEntry
+        fields = ["customer", "appointment", "channel", "direction", "summary", "occurred_at"]
+        labels = {"summary": _("what was said or agreed")}
+
+    def clean(self):
+        cleaned_data = super().clean()
+        appointment, customer = cleaned_data.get("appointment"), cleaned_data.get("customer")
+        if appointment and customer and appointment.customer_id != customer.pk:
+            self.add_error("appointment", _("This appointment belongs to another customer."))
+        return cleaned_data
+
+
+@admin.register(JournalEntry)
+class JournalEntryAdmin(admin.ModelAdmin):
+    """Read-only timeline; staff may add contacts (a call, a letter) but never change or delete one."""
+
+    list_display = ["occurred_at", "customer", "channel", "direction", "action", "summary", "actor"]
+    list_filter = ["channel", "direction", "action"]
+    list_select_related = ["customer", "actor"]
+    search_fields = ["customer__full_name", "summary", "action"]
+    date_hierarchy = "occurred_at"
+    autocomplete_fields = ["customer"]
+    raw_id_fields = ["appointment"]
+    form = ContactEntryForm
+    list_per_page = 100
+
+    def get_changeform_initial_data(self, request):
+        initial = super().get_changeform_initial_data(request)
+        initial.setdefault("channel", "phone")
+        initial.setdefault("direction", "in")
+        return initial
+
+    def has_change_permission(self, request, obj=None):
+        return False
+
+    def has_delete_permission(self, request, obj=None):
+        return False
+
+    def save_model(self, request, obj, form, change):
+        saved = journal_record(
+            customer=form.cleaned_data["customer"],
+            appointment=form.cleaned_data.get("appointment"),
+            channel=form.cleaned_data["channel"],
+            direction=form.cleaned_data["direction"],
+            summary=form.cleaned_data["summary"],
+            occurred_at=form.cleaned_data["occurred_at"],
+            action="contact.recorded",
+            actor=request.user,
+        )
+        obj.pk = saved.pk

@@ -1,0 +1,115 @@
+"""The overlap rule holds under concurrency, on whichever database the suite runs against."""
+
+import threading
+from datetime import timedelta
+
+import pytest
+from django.db import IntegrityError, connection, connections, transaction
+
+from appointments.models import Appointment
+from appointments.services import AppointmentError, appointment_schedule
+from tests.factories import (
+    AppointmentFactory,
+    CustomerFactory,
+    OfficeUserFactory,
+    ServiceTypeFactory,
+    TechnicianFactory,
+    local_dt,
+)
+
+needs_postgres = pytest.mark.skipif(
+    connection.vendor != "postgresql",
+    reason="database-level exclusion constraint: runs in the PostgreSQL pass (DATABASE_URL=postgres://…)",
+)
+
+
+def book_concurrently(attempts: int, **booking) -> list[object]:
+    """Start `attempts` threads that book at the same instant; return what each got."""
+    barrier = threading.Barrier(attempts)
+    results: list[object] = [None] * attempts
+
+    def attempt(index: int) -> None:
+        try:
+            barrier.wait(timeout=10)
+            results[index] = appointment_schedule(**booking)
+        except AppointmentError as exc:
+            results[index] = exc
+        except Exception as exc:  # noqa: BLE001 - any other outcome is a failure the test reports
+            results[index] = exc
+        finally:
+            connections.close_all()
+
+    threads = [threading.Thread(target=attempt, args=(index,)) for index in range(attempts)]
+    for thread in threads:
+        thread.start()
+    for thread in threads:
+        thread.join(timeout=30)
+    return results
+
+
+@pytest.mark.django_db(transaction=True)
+def test_two_bookings_of_the_same_window_at_once_make_exactly_one_appointment():
+    service_type = ServiceTypeFactory()
+    technician = TechnicianFactory(service_types=[service_type])
+    customer = CustomerFactory()
+
+    results = book_concurrently(
+        2,
+        customer=customer,
+        service_type=service_type,
+        technician=technician,
+        window_start=local_dt(3, 8),
+        actor=OfficeUserFactory(),
+    )
+
+    booked = [result for result in results if isinstance(result, Appointment)]
+    refused = [result for result in results if isinstance(result, AppointmentError)]
+    assert len(booked) == 1, results
+    assert len(refused) == 1, results
+    assert refused[0].code == "overlap"
+    assert Appointment.objects.filter(technician=technician).count() == 1
+
+
+@pytest.mark.django_db(transaction=True)
+def test_many_overlapping_bookings_at_once_leave_no_overlap():
+    service_type = ServiceTypeFactory()
+    technician = TechnicianFactory(service_types=[service_type])
+    customer = CustomerFactory()
+
+    results = book_concurrently(
+        6,
+        customer=customer,
+        service_type=service_type,
+        technician=technician,
+        window_start=local_dt(4, 9),
+        actor=None,
+    )
+
+    assert sum(isinstance(result, Appointment) for result in results) == 1, results
+    assert all(isinstance(result, (Appointment, AppointmentError)) for result in results), results
+
+
+@needs_postgres
+@pytest.mark.django_db(transaction=True)
+def test_database_refuses_overlapping_rows_written_past_the_service():
+    existing = AppointmentFactory(window_start=local_dt(2, 8))
+
+    with pytest.raises(IntegrityError, match="appointment_technician_no_overlap"), transaction.atomic():
+        AppointmentFactory(
+            technician=existing.technician,
+            service_type=existing.service_type,
+            window_start=existing.window_start + timedelta(hours=1),
+        )
+
+
+@needs_postgres
+@pytest.mark.django_db(transaction=True)
+def test_database_accepts_back_to_back_and_cancelled_rows():
+    existing = AppointmentFactory(window_start=local_dt(2, 8))
+
+    AppointmentFactory(technician=existing.technician, service_type=existing.service_type,
+                       window_start=existing.occupied_until)
+    AppointmentFactory(technician=existing.technician, service_type=existing.service_type,
+                       window_start=existing.window_start, status="cancelled")
+
+    assert Appointment.objects.filter(technician=existing.technician).count() == 3

@@ -1,0 +1,64 @@
+import os
+import shutil
+import socket
+from urllib.parse import urlsplit
+
+import pytest
+
+os.environ.setdefault("DJANGO_ALLOW_ASYNC_UNSAFE", "true")  # live_server + sync Playwright
+
+REQUIRE_SERVICES = os.environ.get("REQUIRE_SERVICES") == "1"
+CHROMIUM = shutil.which("chromium") or shutil.which("chromium-browser")
+CHROMIUM_FLAGS = [
+    "--headless",
+    "--no-sandbox",
+    "--disable-gpu",
+    "--disable-background-networking",
+    "--disable-component-update",
+    "--disable-sync",
+    "--no-first-run",
+]
+
+
+def need_service(available: bool, reason: str) -> None:
+    """Skip with a visible reason; with REQUIRE_SERVICES=1 (CI) a missing service fails instead."""
+    if available:
+        return
+    if REQUIRE_SERVICES:
+        pytest.fail(f"REQUIRE_SERVICES=1 but {reason}", pytrace=False)
+    pytest.skip(reason)
+
+
+def port_open(url: str, default_port: int) -> bool:
+    parts = urlsplit(url)
+    try:
+        with socket.create_connection((parts.hostname or "127.0.0.1", parts.port or default_port), timeout=1):
+            return True
+    except OSError:
+        return False
+
+
+@pytest.fixture
+def redis_url() -> str:
+    url = os.environ.get("TEST_REDIS_URL") or os.environ.get("REDIS_URL") or "redis://127.0.0.1:6379/15"
+    need_service(port_open(url, 6379), f"no Redis server answers at {url}")
+    return url
+
+
+@pytest.fixture(scope="session")
+def browser_type_launch_args():
+    need_service(CHROMIUM is not None, "Debian's Chromium is not installed (apt-get install -y chromium)")
+    return {"executable_path": CHROMIUM, "args": CHROMIUM_FLAGS, "headless": True}
+
+
+@pytest.fixture
+def office_user(db):
+    from tests.factories import OfficeUserFactory
+
+    return OfficeUserFactory()
+
+
+@pytest.fixture
+def admin_client_office(client, office_user):
+    client.force_login(office_user)
+    return client

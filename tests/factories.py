@@ -1,0 +1,123 @@
+from datetime import datetime, time, timedelta
+
+import factory
+from django.contrib.auth import get_user_model
+from django.utils import timezone
+
+from appointments.models import Appointment, AppointmentStatus, ServiceType, Technician, WorkingPeriod
+from customers.models import Customer, Firm, OfficeProfile
+
+
+def local_dt(day_offset: int, hour: int, minute: int = 0) -> datetime:
+    """An aware datetime in the firm's zone, `day_offset` days from today."""
+    day = timezone.localdate() + timedelta(days=day_offset)
+    return timezone.make_aware(datetime.combine(day, time(hour, minute)))
+
+
+class UserFactory(factory.django.DjangoModelFactory):
+    class Meta:
+        model = get_user_model()
+        django_get_or_create = ["username"]
+
+    username = factory.Sequence(lambda n: f"user{n}")
+    first_name = factory.Faker("first_name", locale="de_DE")
+    last_name = factory.Faker("last_name", locale="de_DE")
+    email = factory.LazyAttribute(lambda user: f"{user.username}@firm.example")
+    password = factory.django.Password("secret-password")
+    is_staff = True
+
+
+class OfficeUserFactory(UserFactory):
+    class Meta:
+        skip_postgeneration_save = True
+
+    username = factory.Sequence(lambda n: f"office{n}")
+    is_superuser = True
+    office_profile = factory.RelatedFactory(
+        "tests.factories.OfficeProfileFactory", factory_related_name="user"
+    )
+
+
+class OfficeProfileFactory(factory.django.DjangoModelFactory):
+    class Meta:
+        model = OfficeProfile
+
+    user = factory.SubFactory(UserFactory)
+    direct_phone = "+492821123456"
+
+
+class FirmFactory(factory.django.DjangoModelFactory):
+    class Meta:
+        model = Firm
+
+    name = "Haustechnik Test GmbH"
+    email = "office@firm.example"
+    phone = "+492821100000"
+
+
+class CustomerFactory(factory.django.DjangoModelFactory):
+    class Meta:
+        model = Customer
+
+    full_name = factory.Faker("name", locale="de_DE")
+    email = factory.Sequence(lambda n: f"customer{n}@example.de")
+    phone = factory.Sequence(lambda n: f"+4930{1000000 + n}")
+    street = factory.Faker("street_address", locale="de_DE")
+    postcode = factory.Sequence(lambda n: f"{47533 + n % 100:05d}")
+    city = "Kleve"
+    responsible = factory.SubFactory(UserFactory)
+
+
+class ServiceTypeFactory(factory.django.DjangoModelFactory):
+    class Meta:
+        model = ServiceType
+        django_get_or_create = ["name"]
+
+    name = factory.Sequence(lambda n: f"Boiler maintenance {n}")
+    name_de = factory.LazyAttribute(lambda service: service.name.replace("Boiler maintenance", "Heizungswartung"))
+    name_nl = factory.LazyAttribute(lambda service: service.name.replace("Boiler maintenance", "CV-onderhoud"))
+    duration = timedelta(hours=1)
+    arrival_window = timedelta(hours=4)
+    buffer_after = timedelta(minutes=30)
+
+
+class TechnicianFactory(factory.django.DjangoModelFactory):
+    class Meta:
+        model = Technician
+        skip_postgeneration_save = True
+
+    user = factory.SubFactory(UserFactory)
+    display_name = factory.LazyAttribute(lambda technician: technician.user.get_full_name())
+    mobile_phone = factory.Sequence(lambda n: f"+49151{2000000 + n}")
+
+    @factory.post_generation
+    def service_types(self, create, extracted, **kwargs):
+        if create:
+            self.service_types.set(extracted or [])
+
+    @factory.post_generation
+    def weekdays(self, create, extracted, **kwargs):
+        if create:
+            for weekday in range(5):
+                WorkingPeriod.objects.create(technician=self, weekday=weekday, starts=time(7, 30), ends=time(16, 30))
+
+
+class AppointmentFactory(factory.django.DjangoModelFactory):
+    """A row as the services would write it; for lists and pages, not for testing the rules."""
+
+    class Meta:
+        model = Appointment
+
+    customer = factory.SubFactory(CustomerFactory)
+    service_type = factory.SubFactory(ServiceTypeFactory)
+    technician = factory.SubFactory(TechnicianFactory)
+    window_start = factory.Sequence(lambda n: local_dt(1 + n, 8))
+    window_end = factory.LazyAttribute(lambda a: a.window_start + a.service_type.arrival_window)
+    expected_duration = factory.LazyAttribute(lambda a: a.service_type.duration)
+    occupied_until = factory.LazyAttribute(
+        lambda a: max(a.window_end, a.window_start + a.service_type.duration + a.service_type.buffer_after)
+    )
+    status = AppointmentStatus.SCHEDULED
+    site_street = factory.LazyAttribute(lambda a: a.customer.street)
+    site_postcode = factory.LazyAttribute(lambda a: a.customer.postcode)
+    site_city = factory.LazyAttribute(lambda a: a.customer.city)
