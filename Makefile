@@ -1,0 +1,53 @@
+# Two commands set up Doorstep on a fresh machine: `make run` and `make test`.
+SHELL := /bin/bash
+.DEFAULT_GOAL := help
+
+TOOLS := .tools
+# Use the machine's uv when it works; otherwise install one into .tools.
+UV := $(shell uv --version >/dev/null 2>&1 && echo uv || echo $(TOOLS)/bin/uv)
+PY := .venv/bin/python
+PORT ?= 8000
+PYTEST_ARGS ?=
+
+.PHONY: help install messages run test bench lint format clean
+
+help:
+	@echo "make run    install, migrate, seed demo data, start web + Celery worker + beat"
+	@echo "make test   install and run the whole test suite"
+	@echo "make bench  benchmarks (large synthetic data set)"
+
+$(TOOLS)/bin/uv:
+	python3 -m venv $(TOOLS)
+	$(TOOLS)/bin/pip install --quiet --disable-pip-version-check uv
+
+install: $(if $(filter uv,$(UV)),,$(TOOLS)/bin/uv)
+	$(UV) sync --locked --quiet
+
+messages: install
+	DEBUG=1 $(PY) manage.py compile_catalogs -v0
+
+run: messages
+	DEBUG=1 $(PY) manage.py migrate --noinput -v0
+	DEBUG=1 $(PY) manage.py seed_demo
+	@echo
+	@echo "  Doorstep runs at http://127.0.0.1:$(PORT)/admin/  (Ctrl-C stops web, worker and beat)"
+	@echo "  Mail goes to this console and to the admin's outbox."
+	@echo
+	DEBUG=1 DOORSTEP_PORT=$(PORT) $(PY) -m honcho --procfile config/Procfile --app-root . start
+
+test: messages
+	$(PY) -m pytest $(PYTEST_ARGS)
+
+bench: messages
+	$(PY) bench/run.py
+
+lint: install
+	.venv/bin/ruff check .
+	.venv/bin/ruff format --check .
+
+format: install
+	.venv/bin/ruff check --fix .
+	.venv/bin/ruff format .
+
+clean:
+	rm -rf .venv $(TOOLS) var

@@ -1,0 +1,166 @@
+from datetime import timedelta
+
+import pytest
+from django.urls import reverse
+
+from appointments.models import Appointment, AppointmentStatus
+from journal.models import JournalEntry
+from tests.factories import AppointmentFactory, CustomerFactory, ServiceTypeFactory, TechnicianFactory, local_dt
+
+pytestmark = pytest.mark.django_db
+CHANGELIST = reverse("admin:appointments_appointment_changelist")
+
+
+@pytest.fixture
+def service_type():
+    return ServiceTypeFactory(arrival_window=timedelta(hours=4))
+
+
+@pytest.fixture
+def technician(service_type):
+    return TechnicianFactory(service_types=[service_type])
+
+
+def split(moment):
+    from django.utils import timezone
+
+    local = timezone.localtime(moment)
+    return local.strftime("%Y-%m-%d"), local.strftime("%H:%M")
+
+
+def add_form(customer, service_type, technician, start):
+    date, time = split(start)
+    return {"customer": customer.pk, "service_type": service_type.pk, "technician": technician.pk,
+            "window_start_0": date, "window_start_1": time, "window_end_0": "", "window_end_1": "",
+            "notes": "", "site_street": "", "site_postcode": "", "site_city": "", "site_country": "DE"}
+
+
+def test_office_books_a_visit_through_the_admin(admin_client_office, office_user, service_type, technician):
+    customer = CustomerFactory()
+
+    response = admin_client_office.post(reverse("admin:appointments_appointment_add"),
+                                        add_form(customer, service_type, technician, local_dt(2, 8)))
+
+    assert response.status_code == 302, response.content.decode()[:3000]
+    appointment = Appointment.objects.get()
+    assert appointment.window_end == local_dt(2, 12)
+    assert appointment.site_street == customer.street
+    assert appointment.created_by == office_user
+    assert JournalEntry.objects.filter(appointment=appointment, action="appointment.scheduled").exists()
+
+
+def test_overlapping_booking_in_the_admin_is_a_form_error(admin_client_office, service_type, technician):
+    AppointmentFactory(technician=technician, service_type=service_type, window_start=local_dt(2, 8))
+
+    response = admin_client_office.post(reverse("admin:appointments_appointment_add"),
+                                        add_form(CustomerFactory(), service_type, technician, local_dt(2, 10)),
+                                        HTTP_ACCEPT_LANGUAGE="de")
+
+    assert response.status_code == 200
+    errors = response.context["adminform"].form.non_field_errors().as_data()
+    assert [error.code for error in errors] == ["overlap"]
+    assert str(errors[0].message) in response.content.decode()
+    assert Appointment.objects.count() == 1
+
+
+def test_moving_a_visit_in_the_change_form_reschedules_it(admin_client_office, service_type, technician):
+    appointment = AppointmentFactory(technician=technician, service_type=service_type, window_start=local_dt(2, 8))
+    date, time = split(local_dt(3, 12))
+    end_date, end_time = split(local_dt(3, 16))
+
+    response = admin_client_office.post(
+        reverse("admin:appointments_appointment_change", args=[appointment.pk]),
+        {"technician": technician.pk, "window_start_0": date, "window_start_1": time, "window_end_0": end_date,
+         "window_end_1": end_time, "reschedule_reason": "Kunde arbeitet morgens", "notes": "",
+         "site_street": appointment.site_street, "site_postcode": appointment.site_postcode,
+         "site_city": appointment.site_city, "site_country": "DE"},
+    )
+
+    assert response.status_code == 302, response.content.decode()[:3000]
+    appointment.refresh_from_db()
+    assert appointment.window_start == local_dt(3, 12)
+    assert appointment.version == 2
+    assert JournalEntry.objects.get(action="appointment.rescheduled").data["reason"] == "Kunde arbeitet morgens"
+
+
+def test_cancel_action_asks_for_a_reason_then_cancels(admin_client_office):
+    appointments = AppointmentFactory.create_batch(2)
+    selected = [appointment.pk for appointment in appointments]
+
+    confirm_page = admin_client_office.post(CHANGELIST, {"action": "cancel_with_reason", "_selected_action": selected})
+    done = admin_client_office.post(CHANGELIST, {"action": "cancel_with_reason", "_selected_action": selected,
+                                                 "apply": "1", "reason": "Firma: Teil nicht lieferbar"})
+
+    assert confirm_page.status_code == 200
+    assert b'name="reason"' in confirm_page.content
+    assert done.status_code == 302
+    assert set(Appointment.objects.values_list("status", flat=True)) == {AppointmentStatus.CANCELLED}
+    assert set(Appointment.objects.values_list("cancel_reason", flat=True)) == {"Firma: Teil nicht lieferbar"}
+
+
+def test_cancel_action_without_reason_changes_nothing(admin_client_office):
+    appointment = AppointmentFactory()
+
+    response = admin_client_office.post(CHANGELIST, {"action": "cancel_with_reason",
+                                                     "_selected_action": [appointment.pk], "apply": "1",
+                                                     "reason": ""})
+
+    assert response.status_code == 200
+    appointment.refresh_from_db()
+    assert appointment.status == AppointmentStatus.SCHEDULED
+
+
+def test_reschedule_action_moves_the_visit(admin_client_office, service_type, technician):
+    appointment = AppointmentFactory(technician=technician, service_type=service_type, window_start=local_dt(2, 8))
+    date, time = split(local_dt(5, 12))
+
+    response = admin_client_office.post(CHANGELIST, {
+        "action": "reschedule", "_selected_action": [appointment.pk], "apply": "1",
+        "window_start_0": date, "window_start_1": time, "reason": "Kundenwunsch"})
+
+    assert response.status_code == 302
+    appointment.refresh_from_db()
+    assert appointment.window_start == local_dt(5, 12)
+    assert appointment.window_end == local_dt(5, 16)
+
+
+def test_reschedule_action_into_a_busy_window_shows_the_conflict(admin_client_office, service_type, technician):
+    AppointmentFactory(technician=technician, service_type=service_type, window_start=local_dt(5, 12))
+    appointment = AppointmentFactory(technician=technician, service_type=service_type, window_start=local_dt(2, 8))
+    date, time = split(local_dt(5, 13))
+
+    response = admin_client_office.post(CHANGELIST, {
+        "action": "reschedule", "_selected_action": [appointment.pk], "apply": "1",
+        "window_start_0": date, "window_start_1": time})
+
+    assert response.status_code == 200
+    assert b"errornote" in response.content
+    appointment.refresh_from_db()
+    assert appointment.version == 1
+
+
+def test_reschedule_action_needs_exactly_one_appointment(admin_client_office):
+    selected = [appointment.pk for appointment in AppointmentFactory.create_batch(2)]
+
+    response = admin_client_office.post(CHANGELIST, {"action": "reschedule", "_selected_action": selected},
+                                        follow=True)
+
+    assert response.status_code == 200
+    assert not JournalEntry.objects.exists()
+
+
+def test_finished_visits_have_their_time_locked(admin_client_office):
+    appointment = AppointmentFactory(status=AppointmentStatus.COMPLETED)
+
+    response = admin_client_office.get(reverse("admin:appointments_appointment_change", args=[appointment.pk]))
+
+    assert response.status_code == 200
+    assert b'name="window_start_0"' not in response.content
+
+
+def test_appointments_cannot_be_deleted(admin_client_office):
+    appointment = AppointmentFactory()
+
+    response = admin_client_office.get(reverse("admin:appointments_appointment_delete", args=[appointment.pk]))
+
+    assert response.status_code == 403

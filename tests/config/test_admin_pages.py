@@ -1,0 +1,127 @@
+"""Every admin page renders, and changelists cost the same number of queries at 10 and 200 rows."""
+
+import pytest
+from django.urls import reverse
+
+from appointments.models import WorkingPeriod
+from journal.services import journal_record
+from tests.factories import (
+    AppointmentFactory,
+    CustomerFactory,
+    FirmFactory,
+    ServiceTypeFactory,
+    TechnicianFactory,
+    UserFactory,
+)
+
+pytestmark = pytest.mark.django_db
+
+
+def make_customers(count, responsible):
+    return CustomerFactory.create_batch(count, responsible=responsible)
+
+
+def make_appointments(count, responsible):
+    service_type = ServiceTypeFactory()
+    technicians = TechnicianFactory.create_batch(3, service_types=[service_type])
+    customers = make_customers(min(count, 20), responsible)
+    return [
+        AppointmentFactory(service_type=service_type, technician=technicians[index % 3],
+                           customer=customers[index % len(customers)])
+        for index in range(count)
+    ]
+
+
+def make_journal(count, responsible):
+    customers = make_customers(min(count, 20), responsible)
+    for index in range(count):
+        journal_record(customer=customers[index % len(customers)], action="contact.recorded", summary="Anruf",
+                       actor=responsible)
+
+
+def make_technicians(count, responsible):
+    service_types = ServiceTypeFactory.create_batch(3)
+    TechnicianFactory.create_batch(count, service_types=service_types)
+
+
+def make_service_types(count, responsible):
+    ServiceTypeFactory.create_batch(count)
+
+
+def make_users(count, responsible):
+    UserFactory.create_batch(count)
+
+
+CHANGELISTS = {
+    "customers_customer": (make_customers, 12),
+    "appointments_appointment": (make_appointments, 14),
+    "journal_journalentry": (make_journal, 12),
+    "appointments_technician": (make_technicians, 12),
+    "appointments_servicetype": (make_service_types, 10),
+    "auth_user": (make_users, 10),
+}
+
+
+@pytest.mark.parametrize("rows", [10, 200])
+@pytest.mark.parametrize("model", CHANGELISTS)
+def test_changelist_queries_do_not_grow_with_rows(model, rows, admin_client_office, office_user,
+                                                  django_assert_max_num_queries):
+    make_rows, max_queries = CHANGELISTS[model]
+    make_rows(rows, office_user)
+    url = reverse(f"admin:{model}_changelist")
+
+    with django_assert_max_num_queries(max_queries):
+        response = admin_client_office.get(url)
+
+    assert response.status_code == 200
+
+
+def test_customer_page_shows_upcoming_visits_and_journal_with_bounded_queries(
+    admin_client_office, office_user, django_assert_max_num_queries
+):
+    appointment = AppointmentFactory(customer=CustomerFactory(responsible=office_user))
+    for index in range(60):
+        journal_record(customer=appointment.customer, action="contact.recorded", summary=f"Anruf {index}")
+
+    with django_assert_max_num_queries(20):
+        response = admin_client_office.get(
+            reverse("admin:customers_customer_change", args=[appointment.customer.pk])
+        )
+
+    page = response.content.decode()
+    assert response.status_code == 200
+    assert "Anruf 59" in page
+    assert "Anruf 0<" not in page  # older entries are behind the "whole journal" link
+    assert appointment.service_type.localized_name("de") in page
+
+
+@pytest.mark.parametrize(
+    ("model", "make"),
+    [
+        ("customers_customer", lambda user: CustomerFactory(responsible=user)),
+        ("appointments_appointment", lambda user: AppointmentFactory()),
+        ("appointments_technician", lambda user: TechnicianFactory()),
+        ("appointments_servicetype", lambda user: ServiceTypeFactory()),
+        ("journal_journalentry", lambda user: journal_record(customer=CustomerFactory(), action="x", summary="y")),
+        ("customers_firm", lambda user: FirmFactory()),
+        ("auth_user", lambda user: user),
+    ],
+)
+def test_add_and_change_pages_render(model, make, admin_client_office, office_user):
+    obj = make(office_user)
+
+    change = admin_client_office.get(reverse(f"admin:{model}_change", args=[obj.pk]))
+    add = admin_client_office.get(reverse(f"admin:{model}_add"))
+
+    assert change.status_code == 200
+    assert add.status_code in (200, 403)  # the firm exists once
+
+
+def test_technician_working_hours_are_edited_inline(admin_client_office):
+    technician = TechnicianFactory()
+
+    response = admin_client_office.get(reverse("admin:appointments_technician_change", args=[technician.pk]))
+
+    assert response.status_code == 200
+    assert WorkingPeriod.objects.filter(technician=technician).count() == 5
+    assert "working_periods-0-starts" in response.content.decode()

@@ -1,0 +1,91 @@
+"""Settings come from the environment; production values pass Django's deploy checks."""
+
+import os
+import subprocess
+import sys
+from pathlib import Path
+
+import pytest
+
+ROOT = Path(__file__).resolve().parents[2]
+PRODUCTION_ENV = {
+    "DEBUG": "0",
+    "SECRET_KEY": "k8Jq2v9XzR4mT7wB1nL5pS3dF6hG0yC-aE_uIoPqWeRtYuIoPlKjHgFdSaZxCvBnM",
+    "ALLOWED_HOSTS": "doorstep.example.com",
+    "SITE_URL": "https://doorstep.example.com",
+    "DATABASE_URL": "postgres://doorstep:secret@db.internal:5432/doorstep",
+    "REDIS_URL": "redis://redis.internal:6379/0",
+    "EMAIL_URL": "smtp://mailer:secret@mail.example.com:587?tls=1",
+}
+
+
+def run_python(code: str, env: dict[str, str]) -> subprocess.CompletedProcess:
+    clean_env = {key: value for key, value in os.environ.items() if key not in PRODUCTION_ENV and key != "DJANGO_ALLOW_ASYNC_UNSAFE" and
+                 key != "DJANGO_SETTINGS_MODULE"}
+    return subprocess.run(
+        [sys.executable, "-c", code],
+        cwd=ROOT,
+        env={**clean_env, "DJANGO_SETTINGS_MODULE": "config.settings", **env},
+        capture_output=True,
+        text=True,
+        timeout=120,
+    )
+
+
+def test_production_settings_pass_the_deploy_check():
+    result = run_python(
+        "import django; django.setup(); from django.core.management import call_command; "
+        "call_command('check', deploy=True, fail_level='WARNING')",
+        PRODUCTION_ENV,
+    )
+
+    assert result.returncode == 0, result.stderr
+
+
+def test_secret_key_is_required_when_debug_is_off():
+    result = run_python("import django; django.setup()", {**PRODUCTION_ENV, "SECRET_KEY": ""})
+
+    assert result.returncode != 0
+    assert "SECRET_KEY must be set" in result.stderr
+
+
+def test_environment_configures_database_redis_and_mail():
+    result = run_python(
+        "import django; django.setup(); from django.conf import settings as s; "
+        "print(s.DATABASES['default']['ENGINE'], s.DATABASES['default']['HOST'], s.CELERY_BROKER_URL, "
+        "s.CACHES['default']['BACKEND'], s.MAILERS['default']['OPTIONS']['host'], "
+        "s.MAILERS['default']['OPTIONS']['port'], s.MAILERS['default']['OPTIONS']['use_tls'], s.TIME_ZONE, "
+        "s.LANGUAGE_CODE)",
+        PRODUCTION_ENV,
+    )
+
+    assert result.returncode == 0, result.stderr
+    assert result.stdout.split() == [
+        "django.db.backends.postgresql", "db.internal", "redis://redis.internal:6379/0",
+        "django.core.cache.backends.redis.RedisCache", "mail.example.com", "587", "True", "Europe/Berlin", "de",
+    ]
+
+
+def test_embedded_default_needs_no_servers(tmp_path):
+    result = run_python(
+        "import django; django.setup(); from django.conf import settings as s; "
+        "print(s.DATABASES['default']['ENGINE'], s.CELERY_BROKER_URL.split(':')[0], "
+        "s.MAILERS['default']['BACKEND'].rsplit('.', 2)[-2])",
+        {"DEBUG": "1", "DOORSTEP_VAR_DIR": str(tmp_path)},
+    )
+
+    assert result.returncode == 0, result.stderr
+    assert result.stdout.split() == ["django.db.backends.sqlite3", "sqla+sqlite", "console"]
+
+
+@pytest.mark.parametrize(("url", "host", "port", "ssl"), [
+    ("smtps://u:p@smtp.example.com", "smtp.example.com", 465, True),
+    ("smtp://relay.example.com:2525", "relay.example.com", 2525, False),
+])
+def test_email_url_variants(url, host, port, ssl, monkeypatch):
+    from config.settings import mailer_from_env
+
+    monkeypatch.setenv("EMAIL_URL", url)
+    options = mailer_from_env()["OPTIONS"]
+
+    assert (options["host"], options["port"], options["use_ssl"]) == (host, port, ssl)
