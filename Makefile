@@ -9,7 +9,7 @@ PY := .venv/bin/python
 PORT ?= 8000
 PYTEST_ARGS ?=
 
-.PHONY: help install messages run test bench lint format clean
+.PHONY: help install messages translations run test bench lint format clean
 
 help:
 	@echo "make run    install, migrate, seed demo data, start web + Celery worker + beat"
@@ -25,6 +25,11 @@ install: $(if $(filter uv,$(UV)),,$(TOOLS)/bin/uv)
 
 messages: install
 	DEBUG=1 $(PY) manage.py compile_catalogs -v0
+
+# Refresh the catalogs from the source after changing user-facing strings.
+translations: install
+	DEBUG=1 $(PY) manage.py makemessages -l de -l nl --no-location -v0 \
+		--ignore=.venv --ignore=.tools --ignore=var --ignore=tests --ignore=bench --ignore=node_modules
 
 run: messages
 	DEBUG=1 $(PY) manage.py migrate --noinput -v0

@@ -368,3 +368,18 @@ def test_transition_time_in_the_future_is_refused(technician, service_type, acto
         visit_arrive(appointment=appointment, actor=actor, at=timezone.now() + timedelta(hours=2))
 
     assert error.value.code == "future_time"
+
+
+@pytest.mark.parametrize(("language", "expected"), [
+    ("de", "Mi, 4. März 2026, 13:00–17:00"),
+    ("nl", "wo, 4 maart 2026, 13:00–17:00"),
+    ("en", "Wed, March 4, 2026, 13:00–17:00"),
+])
+def test_windows_read_naturally_in_each_language(language, expected):
+    from django.utils import translation
+
+    from appointments.services import format_window
+
+    start = timezone.make_aware(timezone.datetime(2026, 3, 4, 13, 0))
+    with translation.override(language):
+        assert format_window(start, start + timedelta(hours=4)) == expected
