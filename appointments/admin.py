@@ -19,8 +19,16 @@ from customers.selectors import phone_search_q
 
 @admin.register(ServiceType)
 class ServiceTypeAdmin(admin.ModelAdmin):
-    list_display = ["name", "name_de", "name_nl", "duration", "arrival_window", "buffer_after", "is_active",
-                    "technician_count"]
+    list_display = [
+        "name",
+        "name_de",
+        "name_nl",
+        "duration",
+        "arrival_window",
+        "buffer_after",
+        "is_active",
+        "technician_count",
+    ]
     list_filter = ["is_active"]
     search_fields = ["name", "name_de", "name_nl"]
 
@@ -103,23 +111,68 @@ class AppointmentAdmin(admin.ModelAdmin):
     autocomplete_fields = ["customer"]
     list_per_page = 50
     actions = ["cancel_with_reason", "reschedule", "confirm_requested"]
-    readonly_fields = ["customer", "service_type", "status", "version", "expected_duration", "occupied_until",
-                       "cancel_reason", "created_by", "created_at", "requested_at", "scheduled_at", "trip_started_at",
-                       "arrived_at", "completed_at", "missed_at", "cancelled_at"]
+    readonly_fields = [
+        "customer",
+        "service_type",
+        "status",
+        "version",
+        "expected_duration",
+        "occupied_until",
+        "cancel_reason",
+        "created_by",
+        "created_at",
+        "requested_at",
+        "scheduled_at",
+        "trip_started_at",
+        "arrived_at",
+        "completed_at",
+        "missed_at",
+        "cancelled_at",
+    ]
     add_fieldsets = [
         (None, {"fields": ["customer", "service_type", "technician", "window_start", "window_end", "notes"]}),
-        (_("Site address"), {"fields": ["site_street", "site_postcode", "site_city", "site_country"],
-                             "description": _("Leave empty to use the customer's address.")}),
+        (
+            _("Site address"),
+            {
+                "fields": ["site_street", "site_postcode", "site_city", "site_country"],
+                "description": _("Leave empty to use the customer's address."),
+            },
+        ),
     ]
     change_fieldsets = [
         (None, {"fields": ["customer", "service_type", "status", "version"]}),
-        (_("Time and technician"), {"fields": ["technician", "window_start", "window_end", "reschedule_reason",
-                                               "expected_duration", "occupied_until"]}),
+        (
+            _("Time and technician"),
+            {
+                "fields": [
+                    "technician",
+                    "window_start",
+                    "window_end",
+                    "reschedule_reason",
+                    "expected_duration",
+                    "occupied_until",
+                ]
+            },
+        ),
         (_("Site address"), {"fields": ["site_street", "site_postcode", "site_city", "site_country"]}),
         (_("Notes"), {"fields": ["notes", "cancel_reason"]}),
-        (_("History"), {"classes": ["collapse"], "fields": [
-            "created_by", "created_at", "requested_at", "scheduled_at", "trip_started_at", "arrived_at",
-            "completed_at", "missed_at", "cancelled_at"]}),
+        (
+            _("History"),
+            {
+                "classes": ["collapse"],
+                "fields": [
+                    "created_by",
+                    "created_at",
+                    "requested_at",
+                    "scheduled_at",
+                    "trip_started_at",
+                    "arrived_at",
+                    "completed_at",
+                    "missed_at",
+                    "cancelled_at",
+                ],
+            },
+        ),
     ]
 
     def get_fieldsets(self, request, obj=None):
@@ -178,8 +231,12 @@ class AppointmentAdmin(admin.ModelAdmin):
                     done += 1
                 except AppointmentError as exc:
                     errors.append(f"{appointment}: {exc.message}")
-            self._report(request, done, errors, ngettext(
-                "%(count)d appointment cancelled.", "%(count)d appointments cancelled.", done))
+            self._report(
+                request,
+                done,
+                errors,
+                ngettext("%(count)d appointment cancelled.", "%(count)d appointments cancelled.", done),
+            )
             return None
         return self._action_page(request, queryset, form, "cancel_with_reason", _("Cancel appointments"))
 
@@ -205,8 +262,8 @@ class AppointmentAdmin(admin.ModelAdmin):
             else:
                 self.message_user(
                     request,
-                    _("Moved to %(window)s.") % {"window": format_window(appointment.window_start,
-                                                                         appointment.window_end)},
+                    _("Moved to %(window)s.")
+                    % {"window": format_window(appointment.window_start, appointment.window_end)},
                     messages.SUCCESS,
                 )
                 return None
@@ -221,8 +278,12 @@ class AppointmentAdmin(admin.ModelAdmin):
                 done += 1
             except AppointmentError as exc:
                 errors.append(f"{appointment}: {exc.message}")
-        self._report(request, done, errors, ngettext(
-            "%(count)d appointment confirmed.", "%(count)d appointments confirmed.", done))
+        self._report(
+            request,
+            done,
+            errors,
+            ngettext("%(count)d appointment confirmed.", "%(count)d appointments confirmed.", done),
+        )
 
     def _action_page(self, request, queryset, form, action, title):
         context = {

@@ -64,8 +64,18 @@ class AppointmentAddForm(ServiceModelForm):
 
     class Meta:
         model = Appointment
-        fields = ["customer", "service_type", "technician", "window_start", "window_end", "notes",
-                  "site_street", "site_postcode", "site_city", "site_country"]
+        fields = [
+            "customer",
+            "service_type",
+            "technician",
+            "window_start",
+            "window_end",
+            "notes",
+            "site_street",
+            "site_postcode",
+            "site_city",
+            "site_country",
+        ]
         help_texts = {"site_street": _("Leave the site address empty to use the customer's address.")}
 
     def __init__(self, *args, **kwargs):
@@ -106,8 +116,16 @@ class AppointmentChangeForm(ServiceModelForm):
 
     class Meta:
         model = Appointment
-        fields = ["technician", "window_start", "window_end", "notes",
-                  "site_street", "site_postcode", "site_city", "site_country"]
+        fields = [
+            "technician",
+            "window_start",
+            "window_end",
+            "notes",
+            "site_street",
+            "site_postcode",
+            "site_city",
+            "site_country",
+        ]
 
     def apply(self, cleaned_data) -> Appointment:
         appointment = self.instance

@@ -18,7 +18,9 @@ class ServiceType(models.Model):
     arrival_window = models.DurationField(
         _("arrival window"),
         default=timedelta(hours=4),
-        help_text=_("Customers are promised a window of this length, e.g. 13:00–17:00, not a minute."),
+        help_text=_(
+            "Customers are promised an arrival window of this length, e.g. 13:00–17:00, rather than an exact time."
+        ),
     )
     buffer_after = models.DurationField(
         _("buffer after"), default=timedelta(minutes=30), help_text=_("Travel and tidy-up time after the visit.")

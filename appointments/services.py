@@ -129,7 +129,8 @@ def _ensure_technician_free(
         )
     if not technician.service_types.filter(pk=service_type.pk).exists():
         raise AppointmentError(
-            _("%(technician)s does not do “%(service)s”.") % {"technician": technician, "service": service_type},
+            _("%(technician)s is not qualified for “%(service)s”.")
+            % {"technician": technician, "service": service_type},
             code="technician_unqualified",
         )
     conflict = (
@@ -178,8 +179,10 @@ def _save_guarded(appointment: Appointment, **save_kwargs: Any) -> None:
 
 
 def _locked(appointment: Appointment) -> Appointment:
-    return Appointment.objects.select_for_update(of=("self",)).select_related("customer", "technician", "service_type").get(
-        pk=appointment.pk
+    return (
+        Appointment.objects.select_for_update(of=("self",))
+        .select_related("customer", "technician", "service_type")
+        .get(pk=appointment.pk)
     )
 
 
@@ -267,9 +270,11 @@ def appointment_schedule(
     )
     _save_guarded(appointment)
     with translation.override(settings.LANGUAGE_CODE):
-        summary = (_("Visit requested: %(service)s, %(window)s with %(technician)s.") if requested else _(
-            "Visit scheduled: %(service)s, %(window)s with %(technician)s."
-        )) % {
+        summary = (
+            _("Visit requested: %(service)s, %(window)s with %(technician)s.")
+            if requested
+            else _("Visit scheduled: %(service)s, %(window)s with %(technician)s.")
+        ) % {
             "service": service_type.localized_name(),
             "window": format_window(window_start, window_end),
             "technician": technician,
@@ -313,7 +318,7 @@ def appointment_reschedule(
         and window_end == appointment.window_end
         and technician.pk == appointment.technician_id
     ):
-        raise AppointmentError(_("That is the visit's current time and technician."), code="unchanged")
+        raise AppointmentError(_("The visit already has this time and technician."), code="unchanged")
     technician = _lock_technician(technician)
     occupied_until = reserved_until(window_start=window_start, window_end=window_end, service_type=service_type)
     _ensure_technician_free(
@@ -394,7 +399,7 @@ def _transition(
     appointment = _locked(appointment)
     if appointment.status not in transition.sources:
         raise AppointmentError(
-            _("This visit is %(status)s; it cannot become %(target)s.")
+            _("This visit is %(status)s; it cannot be set to “%(target)s”.")
             % {"status": appointment.get_status_display(), "target": Status(transition.target).label},
             code="illegal_transition",
         )
@@ -454,8 +459,9 @@ def appointment_cancel(
 def visit_start_trip(*, appointment: Appointment, actor: AbstractBaseUser | None, at: datetime | None = None):
     with translation.override(settings.LANGUAGE_CODE):
         summary = _("Technician on the way.")
-    return _transition("start_trip", appointment=appointment, actor=actor, summary=summary, at=at,
-                       channel=Channel.VISIT)
+    return _transition(
+        "start_trip", appointment=appointment, actor=actor, summary=summary, at=at, channel=Channel.VISIT
+    )
 
 
 @transaction.atomic
@@ -472,7 +478,12 @@ def visit_complete(
     with translation.override(settings.LANGUAGE_CODE):
         summary = _("Visit completed.") + (" " + report.strip() if report.strip() else "")
     return _transition(
-        "complete", appointment=appointment, actor=actor, summary=summary, at=at, channel=Channel.VISIT,
+        "complete",
+        appointment=appointment,
+        actor=actor,
+        summary=summary,
+        at=at,
+        channel=Channel.VISIT,
         data={"report": report.strip()},
     )
 
@@ -485,6 +496,11 @@ def visit_mark_missed(
     with translation.override(settings.LANGUAGE_CODE):
         summary = _("Technician was at the door; nobody was home.") + (" " + note.strip() if note.strip() else "")
     return _transition(
-        "mark_missed", appointment=appointment, actor=actor, summary=summary, at=at, channel=Channel.VISIT,
+        "mark_missed",
+        appointment=appointment,
+        actor=actor,
+        summary=summary,
+        at=at,
+        channel=Channel.VISIT,
         data={"note": note.strip()},
     )

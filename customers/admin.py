@@ -66,7 +66,7 @@ class UpcomingAppointmentInline(admin.TabularInline):
 
 
 class NextVisitFilter(admin.SimpleListFilter):
-    title = _("visits")
+    title = _("upcoming visit")
     parameter_name = "visits"
 
     def lookups(self, request, model_admin):
@@ -82,12 +82,20 @@ class NextVisitFilter(admin.SimpleListFilter):
 
 @admin.register(Customer)
 class CustomerAdmin(admin.ModelAdmin):
-    list_display = ["full_name", "postcode", "city", "phone", "email", "preferred_language", "responsible_name",
-                    "next_visit_display"]
+    list_display = [
+        "full_name",
+        "postcode",
+        "city",
+        "phone",
+        "email",
+        "preferred_language",
+        "responsible_name",
+        "next_visit_display",
+    ]
     list_filter = [NextVisitFilter, "preferred_language", "preferred_channel", "country", "responsible"]
     list_select_related = ["responsible"]
     search_fields = ["full_name", "email", "=postcode", "city"]
-    search_help_text = _("Name, email, postcode, city or phone number in any formatting.")
+    search_help_text = _("Name, email, postcode, city or phone number (any format).")
     ordering = ["full_name"]
     list_per_page = 50
     inlines = [UpcomingAppointmentInline]
@@ -98,7 +106,7 @@ class CustomerAdmin(admin.ModelAdmin):
         (_("Address"), {"fields": ["street", "postcode", "city", "country"]}),
         (_("Notes"), {"fields": ["notes"]}),
         (_("Contact journal"), {"fields": ["journal_timeline"]}),
-        (_("Record"), {"fields": ["created_at", "updated_at"], "classes": ["collapse"]}),
+        (_("Created and changed"), {"fields": ["created_at", "updated_at"], "classes": ["collapse"]}),
     ]
 
     def get_queryset(self, request):

@@ -33,9 +33,7 @@ class OfficeUserFactory(UserFactory):
 
     username = factory.Sequence(lambda n: f"office{n}")
     is_superuser = True
-    office_profile = factory.RelatedFactory(
-        "tests.factories.OfficeProfileFactory", factory_related_name="user"
-    )
+    office_profile = factory.RelatedFactory("tests.factories.OfficeProfileFactory", factory_related_name="user")
 
 
 class OfficeProfileFactory(factory.django.DjangoModelFactory):

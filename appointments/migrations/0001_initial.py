@@ -25,7 +25,7 @@ class Migration(migrations.Migration):
                 ('name_de', models.CharField(blank=True, max_length=100, verbose_name='name (German)')),
                 ('name_nl', models.CharField(blank=True, max_length=100, verbose_name='name (Dutch)')),
                 ('duration', models.DurationField(default=datetime.timedelta(seconds=3600), verbose_name='expected duration')),
-                ('arrival_window', models.DurationField(default=datetime.timedelta(seconds=14400), help_text='Customers are promised a window of this length, e.g. 13:00–17:00, not a minute.', verbose_name='arrival window')),
+                ('arrival_window', models.DurationField(default=datetime.timedelta(seconds=14400), help_text='Customers are promised an arrival window of this length, e.g. 13:00–17:00, rather than an exact time.', verbose_name='arrival window')),
                 ('buffer_after', models.DurationField(default=datetime.timedelta(seconds=1800), help_text='Travel and tidy-up time after the visit.', verbose_name='buffer after')),
                 ('is_active', models.BooleanField(default=True, verbose_name='active')),
             ],

@@ -30,16 +30,28 @@ def split(moment):
 
 def add_form(customer, service_type, technician, start):
     date, time = split(start)
-    return {"customer": customer.pk, "service_type": service_type.pk, "technician": technician.pk,
-            "window_start_0": date, "window_start_1": time, "window_end_0": "", "window_end_1": "",
-            "notes": "", "site_street": "", "site_postcode": "", "site_city": "", "site_country": "DE"}
+    return {
+        "customer": customer.pk,
+        "service_type": service_type.pk,
+        "technician": technician.pk,
+        "window_start_0": date,
+        "window_start_1": time,
+        "window_end_0": "",
+        "window_end_1": "",
+        "notes": "",
+        "site_street": "",
+        "site_postcode": "",
+        "site_city": "",
+        "site_country": "DE",
+    }
 
 
 def test_office_books_a_visit_through_the_admin(admin_client_office, office_user, service_type, technician):
     customer = CustomerFactory()
 
-    response = admin_client_office.post(reverse("admin:appointments_appointment_add"),
-                                        add_form(customer, service_type, technician, local_dt(2, 8)))
+    response = admin_client_office.post(
+        reverse("admin:appointments_appointment_add"), add_form(customer, service_type, technician, local_dt(2, 8))
+    )
 
     assert response.status_code == 302, response.content.decode()[:3000]
     appointment = Appointment.objects.get()
@@ -52,9 +64,11 @@ def test_office_books_a_visit_through_the_admin(admin_client_office, office_user
 def test_overlapping_booking_in_the_admin_is_a_form_error(admin_client_office, service_type, technician):
     AppointmentFactory(technician=technician, service_type=service_type, window_start=local_dt(2, 8))
 
-    response = admin_client_office.post(reverse("admin:appointments_appointment_add"),
-                                        add_form(CustomerFactory(), service_type, technician, local_dt(2, 10)),
-                                        HTTP_ACCEPT_LANGUAGE="de")
+    response = admin_client_office.post(
+        reverse("admin:appointments_appointment_add"),
+        add_form(CustomerFactory(), service_type, technician, local_dt(2, 10)),
+        HTTP_ACCEPT_LANGUAGE="de",
+    )
 
     assert response.status_code == 200
     errors = response.context["adminform"].form.non_field_errors().as_data()
@@ -70,10 +84,19 @@ def test_moving_a_visit_in_the_change_form_reschedules_it(admin_client_office, s
 
     response = admin_client_office.post(
         reverse("admin:appointments_appointment_change", args=[appointment.pk]),
-        {"technician": technician.pk, "window_start_0": date, "window_start_1": time, "window_end_0": end_date,
-         "window_end_1": end_time, "reschedule_reason": "Kunde arbeitet morgens", "notes": "",
-         "site_street": appointment.site_street, "site_postcode": appointment.site_postcode,
-         "site_city": appointment.site_city, "site_country": "DE"},
+        {
+            "technician": technician.pk,
+            "window_start_0": date,
+            "window_start_1": time,
+            "window_end_0": end_date,
+            "window_end_1": end_time,
+            "reschedule_reason": "Kunde arbeitet morgens",
+            "notes": "",
+            "site_street": appointment.site_street,
+            "site_postcode": appointment.site_postcode,
+            "site_city": appointment.site_city,
+            "site_country": "DE",
+        },
     )
 
     assert response.status_code == 302, response.content.decode()[:3000]
@@ -88,8 +111,15 @@ def test_cancel_action_asks_for_a_reason_then_cancels(admin_client_office):
     selected = [appointment.pk for appointment in appointments]
 
     confirm_page = admin_client_office.post(CHANGELIST, {"action": "cancel_with_reason", "_selected_action": selected})
-    done = admin_client_office.post(CHANGELIST, {"action": "cancel_with_reason", "_selected_action": selected,
-                                                 "apply": "1", "reason": "Firma: Teil nicht lieferbar"})
+    done = admin_client_office.post(
+        CHANGELIST,
+        {
+            "action": "cancel_with_reason",
+            "_selected_action": selected,
+            "apply": "1",
+            "reason": "Firma: Teil nicht lieferbar",
+        },
+    )
 
     assert confirm_page.status_code == 200
     assert b'name="reason"' in confirm_page.content
@@ -101,9 +131,9 @@ def test_cancel_action_asks_for_a_reason_then_cancels(admin_client_office):
 def test_cancel_action_without_reason_changes_nothing(admin_client_office):
     appointment = AppointmentFactory()
 
-    response = admin_client_office.post(CHANGELIST, {"action": "cancel_with_reason",
-                                                     "_selected_action": [appointment.pk], "apply": "1",
-                                                     "reason": ""})
+    response = admin_client_office.post(
+        CHANGELIST, {"action": "cancel_with_reason", "_selected_action": [appointment.pk], "apply": "1", "reason": ""}
+    )
 
     assert response.status_code == 200
     appointment.refresh_from_db()
@@ -114,9 +144,17 @@ def test_reschedule_action_moves_the_visit(admin_client_office, service_type, te
     appointment = AppointmentFactory(technician=technician, service_type=service_type, window_start=local_dt(2, 8))
     date, time = split(local_dt(5, 12))
 
-    response = admin_client_office.post(CHANGELIST, {
-        "action": "reschedule", "_selected_action": [appointment.pk], "apply": "1",
-        "window_start_0": date, "window_start_1": time, "reason": "Kundenwunsch"})
+    response = admin_client_office.post(
+        CHANGELIST,
+        {
+            "action": "reschedule",
+            "_selected_action": [appointment.pk],
+            "apply": "1",
+            "window_start_0": date,
+            "window_start_1": time,
+            "reason": "Kundenwunsch",
+        },
+    )
 
     assert response.status_code == 302
     appointment.refresh_from_db()
@@ -129,9 +167,16 @@ def test_reschedule_action_into_a_busy_window_shows_the_conflict(admin_client_of
     appointment = AppointmentFactory(technician=technician, service_type=service_type, window_start=local_dt(2, 8))
     date, time = split(local_dt(5, 13))
 
-    response = admin_client_office.post(CHANGELIST, {
-        "action": "reschedule", "_selected_action": [appointment.pk], "apply": "1",
-        "window_start_0": date, "window_start_1": time})
+    response = admin_client_office.post(
+        CHANGELIST,
+        {
+            "action": "reschedule",
+            "_selected_action": [appointment.pk],
+            "apply": "1",
+            "window_start_0": date,
+            "window_start_1": time,
+        },
+    )
 
     assert response.status_code == 200
     assert b"errornote" in response.content
@@ -142,8 +187,9 @@ def test_reschedule_action_into_a_busy_window_shows_the_conflict(admin_client_of
 def test_reschedule_action_needs_exactly_one_appointment(admin_client_office):
     selected = [appointment.pk for appointment in AppointmentFactory.create_batch(2)]
 
-    response = admin_client_office.post(CHANGELIST, {"action": "reschedule", "_selected_action": selected},
-                                        follow=True)
+    response = admin_client_office.post(
+        CHANGELIST, {"action": "reschedule", "_selected_action": selected}, follow=True
+    )
 
     assert response.status_code == 200
     assert not JournalEntry.objects.exists()

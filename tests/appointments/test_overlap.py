@@ -107,9 +107,14 @@ def test_database_refuses_overlapping_rows_written_past_the_service():
 def test_database_accepts_back_to_back_and_cancelled_rows():
     existing = AppointmentFactory(window_start=local_dt(2, 8))
 
-    AppointmentFactory(technician=existing.technician, service_type=existing.service_type,
-                       window_start=existing.occupied_until)
-    AppointmentFactory(technician=existing.technician, service_type=existing.service_type,
-                       window_start=existing.window_start, status="cancelled")
+    AppointmentFactory(
+        technician=existing.technician, service_type=existing.service_type, window_start=existing.occupied_until
+    )
+    AppointmentFactory(
+        technician=existing.technician,
+        service_type=existing.service_type,
+        window_start=existing.window_start,
+        status="cancelled",
+    )
 
     assert Appointment.objects.filter(technician=existing.technician).count() == 3

@@ -84,7 +84,11 @@ def test_schedule_uses_customer_address_as_site_unless_given(technician, service
     customer = CustomerFactory(street="Hafenstraße 3", postcode="47533", city="Kleve")
     at_home = schedule(technician, service_type, actor, customer=customer)
     elsewhere = schedule(
-        technician, service_type, actor, customer=customer, day=3,
+        technician,
+        service_type,
+        actor,
+        customer=customer,
+        day=3,
         site={"street": "Gartenweg 1", "postcode": "46446", "city": "Emmerich"},
     )
 
@@ -120,7 +124,9 @@ def test_back_to_back_windows_are_allowed(technician, service_type, actor):
 
 def test_job_longer_than_its_window_reserves_the_technician_until_done(technician, actor):
     installation = ServiceTypeFactory(
-        name="Heat pump installation", duration=timedelta(hours=6), arrival_window=timedelta(hours=2),
+        name="Heat pump installation",
+        duration=timedelta(hours=6),
+        arrival_window=timedelta(hours=2),
         buffer_after=timedelta(minutes=30),
     )
     technician.service_types.add(installation)
@@ -161,8 +167,12 @@ def test_schedule_refuses_time_off(technician, service_type, actor):
 def test_schedule_refuses_window_ending_before_it_starts(technician, service_type, actor):
     with pytest.raises(AppointmentError):
         appointment_schedule(
-            customer=CustomerFactory(), service_type=service_type, technician=technician,
-            window_start=local_dt(2, 12), window_end=local_dt(2, 8), actor=actor,
+            customer=CustomerFactory(),
+            service_type=service_type,
+            technician=technician,
+            window_start=local_dt(2, 12),
+            window_end=local_dt(2, 8),
+            actor=actor,
         )
 
 
@@ -181,8 +191,9 @@ def test_cancelled_appointment_frees_its_time(technician, service_type, actor):
 def test_reschedule_bumps_version_and_journals_old_and_new_window(technician, service_type, actor):
     appointment = schedule(technician, service_type, actor, hour=8)
 
-    moved = appointment_reschedule(appointment=appointment, window_start=local_dt(3, 12), actor=actor,
-                                   reason="Kunde bittet um Nachmittag")
+    moved = appointment_reschedule(
+        appointment=appointment, window_start=local_dt(3, 12), actor=actor, reason="Kunde bittet um Nachmittag"
+    )
 
     assert moved.version == 2
     assert moved.window_start == local_dt(3, 12)
@@ -281,10 +292,13 @@ SERVICES = {
     "confirm": lambda appointment, actor: appointment_confirm(appointment=appointment, actor=actor),
     "start_trip": lambda appointment, actor: visit_start_trip(appointment=appointment, actor=actor),
     "arrive": lambda appointment, actor: visit_arrive(appointment=appointment, actor=actor),
-    "complete": lambda appointment, actor: visit_complete(appointment=appointment, actor=actor, report="Brenner gereinigt"),
+    "complete": lambda appointment, actor: visit_complete(
+        appointment=appointment, actor=actor, report="Brenner gereinigt"
+    ),
     "mark_missed": lambda appointment, actor: visit_mark_missed(appointment=appointment, actor=actor),
-    "cancel": lambda appointment, actor: appointment_cancel(appointment=appointment, reason="Auftrag storniert",
-                                                            actor=actor),
+    "cancel": lambda appointment, actor: appointment_cancel(
+        appointment=appointment, reason="Auftrag storniert", actor=actor
+    ),
 }
 LEGAL = [(name, source) for name, transition in TRANSITIONS.items() for source in sorted(transition.sources)]
 ILLEGAL = [
@@ -301,8 +315,9 @@ def test_every_transition_has_a_service():
 
 @pytest.mark.parametrize(("name", "source"), LEGAL)
 def test_legal_transition_sets_status_timestamp_and_journal_entry(name, source, technician, service_type, actor):
-    appointment = AppointmentFactory(technician=technician, service_type=service_type, status=source,
-                                     window_start=local_dt(0, 0))
+    appointment = AppointmentFactory(
+        technician=technician, service_type=service_type, status=source, window_start=local_dt(0, 0)
+    )
     transition = TRANSITIONS[name]
 
     result = SERVICES[name](appointment, actor)
@@ -370,11 +385,14 @@ def test_transition_time_in_the_future_is_refused(technician, service_type, acto
     assert error.value.code == "future_time"
 
 
-@pytest.mark.parametrize(("language", "expected"), [
-    ("de", "Mi, 4. März 2026, 13:00–17:00"),
-    ("nl", "wo, 4 maart 2026, 13:00–17:00"),
-    ("en", "Wed, March 4, 2026, 13:00–17:00"),
-])
+@pytest.mark.parametrize(
+    ("language", "expected"),
+    [
+        ("de", "Mi, 4. März 2026, 13:00–17:00"),
+        ("nl", "wo, 4 maart 2026, 13:00–17:00"),
+        ("en", "Wed, March 4, 2026, 13:00–17:00"),
+    ],
+)
 def test_windows_read_naturally_in_each_language(language, expected):
     from django.utils import translation
 

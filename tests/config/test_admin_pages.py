@@ -26,8 +26,9 @@ def make_appointments(count, responsible):
     technicians = TechnicianFactory.create_batch(3, service_types=[service_type])
     customers = make_customers(min(count, 20), responsible)
     return [
-        AppointmentFactory(service_type=service_type, technician=technicians[index % 3],
-                           customer=customers[index % len(customers)])
+        AppointmentFactory(
+            service_type=service_type, technician=technicians[index % 3], customer=customers[index % len(customers)]
+        )
         for index in range(count)
     ]
 
@@ -35,8 +36,9 @@ def make_appointments(count, responsible):
 def make_journal(count, responsible):
     customers = make_customers(min(count, 20), responsible)
     for index in range(count):
-        journal_record(customer=customers[index % len(customers)], action="contact.recorded", summary="Anruf",
-                       actor=responsible)
+        journal_record(
+            customer=customers[index % len(customers)], action="contact.recorded", summary="Anruf", actor=responsible
+        )
 
 
 def make_technicians(count, responsible):
@@ -64,8 +66,9 @@ CHANGELISTS = {
 
 @pytest.mark.parametrize("rows", [10, 200])
 @pytest.mark.parametrize("model", CHANGELISTS)
-def test_changelist_queries_do_not_grow_with_rows(model, rows, admin_client_office, office_user,
-                                                  django_assert_max_num_queries):
+def test_changelist_queries_do_not_grow_with_rows(
+    model, rows, admin_client_office, office_user, django_assert_max_num_queries
+):
     make_rows, max_queries = CHANGELISTS[model]
     make_rows(rows, office_user)
     url = reverse(f"admin:{model}_changelist")
@@ -84,9 +87,7 @@ def test_customer_page_shows_upcoming_visits_and_journal_with_bounded_queries(
         journal_record(customer=appointment.customer, action="contact.recorded", summary=f"Anruf {index}")
 
     with django_assert_max_num_queries(20):
-        response = admin_client_office.get(
-            reverse("admin:customers_customer_change", args=[appointment.customer.pk])
-        )
+        response = admin_client_office.get(reverse("admin:customers_customer_change", args=[appointment.customer.pk]))
 
     page = response.content.decode()
     assert response.status_code == 200

@@ -17,16 +17,36 @@ def run_task_through_worker(env: dict[str, str], log_path: Path) -> str:
     env = {**base_env, "DEBUG": "1", "DJANGO_SETTINGS_MODULE": "config.settings", **env}
     with log_path.open("w") as log:
         worker = subprocess.Popen(
-            [CELERY, "-A", "config", "worker", "--pool=solo", "--loglevel=INFO", "--without-gossip",
-             "--without-mingle", "-n", f"test-{os.getpid()}@%h"],
-            cwd=ROOT, env=env, stdout=log, stderr=subprocess.STDOUT,
+            [
+                CELERY,
+                "-A",
+                "config",
+                "worker",
+                "--pool=solo",
+                "--loglevel=INFO",
+                "--without-gossip",
+                "--without-mingle",
+                "-n",
+                f"test-{os.getpid()}@%h",
+            ],
+            cwd=ROOT,
+            env=env,
+            stdout=log,
+            stderr=subprocess.STDOUT,
         )
     try:
         sender = subprocess.run(
-            [sys.executable, "-c",
-             "import django; django.setup(); from config.celery import app; "
-             "print(app.send_task('celery.accumulate', args=(1, 2)).id)"],
-            cwd=ROOT, env=env, capture_output=True, text=True, timeout=60,
+            [
+                sys.executable,
+                "-c",
+                "import django; django.setup(); from config.celery import app; "
+                "print(app.send_task('celery.accumulate', args=(1, 2)).id)",
+            ],
+            cwd=ROOT,
+            env=env,
+            capture_output=True,
+            text=True,
+            timeout=60,
         )
         assert sender.returncode == 0, sender.stderr
         task_id = sender.stdout.strip()
@@ -51,7 +71,8 @@ def test_worker_runs_tasks_on_the_embedded_sqlite_broker(tmp_path):
 
 
 def test_worker_runs_tasks_on_redis(tmp_path, redis_url):
-    output = run_task_through_worker({"DOORSTEP_VAR_DIR": str(tmp_path), "REDIS_URL": redis_url},
-                                     tmp_path / "worker.log")
+    output = run_task_through_worker(
+        {"DOORSTEP_VAR_DIR": str(tmp_path), "REDIS_URL": redis_url}, tmp_path / "worker.log"
+    )
 
     assert "redis://" in output

@@ -20,8 +20,11 @@ PRODUCTION_ENV = {
 
 
 def run_python(code: str, env: dict[str, str]) -> subprocess.CompletedProcess:
-    clean_env = {key: value for key, value in os.environ.items() if key not in PRODUCTION_ENV and key != "DJANGO_ALLOW_ASYNC_UNSAFE" and
-                 key != "DJANGO_SETTINGS_MODULE"}
+    clean_env = {
+        key: value
+        for key, value in os.environ.items()
+        if key not in PRODUCTION_ENV and key != "DJANGO_ALLOW_ASYNC_UNSAFE" and key != "DJANGO_SETTINGS_MODULE"
+    }
     return subprocess.run(
         [sys.executable, "-c", code],
         cwd=ROOT,
@@ -61,8 +64,15 @@ def test_environment_configures_database_redis_and_mail():
 
     assert result.returncode == 0, result.stderr
     assert result.stdout.split() == [
-        "django.db.backends.postgresql", "db.internal", "redis://redis.internal:6379/0",
-        "django.core.cache.backends.redis.RedisCache", "mail.example.com", "587", "True", "Europe/Berlin", "de",
+        "django.db.backends.postgresql",
+        "db.internal",
+        "redis://redis.internal:6379/0",
+        "django.core.cache.backends.redis.RedisCache",
+        "mail.example.com",
+        "587",
+        "True",
+        "Europe/Berlin",
+        "de",
     ]
 
 
@@ -78,10 +88,13 @@ def test_embedded_default_needs_no_servers(tmp_path):
     assert result.stdout.split() == ["django.db.backends.sqlite3", "sqla+sqlite", "console"]
 
 
-@pytest.mark.parametrize(("url", "host", "port", "ssl"), [
-    ("smtps://u:p@smtp.example.com", "smtp.example.com", 465, True),
-    ("smtp://relay.example.com:2525", "relay.example.com", 2525, False),
-])
+@pytest.mark.parametrize(
+    ("url", "host", "port", "ssl"),
+    [
+        ("smtps://u:p@smtp.example.com", "smtp.example.com", 465, True),
+        ("smtp://relay.example.com:2525", "relay.example.com", 2525, False),
+    ],
+)
 def test_email_url_variants(url, host, port, ssl, monkeypatch):
     from config.settings import mailer_from_env
 
@@ -89,3 +102,9 @@ def test_email_url_variants(url, host, port, ssl, monkeypatch):
     options = mailer_from_env()["OPTIONS"]
 
     assert (options["host"], options["port"], options["use_ssl"]) == (host, port, ssl)
+
+
+def test_models_and_migrations_agree():
+    from django.core.management import call_command
+
+    call_command("makemigrations", check=True, dry_run=True, verbosity=0)

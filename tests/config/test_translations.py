@@ -58,12 +58,26 @@ def test_catalogs_contain_every_string_in_the_source(tmp_path):
     for name in SOURCE_DIRS:
         shutil.copytree(ROOT / name, copy / name, ignore=shutil.ignore_patterns("__pycache__", "*.mo"))
     shutil.copy(ROOT / "manage.py", copy / "manage.py")
-    env = {**os.environ, "DEBUG": "1", "DJANGO_SETTINGS_MODULE": "config.settings",
-           "DOORSTEP_VAR_DIR": str(tmp_path / "var")}
+    env = {
+        **os.environ,
+        "DEBUG": "1",
+        "DJANGO_SETTINGS_MODULE": "config.settings",
+        "DOORSTEP_VAR_DIR": str(tmp_path / "var"),
+    }
     result = subprocess.run(
-        [sys.executable, "manage.py", "makemessages", "--no-location", "-v0", *(f"--locale={lang}" for lang in
-                                                                                   LANGUAGES)],
-        cwd=copy, env=env, capture_output=True, text=True, timeout=120,
+        [
+            sys.executable,
+            "manage.py",
+            "makemessages",
+            "--no-location",
+            "-v0",
+            *(f"--locale={lang}" for lang in LANGUAGES),
+        ],
+        cwd=copy,
+        env=env,
+        capture_output=True,
+        text=True,
+        timeout=120,
     )
     assert result.returncode == 0, result.stderr
 

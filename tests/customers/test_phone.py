@@ -46,8 +46,12 @@ def test_letters_in_a_phone_number_are_refused_by_the_service():
 def test_letters_in_a_phone_number_get_a_form_error_in_german(admin_client_office, office_user):
     response = admin_client_office.post(
         reverse("admin:customers_customer_add"),
-        {**customer_fields(phone="12ab", responsible=office_user.pk), "country": "DE",
-         "preferred_language": "de", "preferred_channel": "email"},
+        {
+            **customer_fields(phone="12ab", responsible=office_user.pk),
+            "country": "DE",
+            "preferred_language": "de",
+            "preferred_channel": "email",
+        },
         HTTP_ACCEPT_LANGUAGE="de",
     )
 
@@ -56,8 +60,9 @@ def test_letters_in_a_phone_number_get_a_form_error_in_german(admin_client_offic
     assert not Customer.objects.exists()
 
 
-@pytest.mark.parametrize("typed", ["030 1234567", "+49 30 1234567", "0301234567", "(030) 123-4567", "1234567",
-                                   "+49301234567"])
+@pytest.mark.parametrize(
+    "typed", ["030 1234567", "+49 30 1234567", "0301234567", "(030) 123-4567", "1234567", "+49301234567"]
+)
 def test_admin_finds_a_customer_by_phone_in_any_formatting(admin_client_office, typed):
     wanted = CustomerFactory(full_name="Bernd Phone", phone="+49301234567")
     CustomerFactory(full_name="Other Person", phone="+49221998877")

@@ -10,8 +10,15 @@ pytestmark = pytest.mark.django_db
 def test_creating_a_customer_opens_their_journal():
     actor = OfficeUserFactory()
     customer = customer_create(
-        fields={"full_name": "Jan de Vries", "street": "Molenstraat 1", "postcode": "6511 AB", "city": "Nijmegen",
-                "country": "NL", "preferred_language": "nl", "responsible": actor},
+        fields={
+            "full_name": "Jan de Vries",
+            "street": "Molenstraat 1",
+            "postcode": "6511 AB",
+            "city": "Nijmegen",
+            "country": "NL",
+            "preferred_language": "nl",
+            "responsible": actor,
+        },
         actor=actor,
     )
 

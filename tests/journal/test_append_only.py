@@ -52,8 +52,14 @@ def test_office_records_a_phone_call_in_the_journal(admin_client_office, office_
 
     response = admin_client_office.post(
         reverse("admin:journal_journalentry_add"),
-        {"customer": customer.pk, "channel": "phone", "direction": "in",
-         "summary": "Kunde bittet um Rückruf morgen früh.", "occurred_at_0": "2026-11-20", "occurred_at_1": "09:15"},
+        {
+            "customer": customer.pk,
+            "channel": "phone",
+            "direction": "in",
+            "summary": "Kunde bittet um Rückruf morgen früh.",
+            "occurred_at_0": "2026-11-20",
+            "occurred_at_1": "09:15",
+        },
     )
 
     assert response.status_code == 302
@@ -69,8 +75,15 @@ def test_a_contact_cannot_name_another_customers_appointment(admin_client_office
 
     response = admin_client_office.post(
         reverse("admin:journal_journalentry_add"),
-        {"customer": customer.pk, "appointment": foreign.pk, "channel": "phone", "direction": "in",
-         "summary": "Rückruf", "occurred_at_0": "2026-11-20", "occurred_at_1": "09:15"},
+        {
+            "customer": customer.pk,
+            "appointment": foreign.pk,
+            "channel": "phone",
+            "direction": "in",
+            "summary": "Rückruf",
+            "occurred_at_0": "2026-11-20",
+            "occurred_at_1": "09:15",
+        },
     )
 
     assert response.status_code == 200
