@@ -104,6 +104,7 @@ def test_email_url_variants(url, host, port, ssl, monkeypatch):
     assert (options["host"], options["port"], options["use_ssl"]) == (host, port, ssl)
 
 
+@pytest.mark.django_db
 def test_models_and_migrations_agree():
     from django.core.management import call_command
 
