@@ -109,6 +109,12 @@ class CustomerAdmin(admin.ModelAdmin):
         (_("Created and changed"), {"fields": ["created_at", "updated_at"], "classes": ["collapse"]}),
     ]
 
+    def formfield_for_foreignkey(self, db_field, request, **kwargs):
+        field = super().formfield_for_foreignkey(db_field, request, **kwargs)
+        if db_field.name == "responsible":
+            field.label_from_instance = lambda user: user.get_full_name() or user.get_username()
+        return field
+
     def get_queryset(self, request):
         now = timezone.now()
         return (
