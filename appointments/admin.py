@@ -1,11 +1,13 @@
 from django.contrib import admin, messages
+from django.core.exceptions import ValidationError
 from django.db.models import Count, Q
+from django.forms.models import BaseInlineFormSet
 from django.template.response import TemplateResponse
 from django.utils.translation import gettext_lazy as _
 from django.utils.translation import ngettext
 
 from appointments.forms import AppointmentAddForm, AppointmentChangeForm, CancelForm, RescheduleForm
-from appointments.models import Appointment, ServiceType, Technician, TimeOff, WorkingPeriod
+from appointments.models import Appointment, ServiceType, Technician, TimeOff, Weekday, WorkingPeriod
 from appointments.services import (
     RESCHEDULABLE,
     AppointmentError,
@@ -40,8 +42,24 @@ class ServiceTypeAdmin(admin.ModelAdmin):
         return service_type.technician_total
 
 
+class WorkingPeriodFormSet(BaseInlineFormSet):
+    def clean(self):
+        super().clean()
+        periods = sorted(
+            (form.cleaned_data["weekday"], form.cleaned_data["starts"], form.cleaned_data["ends"])
+            for form in self.forms
+            if form.cleaned_data
+            and not form.cleaned_data.get("DELETE")
+            and {"weekday", "starts", "ends"} <= form.cleaned_data.keys()
+        )
+        for (day, _starts, ends), (next_day, next_starts, _next_ends) in zip(periods, periods[1:], strict=False):
+            if day == next_day and next_starts < ends:
+                raise ValidationError(_("Working hours on %(weekday)s overlap.") % {"weekday": Weekday(day).label})
+
+
 class WorkingPeriodInline(admin.TabularInline):
     model = WorkingPeriod
+    formset = WorkingPeriodFormSet
     extra = 1
 
 

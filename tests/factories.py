@@ -86,7 +86,7 @@ class TechnicianFactory(factory.django.DjangoModelFactory):
 
     user = factory.SubFactory(UserFactory)
     display_name = factory.LazyAttribute(lambda technician: technician.user.get_full_name())
-    mobile_phone = factory.Sequence(lambda n: f"+49151{2000000 + n}")
+    mobile_phone = factory.Sequence(lambda n: f"+49151{20000000 + n}")
 
     @factory.post_generation
     def service_types(self, create, extracted, **kwargs):

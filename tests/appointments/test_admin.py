@@ -210,3 +210,54 @@ def test_appointments_cannot_be_deleted(admin_client_office):
     response = admin_client_office.get(reverse("admin:appointments_appointment_delete", args=[appointment.pk]))
 
     assert response.status_code == 403
+
+
+def working_hours_form(technician, periods):
+    data = {
+        "user": technician.user.pk,
+        "display_name": technician.display_name,
+        "mobile_phone": technician.mobile_phone.as_e164,
+        "is_active": "on",
+        "working_periods-TOTAL_FORMS": str(len(periods)),
+        "working_periods-INITIAL_FORMS": "0",
+        "time_off-TOTAL_FORMS": "0",
+        "time_off-INITIAL_FORMS": "0",
+    }
+    for index, (weekday, starts, ends) in enumerate(periods):
+        data.update(
+            {
+                f"working_periods-{index}-weekday": weekday,
+                f"working_periods-{index}-starts": starts,
+                f"working_periods-{index}-ends": ends,
+            }
+        )
+    return data
+
+
+def test_overlapping_working_hours_on_one_day_are_refused(admin_client_office):
+    technician = TechnicianFactory(weekdays=False)
+    technician.working_periods.all().delete()
+
+    response = admin_client_office.post(
+        reverse("admin:appointments_technician_change", args=[technician.pk]),
+        working_hours_form(technician, [(0, "07:30", "12:00"), (0, "11:00", "16:00")]),
+    )
+
+    assert response.status_code == 200
+    assert not response.context["adminform"].form.errors
+    inline_errors = [str(inline.formset.non_form_errors()) for inline in response.context["inline_admin_formsets"]]
+    assert "Montag" in "".join(inline_errors)
+    assert technician.working_periods.count() == 0
+
+
+def test_a_morning_and_an_afternoon_on_one_day_are_fine(admin_client_office):
+    technician = TechnicianFactory()
+    technician.working_periods.all().delete()
+
+    response = admin_client_office.post(
+        reverse("admin:appointments_technician_change", args=[technician.pk]),
+        working_hours_form(technician, [(0, "07:30", "12:00"), (0, "12:30", "16:30")]),
+    )
+
+    assert response.status_code == 302
+    assert technician.working_periods.count() == 2
