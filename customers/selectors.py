@@ -17,7 +17,10 @@ def phone_search_q(term: str, *, field: str = "phone") -> Q | None:
     digits = re.sub(r"\D", "", term)
     if len(digits) < MIN_PHONE_DIGITS or re.search(r"[A-Za-z]", term):
         return None
-    query = Q(**{f"{field}__contains": digits.lstrip("0") or digits})
+    # Drop the trunk prefix (0 in 030…) or the international one (00 in 0049…),
+    # and nothing more, so a fragment like 000123 stays specific.
+    fragment = digits[2:] if digits.startswith("00") else digits[1:] if digits.startswith("0") else digits
+    query = Q(**{f"{field}__contains": fragment or digits})
     try:
         parsed = phonenumbers.parse(term, settings.PHONENUMBER_DEFAULT_REGION)
     except phonenumbers.NumberParseException:

@@ -28,7 +28,6 @@ class JournalEntryAdmin(admin.ModelAdmin):
     list_filter = ["channel", "direction", "action"]
     list_select_related = ["customer", "actor"]
     search_fields = ["customer__full_name", "summary", "action"]
-    date_hierarchy = "occurred_at"
     autocomplete_fields = ["customer"]
     raw_id_fields = ["appointment"]
     form = ContactEntryForm

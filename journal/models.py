@@ -68,7 +68,10 @@ class JournalEntry(models.Model):
         verbose_name = _("journal entry")
         verbose_name_plural = _("journal entries")
         ordering = ["-occurred_at", "-id"]
-        indexes = [models.Index(fields=["customer", "-occurred_at"], name="journal_customer_time_idx")]
+        indexes = [
+            models.Index(fields=["customer", "-occurred_at"], name="journal_customer_time_idx"),
+            models.Index(fields=["-occurred_at", "-id"], name="journal_time_idx"),
+        ]
 
     def __str__(self):
         return f"{self.occurred_at:%Y-%m-%d %H:%M} {self.action}"

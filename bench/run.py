@@ -1,0 +1,749 @@
+"""`make bench`: admin timings and query counts on a large synthetic data set.
+
+Builds a throw-away database (10,000 customers and 100,000 appointments by
+default), then requests the office's busiest admin pages and prints, for each,
+the median and p90 time, the number of queries and the ratio to a minimal
+Django view measured in the same run. Machines differ and CI runners are
+noisy, so only the ratios are comparable from one run to the next.
+
+    .venv/bin/python bench/run.py                                   # full size, SQLite in a temp dir
+    .venv/bin/python bench/run.py --customers 1000 --appointments 10000   # quick
+    BENCH_DATABASE_URL=postgres://postgres@127.0.0.1:5432/doorstep_bench .venv/bin/python bench/run.py
+
+Exits non-zero when a page does not answer 200, does not show what it should,
+or runs more queries than --max-queries (the usual sign of an N+1 query).
+"""
+
+import argparse
+import json
+import math
+import os
+import random
+import re
+import shutil
+import statistics
+import sys
+import tempfile
+import time
+from collections import Counter
+from dataclasses import asdict, dataclass, field
+from datetime import timedelta
+from html import escape
+from pathlib import Path
+from urllib.parse import urlencode
+
+BASE_DIR = Path(__file__).resolve().parent.parent
+# `python bench/run.py` puts bench/ on the path, not the project.
+sys.path.insert(0, str(BASE_DIR))
+
+# A page running more queries than this almost certainly queries once per row.
+DEFAULT_MAX_QUERIES = 30
+
+
+def parse_args(argv: list[str] | None = None) -> argparse.Namespace:
+    parser = argparse.ArgumentParser(description=__doc__.split("\n\n")[0])
+    parser.add_argument("--customers", type=int, default=10_000)
+    parser.add_argument("--appointments", type=int, default=100_000)
+    parser.add_argument(
+        "--journal", type=int, default=None, help="journal entries to create (default: as many as appointments)"
+    )
+    parser.add_argument("--technicians", type=int, default=10)
+    parser.add_argument("--runs", type=int, default=15, help="timed requests per page (default 15)")
+    parser.add_argument("--warmups", type=int, default=2, help="untimed requests per page first (default 2)")
+    parser.add_argument("--seed", type=int, default=20260101, help="random seed: same seed, same data set")
+    parser.add_argument("--max-queries", type=int, default=DEFAULT_MAX_QUERIES)
+    parser.add_argument(
+        "--explain",
+        action="store_true",
+        help="print the query plan of the slowest query of each page that is over 20x the baseline",
+    )
+    parser.add_argument("--keep", action="store_true", help="keep the SQLite temp dir and print where it is")
+    args = parser.parse_args(argv)
+    if args.journal is None:
+        args.journal = args.appointments
+    if args.customers < 10 or args.appointments < 10 or args.technicians < 1 or args.runs < 1:
+        parser.error("need at least 10 customers, 10 appointments, 1 technician and 1 run")
+    return args
+
+
+# Database -------------------------------------------------------------------
+
+
+def prepare_environment(args: argparse.Namespace) -> Path:
+    """Point the settings at a database of the bench's own, before Django reads them.
+
+    Returns the temp dir that holds the SQLite file, the Celery broker file
+    and static files, so nothing lands in the developer's var/.
+    """
+    database_url = os.environ.get("BENCH_DATABASE_URL", "")
+    if database_url:
+        recreate_postgres_database(database_url)
+        os.environ["DATABASE_URL"] = database_url
+    else:
+        # Unset, the settings fall back to a SQLite file in DOORSTEP_VAR_DIR.
+        os.environ.pop("DATABASE_URL", None)
+    var_dir = Path(tempfile.mkdtemp(prefix="doorstep-bench-"))
+    os.environ["DJANGO_SETTINGS_MODULE"] = "config.settings_test"
+    os.environ["DOORSTEP_VAR_DIR"] = str(var_dir)
+    # Production settings: a developer's exported DEBUG=1 would time the
+    # debug stack (query log, non-manifest static files) instead.
+    os.environ["DEBUG"] = ""
+    return var_dir
+
+
+def recreate_postgres_database(database_url: str) -> None:
+    """Start from an empty database: the previous run's rows would skew every figure."""
+    import dj_database_url
+    import psycopg
+    from psycopg import sql
+
+    config = dj_database_url.parse(database_url)
+    if config["ENGINE"] != "django.db.backends.postgresql":
+        sys.exit(f"BENCH_DATABASE_URL must be a postgres:// URL, not {config['ENGINE']}")
+    name = config["NAME"]
+    # The database is dropped; a name with "bench" in it guards against
+    # pointing the bench at the real DATABASE_URL by mistake.
+    if "bench" not in name:
+        sys.exit(f"Refusing to drop database {name!r}: the bench database's name must contain 'bench'.")
+    with psycopg.connect(
+        host=config["HOST"] or None,
+        port=config["PORT"] or None,
+        user=config["USER"] or None,
+        password=config["PASSWORD"] or None,
+        dbname="postgres",
+        autocommit=True,
+    ) as connection:
+        connection.execute(sql.SQL("DROP DATABASE IF EXISTS {} WITH (FORCE)").format(sql.Identifier(name)))
+        connection.execute(sql.SQL("CREATE DATABASE {}").format(sql.Identifier(name)))
+
+
+def describe_database() -> str:
+    from django.db import connection
+
+    if connection.vendor == "sqlite":
+        import sqlite3
+
+        return f"SQLite {sqlite3.sqlite_version} ({connection.settings_dict['NAME']})"
+    with connection.cursor() as cursor:
+        cursor.execute("SHOW server_version")
+        version = cursor.fetchone()[0]
+    return f"PostgreSQL {version} (database {connection.settings_dict['NAME']})"
+
+
+# Synthetic data ---------------------------------------------------------------
+
+FIRST_NAMES = [
+    "Anna", "Andreas", "Birgit", "Bernd", "Claudia", "Christian", "Doris", "Daniel", "Elke", "Frank", "Gabriele",
+    "Günter", "Heike", "Hans", "Ingrid", "Jürgen", "Julia", "Klaus", "Katrin", "Lukas", "Monika", "Michael",
+    "Nicole", "Norbert", "Petra", "Peter", "Renate", "Ralf", "Sabine", "Stefan", "Tanja", "Thomas", "Ursula",
+    "Uwe", "Vanessa", "Volker", "Wolfgang", "Yvonne", "Zoe", "Jörg",
+]  # fmt: skip
+SURNAMES = [
+    "Müller", "Schmidt", "Schneider", "Fischer", "Weber", "Meyer", "Wagner", "Becker", "Schulz", "Hoffmann",
+    "Schäfer", "Koch", "Bauer", "Richter", "Klein", "Wolf", "Schröder", "Neumann", "Schwarz", "Zimmermann",
+    "Braun", "Krüger", "Hofmann", "Hartmann", "Lange", "Schmitt", "Werner", "Schmitz", "Krause", "Meier",
+    "Lehmann", "Schmid", "Schulze", "Maier", "Köhler", "Herrmann", "König", "Walter", "Mayer", "Huber",
+    "Kaiser", "Fuchs", "Peters", "Lang", "Scholz", "Möller", "Weiß", "Jung", "Hahn", "Schubert", "Vogel",
+    "Friedrich", "Keller", "Günther", "Frank", "Berger", "Winkler", "Roth", "Beck", "Lorenz", "Baumann",
+    "Franke", "Albrecht", "Schuster", "Simon", "Ludwig", "Böhm", "Winter", "Kraus", "Martin", "Schumacher",
+    "Krämer", "Vogt", "Stein", "Jäger", "Otto", "Sommer", "Groß", "Seidel", "Heinrich", "Brandt", "Haas",
+    "Schreiber", "Graf", "Schulte", "Dietrich", "Ziegler", "Kuhn", "Kühn", "Pohl", "Engel", "Horn", "Busch",
+    "Bergmann", "Thomas", "Voigt", "Sauer", "Arnold", "Wolff", "Pfeiffer", "van den Berg", "de Vries", "Janssen",
+]  # fmt: skip
+STREETS = [
+    "Hauptstraße", "Schulstraße", "Gartenstraße", "Bahnhofstraße", "Dorfstraße", "Bergstraße", "Lindenstraße",
+    "Kirchstraße", "Waldstraße", "Ringstraße", "Mühlenweg", "Am Markt", "Rosenweg", "Birkenweg", "Goethestraße",
+]  # fmt: skip
+# (city, postcode prefix, landline area code); no area code is a prefix of another, so numbers stay unique.
+GERMAN_CITIES = [
+    ("Berlin", "10", "30"), ("Hamburg", "20", "40"), ("München", "80", "89"), ("Köln", "50", "221"),
+    ("Düsseldorf", "40", "211"), ("Frankfurt am Main", "60", "69"), ("Stuttgart", "70", "711"),
+    ("Leipzig", "04", "341"), ("Dortmund", "44", "231"), ("Essen", "45", "201"), ("Bremen", "28", "421"),
+    ("Dresden", "01", "351"), ("Hannover", "30", "511"), ("Nürnberg", "90", "911"), ("Kleve", "47", "2821"),
+]  # fmt: skip
+MOBILE_PREFIX = "151"
+DUTCH_CITIES = [("Nijmegen", "65", "24"), ("Arnhem", "68", "26")]
+# Customers on a postcode: roughly customers / (cities * this), a realistic street-level spread.
+POSTCODES_PER_CITY = 60
+
+# Appointments run from 18 months ago to 6 months ahead, like a firm with history and a full diary.
+HISTORY = timedelta(days=548)
+DIARY_AHEAD = timedelta(days=182)
+# One customer gets an appointment this often, so the change page shows a long history and timeline.
+HEAVY_CUSTOMER_EVERY = 400
+
+
+@dataclass
+class Dataset:
+    office_user_id: int
+    heavy_customer_id: int
+    appointment_id: int
+    build_seconds: float
+    row_counts: dict[str, int] = field(default_factory=dict)
+    status_counts: dict[str, int] = field(default_factory=dict)
+
+
+def batched(items, size: int):
+    for start in range(0, len(items), size):
+        yield items[start : start + size]
+
+
+def build_dataset(args: argparse.Namespace) -> Dataset:
+    """Bulk-insert the rows directly: the services' rules and journal writes would take an hour at this size."""
+    from django.contrib.auth import get_user_model
+    from django.db import connection, transaction
+
+    started = time.perf_counter()
+    rng = random.Random(args.seed)
+    with transaction.atomic():
+        office_user, responsibles = create_office(get_user_model())
+        service_types, technicians = create_technicians(get_user_model(), args, rng)
+        customers = create_customers(args, rng, responsibles)
+        heavy_customer = customers[0]
+        appointment_id = create_appointments(args, rng, customers, heavy_customer, technicians, service_types)
+        create_journal(args, rng, office_user)
+    if connection.vendor == "postgresql":
+        # Autovacuum would analyze the fresh tables within minutes in production;
+        # without statistics the planner's guesses would not be production's.
+        # SQLite gets no ANALYZE: Django never runs one, so production has no statistics either.
+        with connection.cursor() as cursor:
+            cursor.execute("ANALYZE")
+    dataset = Dataset(
+        office_user_id=office_user.pk,
+        heavy_customer_id=heavy_customer["id"],
+        appointment_id=appointment_id,
+        build_seconds=time.perf_counter() - started,
+    )
+    count_rows(dataset)
+    return dataset
+
+
+def create_office(User):
+    from customers.models import Firm, OfficeProfile
+
+    Firm.objects.create(name="Haustechnik Bench GmbH", email="office@bench.example", phone="+492821100000")
+    office_user = User.objects.create_superuser(
+        "bench-office", "office@bench.example", "bench-password", first_name="Olga", last_name="Office"
+    )
+    colleagues = [
+        User.objects.create_user(
+            f"bench-office{n}", f"office{n}@bench.example", first_name=first, last_name=last, is_staff=True
+        )
+        for n, (first, last) in enumerate([("Paula", "Planer"), ("Dirk", "Disponent")], start=1)
+    ]
+    responsibles = [office_user, *colleagues]
+    OfficeProfile.objects.bulk_create(
+        OfficeProfile(user=user, direct_phone=f"+49282110000{n}") for n, user in enumerate(responsibles, start=1)
+    )
+    return office_user, responsibles
+
+
+def create_technicians(User, args, rng):
+    from appointments.models import ServiceType, Technician, WorkingPeriod
+
+    service_types = ServiceType.objects.bulk_create(
+        [
+            ServiceType(
+                name="Boiler maintenance",
+                name_de="Heizungswartung",
+                name_nl="CV-onderhoud",
+                duration=timedelta(hours=1),
+                arrival_window=timedelta(hours=4),
+                buffer_after=timedelta(minutes=30),
+            ),
+            ServiceType(
+                name="Leak repair",
+                name_de="Leckreparatur",
+                name_nl="Lekreparatie",
+                duration=timedelta(minutes=75),
+                arrival_window=timedelta(hours=2),
+                buffer_after=timedelta(minutes=15),
+            ),
+            ServiceType(
+                name="Radiator check",
+                name_de="Heizkörperprüfung",
+                name_nl="Radiatorcontrole",
+                duration=timedelta(minutes=30),
+                arrival_window=timedelta(hours=1),
+                buffer_after=timedelta(minutes=15),
+            ),
+        ]
+    )
+    users = []
+    for n in range(args.technicians):
+        user = User(
+            username=f"bench-tech{n}",
+            first_name=rng.choice(FIRST_NAMES),
+            last_name=rng.choice(SURNAMES),
+            email=f"tech{n}@bench.example",
+            is_staff=True,
+        )
+        user.set_unusable_password()
+        users.append(user)
+    User.objects.bulk_create(users)
+    users = list(User.objects.filter(username__startswith="bench-tech").order_by("id"))
+    Technician.objects.bulk_create(
+        Technician(user=user, display_name=f"{user.first_name} {user.last_name}", mobile_phone=f"+49170{2000000 + n}")
+        for n, user in enumerate(users)
+    )
+    technicians = list(Technician.objects.order_by("id"))
+    Technician.service_types.through.objects.bulk_create(
+        Technician.service_types.through(technician=technician, servicetype=service_type)
+        for technician in technicians
+        for service_type in service_types
+    )
+    WorkingPeriod.objects.bulk_create(
+        WorkingPeriod(technician=technician, weekday=weekday, starts="07:30", ends="16:30")
+        for technician in technicians
+        for weekday in range(5)
+    )
+    return service_types, technicians
+
+
+def create_customers(args, rng, responsibles) -> list[dict]:
+    """Customers with varied names, street-level postcodes and unique E.164 phones; returns them as dicts."""
+    from customers.models import Country, Customer, Language, PreferredChannel
+
+    rows = []
+    for n in range(args.customers):
+        first, last = rng.choice(FIRST_NAMES), rng.choice(SURNAMES)
+        dutch = rng.random() < 0.05
+        city, postcode_prefix, area_code = rng.choice(DUTCH_CITIES if dutch else GERMAN_CITIES)
+        if dutch:
+            postcode = f"{postcode_prefix}{rng.randrange(10, 10 + POSTCODES_PER_CITY)} {rng.choice('ABCDEFGH')}K"
+            phone = f"+31{area_code}{1000000 + n}"
+        else:
+            postcode = f"{postcode_prefix}{rng.randrange(100, 100 + POSTCODES_PER_CITY):03d}"
+            # The running number n keeps every phone unique; a fifth of customers gave a mobile.
+            phone = f"+49{MOBILE_PREFIX if rng.random() < 0.2 else area_code}{1000000 + n}"
+        if rng.random() < 0.05:
+            phone = ""
+        rows.append(
+            Customer(
+                full_name=f"{first} {last}",
+                email="" if rng.random() < 0.1 else f"{first}.{last}.{n}@example.de".lower().replace(" ", ""),
+                phone=phone,
+                street=f"{rng.choice(STREETS)} {rng.randrange(1, 180)}",
+                postcode=postcode,
+                city=city,
+                country=Country.NETHERLANDS if dutch else Country.GERMANY,
+                preferred_language=Language.DUTCH if dutch else rng.choice([Language.GERMAN] * 9 + [Language.ENGLISH]),
+                preferred_channel=rng.choice([PreferredChannel.EMAIL] * 6 + [PreferredChannel.PHONE] * 3
+                                             + [PreferredChannel.LETTER]),
+                responsible=rng.choice(responsibles),
+            )
+        )  # fmt: skip
+    for batch in batched(rows, 2000):
+        Customer.objects.bulk_create(batch, batch_size=500)
+    return list(Customer.objects.order_by("id").values("id", "street", "postcode", "city", "country"))
+
+
+def create_appointments(args, rng, customers, heavy_customer, technicians, service_types) -> int:
+    """Sequential, non-overlapping slots per technician over the whole period; statuses as time has left them.
+
+    Returns the id of an upcoming appointment for the change page.
+    """
+    from django.utils import timezone
+
+    from appointments.models import Appointment, AppointmentStatus
+
+    now = timezone.now().replace(second=0, microsecond=0)
+    period_start = (now - HISTORY).replace(minute=0)
+    per_technician = math.ceil(args.appointments / len(technicians))
+    # Each technician's appointments sit one slot apart, so none overlaps the next
+    # (the exclusion constraint on PostgreSQL would refuse an overlap).
+    slot = timedelta(minutes=((HISTORY + DIARY_AHEAD) / per_technician) // timedelta(minutes=1))
+    fitting = [service for service in service_types if service.duration + service.buffer_after <= slot]
+    if not fitting:
+        sys.exit(f"{args.appointments} appointments do not fit {len(technicians)} technicians; add --technicians.")
+
+    batch = []
+    for index in range(args.appointments):
+        technician = technicians[index % len(technicians)]
+        position = index // len(technicians)
+        # Technicians' diaries are offset from one another, like real ones.
+        window_start = period_start + slot * position + slot * (index % len(technicians)) / len(technicians)
+        window_start = window_start.replace(second=0, microsecond=0)
+        service = rng.choice(fitting)
+        window_end = window_start + min(service.arrival_window, slot)
+        customer = heavy_customer if index % HEAVY_CUSTOMER_EVERY == 0 else rng.choice(customers)
+        status, stamps = appointment_status(rng, window_start, window_end, service, now)
+        batch.append(
+            Appointment(
+                customer_id=customer["id"],
+                technician=None if status == AppointmentStatus.REQUESTED and rng.random() < 0.5 else technician,
+                service_type=service,
+                site_street=customer["street"],
+                site_postcode=customer["postcode"],
+                site_city=customer["city"],
+                site_country=customer["country"],
+                window_start=window_start,
+                window_end=window_end,
+                expected_duration=service.duration,
+                # As appointments.services.reserved_until computes it.
+                occupied_until=max(window_end, window_start + service.duration + service.buffer_after),
+                status=status,
+                notes="Hund im Garten." if rng.random() < 0.1 else "",
+                cancel_reason="Kunde verhindert." if status == AppointmentStatus.CANCELLED else "",
+                **stamps,
+            )
+        )
+        if len(batch) == 5000:
+            Appointment.objects.bulk_create(batch, batch_size=1000)
+            batch = []
+    Appointment.objects.bulk_create(batch, batch_size=1000)
+    upcoming_id = (
+        Appointment.objects.filter(status=AppointmentStatus.SCHEDULED, window_start__gte=now)
+        .order_by("window_start")
+        .values_list("id", flat=True)
+        .first()
+    )
+    return upcoming_id or Appointment.objects.values_list("id", flat=True).first()
+
+
+def appointment_status(rng, window_start, window_end, service, now):
+    """A status that fits the appointment's time, with the matching timestamps."""
+    from appointments.models import AppointmentStatus
+
+    # Requests come in days to weeks ahead, and never in the future.
+    requested_at = min(window_start - timedelta(days=rng.randrange(3, 40)), now - timedelta(hours=3))
+    stamps = {"requested_at": requested_at, "scheduled_at": requested_at + timedelta(hours=2)}
+    roll = rng.random()
+    if window_end <= now:
+        if roll < 0.80:
+            arrived = window_start + timedelta(minutes=rng.randrange(0, 60))
+            stamps.update(
+                trip_started_at=arrived - timedelta(minutes=20),
+                arrived_at=arrived,
+                completed_at=arrived + service.duration,
+            )
+            return AppointmentStatus.COMPLETED, stamps
+        if roll < 0.92:
+            stamps["cancelled_at"] = window_start - timedelta(days=1)
+            return AppointmentStatus.CANCELLED, stamps
+        stamps["missed_at"] = window_end
+        return AppointmentStatus.MISSED, stamps
+    if window_start <= now:
+        stamps.update(trip_started_at=window_start, arrived_at=window_start + timedelta(minutes=10))
+        return AppointmentStatus.ON_SITE, stamps
+    if roll < 0.75:
+        return AppointmentStatus.SCHEDULED, stamps
+    if roll < 0.90:
+        del stamps["scheduled_at"]
+        return AppointmentStatus.REQUESTED, stamps
+    stamps["cancelled_at"] = requested_at + timedelta(days=1)
+    return AppointmentStatus.CANCELLED, stamps
+
+
+JOURNAL_ACTIONS = {
+    "completed": ("visit.completed", "visit", "internal", "Besuch abgeschlossen."),
+    "cancelled": ("appointment.cancelled", "phone", "in", "Kunde hat abgesagt."),
+    "missed": ("visit.missed", "letter", "out", "Niemand angetroffen, Karte eingeworfen."),
+    "scheduled": ("appointment.scheduled", "email", "out", "Termin bestätigt."),
+    "requested": ("appointment.requested", "web", "in", "Terminwunsch über das Formular."),
+    "on_site": ("visit.arrived", "visit", "internal", "Techniker vor Ort."),
+}
+
+
+def create_journal(args, rng, office_user) -> None:
+    """One entry per appointment, as the services write them, plus recorded calls when asked for more."""
+    from django.utils import timezone
+
+    from appointments.models import Appointment
+    from journal.models import JournalEntry
+
+    if not args.journal:
+        return
+    appointments = list(
+        Appointment.objects.order_by("id").values_list("id", "customer_id", "status", "window_start", "window_end")
+    )
+    now = timezone.now()
+    batch = []
+    for index in range(args.journal):
+        appointment_id, customer_id, status, window_start, window_end = appointments[index % len(appointments)]
+        action, channel, direction, summary = JOURNAL_ACTIONS[status]
+        if index >= len(appointments):
+            action, channel, direction, summary = "contact.recorded", "phone", "in", "Rückfrage zum Termin."
+        batch.append(
+            JournalEntry(
+                customer_id=customer_id,
+                appointment_id=appointment_id,
+                channel=channel,
+                direction=direction,
+                action=action,
+                summary=summary,
+                data={"window_start": window_start.isoformat(), "window_end": window_end.isoformat()},
+                actor=office_user if direction != "internal" else None,
+                # The journal records the past: entries about future visits were written before now.
+                occurred_at=min(
+                    window_start - timedelta(days=rng.randrange(0, 30)),
+                    now - timedelta(minutes=rng.randrange(1, 30 * 24 * 60)),
+                ),
+            )
+        )
+        # bulk_create only INSERTs, which the append-only triggers allow.
+        if len(batch) == 5000:
+            JournalEntry.objects.bulk_create(batch, batch_size=1000)
+            batch = []
+    JournalEntry.objects.bulk_create(batch, batch_size=1000)
+
+
+def count_rows(dataset: Dataset) -> None:
+    from django.db.models import Count
+
+    from appointments.models import Appointment, Technician
+    from customers.models import Customer
+    from journal.models import JournalEntry
+
+    dataset.row_counts = {
+        "customers": Customer.objects.count(),
+        "appointments": Appointment.objects.count(),
+        "journal entries": JournalEntry.objects.count(),
+        "technicians": Technician.objects.count(),
+        "appointments of the heavy customer": Appointment.objects.filter(customer=dataset.heavy_customer_id).count(),
+    }
+    dataset.status_counts = dict(
+        Appointment.objects.order_by("status")
+        .values_list("status")
+        .annotate(total=Count("id"))
+        .values_list("status", "total")
+    )
+
+
+# Pages ----------------------------------------------------------------------
+
+
+@dataclass
+class Page:
+    name: str
+    url: str
+    # Text the page must show (HTML-escaped), so a fast but empty or wrong page fails.
+    must_contain: str = ""
+
+
+def pages_to_measure(dataset: Dataset) -> list[Page]:
+    import phonenumbers
+
+    from appointments.models import AppointmentStatus
+    from customers.models import Customer
+
+    heavy = Customer.objects.get(pk=dataset.heavy_customer_id)
+    surname = heavy.full_name.split()[-1]
+    phone_customer = Customer.objects.filter(phone__startswith="+4930").order_by("id").first() or heavy
+    national = phonenumbers.format_number(phone_customer.phone, phonenumbers.PhoneNumberFormat.NATIONAL)
+    # Six digits from inside the number, as someone reads them off a note: a handful of customers
+    # match. (A fragment must not start with 0: the search drops leading zeros, read as a trunk prefix.)
+    fragment = str(phone_customer.phone)[-7:-1]
+
+    def first_listed(queryset) -> str:
+        # The customer changelist is ordered by name, so this one is on the first page of results.
+        return queryset.order_by("full_name", "id").values_list("full_name", flat=True).first() or ""
+
+    def search(changelist: str, term: str) -> str:
+        return f"{changelist}?{urlencode({'q': term})}"
+
+    customers = "/admin/customers/customer/"
+    appointments = "/admin/appointments/appointment/"
+    return [
+        Page("baseline: minimal view", "/bench/minimal/", "yes"),
+        Page("customer changelist", customers, first_listed(Customer.objects.all())),
+        Page("customer search: surname", search(customers, surname), first_listed(
+            Customer.objects.filter(full_name__icontains=surname))),
+        Page("customer search: postcode", search(customers, heavy.postcode), first_listed(
+            Customer.objects.filter(postcode=heavy.postcode))),
+        Page("customer search: phone national", search(customers, national), phone_customer.full_name),
+        Page("customer search: phone fragment", search(customers, fragment), first_listed(
+            Customer.objects.filter(phone__contains=fragment))),
+        Page("customer change (heavy)", f"{customers}{heavy.pk}/change/", heavy.full_name),
+        Page("appointment changelist", appointments, ""),
+        Page("appointments: status=scheduled", f"{appointments}?status__exact={AppointmentStatus.SCHEDULED}", ""),
+        Page("appointment search: surname", search(appointments, surname), ""),
+        Page("appointment change", f"{appointments}{dataset.appointment_id}/change/", ""),
+        Page("journal changelist", "/admin/journal/journalentry/", ""),
+    ]  # fmt: skip
+
+
+# Measuring ------------------------------------------------------------------
+
+
+@dataclass
+class Result:
+    name: str
+    url: str
+    median_ms: float
+    p90_ms: float
+    queries: int
+    slowest_query_ms: float
+    ratio: float = 0.0
+    problems: list[str] = field(default_factory=list)
+    slowest_sql: str = ""
+
+
+def measure(client, page: Page, args: argparse.Namespace) -> Result:
+    from django.db import connection
+    from django.test.utils import CaptureQueriesContext
+
+    problems = []
+    for _ in range(args.warmups):
+        check_response(client.get(page.url), page, problems)
+    timings = []
+    for _ in range(args.runs):
+        started = time.perf_counter()
+        response = client.get(page.url)
+        timings.append((time.perf_counter() - started) * 1000)
+    check_response(response, page, problems)
+    # Counted in a separate request: recording every query's SQL would add to the timings.
+    with CaptureQueriesContext(connection) as captured:
+        check_response(client.get(page.url), page, problems)
+    slowest = max(captured.captured_queries, key=lambda query: float(query["time"]), default=None)
+    if len(captured) > args.max_queries:
+        shape, repeats = most_repeated_query(captured.captured_queries)
+        problems.append(f"{len(captured)} queries (over {args.max_queries}); {repeats}x: {shape[:160]}")
+    timings.sort()
+    return Result(
+        name=page.name,
+        url=page.url,
+        median_ms=statistics.median(timings),
+        # Nearest rank: with 15 runs, the 14th fastest.
+        p90_ms=timings[math.ceil(0.9 * len(timings)) - 1],
+        queries=len(captured),
+        slowest_query_ms=float(slowest["time"]) * 1000 if slowest else 0.0,
+        problems=sorted(set(problems)),
+        slowest_sql=slowest["sql"] if slowest else "",
+    )
+
+
+def most_repeated_query(queries: list[dict]) -> tuple[str, int]:
+    """The query run most often once its literals are blanked out: the culprit of an N+1."""
+    shapes = Counter(re.sub(r"'[^']*'|\b\d+\b", "?", query["sql"]) for query in queries)
+    return shapes.most_common(1)[0]
+
+
+def check_response(response, page: Page, problems: list[str]) -> None:
+    if response.status_code != 200:
+        problems.append(f"HTTP {response.status_code}")
+        return
+    if page.must_contain and escape(page.must_contain) not in response.content.decode():
+        problems.append(f"does not show {page.must_contain!r}")
+
+
+def explain(sql: str) -> str:
+    from django.db import connection
+
+    prefix = "EXPLAIN QUERY PLAN " if connection.vendor == "sqlite" else "EXPLAIN (ANALYZE, BUFFERS) "
+    with connection.cursor() as cursor:
+        cursor.execute(prefix + sql)
+        rows = cursor.fetchall()
+    if connection.vendor == "sqlite":
+        return "\n".join(f"    {row[-1]}" for row in rows)
+    return "\n".join(f"    {row[0]}" for row in rows)
+
+
+# Report -------------------------------------------------------------------
+
+
+def print_header(args, dataset: Dataset) -> None:
+    import django
+
+    print(f"Doorstep bench · Django {django.get_version()} · Python {sys.version.split()[0]} · {describe_database()}")
+    print(f"Data set built in {dataset.build_seconds:.1f} s:")
+    for name, total in dataset.row_counts.items():
+        print(f"  {name:<36} {total:>9,}")
+    statuses = ", ".join(f"{status} {total:,}" for status, total in dataset.status_counts.items())
+    print(f"  appointments by status: {statuses}")
+    print(
+        f"Each page: median and p90 of {args.runs} requests after {args.warmups} warm-ups, logged in as a superuser;"
+        " ratio = median / baseline median, same run."
+    )
+    print()
+
+
+def print_table(results: list[Result]) -> None:
+    header = f"{'page':<36} {'median ms':>10} {'p90 ms':>8} {'queries':>8} {'slowest q ms':>13} {'vs baseline':>12}"
+    print(header)
+    print("-" * len(header))
+    for result in results:
+        print(
+            f"{result.name:<36} {result.median_ms:>10.1f} {result.p90_ms:>8.1f} {result.queries:>8}"
+            f" {result.slowest_query_ms:>13.1f} {result.ratio:>11.1f}x" + ("  FAIL" if result.problems else "")
+        )
+    for result in results:
+        for problem in result.problems:
+            print(f"FAIL {result.name}: {problem}")
+
+
+def save_results(args, dataset: Dataset, results: list[Result]) -> Path:
+    """Keep a machine-readable copy in bench/out/ (git-ignored) for comparing runs on one machine."""
+    out_dir = BASE_DIR / "bench" / "out"
+    out_dir.mkdir(exist_ok=True)
+    path = out_dir / f"bench-{time.strftime('%Y%m%d-%H%M%S')}.json"
+    payload = {
+        "database": describe_database(),
+        "arguments": vars(args),
+        "dataset": asdict(dataset),
+        "results": [asdict(result) for result in results],
+    }
+    path.write_text(json.dumps(payload, indent=2, default=str) + "\n")
+    return path
+
+
+def main(argv: list[str] | None = None) -> int:
+    started = time.perf_counter()
+    args = parse_args(argv)
+    var_dir = prepare_environment(args)
+    try:
+        return run(args, started)
+    finally:
+        if args.keep:
+            print(f"Kept {var_dir}")
+        else:
+            shutil.rmtree(var_dir, ignore_errors=True)
+
+
+def run(args: argparse.Namespace, started: float) -> int:
+    import django
+
+    django.setup()
+    from django.conf import settings
+    from django.contrib.auth import get_user_model
+    from django.core.management import call_command
+    from django.db import connection
+    from django.test import Client
+    from django.test.utils import override_settings
+
+    call_command("migrate", verbosity=0, interactive=False)
+    dataset = build_dataset(args)
+    print_header(args, dataset)
+
+    # The test client's host is "testserver"; the baseline view lives in bench.urls.
+    with override_settings(ROOT_URLCONF="bench.urls", ALLOWED_HOSTS=[*settings.ALLOWED_HOSTS, "testserver"]):
+        client = Client()
+        client.force_login(
+            get_user_model().objects.get(pk=dataset.office_user_id),
+            backend="django.contrib.auth.backends.ModelBackend",
+        )
+        results = [measure(client, page, args) for page in pages_to_measure(dataset)]
+    baseline = results[0].median_ms
+    for result in results:
+        result.ratio = result.median_ms / baseline if baseline else float("inf")
+    print_table(results)
+
+    if args.explain:
+        for result in results[1:]:
+            if result.ratio > 20 and result.slowest_sql:
+                print(f"\n{result.name}: slowest query ({result.slowest_query_ms:.1f} ms)\n  {result.slowest_sql}")
+                print(explain(result.slowest_sql))
+    connection.close()
+
+    failures = [result for result in results if result.problems]
+    print()
+    print(f"Results saved to {save_results(args, dataset, results).relative_to(BASE_DIR)}")
+    print(f"Total bench time {time.perf_counter() - started:.1f} s")
+    if failures:
+        print(f"{len(failures)} page(s) failed: " + ", ".join(result.name for result in failures))
+        return 1
+    return 0
+
+
+if __name__ == "__main__":
+    sys.exit(main())
