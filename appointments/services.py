@@ -14,9 +14,10 @@ from typing import Any
 from django.conf import settings
 from django.contrib.auth.models import AbstractBaseUser
 from django.db import IntegrityError, transaction
-from django.utils import formats, timezone, translation
+from django.utils import timezone, translation
 from django.utils.translation import gettext as _
 
+from appointments.formatting import format_window
 from appointments.models import (
     Appointment,
     AppointmentStatus,
@@ -27,6 +28,8 @@ from appointments.models import (
 from customers.models import Customer
 from journal.models import Channel, Direction
 from journal.services import journal_record
+from notifications.models import MessageKind
+from notifications.services import message_queue
 
 OVERLAP_CONSTRAINT = "appointment_technician_no_overlap"
 # A technician's phone may run a little fast; anything further ahead is a typo.
@@ -70,21 +73,6 @@ TRANSITIONS = {
 }
 RESCHEDULABLE = frozenset({Status.REQUESTED, Status.SCHEDULED, Status.EN_ROUTE, Status.MISSED})
 DETAIL_FIELDS = ("notes", "site_street", "site_postcode", "site_city", "site_country")
-
-
-# Formatting -------------------------------------------------------------------
-
-
-def format_window(start: datetime, end: datetime) -> str:
-    """'Mi, 4. März 2026, 13:00–17:00' in the active language and the firm's time zone."""
-    start, end = timezone.localtime(start), timezone.localtime(end)
-
-    def day(moment: datetime) -> str:
-        return f"{formats.date_format(moment, 'D')}, {formats.date_format(moment, 'DATE_FORMAT')}"
-
-    if start.date() == end.date():
-        return f"{day(start)}, {formats.time_format(start, 'H:i')}–{formats.time_format(end, 'H:i')}"
-    return f"{day(start)}, {formats.time_format(start, 'H:i')} – {day(end)}, {formats.time_format(end, 'H:i')}"
 
 
 def _window_data(appointment: Appointment) -> dict[str, Any]:
@@ -286,6 +274,8 @@ def appointment_schedule(
         actor=actor,
         channel=channel,
     )
+    if not requested:
+        message_queue(kind=MessageKind.CONFIRMATION, appointment=appointment)
     return appointment
 
 
@@ -330,6 +320,7 @@ def appointment_reschedule(
     )
     previous = _window_data(appointment)
     previous_status = appointment.status
+    previous_technician_name = appointment.technician.display_name if appointment.technician else ""
     appointment.window_start = window_start
     appointment.window_end = window_end
     appointment.occupied_until = occupied_until
@@ -338,6 +329,8 @@ def appointment_reschedule(
     if previous_status in (Status.EN_ROUTE, Status.MISSED):
         # The trip or the missed attempt belongs to the old time; the new one is a fresh booking.
         appointment.status = Status.SCHEDULED
+    if appointment.status == Status.SCHEDULED:
+        # When the current time was agreed: reminders due before that are not sent.
         appointment.scheduled_at = timezone.now()
     _save_guarded(appointment)
     with translation.override(settings.LANGUAGE_CODE):
@@ -358,6 +351,12 @@ def appointment_reschedule(
         channel=channel,
         data={"previous": previous, "previous_status": previous_status, "reason": reason},
     )
+    if appointment.status != Status.REQUESTED:
+        message_queue(
+            kind=MessageKind.CHANGE,
+            appointment=appointment,
+            context={"previous": previous, "previous_technician_name": previous_technician_name},
+        )
     return appointment
 
 
@@ -426,7 +425,9 @@ def _transition(
 def appointment_confirm(*, appointment: Appointment, actor: AbstractBaseUser | None) -> Appointment:
     with translation.override(settings.LANGUAGE_CODE):
         summary = _("Requested visit confirmed.")
-    return _transition("confirm", appointment=appointment, actor=actor, summary=summary)
+    appointment = _transition("confirm", appointment=appointment, actor=actor, summary=summary)
+    message_queue(kind=MessageKind.CONFIRMATION, appointment=appointment)
+    return appointment
 
 
 @transaction.atomic
@@ -443,7 +444,7 @@ def appointment_cancel(
         raise AppointmentError(_("Please give a reason for the cancellation."), code="reason_missing")
     with translation.override(settings.LANGUAGE_CODE):
         summary = _("Visit cancelled. Reason: %(reason)s") % {"reason": reason}
-    return _transition(
+    appointment = _transition(
         "cancel",
         appointment=appointment,
         actor=actor,
@@ -453,6 +454,8 @@ def appointment_cancel(
         data={"reason": reason},
         extra_fields={"cancel_reason": reason},
     )
+    message_queue(kind=MessageKind.CANCELLATION, appointment=appointment)
+    return appointment
 
 
 @transaction.atomic

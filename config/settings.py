@@ -121,18 +121,21 @@ else:
 CELERY_BROKER_URL = REDIS_URL or f"sqla+sqlite:///{VAR_DIR / 'celery-broker.sqlite3'}"
 # Bounded so that a broker outage delays work but never hangs a request.
 CELERY_BROKER_TRANSPORT_OPTIONS = (
-    {"socket_connect_timeout": 3, "socket_timeout": 5, "max_retries": 2} if REDIS_URL else {}
+    {"socket_connect_timeout": 1, "socket_timeout": 3, "max_retries": 0} if REDIS_URL else {}
 )
 CELERY_BROKER_CONNECTION_RETRY_ON_STARTUP = True
+CELERY_BROKER_CONNECTION_TIMEOUT = 2
+# Publishing happens after a booking commits; with the broker down it must give
+# up quickly (the outbox relay hands the message over later), not hang the request.
+CELERY_TASK_PUBLISH_RETRY = False
 CELERY_TASK_IGNORE_RESULT = True
 CELERY_TASK_ACKS_LATE = True
 CELERY_TASK_REJECT_ON_WORKER_LOST = True
 CELERY_WORKER_PREFETCH_MULTIPLIER = 1
+# Periodic jobs (CELERY_BEAT_SCHEDULE, below) are beat entries in UTC.
 CELERY_TIMEZONE = "UTC"
 CELERY_ENABLE_UTC = True
 CELERY_BEAT_SCHEDULE_FILENAME = str(VAR_DIR / "celerybeat-schedule")
-# Periodic jobs are added here by the apps that own them, always in UTC.
-CELERY_BEAT_SCHEDULE: dict = {}
 CELERY_TASK_ALWAYS_EAGER = False
 
 # Mail ---------------------------------------------------------------------
@@ -236,4 +239,16 @@ LOGGING = {
     "disable_existing_loggers": False,
     "handlers": {"console": {"class": "logging.StreamHandler"}},
     "root": {"handlers": ["console"], "level": os.environ.get("LOG_LEVEL", "INFO")},
+}
+
+# Notifications ------------------------------------------------------------------
+
+# Reminders go out the day before at this local wall-clock time ("" to turn off)
+# and/or this many hours before the window opens ("" to turn off).
+REMINDER_DAY_BEFORE_AT = os.environ.get("REMINDER_DAY_BEFORE_AT", "18:00")
+REMINDER_HOURS_BEFORE = int(os.environ["REMINDER_HOURS_BEFORE"]) if os.environ.get("REMINDER_HOURS_BEFORE") else None
+OUTBOX_MAX_ATTEMPTS = int(os.environ.get("OUTBOX_MAX_ATTEMPTS", "6"))
+CELERY_BEAT_SCHEDULE = {
+    "outbox-relay": {"task": "notifications.tasks.relay_outbox", "schedule": 60.0},
+    "reminder-sweep": {"task": "notifications.tasks.sweep_reminders", "schedule": 300.0},
 }

@@ -396,7 +396,7 @@ def test_transition_time_in_the_future_is_refused(technician, service_type, acto
 def test_windows_read_naturally_in_each_language(language, expected):
     from django.utils import translation
 
-    from appointments.services import format_window
+    from appointments.formatting import format_window
 
     start = timezone.make_aware(timezone.datetime(2026, 3, 4, 13, 0))
     with translation.override(language):

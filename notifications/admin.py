@@ -1,0 +1,83 @@
+from django.contrib import admin, messages
+from django.template.loader import render_to_string
+from django.utils.translation import gettext_lazy as _
+from django.utils.translation import ngettext
+
+from notifications.models import OutboxMessage
+from notifications.rendering import render_message
+from notifications.services import message_resend
+
+
+@admin.register(OutboxMessage)
+class OutboxMessageAdmin(admin.ModelAdmin):
+    list_display = [
+        "created_at",
+        "kind",
+        "customer",
+        "to_email",
+        "appointment_version",
+        "status",
+        "attempts",
+        "sent_at",
+        "short_error",
+    ]
+    list_filter = ["status", "kind", "language"]
+    list_select_related = ["customer"]
+    search_fields = ["to_email", "customer__full_name", "subject", "=appointment__id"]
+    actions = ["send_again"]
+    list_per_page = 100
+    fields = [
+        "kind",
+        "status",
+        "customer",
+        "appointment",
+        "appointment_version",
+        "to_email",
+        "language",
+        "subject",
+        "attempts",
+        "last_error",
+        "provider_message_id",
+        "created_at",
+        "handed_at",
+        "claimed_at",
+        "next_attempt_at",
+        "sent_at",
+        "preview",
+    ]
+    readonly_fields = fields
+
+    def has_add_permission(self, request):
+        return False
+
+    def has_change_permission(self, request, obj=None):
+        return False
+
+    def has_delete_permission(self, request, obj=None):
+        return False
+
+    @admin.display(description=_("last error"))
+    def short_error(self, message):
+        return (message.last_error[:80] + "…") if len(message.last_error) > 80 else message.last_error
+
+    @admin.display(description=_("preview"))
+    def preview(self, message):
+        mail = render_message(message)
+        html = next((content for content, mimetype in mail.alternatives if mimetype == "text/html"), "")
+        return render_to_string("admin/notifications/preview.html", {"mail": mail, "html": html})
+
+    @admin.action(description=_("Send the selected messages again"), permissions=["view"])
+    def send_again(self, request, queryset):
+        queued = sum(message_resend(message=message, actor=request.user) for message in queryset)
+        skipped = queryset.count() - queued
+        if queued:
+            self.message_user(
+                request,
+                ngettext("%(count)d message queued again.", "%(count)d messages queued again.", queued)
+                % {"count": queued},
+                messages.SUCCESS,
+            )
+        if skipped:
+            self.message_user(
+                request, _("Messages that are still queued or were superseded are not sent again."), messages.WARNING
+            )

@@ -1,0 +1,45 @@
+"""The .ics that goes with confirmations, changes and cancellations.
+
+One stable UID per appointment and SEQUENCE = version, so calendars update the
+entry instead of growing duplicates; METHOD:CANCEL removes it. No ORGANIZER
+(the customer's calendar must not try to reply to us) and never a secret link
+in DESCRIPTION: calendars get shared.
+"""
+
+from datetime import timedelta
+from urllib.parse import urlsplit
+
+from django.conf import settings
+from django.utils import timezone
+from icalendar import Calendar, Event
+
+METHOD_REQUEST = "REQUEST"
+METHOD_CANCEL = "CANCEL"
+
+
+def appointment_uid(appointment) -> str:
+    host = urlsplit(settings.SITE_URL).hostname or "localhost"
+    return f"appointment-{appointment.pk}@{host}"
+
+
+def render_ics(*, appointment, method: str, summary: str, description: str, location: str) -> bytes:
+    start = timezone.localtime(appointment.window_start)
+    end = timezone.localtime(appointment.window_end)
+    calendar = Calendar.new(method=method, prodid="-//Doorstep//Appointments//EN")
+    event = Event.new(
+        uid=appointment_uid(appointment),
+        sequence=appointment.version,
+        stamp=timezone.now(),
+        start=start,
+        end=end,
+        summary=summary,
+        description=description,
+        location=location,
+        status="CANCELLED" if method == METHOD_CANCEL else "CONFIRMED",
+    )
+    calendar.add_component(event)
+    # A short VTIMEZONE covering the visit, not the library's default 1970–2038.
+    calendar.add_missing_timezones(
+        first_date=start.date() - timedelta(days=1), last_date=end.date() + timedelta(days=1)
+    )
+    return calendar.to_ical()

@@ -1,0 +1,68 @@
+from django.db import models
+from django.utils.translation import gettext_lazy as _
+
+
+class MessageKind(models.TextChoices):
+    CONFIRMATION = "confirmation", _("booking confirmation")
+    CHANGE = "change", _("change confirmation")
+    CANCELLATION = "cancellation", _("cancellation")
+    REMINDER = "reminder", _("reminder")
+
+
+class MessageStatus(models.TextChoices):
+    QUEUED = "queued", _("queued")
+    SENDING = "sending", _("sending")
+    SENT = "sent", _("sent")
+    FAILED = "failed", _("failed")
+    # The appointment changed before the message went out; a newer message replaces it.
+    SUPERSEDED = "superseded", _("superseded")
+
+
+class OutboxMessage(models.Model):
+    """One message to one customer, written in the transaction that caused it.
+
+    The row is the source of truth: Celery only carries its id, and a relay
+    re-hands rows that are still queued, so a lost broker message delays a
+    mail but never loses it. The dedupe key makes queuing the same message for
+    the same appointment version twice a no-op.
+    """
+
+    kind = models.CharField(_("kind"), max_length=20, choices=MessageKind.choices)
+    status = models.CharField(_("status"), max_length=12, choices=MessageStatus.choices, default=MessageStatus.QUEUED)
+    dedupe_key = models.CharField(_("deduplication key"), max_length=120, unique=True)
+    customer = models.ForeignKey(
+        "customers.Customer", on_delete=models.PROTECT, related_name="outbox_messages", verbose_name=_("customer")
+    )
+    appointment = models.ForeignKey(
+        "appointments.Appointment",
+        on_delete=models.PROTECT,
+        related_name="outbox_messages",
+        null=True,
+        blank=True,
+        verbose_name=_("appointment"),
+    )
+    appointment_version = models.PositiveIntegerField(_("appointment version"), null=True, blank=True)
+    to_email = models.EmailField(_("to"))
+    language = models.CharField(_("language"), max_length=2)
+    context = models.JSONField(_("details"), default=dict, blank=True)
+    subject = models.CharField(_("subject"), max_length=250, blank=True)
+    attempts = models.PositiveSmallIntegerField(_("attempts"), default=0)
+    last_error = models.TextField(_("last error"), blank=True)
+    provider_message_id = models.CharField(_("message ID"), max_length=250, blank=True)
+    next_attempt_at = models.DateTimeField(_("next attempt"), null=True, blank=True)
+    handed_at = models.DateTimeField(_("handed to the worker"), null=True, blank=True)
+    claimed_at = models.DateTimeField(_("sending since"), null=True, blank=True)
+    sent_at = models.DateTimeField(_("sent"), null=True, blank=True)
+    created_at = models.DateTimeField(_("created"), auto_now_add=True)
+
+    class Meta:
+        verbose_name = _("outgoing message")
+        verbose_name_plural = _("outbox")
+        ordering = ["-created_at", "-id"]
+        indexes = [
+            models.Index(fields=["status", "next_attempt_at"], name="outbox_status_due_idx"),
+            models.Index(fields=["appointment", "kind"], name="outbox_appointment_kind_idx"),
+        ]
+
+    def __str__(self):
+        return f"{self.get_kind_display()} → {self.to_email} ({self.get_status_display()})"

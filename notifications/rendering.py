@@ -1,0 +1,127 @@
+"""Turn an outbox row into the email the customer receives, in their language."""
+
+import email.message
+import re
+from email.utils import make_msgid
+from urllib.parse import urlsplit
+
+from django.conf import settings
+from django.core.mail import EmailMultiAlternatives
+from django.template.loader import render_to_string
+from django.utils import timezone, translation
+
+from appointments.formatting import format_window
+from customers.models import Firm
+from notifications.calendar import METHOD_CANCEL, METHOD_REQUEST, render_ics
+from notifications.models import MessageKind, OutboxMessage
+
+ICS_METHODS = {
+    MessageKind.CONFIRMATION: METHOD_REQUEST,
+    MessageKind.CHANGE: METHOD_REQUEST,
+    MessageKind.CANCELLATION: METHOD_CANCEL,
+}
+
+
+def single_line(text: str) -> str:
+    """Headers and subjects are one line: CR/LF from a name or note never start a new header."""
+    return " ".join(text.split())
+
+
+def contact_context(message: OutboxMessage) -> dict:
+    firm = Firm.objects.first()
+    responsible = message.customer.responsible
+    profile = getattr(responsible, "office_profile", None)
+    firm_phone = firm.phone.as_international if firm and firm.phone else ""
+    firm_email = firm.email if firm else settings.DEFAULT_FROM_EMAIL
+    return {
+        "firm": {
+            "name": firm.name if firm else "",
+            "email": firm_email,
+            "phone": firm_phone,
+            "address": f"{firm.street}, {firm.postcode} {firm.city}" if firm and firm.street else "",
+            "website": firm.website if firm else "",
+        },
+        "responsible": {
+            "name": single_line(responsible.get_full_name() or responsible.get_username()),
+            "phone": profile.direct_phone.as_international if profile and profile.direct_phone else firm_phone,
+            "email": (profile.email if profile else responsible.email) or firm_email,
+        },
+    }
+
+
+def message_context(message: OutboxMessage) -> dict:
+    appointment = message.appointment
+    customer = message.customer
+    context = {
+        "kind": message.kind,
+        "customer_name": single_line(customer.full_name),
+        "first_name": single_line(customer.first_name),
+        **contact_context(message),
+    }
+    if appointment is not None:
+        previous = message.context.get("previous") or {}
+        context.update(
+            {
+                "reference": f"D-{appointment.pk}",
+                "service": appointment.service_type.localized_name(message.language),
+                "technician_name": appointment.technician.display_name if appointment.technician else "",
+                "window": format_window(appointment.window_start, appointment.window_end),
+                "site_address": single_line(appointment.site_address),
+                "previous_window": (
+                    format_window(
+                        timezone.datetime.fromisoformat(previous["window_start"]),
+                        timezone.datetime.fromisoformat(previous["window_end"]),
+                    )
+                    if previous.get("window_start")
+                    else ""
+                ),
+                "previous_technician_name": message.context.get("previous_technician_name", ""),
+            }
+        )
+    return context
+
+
+def render_message(message: OutboxMessage) -> EmailMultiAlternatives:
+    with translation.override(message.language):
+        context = message_context(message)
+        template_dir = f"emails/{message.kind}"
+        subject = single_line(render_to_string(f"{template_dir}/subject.txt", context))
+        text_body = render_to_string(f"{template_dir}/body.txt", context)
+        html_body = render_to_string(f"{template_dir}/body.html", context)
+        ics = None
+        if message.appointment is not None and message.kind in ICS_METHODS:
+            ics = render_ics(
+                appointment=message.appointment,
+                method=ICS_METHODS[message.kind],
+                summary=f"{context['service']} – {context['firm']['name']}".strip(" –"),
+                description=render_to_string("emails/calendar_description.txt", context).strip(),
+                location=context["site_address"],
+            )
+    host = urlsplit(settings.SITE_URL).hostname or "localhost"
+    mail = EmailMultiAlternatives(
+        subject=subject,
+        body=text_body,
+        from_email=settings.DEFAULT_FROM_EMAIL,
+        to=[message.to_email],
+        reply_to=[context["responsible"]["email"]],
+        headers={"Message-ID": make_msgid(domain=host), "Auto-Submitted": "auto-generated"},
+    )
+    mail.attach_alternative(html_body, "text/html")
+    if ics is not None:
+        part = email.message.MIMEPart()
+        method = ICS_METHODS[message.kind]
+        # Bytes, so the CRLF line ends that RFC 5545 requires survive untouched.
+        part.set_content(
+            ics,
+            maintype="text",
+            subtype="calendar",
+            params={"method": method, "charset": "utf-8"},
+            disposition="attachment",
+            filename="cancel.ics" if method == METHOD_CANCEL else "invite.ics",
+        )
+        mail.attach(part)
+    return mail
+
+
+def message_id_of(mail: EmailMultiAlternatives) -> str:
+    return re.sub(r"[\r\n]", "", mail.extra_headers.get("Message-ID", ""))

@@ -1,0 +1,314 @@
+"""The outbox: the only way anything in Doorstep reaches a customer.
+
+Other apps call `message_queue` inside their own transaction. The row commits
+with their change or not at all; its id goes to Celery only after the commit.
+"""
+
+import logging
+import random
+from datetime import datetime, timedelta
+from typing import Any
+
+from django.conf import settings
+from django.contrib.auth.models import AbstractBaseUser
+from django.db import IntegrityError, transaction
+from django.db.models import Exists, F, OuterRef, Q
+from django.utils import timezone, translation
+from django.utils.translation import gettext as _
+
+from appointments.models import Appointment, AppointmentStatus
+from journal.models import Channel, Direction
+from journal.services import journal_record
+from notifications.models import MessageKind, MessageStatus, OutboxMessage
+
+logger = logging.getLogger(__name__)
+
+# A message handed to the broker that is still queued after this long was lost
+# on the way (broker down, worker gone): the relay hands it over again.
+RELAY_GRACE = timedelta(minutes=2)
+# A worker that claimed a message and went silent this long has died mid-send.
+SENDING_TIMEOUT = timedelta(minutes=10)
+RETRY_BASE = timedelta(seconds=30)
+RETRY_CAP = timedelta(minutes=30)
+RELAY_BATCH = 500
+
+
+def dedupe_key(kind: str, appointment: Appointment) -> str:
+    return f"{kind}:{appointment.pk}:{appointment.version}"
+
+
+def message_queue(
+    *, kind: str, appointment: Appointment, context: dict[str, Any] | None = None
+) -> OutboxMessage | None:
+    """Queue one message about `appointment` as it is now; returns None if it was queued before."""
+    customer = appointment.customer
+    if not customer.email:
+        with translation.override(settings.LANGUAGE_CODE):
+            summary = _("Not sent by email (no address on file): %(kind)s.") % {"kind": MessageKind(kind).label}
+        journal_record(
+            customer=customer,
+            appointment=appointment,
+            action=f"message.{kind}.no_email",
+            summary=summary,
+            channel=Channel.SYSTEM,
+            direction=Direction.INTERNAL,
+        )
+        return None
+    try:
+        with transaction.atomic():
+            message = OutboxMessage.objects.create(
+                kind=kind,
+                dedupe_key=dedupe_key(kind, appointment),
+                customer=customer,
+                appointment=appointment,
+                appointment_version=appointment.version,
+                to_email=customer.email,
+                language=customer.preferred_language,
+                context=context or {},
+                next_attempt_at=timezone.now(),
+            )
+    except IntegrityError:
+        return None
+    transaction.on_commit(lambda: hand_to_worker(message.pk))
+    return message
+
+
+def hand_to_worker(message_id: int) -> None:
+    """Give the id to Celery; if the broker is down, the relay will do it later."""
+    from notifications.tasks import send_message
+
+    try:
+        send_message.apply_async(args=[message_id], retry=False)
+    except Exception:  # noqa: BLE001 - any broker failure: the row stays queued for the relay
+        logger.warning("Broker unavailable; outbox message %s waits for the relay", message_id, exc_info=True)
+        return
+    OutboxMessage.objects.filter(pk=message_id, status=MessageStatus.QUEUED).update(handed_at=timezone.now())
+
+
+def message_claim(*, message_id: int) -> bool:
+    """Exactly one caller wins the conditional update from queued to sending."""
+    now = timezone.now()
+    return bool(
+        OutboxMessage.objects.filter(pk=message_id, status=MessageStatus.QUEUED)
+        .filter(Q(next_attempt_at__isnull=True) | Q(next_attempt_at__lte=now))
+        .update(status=MessageStatus.SENDING, claimed_at=now, attempts=F("attempts") + 1)
+    )
+
+
+@transaction.atomic
+def message_mark_sent(*, message: OutboxMessage, subject: str, provider_message_id: str) -> bool:
+    """Record the delivery and its journal entry together, once."""
+    now = timezone.now()
+    updated = OutboxMessage.objects.filter(pk=message.pk, status=MessageStatus.SENDING).update(
+        status=MessageStatus.SENT,
+        sent_at=now,
+        subject=subject[:250],
+        provider_message_id=provider_message_id,
+        last_error="",
+    )
+    if not updated:
+        return False
+    with translation.override(settings.LANGUAGE_CODE):
+        summary = _("Email sent: %(subject)s") % {"subject": subject}
+    journal_record(
+        customer=message.customer,
+        appointment=message.appointment,
+        action=f"message.{message.kind}",
+        summary=summary,
+        channel=Channel.EMAIL,
+        direction=Direction.OUTBOUND,
+        data={
+            "outbox_id": message.pk,
+            "to": message.to_email,
+            "message_id": provider_message_id,
+            "version": message.appointment_version,
+        },
+        occurred_at=now,
+    )
+    return True
+
+
+def retry_delay(attempts: int) -> timedelta:
+    """Exponential backoff with full jitter, so retries of many messages spread out."""
+    ceiling = min(RETRY_CAP, RETRY_BASE * (2 ** max(attempts - 1, 0)))
+    return timedelta(seconds=random.uniform(ceiling.total_seconds() / 2, ceiling.total_seconds()))
+
+
+def message_mark_attempt_failed(*, message: OutboxMessage, error: str, permanent: bool) -> str:
+    """After a failed send: back to the queue with a delay, or give up. Returns the new status."""
+    message.refresh_from_db(fields=["attempts"])
+    give_up = permanent or message.attempts >= settings.OUTBOX_MAX_ATTEMPTS
+    status = MessageStatus.FAILED if give_up else MessageStatus.QUEUED
+    OutboxMessage.objects.filter(pk=message.pk, status=MessageStatus.SENDING).update(
+        status=status,
+        last_error=error[:2000],
+        next_attempt_at=None if give_up else timezone.now() + retry_delay(message.attempts),
+        handed_at=None,
+    )
+    return status
+
+
+def message_mark_superseded(*, message: OutboxMessage, reason: str) -> None:
+    OutboxMessage.objects.filter(pk=message.pk, status=MessageStatus.SENDING).update(
+        status=MessageStatus.SUPERSEDED, last_error=reason
+    )
+
+
+@transaction.atomic
+def message_resend(*, message: OutboxMessage, actor: AbstractBaseUser | None) -> bool:
+    """The office's "send again": back through the same queue and worker."""
+    updated = OutboxMessage.objects.filter(
+        pk=message.pk, status__in=[MessageStatus.SENT, MessageStatus.FAILED]
+    ).update(status=MessageStatus.QUEUED, attempts=0, next_attempt_at=timezone.now(), handed_at=None)
+    if not updated:
+        return False
+    with translation.override(settings.LANGUAGE_CODE):
+        summary = _("Email queued again by the office: %(kind)s.") % {"kind": message.get_kind_display()}
+    journal_record(
+        customer=message.customer,
+        appointment=message.appointment,
+        action="message.resend_requested",
+        summary=summary,
+        actor=actor,
+        data={"outbox_id": message.pk},
+    )
+    transaction.on_commit(lambda: hand_to_worker(message.pk))
+    return True
+
+
+def outbox_relay(*, now: datetime | None = None) -> int:
+    """Hand over queued messages the broker never delivered, and free ones a dead worker held."""
+    now = now or timezone.now()
+    OutboxMessage.objects.filter(status=MessageStatus.SENDING, claimed_at__lt=now - SENDING_TIMEOUT).update(
+        status=MessageStatus.QUEUED, handed_at=None, last_error="worker stopped while sending"
+    )
+    due = list(
+        OutboxMessage.objects.filter(status=MessageStatus.QUEUED)
+        .filter(Q(next_attempt_at__isnull=True) | Q(next_attempt_at__lte=now))
+        .filter(Q(handed_at__isnull=True) | Q(handed_at__lt=now - RELAY_GRACE))
+        .order_by("next_attempt_at", "id")
+        .values_list("pk", flat=True)[:RELAY_BATCH]
+    )
+    for message_id in due:
+        hand_to_worker(message_id)
+    return len(due)
+
+
+# Reminders ----------------------------------------------------------------------
+
+
+def reminder_due_at(window_start: datetime) -> datetime | None:
+    """When the reminder for a window is due.
+
+    DST policy: the day-before reminder goes out at the same local wall-clock
+    time (e.g. 18:00) the day before, whatever the UTC offset did overnight; the
+    N-hours-before reminder is N real hours before the window opens. With both
+    configured, the earlier one is used.
+    """
+    candidates = []
+    if settings.REMINDER_DAY_BEFORE_AT:
+        hour, minute = (int(part) for part in settings.REMINDER_DAY_BEFORE_AT.split(":"))
+        local_day = timezone.localtime(window_start).date() - timedelta(days=1)
+        naive = datetime.combine(local_day, datetime.min.time()).replace(hour=hour, minute=minute)
+        candidates.append(timezone.make_aware(naive))
+    if settings.REMINDER_HOURS_BEFORE:
+        candidates.append(window_start - timedelta(hours=settings.REMINDER_HOURS_BEFORE))
+    return min(candidates) if candidates else None
+
+
+def reminders_sweep(*, now: datetime | None = None) -> int:
+    """Queue the reminder of every scheduled visit that is due now, for its current version.
+
+    Nothing waits in a queue for days: the sweep re-reads status and version each
+    time, so a cancelled visit never gets one and a moved visit gets one for its
+    new window. The dedupe key (kind, appointment, version) makes it at most one.
+    """
+    now = now or timezone.now()
+    # Day-before reminders are due at most ~2 days ahead (the day before, any hour).
+    horizon = now + timedelta(days=2, hours=settings.REMINDER_HOURS_BEFORE or 0)
+    already_queued = OutboxMessage.objects.filter(
+        appointment=OuterRef("pk"), kind=MessageKind.REMINDER, appointment_version=OuterRef("version")
+    )
+    candidates = (
+        Appointment.objects.filter(status=AppointmentStatus.SCHEDULED, window_start__gt=now, window_start__lte=horizon)
+        .exclude(Exists(already_queued))
+        .select_related("customer")
+        .order_by("window_start")
+    )
+    queued = 0
+    for appointment in candidates.iterator(chunk_size=500):
+        due = reminder_due_at(appointment.window_start)
+        if due is None or due > now:
+            continue
+        if appointment.scheduled_at and appointment.scheduled_at > due:
+            # Booked or moved after the reminder time: the confirmation just sent is the reminder.
+            continue
+        with transaction.atomic():
+            if message_queue(kind=MessageKind.REMINDER, appointment=appointment):
+                queued += 1
+    return queued
+
+
+# Delivery -----------------------------------------------------------------------
+
+# Statuses in which a message about an appointment is still true.
+STILL_TRUE_WHEN = {
+    MessageKind.CONFIRMATION: {AppointmentStatus.SCHEDULED, AppointmentStatus.EN_ROUTE, AppointmentStatus.ON_SITE},
+    MessageKind.CHANGE: {AppointmentStatus.SCHEDULED, AppointmentStatus.EN_ROUTE, AppointmentStatus.ON_SITE},
+    MessageKind.REMINDER: {AppointmentStatus.SCHEDULED},
+    MessageKind.CANCELLATION: {AppointmentStatus.CANCELLED},
+}
+
+
+def stale_reason(message: OutboxMessage, *, now: datetime) -> str:
+    """Why this message must not go out any more, or "" if it is still true."""
+    appointment = message.appointment
+    if appointment is None:
+        return ""
+    if appointment.version != message.appointment_version:
+        return f"appointment is at version {appointment.version}, message was for {message.appointment_version}"
+    if appointment.status not in STILL_TRUE_WHEN[message.kind]:
+        return f"appointment is {appointment.status}"
+    if message.kind == MessageKind.REMINDER and appointment.window_start <= now:
+        return "the visit has started"
+    return ""
+
+
+def message_deliver(*, message_id: int) -> str:
+    """Claim, re-check, render and send one message; record what happened. Idempotent."""
+    import smtplib
+
+    from notifications.rendering import message_id_of, render_message
+
+    if not message_claim(message_id=message_id):
+        return "not claimed"
+    message = OutboxMessage.objects.select_related(
+        "customer__responsible__office_profile", "appointment__service_type", "appointment__technician"
+    ).get(pk=message_id)
+    reason = stale_reason(message, now=timezone.now())
+    if reason:
+        message_mark_superseded(message=message, reason=reason)
+        return MessageStatus.SUPERSEDED
+    try:
+        mail = render_message(message)
+    except Exception as exc:
+        logger.exception("Rendering outbox message %s failed", message_id)
+        return message_mark_attempt_failed(message=message, error=f"rendering failed: {exc!r}", permanent=True)
+    # Sent outside any transaction: a slow SMTP server must not hold database locks.
+    try:
+        mail.send(using="default")
+    except smtplib.SMTPRecipientsRefused as exc:
+        codes = [code for code, _ in exc.recipients.values()]
+        return message_mark_attempt_failed(
+            message=message,
+            error=f"recipient refused: {exc.recipients!r}",
+            permanent=all(code >= 500 for code in codes),
+        )
+    except smtplib.SMTPResponseException as exc:
+        return message_mark_attempt_failed(
+            message=message, error=f"SMTP {exc.smtp_code}: {exc.smtp_error!r}", permanent=exc.smtp_code >= 500
+        )
+    except (smtplib.SMTPException, OSError) as exc:
+        return message_mark_attempt_failed(message=message, error=f"{type(exc).__name__}: {exc}", permanent=False)
+    message_mark_sent(message=message, subject=str(mail.subject), provider_message_id=message_id_of(mail))
+    return MessageStatus.SENT
