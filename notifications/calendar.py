@@ -28,7 +28,10 @@ def render_ics(*, appointment, method: str, summary: str, description: str, loca
     calendar = Calendar.new(method=method, prodid="-//Doorstep//Appointments//EN")
     event = Event.new(
         uid=appointment_uid(appointment),
-        sequence=appointment.version,
+        # A cancellation changes neither time nor technician, so the version
+        # stays; calendars only apply a CANCEL whose SEQUENCE is higher than the
+        # last REQUEST they saw.
+        sequence=appointment.version + (1 if method == METHOD_CANCEL else 0),
         stamp=timezone.now(),
         start=start,
         end=end,

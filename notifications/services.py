@@ -6,7 +6,7 @@ with their change or not at all; its id goes to Celery only after the commit.
 
 import logging
 import random
-from datetime import datetime, timedelta
+from datetime import UTC, datetime, timedelta
 from typing import Any
 
 from django.conf import settings
@@ -212,7 +212,8 @@ def reminder_due_at(window_start: datetime) -> datetime | None:
         naive = datetime.combine(local_day, datetime.min.time()).replace(hour=hour, minute=minute)
         candidates.append(timezone.make_aware(naive))
     if settings.REMINDER_HOURS_BEFORE:
-        candidates.append(window_start - timedelta(hours=settings.REMINDER_HOURS_BEFORE))
+        # In UTC: Python subtracts wall-clock time from a datetime in a DST zone.
+        candidates.append(window_start.astimezone(UTC) - timedelta(hours=settings.REMINDER_HOURS_BEFORE))
     return min(candidates) if candidates else None
 
 

@@ -1,0 +1,217 @@
+import smtplib
+from datetime import timedelta
+from unittest import mock
+
+import pytest
+from django.db import transaction
+from django.utils import timezone
+
+from appointments.services import appointment_cancel, appointment_reschedule, appointment_schedule
+from journal.models import JournalEntry
+from notifications.models import MessageKind, MessageStatus, OutboxMessage
+from notifications.services import (
+    RELAY_GRACE,
+    SENDING_TIMEOUT,
+    message_claim,
+    message_deliver,
+    message_queue,
+    message_resend,
+    outbox_relay,
+)
+from tests.factories import CustomerFactory, local_dt
+
+pytestmark = pytest.mark.django_db
+
+
+@pytest.fixture
+def book(customer, service_type, technician, office):
+    def book(day=3, hour=8, **kwargs):
+        return appointment_schedule(
+            customer=kwargs.pop("customer", customer),
+            service_type=service_type,
+            technician=technician,
+            window_start=local_dt(day, hour),
+            actor=office,
+            **kwargs,
+        )
+
+    return book
+
+
+def sent_journal(kind):
+    return JournalEntry.objects.filter(action=f"message.{kind}", channel="email", direction="out")
+
+
+def test_booking_sends_one_confirmation_after_commit(book, mailoutbox, django_capture_on_commit_callbacks):
+    with django_capture_on_commit_callbacks(execute=True):
+        appointment = book()
+
+    message = OutboxMessage.objects.get()
+    assert message.kind == MessageKind.CONFIRMATION
+    assert message.status == MessageStatus.SENT
+    assert message.appointment_version == appointment.version
+    assert len(mailoutbox) == 1
+    assert sent_journal("confirmation").count() == 1
+
+
+def test_nothing_is_queued_or_sent_when_the_booking_rolls_back(book, mailoutbox, django_capture_on_commit_callbacks):
+    with django_capture_on_commit_callbacks(execute=True) as callbacks, pytest.raises(RuntimeError):
+        with transaction.atomic():
+            book()
+            raise RuntimeError("something later in the request failed")
+
+    assert not OutboxMessage.objects.exists()
+    assert callbacks == []
+    assert mailoutbox == []
+
+
+def test_queueing_the_same_message_twice_is_a_no_op(book):
+    appointment = book()
+
+    assert message_queue(kind=MessageKind.CONFIRMATION, appointment=appointment) is None
+    assert OutboxMessage.objects.count() == 1
+
+
+def test_only_one_caller_claims_a_message(book):
+    message = OutboxMessage.objects.get(appointment=book())
+
+    assert message_claim(message_id=message.pk) is True
+    assert message_claim(message_id=message.pk) is False
+
+
+def test_delivering_twice_sends_once(book, mailoutbox):
+    message = OutboxMessage.objects.get(appointment=book())
+
+    message_deliver(message_id=message.pk)
+    message_deliver(message_id=message.pk)
+
+    assert len(mailoutbox) == 1
+    assert sent_journal("confirmation").count() == 1
+
+
+def test_reschedule_supersedes_the_unsent_confirmation_and_sends_a_change(book, office, mailoutbox):
+    appointment = book()
+    confirmation = OutboxMessage.objects.get(kind=MessageKind.CONFIRMATION)
+    appointment_reschedule(appointment=appointment, window_start=local_dt(4, 12), actor=office)
+    change = OutboxMessage.objects.get(kind=MessageKind.CHANGE)
+
+    assert message_deliver(message_id=confirmation.pk) == MessageStatus.SUPERSEDED
+    assert message_deliver(message_id=change.pk) == MessageStatus.SENT
+    assert len(mailoutbox) == 1
+    assert change.appointment_version == 2
+
+
+def test_cancellation_is_sent_and_stale_messages_are_not(book, office, mailoutbox):
+    appointment = book()
+    appointment_cancel(appointment=appointment, reason="Kunde hat abgesagt", actor=office)
+
+    results = {message.kind: message_deliver(message_id=message.pk) for message in OutboxMessage.objects.all()}
+
+    assert results == {
+        MessageKind.CONFIRMATION: MessageStatus.SUPERSEDED,
+        MessageKind.CANCELLATION: MessageStatus.SENT,
+    }
+    assert len(mailoutbox) == 1
+
+
+def test_transient_smtp_error_requeues_with_backoff(book, mailoutbox):
+    message = OutboxMessage.objects.get(appointment=book())
+
+    with mock.patch("django.core.mail.EmailMessage.send", side_effect=smtplib.SMTPServerDisconnected("gone")):
+        status = message_deliver(message_id=message.pk)
+
+    message.refresh_from_db()
+    assert status == MessageStatus.QUEUED
+    assert message.attempts == 1
+    assert "gone" in message.last_error
+    assert message.next_attempt_at > timezone.now() + timedelta(seconds=10)
+    assert message_claim(message_id=message.pk) is False  # not due yet
+
+
+def test_transient_errors_give_up_after_the_last_attempt(book, settings):
+    settings.OUTBOX_MAX_ATTEMPTS = 3
+    message = OutboxMessage.objects.get(appointment=book())
+
+    with mock.patch("django.core.mail.EmailMessage.send", side_effect=TimeoutError("slow")):
+        for _attempt in range(3):
+            OutboxMessage.objects.filter(pk=message.pk).update(next_attempt_at=timezone.now())
+            message_deliver(message_id=message.pk)
+
+    message.refresh_from_db()
+    assert message.status == MessageStatus.FAILED
+    assert message.attempts == 3
+    assert "slow" in message.last_error
+    assert not sent_journal("confirmation").exists()
+
+
+def test_a_refused_recipient_fails_at_once(book):
+    message = OutboxMessage.objects.get(appointment=book())
+    refused = smtplib.SMTPRecipientsRefused({"anna@example.com": (550, b"no such user")})
+
+    with mock.patch("django.core.mail.EmailMessage.send", side_effect=refused):
+        status = message_deliver(message_id=message.pk)
+
+    assert status == MessageStatus.FAILED
+
+
+def test_relay_hands_over_messages_whose_handover_was_lost(book):
+    message = OutboxMessage.objects.get(appointment=book())
+
+    with mock.patch("notifications.services.hand_to_worker") as hand:
+        assert outbox_relay(now=timezone.now() + RELAY_GRACE) == 1
+    hand.assert_called_once_with(message.pk)
+
+
+def test_relay_frees_a_message_a_dead_worker_held(book, mailoutbox):
+    message = OutboxMessage.objects.get(appointment=book())
+    message_claim(message_id=message.pk)  # the worker died right after claiming
+
+    outbox_relay(now=timezone.now() + SENDING_TIMEOUT + timedelta(minutes=1))
+
+    message.refresh_from_db()
+    assert message.status == MessageStatus.SENT
+    assert len(mailoutbox) == 1
+
+
+def test_relay_leaves_freshly_handed_messages_alone(book, django_capture_on_commit_callbacks):
+    with mock.patch("notifications.tasks.send_message.apply_async"), django_capture_on_commit_callbacks(execute=True):
+        book()
+
+    with mock.patch("notifications.services.hand_to_worker") as hand:
+        assert outbox_relay() == 0
+    hand.assert_not_called()
+
+
+def test_broker_failure_leaves_the_message_queued_for_the_relay(book, django_capture_on_commit_callbacks):
+    with (
+        mock.patch("notifications.tasks.send_message.apply_async", side_effect=ConnectionError("redis down")),
+        django_capture_on_commit_callbacks(execute=True),
+    ):
+        appointment = book()
+
+    message = OutboxMessage.objects.get(appointment=appointment)
+    assert message.status == MessageStatus.QUEUED
+    assert message.handed_at is None
+
+
+def test_send_again_goes_through_the_same_path(book, office, mailoutbox):
+    message = OutboxMessage.objects.get(appointment=book())
+    message_deliver(message_id=message.pk)
+
+    assert message_resend(message=message, actor=office) is True
+    message_deliver(message_id=message.pk)
+
+    assert len(mailoutbox) == 2
+    assert sent_journal("confirmation").count() == 2
+    assert JournalEntry.objects.filter(action="message.resend_requested", actor=office).count() == 1
+
+
+def test_customer_without_email_gets_a_journal_note_instead(service_type, technician, office, firm):
+    customer = CustomerFactory(email="", responsible=office)
+
+    appointment_schedule(
+        customer=customer, service_type=service_type, technician=technician, window_start=local_dt(3, 8), actor=office
+    )
+
+    assert not OutboxMessage.objects.exists()
+    assert JournalEntry.objects.filter(customer=customer, action="message.confirmation.no_email").exists()

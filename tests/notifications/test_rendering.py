@@ -1,0 +1,118 @@
+import email
+import email.policy
+
+import pytest
+
+from appointments.services import appointment_cancel, appointment_reschedule, appointment_schedule
+from notifications.models import MessageKind, OutboxMessage
+from notifications.rendering import render_message
+from notifications.services import message_queue
+from tests.factories import CustomerFactory, local_dt
+
+pytestmark = pytest.mark.django_db
+
+KINDS = [MessageKind.CONFIRMATION, MessageKind.CHANGE, MessageKind.CANCELLATION, MessageKind.REMINDER]
+# How the window's day reads in each language (local_dt(3, 8) is some weekday; check the month name instead).
+WHEN_WORD = {"de": "Wann", "nl": "Wanneer", "en": "When"}
+
+
+def message_for(kind, *, customer, service_type, technician, office):
+    appointment = appointment_schedule(
+        customer=customer, service_type=service_type, technician=technician, window_start=local_dt(3, 8), actor=office
+    )
+    if kind == MessageKind.CHANGE:
+        appointment_reschedule(appointment=appointment, window_start=local_dt(4, 12), actor=office)
+    elif kind == MessageKind.CANCELLATION:
+        appointment_cancel(appointment=appointment, reason="storniert", actor=office)
+    elif kind == MessageKind.REMINDER:
+        message_queue(kind=MessageKind.REMINDER, appointment=appointment)
+    return OutboxMessage.objects.get(kind=kind)
+
+
+@pytest.mark.parametrize("language", ["de", "nl", "en"])
+@pytest.mark.parametrize("kind", KINDS)
+def test_every_message_names_people_window_and_site_in_the_customers_language(
+    kind, language, office, firm, service_type, technician
+):
+    customer = CustomerFactory(
+        full_name="Anna Schmitz",
+        preferred_language=language,
+        responsible=office,
+        street="Hafenstraße 3",
+        postcode="47533",
+        city="Kleve",
+    )
+    message = message_for(kind, customer=customer, service_type=service_type, technician=technician, office=office)
+
+    mail = render_message(message)
+    html = mail.alternatives[0][0]
+    window_hours = "12:00–16:00" if kind == MessageKind.CHANGE else "08:00–12:00"
+
+    assert window_hours in mail.subject
+    assert mail.reply_to == ["s.brinkmann@firm.example"]
+    assert "no-reply" not in mail.from_email and "noreply" not in mail.from_email
+    for body in (mail.body, html):
+        assert "Sandra Brinkmann" in body
+        assert "+49 2821 123456" in body  # the responsible person's direct line
+        assert "s.brinkmann@firm.example" in body
+        assert "Jan Verhaag" in body
+        assert "Hafenstraße 3, 47533 Kleve" in body
+        assert window_hours in body
+        assert service_type.localized_name(language) in body
+    assert WHEN_WORD[language] in mail.body
+
+
+def test_change_mail_strikes_through_the_old_window(office, firm, service_type, technician, customer):
+    message = message_for(
+        MessageKind.CHANGE, customer=customer, service_type=service_type, technician=technician, office=office
+    )
+
+    mail = render_message(message)
+
+    assert "<del" in mail.alternatives[0][0]
+    assert "08:00–12:00</del>" in mail.alternatives[0][0]
+    assert "08:00–12:00" in mail.body and "12:00–16:00" in mail.body
+
+
+def test_markup_and_line_breaks_from_customer_data_are_escaped(office, firm, service_type, technician):
+    customer = CustomerFactory(
+        full_name="Eve <script>alert(1)</script>\r\nBcc: victim@example.com",
+        preferred_language="en",
+        responsible=office,
+    )
+    message = message_for(
+        MessageKind.CONFIRMATION, customer=customer, service_type=service_type, technician=technician, office=office
+    )
+
+    mail = render_message(message)
+    raw = mail.message().as_bytes()
+    parsed = email.message_from_bytes(raw, policy=email.policy.default)
+
+    assert "<script>" not in mail.alternatives[0][0]
+    assert "&lt;script&gt;" in mail.alternatives[0][0]
+    assert parsed["Bcc"] is None
+    assert "\n" not in mail.subject and "\r" not in mail.subject
+    assert parsed["To"] == "anna@example.com" or parsed["To"] == customer.email
+
+
+def test_mail_carries_an_ics_whose_mime_method_matches(office, firm, service_type, technician, customer):
+    message = message_for(
+        MessageKind.CANCELLATION, customer=customer, service_type=service_type, technician=technician, office=office
+    )
+
+    parsed = email.message_from_bytes(render_message(message).message().as_bytes(), policy=email.policy.default)
+    calendar_parts = [part for part in parsed.walk() if part.get_content_type() == "text/calendar"]
+
+    assert len(calendar_parts) == 1
+    assert calendar_parts[0].get_param("method") == "CANCEL"
+    assert b"METHOD:CANCEL\r\n" in calendar_parts[0].get_payload(decode=True)
+
+
+def test_reminders_carry_no_calendar_file(office, firm, service_type, technician, customer):
+    message = message_for(
+        MessageKind.REMINDER, customer=customer, service_type=service_type, technician=technician, office=office
+    )
+
+    parsed = email.message_from_bytes(render_message(message).message().as_bytes(), policy=email.policy.default)
+
+    assert not [part for part in parsed.walk() if part.get_content_type() == "text/calendar"]
