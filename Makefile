@@ -36,7 +36,7 @@ run: messages
 	DEBUG=1 $(PY) manage.py seed_demo
 	@echo
 	@echo "  Doorstep runs at http://127.0.0.1:$(PORT)/admin/  (Ctrl-C stops web, worker and beat)"
-	@echo "  Mail is printed to this console."
+	@echo "  Mail is printed to this console and kept in the admin's outbox (Benachrichtigungen › Postausgang)."
 	@echo
 	DEBUG=1 DOORSTEP_PORT=$(PORT) $(PY) -m honcho --procfile config/Procfile --app-root . start
 
