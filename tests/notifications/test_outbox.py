@@ -215,3 +215,14 @@ def test_customer_without_email_gets_a_journal_note_instead(service_type, techni
 
     assert not OutboxMessage.objects.exists()
     assert JournalEntry.objects.filter(customer=customer, action="message.confirmation.no_email").exists()
+
+
+def test_cancelling_a_visit_whose_time_has_passed_sends_no_mail(customer, service_type, technician, office,
+                                                                mailoutbox):
+    appointment = appointment_schedule(customer=customer, service_type=service_type, technician=technician,
+                                       window_start=local_dt(-2, 8), actor=office)
+    appointment_cancel(appointment=appointment, reason="Nachträglich erfasst", actor=office)
+
+    message = OutboxMessage.objects.get(kind=MessageKind.CANCELLATION)
+    assert message_deliver(message_id=message.pk) == MessageStatus.SUPERSEDED
+    assert mailoutbox == []
