@@ -252,3 +252,10 @@ CELERY_BEAT_SCHEDULE = {
     "outbox-relay": {"task": "notifications.tasks.relay_outbox", "schedule": 60.0},
     "reminder-sweep": {"task": "notifications.tasks.sweep_reminders", "schedule": 300.0},
 }
+
+# Self-service booking -------------------------------------------------------------
+
+BOOKING_MIN_NOTICE_DAYS = int(os.environ.get("BOOKING_MIN_NOTICE_DAYS", "1"))
+BOOKING_HORIZON_WEEKS = int(os.environ.get("BOOKING_HORIZON_WEEKS", "6"))
+BOOKING_DAY_STARTS_AT = os.environ.get("BOOKING_DAY_STARTS_AT", "08:00")
+BOOKING_DAY_ENDS_AT = os.environ.get("BOOKING_DAY_ENDS_AT", "18:00")
