@@ -7,7 +7,15 @@ from django.utils.translation import gettext_lazy as _
 from django.utils.translation import ngettext
 
 from appointments.forms import AppointmentAddForm, AppointmentChangeForm, CancelForm, RescheduleForm
-from appointments.models import Appointment, ServiceType, Technician, TimeOff, Weekday, WorkingPeriod
+from appointments.models import (
+    Appointment,
+    BookingInvitation,
+    ServiceType,
+    Technician,
+    TimeOff,
+    Weekday,
+    WorkingPeriod,
+)
 from appointments.services import (
     RESCHEDULABLE,
     AppointmentError,
@@ -16,6 +24,7 @@ from appointments.services import (
     appointment_reschedule,
     format_window,
 )
+from appointments.services.booking import appointment_request_new_time
 from customers.selectors import phone_search_q
 
 
@@ -128,7 +137,7 @@ class AppointmentAdmin(admin.ModelAdmin):
     search_help_text = _("Customer's name, email, postcode or phone; site street or postcode.")
     autocomplete_fields = ["customer"]
     list_per_page = 50
-    actions = ["cancel_with_reason", "reschedule", "confirm_requested"]
+    actions = ["cancel_with_reason", "reschedule", "confirm_requested", "ask_for_new_time"]
     readonly_fields = [
         "customer",
         "service_type",
@@ -303,6 +312,28 @@ class AppointmentAdmin(admin.ModelAdmin):
             ngettext("%(count)d appointment confirmed.", "%(count)d appointments confirmed.", done),
         )
 
+    @admin.action(description=_("Ask the customer to choose a new time (email with link)"), permissions=["change"])
+    def ask_for_new_time(self, request, queryset):
+        done, errors = 0, []
+        for appointment in queryset.select_related("customer"):
+            try:
+                if appointment_request_new_time(appointment=appointment, actor=request.user):
+                    done += 1
+                else:
+                    errors.append(_("%(appointment)s: already asked for this time.") % {"appointment": appointment})
+            except AppointmentError as exc:
+                errors.append(f"{appointment}: {exc.message}")
+        self._report(
+            request,
+            done,
+            errors,
+            ngettext(
+                "%(count)d customer asked to choose a new time.",
+                "%(count)d customers asked to choose a new time.",
+                done,
+            ),
+        )
+
     def _action_page(self, request, queryset, form, action, title):
         context = {
             **self.admin_site.each_context(request),
@@ -315,3 +346,33 @@ class AppointmentAdmin(admin.ModelAdmin):
             "media": self.media + form.media,
         }
         return TemplateResponse(request, "admin/appointments/action_form.html", context)
+
+
+@admin.register(BookingInvitation)
+class BookingInvitationAdmin(admin.ModelAdmin):
+    """Sent invitations and whether the customer has booked; created from the customer list."""
+
+    list_display = ["created_at", "customer", "service_type", "technician", "expires_at", "appointment"]
+    list_select_related = ["customer", "service_type", "technician", "appointment"]
+    list_filter = ["service_type"]
+    search_fields = ["customer__full_name", "customer__email"]
+    fields = [
+        "customer",
+        "service_type",
+        "technician",
+        "message",
+        "created_by",
+        "created_at",
+        "expires_at",
+        "appointment",
+    ]
+    readonly_fields = fields
+
+    def has_add_permission(self, request):
+        return False
+
+    def has_change_permission(self, request, obj=None):
+        return False
+
+    def has_delete_permission(self, request, obj=None):
+        return False

@@ -99,8 +99,13 @@ def free_windows(
     technician: Technician | None = None,
     first_day: date,
     last_day: date,
+    ignoring: Appointment | None = None,
 ) -> list[Day]:
-    """Offerable windows per day, for one technician or any technician who does the service."""
+    """Offerable windows per day, for one technician or any technician who does the service.
+
+    `ignoring` leaves one appointment out of the busy times: the visit being moved
+    must not block its own new window.
+    """
     technicians = Technician.objects.filter(is_active=True, service_types=service_type)
     if technician is not None:
         technicians = technicians.filter(pk=technician.pk)
@@ -110,14 +115,15 @@ def free_windows(
     if not technicians:
         return [Day(first_day + timedelta(days=offset)) for offset in range((last_day - first_day).days + 1)]
     range_start = timezone.make_aware(datetime.combine(first_day, time.min))
-    range_end = timezone.make_aware(datetime.combine(last_day + timedelta(days=1), time.min)) + timedelta(days=1)
+    range_end = timezone.make_aware(datetime.combine(last_day + timedelta(days=1), time.min))
     ids = [tech.pk for tech in technicians]
     busy_intervals: dict[int, list[tuple[datetime, datetime]]] = defaultdict(list)
-    for technician_id, start, end in (
-        Appointment.objects.active()
-        .filter(technician_id__in=ids, window_start__lt=range_end, occupied_until__gt=range_start - timedelta(days=1))
-        .values_list("technician_id", "window_start", "occupied_until")
-    ):
+    appointments = Appointment.objects.active().filter(
+        technician_id__in=ids, window_start__lt=range_end, occupied_until__gt=range_start
+    )
+    if ignoring is not None:
+        appointments = appointments.exclude(pk=ignoring.pk)
+    for technician_id, start, end in appointments.values_list("technician_id", "window_start", "occupied_until"):
         busy_intervals[technician_id].append((start, end))
     for technician_id, start, end in TimeOff.objects.filter(
         technician_id__in=ids, starts_at__lt=range_end, ends_at__gt=range_start
@@ -156,12 +162,22 @@ def free_windows(
     return days
 
 
-def window_is_offered(*, service_type: ServiceType, window_start: datetime, technician: Technician | None = None):
-    """The Window if `window_start` is bookable right now, else None."""
+def window_is_offered(
+    *,
+    service_type: ServiceType,
+    window_start: datetime,
+    technician: Technician | None = None,
+    ignoring: Appointment | None = None,
+) -> Window | None:
+    """The Window if `window_start` is bookable right now (inside notice and horizon, still free), else None."""
     day = timezone.localdate(window_start)
-    for window in free_windows(service_type=service_type, technician=technician, first_day=day, last_day=day)[
-        0
-    ].windows:
+    first, last = booking_days()
+    if not first <= day <= last:
+        return None
+    days = free_windows(
+        service_type=service_type, technician=technician, first_day=day, last_day=day, ignoring=ignoring
+    )
+    for window in days[0].windows:
         if window.start == window_start:
             return window
     return None

@@ -2,7 +2,7 @@ from django import forms
 from django.core.exceptions import ValidationError
 from django.utils.translation import gettext_lazy as _
 
-from appointments.models import Appointment, Technician
+from appointments.models import Appointment, ServiceType, Technician
 from appointments.services import (
     DETAIL_FIELDS,
     RESCHEDULABLE,
@@ -165,3 +165,20 @@ class RescheduleForm(forms.Form):
         help_text=_("Leave empty to keep the technician."),
     )
     reason = forms.CharField(label=_("reason"), required=False, help_text=_("Recorded in the contact journal."))
+
+
+class InvitationForm(forms.Form):
+    service_type = forms.ModelChoiceField(label=_("service type"), queryset=ServiceType.objects.filter(is_active=True))
+    technician = forms.ModelChoiceField(
+        label=_("technician"),
+        queryset=Technician.objects.filter(is_active=True),
+        required=False,
+        help_text=_("Leave empty to offer the windows of every technician who does this service."),
+    )
+    note = forms.CharField(
+        label=_("personal note"),
+        required=False,
+        max_length=500,
+        widget=forms.Textarea(attrs={"rows": 3}),
+        help_text=_("Shown in the email, e.g. “Your boiler's annual maintenance is due.”"),
+    )

@@ -74,7 +74,8 @@ class Technician(models.Model):
 
     @property
     def first_name(self) -> str:
-        return self.user.first_name or self.display_name.split()[0]
+        # The name customers know from their mails is the display name.
+        return self.display_name.split()[0] if self.display_name.strip() else self.user.first_name
 
 
 class Weekday(models.IntegerChoices):
@@ -255,3 +256,53 @@ class Appointment(models.Model):
     @property
     def is_active(self) -> bool:
         return self.status in ACTIVE_STATUSES
+
+
+class BookingInvitation(models.Model):
+    """The office invites a customer to pick a window themselves ("maintenance due").
+
+    The link carries an HMAC over the invitation's id and its random nonce, so a
+    copy of the database alone cannot forge or recover one; the nonce also lets
+    the office revoke a link by replacing it.
+    """
+
+    customer = models.ForeignKey(
+        "customers.Customer", on_delete=models.PROTECT, related_name="booking_invitations", verbose_name=_("customer")
+    )
+    service_type = models.ForeignKey(ServiceType, on_delete=models.PROTECT, verbose_name=_("service type"))
+    technician = models.ForeignKey(
+        Technician,
+        on_delete=models.PROTECT,
+        null=True,
+        blank=True,
+        verbose_name=_("technician"),
+        help_text=_("Leave empty to offer the windows of every technician who does this service."),
+    )
+    nonce = models.CharField(max_length=64, editable=False)
+    message = models.TextField(_("personal note"), blank=True)
+    created_by = models.ForeignKey(
+        settings.AUTH_USER_MODEL,
+        on_delete=models.PROTECT,
+        related_name="+",
+        null=True,
+        blank=True,
+        verbose_name=_("created by"),
+    )
+    created_at = models.DateTimeField(_("created"), auto_now_add=True)
+    expires_at = models.DateTimeField(_("valid until"))
+    appointment = models.OneToOneField(
+        Appointment,
+        on_delete=models.PROTECT,
+        null=True,
+        blank=True,
+        related_name="invitation",
+        verbose_name=_("booked appointment"),
+    )
+
+    class Meta:
+        verbose_name = _("booking invitation")
+        verbose_name_plural = _("booking invitations")
+        ordering = ["-created_at"]
+
+    def __str__(self):
+        return f"{self.customer} · {self.service_type}"

@@ -259,3 +259,7 @@ BOOKING_MIN_NOTICE_DAYS = int(os.environ.get("BOOKING_MIN_NOTICE_DAYS", "1"))
 BOOKING_HORIZON_WEEKS = int(os.environ.get("BOOKING_HORIZON_WEEKS", "6"))
 BOOKING_DAY_STARTS_AT = os.environ.get("BOOKING_DAY_STARTS_AT", "08:00")
 BOOKING_DAY_ENDS_AT = os.environ.get("BOOKING_DAY_ENDS_AT", "18:00")
+# Per IP and per 10 minutes: wrong or dead links, and booking/changing POSTs.
+RATELIMIT_BAD_LINKS = int(os.environ.get("RATELIMIT_BAD_LINKS", "20"))
+RATELIMIT_BOOKING_POSTS = int(os.environ.get("RATELIMIT_BOOKING_POSTS", "30"))
+RATELIMIT_PERIOD_SECONDS = 600

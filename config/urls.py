@@ -1,6 +1,6 @@
 from django.contrib import admin
 from django.http import HttpResponse
-from django.urls import path
+from django.urls import include, path
 from django.utils.translation import gettext_lazy as _
 from django.views.generic import RedirectView
 
@@ -16,6 +16,8 @@ admin.site.index_title = _("Appointments, customers and contacts")
 
 urlpatterns = [
     path("admin/", admin.site.urls),
+    path("booking/", include("appointments.urls")),
+    path("i18n/", include("django.conf.urls.i18n")),
     path("healthz", health, name="health"),
     path("", RedirectView.as_view(pattern_name="admin:index", permanent=False)),
 ]

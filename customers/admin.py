@@ -1,10 +1,12 @@
-from django.contrib import admin
+from django.contrib import admin, messages
 from django.contrib.auth import get_user_model
 from django.contrib.auth.admin import UserAdmin
 from django.db.models import OuterRef, Q, Subquery
 from django.template.loader import render_to_string
+from django.template.response import TemplateResponse
 from django.utils import timezone
 from django.utils.translation import gettext_lazy as _
+from django.utils.translation import ngettext
 
 from appointments.models import ACTIVE_STATUSES, Appointment
 from customers.models import Customer, Firm, OfficeProfile
@@ -99,6 +101,7 @@ class CustomerAdmin(admin.ModelAdmin):
     ordering = ["full_name"]
     list_per_page = 50
     inlines = [UpcomingAppointmentInline]
+    actions = ["invite_to_book"]
     readonly_fields = ["journal_timeline", "created_at", "updated_at"]
     autocomplete_fields = []
     fieldsets = [
@@ -166,6 +169,47 @@ class CustomerAdmin(admin.ModelAdmin):
                 "customer": customer,
             },
         )
+
+    @admin.action(description=_("Invite to book online (e.g. maintenance due)"), permissions=["change"])
+    def invite_to_book(self, request, queryset):
+        from appointments.forms import InvitationForm
+        from appointments.services import AppointmentError
+        from appointments.services.booking import booking_invite
+
+        form = InvitationForm(request.POST if "apply" in request.POST else None)
+        if form.is_valid():
+            done, errors = 0, []
+            for customer in queryset:
+                try:
+                    booking_invite(
+                        customer=customer,
+                        service_type=form.cleaned_data["service_type"],
+                        technician=form.cleaned_data["technician"],
+                        note=form.cleaned_data["note"],
+                        actor=request.user,
+                    )
+                    done += 1
+                except AppointmentError as exc:
+                    errors.append(f"{customer}: {exc.message}")
+            if done:
+                self.message_user(
+                    request,
+                    ngettext("%(count)d invitation sent.", "%(count)d invitations sent.", done) % {"count": done},
+                    messages.SUCCESS,
+                )
+            for error in errors:
+                self.message_user(request, error, messages.ERROR)
+            return None
+        context = {
+            **self.admin_site.each_context(request),
+            "title": _("Invite to book online"),
+            "opts": self.model._meta,
+            "form": form,
+            "action": "invite_to_book",
+            "objects": queryset,
+            "action_checkbox_name": admin.helpers.ACTION_CHECKBOX_NAME,
+        }
+        return TemplateResponse(request, "admin/customers/invite_form.html", context)
 
     def save_model(self, request, obj, form, change):
         fields = {name: form.cleaned_data[name] for name in EDITABLE_FIELDS if name in form.cleaned_data}

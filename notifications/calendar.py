@@ -15,6 +15,7 @@ from icalendar import Calendar, Event
 
 METHOD_REQUEST = "REQUEST"
 METHOD_CANCEL = "CANCEL"
+METHOD_PUBLISH = "PUBLISH"  # a file the customer downloads, not an invitation to answer
 
 
 def appointment_uid(appointment) -> str:

@@ -7,6 +7,8 @@ class MessageKind(models.TextChoices):
     CHANGE = "change", _("change confirmation")
     CANCELLATION = "cancellation", _("cancellation")
     REMINDER = "reminder", _("reminder")
+    INVITATION = "invitation", _("invitation to book")
+    RESCHEDULE_REQUEST = "reschedule_request", _("request to choose a new time")
 
 
 class MessageStatus(models.TextChoices):
@@ -40,6 +42,14 @@ class OutboxMessage(models.Model):
         null=True,
         blank=True,
         verbose_name=_("appointment"),
+    )
+    invitation = models.ForeignKey(
+        "appointments.BookingInvitation",
+        on_delete=models.PROTECT,
+        related_name="outbox_messages",
+        null=True,
+        blank=True,
+        verbose_name=_("booking invitation"),
     )
     appointment_version = models.PositiveIntegerField(_("appointment version"), null=True, blank=True)
     to_email = models.EmailField(_("recipient"))

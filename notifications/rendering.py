@@ -8,9 +8,10 @@ from urllib.parse import urlsplit
 from django.conf import settings
 from django.core.mail import EmailMultiAlternatives
 from django.template.loader import render_to_string
-from django.utils import timezone, translation
+from django.utils import formats, timezone, translation
 
 from appointments.formatting import format_window
+from appointments.links import absolute_link, appointment_token, invitation_token
 from customers.models import Firm
 from notifications.calendar import METHOD_CANCEL, METHOD_REQUEST, render_ics
 from notifications.models import MessageKind, OutboxMessage
@@ -58,6 +59,16 @@ def message_context(message: OutboxMessage) -> dict:
         "first_name": single_line(customer.first_name),
         **contact_context(message),
     }
+    if message.invitation is not None:
+        invitation = message.invitation
+        context.update(
+            {
+                "service": invitation.service_type.localized_name(message.language),
+                "personal_note": single_line(invitation.message),
+                "booking_link": absolute_link(invitation_token(invitation)),
+                "valid_until": formats.date_format(timezone.localtime(invitation.expires_at), "DATE_FORMAT"),
+            }
+        )
     if appointment is not None:
         previous = message.context.get("previous") or {}
         context.update(
@@ -76,6 +87,12 @@ def message_context(message: OutboxMessage) -> dict:
                     else ""
                 ),
                 "previous_technician_name": message.context.get("previous_technician_name", ""),
+                # Made at send time from the current state: it works until the visit changes again.
+                "manage_link": (
+                    absolute_link(appointment_token(appointment))
+                    if message.kind not in (MessageKind.CANCELLATION,)
+                    else ""
+                ),
             }
         )
     return context

@@ -33,15 +33,22 @@ RETRY_CAP = timedelta(minutes=30)
 RELAY_BATCH = 500
 
 
-def dedupe_key(kind: str, appointment: Appointment) -> str:
+def dedupe_key(kind: str, appointment: Appointment | None, invitation=None) -> str:
+    if invitation is not None:
+        return f"{kind}:invitation-{invitation.pk}"
     return f"{kind}:{appointment.pk}:{appointment.version}"
 
 
 def message_queue(
-    *, kind: str, appointment: Appointment, context: dict[str, Any] | None = None
+    *,
+    kind: str,
+    appointment: Appointment | None = None,
+    customer=None,
+    invitation=None,
+    context: dict[str, Any] | None = None,
 ) -> OutboxMessage | None:
-    """Queue one message about `appointment` as it is now; returns None if it was queued before."""
-    customer = appointment.customer
+    """Queue one message about `appointment` (as it is now) or `invitation`; None if queued before."""
+    customer = customer or (appointment.customer if appointment else invitation.customer)
     if not customer.email:
         with translation.override(settings.LANGUAGE_CODE):
             summary = _("Not sent by email (no address on file): %(kind)s.") % {"kind": MessageKind(kind).label}
@@ -58,10 +65,11 @@ def message_queue(
         with transaction.atomic():
             message = OutboxMessage.objects.create(
                 kind=kind,
-                dedupe_key=dedupe_key(kind, appointment),
+                dedupe_key=dedupe_key(kind, appointment, invitation),
                 customer=customer,
                 appointment=appointment,
-                appointment_version=appointment.version,
+                invitation=invitation,
+                appointment_version=appointment.version if appointment else None,
                 to_email=customer.email,
                 language=customer.preferred_language,
                 context=context or {},
@@ -258,11 +266,19 @@ STILL_TRUE_WHEN = {
     MessageKind.CHANGE: {AppointmentStatus.SCHEDULED, AppointmentStatus.EN_ROUTE, AppointmentStatus.ON_SITE},
     MessageKind.REMINDER: {AppointmentStatus.SCHEDULED},
     MessageKind.CANCELLATION: {AppointmentStatus.CANCELLED},
+    MessageKind.RESCHEDULE_REQUEST: {AppointmentStatus.SCHEDULED},
 }
 
 
 def stale_reason(message: OutboxMessage, *, now: datetime) -> str:
     """Why this message must not go out any more, or "" if it is still true."""
+    if message.invitation is not None:
+        invitation = message.invitation
+        if invitation.appointment_id is not None:
+            return "the customer has already booked"
+        if invitation.expires_at <= now:
+            return "the invitation has expired"
+        return ""
     appointment = message.appointment
     if appointment is None:
         return ""
@@ -286,7 +302,10 @@ def message_deliver(*, message_id: int) -> str:
     if not message_claim(message_id=message_id):
         return "not claimed"
     message = OutboxMessage.objects.select_related(
-        "customer__responsible__office_profile", "appointment__service_type", "appointment__technician"
+        "customer__responsible__office_profile",
+        "appointment__service_type",
+        "appointment__technician",
+        "invitation__service_type",
     ).get(pk=message_id)
     reason = stale_reason(message, now=timezone.now())
     if reason:

@@ -62,3 +62,12 @@ def office_user(db):
 def admin_client_office(client, office_user):
     client.force_login(office_user)
     return client
+
+
+@pytest.fixture(autouse=True)
+def _fresh_cache():
+    """Rate-limit counters live in the cache; every test starts with none."""
+    from django.core.cache import cache
+
+    cache.clear()
+    yield

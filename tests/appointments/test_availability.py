@@ -155,3 +155,18 @@ def test_query_count_for_six_weeks_does_not_depend_on_appointments(
         days = free_windows(service_type=service_type, first_day=MONDAY, last_day=MONDAY + timedelta(weeks=6))
 
     assert len(days) == 43
+
+
+def test_a_visit_being_moved_does_not_block_its_own_new_window():
+    long_job = ServiceTypeFactory(
+        duration=timedelta(hours=3), arrival_window=timedelta(hours=2), buffer_after=timedelta(minutes=30)
+    )
+    technician = TechnicianFactory(service_types=[long_job], weekdays=False)
+    WorkingPeriod.objects.create(technician=technician, weekday=MONDAY.weekday(), starts=time(7), ends=time(19))
+    visit = AppointmentFactory(technician=technician, service_type=long_job, window_start=at(MONDAY, 8))  # to 11:30
+
+    [blocked] = free_windows(service_type=long_job, first_day=MONDAY, last_day=MONDAY)
+    [moving] = free_windows(service_type=long_job, first_day=MONDAY, last_day=MONDAY, ignoring=visit)
+
+    assert at(MONDAY, 10) not in [window.start for window in blocked.windows]
+    assert at(MONDAY, 10) in [window.start for window in moving.windows]

@@ -1,0 +1,50 @@
+from datetime import datetime
+
+from crispy_forms.helper import FormHelper
+from django import forms
+from django.utils.translation import gettext_lazy as _
+
+from appointments.services.booking import NOTE_MAX_LENGTH
+
+
+class WindowForm(forms.Form):
+    """The chosen window travels as its start in ISO form; the service re-checks it is still free."""
+
+    window = forms.CharField(error_messages={"required": _("Please choose a window.")})
+    note = forms.CharField(
+        label=_("Note for the technician (optional)"),
+        required=False,
+        max_length=NOTE_MAX_LENGTH,
+        widget=forms.Textarea(attrs={"rows": 2, "maxlength": NOTE_MAX_LENGTH}),
+        help_text=_("For example: ring at the side door, the boiler is in the cellar."),
+    )
+
+    def __init__(self, *args, **kwargs):
+        super().__init__(*args, **kwargs)
+        self.helper = FormHelper()
+        self.helper.form_tag = False
+        self.helper.disable_csrf = True
+
+    def clean_window(self):
+        try:
+            value = datetime.fromisoformat(self.cleaned_data["window"])
+        except ValueError as exc:
+            raise forms.ValidationError(_("Please choose a window.")) from exc
+        if value.tzinfo is None:
+            raise forms.ValidationError(_("Please choose a window."))
+        return value
+
+
+class CancelOnlineForm(forms.Form):
+    reason = forms.CharField(
+        label=_("Reason (optional)"),
+        required=False,
+        max_length=NOTE_MAX_LENGTH,
+        widget=forms.Textarea(attrs={"rows": 2, "maxlength": NOTE_MAX_LENGTH}),
+    )
+
+    def __init__(self, *args, **kwargs):
+        super().__init__(*args, **kwargs)
+        self.helper = FormHelper()
+        self.helper.form_tag = False
+        self.helper.disable_csrf = True

@@ -1,0 +1,211 @@
+"""Self-service: invitations to book, and what customers do from the links in their mails.
+
+The customer acts without an account, so these services take no actor; the
+journal records the web channel and the customer as the one who acted.
+"""
+
+import secrets
+from datetime import datetime, timedelta
+
+from django.conf import settings
+from django.contrib.auth.models import AbstractBaseUser
+from django.db import transaction
+from django.db.models import Count, Q
+from django.utils import timezone, translation
+from django.utils.translation import gettext as _
+
+from appointments.availability import Window, window_is_offered
+from appointments.formatting import format_window
+from appointments.models import (
+    ACTIVE_STATUSES,
+    Appointment,
+    AppointmentStatus,
+    BookingInvitation,
+    ServiceType,
+    Technician,
+)
+from appointments.services import (
+    AppointmentError,
+    appointment_cancel,
+    appointment_reschedule,
+    appointment_schedule,
+)
+from customers.models import Customer
+from journal.models import Channel, Direction
+from journal.services import journal_record
+from notifications.models import MessageKind
+from notifications.services import message_queue
+
+INVITATION_VALID_FOR = timedelta(days=30)
+NOTE_MAX_LENGTH = 500
+
+
+def _window_taken() -> AppointmentError:
+    return AppointmentError(_("This window was just taken. Please choose another one."), code="window_taken")
+
+
+def least_loaded(window: Window, *, prefer: Technician | None = None) -> Technician:
+    """Of the technicians free in `window`, the one with the fewest visits that day (or `prefer` if free)."""
+    if prefer is not None and prefer.pk in window.technician_ids:
+        return prefer
+    day = timezone.localdate(window.start)
+    day_start = timezone.make_aware(datetime.combine(day, datetime.min.time()))
+    return (
+        Technician.objects.filter(pk__in=window.technician_ids)
+        .annotate(
+            visits=Count(
+                "appointments",
+                filter=Q(
+                    appointments__status__in=ACTIVE_STATUSES,
+                    appointments__window_start__gte=day_start,
+                    appointments__window_start__lt=day_start + timedelta(days=1),
+                ),
+            )
+        )
+        .order_by("visits", "pk")
+        .first()
+    )
+
+
+@transaction.atomic
+def booking_invite(
+    *,
+    customer: Customer,
+    service_type: ServiceType,
+    actor: AbstractBaseUser | None,
+    technician: Technician | None = None,
+    note: str = "",
+) -> BookingInvitation:
+    """Send the customer a link to pick a window themselves."""
+    if not customer.email:
+        raise AppointmentError(
+            _("%(customer)s has no email address; please call instead.") % {"customer": customer.full_name},
+            code="no_email",
+        )
+    if not service_type.is_active:
+        raise AppointmentError(_("“%(service)s” is no longer offered.") % {"service": service_type})
+    if technician is not None and not technician.service_types.filter(pk=service_type.pk).exists():
+        raise AppointmentError(
+            _("%(technician)s is not qualified for “%(service)s”.")
+            % {"technician": technician, "service": service_type},
+            code="technician_unqualified",
+        )
+    invitation = BookingInvitation.objects.create(
+        customer=customer,
+        service_type=service_type,
+        technician=technician,
+        nonce=secrets.token_urlsafe(24),
+        message=note.strip()[:NOTE_MAX_LENGTH],
+        created_by=actor if actor is not None and actor.is_authenticated else None,
+        expires_at=timezone.now() + INVITATION_VALID_FOR,
+    )
+    with translation.override(settings.LANGUAGE_CODE):
+        summary = _("Invited to book online: %(service)s.") % {"service": service_type.localized_name()}
+    journal_record(
+        customer=customer,
+        action="booking.invited",
+        summary=summary,
+        actor=actor,
+        data={"invitation_id": invitation.pk, "service_type_id": service_type.pk},
+    )
+    message_queue(kind=MessageKind.INVITATION, customer=customer, invitation=invitation)
+    return invitation
+
+
+@transaction.atomic
+def appointment_request_new_time(*, appointment: Appointment, actor: AbstractBaseUser | None) -> bool:
+    """The office asks the customer to choose a new time from the link in the mail."""
+    appointment = Appointment.objects.select_for_update(of=("self",)).select_related("customer").get(pk=appointment.pk)
+    if appointment.status != AppointmentStatus.SCHEDULED:
+        raise AppointmentError(
+            _("Only a scheduled visit can be moved by the customer; this one is %(status)s.")
+            % {"status": appointment.get_status_display()},
+            code="illegal_transition",
+        )
+    message = message_queue(kind=MessageKind.RESCHEDULE_REQUEST, appointment=appointment)
+    if message is None:
+        return False
+    with translation.override(settings.LANGUAGE_CODE):
+        summary = _("Asked the customer to choose a new time for %(window)s.") % {
+            "window": format_window(appointment.window_start, appointment.window_end)
+        }
+    journal_record(
+        customer=appointment.customer,
+        appointment=appointment,
+        action="appointment.new_time_requested",
+        summary=summary,
+        actor=actor,
+    )
+    return True
+
+
+@transaction.atomic
+def appointment_book_online(*, invitation: BookingInvitation, window_start: datetime, note: str = "") -> Appointment:
+    """The customer picked a window from their invitation."""
+    invitation = (
+        BookingInvitation.objects.select_for_update().select_related("customer", "service_type").get(pk=invitation.pk)
+    )
+    if invitation.appointment_id is not None or invitation.expires_at <= timezone.now():
+        raise AppointmentError(_("This link is no longer valid."), code="link_dead")
+    window = window_is_offered(
+        service_type=invitation.service_type, window_start=window_start, technician=invitation.technician
+    )
+    if window is None:
+        raise _window_taken()
+    try:
+        appointment = appointment_schedule(
+            customer=invitation.customer,
+            service_type=invitation.service_type,
+            technician=least_loaded(window, prefer=invitation.technician),
+            window_start=window.start,
+            window_end=window.end,
+            actor=None,
+            notes=note.strip()[:NOTE_MAX_LENGTH],
+            channel=Channel.WEB,
+        )
+    except AppointmentError as exc:
+        if exc.code == "overlap":
+            raise _window_taken() from exc
+        raise
+    invitation.appointment = appointment
+    invitation.save(update_fields=["appointment"])
+    return appointment
+
+
+@transaction.atomic
+def appointment_move_online(*, appointment: Appointment, window_start: datetime, note: str = "") -> Appointment:
+    """The customer moved their visit from the link in a mail."""
+    window = window_is_offered(service_type=appointment.service_type, window_start=window_start, ignoring=appointment)
+    if window is None:
+        raise _window_taken()
+    with translation.override(settings.LANGUAGE_CODE):
+        reason = _("Changed online by the customer.")
+    try:
+        moved = appointment_reschedule(
+            appointment=appointment,
+            window_start=window.start,
+            window_end=window.end,
+            technician=least_loaded(window, prefer=appointment.technician),
+            actor=None,
+            reason=reason + (f" {note.strip()[:NOTE_MAX_LENGTH]}" if note.strip() else ""),
+            channel=Channel.WEB,
+        )
+    except AppointmentError as exc:
+        if exc.code in ("overlap", "unchanged"):
+            raise _window_taken() if exc.code == "overlap" else exc from exc
+        raise
+    return moved
+
+
+@transaction.atomic
+def appointment_cancel_online(*, appointment: Appointment, reason: str = "") -> Appointment:
+    with translation.override(settings.LANGUAGE_CODE):
+        text = _("Cancelled online by the customer.")
+    reason = reason.strip()[:NOTE_MAX_LENGTH]
+    return appointment_cancel(
+        appointment=appointment,
+        reason=f"{text} {reason}".strip(),
+        actor=None,
+        channel=Channel.WEB,
+        direction=Direction.INBOUND,
+    )

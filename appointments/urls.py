@@ -1,0 +1,14 @@
+from django.urls import path
+
+from appointments import views
+
+app_name = "selfservice"
+
+urlpatterns = [
+    path("", views.page, name="page"),
+    path("book/", views.book, name="book"),
+    path("cancel/", views.cancel, name="cancel"),
+    path("done/", views.done, name="done"),
+    path("calendar.ics", views.calendar_file, name="calendar"),
+    path("l/<path:token>/", views.open_link, name="open"),
+]

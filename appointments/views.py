@@ -1,0 +1,274 @@
+"""Customer self-service from emailed links: no account, a phone or a desktop, no JavaScript needed.
+
+The token only appears in the first GET: it moves into the session and the
+browser is redirected to a URL without it, and every page says
+Referrer-Policy: no-referrer. Mail scanners open links, so a GET never changes
+anything; only the POSTs act, with CSRF.
+"""
+
+from django.conf import settings
+from django.http import HttpResponse
+from django.shortcuts import redirect, render
+from django.utils import timezone, translation
+from django.views.decorators.cache import never_cache
+from django.views.decorators.http import require_GET, require_POST
+
+from appointments.availability import booking_days, free_windows
+from appointments.forms_selfservice import CancelOnlineForm, WindowForm
+from appointments.links import (
+    absolute_link,
+    appointment_from_token,
+    appointment_token,
+    invitation_from_token,
+)
+from appointments.ratelimit import is_blocked, limited
+from appointments.services import AppointmentError
+from appointments.services.booking import (
+    appointment_book_online,
+    appointment_cancel_online,
+    appointment_move_online,
+)
+from customers.models import Firm
+from notifications.calendar import METHOD_PUBLISH, render_ics
+
+SESSION_KEY = "doorstep_link"
+RESULT_KEY = "doorstep_result"
+
+
+def _private(response):
+    response["Referrer-Policy"] = "no-referrer"
+    response["Cache-Control"] = "no-store"
+    response["X-Robots-Tag"] = "noindex, nofollow"
+    return response
+
+
+def _contact(customer=None) -> dict:
+    firm = Firm.objects.first()
+    context = {"firm": firm}
+    if customer is not None:
+        responsible = customer.responsible
+        profile = getattr(responsible, "office_profile", None)
+        context["responsible"] = {
+            "name": responsible.get_full_name() or responsible.get_username(),
+            "phone": profile.direct_phone.as_international
+            if profile
+            else (firm.phone.as_international if firm else ""),
+            "email": (profile.email if profile else responsible.email) or (firm.email if firm else ""),
+        }
+    return context
+
+
+def _invalid(request):
+    return _private(render(request, "selfservice/invalid.html", _contact(), status=404))
+
+
+def _too_many(request):
+    return _private(render(request, "selfservice/too_many.html", _contact(), status=429))
+
+
+def _resolve(request):
+    """What the session's link points at now: ("appointment", obj), ("invitation", obj) or (None, None)."""
+    link = request.session.get(SESSION_KEY) or {}
+    if link.get("kind") == "appointment":
+        appointment = appointment_from_token(link.get("token", ""))
+        return ("appointment", appointment) if appointment else (None, None)
+    if link.get("kind") == "invitation":
+        invitation = invitation_from_token(link.get("token", ""))
+        return ("invitation", invitation) if invitation else (None, None)
+    return None, None
+
+
+def _activate_customer_language(request, customer):
+    # The customer's own language, unless they switched on the page.
+    if settings.LANGUAGE_COOKIE_NAME not in request.COOKIES:
+        translation.activate(customer.preferred_language)
+        request.LANGUAGE_CODE = customer.preferred_language
+
+
+@require_GET
+@never_cache
+def open_link(request, token):
+    if is_blocked(request, "bad-link", limit=settings.RATELIMIT_BAD_LINKS):
+        return _too_many(request)
+    if (appointment := appointment_from_token(token)) is not None:
+        request.session[SESSION_KEY] = {"kind": "appointment", "token": token}
+        customer = appointment.customer
+    elif (invitation := invitation_from_token(token)) is not None:
+        request.session[SESSION_KEY] = {"kind": "invitation", "token": token}
+        customer = invitation.customer
+    else:
+        limited(
+            request, "bad-link", limit=settings.RATELIMIT_BAD_LINKS, period_seconds=settings.RATELIMIT_PERIOD_SECONDS
+        )
+        return _invalid(request)
+    request.session.pop(RESULT_KEY, None)
+    response = redirect("selfservice:page")
+    if settings.LANGUAGE_COOKIE_NAME not in request.COOKIES:
+        response.set_cookie(
+            settings.LANGUAGE_COOKIE_NAME,
+            customer.preferred_language,
+            samesite="Lax",
+            secure=settings.SESSION_COOKIE_SECURE,
+            httponly=True,
+        )
+    return _private(response)
+
+
+def _page_context(request, kind, obj, *, form=None, cancel_form=None, conflict=False):
+    customer = obj.customer
+    service_type = obj.service_type
+    technician = obj.technician
+    first_day, last_day = booking_days()
+    days = free_windows(
+        service_type=service_type,
+        technician=technician if kind == "invitation" else None,
+        first_day=first_day,
+        last_day=last_day,
+        ignoring=obj if kind == "appointment" else None,
+    )
+    if kind == "appointment":
+        days = [
+            type(day)(day.day, [window for window in day.windows if window.start != obj.window_start]) for day in days
+        ]
+    return {
+        **_contact(customer),
+        "kind": kind,
+        "first_name": customer.first_name,
+        "service": service_type.localized_name(translation.get_language()),
+        "appointment": obj if kind == "appointment" else None,
+        "invitation": obj if kind == "invitation" else None,
+        "technician_first_name": technician.first_name if technician else "",
+        "days": [day for day in days if day.windows],
+        "form": form or WindowForm(),
+        "cancel_form": cancel_form or CancelOnlineForm(),
+        "conflict": conflict,
+        "languages": settings.LANGUAGES,
+    }
+
+
+@require_GET
+@never_cache
+def page(request):
+    kind, obj = _resolve(request)
+    if obj is None:
+        return _invalid(request)
+    _activate_customer_language(request, obj.customer)
+    return _private(render(request, "selfservice/page.html", _page_context(request, kind, obj)))
+
+
+def _act(request, action):
+    if limited(
+        request,
+        "booking-post",
+        limit=settings.RATELIMIT_BOOKING_POSTS,
+        period_seconds=settings.RATELIMIT_PERIOD_SECONDS,
+    ):
+        return _too_many(request)
+    kind, obj = _resolve(request)
+    if obj is None:
+        return _invalid(request)
+    _activate_customer_language(request, obj.customer)
+    if action == "cancel":
+        if kind != "appointment":
+            return _invalid(request)
+        cancel_form = CancelOnlineForm(request.POST)
+        if not cancel_form.is_valid():
+            return _private(
+                render(
+                    request,
+                    "selfservice/page.html",
+                    _page_context(request, kind, obj, cancel_form=cancel_form),
+                    status=400,
+                )
+            )
+        appointment = appointment_cancel_online(appointment=obj, reason=cancel_form.cleaned_data["reason"])
+        request.session.pop(SESSION_KEY, None)
+        request.session[RESULT_KEY] = {
+            "result": "cancelled",
+            "window_start": appointment.window_start.isoformat(),
+            "window_end": appointment.window_end.isoformat(),
+        }
+        return _private(redirect("selfservice:done"))
+    form = WindowForm(request.POST)
+    if not form.is_valid():
+        return _private(
+            render(request, "selfservice/page.html", _page_context(request, kind, obj, form=form), status=400)
+        )
+    try:
+        if kind == "invitation":
+            appointment = appointment_book_online(
+                invitation=obj, window_start=form.cleaned_data["window"], note=form.cleaned_data["note"]
+            )
+        else:
+            appointment = appointment_move_online(
+                appointment=obj, window_start=form.cleaned_data["window"], note=form.cleaned_data["note"]
+            )
+    except AppointmentError as exc:
+        if exc.code != "window_taken":
+            return _invalid(request)
+        return _private(
+            render(
+                request,
+                "selfservice/page.html",
+                _page_context(request, kind, obj, form=WindowForm(), conflict=True),
+                status=409,
+            )
+        )
+    request.session[SESSION_KEY] = {"kind": "appointment", "token": appointment_token(appointment)}
+    request.session[RESULT_KEY] = {"result": "booked" if kind == "invitation" else "moved"}
+    return _private(redirect("selfservice:done"))
+
+
+@require_POST
+def book(request):
+    return _act(request, "book")
+
+
+@require_POST
+def cancel(request):
+    return _act(request, "cancel")
+
+
+@require_GET
+@never_cache
+def done(request):
+    result = request.session.get(RESULT_KEY)
+    if not result:
+        return _invalid(request)
+    kind, appointment = _resolve(request)
+    if result["result"] != "cancelled" and appointment is None:
+        return _invalid(request)
+    context = {"result": result["result"], "appointment": appointment}
+    if appointment is not None:
+        _activate_customer_language(request, appointment.customer)
+        context.update(_contact(appointment.customer))
+        context["manage_link"] = absolute_link(appointment_token(appointment))
+        context["technician_first_name"] = appointment.technician.first_name if appointment.technician else ""
+        context["service"] = appointment.service_type.localized_name(translation.get_language())
+    else:
+        context.update(_contact())
+        context["cancelled_window"] = (
+            timezone.datetime.fromisoformat(result["window_start"]),
+            timezone.datetime.fromisoformat(result["window_end"]),
+        )
+    return _private(render(request, "selfservice/done.html", context))
+
+
+@require_GET
+@never_cache
+def calendar_file(request):
+    kind, appointment = _resolve(request)
+    if kind != "appointment":
+        return _invalid(request)
+    service = appointment.service_type.localized_name(appointment.customer.preferred_language)
+    firm = Firm.objects.first()
+    ics = render_ics(
+        appointment=appointment,
+        method=METHOD_PUBLISH,
+        summary=f"{service} – {firm.name}" if firm else service,
+        description="",
+        location=appointment.site_address,
+    )
+    response = HttpResponse(ics, content_type="text/calendar; charset=utf-8")
+    response["Content-Disposition"] = f'attachment; filename="appointment-{appointment.pk}.ics"'
+    return _private(response)
