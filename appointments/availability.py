@@ -27,6 +27,9 @@ from django.utils import timezone
 from appointments.models import Appointment, ServiceType, Technician, TimeOff, WorkingPeriod
 from appointments.services import reserved_until
 
+# No visit reserves a technician for longer than this after its window opens.
+RESERVATION_LOOKBACK = timedelta(days=7)
+
 
 @dataclass(frozen=True)
 class Window:
@@ -119,7 +122,11 @@ def free_windows(
     ids = [tech.pk for tech in technicians]
     busy_intervals: dict[int, list[tuple[datetime, datetime]]] = defaultdict(list)
     appointments = Appointment.objects.active().filter(
-        technician_id__in=ids, window_start__lt=range_end, occupied_until__gt=range_start
+        technician_id__in=ids,
+        # The lower bound lets the (technician, window_start) index skip the years of history.
+        window_start__gte=range_start - RESERVATION_LOOKBACK,
+        window_start__lt=range_end,
+        occupied_until__gt=range_start,
     )
     if ignoring is not None:
         appointments = appointments.exclude(pk=ignoring.pk)
