@@ -40,7 +40,12 @@ run: messages
 	@echo
 	DEBUG=1 DOORSTEP_PORT=$(PORT) $(PY) -m honcho --procfile config/Procfile --app-root . start
 
-test: messages
+# Nu HTML checker and axe-core for the page-quality tests; without npm those tests skip.
+node_modules: package-lock.json
+	npm ci --no-audit --no-fund --ignore-scripts
+	touch node_modules
+
+test: messages $(if $(shell command -v npm),node_modules)
 	$(PY) -m pytest $(PYTEST_ARGS)
 
 bench: messages

@@ -1,8 +1,8 @@
 """Customer self-service from emailed links: no account, a phone or a desktop, no JavaScript needed.
 
 The token only appears in the first GET: it moves into the session and the
-browser is redirected to a URL without it, and every page says
-Referrer-Policy: no-referrer. Mail scanners open links, so a GET never changes
+browser is redirected to a URL without it (that response says
+Referrer-Policy: no-referrer; the pages say same-origin). Mail scanners open links, so a GET never changes
 anything; only the POSTs act, with CSRF.
 """
 
@@ -35,8 +35,11 @@ SESSION_KEY = "doorstep_link"
 RESULT_KEY = "doorstep_result"
 
 
-def _private(response):
-    response["Referrer-Policy"] = "no-referrer"
+def _private(response, referrer_policy: str = "same-origin"):
+    # The token itself is only in the first URL (no-referrer there). The pages use
+    # same-origin: with no-referrer browsers send "Origin: null" on our own form
+    # POSTs, which the CSRF check refuses; other sites still get no referrer.
+    response["Referrer-Policy"] = referrer_policy
     response["Cache-Control"] = "no-store"
     response["X-Robots-Tag"] = "noindex, nofollow"
     return response
@@ -111,7 +114,7 @@ def open_link(request, token):
             secure=settings.SESSION_COOKIE_SECURE,
             httponly=True,
         )
-    return _private(response)
+    return _private(response, referrer_policy="no-referrer")
 
 
 def _page_context(request, kind, obj, *, form=None, cancel_form=None, conflict=False):

@@ -1,0 +1,303 @@
+"""Every state of the customer's self-service pages is valid HTML (W3C Nu checker) and passes axe-core.
+
+The pages are what a customer on any phone sees from a mail link, so both checks
+run on every state: choosing a window, managing a booked visit, a window taken
+meanwhile (409), a form error (400), booked/moved/cancelled, a dead link (404)
+and too many attempts (429).
+
+The checkers come from npm (package.json; `npm ci`): without node_modules, or
+without Java for the Nu checker, these tests skip, and fail under REQUIRE_SERVICES=1.
+"""
+
+import json
+import shutil
+import subprocess
+from pathlib import Path
+
+import pytest
+from django.conf import settings as django_settings
+from django.urls import reverse
+from django.utils import timezone, translation
+from django.utils.translation import gettext
+
+from appointments.links import appointment_token, invitation_token
+from appointments.services import appointment_schedule
+from appointments.services.booking import booking_invite
+from tests.conftest import need_service
+from tests.factories import (
+    CustomerFactory,
+    FirmFactory,
+    OfficeUserFactory,
+    ServiceTypeFactory,
+    TechnicianFactory,
+    local_dt,
+)
+
+ROOT = Path(django_settings.BASE_DIR)
+VNU_JAR = ROOT / "node_modules" / "vnu-jar" / "build" / "dist" / "vnu.jar"
+AXE_JS = ROOT / "node_modules" / "axe-core" / "axe.min.js"
+CSS = ROOT / "static" / "selfservice.css"
+JAVA = shutil.which("java")
+LANGUAGE = "de"
+PHONE_WIDTH = 375
+
+PAGE = reverse("selfservice:page")
+BOOK = reverse("selfservice:book")
+CANCEL = reverse("selfservice:cancel")
+DONE = reverse("selfservice:done")
+DEAD_LINK = reverse("selfservice:open", args=["no-longer-valid"])
+
+# state: the HTTP status the customer gets
+STATES = {
+    "invitation": 200,
+    "invitation-form-error": 400,
+    "conflict": 409,
+    "booked": 200,
+    "appointment": 200,
+    "moved": 200,
+    "cancelled": 200,
+    "invalid-link": 404,
+    "too-many": 429,
+}
+
+
+def _(message: str) -> str:
+    with translation.override(LANGUAGE):
+        return gettext(message)
+
+
+@pytest.fixture
+def vnu_jar() -> Path:
+    need_service(JAVA is not None, "no Java runtime for the Nu HTML checker (apt-get install -y default-jre-headless)")
+    need_service(VNU_JAR.exists(), f"{VNU_JAR.relative_to(ROOT)} is missing (npm ci)")
+    return VNU_JAR
+
+
+@pytest.fixture
+def axe_script() -> Path:
+    need_service(AXE_JS.exists(), f"{AXE_JS.relative_to(ROOT)} is missing (npm ci)")
+    return AXE_JS
+
+
+@pytest.fixture
+def world(db):
+    FirmFactory()
+    office = OfficeUserFactory(first_name="Sandra", last_name="Brinkmann")
+    service_type = ServiceTypeFactory(name_de="Heizungswartung")
+    technician = TechnicianFactory(service_types=[service_type], display_name="Jan Verhaag")
+    customer = CustomerFactory(
+        full_name="Anna Schmitz", responsible=office, preferred_language=LANGUAGE, email="anna@example.com"
+    )
+    invitation = booking_invite(customer=customer, service_type=service_type, actor=office, note="Wartung ist fällig.")
+    appointment = appointment_schedule(
+        customer=CustomerFactory(full_name="Bert Brandt", responsible=office, preferred_language=LANGUAGE),
+        service_type=service_type,
+        technician=technician,
+        window_start=local_dt(3, 8),
+        actor=office,
+    )
+    return {
+        "office": office,
+        "service_type": service_type,
+        "technician": technician,
+        "invitation": invitation,
+        "appointment": appointment,
+    }
+
+
+def take_window(world, window_start) -> None:
+    """Someone else books this window first."""
+    appointment_schedule(
+        customer=CustomerFactory(responsible=world["office"]),
+        service_type=world["service_type"],
+        technician=world["technician"],
+        window_start=window_start,
+        actor=world["office"],
+    )
+
+
+# The Nu HTML checker, on pages rendered by the test client
+
+
+def first_window(client) -> str:
+    html = client.get(PAGE).content.decode()
+    return html.split('name="window" value="', 1)[1].split('"', 1)[0]
+
+
+def render_state(client, world, settings, state):
+    world["appointment"].refresh_from_db()  # moved by an earlier state: its link changed
+    invitation_link = reverse("selfservice:open", args=[invitation_token(world["invitation"])])
+    appointment_link = reverse("selfservice:open", args=[appointment_token(world["appointment"])])
+    if state == "invitation":
+        client.get(invitation_link)
+        return client.get(PAGE)
+    if state == "invitation-form-error":
+        client.get(invitation_link)
+        return client.post(BOOK, {"window": "", "note": "x" * 600})
+    if state == "conflict":
+        client.get(invitation_link)
+        window = first_window(client)
+        take_window(world, timezone.datetime.fromisoformat(window))
+        return client.post(BOOK, {"window": window})
+    if state == "booked":
+        client.get(invitation_link)
+        client.post(BOOK, {"window": first_window(client), "note": "Bitte klingeln"})
+        return client.get(DONE)
+    if state == "appointment":
+        client.get(appointment_link)
+        return client.get(PAGE)
+    if state == "moved":
+        client.get(appointment_link)
+        client.post(BOOK, {"window": first_window(client)})
+        return client.get(DONE)
+    if state == "cancelled":
+        client.get(appointment_link)
+        client.post(CANCEL, {"reason": "Schon erledigt"})
+        return client.get(DONE)
+    if state == "invalid-link":
+        return client.get(DEAD_LINK)
+    if state == "too-many":
+        settings.RATELIMIT_BAD_LINKS = 0
+        return client.get(DEAD_LINK)
+    raise AssertionError(state)
+
+
+def run_vnu(jar: Path, *args: str) -> list[dict]:
+    result = subprocess.run(
+        [JAVA, "-jar", str(jar), "--format", "json", "--stdout", "--exit-zero-always", *args],
+        capture_output=True,
+        text=True,
+        timeout=120,
+    )
+    assert result.returncode == 0, result.stderr
+    return json.loads(result.stdout)["messages"]
+
+
+def describe(message: dict) -> str:
+    where = f"line {message.get('lastLine', '?')}"
+    extract = (message.get("extract") or "").replace("\n", " ")
+    return f"{message.get('type')}/{message.get('subType', '')}: {message['message']} ({where}: {extract!r})"
+
+
+@pytest.mark.django_db
+def test_every_page_state_is_valid_html(vnu_jar, client, world, settings, tmp_path):
+    files = {}
+    bad_link_limit = settings.RATELIMIT_BAD_LINKS
+    for state, status in STATES.items():
+        client.cookies.clear()
+        response = render_state(client, world, settings, state)
+        assert response.status_code == status, (state, response.status_code)
+        assert response["Content-Type"].startswith("text/html")
+        path = tmp_path / f"{state}.html"
+        path.write_bytes(response.content)
+        files[path.name] = state
+        settings.RATELIMIT_BAD_LINKS = bad_link_limit  # "too-many" lowered it
+
+    # One JVM for all pages (each start costs about 3 s); the CSS is checked along with them.
+    messages = run_vnu(vnu_jar, "--also-check-css", *[str(path) for path in sorted(tmp_path.iterdir())], str(CSS))
+
+    problems = {}
+    for message in messages:
+        url = message.get("url", "?")
+        name = files.get(url.rsplit("/", 1)[-1], url)
+        problems.setdefault(name, []).append(message)
+    for name, found in problems.items():
+        for message in found:
+            if message["type"] == "info":  # warnings are "info" with subType "warning": shown, allowed
+                print(f"Nu checker, {name}: {describe(message)}")
+    errors = [  # "error", and "non-document-error" (the checker could not read a file)
+        f"{name}: {describe(message)}"
+        for name, found in problems.items()
+        for message in found
+        if message["type"] != "info"
+    ]
+    assert not errors, "Nu HTML checker errors:\n" + "\n".join(errors)
+    assert len(files) == len(STATES)
+
+
+# axe-core in Chromium, on pages served by live_server and reached by clicking
+
+
+def submit(page, button, *, status: int) -> None:
+    with page.expect_response(lambda response: response.request.method == "POST") as posted:
+        button.click()
+    response = posted.value
+    if response.status != status:
+        body = "" if 300 <= response.status < 400 else response.text()[:500]
+        raise AssertionError(f"POST {response.url} answered {response.status}, not {status}: {body}")
+    page.wait_for_load_state()
+
+
+def drive_to(state, page, live_server, world, settings) -> int:
+    """Get the browser to `state` the way a customer would; the status of the page shown."""
+    invitation_link = live_server.url + reverse("selfservice:open", args=[invitation_token(world["invitation"])])
+    appointment_link = live_server.url + reverse("selfservice:open", args=[appointment_token(world["appointment"])])
+    windows = page.locator("label.window-option")
+    if state in ("invitation", "invitation-form-error", "conflict", "booked"):
+        response = page.goto(invitation_link)
+        if state == "invitation":
+            return response.status
+        if state == "invitation-form-error":
+            # The browser itself refuses an empty choice (required): send it anyway, as an old browser would.
+            page.locator("form[action$='/book/']").evaluate("form => form.noValidate = true")
+            submit(page, page.get_by_role("button", name=_("Book this window")), status=400)
+            return 400
+        if state == "conflict":
+            take_window(world, timezone.datetime.fromisoformat(windows.first.locator("input").get_attribute("value")))
+            windows.first.click()
+            submit(page, page.get_by_role("button", name=_("Book this window")), status=409)
+            return 409
+        windows.first.click()
+        submit(page, page.get_by_role("button", name=_("Book this window")), status=302)
+        return 200
+    if state in ("appointment", "moved", "cancelled"):
+        response = page.goto(appointment_link)
+        if state == "appointment":
+            return response.status
+        if state == "moved":
+            windows.first.click()
+            submit(page, page.get_by_role("button", name=_("Move my appointment")), status=302)
+            return 200
+        page.get_by_label(_("Reason (optional)")).fill("Schon erledigt")
+        submit(page, page.get_by_role("button", name=_("Cancel my appointment")), status=302)
+        return 200
+    if state == "too-many":
+        settings.RATELIMIT_BAD_LINKS = 0
+    return page.goto(live_server.url + DEAD_LINK).status
+
+
+def format_violations(violations: list[dict]) -> str:
+    lines = []
+    for violation in violations:
+        lines.append(f"{violation['id']} ({violation['impact']}): {violation['help']} – {violation['helpUrl']}")
+        for node in violation["nodes"]:
+            lines.append(f"    {', '.join(map(str, node['target']))}: {node['html'][:160]}")
+            lines.append("      " + node.get("failureSummary", "").replace("\n", "\n      "))
+    return "\n".join(lines)
+
+
+@pytest.mark.browser
+@pytest.mark.django_db(transaction=True)
+@pytest.mark.parametrize("state", list(STATES))
+def test_every_page_state_passes_axe(axe_script, state, live_server, page, world, settings):
+    settings.SITE_URL = live_server.url
+    page.set_viewport_size({"width": PHONE_WIDTH, "height": 900})
+
+    assert drive_to(state, page, live_server, world, settings) == STATES[state]
+    if state not in ("invalid-link", "too-many"):
+        assert "/l/" not in page.url, page.url  # the token left the address bar
+    page.add_script_tag(path=str(axe_script))
+
+    failures = []
+    for width in (PHONE_WIDTH, 1280):
+        page.set_viewport_size({"width": width, "height": 900})
+        result = page.evaluate("async () => await axe.run(document, {resultTypes: ['violations']})")
+        for check in result["incomplete"]:  # e.g. the language <select>: its arrow is a background image
+            targets = [", ".join(map(str, node["target"])) for node in check["nodes"]]
+            print(f"axe-core on {state} at {width}px, to review by hand: {check['id']} on {targets}")
+        if result["violations"]:
+            failures.append(f"axe-core on {state} at {width}px:\n{format_violations(result['violations'])}")
+        scroll_width = page.evaluate("document.documentElement.scrollWidth")
+        if scroll_width > width:
+            failures.append(f"{state} scrolls sideways at {width}px: {scroll_width}px wide")
+    assert not failures, "\n".join(failures)
