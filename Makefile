@@ -14,7 +14,7 @@ PYTEST_ARGS ?=
 help:
 	@echo "make run    install, migrate, seed demo data, start web + Celery worker + beat"
 	@echo "make test   install and run the whole test suite"
-	@echo "make bench  benchmarks (large synthetic data set)"
+	@echo "make bench  benchmarks: admin pages, reminder delivery, free windows (large synthetic data)"
 
 $(TOOLS)/bin/uv:
 	python3 -m venv $(TOOLS)
@@ -48,8 +48,11 @@ node_modules: package-lock.json
 test: messages $(if $(shell command -v npm),node_modules)
 	$(PY) -m pytest $(PYTEST_ARGS)
 
+# Each part prints its figures next to a baseline measured in the same run.
 bench: messages
 	$(PY) bench/run.py
+	$(PY) bench/reminders.py
+	$(PY) bench/availability.py
 
 lint: install
 	.venv/bin/ruff check .
