@@ -342,6 +342,7 @@ class AppointmentAdmin(admin.ModelAdmin):
             "form": form,
             "action": action,
             "appointments": queryset.select_related("customer", "technician", "service_type"),
+            "objects": queryset,
             "action_checkbox_name": admin.helpers.ACTION_CHECKBOX_NAME,
             "media": self.media + form.media,
         }
