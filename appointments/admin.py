@@ -320,7 +320,10 @@ class AppointmentAdmin(admin.ModelAdmin):
                 if appointment_request_new_time(appointment=appointment, actor=request.user):
                     done += 1
                 else:
-                    errors.append(_("%(appointment)s: the customer has already been asked to choose a new time.") % {"appointment": appointment})
+                    errors.append(
+                        _("%(appointment)s: the customer has already been asked to choose a new time.")
+                        % {"appointment": appointment}
+                    )
             except AppointmentError as exc:
                 errors.append(f"{appointment}: {exc.message}")
         self._report(

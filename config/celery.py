@@ -7,3 +7,11 @@ os.environ.setdefault("DJANGO_SETTINGS_MODULE", "config.settings")
 app = Celery("doorstep")
 app.config_from_object("django.conf:settings", namespace="CELERY")
 app.autodiscover_tasks()
+
+
+if app.conf.broker_url.startswith("sqla+"):
+    # The embedded SQLite broker polls; kombu's default of one second per poll
+    # would let a worker send about one mail a second.
+    from kombu.transport import sqlalchemy as sqlalchemy_transport
+
+    sqlalchemy_transport.Transport.polling_interval = 0.1

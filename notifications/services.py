@@ -187,9 +187,12 @@ def message_resend(*, message: OutboxMessage, actor: AbstractBaseUser | None) ->
 def outbox_relay(*, now: datetime | None = None) -> int:
     """Hand over queued messages the broker never delivered, and free ones a dead worker held."""
     now = now or timezone.now()
-    OutboxMessage.objects.filter(status=MessageStatus.SENDING, claimed_at__lt=now - SENDING_TIMEOUT).update(
-        status=MessageStatus.QUEUED, handed_at=None, last_error="worker stopped while sending"
+    stuck = OutboxMessage.objects.filter(status=MessageStatus.SENDING, claimed_at__lt=now - SENDING_TIMEOUT)
+    # A message whose worker died on every attempt gives up like any other failing message.
+    stuck.filter(attempts__gte=settings.OUTBOX_MAX_ATTEMPTS).update(
+        status=MessageStatus.FAILED, last_error="worker stopped while sending, on every attempt"
     )
+    stuck.update(status=MessageStatus.QUEUED, handed_at=None, last_error="worker stopped while sending")
     due = list(
         OutboxMessage.objects.filter(status=MessageStatus.QUEUED)
         .filter(Q(next_attempt_at__isnull=True) | Q(next_attempt_at__lte=now))
@@ -332,5 +335,8 @@ def message_deliver(*, message_id: int) -> str:
         )
     except (smtplib.SMTPException, OSError) as exc:
         return message_mark_attempt_failed(message=message, error=f"{type(exc).__name__}: {exc}", permanent=False)
+    except ValueError as exc:
+        # Raised before anything is sent, e.g. an address the SMTP backend cannot encode: retrying won't help.
+        return message_mark_attempt_failed(message=message, error=f"cannot be sent: {exc}", permanent=True)
     message_mark_sent(message=message, subject=str(mail.subject), provider_message_id=message_id_of(mail))
     return MessageStatus.SENT

@@ -217,12 +217,37 @@ def test_customer_without_email_gets_a_journal_note_instead(service_type, techni
     assert JournalEntry.objects.filter(customer=customer, action="message.confirmation.no_email").exists()
 
 
-def test_cancelling_a_visit_whose_time_has_passed_sends_no_mail(customer, service_type, technician, office,
-                                                                mailoutbox):
-    appointment = appointment_schedule(customer=customer, service_type=service_type, technician=technician,
-                                       window_start=local_dt(-2, 8), actor=office)
+def test_cancelling_a_visit_whose_time_has_passed_sends_no_mail(
+    customer, service_type, technician, office, mailoutbox
+):
+    appointment = appointment_schedule(
+        customer=customer, service_type=service_type, technician=technician, window_start=local_dt(-2, 8), actor=office
+    )
     appointment_cancel(appointment=appointment, reason="Nachträglich erfasst", actor=office)
 
     message = OutboxMessage.objects.get(kind=MessageKind.CANCELLATION)
     assert message_deliver(message_id=message.pk) == MessageStatus.SUPERSEDED
     assert mailoutbox == []
+
+
+def test_an_unencodable_address_fails_for_good_instead_of_hanging_in_sending(book):
+    message = OutboxMessage.objects.get(appointment=book())
+
+    with mock.patch("django.core.mail.EmailMessage.send", side_effect=ValueError("non-ASCII local part")):
+        status = message_deliver(message_id=message.pk)
+
+    message.refresh_from_db()
+    assert status == MessageStatus.FAILED
+    assert "non-ASCII" in message.last_error
+
+
+def test_a_message_whose_worker_died_every_time_ends_failed(book, settings):
+    settings.OUTBOX_MAX_ATTEMPTS = 1
+    message = OutboxMessage.objects.get(appointment=book())
+    message_claim(message_id=message.pk)
+
+    with mock.patch("notifications.services.hand_to_worker"):
+        outbox_relay(now=timezone.now() + SENDING_TIMEOUT + timedelta(minutes=1))
+
+    message.refresh_from_db()
+    assert message.status == MessageStatus.FAILED
