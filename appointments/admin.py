@@ -6,6 +6,7 @@ from django.template.response import TemplateResponse
 from django.utils.translation import gettext_lazy as _
 from django.utils.translation import ngettext
 
+from appointments.formatting import format_window
 from appointments.forms import AppointmentAddForm, AppointmentChangeForm, CancelForm, RescheduleForm
 from appointments.models import (
     Appointment,
@@ -22,7 +23,6 @@ from appointments.services import (
     appointment_cancel,
     appointment_confirm,
     appointment_reschedule,
-    format_window,
 )
 from appointments.services.booking import appointment_request_new_time
 from customers.selectors import phone_search_q

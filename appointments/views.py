@@ -29,6 +29,7 @@ from appointments.services.booking import (
     appointment_move_online,
 )
 from customers.models import Firm
+from customers.selectors import responsible_contact
 from notifications.calendar import METHOD_PUBLISH, render_ics
 
 SESSION_KEY = "doorstep_link"
@@ -49,15 +50,7 @@ def _contact(customer=None) -> dict:
     firm = Firm.objects.first()
     context = {"firm": firm}
     if customer is not None:
-        responsible = customer.responsible
-        profile = getattr(responsible, "office_profile", None)
-        context["responsible"] = {
-            "name": responsible.get_full_name() or responsible.get_username(),
-            "phone": profile.direct_phone.as_international
-            if profile
-            else (firm.phone.as_international if firm else ""),
-            "email": (profile.email if profile else responsible.email) or (firm.email if firm else ""),
-        }
+        context["responsible"] = responsible_contact(customer, firm=firm)
     return context
 
 
@@ -145,7 +138,6 @@ def _page_context(request, kind, obj, *, form=None, cancel_form=None, conflict=F
         "form": form or WindowForm(),
         "cancel_form": cancel_form or CancelOnlineForm(),
         "conflict": conflict,
-        "languages": settings.LANGUAGES,
     }
 
 

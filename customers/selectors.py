@@ -28,3 +28,20 @@ def phone_search_q(term: str, *, field: str = "phone") -> Q | None:
     if phonenumbers.is_possible_number(parsed):
         query |= Q(**{field: phonenumbers.format_number(parsed, phonenumbers.PhoneNumberFormat.E164)})
     return query
+
+
+def responsible_contact(customer, *, firm) -> dict[str, str]:
+    """Name, direct phone and email of the office person responsible for `customer`.
+
+    Falls back to the firm's own phone and email where the person has no direct ones, so every
+    customer-facing page and mail names a reachable human.
+    """
+    responsible = customer.responsible
+    profile = getattr(responsible, "office_profile", None)
+    firm_phone = firm.phone.as_international if firm and firm.phone else ""
+    firm_email = firm.email if firm else settings.DEFAULT_FROM_EMAIL
+    return {
+        "name": " ".join((responsible.get_full_name() or responsible.get_username()).split()),
+        "phone": profile.direct_phone.as_international if profile and profile.direct_phone else firm_phone,
+        "email": (profile.email if profile else responsible.email) or firm_email,
+    }

@@ -1,7 +1,6 @@
 """Turn an outbox row into the email the customer receives, in their language."""
 
 import email.message
-import re
 from email.utils import make_msgid
 from urllib.parse import urlsplit
 
@@ -13,6 +12,7 @@ from django.utils import formats, timezone, translation
 from appointments.formatting import format_window
 from appointments.links import absolute_link, appointment_token, invitation_token
 from customers.models import Firm
+from customers.selectors import responsible_contact
 from notifications.calendar import METHOD_CANCEL, METHOD_REQUEST, render_ics
 from notifications.models import MessageKind, OutboxMessage
 
@@ -30,23 +30,15 @@ def single_line(text: str) -> str:
 
 def contact_context(message: OutboxMessage) -> dict:
     firm = Firm.objects.first()
-    responsible = message.customer.responsible
-    profile = getattr(responsible, "office_profile", None)
-    firm_phone = firm.phone.as_international if firm and firm.phone else ""
-    firm_email = firm.email if firm else settings.DEFAULT_FROM_EMAIL
     return {
         "firm": {
             "name": firm.name if firm else "",
-            "email": firm_email,
-            "phone": firm_phone,
+            "email": firm.email if firm else settings.DEFAULT_FROM_EMAIL,
+            "phone": firm.phone.as_international if firm and firm.phone else "",
             "address": f"{firm.street}, {firm.postcode} {firm.city}" if firm and firm.street else "",
             "website": firm.website if firm else "",
         },
-        "responsible": {
-            "name": single_line(responsible.get_full_name() or responsible.get_username()),
-            "phone": profile.direct_phone.as_international if profile and profile.direct_phone else firm_phone,
-            "email": (profile.email if profile else responsible.email) or firm_email,
-        },
+        "responsible": responsible_contact(message.customer, firm=firm),
     }
 
 
@@ -141,4 +133,4 @@ def render_message(message: OutboxMessage) -> EmailMultiAlternatives:
 
 
 def message_id_of(mail: EmailMultiAlternatives) -> str:
-    return re.sub(r"[\r\n]", "", mail.extra_headers.get("Message-ID", ""))
+    return mail.extra_headers["Message-ID"]

@@ -191,8 +191,8 @@ def appointment_move_online(*, appointment: Appointment, window_start: datetime,
             channel=Channel.WEB,
         )
     except AppointmentError as exc:
-        if exc.code in ("overlap", "unchanged"):
-            raise _window_taken() if exc.code == "overlap" else exc from exc
+        if exc.code == "overlap":
+            raise _window_taken() from exc
         raise
     return moved
 
