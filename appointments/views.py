@@ -13,7 +13,7 @@ from django.utils import timezone, translation
 from django.views.decorators.cache import never_cache
 from django.views.decorators.http import require_GET, require_POST
 
-from appointments.availability import booking_days, free_windows
+from appointments.availability import Day, booking_days, free_windows
 from appointments.forms_selfservice import CancelOnlineForm, WindowForm
 from appointments.links import (
     absolute_link,
@@ -123,9 +123,7 @@ def _page_context(request, kind, obj, *, form=None, cancel_form=None, conflict=F
         ignoring=obj if kind == "appointment" else None,
     )
     if kind == "appointment":
-        days = [
-            type(day)(day.day, [window for window in day.windows if window.start != obj.window_start]) for day in days
-        ]
+        days = [Day(day.day, [window for window in day.windows if window.start != obj.window_start]) for day in days]
     return {
         **_contact(customer),
         "kind": kind,

@@ -8,7 +8,10 @@ from django.utils import timezone
 from django.utils.translation import gettext_lazy as _
 from django.utils.translation import ngettext
 
+from appointments.forms import InvitationForm
 from appointments.models import ACTIVE_STATUSES, Appointment
+from appointments.services import AppointmentError
+from appointments.services.booking import booking_invite
 from customers.models import Customer, Firm, OfficeProfile
 from customers.selectors import phone_search_q
 from customers.services import EDITABLE_FIELDS, customer_create, customer_update
@@ -172,10 +175,6 @@ class CustomerAdmin(admin.ModelAdmin):
 
     @admin.action(description=_("Invite to book online (e.g. maintenance due)"), permissions=["change"])
     def invite_to_book(self, request, queryset):
-        from appointments.forms import InvitationForm
-        from appointments.services import AppointmentError
-        from appointments.services.booking import booking_invite
-
         form = InvitationForm(request.POST if "apply" in request.POST else None)
         if form.is_valid():
             done, errors = 0, []
