@@ -28,8 +28,7 @@ def single_line(text: str) -> str:
     return " ".join(text.split())
 
 
-def contact_context(message: OutboxMessage) -> dict:
-    firm = Firm.objects.first()
+def contact_context(message: OutboxMessage, *, firm: Firm | None) -> dict:
     return {
         "firm": {
             "name": firm.name if firm else "",
@@ -42,14 +41,14 @@ def contact_context(message: OutboxMessage) -> dict:
     }
 
 
-def message_context(message: OutboxMessage) -> dict:
+def message_context(message: OutboxMessage, *, firm: Firm | None) -> dict:
     appointment = message.appointment
     customer = message.customer
     context = {
         "kind": message.kind,
         "customer_name": single_line(customer.full_name),
         "first_name": single_line(customer.first_name),
-        **contact_context(message),
+        **contact_context(message, firm=firm),
     }
     if message.invitation is not None:
         invitation = message.invitation
@@ -90,9 +89,11 @@ def message_context(message: OutboxMessage) -> dict:
     return context
 
 
-def render_message(message: OutboxMessage) -> EmailMultiAlternatives:
+def render_message(message: OutboxMessage, *, firm: Firm | None = None) -> EmailMultiAlternatives:
+    """The mail for `message`; a sender of many passes the firm, read once, instead of once per mail."""
+    firm = firm or Firm.objects.first()
     with translation.override(message.language):
-        context = message_context(message)
+        context = message_context(message, firm=firm)
         template_dir = f"emails/{message.kind}"
         subject = single_line(render_to_string(f"{template_dir}/subject.txt", context))
         text_body = render_to_string(f"{template_dir}/body.txt", context)

@@ -4,8 +4,11 @@ Other apps call `message_queue` inside their own transaction. The row commits
 with their change or not at all; its id goes to Celery only after the commit.
 """
 
+import itertools
 import logging
 import random
+import secrets
+from collections.abc import Sequence
 from datetime import UTC, datetime, timedelta
 from typing import Any
 
@@ -31,6 +34,9 @@ SENDING_TIMEOUT = timedelta(minutes=10)
 RETRY_BASE = timedelta(seconds=30)
 RETRY_CAP = timedelta(minutes=30)
 RELAY_BATCH = 500
+# Ids per send task: one claim, one read and one SMTP connection serve the lot.
+# Small enough that a batch is done in about a second and workers share a backlog.
+DELIVERY_BATCH = 50
 
 
 def dedupe_key(kind: str, appointment: Appointment | None, invitation=None) -> str:
@@ -48,6 +54,22 @@ def message_queue(
     context: dict[str, Any] | None = None,
 ) -> OutboxMessage | None:
     """Queue one message about `appointment` (as it is now) or `invitation`; None if queued before."""
+    message = _outbox_row_create(
+        kind=kind, appointment=appointment, customer=customer, invitation=invitation, context=context
+    )
+    if message is not None:
+        transaction.on_commit(lambda: hand_to_worker([message.pk]))
+    return message
+
+
+def _outbox_row_create(
+    *,
+    kind: str,
+    appointment: Appointment | None,
+    customer=None,
+    invitation=None,
+    context: dict[str, Any] | None = None,
+) -> OutboxMessage | None:
     customer = customer or (appointment.customer if appointment else invitation.customer)
     if not customer.email:
         with translation.override(settings.LANGUAGE_CODE):
@@ -63,7 +85,7 @@ def message_queue(
         return None
     try:
         with transaction.atomic():
-            message = OutboxMessage.objects.create(
+            return OutboxMessage.objects.create(
                 kind=kind,
                 dedupe_key=dedupe_key(kind, appointment, invitation),
                 customer=customer,
@@ -77,30 +99,41 @@ def message_queue(
             )
     except IntegrityError:
         return None
-    transaction.on_commit(lambda: hand_to_worker(message.pk))
-    return message
 
 
-def hand_to_worker(message_id: int) -> None:
-    """Give the id to Celery; if the broker is down, the relay will do it later."""
-    from notifications.tasks import send_message
+def hand_to_worker(message_ids: Sequence[int]) -> None:
+    """Give the ids to Celery, a batch per task; if the broker is down, the relay will do it later."""
+    from notifications.tasks import send_messages
 
-    try:
-        send_message.apply_async(args=[message_id], retry=False)
-    except Exception:  # noqa: BLE001 - any broker failure: the row stays queued for the relay
-        logger.warning("Broker unavailable; outbox message %s waits for the relay", message_id, exc_info=True)
-        return
-    OutboxMessage.objects.filter(pk=message_id, status=MessageStatus.QUEUED).update(handed_at=timezone.now())
+    for start in range(0, len(message_ids), DELIVERY_BATCH):
+        batch = list(message_ids[start : start + DELIVERY_BATCH])
+        try:
+            send_messages.apply_async(args=[batch], retry=False)
+        except Exception:  # noqa: BLE001 - any broker failure: the rows stay queued for the relay
+            logger.warning("Broker unavailable; outbox messages %s wait for the relay", batch, exc_info=True)
+            return
+        OutboxMessage.objects.filter(pk__in=batch, status=MessageStatus.QUEUED).update(handed_at=timezone.now())
+
+
+def messages_claim(*, message_ids: Sequence[int]) -> str:
+    """Move the due ones among `message_ids` from queued to sending; returns the token that marks them.
+
+    Exactly one caller wins each row's conditional update. The random token, not
+    the claim time, tells the winner which rows are its own: two workers handed
+    the same ids (the relay re-handing a slow task) may claim in the same instant.
+    """
+    now = timezone.now()
+    token = secrets.token_hex(16)
+    OutboxMessage.objects.filter(pk__in=message_ids, status=MessageStatus.QUEUED).filter(
+        Q(next_attempt_at__isnull=True) | Q(next_attempt_at__lte=now)
+    ).update(status=MessageStatus.SENDING, claimed_at=now, claim_token=token, attempts=F("attempts") + 1)
+    return token
 
 
 def message_claim(*, message_id: int) -> bool:
     """Exactly one caller wins the conditional update from queued to sending."""
-    now = timezone.now()
-    return bool(
-        OutboxMessage.objects.filter(pk=message_id, status=MessageStatus.QUEUED)
-        .filter(Q(next_attempt_at__isnull=True) | Q(next_attempt_at__lte=now))
-        .update(status=MessageStatus.SENDING, claimed_at=now, attempts=F("attempts") + 1)
-    )
+    token = messages_claim(message_ids=[message_id])
+    return OutboxMessage.objects.filter(pk=message_id, status=MessageStatus.SENDING, claim_token=token).exists()
 
 
 @transaction.atomic
@@ -180,7 +213,7 @@ def message_resend(*, message: OutboxMessage, actor: AbstractBaseUser | None) ->
         actor=actor,
         data={"outbox_id": message.pk},
     )
-    transaction.on_commit(lambda: hand_to_worker(message.pk))
+    transaction.on_commit(lambda: hand_to_worker([message.pk]))
     return True
 
 
@@ -200,8 +233,8 @@ def outbox_relay(*, now: datetime | None = None) -> int:
         .order_by("next_attempt_at", "id")
         .values_list("pk", flat=True)[:RELAY_BATCH]
     )
-    for message_id in due:
-        hand_to_worker(message_id)
+    if due:
+        hand_to_worker(due)
     return len(due)
 
 
@@ -247,18 +280,29 @@ def reminders_sweep(*, now: datetime | None = None) -> int:
         .select_related("customer")
         .order_by("window_start")
     )
+    due_now = (
+        appointment for appointment in candidates.iterator(chunk_size=500) if reminder_is_due(appointment, now=now)
+    )
     queued = 0
-    for appointment in candidates.iterator(chunk_size=500):
-        due = reminder_due_at(appointment.window_start)
-        if due is None or due > now:
-            continue
-        if appointment.scheduled_at and appointment.scheduled_at > due:
-            # Booked or moved after the reminder time: the confirmation just sent is the reminder.
-            continue
+    for chunk in itertools.batched(due_now, DELIVERY_BATCH):
+        # One transaction and one hand-over per chunk, not per reminder.
         with transaction.atomic():
-            if message_queue(kind=MessageKind.REMINDER, appointment=appointment):
-                queued += 1
+            messages = [
+                _outbox_row_create(kind=MessageKind.REMINDER, appointment=appointment) for appointment in chunk
+            ]
+            message_ids = [message.pk for message in messages if message is not None]
+            if message_ids:
+                transaction.on_commit(lambda message_ids=message_ids: hand_to_worker(message_ids))
+        queued += len(message_ids)
     return queued
+
+
+def reminder_is_due(appointment: Appointment, *, now: datetime) -> bool:
+    due = reminder_due_at(appointment.window_start)
+    if due is None or due > now:
+        return False
+    # Booked or moved after the reminder time: the confirmation just sent is the reminder.
+    return not (appointment.scheduled_at and appointment.scheduled_at > due)
 
 
 # Delivery -----------------------------------------------------------------------
@@ -297,31 +341,65 @@ def stale_reason(message: OutboxMessage, *, now: datetime) -> str:
 
 
 def message_deliver(*, message_id: int) -> str:
-    """Claim, re-check, render and send one message; record what happened. Idempotent."""
+    """Deliver one message (see `messages_deliver`); returns what became of it."""
+    return messages_deliver(message_ids=[message_id]).get(message_id, "not claimed")
+
+
+def messages_deliver(*, message_ids: Sequence[int]) -> dict[int, str]:
+    """Claim, re-check, render and send a batch of messages; record what happened to each. Idempotent.
+
+    One claim, one read and one SMTP connection serve the batch, but each
+    message is marked sent right after its own send: a worker killed mid-batch
+    can send again only the message it was in the middle of sending.
+    Returns {message id: new status} for the messages this call claimed.
+    """
+    from django.core.mail import mailers
+
+    from customers.models import Firm
+
+    token = messages_claim(message_ids=message_ids)
+    claimed = list(
+        OutboxMessage.objects.filter(pk__in=message_ids, status=MessageStatus.SENDING, claim_token=token)
+        .select_related(
+            "customer__responsible__office_profile",
+            "appointment__service_type",
+            "appointment__technician",
+            "invitation__service_type",
+        )
+        .order_by("pk")
+    )
+    if not claimed:
+        return {}
+    firm = Firm.objects.first()
+    mailer = mailers["default"]
+    outcomes = {}
+    try:
+        for message in claimed:
+            outcomes[message.pk] = _deliver_claimed(message, mailer=mailer, firm=firm)
+    finally:
+        mailer.close()
+    return outcomes
+
+
+def _deliver_claimed(message: OutboxMessage, *, mailer, firm) -> str:
     import smtplib
 
     from notifications.rendering import message_id_of, render_message
 
-    if not message_claim(message_id=message_id):
-        return "not claimed"
-    message = OutboxMessage.objects.select_related(
-        "customer__responsible__office_profile",
-        "appointment__service_type",
-        "appointment__technician",
-        "invitation__service_type",
-    ).get(pk=message_id)
     reason = stale_reason(message, now=timezone.now())
     if reason:
         message_mark_superseded(message=message, reason=reason)
         return MessageStatus.SUPERSEDED
     try:
-        mail = render_message(message)
+        mail = render_message(message, firm=firm)
     except Exception as exc:
-        logger.exception("Rendering outbox message %s failed", message_id)
+        logger.exception("Rendering outbox message %s failed", message.pk)
         return message_mark_attempt_failed(message=message, error=f"rendering failed: {exc!r}", permanent=True)
     # Sent outside any transaction: a slow SMTP server must not hold database locks.
     try:
-        mail.send(using="default")
+        # Opened here, not by send_messages, which would close it again after each message.
+        mailer.open()
+        mailer.send_messages([mail])
     except smtplib.SMTPRecipientsRefused as exc:
         codes = [code for code, _ in exc.recipients.values()]
         return message_mark_attempt_failed(
@@ -330,10 +408,12 @@ def message_deliver(*, message_id: int) -> str:
             permanent=all(code >= 500 for code in codes),
         )
     except smtplib.SMTPResponseException as exc:
+        mailer.close()  # the session may be in any state: the next message starts a fresh one
         return message_mark_attempt_failed(
             message=message, error=f"SMTP {exc.smtp_code}: {exc.smtp_error!r}", permanent=exc.smtp_code >= 500
         )
     except (smtplib.SMTPException, OSError) as exc:
+        mailer.close()
         return message_mark_attempt_failed(message=message, error=f"{type(exc).__name__}: {exc}", permanent=False)
     except ValueError as exc:
         # Raised before anything is sent, e.g. an address the SMTP backend cannot encode: retrying won't help.

@@ -198,7 +198,7 @@ def test_booking_while_redis_is_down_is_fast_and_the_relay_delivers_later(
         message = OutboxMessage.objects.get(appointment=appointment, kind=MessageKind.CONFIRMATION)
         assert message.status == MessageStatus.QUEUED
         assert message.handed_at is None
-        assert f"outbox message {message.pk} waits for the relay" in caplog.text
+        assert f"outbox messages [{message.pk}] wait for the relay" in caplog.text
 
         private_redis.start()
         worker = start_worker(private_redis.url)

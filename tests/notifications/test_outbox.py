@@ -22,6 +22,9 @@ from tests.factories import CustomerFactory, local_dt
 
 pytestmark = pytest.mark.django_db
 
+# The test settings' mail backend; the worker hands it each message in turn.
+SMTP_SEND = "django.core.mail.backends.locmem.EmailBackend.send_messages"
+
 
 @pytest.fixture
 def book(customer, service_type, technician, office):
@@ -117,7 +120,7 @@ def test_cancellation_is_sent_and_stale_messages_are_not(book, office, mailoutbo
 def test_transient_smtp_error_requeues_with_backoff(book, mailoutbox):
     message = OutboxMessage.objects.get(appointment=book())
 
-    with mock.patch("django.core.mail.EmailMessage.send", side_effect=smtplib.SMTPServerDisconnected("gone")):
+    with mock.patch(SMTP_SEND, side_effect=smtplib.SMTPServerDisconnected("gone")):
         status = message_deliver(message_id=message.pk)
 
     message.refresh_from_db()
@@ -132,7 +135,7 @@ def test_transient_errors_give_up_after_the_last_attempt(book, settings):
     settings.OUTBOX_MAX_ATTEMPTS = 3
     message = OutboxMessage.objects.get(appointment=book())
 
-    with mock.patch("django.core.mail.EmailMessage.send", side_effect=TimeoutError("slow")):
+    with mock.patch(SMTP_SEND, side_effect=TimeoutError("slow")):
         for _attempt in range(3):
             OutboxMessage.objects.filter(pk=message.pk).update(next_attempt_at=timezone.now())
             message_deliver(message_id=message.pk)
@@ -148,7 +151,7 @@ def test_a_refused_recipient_fails_at_once(book):
     message = OutboxMessage.objects.get(appointment=book())
     refused = smtplib.SMTPRecipientsRefused({"anna@example.com": (550, b"no such user")})
 
-    with mock.patch("django.core.mail.EmailMessage.send", side_effect=refused):
+    with mock.patch(SMTP_SEND, side_effect=refused):
         status = message_deliver(message_id=message.pk)
 
     assert status == MessageStatus.FAILED
@@ -159,7 +162,7 @@ def test_relay_hands_over_messages_whose_handover_was_lost(book):
 
     with mock.patch("notifications.services.hand_to_worker") as hand:
         assert outbox_relay(now=timezone.now() + RELAY_GRACE) == 1
-    hand.assert_called_once_with(message.pk)
+    hand.assert_called_once_with([message.pk])
 
 
 def test_relay_frees_a_message_a_dead_worker_held(book, mailoutbox):
@@ -174,7 +177,7 @@ def test_relay_frees_a_message_a_dead_worker_held(book, mailoutbox):
 
 
 def test_relay_leaves_freshly_handed_messages_alone(book, django_capture_on_commit_callbacks):
-    with mock.patch("notifications.tasks.send_message.apply_async"), django_capture_on_commit_callbacks(execute=True):
+    with mock.patch("notifications.tasks.send_messages.apply_async"), django_capture_on_commit_callbacks(execute=True):
         book()
 
     with mock.patch("notifications.services.hand_to_worker") as hand:
@@ -184,7 +187,7 @@ def test_relay_leaves_freshly_handed_messages_alone(book, django_capture_on_comm
 
 def test_broker_failure_leaves_the_message_queued_for_the_relay(book, django_capture_on_commit_callbacks):
     with (
-        mock.patch("notifications.tasks.send_message.apply_async", side_effect=ConnectionError("redis down")),
+        mock.patch("notifications.tasks.send_messages.apply_async", side_effect=ConnectionError("redis down")),
         django_capture_on_commit_callbacks(execute=True),
     ):
         appointment = book()
@@ -233,7 +236,7 @@ def test_cancelling_a_visit_whose_time_has_passed_sends_no_mail(
 def test_an_unencodable_address_fails_for_good_instead_of_hanging_in_sending(book):
     message = OutboxMessage.objects.get(appointment=book())
 
-    with mock.patch("django.core.mail.EmailMessage.send", side_effect=ValueError("non-ASCII local part")):
+    with mock.patch(SMTP_SEND, side_effect=ValueError("non-ASCII local part")):
         status = message_deliver(message_id=message.pk)
 
     message.refresh_from_db()
