@@ -53,6 +53,7 @@ bench: messages
 	$(PY) bench/run.py
 	$(PY) bench/reminders.py
 	$(PY) bench/availability.py
+	$(PY) bench/cards.py
 
 lint: install
 	.venv/bin/ruff check .

@@ -2,18 +2,30 @@ from django.contrib import admin, messages
 from django.core.exceptions import ValidationError
 from django.db.models import Count, Q
 from django.forms.models import BaseInlineFormSet
+from django.template.loader import render_to_string
 from django.template.response import TemplateResponse
+from django.urls import reverse
+from django.utils import timezone
+from django.utils.html import format_html
 from django.utils.translation import gettext_lazy as _
 from django.utils.translation import ngettext
 
 from appointments.formatting import format_window
-from appointments.forms import AppointmentAddForm, AppointmentChangeForm, CancelForm, RescheduleForm
+from appointments.forms import (
+    AppointmentAddForm,
+    AppointmentChangeForm,
+    CancelForm,
+    FollowUpCloseForm,
+    RescheduleForm,
+)
 from appointments.models import (
     Appointment,
     BookingInvitation,
+    MissedVisitFollowUp,
     ServiceType,
     Technician,
     TimeOff,
+    VisitAttempt,
     Weekday,
     WorkingPeriod,
 )
@@ -25,7 +37,9 @@ from appointments.services import (
     appointment_reschedule,
 )
 from appointments.services.booking import appointment_request_new_time
+from appointments.services.follow_up import FollowUpError, follow_up_close
 from customers.selectors import phone_search_q
+from journal.models import JournalEntry
 
 
 @admin.register(ServiceType)
@@ -127,8 +141,16 @@ class DateFilter(admin.SimpleListFilter):
         return queryset
 
 
+class ActionReportMixin:
+    def _report(self, request, done: int, errors: list[str], success_message: str):
+        if done:
+            self.message_user(request, success_message % {"count": done}, messages.SUCCESS)
+        for error in errors:
+            self.message_user(request, error, messages.ERROR)
+
+
 @admin.register(Appointment)
-class AppointmentAdmin(admin.ModelAdmin):
+class AppointmentAdmin(ActionReportMixin, admin.ModelAdmin):
     list_display = ["window_display", "customer", "service_type", "technician", "status", "version", "site_city"]
     list_filter = ["status", "technician", DateFilter, "service_type"]
     list_select_related = ["customer", "technician", "service_type"]
@@ -240,12 +262,6 @@ class AppointmentAdmin(admin.ModelAdmin):
         return format_window(appointment.window_start, appointment.window_end)
 
     # Actions ------------------------------------------------------------------
-
-    def _report(self, request, done: int, errors: list[str], success_message: str):
-        if done:
-            self.message_user(request, success_message % {"count": done}, messages.SUCCESS)
-        for error in errors:
-            self.message_user(request, error, messages.ERROR)
 
     @admin.action(description=_("Cancel selected appointments (with reason)"), permissions=["change"])
     def cancel_with_reason(self, request, queryset):
@@ -380,3 +396,178 @@ class BookingInvitationAdmin(admin.ModelAdmin):
 
     def has_delete_permission(self, request, obj=None):
         return False
+
+
+# Enough of the customer's journal to call them with the whole story at hand.
+JOURNAL_LENGTH = 15
+
+
+class FollowUpStateFilter(admin.SimpleListFilter):
+    title = _("follow-up")
+    parameter_name = "follow_up"
+
+    def lookups(self, request, model_admin):
+        return [
+            ("open", _("open: office to call")),
+            ("rebooked", _("rebooked by the customer")),
+            ("closed", _("closed by the office")),
+        ]
+
+    def queryset(self, request, queryset):
+        if self.value() == "open":
+            return queryset.follow_up_open()
+        if self.value() == "rebooked":
+            return queryset.filter(rebooked_at__isnull=False)
+        if self.value() == "closed":
+            return queryset.filter(follow_up_closed_at__isnull=False)
+        return queryset
+
+
+class VisitAttemptAdminBase(ActionReportMixin, admin.ModelAdmin):
+    """Read-only: an attempt is the record of what happened at the door; the office adds notes, not edits."""
+
+    list_select_related = ["appointment__customer", "appointment__service_type", "technician"]
+    search_fields = ["appointment__customer__full_name", "appointment__customer__email", "=appointment__site_postcode"]
+    fields = [
+        "customer_link",
+        "appointment_link",
+        "customer_phone",
+        "at",
+        "window_display",
+        "technician",
+        "waited_minutes",
+        "card_left",
+        "note",
+        "location",
+        "rebooked_at",
+        "follow_up_flagged_at",
+        "follow_up_closed_at",
+        "follow_up_closed_by",
+        "follow_up_note",
+        "journal",
+    ]
+    readonly_fields = fields
+
+    def has_add_permission(self, request):
+        return False
+
+    def has_delete_permission(self, request, obj=None):
+        return False
+
+    @admin.display(description=_("customer"), ordering="appointment__customer__full_name")
+    def customer_link(self, attempt):
+        customer = attempt.appointment.customer
+        url = reverse("admin:customers_customer_change", args=[customer.pk])
+        return format_html('<a href="{}">{}</a>', url, customer.full_name)
+
+    @admin.display(description=_("appointment"))
+    def appointment_link(self, attempt):
+        url = reverse("admin:appointments_appointment_change", args=[attempt.appointment_id])
+        return format_html(
+            '<a href="{}">{} · {}</a>', url, attempt.reference, attempt.appointment.get_status_display()
+        )
+
+    @admin.display(description=_("phone"))
+    def customer_phone(self, attempt):
+        phone = attempt.appointment.customer.phone
+        if not phone:
+            return "–"
+        return format_html('<a href="tel:{}">{}</a>', phone.as_e164, phone.as_international)
+
+    @admin.display(description=_("arrival window"), ordering="window_start")
+    def window_display(self, attempt):
+        return format_window(attempt.window_start, attempt.window_end)
+
+    @admin.display(description=_("location"))
+    def location(self, attempt):
+        if attempt.latitude is None:
+            return _("not recorded")
+        url = f"https://www.openstreetmap.org/?mlat={attempt.latitude}&mlon={attempt.longitude}#map=18/{attempt.latitude}/{attempt.longitude}"
+        accuracy = (
+            _(" (± %(metres)s m)") % {"metres": attempt.location_accuracy_m}
+            if attempt.location_accuracy_m is not None
+            else ""
+        )
+        return format_html(
+            '<a href="{}" rel="noreferrer">{}, {}</a>{}', url, attempt.latitude, attempt.longitude, accuracy
+        )
+
+    @admin.display(description=_("contact journal"))
+    def journal(self, attempt):
+        customer = attempt.appointment.customer
+        entries = list(
+            JournalEntry.objects.filter(customer=customer)
+            .select_related("actor")
+            .order_by("-occurred_at", "-id")[: JOURNAL_LENGTH + 1]
+        )
+        return render_to_string(
+            "admin/customers/journal_timeline.html",
+            {"entries": entries[:JOURNAL_LENGTH], "has_more": len(entries) > JOURNAL_LENGTH, "customer": customer},
+        )
+
+
+@admin.register(VisitAttempt)
+class VisitAttemptAdmin(VisitAttemptAdminBase):
+    """Every missed visit, kept apart from cancellations: a no-show is a fact about a visit that took place."""
+
+    list_display = ["at", "customer_link", "window_display", "technician", "waited_minutes", "card_left", "state"]
+    list_filter = [FollowUpStateFilter, "card_left", "technician"]
+    date_hierarchy = "at"
+
+    @admin.display(description=_("state"))
+    def state(self, attempt):
+        if attempt.rebooked_at:
+            return _("rebooked")
+        if attempt.follow_up_closed_at:
+            return _("follow-up closed")
+        if attempt.follow_up_flagged_at:
+            return _("office to call")
+        return _("waiting for the customer")
+
+
+@admin.register(MissedVisitFollowUp)
+class MissedVisitFollowUpAdmin(VisitAttemptAdminBase):
+    """The office's to-do list: missed visits nobody rebooked within the set number of days."""
+
+    list_display = ["at", "customer_link", "customer_phone", "technician", "waited_minutes", "card_left", "days_open"]
+    list_filter = ["technician"]
+    ordering = ["at"]
+    actions = ["close_follow_up"]
+
+    def get_queryset(self, request):
+        return super().get_queryset(request).follow_up_open()
+
+    @admin.display(description=_("days since the attempt"))
+    def days_open(self, attempt):
+        return (timezone.now() - attempt.at).days
+
+    @admin.action(description=_("Close the follow-up (note what was agreed)"), permissions=["change"])
+    def close_follow_up(self, request, queryset):
+        form = FollowUpCloseForm(request.POST if "apply" in request.POST else None)
+        if form.is_valid():
+            done, errors = 0, []
+            for attempt in queryset:
+                try:
+                    follow_up_close(attempt=attempt, actor=request.user, note=form.cleaned_data["note"])
+                    done += 1
+                except FollowUpError as exc:
+                    errors.append(f"{attempt}: {exc.message}")
+            self._report(
+                request,
+                done,
+                errors,
+                ngettext("%(count)d follow-up closed.", "%(count)d follow-ups closed.", done),
+            )
+            return None
+        context = {
+            **self.admin_site.each_context(request),
+            "title": _("Close follow-up"),
+            "opts": self.model._meta,
+            "form": form,
+            "action": "close_follow_up",
+            "appointments": [attempt.appointment for attempt in queryset.select_related("appointment__customer")],
+            "objects": queryset,
+            "action_checkbox_name": admin.helpers.ACTION_CHECKBOX_NAME,
+            "media": self.media + form.media,
+        }
+        return TemplateResponse(request, "admin/appointments/action_form.html", context)

@@ -153,6 +153,16 @@ class CancelForm(forms.Form):
     )
 
 
+class FollowUpCloseForm(forms.Form):
+    note = forms.CharField(
+        label=_("what was agreed"),
+        widget=forms.Textarea(attrs={"rows": 3}),
+        help_text=_(
+            "E.g. “Called, customer will book online tonight” or “No new visit wanted”. Recorded in the journal."
+        ),
+    )
+
+
 class RescheduleForm(forms.Form):
     window_start = DateTimePickerField(label=_("new arrival window from"))
     window_end = DateTimePickerField(

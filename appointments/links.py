@@ -7,17 +7,25 @@ signing compares signatures in constant time; a failed check never says which
 part was wrong.
 """
 
+import base64
 import hmac
 
 from django.conf import settings
 from django.core import signing
 from django.urls import reverse
 from django.utils import timezone
+from django.utils.crypto import salted_hmac
 
-from appointments.models import ACTIVE_STATUSES, Appointment, BookingInvitation
+from appointments.models import ACTIVE_STATUSES, Appointment, AppointmentStatus, BookingInvitation
 
 APPOINTMENT_SALT = "doorstep.link.appointment.manage"
 INVITATION_SALT = "doorstep.link.invitation.book"
+CARD_SALT = "doorstep.link.card"
+# 8 base32 characters = 40 bits: short enough to type from a card, and the
+# link view is rate-limited per IP, so guessing one is out of reach.
+CARD_SECRET_LENGTH = 8
+# What a self-service link may show: visits still ahead, and missed ones, whose page offers a new time.
+LINKABLE_STATUSES = (*ACTIVE_STATUSES, AppointmentStatus.MISSED)
 
 
 def appointment_token(appointment: Appointment) -> str:
@@ -47,7 +55,7 @@ def appointment_from_token(token: str) -> Appointment | None:
     )
     if appointment is None or appointment.status != status or appointment.version != version:
         return None
-    if appointment.status not in ACTIVE_STATUSES:
+    if appointment.status not in LINKABLE_STATUSES:
         return None
     return appointment
 
@@ -67,3 +75,33 @@ def invitation_from_token(token: str) -> BookingInvitation | None:
     if invitation.appointment_id is not None or invitation.expires_at <= timezone.now():
         return None
     return invitation
+
+
+# Cards ----------------------------------------------------------------------------
+# A printed card cannot follow the appointment's version like a mail link does: it
+# is printed in the morning and read days later. Its code names the appointment
+# and carries an HMAC of the id; the view sends the reader to whatever the visit
+# needs now (a new time after a missed visit, the booking after it was rebooked).
+
+
+def _card_secret(pk: int) -> str:
+    digest = salted_hmac(CARD_SALT, str(pk), algorithm="sha256").digest()
+    return base64.b32encode(digest).decode()[:CARD_SECRET_LENGTH]
+
+
+def card_code(appointment: Appointment) -> str:
+    return f"{appointment.pk}-{_card_secret(appointment.pk)}"
+
+
+def card_url(appointment: Appointment) -> str:
+    return settings.SITE_URL + reverse("card", args=[card_code(appointment)])
+
+
+def appointment_from_card_code(code: str) -> Appointment | None:
+    """The appointment a card's code names, if the code is genuine; typed codes may be in lower case."""
+    pk, _, secret = code.strip().partition("-")
+    if not (pk.isascii() and pk.isdigit()) or len(pk) > 12 or len(secret) != CARD_SECRET_LENGTH:
+        return None
+    if not hmac.compare_digest(_card_secret(int(pk)).encode(), secret.upper().encode()):
+        return None
+    return Appointment.objects.select_related("customer").filter(pk=int(pk)).first()

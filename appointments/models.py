@@ -306,3 +306,86 @@ class BookingInvitation(models.Model):
 
     def __str__(self):
         return f"{self.customer} · {self.service_type}"
+
+
+class VisitAttemptQuerySet(models.QuerySet):
+    def follow_up_open(self):
+        """Flagged for the office, and neither rebooked nor dealt with yet."""
+        return self.filter(
+            follow_up_flagged_at__isnull=False, rebooked_at__isnull=True, follow_up_closed_at__isnull=True
+        )
+
+
+class VisitAttempt(models.Model):
+    """A technician at the door and nobody opened: the firm's record that it was there.
+
+    The time is the server's, taken when the technician pressed "not home"; the
+    window is copied from the visit, which may be moved to a new time later.
+    """
+
+    appointment = models.ForeignKey(
+        Appointment, on_delete=models.PROTECT, related_name="attempts", verbose_name=_("appointment")
+    )
+    technician = models.ForeignKey(
+        Technician, on_delete=models.PROTECT, related_name="attempts", verbose_name=_("technician")
+    )
+    recorded_by = models.ForeignKey(
+        settings.AUTH_USER_MODEL,
+        on_delete=models.PROTECT,
+        related_name="+",
+        null=True,
+        blank=True,
+        verbose_name=_("recorded by"),
+    )
+    at = models.DateTimeField(_("at the door at"), db_index=True)
+    window_start = models.DateTimeField(_("arrival window from"))
+    window_end = models.DateTimeField(_("arrival window until"))
+    appointment_version = models.PositiveIntegerField(_("appointment version"))
+    waited_minutes = models.PositiveSmallIntegerField(_("waited (minutes)"))
+    note = models.TextField(_("note"), blank=True)
+    card_left = models.BooleanField(_("card left at the door"), default=False)
+    latitude = models.DecimalField(_("latitude"), max_digits=9, decimal_places=6, null=True, blank=True)
+    longitude = models.DecimalField(_("longitude"), max_digits=9, decimal_places=6, null=True, blank=True)
+    location_accuracy_m = models.PositiveIntegerField(_("location accuracy (m)"), null=True, blank=True)
+    rebooked_at = models.DateTimeField(_("rebooked at"), null=True, blank=True)
+    follow_up_flagged_at = models.DateTimeField(_("flagged for follow-up at"), null=True, blank=True)
+    follow_up_closed_at = models.DateTimeField(_("follow-up closed at"), null=True, blank=True)
+    follow_up_closed_by = models.ForeignKey(
+        settings.AUTH_USER_MODEL,
+        on_delete=models.PROTECT,
+        related_name="+",
+        null=True,
+        blank=True,
+        verbose_name=_("follow-up closed by"),
+    )
+    follow_up_note = models.TextField(_("follow-up note"), blank=True)
+
+    objects = VisitAttemptQuerySet.as_manager()
+
+    class Meta:
+        verbose_name = _("missed visit")
+        verbose_name_plural = _("missed visits")
+        ordering = ["-at", "-id"]
+        constraints = [
+            models.CheckConstraint(
+                condition=Q(latitude__isnull=True, longitude__isnull=True)
+                | Q(latitude__isnull=False, longitude__isnull=False),
+                name="visit_attempt_location_complete",
+            ),
+        ]
+
+    def __str__(self):
+        return f"{self.appointment} · {self.at:%Y-%m-%d %H:%M}"
+
+    @property
+    def reference(self) -> str:
+        return f"D-{self.appointment_id}"
+
+
+class MissedVisitFollowUp(VisitAttempt):
+    """The office's follow-up queue in the admin: missed visits nobody rebooked."""
+
+    class Meta:
+        proxy = True
+        verbose_name = _("follow-up of a missed visit")
+        verbose_name_plural = _("follow-ups of missed visits")

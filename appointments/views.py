@@ -16,11 +16,14 @@ from django.views.decorators.http import require_GET, require_POST
 from appointments.availability import Day, booking_days, free_windows
 from appointments.forms_selfservice import CancelOnlineForm, WindowForm
 from appointments.links import (
+    LINKABLE_STATUSES,
     absolute_link,
+    appointment_from_card_code,
     appointment_from_token,
     appointment_token,
     invitation_from_token,
 )
+from appointments.models import AppointmentStatus
 from appointments.ratelimit import is_blocked, limited
 from appointments.services import AppointmentError
 from appointments.services.booking import (
@@ -81,22 +84,9 @@ def _activate_customer_language(request, customer):
         request.LANGUAGE_CODE = customer.preferred_language
 
 
-@require_GET
-@never_cache
-def open_link(request, token):
-    if is_blocked(request, "bad-link", limit=settings.RATELIMIT_BAD_LINKS):
-        return _too_many(request)
-    if (appointment := appointment_from_token(token)) is not None:
-        request.session[SESSION_KEY] = {"kind": "appointment", "token": token}
-        customer = appointment.customer
-    elif (invitation := invitation_from_token(token)) is not None:
-        request.session[SESSION_KEY] = {"kind": "invitation", "token": token}
-        customer = invitation.customer
-    else:
-        limited(
-            request, "bad-link", limit=settings.RATELIMIT_BAD_LINKS, period_seconds=settings.RATELIMIT_PERIOD_SECONDS
-        )
-        return _invalid(request)
+def _enter(request, *, kind: str, token: str, customer):
+    """Keep the link's token in the session and send the browser to a URL without it."""
+    request.session[SESSION_KEY] = {"kind": kind, "token": token}
     request.session.pop(RESULT_KEY, None)
     response = redirect("selfservice:page")
     if settings.LANGUAGE_COOKIE_NAME not in request.COOKIES:
@@ -108,6 +98,40 @@ def open_link(request, token):
             httponly=True,
         )
     return _private(response, referrer_policy="no-referrer")
+
+
+def _count_bad_link(request) -> None:
+    limited(request, "bad-link", limit=settings.RATELIMIT_BAD_LINKS, period_seconds=settings.RATELIMIT_PERIOD_SECONDS)
+
+
+@require_GET
+@never_cache
+def open_link(request, token):
+    if is_blocked(request, "bad-link", limit=settings.RATELIMIT_BAD_LINKS):
+        return _too_many(request)
+    if (appointment := appointment_from_token(token)) is not None:
+        return _enter(request, kind="appointment", token=token, customer=appointment.customer)
+    if (invitation := invitation_from_token(token)) is not None:
+        return _enter(request, kind="invitation", token=token, customer=invitation.customer)
+    _count_bad_link(request)
+    return _invalid(request)
+
+
+@require_GET
+@never_cache
+def card_open(request, code):
+    """The short link printed on a card: wherever the visit stands now, days after the card was printed."""
+    if is_blocked(request, "bad-link", limit=settings.RATELIMIT_BAD_LINKS):
+        return _too_many(request)
+    appointment = appointment_from_card_code(code)
+    if appointment is None:
+        _count_bad_link(request)
+        return _invalid(request)
+    if appointment.status in LINKABLE_STATUSES:
+        return _enter(request, kind="appointment", token=appointment_token(appointment), customer=appointment.customer)
+    _activate_customer_language(request, appointment.customer)
+    context = {**_contact(appointment.customer), "appointment": appointment}
+    return _private(render(request, "selfservice/card_closed.html", context))
 
 
 def _page_context(request, kind, obj, *, form=None, cancel_form=None, conflict=False):
@@ -122,7 +146,8 @@ def _page_context(request, kind, obj, *, form=None, cancel_form=None, conflict=F
         last_day=last_day,
         ignoring=obj if kind == "appointment" else None,
     )
-    if kind == "appointment":
+    missed = kind == "appointment" and obj.status == AppointmentStatus.MISSED
+    if kind == "appointment" and not missed:
         days = [Day(day.day, [window for window in day.windows if window.start != obj.window_start]) for day in days]
     return {
         **_contact(customer),
@@ -136,6 +161,8 @@ def _page_context(request, kind, obj, *, form=None, cancel_form=None, conflict=F
         "form": form or WindowForm(),
         "cancel_form": cancel_form or CancelOnlineForm(),
         "conflict": conflict,
+        # After a missed visit the page leads with what happened: the firm was there.
+        "attempt": obj.attempts.select_related("technician").order_by("-at").first() if missed else None,
     }
 
 
@@ -174,7 +201,11 @@ def _act(request, action):
                     status=400,
                 )
             )
-        appointment = appointment_cancel_online(appointment=obj, reason=cancel_form.cleaned_data["reason"])
+        try:
+            appointment = appointment_cancel_online(appointment=obj, reason=cancel_form.cleaned_data["reason"])
+        except AppointmentError:
+            # E.g. a missed visit: there is nothing left to cancel, and the page no longer offers it.
+            return _invalid(request)
         request.session.pop(SESSION_KEY, None)
         request.session[RESULT_KEY] = {
             "result": "cancelled",

@@ -239,6 +239,8 @@ LOGGING = {
     "disable_existing_loggers": False,
     "handlers": {"console": {"class": "logging.StreamHandler"}},
     "root": {"handlers": ["console"], "level": os.environ.get("LOG_LEVEL", "INFO")},
+    # WeasyPrint logs every step of every PDF at INFO.
+    "loggers": {"weasyprint.progress": {"level": "WARNING"}},
 }
 
 # Notifications ------------------------------------------------------------------
@@ -251,7 +253,13 @@ OUTBOX_MAX_ATTEMPTS = int(os.environ.get("OUTBOX_MAX_ATTEMPTS", "6"))
 CELERY_BEAT_SCHEDULE = {
     "outbox-relay": {"task": "notifications.tasks.relay_outbox", "schedule": 60.0},
     "reminder-sweep": {"task": "notifications.tasks.sweep_reminders", "schedule": 300.0},
+    "missed-visit-follow-ups": {"task": "appointments.tasks.flag_missed_follow_ups", "schedule": 900.0},
 }
+
+# Missed visits ------------------------------------------------------------------
+
+# A missed visit nobody rebooked within this many days goes to the office's follow-up queue.
+MISSED_FOLLOW_UP_AFTER_DAYS = int(os.environ.get("MISSED_FOLLOW_UP_AFTER_DAYS", "3"))
 
 # Self-service booking -------------------------------------------------------------
 

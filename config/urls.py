@@ -4,6 +4,8 @@ from django.urls import include, path
 from django.utils.translation import gettext_lazy as _
 from django.views.generic import RedirectView
 
+from appointments import views as selfservice_views
+
 
 def health(request):
     """For load balancers and docker-compose: answers without touching the database."""
@@ -17,6 +19,9 @@ admin.site.index_title = _("Appointments, customers and contacts")
 urlpatterns = [
     path("admin/", admin.site.urls),
     path("booking/", include("appointments.urls")),
+    path("technician/", include("appointments.urls_technician")),
+    # Short, to be typed from a printed card.
+    path("r/<str:code>", selfservice_views.card_open, name="card"),
     path("i18n/", include("django.conf.urls.i18n")),
     path("healthz", health, name="health"),
     path("", RedirectView.as_view(pattern_name="admin:index", permanent=False)),

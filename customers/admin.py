@@ -1,7 +1,7 @@
 from django.contrib import admin, messages
 from django.contrib.auth import get_user_model
 from django.contrib.auth.admin import UserAdmin
-from django.db.models import OuterRef, Q, Subquery
+from django.db.models import Count, OuterRef, Q, Subquery
 from django.template.loader import render_to_string
 from django.template.response import TemplateResponse
 from django.utils import timezone
@@ -9,7 +9,7 @@ from django.utils.translation import gettext_lazy as _
 from django.utils.translation import ngettext
 
 from appointments.forms import InvitationForm
-from appointments.models import ACTIVE_STATUSES, Appointment
+from appointments.models import ACTIVE_STATUSES, Appointment, AppointmentStatus, VisitAttempt
 from appointments.services import AppointmentError
 from appointments.services.booking import booking_invite
 from customers.models import Customer, Firm, OfficeProfile
@@ -105,13 +105,13 @@ class CustomerAdmin(admin.ModelAdmin):
     list_per_page = 50
     inlines = [UpcomingAppointmentInline]
     actions = ["invite_to_book"]
-    readonly_fields = ["journal_timeline", "created_at", "updated_at"]
+    readonly_fields = ["visit_record", "journal_timeline", "created_at", "updated_at"]
     autocomplete_fields = []
     fieldsets = [
         (None, {"fields": ["full_name", "email", "phone", "preferred_language", "preferred_channel", "responsible"]}),
         (_("Address"), {"fields": ["street", "postcode", "city", "country"]}),
         (_("Notes"), {"fields": ["notes"]}),
-        (_("Contact journal"), {"fields": ["journal_timeline"]}),
+        (_("Contact journal"), {"fields": ["visit_record", "journal_timeline"]}),
         (_("Created and changed"), {"fields": ["created_at", "updated_at"], "classes": ["collapse"]}),
     ]
 
@@ -156,6 +156,22 @@ class CustomerAdmin(admin.ModelAdmin):
     @admin.display(description=_("next visit"), ordering="next_visit")
     def next_visit_display(self, customer):
         return customer.next_visit
+
+    @admin.display(description=_("visits"))
+    def visit_record(self, customer):
+        """Missed visits (nobody home) counted apart from cancellations: one is a no-show, the other is not."""
+        by_status = dict(
+            Appointment.objects.filter(customer=customer).order_by().values_list("status").annotate(count=Count("pk"))
+        )
+        not_home = VisitAttempt.objects.filter(appointment__customer=customer).count()
+        return _(
+            "completed: %(completed)s · upcoming: %(upcoming)s · nobody home: %(not_home)s · cancelled: %(cancelled)s"
+        ) % {
+            "completed": by_status.get(AppointmentStatus.COMPLETED, 0),
+            "upcoming": sum(by_status.get(status, 0) for status in ACTIVE_STATUSES),
+            "not_home": not_home,
+            "cancelled": by_status.get(AppointmentStatus.CANCELLED, 0),
+        }
 
     @admin.display(description=_("timeline"))
     def journal_timeline(self, customer):

@@ -9,6 +9,8 @@ class MessageKind(models.TextChoices):
     REMINDER = "reminder", _("reminder")
     INVITATION = "invitation", _("invitation to book")
     RESCHEDULE_REQUEST = "reschedule_request", _("request to choose a new time")
+    ON_MY_WAY = "on_my_way", _("technician on the way")
+    MISSED_VISIT = "missed_visit", _("missed visit: we were at your door")
 
 
 class MessageStatus(models.TextChoices):

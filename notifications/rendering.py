@@ -11,6 +11,7 @@ from django.utils import formats, timezone, translation
 
 from appointments.formatting import format_window
 from appointments.links import absolute_link, appointment_token, invitation_token
+from appointments.models import Appointment, VisitAttempt
 from customers.models import Firm
 from customers.selectors import responsible_contact
 from notifications.calendar import METHOD_CANCEL, METHOD_REQUEST, render_ics
@@ -79,13 +80,59 @@ def message_context(message: OutboxMessage, *, firm: Firm | None) -> dict:
                 ),
                 "previous_technician_name": message.context.get("previous_technician_name", ""),
                 # Made at send time from the current state: it works until the visit changes again.
+                # Not while the technician is on the way: there is nothing left to change online.
                 "manage_link": (
                     absolute_link(appointment_token(appointment))
-                    if message.kind not in (MessageKind.CANCELLATION,)
+                    if message.kind not in (MessageKind.CANCELLATION, MessageKind.ON_MY_WAY)
                     else ""
                 ),
             }
         )
+        if message.kind == MessageKind.ON_MY_WAY:
+            context.update(on_my_way_context(message, appointment))
+        elif message.kind == MessageKind.MISSED_VISIT:
+            context.update(missed_visit_context(message, appointment))
+    return context
+
+
+def local_day(moment) -> str:
+    """'Tue, Nov. 24, 2026' in the active language, like the day in `format_window`."""
+    moment = timezone.localtime(moment)
+    return f"{formats.date_format(moment, 'D')}, {formats.date_format(moment, 'DATE_FORMAT')}"
+
+
+def local_time(moment) -> str:
+    return formats.time_format(timezone.localtime(moment), "H:i")
+
+
+def on_my_way_context(message: OutboxMessage, appointment: Appointment) -> dict:
+    expected = message.context.get("expected_arrival")
+    return {
+        "technician_name": single_line(appointment.technician.display_name if appointment.technician else ""),
+        # "" when the technician gave no time: the mail then names the booked window.
+        "expected_arrival": local_time(timezone.datetime.fromisoformat(expected)) if expected else "",
+    }
+
+
+def missed_visit_context(message: OutboxMessage, appointment: Appointment) -> dict:
+    """The facts of the attempt at the door, as the technician recorded them."""
+    attempt = (
+        VisitAttempt.objects.select_related("technician").filter(pk=message.context.get("attempt_id")).first()
+        if message.context.get("attempt_id")
+        else None
+    )
+    at = attempt.at if attempt else appointment.missed_at
+    technician = attempt.technician if attempt else appointment.technician
+    context = {
+        "technician_name": single_line(technician.display_name if technician else ""),
+        "attempt_day": local_day(at) if at else "",
+        "attempt_time": local_time(at) if at else "",
+        "waited_minutes": attempt.waited_minutes if attempt else 0,
+        "card_left": attempt.card_left if attempt else False,
+    }
+    if attempt:
+        # The window the visit was booked for, as the attempt recorded it.
+        context["window"] = format_window(attempt.window_start, attempt.window_end)
     return context
 
 

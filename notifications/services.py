@@ -314,6 +314,8 @@ STILL_TRUE_WHEN = {
     MessageKind.REMINDER: {AppointmentStatus.SCHEDULED},
     MessageKind.CANCELLATION: {AppointmentStatus.CANCELLED},
     MessageKind.RESCHEDULE_REQUEST: {AppointmentStatus.SCHEDULED},
+    MessageKind.ON_MY_WAY: {AppointmentStatus.EN_ROUTE},
+    MessageKind.MISSED_VISIT: {AppointmentStatus.MISSED},
 }
 
 

@@ -4,7 +4,7 @@ import factory
 from django.contrib.auth import get_user_model
 from django.utils import timezone
 
-from appointments.models import Appointment, AppointmentStatus, ServiceType, Technician, WorkingPeriod
+from appointments.models import Appointment, AppointmentStatus, ServiceType, Technician, VisitAttempt, WorkingPeriod
 from customers.models import Customer, Firm, OfficeProfile
 
 
@@ -119,3 +119,19 @@ class AppointmentFactory(factory.django.DjangoModelFactory):
     site_street = factory.LazyAttribute(lambda a: a.customer.street)
     site_postcode = factory.LazyAttribute(lambda a: a.customer.postcode)
     site_city = factory.LazyAttribute(lambda a: a.customer.city)
+
+
+class VisitAttemptFactory(factory.django.DjangoModelFactory):
+    """A missed visit as visit_mark_missed records it; for lists, cards and pages."""
+
+    class Meta:
+        model = VisitAttempt
+
+    appointment = factory.SubFactory(AppointmentFactory, status=AppointmentStatus.MISSED)
+    technician = factory.LazyAttribute(lambda attempt: attempt.appointment.technician)
+    at = factory.LazyAttribute(lambda attempt: attempt.appointment.window_start + timedelta(minutes=62))
+    window_start = factory.LazyAttribute(lambda attempt: attempt.appointment.window_start)
+    window_end = factory.LazyAttribute(lambda attempt: attempt.appointment.window_end)
+    appointment_version = factory.LazyAttribute(lambda attempt: attempt.appointment.version)
+    waited_minutes = 10
+    card_left = True

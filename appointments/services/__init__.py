@@ -9,13 +9,15 @@ overlap is re-checked, so a conflict is always a readable AppointmentError.
 from collections.abc import Mapping
 from dataclasses import dataclass
 from datetime import datetime, timedelta
+from decimal import Decimal
 from typing import Any
 
 from django.conf import settings
 from django.contrib.auth.models import AbstractBaseUser
 from django.db import IntegrityError, transaction
-from django.utils import timezone, translation
+from django.utils import formats, timezone, translation
 from django.utils.translation import gettext as _
+from django.utils.translation import ngettext
 
 from appointments.formatting import format_window
 from appointments.models import (
@@ -24,6 +26,7 @@ from appointments.models import (
     ServiceType,
     Technician,
     TimeOff,
+    VisitAttempt,
 )
 from customers.models import Customer
 from journal.models import Channel, Direction
@@ -34,6 +37,9 @@ from notifications.services import message_queue
 OVERLAP_CONSTRAINT = "appointment_technician_no_overlap"
 # A technician's phone may run a little fast; anything further ahead is a typo.
 CLOCK_SKEW_ALLOWED = timedelta(minutes=5)
+# Longer than any drive between two jobs: an arrival further ahead is a typo.
+LONGEST_ETA = timedelta(hours=8)
+LONGEST_WAIT_MINUTES = 240
 Status = AppointmentStatus
 
 
@@ -329,6 +335,11 @@ def appointment_reschedule(
     if previous_status in (Status.EN_ROUTE, Status.MISSED):
         # The trip or the missed attempt belongs to the old time; the new one is a fresh booking.
         appointment.status = Status.SCHEDULED
+    if previous_status == Status.MISSED:
+        # The attempt stays on record; rebooking takes it off the office's follow-up list.
+        VisitAttempt.objects.filter(appointment=appointment, rebooked_at__isnull=True).update(
+            rebooked_at=timezone.now()
+        )
     if appointment.status == Status.SCHEDULED:
         # When the current time was agreed: reminders due before that are not sent.
         appointment.scheduled_at = timezone.now()
@@ -459,12 +470,38 @@ def appointment_cancel(
 
 
 @transaction.atomic
-def visit_start_trip(*, appointment: Appointment, actor: AbstractBaseUser | None, at: datetime | None = None):
+def visit_start_trip(
+    *,
+    appointment: Appointment,
+    actor: AbstractBaseUser | None,
+    at: datetime | None = None,
+    expected_arrival: datetime | None = None,
+):
+    """The technician sets off; the customer hears it first, with the expected arrival if one was given."""
+    moment = _moment(at)
+    if expected_arrival is not None and not moment - CLOCK_SKEW_ALLOWED <= expected_arrival <= moment + LONGEST_ETA:
+        raise AppointmentError(_("The expected arrival must lie within the next eight hours."), code="eta_range")
     with translation.override(settings.LANGUAGE_CODE):
         summary = _("Technician on the way.")
-    return _transition(
-        "start_trip", appointment=appointment, actor=actor, summary=summary, at=at, channel=Channel.VISIT
+        if expected_arrival is not None:
+            summary += " " + _("Expected around %(time)s.") % {
+                "time": formats.time_format(timezone.localtime(expected_arrival), "H:i")
+            }
+    appointment = _transition(
+        "start_trip",
+        appointment=appointment,
+        actor=actor,
+        summary=summary,
+        at=moment,
+        channel=Channel.VISIT,
+        data={"expected_arrival": expected_arrival.isoformat() if expected_arrival else None},
     )
+    message_queue(
+        kind=MessageKind.ON_MY_WAY,
+        appointment=appointment,
+        context={"expected_arrival": expected_arrival.isoformat() if expected_arrival else None},
+    )
+    return appointment
 
 
 @transaction.atomic
@@ -493,17 +530,77 @@ def visit_complete(
 
 @transaction.atomic
 def visit_mark_missed(
-    *, appointment: Appointment, actor: AbstractBaseUser | None, at: datetime | None = None, note: str = ""
-):
-    """Nobody opened. The timestamp is the firm's proof that it was there."""
+    *,
+    appointment: Appointment,
+    actor: AbstractBaseUser | None,
+    at: datetime | None = None,
+    waited_minutes: int = 0,
+    note: str = "",
+    card_left: bool = False,
+    latitude: Decimal | None = None,
+    longitude: Decimal | None = None,
+    location_accuracy_m: int | None = None,
+) -> Appointment:
+    """Nobody opened. The attempt (`appointment.attempts`), with the server's time, is the firm's proof.
+
+    The customer gets a mail ("we were at your door at 10:02") with a link to
+    choose a new time; nobody rebooking within a few days puts the attempt on
+    the office's follow-up list.
+    """
+    if not 0 <= waited_minutes <= LONGEST_WAIT_MINUTES:
+        raise AppointmentError(
+            _("Waiting time must be between 0 and %(most)s minutes.") % {"most": LONGEST_WAIT_MINUTES},
+            code="wait_range",
+        )
+    if (latitude is None) != (longitude is None):
+        raise AppointmentError(_("The location needs both latitude and longitude."), code="location_incomplete")
+    if latitude is not None and not (-90 <= latitude <= 90 and -180 <= longitude <= 180):
+        raise AppointmentError(_("The location is not a valid position."), code="location_range")
+    note = note.strip()
+    moment = _moment(at)
     with translation.override(settings.LANGUAGE_CODE):
-        summary = _("Technician was at the door; nobody was home.") + (" " + note.strip() if note.strip() else "")
-    return _transition(
+        facts = [
+            _("Technician was at the door at %(time)s; nobody was home.")
+            % {"time": formats.time_format(timezone.localtime(moment), "H:i")},
+            ngettext("Waited %(minutes)s minute.", "Waited %(minutes)s minutes.", waited_minutes)
+            % {"minutes": waited_minutes},
+            _("Card left at the door.") if card_left else _("No card left."),
+        ]
+        if latitude is not None:
+            facts.append(_("Location recorded by the phone."))
+        if note:
+            facts.append(note)
+        summary = " ".join(facts)
+    appointment = _transition(
         "mark_missed",
         appointment=appointment,
         actor=actor,
         summary=summary,
-        at=at,
+        at=moment,
         channel=Channel.VISIT,
-        data={"note": note.strip()},
+        data={
+            "waited_minutes": waited_minutes,
+            "card_left": card_left,
+            "note": note,
+            "latitude": str(latitude) if latitude is not None else None,
+            "longitude": str(longitude) if longitude is not None else None,
+            "location_accuracy_m": location_accuracy_m,
+        },
     )
+    attempt = VisitAttempt.objects.create(
+        appointment=appointment,
+        technician=appointment.technician,
+        recorded_by=actor if actor is not None and actor.is_authenticated else None,
+        at=moment,
+        window_start=appointment.window_start,
+        window_end=appointment.window_end,
+        appointment_version=appointment.version,
+        waited_minutes=waited_minutes,
+        note=note,
+        card_left=card_left,
+        latitude=latitude,
+        longitude=longitude,
+        location_accuracy_m=location_accuracy_m,
+    )
+    message_queue(kind=MessageKind.MISSED_VISIT, appointment=appointment, context={"attempt_id": attempt.pk})
+    return appointment

@@ -34,6 +34,7 @@ from appointments.services import (
     visit_mark_missed,
     visit_start_trip,
 )
+from appointments.services.follow_up import missed_follow_ups_flag
 from config.demo_data import (
     BOILER,
     CANCEL_REASONS,
@@ -109,6 +110,9 @@ class Command(BaseCommand):
             technicians = self._seed_technicians(service_types)
             customers = self._seed_customers(office)
             self._seed_appointments(office, technicians, service_types, customers)
+        if self.created["appointments"]:
+            # Fresh demo data shows a follow-up list at once; later the periodic task keeps it current.
+            self.created["missed visits to follow up"] += missed_follow_ups_flag()
         self._print_summary()
 
     # Reference data -------------------------------------------------------------
@@ -396,7 +400,12 @@ class Command(BaseCommand):
             return appointment
         appointment = visit_start_trip(appointment=appointment, actor=technician_user, at=trip)
         appointment = visit_mark_missed(
-            appointment=appointment, actor=technician_user, at=at_the_door, note=visit.missed_note
+            appointment=appointment,
+            actor=technician_user,
+            at=at_the_door,
+            note=visit.missed_note,
+            waited_minutes=5 + visit.travel % 10,
+            card_left=True,
         )
         if visit.moved_to:
             appointment = appointment_reschedule(
@@ -460,9 +469,14 @@ class Command(BaseCommand):
                 moved = sum(1 for appointment in self.appointments if appointment.version > 1)
                 detail = ", ".join(f"{status} {count}" for status, count in sorted(statuses.items()))
                 write(f"  appointments: {self.created['appointments']} ({detail}; {moved} rescheduled)")
+            if self.created["missed visits to follow up"]:
+                write(f"  missed visits to follow up: {self.created['missed visits to follow up']}")
         for problem in self.skipped:
             self.stderr.write(f"Skipped a visit: {problem}")
         write(f"Office login: {OFFICE_USER['username']} / {OFFICE_PASSWORD}")
-        write("Technician logins: " + ", ".join(f"{spec['username']} / {TECH_PASSWORD}" for spec in TECHNICIANS))
+        write(
+            "Technician logins (phone pages at /technician/): "
+            + ", ".join(f"{spec['username']} / {TECH_PASSWORD}" for spec in TECHNICIANS)
+        )
         if self.existing_users:
             write(f"(Users that already existed were left as they were: {', '.join(self.existing_users)}.)")

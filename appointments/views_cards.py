@@ -1,0 +1,77 @@
+"""PDF cards for technicians: the card of one visit, the day's pack, blank cards."""
+
+import re
+from datetime import date
+
+from django.conf import settings
+from django.http import Http404, HttpResponse, HttpResponseBadRequest
+from django.utils import timezone
+from django.utils.translation import gettext as _
+from django.views.decorators.cache import never_cache
+from django.views.decorators.http import require_GET
+
+from appointments.cards import (
+    MAX_BLANK_CARDS,
+    render_blank_cards,
+    render_day_pack,
+    render_missed_card,
+    render_visit_card,
+)
+from appointments.technician_access import own_appointment, technician_required
+
+ISO_DAY = re.compile(r"[0-9]{4}-[0-9]{2}-[0-9]{2}")
+DEFAULT_BLANK_CARDS = 8
+
+
+def _pdf(content: bytes, filename: str) -> HttpResponse:
+    response = HttpResponse(content, content_type="application/pdf")
+    response["Content-Disposition"] = f'attachment; filename="{filename}"'
+    return response
+
+
+@require_GET
+@never_cache
+@technician_required
+def missed_card(request, pk):
+    appointment = own_appointment(request, pk)
+    attempt = appointment.attempts.select_related("technician").order_by("-at", "-id").first()
+    if attempt is not None:
+        attempt.appointment = appointment
+        content = render_missed_card(attempt=attempt)
+    else:
+        content = render_visit_card(appointment=appointment)
+    return _pdf(content, f"card-D-{appointment.pk}.pdf")
+
+
+@require_GET
+@never_cache
+@technician_required
+def day_pack(request, day):
+    if day == "today":
+        chosen = timezone.localdate()
+    elif ISO_DAY.fullmatch(day):
+        try:
+            chosen = date.fromisoformat(day)
+        except ValueError:
+            raise Http404("No such day.") from None
+    else:
+        raise Http404("No such day.")
+    content = render_day_pack(technician=request.technician, day=chosen)
+    return _pdf(content, f"cards-{chosen.isoformat()}.pdf")
+
+
+@require_GET
+@never_cache
+@technician_required
+def blank_cards(request):
+    count = request.GET.get("count", str(DEFAULT_BLANK_CARDS))
+    language = request.GET.get("language", settings.LANGUAGE_CODE)
+    if not (count.isascii() and count.isdigit() and len(count) <= 3 and 1 <= int(count) <= MAX_BLANK_CARDS):
+        return _bad_request(_("Please ask for between 1 and %(max)d cards.") % {"max": MAX_BLANK_CARDS})
+    if language not in dict(settings.LANGUAGES):
+        return _bad_request(_("Cards can be printed in German, Dutch or English."))
+    return _pdf(render_blank_cards(count=int(count), language=language), "blank-cards.pdf")
+
+
+def _bad_request(message: str) -> HttpResponseBadRequest:
+    return HttpResponseBadRequest(message, content_type="text/plain; charset=utf-8")

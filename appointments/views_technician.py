@@ -1,0 +1,233 @@
+"""The technician's "My day" pages: a phone in the van, one hand free, a weak connection.
+
+Server-rendered, no JavaScript needed except to add the phone's location. A GET
+only shows; every change is a POST with CSRF that redirects to a GET, so a
+reload or the back button never repeats it. Refused input shows the page again
+(400, or 409 when the visit has moved on meanwhile) and changes nothing.
+"""
+
+from datetime import date, datetime, time, timedelta
+from functools import wraps
+from urllib.parse import quote
+
+from django.conf import settings
+from django.contrib import messages
+from django.contrib.auth import views as auth_views
+from django.shortcuts import redirect, render
+from django.utils import formats, timezone, translation
+from django.utils.translation import gettext as _
+from django.views.decorators.cache import never_cache
+from django.views.decorators.http import require_GET, require_http_methods, require_POST
+
+from appointments.forms_technician import CompleteForm, NotHomeForm, StartTripForm, TechnicianAuthenticationForm
+from appointments.models import Appointment, AppointmentStatus
+from appointments.services import (
+    AppointmentError,
+    visit_arrive,
+    visit_complete,
+    visit_mark_missed,
+    visit_start_trip,
+)
+from appointments.technician_access import own_appointment, technician_required
+
+Status = AppointmentStatus
+UPCOMING_DAYS = 5
+NOT_HOME_FROM = (Status.SCHEDULED, Status.EN_ROUTE)
+MAPS_SEARCH = "https://www.google.com/maps/search/?api=1&query="  # opens the maps app on Android and iOS
+
+
+def office_language(view):
+    """Technicians use the office's language, not their phone's, unless they chose one on the page."""
+
+    @wraps(view)
+    def wrapper(request, *args, **kwargs):
+        if settings.LANGUAGE_COOKIE_NAME not in request.COOKIES:
+            translation.activate(settings.LANGUAGE_CODE)
+            request.LANGUAGE_CODE = settings.LANGUAGE_CODE
+        return view(request, *args, **kwargs)
+
+    return wrapper
+
+
+login = office_language(
+    auth_views.LoginView.as_view(
+        template_name="technician/login.html",
+        authentication_form=TechnicianAuthenticationForm,
+        next_page="technician:day",
+    )
+)
+logout = office_language(auth_views.LogoutView.as_view(next_page="technician:login"))
+
+
+# Reading ------------------------------------------------------------------------
+
+
+def _day_start(day: date) -> datetime:
+    return timezone.make_aware(datetime.combine(day, time.min))
+
+
+def _decorate(appointment: Appointment) -> Appointment:
+    """What the templates show but cannot compute: the service's name in this language, a maps link."""
+    appointment.service_name = appointment.service_type.localized_name(translation.get_language())
+    address = f"{appointment.site_address}, {appointment.get_site_country_display()}"
+    appointment.maps_url = MAPS_SEARCH + quote(address, safe="")
+    return appointment
+
+
+def _visits(technician, first_day: date, last_day: date):
+    return (
+        Appointment.objects.filter(
+            technician=technician,
+            window_start__gte=_day_start(first_day),
+            window_start__lt=_day_start(last_day + timedelta(days=1)),
+        )
+        # Requested visits are not confirmed yet: nobody drives there.
+        .exclude(status=Status.REQUESTED)
+        .select_related("customer", "service_type")
+        .order_by("window_start", "id")
+    )
+
+
+@require_GET
+@never_cache
+@office_language
+@technician_required
+def day(request):
+    today = timezone.localdate()
+    visits = [_decorate(visit) for visit in _visits(request.technician, today, today)]
+    upcoming_days: dict[date, list[Appointment]] = {}
+    later = _visits(request.technician, today + timedelta(days=1), today + timedelta(days=UPCOMING_DAYS))
+    for visit in later.exclude(status=Status.CANCELLED):
+        upcoming_days.setdefault(timezone.localdate(visit.window_start), []).append(_decorate(visit))
+    return render(
+        request,
+        "technician/day.html",
+        {"today": today, "visits": visits, "upcoming_days": list(upcoming_days.items())},
+    )
+
+
+def _visit_page(request, appointment: Appointment, *, status: int = 200, error: str = "", **forms):
+    attempt = appointment.attempts.order_by("-at", "-id").first() if appointment.status == Status.MISSED else None
+    context = {
+        "appointment": _decorate(appointment),
+        "attempt": attempt,
+        "error": error,
+        "start_trip_form": forms.get("start_trip_form") or StartTripForm(),
+        "complete_form": forms.get("complete_form") or CompleteForm(),
+        "can_start_trip": appointment.status == Status.SCHEDULED,
+        "can_arrive": appointment.status in (Status.SCHEDULED, Status.EN_ROUTE),
+        "can_complete": appointment.status == Status.ON_SITE,
+        "can_mark_missed": appointment.status in NOT_HOME_FROM,
+    }
+    return render(request, "technician/visit.html", context, status=status)
+
+
+@require_GET
+@never_cache
+@office_language
+@technician_required
+def visit(request, pk):
+    return _visit_page(request, own_appointment(request, pk))
+
+
+# Acting -------------------------------------------------------------------------
+
+
+def _state_conflict(request, pk, error: AppointmentError):
+    """The visit moved on meanwhile (a second tap, the office): show it as it is now."""
+    return _visit_page(request, own_appointment(request, pk), status=409, error=error.message)
+
+
+def _invalid_input_message() -> str:
+    return _("Nothing was saved. Please check the marked fields.")
+
+
+def _done(request, appointment: Appointment, message: str):
+    messages.success(request, message)
+    return redirect("technician:visit", pk=appointment.pk)
+
+
+@require_POST
+@never_cache
+@office_language
+@technician_required
+def start_trip(request, pk):
+    appointment = own_appointment(request, pk)
+    form = StartTripForm(request.POST)
+    if not form.is_valid():
+        return _visit_page(request, appointment, status=400, error=_invalid_input_message(), start_trip_form=form)
+    # The server's clock, not the phone's: the customer is told this time.
+    expected_arrival = timezone.now() + timedelta(minutes=form.cleaned_data["minutes"])
+    try:
+        appointment = visit_start_trip(appointment=appointment, actor=request.user, expected_arrival=expected_arrival)
+    except AppointmentError as error:
+        if error.code == "illegal_transition":
+            return _state_conflict(request, pk, error)
+        return _visit_page(request, appointment, status=400, error=error.message, start_trip_form=form)
+    arrival = formats.time_format(timezone.localtime(expected_arrival), "H:i")
+    return _done(
+        request, appointment, _("On your way. The customer has been told: around %(time)s.") % {"time": arrival}
+    )
+
+
+@require_POST
+@never_cache
+@office_language
+@technician_required
+def arrive(request, pk):
+    appointment = own_appointment(request, pk)
+    try:
+        appointment = visit_arrive(appointment=appointment, actor=request.user)
+    except AppointmentError as error:
+        if error.code == "illegal_transition":
+            return _state_conflict(request, pk, error)
+        return _visit_page(request, appointment, status=400, error=error.message)
+    return _done(request, appointment, _("Arrival recorded."))
+
+
+@require_POST
+@never_cache
+@office_language
+@technician_required
+def complete(request, pk):
+    appointment = own_appointment(request, pk)
+    form = CompleteForm(request.POST)
+    if not form.is_valid():
+        return _visit_page(request, appointment, status=400, error=_invalid_input_message(), complete_form=form)
+    try:
+        appointment = visit_complete(appointment=appointment, actor=request.user, report=form.cleaned_data["report"])
+    except AppointmentError as error:
+        if error.code == "illegal_transition":
+            return _state_conflict(request, pk, error)
+        return _visit_page(request, appointment, status=400, error=error.message, complete_form=form)
+    return _done(request, appointment, _("Visit completed."))
+
+
+def _not_home_page(request, appointment: Appointment, form: NotHomeForm, *, status: int = 200, error: str = ""):
+    context = {"appointment": _decorate(appointment), "form": form, "error": error}
+    return render(request, "technician/not_home.html", context, status=status)
+
+
+@require_http_methods(["GET", "POST"])
+@never_cache
+@office_language
+@technician_required
+def not_home(request, pk):
+    appointment = own_appointment(request, pk)
+    if request.method == "GET":
+        if appointment.status not in NOT_HOME_FROM:
+            # Already recorded (the back button) or no longer due: the visit page says which.
+            return redirect("technician:visit", pk=appointment.pk)
+        return _not_home_page(request, appointment, NotHomeForm())
+    form = NotHomeForm(request.POST)
+    if not form.is_valid():
+        return _not_home_page(request, appointment, form, status=400, error=_invalid_input_message())
+    try:
+        appointment = visit_mark_missed(appointment=appointment, actor=request.user, **form.cleaned_data)
+    except AppointmentError as error:
+        if error.code == "illegal_transition":
+            return _state_conflict(request, pk, error)
+        return _not_home_page(request, appointment, form, status=400, error=error.message)
+    attempt = appointment.attempts.order_by("-at", "-id").first()
+    recorded = formats.time_format(timezone.localtime(attempt.at), "H:i")
+    return _done(request, appointment, _("Recorded at %(time)s.") % {"time": recorded})

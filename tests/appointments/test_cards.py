@@ -1,0 +1,496 @@
+import io
+import shutil
+import subprocess
+import threading
+from concurrent.futures import ThreadPoolExecutor
+from datetime import timedelta
+from datetime import timezone as dt_timezone
+from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
+from urllib.parse import urlsplit
+
+import pytest
+from django.db import connections
+from django.urls import reverse
+from django.utils import timezone, translation
+from pypdf import PdfReader
+
+from appointments.cards import (
+    GENERATED_BASE_URL,
+    STATIC_BASE_URL,
+    ResourceRefused,
+    StaticFilesFetcher,
+    render_blank_cards,
+    render_day_pack,
+    render_missed_card,
+)
+from appointments.links import card_url
+from appointments.models import AppointmentStatus
+from tests.factories import (
+    AppointmentFactory,
+    CustomerFactory,
+    FirmFactory,
+    OfficeUserFactory,
+    ServiceTypeFactory,
+    TechnicianFactory,
+    VisitAttemptFactory,
+    local_dt,
+)
+
+pytestmark = pytest.mark.django_db
+
+
+def pdf_text(pdf: bytes) -> str:
+    return "\n".join(page.extract_text() for page in PdfReader(io.BytesIO(pdf)).pages)
+
+
+def one_line(text: str) -> str:
+    """Card text with the line breaks of the layout taken out, for values that may wrap."""
+    return " ".join(text.split())
+
+
+def page_count(pdf: bytes) -> int:
+    return len(PdfReader(io.BytesIO(pdf)).pages)
+
+
+@pytest.fixture
+def setup(db):
+    FirmFactory(name="Haustechnik Verhaag GmbH", phone="+492821100000", email="office@firm.example")
+    office = OfficeUserFactory(first_name="Sandra", last_name="Brinkmann", email="sandra@firm.example")
+    # Two-hour windows: visits at 8, 10, 12 and 14 o'clock do not overlap (PostgreSQL refuses overlaps).
+    service_type = ServiceTypeFactory(
+        name="Boiler maintenance",
+        name_de="Heizungswartung",
+        name_nl="CV-onderhoud",
+        arrival_window=timedelta(hours=2),
+        buffer_after=timedelta(0),
+    )
+    technician = TechnicianFactory(display_name="Jan Verhaag")
+    customer = CustomerFactory(full_name="Anna Schmitz", responsible=office, preferred_language="en")
+    return {"office": office, "service_type": service_type, "technician": technician, "customer": customer}
+
+
+def missed_attempt(setup, *, customer=None, minute=2):
+    appointment = AppointmentFactory(
+        customer=customer or setup["customer"],
+        service_type=setup["service_type"],
+        technician=setup["technician"],
+        window_start=local_dt(-1, 8),
+        status=AppointmentStatus.MISSED,
+    )
+    return VisitAttemptFactory(appointment=appointment, at=local_dt(-1, 10, minute))
+
+
+# The missed card ---------------------------------------------------------------------
+
+
+def test_missed_card_is_one_a6_page(setup):
+    pdf = render_missed_card(attempt=missed_attempt(setup))
+
+    page = PdfReader(io.BytesIO(pdf)).pages[0]
+    assert page_count(pdf) == 1
+    # A6 is 105 × 148 mm = 297.6 × 419.5 pt.
+    assert round(float(page.mediabox.width)) == 298
+    assert round(float(page.mediabox.height)) == 420
+
+
+def test_missed_card_shows_the_time_of_the_attempt_and_who_it_is_for(setup):
+    attempt = missed_attempt(setup, minute=2)
+
+    text = one_line(pdf_text(render_missed_card(attempt=attempt)))
+
+    assert "Anna Schmitz" in text
+    assert "10:02" in text
+    assert f"D-{attempt.appointment.pk}" in text
+    assert "Jan Verhaag" in text
+    assert "Haustechnik Verhaag GmbH" in text
+
+
+def test_missed_card_names_the_office_person_to_call(setup):
+    text = one_line(pdf_text(render_missed_card(attempt=missed_attempt(setup))))
+
+    assert "Sandra Brinkmann" in text
+    assert "+49 2821 123456" in text
+    assert "sandra@firm.example" in text
+
+
+def test_missed_card_shows_the_time_in_the_firms_time_zone(setup):
+    attempt = missed_attempt(setup, minute=2)
+    # The same instant, as a server in another zone would hand it over.
+    attempt.at = attempt.at.astimezone(dt_timezone(timedelta(hours=-5)))
+
+    text = pdf_text(render_missed_card(attempt=attempt))
+
+    assert "10:02" in text
+
+
+def test_short_link_on_the_card_leads_to_the_booking_page(setup, client):
+    attempt = missed_attempt(setup)
+    url = card_url(attempt.appointment)
+
+    text = pdf_text(render_missed_card(attempt=attempt))
+
+    assert url in text.replace("\n", "")
+    response = client.get(urlsplit(url).path)
+    assert response.status_code == 302
+
+
+def test_qr_code_on_the_card_decodes_to_the_short_link(setup, tmp_path):
+    if not (shutil.which("pdftoppm") and shutil.which("zbarimg")):
+        pytest.skip("needs pdftoppm (apt: poppler-utils) and zbarimg (apt: zbar-tools)")
+    attempt = missed_attempt(setup)
+    (tmp_path / "card.pdf").write_bytes(render_missed_card(attempt=attempt))
+
+    subprocess.run(
+        ["pdftoppm", "-r", "200", "-png", "-f", "1", "-l", "1", "-singlefile", "card.pdf", "card"],
+        cwd=tmp_path,
+        check=True,
+    )
+    decoded = subprocess.run(
+        ["zbarimg", "--raw", "-q", str(tmp_path / "card.png")], capture_output=True, text=True, check=True
+    )
+
+    assert decoded.stdout.strip() == card_url(attempt.appointment)
+
+
+def test_cards_render_in_another_thread_too(setup):
+    # Each thread gets its own font configuration; Pango's is not thread-safe.
+    attempt = missed_attempt(setup)
+
+    def render_in_thread():
+        try:
+            return render_missed_card(attempt=attempt)
+        finally:
+            connections.close_all()  # the thread's own connection must not outlive the test database
+
+    with ThreadPoolExecutor(max_workers=1) as pool:
+        pdf = pool.submit(render_in_thread).result()
+
+    assert "Anna Schmitz" in pdf_text(pdf)
+
+
+def test_card_dates_follow_the_customers_language(setup):
+    attempt = missed_attempt(setup)
+    local = timezone.localtime(attempt.at)
+    customer = setup["customer"]
+
+    customer.preferred_language = "en"
+    english = one_line(pdf_text(render_missed_card(attempt=attempt)))
+    customer.preferred_language = "de"
+    german = one_line(pdf_text(render_missed_card(attempt=attempt)))
+
+    with translation.override("en"):
+        assert f"{local:%Y}" in english and local.strftime("%B")[:3] in english
+    # German dates put the day first: "24. November 2026". Month names are Django's own translations.
+    assert f"{local.day}. " in german
+    assert "Heizungswartung" in german and "Boiler maintenance" in english
+    assert "10:02" in german and "10:02" in english
+
+
+@pytest.mark.parametrize("language", ["de", "nl", "en"])
+def test_every_language_gets_a_card_with_the_same_data(setup, language):
+    customer = CustomerFactory(full_name="Lotte de Vries", responsible=setup["office"], preferred_language=language)
+    attempt = missed_attempt(setup, customer=customer)
+
+    pdf = render_missed_card(attempt=attempt)
+
+    text = one_line(pdf_text(pdf))
+    assert page_count(pdf) == 1
+    assert "Lotte de Vries" in text
+    assert "10:02" in text
+    assert f"D-{attempt.appointment.pk}" in text
+    assert setup["service_type"].localized_name(language) in text
+
+
+# Hostile input ---------------------------------------------------------------------
+
+
+@pytest.fixture
+def tripwire():
+    """A local HTTP server that records every request: nothing on a card may reach it."""
+    requests = []
+
+    class Handler(BaseHTTPRequestHandler):
+        def do_GET(self):
+            requests.append(self.path)
+            self.send_response(200)
+            self.send_header("Content-Type", "image/png")
+            self.end_headers()
+
+        def log_message(self, *args):
+            pass
+
+    server = ThreadingHTTPServer(("127.0.0.1", 0), Handler)
+    thread = threading.Thread(target=server.serve_forever, daemon=True)
+    thread.start()
+    yield {"url": f"http://127.0.0.1:{server.server_port}", "requests": requests}
+    server.shutdown()
+    server.server_close()
+
+
+def hostile_names(base_url):
+    return [
+        f'<img src="{base_url}/pixel">',
+        f'<link rel=stylesheet href="{base_url}/style.css">',
+        '<link rel=attachment href="file:///etc/passwd">',
+        "https://evil.example/",
+    ]
+
+
+def test_hostile_customer_names_are_printed_as_text_and_fetch_nothing(setup, tripwire):
+    for name in hostile_names(tripwire["url"]):
+        customer = CustomerFactory(full_name=name, responsible=setup["office"], preferred_language="en")
+        attempt = missed_attempt(setup, customer=customer)
+        attempt.note = f'<img src="{tripwire["url"]}/note">'
+
+        pdf = render_missed_card(attempt=attempt)
+
+        assert name in pdf_text(pdf).replace("\n", "")
+        assert PdfReader(io.BytesIO(pdf)).attachments == {}
+    assert tripwire["requests"] == []
+
+
+def test_hostile_names_in_a_day_pack_fetch_nothing(setup, tripwire):
+    for hour, name in zip((8, 10, 12, 14), hostile_names(tripwire["url"]), strict=True):
+        customer = CustomerFactory(full_name=name, responsible=setup["office"], preferred_language="de")
+        AppointmentFactory(
+            customer=customer,
+            service_type=setup["service_type"],
+            technician=setup["technician"],
+            window_start=local_dt(1, hour),
+            site_street=f'<img src="{tripwire["url"]}/street">',
+        )
+
+    pdf = render_day_pack(technician=setup["technician"], day=timezone.localdate() + timedelta(days=1))
+
+    assert page_count(pdf) == 4
+    assert PdfReader(io.BytesIO(pdf)).attachments == {}
+    assert tripwire["requests"] == []
+
+
+# The URL fetcher ---------------------------------------------------------------------
+
+
+@pytest.mark.parametrize(
+    "url",
+    [
+        "http://127.0.0.1:9/pixel.png",
+        "https://evil.example/card.css",
+        "ftp://evil.example/card.css",
+        "file:///etc/passwd",
+        "data:text/css,body{color:red}",
+        f"{STATIC_BASE_URL}../../../../etc/passwd",
+        f"{STATIC_BASE_URL}cards/../../config/settings.py",
+        f"{STATIC_BASE_URL}%2e%2e/%2e%2e/etc/passwd",
+        f"{STATIC_BASE_URL}cards/%2e%2e/selfservice.css/../../../../etc/passwd",
+        f"{STATIC_BASE_URL}/etc/passwd",
+        f"{STATIC_BASE_URL}cards/nothing-here.css",
+        "https://static.doorstep.invalid.evil.example/static/cards/card.css",
+        # Generated images exist only while their own card renders.
+        f"{GENERATED_BASE_URL}qr-D-1.png",
+    ],
+)
+def test_url_fetcher_refuses_anything_but_our_static_files(url):
+    with pytest.raises(ResourceRefused):
+        StaticFilesFetcher().fetch(url)
+
+
+def test_url_fetcher_serves_the_card_stylesheet():
+    response = StaticFilesFetcher().fetch(f"{STATIC_BASE_URL}cards/card.css")
+
+    assert response.content_type == "text/css"
+    assert b"@page" in response.read()
+
+
+# The day pack ----------------------------------------------------------------------
+
+
+def test_day_pack_has_a_card_for_each_of_the_technicians_visits_that_day(setup):
+    technician = setup["technician"]
+    day = timezone.localdate() + timedelta(days=2)
+    names = ["Second Visit", "First Visit", "Third Visit"]
+    for hour, name, status in zip(
+        (10, 8, 14),
+        names,
+        (AppointmentStatus.SCHEDULED, AppointmentStatus.EN_ROUTE, AppointmentStatus.ON_SITE),
+        strict=True,
+    ):
+        AppointmentFactory(
+            customer=CustomerFactory(full_name=name, responsible=setup["office"], preferred_language="en"),
+            service_type=setup["service_type"],
+            technician=technician,
+            window_start=local_dt(2, hour),
+            status=status,
+        )
+    AppointmentFactory(
+        customer=CustomerFactory(full_name="Cancelled Customer", responsible=setup["office"]),
+        technician=technician,
+        window_start=local_dt(2, 16),
+        status=AppointmentStatus.CANCELLED,
+    )
+    AppointmentFactory(
+        customer=CustomerFactory(full_name="Other Technicians Customer", responsible=setup["office"]),
+        window_start=local_dt(2, 8),
+    )
+    AppointmentFactory(
+        customer=CustomerFactory(full_name="Next Day Customer", responsible=setup["office"]),
+        technician=technician,
+        window_start=local_dt(3, 8),
+    )
+
+    pdf = render_day_pack(technician=technician, day=day)
+
+    pages = [one_line(page.extract_text()) for page in PdfReader(io.BytesIO(pdf)).pages]
+    assert len(pages) == 3
+    assert ["First Visit" in pages[0], "Second Visit" in pages[1], "Third Visit" in pages[2]] == [True] * 3
+    text = " ".join(pages)
+    assert "Cancelled Customer" not in text
+    assert "Other Technicians Customer" not in text
+    assert "Next Day Customer" not in text
+
+
+def test_day_pack_cards_leave_the_time_to_be_written_in(setup):
+    appointment = AppointmentFactory(
+        customer=setup["customer"], service_type=setup["service_type"], technician=setup["technician"]
+    )
+    day = timezone.localdate(appointment.window_start)
+
+    text = one_line(pdf_text(render_day_pack(technician=setup["technician"], day=day)))
+
+    assert "Anna Schmitz" in text
+    assert f"D-{appointment.pk}" in text
+    assert card_url(appointment) in text.replace(" ", "")
+    # The window is printed (08:00–12:00); no attempt time is.
+    assert "08:00" in text and "10:02" not in text
+
+
+def test_empty_day_gives_one_page_saying_so(setup):
+    pdf = render_day_pack(technician=setup["technician"], day=timezone.localdate() + timedelta(days=30))
+
+    assert page_count(pdf) == 1
+    assert "Jan Verhaag" in pdf_text(pdf)
+
+
+# Blank cards -----------------------------------------------------------------------
+
+
+def test_blank_cards_print_the_firms_contact_on_each_card(setup):
+    pdf = render_blank_cards(count=3, language="en")
+
+    pages = [one_line(page.extract_text()) for page in PdfReader(io.BytesIO(pdf)).pages]
+    assert len(pages) == 3
+    assert all("+49 2821 100000" in page and "office@firm.example" in page for page in pages)
+
+
+@pytest.mark.parametrize("count", [0, 41, -1])
+def test_blank_cards_refuse_a_silly_count(setup, count):
+    with pytest.raises(ValueError):
+        render_blank_cards(count=count, language="en")
+
+
+# Views -----------------------------------------------------------------------------
+
+
+@pytest.fixture
+def technician_client(client, setup):
+    client.force_login(setup["technician"].user)
+    return client
+
+
+def assert_pdf(response, filename):
+    assert response.status_code == 200
+    assert response["Content-Type"] == "application/pdf"
+    assert response["Content-Disposition"] == f'attachment; filename="{filename}"'
+    assert "no-cache" in response["Cache-Control"] or "max-age=0" in response["Cache-Control"]
+    assert response.content.startswith(b"%PDF-")
+
+
+def test_technician_downloads_the_card_of_a_missed_visit(setup, technician_client):
+    attempt = missed_attempt(setup)
+
+    response = technician_client.get(reverse("technician:missed_card", args=[attempt.appointment.pk]))
+
+    assert_pdf(response, f"card-D-{attempt.appointment.pk}.pdf")
+    assert "10:02" in pdf_text(response.content)
+
+
+def test_card_of_a_visit_not_missed_yet_is_pre_filled(setup, technician_client):
+    appointment = AppointmentFactory(
+        customer=setup["customer"], service_type=setup["service_type"], technician=setup["technician"]
+    )
+
+    response = technician_client.get(reverse("technician:missed_card", args=[appointment.pk]))
+
+    assert_pdf(response, f"card-D-{appointment.pk}.pdf")
+    assert "Anna Schmitz" in pdf_text(response.content)
+
+
+def test_card_of_another_technicians_visit_is_not_found(setup, technician_client):
+    attempt = VisitAttemptFactory(appointment__customer=setup["customer"])
+
+    response = technician_client.get(reverse("technician:missed_card", args=[attempt.appointment.pk]))
+
+    assert response.status_code == 404
+
+
+def test_anonymous_visitor_is_sent_to_sign_in(setup, client):
+    attempt = missed_attempt(setup)
+
+    for url in (
+        reverse("technician:missed_card", args=[attempt.appointment.pk]),
+        reverse("technician:day_pack", args=["today"]),
+        reverse("technician:blank_cards"),
+    ):
+        response = client.get(url)
+        assert response.status_code == 302
+        assert response["Location"].startswith(reverse("technician:login"))
+
+
+def test_technician_downloads_the_day_pack(setup, technician_client):
+    AppointmentFactory(
+        customer=setup["customer"],
+        service_type=setup["service_type"],
+        technician=setup["technician"],
+        window_start=local_dt(0, 8),
+    )
+
+    today = technician_client.get(reverse("technician:day_pack", args=["today"]))
+    by_date = technician_client.get(reverse("technician:day_pack", args=[timezone.localdate().isoformat()]))
+
+    assert_pdf(today, f"cards-{timezone.localdate().isoformat()}.pdf")
+    assert_pdf(by_date, f"cards-{timezone.localdate().isoformat()}.pdf")
+    assert "Anna Schmitz" in pdf_text(today.content)
+
+
+@pytest.mark.parametrize(
+    "day", ["yesterday", "2026-13-01", "2026-02-30", "20261123", "2026-11-23T08:00", "9999-99-99"]
+)
+def test_day_pack_of_a_bad_date_is_not_found(setup, technician_client, day):
+    response = technician_client.get(reverse("technician:day_pack", args=[day]))
+
+    assert response.status_code == 404
+
+
+def test_technician_downloads_blank_cards(setup, technician_client):
+    response = technician_client.get(reverse("technician:blank_cards"), {"count": "2", "language": "nl"})
+
+    assert_pdf(response, "blank-cards.pdf")
+    assert page_count(response.content) == 2
+
+
+def test_blank_cards_default_to_eight(setup, technician_client):
+    response = technician_client.get(reverse("technician:blank_cards"))
+
+    assert_pdf(response, "blank-cards.pdf")
+    assert page_count(response.content) == 8
+
+
+@pytest.mark.parametrize(
+    "query",
+    [{"count": "0"}, {"count": "41"}, {"count": "many"}, {"count": "1e3"}, {"count": ""}, {"language": "fr"}],
+)
+def test_blank_cards_with_bad_parameters_get_a_short_message(setup, technician_client, query):
+    response = technician_client.get(reverse("technician:blank_cards"), query)
+
+    assert response.status_code == 400
+    assert response["Content-Type"].startswith("text/plain")
+    assert 0 < len(response.content) < 200

@@ -1,0 +1,129 @@
+"""Through a real browser on a phone-sized screen: a technician signs in, finds nobody home and gets the card.
+
+Every step is a click or a keystroke in Chromium at 375×812; the location comes
+from the browser's geolocation, granted for the site through the context.
+"""
+
+from decimal import Decimal
+from pathlib import Path
+
+import pytest
+from django.conf import settings as django_settings
+from django.template.defaultfilters import time
+from django.utils import timezone, translation
+from django.utils.translation import gettext
+
+from appointments.models import AppointmentStatus, VisitAttempt
+from tests.factories import AppointmentFactory, CustomerFactory, TechnicianFactory, UserFactory, local_dt
+
+pytestmark = [pytest.mark.browser, pytest.mark.django_db(transaction=True)]
+
+PHONE = {"width": 375, "height": 812}
+PASSWORD = "van-keys-2026"
+AXE_JS = Path(django_settings.BASE_DIR) / "node_modules" / "axe-core" / "axe.min.js"
+KLEVE = {"latitude": 51.789123, "longitude": 6.138655, "accuracy": 15}
+
+
+def _(message: str) -> str:
+    """What the page says: technicians see the office's language."""
+    with translation.override(django_settings.LANGUAGE_CODE):
+        return gettext(message)
+
+
+def assert_fits_the_phone(page):
+    """No sideways scrolling at 375 px, and nothing axe-core finds (when it is installed: npm ci)."""
+    scroll_width = page.evaluate("document.documentElement.scrollWidth")
+    assert scroll_width <= PHONE["width"], f"{page.url} is {scroll_width}px wide on a {PHONE['width']}px phone"
+    if not AXE_JS.exists():
+        return
+    page.add_script_tag(path=str(AXE_JS))
+    violations = page.evaluate("async () => (await axe.run(document, {resultTypes: ['violations']})).violations")
+    assert not violations, f"axe-core on {page.url}:\n" + "\n".join(
+        f"{violation['id']}: {violation['help']} {[node['target'] for node in violation['nodes']]}"
+        for violation in violations
+    )
+
+
+def submit(page, button) -> None:
+    """Click a form's button; the POST must redirect (POST/redirect/GET)."""
+    with page.expect_response(lambda response: response.request.method == "POST") as posted:
+        button.click()
+    response = posted.value
+    assert response.status == 302, f"POST {response.url} answered {response.status}: {response.text()[:500]}"
+    page.wait_for_load_state()
+
+
+def test_technician_marks_a_visit_not_home_and_downloads_the_card(live_server, page):
+    user = UserFactory(username="jan")
+    user.set_password(PASSWORD)
+    user.save()
+    technician = TechnicianFactory(user=user, display_name="Jan Verhaag")
+    visit = AppointmentFactory(
+        technician=technician,
+        customer=CustomerFactory(full_name="Anna Schmitz", phone="+4928211234567"),
+        window_start=local_dt(0, 8),
+        window_end=local_dt(0, 12),
+        site_street="Sehr lange Straße mit einem Namen, der auf kein Telefon passt 123",
+        notes="Hund im Garten. Bitte an der Seitentür klingeln.",
+    )
+    page.set_viewport_size(PHONE)
+    page.context.grant_permissions(["geolocation"], origin=live_server.url)
+    page.context.set_geolocation(KLEVE)
+
+    # Signing in from the day's address.
+    page.goto(f"{live_server.url}/technician/")
+    assert "/technician/login/" in page.url
+    assert_fits_the_phone(page)
+    page.get_by_label(_("username").capitalize()).fill("jan")
+    page.get_by_label(_("Password")).fill(PASSWORD)
+    submit(page, page.get_by_role("button", name=_("Sign in")))
+    assert page.url == f"{live_server.url}/technician/"
+
+    # My day: the visit, with its address for the maps app and the phone number.
+    assert_fits_the_phone(page)
+    assert (
+        page.get_by_role("link", name=visit.site_address)
+        .get_attribute("href")
+        .startswith("https://www.google.com/maps/search/?api=1&query=")
+    )
+    assert page.get_by_role("link", name=visit.customer.phone.as_international).get_attribute("href") == (
+        "tel:+4928211234567"
+    )
+    page.get_by_role("link", name=f"{_('Open visit')} Anna Schmitz").click()
+
+    # The visit: nobody opens.
+    page.wait_for_url(f"{live_server.url}/technician/visit/{visit.pk}/")
+    assert_fits_the_phone(page)
+    page.get_by_role("link", name=_("Not home")).click()
+    page.wait_for_url(f"{live_server.url}/technician/visit/{visit.pk}/not-home/")
+    assert_fits_the_phone(page)
+    page.get_by_label(_("How long did you wait? (minutes)")).fill("15")
+    page.get_by_label(_("Card left at the door")).check()
+    page.get_by_role("button", name=_("Add my location (optional)")).click()
+    page.get_by_role("status").filter(has_text="15 m").wait_for()
+    submit(page, page.get_by_role("button", name=_("Record: nobody home")))
+
+    # The confirmation, with the server's time.
+    page.wait_for_url(f"{live_server.url}/technician/visit/{visit.pk}/")
+    attempt = VisitAttempt.objects.get(appointment=visit)
+    assert abs(timezone.now() - attempt.at).total_seconds() < 60
+    assert (attempt.waited_minutes, attempt.card_left) == (15, True)
+    assert (attempt.latitude, attempt.longitude, attempt.location_accuracy_m) == (
+        Decimal("51.789123"),
+        Decimal("6.138655"),
+        15,
+    )
+    visit.refresh_from_db()
+    assert visit.status == AppointmentStatus.MISSED
+    recorded = _("Recorded at %(time)s.") % {"time": time(timezone.localtime(attempt.at), "H:i")}
+    assert page.get_by_role("status").filter(has_text=recorded).is_visible()
+    assert_fits_the_phone(page)
+
+    # The card for the door (the PDF view in views_cards.py).
+    with page.expect_download() as downloading:
+        page.get_by_role("link", name=_("Download card")).click()
+    download = downloading.value
+    assert download.failure() is None, f"card download failed: {download.failure()}"
+    assert download.suggested_filename.endswith(".pdf")
+    with open(download.path(), "rb") as card:
+        assert card.read(5) == b"%PDF-"
