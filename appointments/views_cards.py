@@ -10,17 +10,13 @@ from django.utils.translation import gettext as _
 from django.views.decorators.cache import never_cache
 from django.views.decorators.http import require_GET
 
-from appointments.cards import (
-    MAX_BLANK_CARDS,
-    render_blank_cards,
-    render_day_pack,
-    render_missed_card,
-    render_visit_card,
-)
 from appointments.technician_access import own_appointment, technician_required
 
 ISO_DAY = re.compile(r"[0-9]{4}-[0-9]{2}-[0-9]{2}")
 DEFAULT_BLANK_CARDS = 8
+# appointments.cards is imported inside the views: WeasyPrint takes seconds to
+# import, and config.urls imports this module, so every process that merely
+# reverses a URL (each mail-sending worker) would pay for it.
 
 
 def _pdf(content: bytes, filename: str) -> HttpResponse:
@@ -33,6 +29,8 @@ def _pdf(content: bytes, filename: str) -> HttpResponse:
 @never_cache
 @technician_required
 def missed_card(request, pk):
+    from appointments.cards import render_missed_card, render_visit_card
+
     appointment = own_appointment(request, pk)
     attempt = appointment.attempts.select_related("technician").order_by("-at", "-id").first()
     if attempt is not None:
@@ -47,6 +45,8 @@ def missed_card(request, pk):
 @never_cache
 @technician_required
 def day_pack(request, day):
+    from appointments.cards import render_day_pack
+
     if day == "today":
         chosen = timezone.localdate()
     elif ISO_DAY.fullmatch(day):
@@ -64,6 +64,8 @@ def day_pack(request, day):
 @never_cache
 @technician_required
 def blank_cards(request):
+    from appointments.cards import MAX_BLANK_CARDS, render_blank_cards
+
     count = request.GET.get("count", str(DEFAULT_BLANK_CARDS))
     language = request.GET.get("language", settings.LANGUAGE_CODE)
     if not (count.isascii() and count.isdigit() and len(count) <= 3 and 1 <= int(count) <= MAX_BLANK_CARDS):

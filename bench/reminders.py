@@ -6,7 +6,9 @@ subprocess that renders and sends every message to a local SMTP sink. The
 delivery rate is printed next to the rate at which plain smtplib pushes
 similar messages to the same sink over one reused connection, measured in the
 same run: the target is at least half of that. Machines differ, so only the
-ratio is comparable from one run to the next.
+ratio is comparable from one run to the next. A further row shows Django alone
+building and sending the same mail over one connection, without database or
+templates: the part of each message's cost no change in Doorstep can remove.
 
     .venv/bin/python bench/reminders.py                      # 10,000 reminders (about 4 min on 2 quiet cores)
     .venv/bin/python bench/reminders.py --reminders 500      # quick
@@ -602,6 +604,48 @@ def measure_raw(
     return row
 
 
+def measure_django_mail(name: str, message_id: int, count: int, sink: CountingHandler) -> Row:
+    """Django building and sending the same reminder, `count` times over one connection, nothing else.
+
+    Not a baseline for the target: it shows how much of a message's cost is
+    Django's and Python's email package (building the MIME tree, folding
+    headers) rather than Doorstep's own work (database, templates, journal).
+    """
+    from django.core.mail import EmailMultiAlternatives, mailers
+
+    from notifications.models import OutboxMessage
+    from notifications.rendering import render_message
+
+    message = OutboxMessage.objects.select_related(
+        "customer__responsible__office_profile", "appointment__service_type", "appointment__technician"
+    ).get(pk=message_id)
+    rendered = render_message(message)
+    html = rendered.alternatives[0].content
+    sink.reset()
+    mailer = mailers["default"]
+    started, cpu_started = time.perf_counter(), time.thread_time()
+    mailer.open()
+    try:
+        for n in range(count):
+            mail = EmailMultiAlternatives(
+                subject=rendered.subject,
+                body=rendered.body,
+                from_email=rendered.from_email,
+                to=[f"django.{n:06d}@example.de"],
+                reply_to=rendered.reply_to,
+                headers=rendered.extra_headers,
+            )
+            mail.attach_alternative(html, "text/html")
+            mailer.send_messages([mail])
+    finally:
+        mailer.close()
+    seconds, cpu_seconds = time.perf_counter() - started, time.thread_time() - cpu_started
+    row = Row(name, count, seconds, cpu_seconds=cpu_seconds)
+    if sink.count != count:
+        row.note = f"sink received {sink.count}"
+    return row
+
+
 def purge_broker() -> int:
     from config.celery import app
 
@@ -936,6 +980,9 @@ def run(args: argparse.Namespace, started: float, port: int, sink: CountingHandl
         reuse=False,
     )
     copies = copies[: args.raw_sample]
+    django_mail = measure_django_mail(
+        "Django mail alone: build + send, one connection", ids[0], min(args.raw_sample, args.reminders), sink
+    )
 
     # 3. Trials: each pool delivers a batch of its own.
     trial_rows = {}
@@ -968,7 +1015,7 @@ def run(args: argparse.Namespace, started: float, port: int, sink: CountingHandl
 
     # The baseline is the faster raw run: a busy moment during one of them never flatters the ratio.
     baseline = max(raw.rate, raw_again.rate)
-    for row in (raw, per_connection, *trial_rows.values(), delivery, raw_again):
+    for row in (raw, per_connection, django_mail, *trial_rows.values(), delivery, raw_again):
         row.vs_raw = row.rate / baseline
     check_growth(report, sweep_small, sweep_full, "sweep")
     check_growth(report, deliver_small, deliver_rest, "delivery")
@@ -976,6 +1023,7 @@ def run(args: argparse.Namespace, started: float, port: int, sink: CountingHandl
     report.rows = [
         raw,
         per_connection,
+        django_mail,
         sweep_small,
         sweep_full,
         deliver_small,
