@@ -1,11 +1,13 @@
 import email
 import email.policy
+import re
 
 import pytest
+from django.core.mail import EmailMultiAlternatives
 
 from appointments.services import appointment_cancel, appointment_reschedule, appointment_schedule
 from notifications.models import MessageKind, OutboxMessage
-from notifications.rendering import render_message
+from notifications.rendering import OutgoingMail, render_message
 from notifications.services import message_queue
 from tests.factories import CustomerFactory, local_dt
 
@@ -116,3 +118,30 @@ def test_reminders_carry_no_calendar_file(office, firm, service_type, technician
     parsed = email.message_from_bytes(render_message(message).message().as_bytes(), policy=email.policy.default)
 
     assert not [part for part in parsed.walk() if part.get_content_type() == "text/calendar"]
+
+
+@pytest.mark.parametrize("kind", [MessageKind.CONFIRMATION, MessageKind.REMINDER])
+def test_cached_header_classes_build_exactly_the_bytes_django_builds(kind, office, firm, service_type, technician):
+    customer = CustomerFactory(full_name="Jörg Weiß <Büro>", preferred_language="de", responsible=office)
+    mail = render_message(
+        message_for(kind, customer=customer, service_type=service_type, technician=technician, office=office)
+    )
+    plain = EmailMultiAlternatives(
+        subject=mail.subject,
+        body=mail.body,
+        from_email=mail.from_email,
+        to=mail.to,
+        reply_to=mail.reply_to,
+        headers=mail.extra_headers,
+        alternatives=mail.alternatives,
+        attachments=mail.attachments,
+    )
+
+    def comparable(built: bytes) -> bytes:
+        # Each build draws its own MIME boundary and stamps its own Date.
+        return re.sub(rb"Date: [^\r\n]*", b"Date: -", re.sub(rb"=+\d+==", b"BOUNDARY", built))
+
+    assert isinstance(mail, OutgoingMail)
+    assert comparable(mail.message(policy=email.policy.SMTP).as_bytes()) == comparable(
+        plain.message(policy=email.policy.SMTP).as_bytes()
+    )
