@@ -454,6 +454,11 @@ class VisitAttemptAdminBase(ActionReportMixin, admin.ModelAdmin):
     def has_delete_permission(self, request, obj=None):
         return False
 
+    def change_view(self, request, object_id, form_url="", extra_context=None):
+        # Everything is read-only: the office acts through the list's actions, so no save buttons.
+        extra_context = {**(extra_context or {}), "show_save": False, "show_save_and_continue": False}
+        return super().change_view(request, object_id, form_url, extra_context)
+
     @admin.display(description=_("customer"), ordering="appointment__customer__full_name")
     def customer_link(self, attempt):
         customer = attempt.appointment.customer

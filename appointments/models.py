@@ -3,7 +3,7 @@ from datetime import timedelta
 from django.conf import settings
 from django.db import models
 from django.db.models import Q
-from django.utils import translation
+from django.utils import timezone, translation
 from django.utils.translation import gettext_lazy as _
 from phonenumber_field.modelfields import PhoneNumberField
 
@@ -247,7 +247,7 @@ class Appointment(models.Model):
         # constraint on PostgreSQL; SQLite relies on IMMEDIATE transactions.
 
     def __str__(self):
-        return f"{self.customer} · {self.service_type} · {self.window_start:%Y-%m-%d %H:%M}"
+        return f"{self.customer} · {self.service_type} · {timezone.localtime(self.window_start):%Y-%m-%d %H:%M}"
 
     @property
     def site_address(self) -> str:
@@ -375,7 +375,7 @@ class VisitAttempt(models.Model):
         ]
 
     def __str__(self):
-        return f"{self.appointment} · {self.at:%Y-%m-%d %H:%M}"
+        return f"{self.appointment.customer} · {timezone.localtime(self.at):%Y-%m-%d %H:%M}"
 
     @property
     def reference(self) -> str:

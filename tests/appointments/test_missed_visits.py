@@ -347,6 +347,7 @@ def test_follow_up_queue_lists_only_open_follow_ups_with_the_facts(admin_client,
     content = detail.content.decode()
     assert detail.status_code == 200
     assert "Hund bellt" in content and timezone.localtime(attempt.at).strftime("%H:%M") in content
+    assert 'name="_save"' not in content  # a record of what happened: read, not edited
 
 
 def test_office_closes_follow_ups_from_the_queue(admin_client, setup, visit_today):
