@@ -2,8 +2,6 @@ from django.contrib import admin, messages
 from django.core.exceptions import ValidationError
 from django.db.models import Count, Q
 from django.forms.models import BaseInlineFormSet
-from django.template.loader import render_to_string
-from django.template.response import TemplateResponse
 from django.urls import reverse
 from django.utils import timezone
 from django.utils.html import format_html
@@ -38,8 +36,9 @@ from appointments.services import (
 )
 from appointments.services.booking import appointment_request_new_time
 from appointments.services.follow_up import FollowUpError, follow_up_close
+from config.admin_actions import ActionFormMixin
 from customers.selectors import phone_search_q
-from journal.models import JournalEntry
+from journal.admin import journal_timeline_html
 
 
 @admin.register(ServiceType)
@@ -141,16 +140,13 @@ class DateFilter(admin.SimpleListFilter):
         return queryset
 
 
-class ActionReportMixin:
-    def _report(self, request, done: int, errors: list[str], success_message: str):
-        if done:
-            self.message_user(request, success_message % {"count": done}, messages.SUCCESS)
-        for error in errors:
-            self.message_user(request, error, messages.ERROR)
+def _described(queryset):
+    """The selected appointments with what the action page shows of each."""
+    return queryset.select_related("customer", "technician", "service_type")
 
 
 @admin.register(Appointment)
-class AppointmentAdmin(ActionReportMixin, admin.ModelAdmin):
+class AppointmentAdmin(ActionFormMixin, admin.ModelAdmin):
     list_display = ["window_display", "customer", "service_type", "technician", "status", "version", "site_city"]
     list_filter = ["status", "technician", DateFilter, "service_type"]
     list_select_related = ["customer", "technician", "service_type"]
@@ -281,7 +277,9 @@ class AppointmentAdmin(ActionReportMixin, admin.ModelAdmin):
                 ngettext("%(count)d appointment cancelled.", "%(count)d appointments cancelled.", done),
             )
             return None
-        return self._action_page(request, queryset, form, "cancel_with_reason", _("Cancel appointments"))
+        return self._action_page(
+            request, queryset, form, "cancel_with_reason", _("Cancel appointments"), appointments=_described(queryset)
+        )
 
     @admin.action(description=_("Move the selected appointment to a new time"), permissions=["change"])
     def reschedule(self, request, queryset):
@@ -310,7 +308,9 @@ class AppointmentAdmin(ActionReportMixin, admin.ModelAdmin):
                     messages.SUCCESS,
                 )
                 return None
-        return self._action_page(request, queryset, form, "reschedule", _("Move appointment"))
+        return self._action_page(
+            request, queryset, form, "reschedule", _("Move appointment"), appointments=_described(queryset)
+        )
 
     @admin.action(description=_("Confirm selected requested appointments"), permissions=["change"])
     def confirm_requested(self, request, queryset):
@@ -352,20 +352,6 @@ class AppointmentAdmin(ActionReportMixin, admin.ModelAdmin):
                 done,
             ),
         )
-
-    def _action_page(self, request, queryset, form, action, title):
-        context = {
-            **self.admin_site.each_context(request),
-            "title": title,
-            "opts": self.model._meta,
-            "form": form,
-            "action": action,
-            "appointments": queryset.select_related("customer", "technician", "service_type"),
-            "objects": queryset,
-            "action_checkbox_name": admin.helpers.ACTION_CHECKBOX_NAME,
-            "media": self.media + form.media,
-        }
-        return TemplateResponse(request, "admin/appointments/action_form.html", context)
 
 
 @admin.register(BookingInvitation)
@@ -423,7 +409,7 @@ class FollowUpStateFilter(admin.SimpleListFilter):
         return queryset
 
 
-class VisitAttemptAdminBase(ActionReportMixin, admin.ModelAdmin):
+class VisitAttemptAdminBase(ActionFormMixin, admin.ModelAdmin):
     """Read-only: an attempt is the record of what happened at the door; the office adds notes, not edits."""
 
     list_select_related = ["appointment__customer", "appointment__service_type", "technician"]
@@ -451,13 +437,11 @@ class VisitAttemptAdminBase(ActionReportMixin, admin.ModelAdmin):
     def has_add_permission(self, request):
         return False
 
-    def has_delete_permission(self, request, obj=None):
+    def has_change_permission(self, request, obj=None):
         return False
 
-    def change_view(self, request, object_id, form_url="", extra_context=None):
-        # Everything is read-only: the office acts through the list's actions, so no save buttons.
-        extra_context = {**(extra_context or {}), "show_save": False, "show_save_and_continue": False}
-        return super().change_view(request, object_id, form_url, extra_context)
+    def has_delete_permission(self, request, obj=None):
+        return False
 
     @admin.display(description=_("customer"), ordering="appointment__customer__full_name")
     def customer_link(self, attempt):
@@ -499,16 +483,7 @@ class VisitAttemptAdminBase(ActionReportMixin, admin.ModelAdmin):
 
     @admin.display(description=_("contact journal"))
     def journal(self, attempt):
-        customer = attempt.appointment.customer
-        entries = list(
-            JournalEntry.objects.filter(customer=customer)
-            .select_related("actor")
-            .order_by("-occurred_at", "-id")[: JOURNAL_LENGTH + 1]
-        )
-        return render_to_string(
-            "admin/customers/journal_timeline.html",
-            {"entries": entries[:JOURNAL_LENGTH], "has_more": len(entries) > JOURNAL_LENGTH, "customer": customer},
-        )
+        return journal_timeline_html(attempt.appointment.customer, length=JOURNAL_LENGTH)
 
 
 @admin.register(VisitAttempt)
@@ -546,7 +521,8 @@ class MissedVisitFollowUpAdmin(VisitAttemptAdminBase):
     def days_open(self, attempt):
         return (timezone.now() - attempt.at).days
 
-    @admin.action(description=_("Close the follow-up (note what was agreed)"), permissions=["change"])
+    # "view": the attempt itself stays read-only; closing adds a note through the service.
+    @admin.action(description=_("Close the follow-up (note what was agreed)"), permissions=["view"])
     def close_follow_up(self, request, queryset):
         form = FollowUpCloseForm(request.POST if "apply" in request.POST else None)
         if form.is_valid():
@@ -564,15 +540,7 @@ class MissedVisitFollowUpAdmin(VisitAttemptAdminBase):
                 ngettext("%(count)d follow-up closed.", "%(count)d follow-ups closed.", done),
             )
             return None
-        context = {
-            **self.admin_site.each_context(request),
-            "title": _("Close follow-up"),
-            "opts": self.model._meta,
-            "form": form,
-            "action": "close_follow_up",
-            "appointments": [attempt.appointment for attempt in queryset.select_related("appointment__customer")],
-            "objects": queryset,
-            "action_checkbox_name": admin.helpers.ACTION_CHECKBOX_NAME,
-            "media": self.media + form.media,
-        }
-        return TemplateResponse(request, "admin/appointments/action_form.html", context)
+        appointments = [attempt.appointment for attempt in queryset.select_related("appointment__customer")]
+        return self._action_page(
+            request, queryset, form, "close_follow_up", _("Close follow-up"), appointments=appointments
+        )

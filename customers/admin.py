@@ -1,9 +1,7 @@
-from django.contrib import admin, messages
+from django.contrib import admin
 from django.contrib.auth import get_user_model
 from django.contrib.auth.admin import UserAdmin
 from django.db.models import Count, OuterRef, Q, Subquery
-from django.template.loader import render_to_string
-from django.template.response import TemplateResponse
 from django.utils import timezone
 from django.utils.translation import gettext_lazy as _
 from django.utils.translation import ngettext
@@ -12,10 +10,11 @@ from appointments.forms import InvitationForm
 from appointments.models import ACTIVE_STATUSES, Appointment, AppointmentStatus, VisitAttempt
 from appointments.services import AppointmentError
 from appointments.services.booking import booking_invite
+from config.admin_actions import ActionFormMixin
 from customers.models import Customer, Firm, OfficeProfile
 from customers.selectors import phone_search_q
 from customers.services import EDITABLE_FIELDS, customer_create, customer_update
-from journal.models import JournalEntry
+from journal.admin import journal_timeline_html
 
 User = get_user_model()
 JOURNAL_TIMELINE_LENGTH = 50
@@ -86,7 +85,7 @@ class NextVisitFilter(admin.SimpleListFilter):
 
 
 @admin.register(Customer)
-class CustomerAdmin(admin.ModelAdmin):
+class CustomerAdmin(ActionFormMixin, admin.ModelAdmin):
     list_display = [
         "full_name",
         "postcode",
@@ -103,6 +102,7 @@ class CustomerAdmin(admin.ModelAdmin):
     search_help_text = _("Name, email, postcode, city or phone number (any format).")
     ordering = ["full_name"]
     list_per_page = 50
+    action_form_template = "admin/customers/invite_form.html"
     inlines = [UpcomingAppointmentInline]
     actions = ["invite_to_book"]
     readonly_fields = ["visit_record", "journal_timeline", "created_at", "updated_at"]
@@ -175,19 +175,7 @@ class CustomerAdmin(admin.ModelAdmin):
 
     @admin.display(description=_("timeline"))
     def journal_timeline(self, customer):
-        entries = list(
-            JournalEntry.objects.filter(customer=customer)
-            .select_related("actor", "appointment")
-            .order_by("-occurred_at", "-id")[: JOURNAL_TIMELINE_LENGTH + 1]
-        )
-        return render_to_string(
-            "admin/customers/journal_timeline.html",
-            {
-                "entries": entries[:JOURNAL_TIMELINE_LENGTH],
-                "has_more": len(entries) > JOURNAL_TIMELINE_LENGTH,
-                "customer": customer,
-            },
-        )
+        return journal_timeline_html(customer, length=JOURNAL_TIMELINE_LENGTH)
 
     @admin.action(description=_("Invite to book online (e.g. maintenance due)"), permissions=["change"])
     def invite_to_book(self, request, queryset):
@@ -206,25 +194,11 @@ class CustomerAdmin(admin.ModelAdmin):
                     done += 1
                 except AppointmentError as exc:
                     errors.append(f"{customer}: {exc.message}")
-            if done:
-                self.message_user(
-                    request,
-                    ngettext("%(count)d invitation sent.", "%(count)d invitations sent.", done) % {"count": done},
-                    messages.SUCCESS,
-                )
-            for error in errors:
-                self.message_user(request, error, messages.ERROR)
+            self._report(
+                request, done, errors, ngettext("%(count)d invitation sent.", "%(count)d invitations sent.", done)
+            )
             return None
-        context = {
-            **self.admin_site.each_context(request),
-            "title": _("Invite to book online"),
-            "opts": self.model._meta,
-            "form": form,
-            "action": "invite_to_book",
-            "objects": queryset,
-            "action_checkbox_name": admin.helpers.ACTION_CHECKBOX_NAME,
-        }
-        return TemplateResponse(request, "admin/customers/invite_form.html", context)
+        return self._action_page(request, queryset, form, "invite_to_book", _("Invite to book online"))
 
     def save_model(self, request, obj, form, change):
         fields = {name: form.cleaned_data[name] for name in EDITABLE_FIELDS if name in form.cleaned_data}

@@ -1,9 +1,23 @@
 from django import forms
 from django.contrib import admin
+from django.template.loader import render_to_string
 from django.utils.translation import gettext_lazy as _
 
 from journal.models import JournalEntry
 from journal.services import journal_record
+
+
+def journal_timeline_html(customer, *, length: int) -> str:
+    """The customer's latest `length` journal entries as a table, for the admin pages that show a customer."""
+    entries = list(
+        JournalEntry.objects.filter(customer=customer)
+        .select_related("actor", "appointment")
+        .order_by("-occurred_at", "-id")[: length + 1]
+    )
+    return render_to_string(
+        "admin/customers/journal_timeline.html",
+        {"entries": entries[:length], "has_more": len(entries) > length, "customer": customer},
+    )
 
 
 class ContactEntryForm(forms.ModelForm):

@@ -1,0 +1,30 @@
+"""Admin actions that ask for one more thing first (a reason, a note, a new time), shared by the apps' admins."""
+
+from django.contrib import admin, messages
+from django.template.response import TemplateResponse
+
+
+class ActionFormMixin:
+    """An action shows `form` for the selected rows, then reports what it did and what it refused."""
+
+    action_form_template = "admin/appointments/action_form.html"
+
+    def _action_page(self, request, queryset, form, action: str, title: str, *, appointments=()):
+        context = {
+            **self.admin_site.each_context(request),
+            "title": title,
+            "opts": self.model._meta,
+            "form": form,
+            "action": action,
+            "appointments": appointments,
+            "objects": queryset,
+            "action_checkbox_name": admin.helpers.ACTION_CHECKBOX_NAME,
+            "media": self.media + form.media,
+        }
+        return TemplateResponse(request, self.action_form_template, context)
+
+    def _report(self, request, done: int, errors: list[str], success_message: str):
+        if done:
+            self.message_user(request, success_message % {"count": done}, messages.SUCCESS)
+        for error in errors:
+            self.message_user(request, error, messages.ERROR)
