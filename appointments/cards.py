@@ -27,12 +27,12 @@ from urllib.parse import unquote, urlsplit
 import segno
 from django.contrib.staticfiles import finders
 from django.template.loader import render_to_string
-from django.utils import formats, timezone, translation
+from django.utils import timezone, translation
 from weasyprint import CSS, HTML
 from weasyprint.text.fonts import FontConfiguration
 from weasyprint.urls import URLFetcher, URLFetcherResponse
 
-from appointments.formatting import format_window
+from appointments.formatting import format_day, format_time, format_window
 from appointments.links import card_url
 from appointments.models import Appointment, AppointmentStatus, Technician, VisitAttempt
 from customers.models import Firm
@@ -171,11 +171,6 @@ class Card:
         return GENERATED_BASE_URL + self.qr_name
 
 
-def _day(moment: datetime | date) -> str:
-    """'Di, 24. November 2026' in the active language."""
-    return f"{formats.date_format(moment, 'D')}, {formats.date_format(moment, 'DATE_FORMAT')}"
-
-
 def _unbroken(contact: dict) -> dict:
     """A phone number split over two lines is misread; keep each on one line."""
     return {**contact, "phone": contact.get("phone", "").replace(" ", "\N{NO-BREAK SPACE}")}
@@ -212,10 +207,9 @@ def _visit_card(appointment: Appointment, *, firm: Firm | None, attempt: VisitAt
             contact=_unbroken(responsible_contact(customer, firm=firm)),
         )
         if attempt is not None:
-            at = timezone.localtime(attempt.at)
-            card.day, card.time = _day(at), formats.time_format(at, "H:i")
+            card.day, card.time = format_day(attempt.at), format_time(attempt.at)
         else:
-            card.day = _day(timezone.localtime(start))
+            card.day = format_day(start)
     return card
 
 
@@ -262,7 +256,7 @@ def render_day_pack(*, technician: Technician, day: date) -> bytes:
     firm = Firm.objects.first()
     cards = [_visit_card(appointment, firm=firm) for appointment in day_visits(technician=technician, day=day)]
     language = translation.get_language() or "en"
-    empty = None if cards else {"technician": technician.display_name, "day": _day(day)}
+    empty = None if cards else {"technician": technician.display_name, "day": format_day(day)}
     return _render_cards(cards, language=language, title=day.isoformat(), firm=firm, empty=empty)
 
 

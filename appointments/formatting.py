@@ -1,15 +1,22 @@
-from datetime import datetime
+from datetime import date, datetime
 
 from django.utils import formats, timezone
 
 
+def format_day(day: datetime | date) -> str:
+    """'Mi, 4. März 2026' in the active language; a datetime is taken in the firm's time zone."""
+    if isinstance(day, datetime):
+        day = timezone.localtime(day)
+    return f"{formats.date_format(day, 'D')}, {formats.date_format(day, 'DATE_FORMAT')}"
+
+
+def format_time(moment: datetime) -> str:
+    """'13:05' in the firm's time zone."""
+    return formats.time_format(timezone.localtime(moment), "H:i")
+
+
 def format_window(start: datetime, end: datetime) -> str:
     """'Mi, 4. März 2026, 13:00–17:00' in the active language and the firm's time zone."""
-    start, end = timezone.localtime(start), timezone.localtime(end)
-
-    def day(moment: datetime) -> str:
-        return f"{formats.date_format(moment, 'D')}, {formats.date_format(moment, 'DATE_FORMAT')}"
-
-    if start.date() == end.date():
-        return f"{day(start)}, {formats.time_format(start, 'H:i')}–{formats.time_format(end, 'H:i')}"
-    return f"{day(start)}, {formats.time_format(start, 'H:i')} – {day(end)}, {formats.time_format(end, 'H:i')}"
+    if timezone.localtime(start).date() == timezone.localtime(end).date():
+        return f"{format_day(start)}, {format_time(start)}–{format_time(end)}"
+    return f"{format_day(start)}, {format_time(start)} – {format_day(end)}, {format_time(end)}"

@@ -11,7 +11,7 @@ from django.core.mail import EmailMultiAlternatives
 from django.template.loader import render_to_string
 from django.utils import formats, timezone, translation
 
-from appointments.formatting import format_window
+from appointments.formatting import format_day, format_time, format_window
 from appointments.links import absolute_link, appointment_token, invitation_token
 from appointments.models import Appointment, VisitAttempt
 from customers.models import Firm
@@ -38,7 +38,6 @@ def contact_context(message: OutboxMessage, *, firm: Firm | None) -> dict:
             "email": firm.email if firm else settings.DEFAULT_FROM_EMAIL,
             "phone": firm.phone.as_international if firm and firm.phone else "",
             "address": f"{firm.street}, {firm.postcode} {firm.city}" if firm and firm.street else "",
-            "website": firm.website if firm else "",
         },
         "responsible": responsible_contact(message.customer, firm=firm),
     }
@@ -48,9 +47,7 @@ def message_context(message: OutboxMessage, *, firm: Firm | None) -> dict:
     appointment = message.appointment
     customer = message.customer
     context = {
-        "kind": message.kind,
         "customer_name": single_line(customer.full_name),
-        "first_name": single_line(customer.first_name),
         **contact_context(message, firm=firm),
     }
     if message.invitation is not None:
@@ -69,7 +66,7 @@ def message_context(message: OutboxMessage, *, firm: Firm | None) -> dict:
             {
                 "reference": f"D-{appointment.pk}",
                 "service": appointment.service_type.localized_name(message.language),
-                "technician_name": appointment.technician.display_name if appointment.technician else "",
+                "technician_name": single_line(appointment.technician.display_name if appointment.technician else ""),
                 "window": format_window(appointment.window_start, appointment.window_end),
                 "site_address": single_line(appointment.site_address),
                 "previous_window": (
@@ -97,22 +94,11 @@ def message_context(message: OutboxMessage, *, firm: Firm | None) -> dict:
     return context
 
 
-def local_day(moment) -> str:
-    """'Tue, Nov. 24, 2026' in the active language, like the day in `format_window`."""
-    moment = timezone.localtime(moment)
-    return f"{formats.date_format(moment, 'D')}, {formats.date_format(moment, 'DATE_FORMAT')}"
-
-
-def local_time(moment) -> str:
-    return formats.time_format(timezone.localtime(moment), "H:i")
-
-
 def on_my_way_context(message: OutboxMessage, appointment: Appointment) -> dict:
     expected = message.context.get("expected_arrival")
     return {
-        "technician_name": single_line(appointment.technician.display_name if appointment.technician else ""),
         # "" when the technician gave no time: the mail then names the booked window.
-        "expected_arrival": local_time(timezone.datetime.fromisoformat(expected)) if expected else "",
+        "expected_arrival": format_time(timezone.datetime.fromisoformat(expected)) if expected else "",
     }
 
 
@@ -127,8 +113,8 @@ def missed_visit_context(message: OutboxMessage, appointment: Appointment) -> di
     technician = attempt.technician if attempt else appointment.technician
     context = {
         "technician_name": single_line(technician.display_name if technician else ""),
-        "attempt_day": local_day(at) if at else "",
-        "attempt_time": local_time(at) if at else "",
+        "attempt_day": format_day(at) if at else "",
+        "attempt_time": format_time(at) if at else "",
         "waited_minutes": attempt.waited_minutes if attempt else 0,
         "card_left": attempt.card_left if attempt else False,
     }

@@ -20,7 +20,7 @@ from django.utils import timezone, translation
 from django.utils.translation import gettext as _
 
 from appointments.models import Appointment, AppointmentStatus
-from journal.models import Channel, Direction
+from journal.models import Channel, Direction, JournalEntry
 from journal.services import journal_record
 from notifications.models import MessageKind, MessageStatus, OutboxMessage
 
@@ -130,12 +130,6 @@ def messages_claim(*, message_ids: Sequence[int]) -> str:
     return token
 
 
-def message_claim(*, message_id: int) -> bool:
-    """Exactly one caller wins the conditional update from queued to sending."""
-    token = messages_claim(message_ids=[message_id])
-    return OutboxMessage.objects.filter(pk=message_id, status=MessageStatus.SENDING, claim_token=token).exists()
-
-
 @transaction.atomic
 def message_mark_sent(*, message: OutboxMessage, subject: str, provider_message_id: str) -> bool:
     """Record the delivery and its journal entry together, once."""
@@ -177,7 +171,7 @@ def retry_delay(attempts: int) -> timedelta:
 
 def message_mark_attempt_failed(*, message: OutboxMessage, error: str, permanent: bool) -> str:
     """After a failed send: back to the queue with a delay, or give up. Returns the new status."""
-    message.refresh_from_db(fields=["attempts"])
+    # `attempts` was read after the claim counted this attempt.
     give_up = permanent or message.attempts >= settings.OUTBOX_MAX_ATTEMPTS
     status = MessageStatus.FAILED if give_up else MessageStatus.QUEUED
     OutboxMessage.objects.filter(pk=message.pk, status=MessageStatus.SENDING).update(
@@ -274,9 +268,15 @@ def reminders_sweep(*, now: datetime | None = None) -> int:
     already_queued = OutboxMessage.objects.filter(
         appointment=OuterRef("pk"), kind=MessageKind.REMINDER, appointment_version=OuterRef("version")
     )
+    # A customer without an email address gets no outbox row, only a journal note; without this the
+    # sweep would write that note again every five minutes into the append-only journal.
+    already_noted = JournalEntry.objects.filter(
+        appointment=OuterRef("pk"), action=f"message.{MessageKind.REMINDER}.no_email"
+    )
     candidates = (
         Appointment.objects.filter(status=AppointmentStatus.SCHEDULED, window_start__gt=now, window_start__lte=horizon)
         .exclude(Exists(already_queued))
+        .exclude(Exists(already_noted))
         .select_related("customer")
         .order_by("window_start")
     )

@@ -12,10 +12,10 @@ from notifications.models import MessageKind, MessageStatus, OutboxMessage
 from notifications.services import (
     RELAY_GRACE,
     SENDING_TIMEOUT,
-    message_claim,
     message_deliver,
     message_queue,
     message_resend,
+    messages_claim,
     outbox_relay,
 )
 from tests.factories import CustomerFactory, local_dt
@@ -75,11 +75,17 @@ def test_queueing_the_same_message_twice_is_a_no_op(book):
     assert OutboxMessage.objects.count() == 1
 
 
+def claim(message: OutboxMessage) -> bool:
+    """Claim one message as a worker does; True if this call won it."""
+    token = messages_claim(message_ids=[message.pk])
+    return OutboxMessage.objects.filter(pk=message.pk, status=MessageStatus.SENDING, claim_token=token).exists()
+
+
 def test_only_one_caller_claims_a_message(book):
     message = OutboxMessage.objects.get(appointment=book())
 
-    assert message_claim(message_id=message.pk) is True
-    assert message_claim(message_id=message.pk) is False
+    assert claim(message) is True
+    assert claim(message) is False
 
 
 def test_delivering_twice_sends_once(book, mailoutbox):
@@ -128,7 +134,7 @@ def test_transient_smtp_error_requeues_with_backoff(book, mailoutbox):
     assert message.attempts == 1
     assert "gone" in message.last_error
     assert message.next_attempt_at > timezone.now() + timedelta(seconds=10)
-    assert message_claim(message_id=message.pk) is False  # not due yet
+    assert claim(message) is False  # not due yet
 
 
 def test_transient_errors_give_up_after_the_last_attempt(book, settings):
@@ -167,7 +173,7 @@ def test_relay_hands_over_messages_whose_handover_was_lost(book):
 
 def test_relay_frees_a_message_a_dead_worker_held(book, mailoutbox):
     message = OutboxMessage.objects.get(appointment=book())
-    message_claim(message_id=message.pk)  # the worker died right after claiming
+    claim(message)  # the worker died right after claiming
 
     outbox_relay(now=timezone.now() + SENDING_TIMEOUT + timedelta(minutes=1))
 
@@ -247,7 +253,7 @@ def test_an_unencodable_address_fails_for_good_instead_of_hanging_in_sending(boo
 def test_a_message_whose_worker_died_every_time_ends_failed(book, settings):
     settings.OUTBOX_MAX_ATTEMPTS = 1
     message = OutboxMessage.objects.get(appointment=book())
-    message_claim(message_id=message.pk)
+    claim(message)
 
     with mock.patch("notifications.services.hand_to_worker"):
         outbox_relay(now=timezone.now() + SENDING_TIMEOUT + timedelta(minutes=1))

@@ -6,8 +6,10 @@ import time_machine
 from django.utils import timezone
 
 from appointments.services import appointment_cancel, appointment_reschedule, appointment_schedule
+from journal.models import JournalEntry
 from notifications.models import MessageKind, MessageStatus, OutboxMessage
 from notifications.services import message_deliver, reminder_due_at, reminders_sweep
+from tests.factories import CustomerFactory
 
 pytestmark = pytest.mark.django_db
 BERLIN = ZoneInfo("Europe/Berlin")
@@ -114,3 +116,17 @@ def test_visit_booked_after_its_reminder_time_gets_no_separate_reminder(customer
     with time_machine.travel(berlin(2026, 6, 9, 20, 0), tick=False):
         book(customer, service_type, technician, office, start)
         assert reminders_sweep() == 0
+
+
+def test_customer_without_email_gets_one_journal_note_not_one_per_sweep(service_type, technician, office):
+    customer = CustomerFactory(email="", responsible=office)
+    start = berlin(2026, 6, 10, 8, 0)
+    with time_machine.travel(start - timedelta(days=5), tick=False):
+        book(customer, service_type, technician, office, start)
+
+    for minutes in (0, 5, 10, 60):
+        with time_machine.travel(start - timedelta(hours=10) + timedelta(minutes=minutes), tick=False):
+            reminders_sweep()
+
+    assert not reminders().exists()
+    assert JournalEntry.objects.filter(customer=customer, action="message.reminder.no_email").count() == 1
