@@ -253,9 +253,16 @@ class Appointment(models.Model):
     def site_address(self) -> str:
         return f"{self.site_street}, {self.site_postcode} {self.site_city}"
 
-    @property
-    def is_active(self) -> bool:
-        return self.status in ACTIVE_STATUSES
+    def current_attempt(self) -> "VisitAttempt | None":
+        """The attempt at the door that made this visit missed; None once it is rebooked (or was never missed)."""
+        if self.status != AppointmentStatus.MISSED:
+            return None
+        return (
+            self.attempts.select_related("technician")
+            .filter(appointment_version=self.version)
+            .order_by("-at", "-id")
+            .first()
+        )
 
 
 class BookingInvitation(models.Model):

@@ -151,7 +151,6 @@ def _page_context(request, kind, obj, *, form=None, cancel_form=None, conflict=F
         days = [Day(day.day, [window for window in day.windows if window.start != obj.window_start]) for day in days]
     return {
         **_contact(customer),
-        "kind": kind,
         "first_name": customer.first_name,
         "service": service_type.localized_name(translation.get_language()),
         "appointment": obj if kind == "appointment" else None,
@@ -162,7 +161,7 @@ def _page_context(request, kind, obj, *, form=None, cancel_form=None, conflict=F
         "cancel_form": cancel_form or CancelOnlineForm(),
         "conflict": conflict,
         # After a missed visit the page leads with what happened: the firm was there.
-        "attempt": obj.attempts.select_related("technician").order_by("-at").first() if missed else None,
+        "attempt": obj.current_attempt() if kind == "appointment" else None,
     }
 
 

@@ -32,7 +32,8 @@ def missed_card(request, pk):
     from appointments.cards import render_missed_card, render_visit_card
 
     appointment = own_appointment(request, pk)
-    attempt = appointment.attempts.select_related("technician").order_by("-at", "-id").first()
+    # A visit rebooked since its attempt gets the pre-filled card for its new time, not a stale one.
+    attempt = appointment.current_attempt()
     if attempt is not None:
         attempt.appointment = appointment
         content = render_missed_card(attempt=attempt)

@@ -7,21 +7,23 @@ reload or the back button never repeats it. Refused input shows the page again
 """
 
 from datetime import date, datetime, time, timedelta
-from functools import wraps
+from functools import partial, wraps
 from urllib.parse import quote
 
 from django.conf import settings
 from django.contrib import messages
 from django.contrib.auth import views as auth_views
 from django.shortcuts import redirect, render
-from django.utils import formats, timezone, translation
+from django.utils import timezone, translation
 from django.utils.translation import gettext as _
 from django.views.decorators.cache import never_cache
 from django.views.decorators.http import require_GET, require_http_methods, require_POST
 
+from appointments.formatting import format_time
 from appointments.forms_technician import CompleteForm, NotHomeForm, StartTripForm, TechnicianAuthenticationForm
 from appointments.models import Appointment, AppointmentStatus
 from appointments.services import (
+    TRANSITIONS,
     AppointmentError,
     visit_arrive,
     visit_complete,
@@ -32,7 +34,7 @@ from appointments.technician_access import own_appointment, technician_required
 
 Status = AppointmentStatus
 UPCOMING_DAYS = 5
-NOT_HOME_FROM = (Status.SCHEDULED, Status.EN_ROUTE)
+NOT_HOME_FROM = TRANSITIONS["mark_missed"].sources
 MAPS_SEARCH = "https://www.google.com/maps/search/?api=1&query="  # opens the maps app on Android and iOS
 
 
@@ -107,17 +109,19 @@ def day(request):
 
 
 def _visit_page(request, appointment: Appointment, *, status: int = 200, error: str = "", **forms):
-    attempt = appointment.attempts.order_by("-at", "-id").first() if appointment.status == Status.MISSED else None
+    def allowed(transition: str) -> bool:
+        return appointment.status in TRANSITIONS[transition].sources
+
     context = {
         "appointment": _decorate(appointment),
-        "attempt": attempt,
+        "attempt": appointment.current_attempt(),
         "error": error,
         "start_trip_form": forms.get("start_trip_form") or StartTripForm(),
         "complete_form": forms.get("complete_form") or CompleteForm(),
-        "can_start_trip": appointment.status == Status.SCHEDULED,
-        "can_arrive": appointment.status in (Status.SCHEDULED, Status.EN_ROUTE),
-        "can_complete": appointment.status == Status.ON_SITE,
-        "can_mark_missed": appointment.status in NOT_HOME_FROM,
+        "can_start_trip": allowed("start_trip"),
+        "can_arrive": allowed("arrive"),
+        "can_complete": allowed("complete"),
+        "can_mark_missed": allowed("mark_missed"),
     }
     return render(request, "technician/visit.html", context, status=status)
 
@@ -133,9 +137,12 @@ def visit(request, pk):
 # Acting -------------------------------------------------------------------------
 
 
-def _state_conflict(request, pk, error: AppointmentError):
-    """The visit moved on meanwhile (a second tap, the office): show it as it is now."""
-    return _visit_page(request, own_appointment(request, pk), status=409, error=error.message)
+def _refused(request, pk, error: AppointmentError, show_again):
+    """The service said no. If the visit moved on meanwhile (a second tap, the office), show it as it is
+    now (409); otherwise show the same page again with the reason (400). Nothing was saved either way."""
+    if error.code == "illegal_transition":
+        return _visit_page(request, own_appointment(request, pk), status=409, error=error.message)
+    return show_again(status=400, error=error.message)
 
 
 def _invalid_input_message() -> str:
@@ -161,12 +168,11 @@ def start_trip(request, pk):
     try:
         appointment = visit_start_trip(appointment=appointment, actor=request.user, expected_arrival=expected_arrival)
     except AppointmentError as error:
-        if error.code == "illegal_transition":
-            return _state_conflict(request, pk, error)
-        return _visit_page(request, appointment, status=400, error=error.message, start_trip_form=form)
-    arrival = formats.time_format(timezone.localtime(expected_arrival), "H:i")
+        return _refused(request, pk, error, partial(_visit_page, request, appointment, start_trip_form=form))
     return _done(
-        request, appointment, _("On your way. The customer has been told: around %(time)s.") % {"time": arrival}
+        request,
+        appointment,
+        _("On your way. The customer has been told: around %(time)s.") % {"time": format_time(expected_arrival)},
     )
 
 
@@ -179,9 +185,7 @@ def arrive(request, pk):
     try:
         appointment = visit_arrive(appointment=appointment, actor=request.user)
     except AppointmentError as error:
-        if error.code == "illegal_transition":
-            return _state_conflict(request, pk, error)
-        return _visit_page(request, appointment, status=400, error=error.message)
+        return _refused(request, pk, error, partial(_visit_page, request, appointment))
     return _done(request, appointment, _("Arrival recorded."))
 
 
@@ -197,9 +201,7 @@ def complete(request, pk):
     try:
         appointment = visit_complete(appointment=appointment, actor=request.user, report=form.cleaned_data["report"])
     except AppointmentError as error:
-        if error.code == "illegal_transition":
-            return _state_conflict(request, pk, error)
-        return _visit_page(request, appointment, status=400, error=error.message, complete_form=form)
+        return _refused(request, pk, error, partial(_visit_page, request, appointment, complete_form=form))
     return _done(request, appointment, _("Visit completed."))
 
 
@@ -225,9 +227,6 @@ def not_home(request, pk):
     try:
         appointment = visit_mark_missed(appointment=appointment, actor=request.user, **form.cleaned_data)
     except AppointmentError as error:
-        if error.code == "illegal_transition":
-            return _state_conflict(request, pk, error)
-        return _not_home_page(request, appointment, form, status=400, error=error.message)
-    attempt = appointment.attempts.order_by("-at", "-id").first()
-    recorded = formats.time_format(timezone.localtime(attempt.at), "H:i")
-    return _done(request, appointment, _("Recorded at %(time)s.") % {"time": recorded})
+        return _refused(request, pk, error, partial(_not_home_page, request, appointment, form))
+    # missed_at is the attempt's own timestamp.
+    return _done(request, appointment, _("Recorded at %(time)s.") % {"time": format_time(appointment.missed_at)})

@@ -426,6 +426,20 @@ def test_card_of_a_visit_not_missed_yet_is_pre_filled(setup, technician_client):
     assert "Anna Schmitz" in pdf_text(response.content)
 
 
+def test_card_of_a_visit_rebooked_since_its_attempt_is_pre_filled_for_the_new_time(setup, technician_client):
+    attempt = missed_attempt(setup)
+    appointment = attempt.appointment
+    # Rebooked (as appointment_reschedule does): scheduled again, at a new version.
+    appointment.status, appointment.version = AppointmentStatus.SCHEDULED, appointment.version + 1
+    appointment.save()
+
+    response = technician_client.get(reverse("technician:missed_card", args=[appointment.pk]))
+
+    text = one_line(pdf_text(response.content))
+    assert_pdf(response, f"card-D-{appointment.pk}.pdf")
+    assert timezone.localtime(attempt.at).strftime("%H:%M") not in text
+
+
 def test_card_of_another_technicians_visit_is_not_found(setup, technician_client):
     attempt = VisitAttemptFactory(appointment__customer=setup["customer"])
 
