@@ -36,7 +36,7 @@ from appointments.services import (
 )
 from appointments.services.booking import appointment_request_new_time
 from appointments.services.follow_up import FollowUpError, follow_up_close
-from config.admin_actions import ActionFormMixin
+from config.admin_actions import ActionFormMixin, RecordAdminMixin
 from customers.selectors import phone_search_q
 from journal.admin import journal_timeline_html
 
@@ -355,11 +355,18 @@ class AppointmentAdmin(ActionFormMixin, admin.ModelAdmin):
 
 
 @admin.register(BookingInvitation)
-class BookingInvitationAdmin(admin.ModelAdmin):
+class BookingInvitationAdmin(RecordAdminMixin, admin.ModelAdmin):
     """Sent invitations and whether the customer has booked; created from the customer list."""
 
     list_display = ["created_at", "customer", "service_type", "technician", "expires_at", "appointment"]
-    list_select_related = ["customer", "service_type", "technician", "appointment"]
+    # The booked appointment is shown by its __str__: customer and service type.
+    list_select_related = [
+        "customer",
+        "service_type",
+        "technician",
+        "appointment__customer",
+        "appointment__service_type",
+    ]
     list_filter = ["service_type"]
     search_fields = ["customer__full_name", "customer__email"]
     fields = [
@@ -372,16 +379,6 @@ class BookingInvitationAdmin(admin.ModelAdmin):
         "expires_at",
         "appointment",
     ]
-    readonly_fields = fields
-
-    def has_add_permission(self, request):
-        return False
-
-    def has_change_permission(self, request, obj=None):
-        return False
-
-    def has_delete_permission(self, request, obj=None):
-        return False
 
 
 # Enough of the customer's journal to call them with the whole story at hand.
@@ -409,10 +406,10 @@ class FollowUpStateFilter(admin.SimpleListFilter):
         return queryset
 
 
-class VisitAttemptAdminBase(ActionFormMixin, admin.ModelAdmin):
+class VisitAttemptAdminBase(RecordAdminMixin, ActionFormMixin, admin.ModelAdmin):
     """Read-only: an attempt is the record of what happened at the door; the office adds notes, not edits."""
 
-    list_select_related = ["appointment__customer", "appointment__service_type", "technician"]
+    list_select_related = ["appointment__customer", "technician"]
     search_fields = ["appointment__customer__full_name", "appointment__customer__email", "=appointment__site_postcode"]
     fields = [
         "customer_link",
@@ -432,16 +429,6 @@ class VisitAttemptAdminBase(ActionFormMixin, admin.ModelAdmin):
         "follow_up_note",
         "journal",
     ]
-    readonly_fields = fields
-
-    def has_add_permission(self, request):
-        return False
-
-    def has_change_permission(self, request, obj=None):
-        return False
-
-    def has_delete_permission(self, request, obj=None):
-        return False
 
     @admin.display(description=_("customer"), ordering="appointment__customer__full_name")
     def customer_link(self, attempt):
@@ -521,8 +508,7 @@ class MissedVisitFollowUpAdmin(VisitAttemptAdminBase):
     def days_open(self, attempt):
         return (timezone.now() - attempt.at).days
 
-    # "view": the attempt itself stays read-only; closing adds a note through the service.
-    @admin.action(description=_("Close the follow-up (note what was agreed)"), permissions=["view"])
+    @admin.action(description=_("Close the follow-up (note what was agreed)"), permissions=["change"])
     def close_follow_up(self, request, queryset):
         form = FollowUpCloseForm(request.POST if "apply" in request.POST else None)
         if form.is_valid():
@@ -540,7 +526,12 @@ class MissedVisitFollowUpAdmin(VisitAttemptAdminBase):
                 ngettext("%(count)d follow-up closed.", "%(count)d follow-ups closed.", done),
             )
             return None
-        appointments = [attempt.appointment for attempt in queryset.select_related("appointment__customer")]
+        appointments = [
+            attempt.appointment
+            for attempt in queryset.select_related(
+                "appointment__customer", "appointment__service_type", "appointment__technician"
+            )
+        ]
         return self._action_page(
             request, queryset, form, "close_follow_up", _("Close follow-up"), appointments=appointments
         )

@@ -28,3 +28,24 @@ class ActionFormMixin:
             self.message_user(request, success_message % {"count": done}, messages.SUCCESS)
         for error in errors:
             self.message_user(request, error, messages.ERROR)
+
+
+class RecordAdminMixin:
+    """Rows that are records of what happened (an outbox mail, an invitation, a missed visit).
+
+    Nobody adds, edits or deletes them here; every field is read-only. Actions that
+    act through a service (send again, close a follow-up) still require the change
+    permission: it holds for the list, never for a single row's form.
+    """
+
+    def get_readonly_fields(self, request, obj=None):
+        return self.get_fields(request, obj)
+
+    def has_add_permission(self, request):
+        return False
+
+    def has_change_permission(self, request, obj=None):
+        return obj is None and super().has_change_permission(request)
+
+    def has_delete_permission(self, request, obj=None):
+        return False

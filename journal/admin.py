@@ -11,7 +11,7 @@ def journal_timeline_html(customer, *, length: int) -> str:
     """The customer's latest `length` journal entries as a table, for the admin pages that show a customer."""
     entries = list(
         JournalEntry.objects.filter(customer=customer)
-        .select_related("actor", "appointment")
+        .select_related("actor")
         .order_by("-occurred_at", "-id")[: length + 1]
     )
     return render_to_string(

@@ -3,13 +3,14 @@ from django.template.loader import render_to_string
 from django.utils.translation import gettext_lazy as _
 from django.utils.translation import ngettext
 
+from config.admin_actions import RecordAdminMixin
 from notifications.models import OutboxMessage
 from notifications.rendering import render_message
 from notifications.services import message_resend
 
 
 @admin.register(OutboxMessage)
-class OutboxMessageAdmin(admin.ModelAdmin):
+class OutboxMessageAdmin(RecordAdminMixin, admin.ModelAdmin):
     list_display = [
         "created_at",
         "kind",
@@ -45,16 +46,6 @@ class OutboxMessageAdmin(admin.ModelAdmin):
         "sent_at",
         "preview",
     ]
-    readonly_fields = fields
-
-    def has_add_permission(self, request):
-        return False
-
-    def has_change_permission(self, request, obj=None):
-        return False
-
-    def has_delete_permission(self, request, obj=None):
-        return False
 
     @admin.display(description=_("last error"))
     def short_error(self, message):
@@ -66,7 +57,7 @@ class OutboxMessageAdmin(admin.ModelAdmin):
         html = next((content for content, mimetype in mail.alternatives if mimetype == "text/html"), "")
         return render_to_string("admin/notifications/preview.html", {"mail": mail, "html": html})
 
-    @admin.action(description=_("Send the selected messages again"), permissions=["view"])
+    @admin.action(description=_("Send the selected messages again"), permissions=["change"])
     def send_again(self, request, queryset):
         queued = sum(message_resend(message=message, actor=request.user) for message in queryset)
         skipped = queryset.count() - queued

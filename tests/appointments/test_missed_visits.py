@@ -6,6 +6,7 @@ from decimal import Decimal
 
 import pytest
 import time_machine
+from django.contrib.auth.models import Permission
 from django.urls import reverse
 from django.utils import timezone
 
@@ -366,6 +367,23 @@ def test_office_closes_follow_ups_from_the_queue(admin_client, setup, visit_toda
     assert done.status_code == 302
     attempt.refresh_from_db()
     assert attempt.follow_up_note == "Kein Bedarf mehr"
+
+
+def test_staff_who_may_only_view_cannot_close_a_follow_up(client, setup, visit_today):
+    not_home(visit_today, setup)
+    with time_machine.travel(timezone.now() + timedelta(days=4)):
+        missed_follow_ups_flag()
+    attempt = VisitAttempt.objects.get()
+    viewer = OfficeUserFactory(is_superuser=False)
+    viewer.user_permissions.add(Permission.objects.get(codename="view_missedvisitfollowup"))
+    client.force_login(viewer)
+    url = reverse("admin:appointments_missedvisitfollowup_changelist")
+
+    assert client.get(url).status_code == 200
+    client.post(url, {"action": "close_follow_up", "_selected_action": [attempt.pk], "apply": "1", "note": "erledigt"})
+
+    attempt.refresh_from_db()
+    assert attempt.follow_up_closed_at is None
 
 
 def test_customer_record_counts_missed_visits_apart_from_cancellations(admin_client, setup, visit_today):
