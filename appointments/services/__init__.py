@@ -202,6 +202,9 @@ def _journal(
     data: dict[str, Any] | None = None,
     occurred_at: datetime | None = None,
 ) -> None:
+    if channel == Channel.WEB:
+        # Only customers act on the web pages: whatever they did there came in from them.
+        direction = Direction.INBOUND
     journal_record(
         customer=appointment.customer,
         appointment=appointment,

@@ -31,7 +31,7 @@ from appointments.services import (
     appointment_schedule,
 )
 from customers.models import Customer
-from journal.models import Channel, Direction
+from journal.models import Channel
 from journal.services import journal_record
 from notifications.models import MessageKind
 from notifications.services import message_queue
@@ -67,6 +67,15 @@ def least_loaded(window: Window, *, prefer: Technician | None = None) -> Technic
     )
 
 
+def _require_email(customer: Customer) -> None:
+    """Links travel by email: without an address the office has to call."""
+    if not customer.email:
+        raise AppointmentError(
+            _("%(customer)s has no email address; please call instead.") % {"customer": customer.full_name},
+            code="no_email",
+        )
+
+
 @transaction.atomic
 def booking_invite(
     *,
@@ -77,11 +86,7 @@ def booking_invite(
     note: str = "",
 ) -> BookingInvitation:
     """Send the customer a link to pick a window themselves."""
-    if not customer.email:
-        raise AppointmentError(
-            _("%(customer)s has no email address; please call instead.") % {"customer": customer.full_name},
-            code="no_email",
-        )
+    _require_email(customer)
     if not service_type.is_active:
         raise AppointmentError(_("“%(service)s” is no longer offered.") % {"service": service_type})
     if technician is not None and not technician.service_types.filter(pk=service_type.pk).exists():
@@ -114,7 +119,10 @@ def booking_invite(
 
 @transaction.atomic
 def appointment_request_new_time(*, appointment: Appointment, actor: AbstractBaseUser | None) -> bool:
-    """The office asks the customer to choose a new time from the link in the mail."""
+    """The office asks the customer to choose a new time from the link in the mail.
+
+    False if the customer was already asked for this version of the visit.
+    """
     appointment = Appointment.objects.select_for_update(of=("self",)).select_related("customer").get(pk=appointment.pk)
     if appointment.status != AppointmentStatus.SCHEDULED:
         raise AppointmentError(
@@ -122,6 +130,7 @@ def appointment_request_new_time(*, appointment: Appointment, actor: AbstractBas
             % {"status": appointment.get_status_display()},
             code="illegal_transition",
         )
+    _require_email(appointment.customer)
     message = message_queue(kind=MessageKind.RESCHEDULE_REQUEST, appointment=appointment)
     if message is None:
         return False
@@ -207,5 +216,4 @@ def appointment_cancel_online(*, appointment: Appointment, reason: str = "") -> 
         reason=f"{text} {reason}".strip(),
         actor=None,
         channel=Channel.WEB,
-        direction=Direction.INBOUND,
     )

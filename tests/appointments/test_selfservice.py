@@ -8,8 +8,8 @@ from django.utils import timezone
 
 from appointments.links import APPOINTMENT_SALT, appointment_token, invitation_token
 from appointments.models import Appointment, AppointmentStatus, BookingInvitation
-from appointments.services import appointment_reschedule, appointment_schedule
-from appointments.services.booking import booking_invite
+from appointments.services import AppointmentError, appointment_reschedule, appointment_schedule
+from appointments.services.booking import appointment_request_new_time, booking_invite
 from journal.models import JournalEntry
 from notifications.models import MessageKind, OutboxMessage
 from tests.factories import (
@@ -93,7 +93,9 @@ def test_customer_books_a_window_from_the_invitation(
     assert appointment.status == AppointmentStatus.SCHEDULED
     invitation.refresh_from_db()
     assert invitation.appointment == appointment
-    assert JournalEntry.objects.filter(appointment=appointment, action="appointment.scheduled", channel="web").exists()
+    assert JournalEntry.objects.filter(
+        appointment=appointment, action="appointment.scheduled", channel="web", direction="in"
+    ).exists()
     assert OutboxMessage.objects.filter(appointment=appointment, kind=MessageKind.CONFIRMATION).exists()
     done = client.get(DONE).content.decode()
     assert "Jan" in done and "Verhaag" not in done  # technician's first name only
@@ -318,3 +320,20 @@ def test_office_asks_the_customer_to_choose_a_new_time(
     assert OutboxMessage.objects.filter(kind=MessageKind.RESCHEDULE_REQUEST).count() == 1
     assert request_mail
     assert JournalEntry.objects.filter(action="appointment.new_time_requested").exists()
+
+
+def test_asking_a_customer_without_email_for_a_new_time_says_to_call(setup):
+    customer = CustomerFactory(email="", responsible=setup["office"])
+    appointment = appointment_schedule(
+        customer=customer,
+        service_type=setup["service_type"],
+        technician=setup["technician"],
+        window_start=local_dt(3, 8),
+        actor=setup["office"],
+    )
+
+    with pytest.raises(AppointmentError) as error:
+        appointment_request_new_time(appointment=appointment, actor=setup["office"])
+
+    assert error.value.code == "no_email"
+    assert not JournalEntry.objects.filter(action="appointment.new_time_requested").exists()
