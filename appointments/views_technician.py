@@ -34,6 +34,8 @@ from appointments.technician_access import own_appointment, technician_required
 
 Status = AppointmentStatus
 UPCOMING_DAYS = 5
+# A stack of blank cards to print: within views_cards' limit of 40.
+BLANK_CARD_COUNTS = (4, 8, 16, 24, 40)
 NOT_HOME_FROM = TRANSITIONS["mark_missed"].sources
 MAPS_SEARCH = "https://www.google.com/maps/search/?api=1&query="  # opens the maps app on Android and iOS
 
@@ -104,7 +106,12 @@ def day(request):
     return render(
         request,
         "technician/day.html",
-        {"today": today, "visits": visits, "upcoming_days": list(upcoming_days.items())},
+        {
+            "today": today,
+            "visits": visits,
+            "upcoming_days": list(upcoming_days.items()),
+            "blank_card_counts": BLANK_CARD_COUNTS,
+        },
     )
 
 

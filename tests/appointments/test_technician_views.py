@@ -190,6 +190,8 @@ def test_day_lists_the_next_five_days_but_not_later_or_cancelled(tech_client, te
     assert "Tom Morrow" in page and "Fifi Five" in page
     assert "Six Late" not in page and "Carl Cancelled" not in page
     assert _("No visits today.") in page
+    # Cards for a coming day can be printed the evening before.
+    assert reverse("technician:day_pack", args=[local_dt(1, 8).date().isoformat()]) in page
 
 
 def test_day_offers_the_card_of_a_missed_visit_the_day_pack_and_blank_cards(tech_client, technician):
@@ -202,7 +204,9 @@ def test_day_offers_the_card_of_a_missed_visit_the_day_pack_and_blank_cards(tech
     assert url("missed_card", missed) in page
     assert url("missed_card", scheduled) not in page
     assert reverse("technician:day_pack", args=["today"]) in page
-    assert reverse("technician:blank_cards") in page
+    assert f'action="{reverse("technician:blank_cards")}"' in page
+    for language in ("de", "nl", "en"):
+        assert f'<option value="{language}"' in page  # blank cards in the customers' languages
 
 
 # One visit -----------------------------------------------------------------------
