@@ -1,6 +1,9 @@
+import json
 import os
 import shutil
 import socket
+import subprocess
+from pathlib import Path
 from urllib.parse import urlsplit
 
 import pytest
@@ -71,3 +74,42 @@ def _fresh_cache():
 
     cache.clear()
     yield
+
+
+# Page checkers from npm (`npm ci`): the W3C Nu HTML checker and axe-core ---------------
+
+ROOT = Path(__file__).resolve().parent.parent
+VNU_JAR = ROOT / "node_modules" / "vnu-jar" / "build" / "dist" / "vnu.jar"
+AXE_JS = ROOT / "node_modules" / "axe-core" / "axe.min.js"
+JAVA = shutil.which("java")
+
+
+@pytest.fixture
+def vnu_jar() -> Path:
+    need_service(JAVA is not None, "no Java runtime for the Nu HTML checker (apt-get install -y default-jre-headless)")
+    need_service(VNU_JAR.exists(), f"{VNU_JAR.relative_to(ROOT)} is missing (npm ci)")
+    return VNU_JAR
+
+
+@pytest.fixture
+def axe_script() -> Path:
+    need_service(AXE_JS.exists(), f"{AXE_JS.relative_to(ROOT)} is missing (npm ci)")
+    return AXE_JS
+
+
+def run_vnu(jar: Path, *args: str) -> list[dict]:
+    """The Nu checker's messages for the files in `args`; one JVM for all of them (each start costs ~3 s)."""
+    result = subprocess.run(
+        [JAVA, "-jar", str(jar), "--format", "json", "--stdout", "--exit-zero-always", *args],
+        capture_output=True,
+        text=True,
+        timeout=120,
+    )
+    assert result.returncode == 0, result.stderr
+    return json.loads(result.stdout)["messages"]
+
+
+def describe_vnu(message: dict) -> str:
+    where = f"line {message.get('lastLine', '?')}"
+    extract = (message.get("extract") or "").replace("\n", " ")
+    return f"{message.get('type')}/{message.get('subType', '')}: {message['message']} ({where}: {extract!r})"

@@ -95,7 +95,8 @@ class TechnicianFactory(factory.django.DjangoModelFactory):
 
     @factory.post_generation
     def weekdays(self, create, extracted, **kwargs):
-        if create:
+        """Mon–Fri 07:30–16:30 unless `weekdays=False`: then the test sets the hours itself."""
+        if create and extracted is not False:
             for weekday in range(5):
                 WorkingPeriod.objects.create(technician=self, weekday=weekday, starts=time(7, 30), ends=time(16, 30))
 

@@ -27,7 +27,6 @@ def service_type():
 @pytest.fixture
 def technician(service_type):
     technician = TechnicianFactory(service_types=[service_type], weekdays=False)
-    technician.working_periods.all().delete()
     for weekday in range(5):
         WorkingPeriod.objects.create(technician=technician, weekday=weekday, starts=time(7, 30), ends=time(12, 0))
         WorkingPeriod.objects.create(technician=technician, weekday=weekday, starts=time(12, 30), ends=time(16, 30))

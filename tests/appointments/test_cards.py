@@ -402,7 +402,7 @@ def assert_pdf(response, filename):
     assert response.status_code == 200
     assert response["Content-Type"] == "application/pdf"
     assert response["Content-Disposition"] == f'attachment; filename="{filename}"'
-    assert "no-cache" in response["Cache-Control"] or "max-age=0" in response["Cache-Control"]
+    assert "no-store" in response["Cache-Control"]
     assert response.content.startswith(b"%PDF-")
 
 

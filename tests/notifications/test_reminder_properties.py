@@ -17,6 +17,7 @@ from appointments.models import Appointment, AppointmentStatus
 from appointments.services import AppointmentError, appointment_cancel, appointment_reschedule, appointment_schedule
 from notifications.models import MessageKind, MessageStatus, OutboxMessage
 from notifications.services import message_deliver, reminders_sweep
+from tests.factories import local_dt
 
 START = datetime(2026, 3, 25, 9, 0, tzinfo=ZoneInfo("Europe/Berlin"))  # the run crosses the 29 March change
 
@@ -65,11 +66,7 @@ def test_reminders_are_never_stale_and_at_most_one_per_version(steps, customer, 
                 try:
                     if step[0] == "schedule":
                         _, day, hour = step
-                        start = timezone.make_aware(
-                            datetime.combine(
-                                timezone.localdate() + timedelta(days=day + 1), datetime.min.time()
-                            ).replace(hour=hour)
-                        )
+                        start = local_dt(day + 1, hour)
                         booked.append(
                             appointment_schedule(
                                 customer=customer,
@@ -81,11 +78,7 @@ def test_reminders_are_never_stale_and_at_most_one_per_version(steps, customer, 
                         )
                     elif step[0] == "reschedule" and booked:
                         _, index, day, hour = step
-                        start = timezone.make_aware(
-                            datetime.combine(
-                                timezone.localdate() + timedelta(days=day + 1), datetime.min.time()
-                            ).replace(hour=hour)
-                        )
+                        start = local_dt(day + 1, hour)
                         appointment_reschedule(
                             appointment=booked[index % len(booked)], window_start=start, actor=office
                         )
