@@ -175,7 +175,10 @@ class AppointmentAdmin(ActionFormMixin, admin.ModelAdmin):
         "cancelled_at",
     ]
     add_fieldsets = [
-        (None, {"fields": ["customer", "service_type", "technician", "window_start", "window_end", "notes"]}),
+        (
+            None,
+            {"fields": ["customer", "service_type", "technician", "window_start", "window_end", "notes", "requested"]},
+        ),
         (
             _("Site address"),
             {

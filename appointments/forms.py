@@ -61,6 +61,14 @@ class AppointmentAddForm(ServiceModelForm):
         required=False,
         help_text=_("Leave empty to use the service type's window length."),
     )
+    requested = forms.BooleanField(
+        label=_("only a request for now"),
+        required=False,
+        help_text=_(
+            "The customer's wish, not yet agreed: no confirmation mail until you confirm it "
+            "(appointment list, “Confirm selected requested appointments”)."
+        ),
+    )
 
     class Meta:
         model = Appointment
@@ -104,6 +112,7 @@ class AppointmentAddForm(ServiceModelForm):
             notes=cleaned_data.get("notes", ""),
             site=site,
             actor=self.actor,
+            requested=cleaned_data.get("requested", False),
         )
 
 

@@ -11,7 +11,8 @@ app.autodiscover_tasks()
 
 if app.conf.broker_url.startswith("sqla+"):
     # The embedded SQLite broker polls; kombu's default of one second per poll
-    # would let a worker send about one mail a second.
+    # would let a worker send about one mail a second. Not a transport option:
+    # kombu's SQLAlchemy transport hands those to create_engine(), which refuses it.
     from kombu.transport import sqlalchemy as sqlalchemy_transport
 
     sqlalchemy_transport.Transport.polling_interval = 0.1

@@ -6,6 +6,7 @@ from django.urls import reverse
 
 from appointments.models import Appointment, AppointmentStatus
 from journal.models import JournalEntry
+from notifications.models import OutboxMessage
 from tests.factories import AppointmentFactory, CustomerFactory, ServiceTypeFactory, TechnicianFactory, local_dt
 
 pytestmark = pytest.mark.django_db
@@ -60,6 +61,21 @@ def test_office_books_a_visit_through_the_admin(admin_client_office, office_user
     assert appointment.site_street == customer.street
     assert appointment.created_by == office_user
     assert JournalEntry.objects.filter(appointment=appointment, action="appointment.scheduled").exists()
+
+
+def test_office_records_a_request_then_confirms_it(admin_client_office, service_type, technician, mailoutbox):
+    form = {**add_form(CustomerFactory(), service_type, technician, local_dt(2, 8)), "requested": "on"}
+
+    admin_client_office.post(reverse("admin:appointments_appointment_add"), form)
+    appointment = Appointment.objects.get()
+    assert appointment.status == AppointmentStatus.REQUESTED
+    assert not OutboxMessage.objects.filter(appointment=appointment).exists()  # nothing promised yet
+
+    admin_client_office.post(CHANGELIST, {"action": "confirm_requested", "_selected_action": [appointment.pk]})
+
+    appointment.refresh_from_db()
+    assert appointment.status == AppointmentStatus.SCHEDULED
+    assert OutboxMessage.objects.filter(appointment=appointment, kind="confirmation").exists()
 
 
 def test_overlapping_booking_in_the_admin_is_a_form_error(admin_client_office, service_type, technician):
