@@ -1,3 +1,5 @@
+from datetime import timedelta
+
 from django.contrib import admin, messages
 from django.core.exceptions import ValidationError
 from django.db.models import Count, Q
@@ -121,20 +123,14 @@ class DateFilter(admin.SimpleListFilter):
         ]
 
     def queryset(self, request, queryset):
-        from datetime import datetime, time, timedelta
-
-        from django.utils import timezone
-
         today = timezone.localdate()
-        midnight = timezone.make_aware(datetime.combine(today, time.min))
-        ranges = {
-            "today": (midnight, midnight + timedelta(days=1)),
-            "tomorrow": (midnight + timedelta(days=1), midnight + timedelta(days=2)),
-            "week": (midnight, midnight + timedelta(days=7)),
+        days = {
+            "today": (today, today),
+            "tomorrow": (today + timedelta(days=1), today + timedelta(days=1)),
+            "week": (today, today + timedelta(days=6)),
         }
-        if self.value() in ranges:
-            start, end = ranges[self.value()]
-            return queryset.filter(window_start__gte=start, window_start__lt=end)
+        if self.value() in days:
+            return queryset.starting_on(*days[self.value()])
         if self.value() == "past":
             return queryset.filter(window_end__lt=timezone.now())
         return queryset

@@ -24,7 +24,7 @@ from django.conf import settings
 from django.db.models import Prefetch
 from django.utils import timezone
 
-from appointments.models import Appointment, ServiceType, Technician, TimeOff, WorkingPeriod
+from appointments.models import Appointment, ServiceType, Technician, TimeOff, WorkingPeriod, local_midnight
 from appointments.services import reserved_until
 
 # No visit reserves a technician for longer than this after its window opens.
@@ -117,8 +117,8 @@ def free_windows(
     )
     if not technicians:
         return [Day(first_day + timedelta(days=offset)) for offset in range((last_day - first_day).days + 1)]
-    range_start = timezone.make_aware(datetime.combine(first_day, time.min))
-    range_end = timezone.make_aware(datetime.combine(last_day + timedelta(days=1), time.min))
+    range_start = local_midnight(first_day)
+    range_end = local_midnight(last_day + timedelta(days=1))
     ids = [tech.pk for tech in technicians]
     busy_intervals: dict[int, list[tuple[datetime, datetime]]] = defaultdict(list)
     appointments = Appointment.objects.active().filter(

@@ -20,14 +20,14 @@ import os
 import threading
 from contextvars import ContextVar
 from dataclasses import dataclass, field
-from datetime import date, datetime, time, timedelta
+from datetime import date
 from pathlib import PurePosixPath
 from urllib.parse import unquote, urlsplit
 
 import segno
 from django.contrib.staticfiles import finders
 from django.template.loader import render_to_string
-from django.utils import timezone, translation
+from django.utils import translation
 from weasyprint import CSS, HTML
 from weasyprint.text.fonts import FontConfiguration
 from weasyprint.urls import URLFetcher, URLFetcherResponse
@@ -240,12 +240,9 @@ def render_visit_card(*, appointment: Appointment) -> bytes:
 
 def day_visits(*, technician: Technician, day: date):
     """The technician's visits whose window starts on `day` (local time), in the order of the round."""
-    starts = timezone.make_aware(datetime.combine(day, time.min))
-    ends = timezone.make_aware(datetime.combine(day + timedelta(days=1), time.min))
     return (
-        Appointment.objects.filter(
-            technician=technician, status__in=PACK_STATUSES, window_start__gte=starts, window_start__lt=ends
-        )
+        Appointment.objects.filter(technician=technician, status__in=PACK_STATUSES)
+        .starting_on(day)
         .select_related("customer__responsible__office_profile", "service_type", "technician")
         .order_by("window_start", "id")
     )

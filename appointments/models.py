@@ -1,4 +1,4 @@
-from datetime import timedelta
+from datetime import date, datetime, time, timedelta
 
 from django.conf import settings
 from django.db import models
@@ -159,7 +159,19 @@ ACTIVE_STATUSES = (
 )
 
 
+def local_midnight(day: date) -> datetime:
+    """The start of `day` in the firm's time zone. Step days on the date: a DST day has 23 or 25 hours."""
+    return timezone.make_aware(datetime.combine(day, time.min))
+
+
 class AppointmentQuerySet(models.QuerySet):
+    def starting_on(self, first_day: date, last_day: date | None = None):
+        """Visits whose window starts on `first_day` (through `last_day`), local days."""
+        return self.filter(
+            window_start__gte=local_midnight(first_day),
+            window_start__lt=local_midnight((last_day or first_day) + timedelta(days=1)),
+        )
+
     def active(self):
         return self.filter(status__in=ACTIVE_STATUSES)
 

@@ -6,7 +6,7 @@ reload or the back button never repeats it. Refused input shows the page again
 (400, or 409 when the visit has moved on meanwhile) and changes nothing.
 """
 
-from datetime import date, datetime, time, timedelta
+from datetime import date, timedelta
 from functools import partial, wraps
 from urllib.parse import quote
 
@@ -66,10 +66,6 @@ logout = office_language(auth_views.LogoutView.as_view(next_page="technician:log
 # Reading ------------------------------------------------------------------------
 
 
-def _day_start(day: date) -> datetime:
-    return timezone.make_aware(datetime.combine(day, time.min))
-
-
 def _decorate(appointment: Appointment) -> Appointment:
     """What the templates show but cannot compute: the service's name in this language, a maps link."""
     appointment.service_name = appointment.service_type.localized_name(translation.get_language())
@@ -80,11 +76,8 @@ def _decorate(appointment: Appointment) -> Appointment:
 
 def _visits(technician, first_day: date, last_day: date):
     return (
-        Appointment.objects.filter(
-            technician=technician,
-            window_start__gte=_day_start(first_day),
-            window_start__lt=_day_start(last_day + timedelta(days=1)),
-        )
+        Appointment.objects.filter(technician=technician)
+        .starting_on(first_day, last_day)
         # Requested visits are not confirmed yet: nobody drives there.
         .exclude(status=Status.REQUESTED)
         .select_related("customer", "service_type")

@@ -23,6 +23,7 @@ from appointments.models import (
     BookingInvitation,
     ServiceType,
     Technician,
+    local_midnight,
 )
 from appointments.services import (
     AppointmentError,
@@ -49,7 +50,6 @@ def least_loaded(window: Window, *, prefer: Technician | None = None) -> Technic
     if prefer is not None and prefer.pk in window.technician_ids:
         return prefer
     day = timezone.localdate(window.start)
-    day_start = timezone.make_aware(datetime.combine(day, datetime.min.time()))
     return (
         Technician.objects.filter(pk__in=window.technician_ids)
         .annotate(
@@ -57,8 +57,8 @@ def least_loaded(window: Window, *, prefer: Technician | None = None) -> Technic
                 "appointments",
                 filter=Q(
                     appointments__status__in=ACTIVE_STATUSES,
-                    appointments__window_start__gte=day_start,
-                    appointments__window_start__lt=day_start + timedelta(days=1),
+                    appointments__window_start__gte=local_midnight(day),
+                    appointments__window_start__lt=local_midnight(day + timedelta(days=1)),
                 ),
             )
         )
