@@ -36,7 +36,7 @@ from appointments.formatting import format_day, format_time, format_window
 from appointments.links import card_url
 from appointments.models import Appointment, AppointmentStatus, Technician, VisitAttempt
 from customers.models import Firm
-from customers.selectors import responsible_contact
+from customers.selectors import firm_contact, responsible_contact
 
 # Relative URLs in the card templates resolve against this base. The .invalid
 # top-level domain never resolves (RFC 2606); only our fetcher knows it.
@@ -262,8 +262,6 @@ def render_blank_cards(*, count: int, language: str) -> bytes:
     if not 1 <= count <= MAX_BLANK_CARDS:
         raise ValueError(f"count must be between 1 and {MAX_BLANK_CARDS}, not {count}")
     firm = Firm.objects.first()
-    contact = _unbroken(
-        {"phone": firm.phone.as_international if firm and firm.phone else "", "email": firm.email if firm else ""}
-    )
+    contact = _unbroken(firm_contact(firm))
     cards = [Card(language=language, contact=contact) for _ in range(count)]
     return _render_cards(cards, language=language, title="blank", firm=firm)

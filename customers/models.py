@@ -41,6 +41,10 @@ class Firm(models.Model):
     def __str__(self):
         return self.name
 
+    @property
+    def postal_address(self) -> str:
+        return f"{self.street}, {self.postcode} {self.city}" if self.street else ""
+
 
 class OfficeProfile(models.Model):
     """Direct contact details of an office person, named in every customer message."""

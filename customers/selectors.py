@@ -38,10 +38,19 @@ def responsible_contact(customer, *, firm) -> dict[str, str]:
     """
     responsible = customer.responsible
     profile = getattr(responsible, "office_profile", None)
-    firm_phone = firm.phone.as_international if firm and firm.phone else ""
-    firm_email = firm.email if firm else settings.DEFAULT_FROM_EMAIL
+    office = firm_contact(firm)
     return {
         "name": " ".join((responsible.get_full_name() or responsible.get_username()).split()),
-        "phone": profile.direct_phone.as_international if profile and profile.direct_phone else firm_phone,
-        "email": (profile.email if profile else responsible.email) or firm_email,
+        "phone": profile.direct_phone.as_international if profile and profile.direct_phone else office["phone"],
+        "email": (profile.email if profile else responsible.email) or office["email"],
+    }
+
+
+def firm_contact(firm) -> dict[str, str]:
+    """The firm's name, office phone and email, postal address; the sender address when no firm is set up."""
+    return {
+        "name": firm.name if firm else "",
+        "email": firm.email if firm else settings.DEFAULT_FROM_EMAIL,
+        "phone": firm.phone.as_international if firm and firm.phone else "",
+        "address": firm.postal_address if firm else "",
     }

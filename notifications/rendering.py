@@ -15,7 +15,7 @@ from appointments.formatting import format_day, format_time, format_window
 from appointments.links import absolute_link, appointment_token, invitation_token
 from appointments.models import Appointment, VisitAttempt
 from customers.models import Firm
-from customers.selectors import responsible_contact
+from customers.selectors import firm_contact, responsible_contact
 from notifications.calendar import METHOD_CANCEL, METHOD_REQUEST, render_ics
 from notifications.models import MessageKind, OutboxMessage
 
@@ -32,15 +32,7 @@ def single_line(text: str) -> str:
 
 
 def contact_context(message: OutboxMessage, *, firm: Firm | None) -> dict:
-    return {
-        "firm": {
-            "name": firm.name if firm else "",
-            "email": firm.email if firm else settings.DEFAULT_FROM_EMAIL,
-            "phone": firm.phone.as_international if firm and firm.phone else "",
-            "address": f"{firm.street}, {firm.postcode} {firm.city}" if firm and firm.street else "",
-        },
-        "responsible": responsible_contact(message.customer, firm=firm),
-    }
+    return {"firm": firm_contact(firm), "responsible": responsible_contact(message.customer, firm=firm)}
 
 
 def message_context(message: OutboxMessage, *, firm: Firm | None) -> dict:
