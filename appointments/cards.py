@@ -223,19 +223,16 @@ def _render_cards(
     return render_pdf(html, images={card.qr_name: card.qr_png for card in cards if card.qr_png})
 
 
-def render_missed_card(*, attempt: VisitAttempt) -> bytes:
-    """The card left at the door after `attempt`: when the firm was there and how to choose a new time."""
-    appointment = attempt.appointment
+def render_visit_card(*, appointment: Appointment, attempt: VisitAttempt | None = None) -> bytes:
+    """The card for one visit: filled from `attempt` (left at the door: when the firm was there, how to
+    choose a new time), or pre-filled with the time left blank for the technician to write in."""
     firm = Firm.objects.first()
     card = _visit_card(appointment, firm=firm, attempt=attempt)
     return _render_cards([card], language=card.language, title=card.reference, firm=firm)
 
 
-def render_visit_card(*, appointment: Appointment) -> bytes:
-    """A pre-filled card for a visit nobody has missed yet; the technician writes in the time."""
-    firm = Firm.objects.first()
-    card = _visit_card(appointment, firm=firm)
-    return _render_cards([card], language=card.language, title=card.reference, firm=firm)
+def render_missed_card(*, attempt: VisitAttempt) -> bytes:
+    return render_visit_card(appointment=attempt.appointment, attempt=attempt)
 
 
 def day_visits(*, technician: Technician, day: date):

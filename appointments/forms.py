@@ -11,6 +11,7 @@ from appointments.services import (
     appointment_schedule,
     appointment_update_details,
 )
+from appointments.services.booking import NOTE_MAX_LENGTH
 
 
 class DateTimePickerField(forms.SplitDateTimeField):
@@ -197,7 +198,7 @@ class InvitationForm(forms.Form):
     note = forms.CharField(
         label=_("personal note"),
         required=False,
-        max_length=500,
+        max_length=NOTE_MAX_LENGTH,
         widget=forms.Textarea(attrs={"rows": 3}),
         help_text=_("Shown in the email, e.g. “Your boiler's annual maintenance is due.”"),
     )

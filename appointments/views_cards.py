@@ -29,16 +29,11 @@ def _pdf(content: bytes, filename: str) -> HttpResponse:
 @never_cache
 @technician_required
 def missed_card(request, pk):
-    from appointments.cards import render_missed_card, render_visit_card
+    from appointments.cards import render_visit_card
 
     appointment = own_appointment(request, pk)
-    # A visit rebooked since its attempt gets the pre-filled card for its new time, not a stale one.
-    attempt = appointment.current_attempt()
-    if attempt is not None:
-        attempt.appointment = appointment
-        content = render_missed_card(attempt=attempt)
-    else:
-        content = render_visit_card(appointment=appointment)
+    # Filled from the attempt if the visit is missed now; a visit rebooked since gets the pre-filled card.
+    content = render_visit_card(appointment=appointment, attempt=appointment.current_attempt())
     return _pdf(content, f"card-D-{appointment.pk}.pdf")
 
 

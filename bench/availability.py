@@ -146,7 +146,7 @@ def setup_base() -> dict:
 
 def main(argv=None) -> int:
     args = parse_args(argv)
-    var_dir = prepare_environment(args)
+    var_dir = prepare_environment()
     started = time.perf_counter()
     try:
         import django

@@ -150,7 +150,7 @@ def pages(pdf: bytes) -> int:
 
 def main(argv=None) -> int:
     args = parse_args(argv)
-    var_dir = prepare_environment(args)
+    var_dir = prepare_environment()
     started = time.perf_counter()
     try:
         import django

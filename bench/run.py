@@ -69,7 +69,7 @@ def parse_args(argv: list[str] | None = None) -> argparse.Namespace:
 # Database -------------------------------------------------------------------
 
 
-def prepare_environment(args: argparse.Namespace) -> Path:
+def prepare_environment() -> Path:
     """Point the settings at a database of the bench's own, before Django reads them.
 
     Returns the temp dir that holds the SQLite file, the Celery broker file
@@ -690,7 +690,7 @@ def save_results(args, dataset: Dataset, results: list[Result]) -> Path:
 def main(argv: list[str] | None = None) -> int:
     started = time.perf_counter()
     args = parse_args(argv)
-    var_dir = prepare_environment(args)
+    var_dir = prepare_environment()
     try:
         return run(args, started)
     finally:

@@ -1,6 +1,6 @@
 """The project's URLs plus the baseline view every benchmark figure is compared to.
 
-Only bench/run.py installs this urlconf (through an override of ROOT_URLCONF);
+The benches that time pages (bench/run.py, bench/availability.py) install this urlconf (ROOT_URLCONF);
 the application never routes to it.
 """
 

@@ -8,6 +8,11 @@ from django.utils import timezone
 from journal.models import Channel, Direction, JournalEntry
 
 
+def recorded_actor(actor: AbstractBaseUser | None) -> AbstractBaseUser | None:
+    """The user to store as the one who acted: None for the system, a customer's link or an anonymous request."""
+    return actor if actor is not None and actor.is_authenticated else None
+
+
 # One INSERT is atomic by itself; inside a caller's transaction a savepoint would only add two round trips.
 @transaction.atomic(savepoint=False)
 def journal_record(
@@ -31,6 +36,6 @@ def journal_record(
         action=action,
         summary=summary,
         data=data or {},
-        actor=actor if actor is not None and actor.is_authenticated else None,
+        actor=recorded_actor(actor),
         occurred_at=occurred_at or timezone.now(),
     )

@@ -32,6 +32,7 @@ class OutboxMessageAdmin(RecordAdminMixin, admin.ModelAdmin):
         "status",
         "customer",
         "appointment",
+        "invitation",
         "appointment_version",
         "to_email",
         "language",

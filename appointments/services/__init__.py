@@ -30,7 +30,7 @@ from appointments.models import (
 )
 from customers.models import Customer
 from journal.models import Channel, Direction
-from journal.services import journal_record
+from journal.services import journal_record, recorded_actor
 from notifications.models import MessageKind
 from notifications.services import message_queue
 
@@ -261,7 +261,7 @@ def appointment_schedule(
         occupied_until=occupied_until,
         status=Status.REQUESTED if requested else Status.SCHEDULED,
         notes=notes,
-        created_by=actor if actor is not None and actor.is_authenticated else None,
+        created_by=recorded_actor(actor),
         requested_at=now if requested else None,
         scheduled_at=None if requested else now,
     )
@@ -593,7 +593,7 @@ def visit_mark_missed(
     attempt = VisitAttempt.objects.create(
         appointment=appointment,
         technician=appointment.technician,
-        recorded_by=actor if actor is not None and actor.is_authenticated else None,
+        recorded_by=recorded_actor(actor),
         at=moment,
         window_start=appointment.window_start,
         window_end=appointment.window_end,

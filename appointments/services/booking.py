@@ -33,7 +33,7 @@ from appointments.services import (
 )
 from customers.models import Customer
 from journal.models import Channel
-from journal.services import journal_record
+from journal.services import journal_record, recorded_actor
 from notifications.models import MessageKind
 from notifications.services import message_queue
 
@@ -101,7 +101,7 @@ def booking_invite(
         technician=technician,
         nonce=secrets.token_urlsafe(24),
         message=note.strip()[:NOTE_MAX_LENGTH],
-        created_by=actor if actor is not None and actor.is_authenticated else None,
+        created_by=recorded_actor(actor),
         expires_at=timezone.now() + INVITATION_VALID_FOR,
     )
     with translation.override(settings.LANGUAGE_CODE):

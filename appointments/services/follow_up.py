@@ -11,7 +11,7 @@ from django.utils.translation import gettext as _
 
 from appointments.models import AppointmentStatus, VisitAttempt
 from journal.models import Channel, Direction
-from journal.services import journal_record
+from journal.services import journal_record, recorded_actor
 
 
 class FollowUpError(Exception):
@@ -74,7 +74,7 @@ def follow_up_close(*, attempt: VisitAttempt, actor: AbstractBaseUser | None, no
     if attempt.follow_up_closed_at is not None:
         raise FollowUpError(_("This follow-up was already closed."))
     attempt.follow_up_closed_at = timezone.now()
-    attempt.follow_up_closed_by = actor if actor is not None and actor.is_authenticated else None
+    attempt.follow_up_closed_by = recorded_actor(actor)
     attempt.follow_up_note = note
     attempt.save(update_fields=["follow_up_closed_at", "follow_up_closed_by", "follow_up_note"])
     with translation.override(settings.LANGUAGE_CODE):
