@@ -130,11 +130,26 @@ def messages_claim(*, message_ids: Sequence[int]) -> str:
     return token
 
 
+def message_claim_renew(*, message: OutboxMessage) -> bool:
+    """Right before its send: is the message still this worker's? If so, the claim starts afresh.
+
+    A batch is claimed at once but sent one by one; behind a slow SMTP server it
+    can outlast SENDING_TIMEOUT, after which the relay gives its rows to another
+    worker. Renewing each row's claim just before its own send keeps the relay
+    off it, and a row the relay already took is left to its new owner.
+    """
+    return bool(
+        OutboxMessage.objects.filter(
+            pk=message.pk, status=MessageStatus.SENDING, claim_token=message.claim_token
+        ).update(claimed_at=timezone.now())
+    )
+
+
 @transaction.atomic
 def message_mark_sent(*, message: OutboxMessage, subject: str, provider_message_id: str) -> bool:
     """Record the delivery and its journal entry together, once."""
     now = timezone.now()
-    updated = OutboxMessage.objects.filter(pk=message.pk, status=MessageStatus.SENDING).update(
+    updated = OutboxMessage.objects.filter(**_own_claim(message)).update(
         status=MessageStatus.SENT,
         sent_at=now,
         subject=subject[:250],
@@ -174,7 +189,7 @@ def message_mark_attempt_failed(*, message: OutboxMessage, error: str, permanent
     # `attempts` was read after the claim counted this attempt.
     give_up = permanent or message.attempts >= settings.OUTBOX_MAX_ATTEMPTS
     status = MessageStatus.FAILED if give_up else MessageStatus.QUEUED
-    OutboxMessage.objects.filter(pk=message.pk, status=MessageStatus.SENDING).update(
+    OutboxMessage.objects.filter(**_own_claim(message)).update(
         status=status,
         last_error=error[:2000],
         next_attempt_at=None if give_up else timezone.now() + retry_delay(message.attempts),
@@ -184,9 +199,12 @@ def message_mark_attempt_failed(*, message: OutboxMessage, error: str, permanent
 
 
 def message_mark_superseded(*, message: OutboxMessage, reason: str) -> None:
-    OutboxMessage.objects.filter(pk=message.pk, status=MessageStatus.SENDING).update(
-        status=MessageStatus.SUPERSEDED, last_error=reason
-    )
+    OutboxMessage.objects.filter(**_own_claim(message)).update(status=MessageStatus.SUPERSEDED, last_error=reason)
+
+
+def _own_claim(message: OutboxMessage) -> dict[str, Any]:
+    """The row as this worker claimed it: a row the relay has since given to another worker is not ours to mark."""
+    return {"pk": message.pk, "status": MessageStatus.SENDING, "claim_token": message.claim_token}
 
 
 @transaction.atomic
@@ -269,14 +287,15 @@ def reminders_sweep(*, now: datetime | None = None) -> int:
         appointment=OuterRef("pk"), kind=MessageKind.REMINDER, appointment_version=OuterRef("version")
     )
     # A customer without an email address gets no outbox row, only a journal note; without this the
-    # sweep would write that note again every five minutes into the append-only journal.
+    # sweep would write that note again every five minutes into the append-only journal. Once the
+    # office adds an address, the reminder goes out after all.
     already_noted = JournalEntry.objects.filter(
         appointment=OuterRef("pk"), action=f"message.{MessageKind.REMINDER}.no_email"
     )
     candidates = (
         Appointment.objects.filter(status=AppointmentStatus.SCHEDULED, window_start__gt=now, window_start__lte=horizon)
         .exclude(Exists(already_queued))
-        .exclude(Exists(already_noted))
+        .exclude(Exists(already_noted) & Q(customer__email=""))
         .select_related("customer")
         .order_by("window_start")
     )
@@ -342,6 +361,19 @@ def stale_reason(message: OutboxMessage, *, now: datetime) -> str:
     return ""
 
 
+def _current_state_reread(message: OutboxMessage) -> None:
+    """Re-read what decides whether the message is still true.
+
+    The batch was read before the messages ahead of this one were sent, perhaps
+    minutes ago: a visit moved or cancelled since must not get the old mail.
+    (Outbox rows protect their visit and invitation from deletion.)
+    """
+    if message.invitation is not None:
+        message.invitation.refresh_from_db(fields=["appointment", "expires_at"])
+    elif message.appointment is not None:
+        message.appointment.refresh_from_db(fields=["status", "version", "window_start", "window_end"])
+
+
 def message_deliver(*, message_id: int) -> str:
     """Deliver one message (see `messages_deliver`); returns what became of it."""
     return messages_deliver(message_ids=[message_id]).get(message_id, "not claimed")
@@ -353,7 +385,8 @@ def messages_deliver(*, message_ids: Sequence[int]) -> dict[int, str]:
     One claim, one read and one SMTP connection serve the batch, but each
     message is marked sent right after its own send: a worker killed mid-batch
     can send again only the message it was in the middle of sending.
-    Returns {message id: new status} for the messages this call claimed.
+    Returns {message id: new status} for the messages this call claimed and
+    still held when their turn came.
     """
     from django.core.mail import mailers
 
@@ -377,17 +410,23 @@ def messages_deliver(*, message_ids: Sequence[int]) -> dict[int, str]:
     outcomes = {}
     try:
         for message in claimed:
-            outcomes[message.pk] = _deliver_claimed(message, mailer=mailer, firm=firm)
+            outcome = _deliver_claimed(message, mailer=mailer, firm=firm)
+            if outcome is not None:
+                outcomes[message.pk] = outcome
     finally:
         mailer.close()
     return outcomes
 
 
-def _deliver_claimed(message: OutboxMessage, *, mailer, firm) -> str:
+def _deliver_claimed(message: OutboxMessage, *, mailer, firm) -> str | None:
+    """Send one message of a claimed batch; its new status, or None if the relay gave it to another worker."""
     import smtplib
 
     from notifications.rendering import message_id_of, render_message
 
+    if not message_claim_renew(message=message):
+        return None
+    _current_state_reread(message)
     reason = stale_reason(message, now=timezone.now())
     if reason:
         message_mark_superseded(message=message, reason=reason)

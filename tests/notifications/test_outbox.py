@@ -16,6 +16,7 @@ from notifications.services import (
     message_queue,
     message_resend,
     messages_claim,
+    messages_deliver,
     outbox_relay,
 )
 from tests.factories import CustomerFactory, local_dt
@@ -179,6 +180,58 @@ def test_relay_frees_a_message_a_dead_worker_held(book, mailoutbox):
 
     message.refresh_from_db()
     assert message.status == MessageStatus.SENT
+    assert len(mailoutbox) == 1
+
+
+def rendering_that_meanwhile(first_message: OutboxMessage, meanwhile):
+    """The real rendering, with `meanwhile()` run while the batch renders its first message."""
+    from notifications import rendering
+
+    real_render = rendering.render_message
+
+    def render(message, **kwargs):
+        if message.pk == first_message.pk:
+            meanwhile()
+        return real_render(message, **kwargs)
+
+    return mock.patch("notifications.rendering.render_message", side_effect=render)
+
+
+def test_a_batch_slower_than_the_sending_timeout_leaves_a_retaken_message_to_its_new_worker(
+    book, customer, mailoutbox
+):
+    first = OutboxMessage.objects.get(appointment=book(hour=8))
+    second = OutboxMessage.objects.get(appointment=book(hour=14, customer=CustomerFactory(email="zweite@example.de")))
+
+    def relay_retakes_the_second():
+        # The batch has been sending for longer than SENDING_TIMEOUT: the relay frees the row it has
+        # not reached yet, and another worker (eager here) sends it.
+        OutboxMessage.objects.filter(pk=second.pk).update(
+            claimed_at=timezone.now() - SENDING_TIMEOUT - timedelta(minutes=1)
+        )
+        outbox_relay()
+
+    with rendering_that_meanwhile(first, relay_retakes_the_second):
+        outcomes = messages_deliver(message_ids=[first.pk, second.pk])
+
+    assert outcomes == {first.pk: MessageStatus.SENT}
+    assert sorted(mail.to[0] for mail in mailoutbox) == sorted([customer.email, "zweite@example.de"])
+    assert sent_journal("confirmation").count() == 2
+    second.refresh_from_db()
+    assert second.status == MessageStatus.SENT
+
+
+def test_a_visit_moved_while_its_batch_is_sending_gets_no_stale_mail(book, office, mailoutbox):
+    first = OutboxMessage.objects.get(appointment=book(hour=8))
+    moved = book(hour=14, customer=CustomerFactory())
+    stale = OutboxMessage.objects.get(appointment=moved)
+
+    with rendering_that_meanwhile(
+        first, lambda: appointment_reschedule(appointment=moved, window_start=local_dt(5, 8), actor=office)
+    ):
+        outcomes = messages_deliver(message_ids=[first.pk, stale.pk])
+
+    assert outcomes == {first.pk: MessageStatus.SENT, stale.pk: MessageStatus.SUPERSEDED}
     assert len(mailoutbox) == 1
 
 

@@ -6,6 +6,7 @@ import time_machine
 from django.utils import timezone
 
 from appointments.services import appointment_cancel, appointment_reschedule, appointment_schedule
+from customers.services import customer_update
 from journal.models import JournalEntry
 from notifications.models import MessageKind, MessageStatus, OutboxMessage
 from notifications.services import message_deliver, reminder_due_at, reminders_sweep
@@ -130,3 +131,19 @@ def test_customer_without_email_gets_one_journal_note_not_one_per_sweep(service_
 
     assert not reminders().exists()
     assert JournalEntry.objects.filter(customer=customer, action="message.reminder.no_email").count() == 1
+
+
+def test_reminder_goes_out_once_the_office_adds_the_missing_email(service_type, technician, office, mailoutbox):
+    customer = CustomerFactory(email="", responsible=office)
+    start = berlin(2026, 6, 10, 8, 0)
+    with time_machine.travel(start - timedelta(days=5), tick=False):
+        book(customer, service_type, technician, office, start)
+    with time_machine.travel(start - timedelta(hours=10), tick=False):
+        reminders_sweep()
+
+    customer_update(customer=customer, changes={"email": "late.address@example.de"}, actor=office)
+    with time_machine.travel(start - timedelta(hours=9, minutes=55), tick=False):
+        assert reminders_sweep() == 1
+        assert message_deliver(message_id=reminders().get().pk) == MessageStatus.SENT
+
+    assert [mail.to for mail in mailoutbox] == [["late.address@example.de"]]
