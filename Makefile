@@ -38,7 +38,7 @@ run: messages
 	@echo "  Doorstep runs at http://127.0.0.1:$(PORT)/admin/  (Ctrl-C stops web, worker and beat)"
 	@echo "  Mail is printed to this console and kept in the admin's outbox (Benachrichtigungen › Postausgang)."
 	@echo
-	DEBUG=1 DOORSTEP_PORT=$(PORT) $(PY) -m honcho --procfile config/Procfile --app-root . start
+	DEBUG=1 DOORSTEP_PORT=$(PORT) SITE_URL="$${SITE_URL:-http://127.0.0.1:$(PORT)}" $(PY) -m honcho --procfile config/Procfile --app-root . start
 
 # Nu HTML checker and axe-core for the page-quality tests; without npm those tests skip.
 node_modules: package-lock.json

@@ -1,3 +1,5 @@
+import logging
+
 from django.contrib import admin, messages
 from django.template.loader import render_to_string
 from django.utils.translation import gettext_lazy as _
@@ -7,6 +9,8 @@ from config.admin_actions import RecordAdminMixin
 from notifications.models import OutboxMessage
 from notifications.rendering import render_message
 from notifications.services import message_resend
+
+logger = logging.getLogger(__name__)
 
 
 @admin.register(OutboxMessage)
@@ -54,9 +58,17 @@ class OutboxMessageAdmin(RecordAdminMixin, admin.ModelAdmin):
 
     @admin.display(description=_("preview"))
     def preview(self, message):
-        mail = render_message(message)
+        try:
+            mail = render_message(message)
+        except Exception as exc:  # noqa: BLE001 - the page must show a broken message, not fail with it
+            logger.exception("Previewing outbox message %s failed", message.pk)
+            return render_to_string("admin/notifications/preview.html", {"message": message, "error": repr(exc)})
         html = next((content for content, mimetype in mail.alternatives if mimetype == "text/html"), "")
-        return render_to_string("admin/notifications/preview.html", {"mail": mail, "html": html})
+        return render_to_string(
+            "admin/notifications/preview.html",
+            # Links open in a new tab: our pages refuse to be framed (X-Frame-Options: DENY).
+            {"message": message, "mail": mail, "html": '<base target="_blank">' + html},
+        )
 
     @admin.action(description=_("Send the selected messages again"), permissions=["change"])
     def send_again(self, request, queryset):

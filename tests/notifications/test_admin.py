@@ -1,4 +1,8 @@
+import html
+from unittest import mock
+
 import pytest
+from django.template import TemplateDoesNotExist
 from django.urls import reverse
 
 from appointments.services import appointment_schedule
@@ -48,10 +52,33 @@ def test_office_reads_a_rendered_preview_with_status_and_attempts(sent_messages,
     response = client.get(reverse("admin:notifications_outboxmessage_change", args=[message.pk]))
 
     page = response.content.decode()
+    message.refresh_from_db()
     assert response.status_code == 200
     assert "srcdoc=" in page
     assert "Jan Verhaag" in page
     assert "gesendet" in page
+    assert f"Der gesendete Betreff war: „{message.subject}“" in html.unescape(page)
+
+
+def test_preview_links_open_in_a_new_tab_because_our_pages_refuse_frames(sent_messages, client, office):
+    message = sent_messages(1)[0]
+    client.force_login(office)
+
+    page = client.get(reverse("admin:notifications_outboxmessage_change", args=[message.pk])).content.decode()
+
+    assert 'sandbox="allow-popups allow-popups-to-escape-sandbox"' in page
+    assert 'srcdoc="&lt;base target=&quot;_blank&quot;&gt;' in page
+
+
+def test_a_message_that_cannot_be_rendered_shows_why_instead_of_failing_the_page(sent_messages, client, office):
+    message = sent_messages(1)[0]
+    client.force_login(office)
+
+    with mock.patch("notifications.admin.render_message", side_effect=TemplateDoesNotExist("emails/x/body.txt")):
+        response = client.get(reverse("admin:notifications_outboxmessage_change", args=[message.pk]))
+
+    assert response.status_code == 200
+    assert "emails/x/body.txt" in html.unescape(response.content.decode())
 
 
 def test_send_again_action_delivers_through_the_same_path(
