@@ -11,6 +11,8 @@ from journal.models import JournalEntry
 from notifications.models import MessageKind, MessageStatus, OutboxMessage
 from notifications.services import (
     RELAY_GRACE,
+    RETRY_BASE,
+    RETRY_CAP,
     SENDING_TIMEOUT,
     message_deliver,
     message_queue,
@@ -18,6 +20,7 @@ from notifications.services import (
     messages_claim,
     messages_deliver,
     outbox_relay,
+    retry_delay,
 )
 from tests.factories import CustomerFactory, local_dt
 
@@ -136,6 +139,13 @@ def test_transient_smtp_error_requeues_with_backoff(book, mailoutbox):
     assert "gone" in message.last_error
     assert message.next_attempt_at > timezone.now() + timedelta(seconds=10)
     assert claim(message) is False  # not due yet
+
+
+def test_retry_delays_double_with_each_attempt_up_to_the_cap_with_jitter():
+    for attempts, ceiling in [(1, RETRY_BASE), (2, 2 * RETRY_BASE), (3, 4 * RETRY_BASE), (12, RETRY_CAP)]:
+        delays = {retry_delay(attempts) for _ in range(50)}
+        assert all(ceiling / 2 <= delay <= ceiling for delay in delays), (attempts, min(delays), max(delays))
+        assert len(delays) > 1, "no jitter: every message retrying at once would retry at the same instant"
 
 
 def test_transient_errors_give_up_after_the_last_attempt(book, settings):

@@ -1,4 +1,4 @@
-"""Whatever the office does in whatever order, reminders are never stale and never doubled."""
+"""Whatever the office does in whatever order, reminders are never stale, never doubled, and not left unsent."""
 
 from collections import Counter
 from datetime import datetime, timedelta
@@ -16,7 +16,7 @@ from appointments.formatting import format_window
 from appointments.models import Appointment, AppointmentStatus
 from appointments.services import AppointmentError, appointment_cancel, appointment_reschedule, appointment_schedule
 from notifications.models import MessageKind, MessageStatus, OutboxMessage
-from notifications.services import message_deliver, reminders_sweep
+from notifications.services import message_deliver, reminder_due_at, reminders_sweep
 from tests.factories import local_dt
 
 START = datetime(2026, 3, 25, 9, 0, tzinfo=ZoneInfo("Europe/Berlin"))  # the run crosses the 29 March change
@@ -48,6 +48,17 @@ def deliver_queued(sent_reminders, limit=None):
         sent_reminders.append((appointment.pk, message.appointment_version))
 
 
+def due_and_current(now) -> set[tuple[int, int]]:
+    """(visit, version) of every scheduled visit still ahead whose reminder is due and was booked before it was."""
+    due = set()
+    for appointment in Appointment.objects.filter(status=AppointmentStatus.SCHEDULED, window_start__gt=now):
+        # The policy itself is tested on its own (test_reminders.py, DST dates included).
+        due_at = reminder_due_at(appointment.window_start)
+        if due_at <= now and appointment.scheduled_at <= due_at:
+            due.add((appointment.pk, appointment.version))
+    return due
+
+
 @pytest.mark.django_db
 @settings(max_examples=150, deadline=None, suppress_health_check=[HealthCheck.function_scoped_fixture])
 @given(steps=operations)
@@ -56,7 +67,9 @@ def deliver_queued(sent_reminders, limit=None):
     steps=[("schedule", 1, 8), ("time_passes", 30), ("time_passes", 4), ("reschedule", 0, 3, 12), ("worker_runs", 5)]
 )
 @example(steps=[("schedule", 1, 8), ("time_passes", 34), ("cancel", 0), ("worker_runs", 5)])
-def test_reminders_are_never_stale_and_at_most_one_per_version(steps, customer, service_type, technician, office):
+def test_reminders_are_never_stale_at_most_one_per_version_and_sent_when_due(
+    steps, customer, service_type, technician, office
+):
     mail.outbox = []
     sent_reminders: list[tuple[int, int]] = []
     try:
@@ -91,6 +104,10 @@ def test_reminders_are_never_stale_and_at_most_one_per_version(steps, customer, 
                         deliver_queued(sent_reminders, limit=step[1])
                 except AppointmentError:
                     continue
+            # Liveness: what the sweep found due, the worker sends, for the visit as it is now.
+            reminders_sweep()
+            deliver_queued(sent_reminders)
+            assert due_and_current(timezone.now()) <= set(sent_reminders)
             clock.shift(timedelta(days=9))
             reminders_sweep()
             deliver_queued(sent_reminders)

@@ -82,6 +82,9 @@ def test_markup_and_line_breaks_from_customer_data_are_escaped(office, firm, ser
         preferred_language="en",
         responsible=office,
     )
+    # The service's name is what reaches the subject line of a confirmation.
+    service_type.name = "Boiler check\r\nBcc: victim@example.com"
+    service_type.save(update_fields=["name"])
     message = message_for(
         MessageKind.CONFIRMATION, customer=customer, service_type=service_type, technician=technician, office=office
     )
@@ -93,7 +96,7 @@ def test_markup_and_line_breaks_from_customer_data_are_escaped(office, firm, ser
     assert "<script>" not in mail.alternatives[0][0]
     assert "&lt;script&gt;" in mail.alternatives[0][0]
     assert parsed["Bcc"] is None
-    assert "\n" not in mail.subject and "\r" not in mail.subject
+    assert parsed["Subject"].endswith(": Boiler check Bcc: victim@example.com")
     assert parsed["To"] == customer.email
 
 
