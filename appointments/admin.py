@@ -195,6 +195,7 @@ class AppointmentAdmin(ActionFormMixin, admin.ModelAdmin):
                     "reschedule_reason",
                     "expected_duration",
                     "occupied_until",
+                    "seen_version",
                 ]
             },
         ),

@@ -123,6 +123,12 @@ class AppointmentChangeForm(ServiceModelForm):
     reschedule_reason = forms.CharField(
         label=_("reason for moving"), required=False, help_text=_("Recorded in the contact journal.")
     )
+    # The version this page showed: a visit moved since (online, by a colleague) is not moved back.
+    seen_version = forms.IntegerField(widget=forms.HiddenInput)
+
+    def __init__(self, *args, **kwargs):
+        super().__init__(*args, **kwargs)
+        self.fields["seen_version"].initial = self.instance.version
 
     class Meta:
         model = Appointment
@@ -144,6 +150,8 @@ class AppointmentChangeForm(ServiceModelForm):
             or cleaned_data.get("window_end", appointment.window_end) != appointment.window_end
             or (cleaned_data.get("technician") or appointment.technician) != appointment.technician
         )
+        details = {name: cleaned_data[name] for name in DETAIL_FIELDS if name in cleaned_data}
+        seen_version = cleaned_data["seen_version"]
         if moved:
             appointment = appointment_reschedule(
                 appointment=appointment,
@@ -152,9 +160,12 @@ class AppointmentChangeForm(ServiceModelForm):
                 technician=cleaned_data.get("technician"),
                 reason=cleaned_data.get("reschedule_reason", ""),
                 actor=self.actor,
+                expected_version=seen_version,
             )
-        details = {name: cleaned_data[name] for name in DETAIL_FIELDS if name in cleaned_data}
-        return appointment_update_details(appointment=appointment, changes=details, actor=self.actor)
+            seen_version = appointment.version
+        return appointment_update_details(
+            appointment=appointment, changes=details, actor=self.actor, expected_version=seen_version
+        )
 
 
 class CancelForm(forms.Form):

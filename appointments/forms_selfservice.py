@@ -1,9 +1,11 @@
-from datetime import datetime
+from datetime import datetime, timedelta
 
 from crispy_forms.helper import FormHelper
 from django import forms
+from django.utils import timezone
 from django.utils.translation import gettext_lazy as _
 
+from appointments.availability import booking_days
 from appointments.services.booking import NOTE_MAX_LENGTH
 
 
@@ -31,6 +33,13 @@ class WindowForm(forms.Form):
         except ValueError as exc:
             raise forms.ValidationError(_("Please choose a window.")) from exc
         if value.tzinfo is None:
+            raise forms.ValidationError(_("Please choose a window."))
+        try:
+            day = timezone.localdate(value)
+        except OverflowError as exc:  # year 1 or 9999 in a far time zone
+            raise forms.ValidationError(_("Please choose a window.")) from exc
+        first_day, last_day = booking_days()
+        if not first_day - timedelta(days=1) <= day <= last_day + timedelta(days=1):
             raise forms.ValidationError(_("Please choose a window."))
         return value
 

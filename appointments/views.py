@@ -36,7 +36,12 @@ from customers.selectors import responsible_contact
 from notifications.calendar import METHOD_PUBLISH, render_ics
 
 SESSION_KEY = "doorstep_link"
+# Every link opened in this browser, by the key its page's forms post back: a customer with two
+# visits may have both pages open in two tabs, and each form must act on its own page's visit.
+LINKS_KEY = "doorstep_links"
+LINKS_KEPT = 10
 RESULT_KEY = "doorstep_result"
+LANGUAGE_KEY = "doorstep_language"
 
 
 def _private(response, referrer_policy: str = "same-origin"):
@@ -58,16 +63,55 @@ def _contact(customer=None) -> dict:
 
 
 def _invalid(request):
+    # A customer who came from one of their links before keeps their language here too.
+    _activate_customer_language(request)
     return _private(render(request, "selfservice/invalid.html", _contact(), status=404))
 
 
 def _too_many(request):
+    _activate_customer_language(request)
     return _private(render(request, "selfservice/too_many.html", _contact(), status=429))
 
 
 def _resolve(request):
-    """What the session's link points at now: ("appointment", obj), ("invitation", obj) or (None, None)."""
-    link = request.session.get(SESSION_KEY) or {}
+    """What the session's latest link points at now: ("appointment", obj), ("invitation", obj) or (None, None)."""
+    return _link_target(request.session.get(SESSION_KEY) or {})
+
+
+def _link_key(kind: str, obj) -> str:
+    """Names the page a form was on. A visit's key carries its version: a page from before a move is outdated."""
+    return f"appointment-{obj.pk}-{obj.version}" if kind == "appointment" else f"invitation-{obj.pk}"
+
+
+def _remember_link(request, *, kind: str, token: str, obj) -> None:
+    """Make this link the session's latest, and keep it for the forms of pages opened from it."""
+    link = {"kind": kind, "token": token}
+    request.session[SESSION_KEY] = link
+    links = request.session.get(LINKS_KEY) or {}
+    links.pop(_link_key(kind, obj), None)
+    links[_link_key(kind, obj)] = link
+    request.session[LINKS_KEY] = dict(list(links.items())[-LINKS_KEPT:])
+
+
+def _forget_link(request, key: str) -> None:
+    links = request.session.get(LINKS_KEY) or {}
+    if links.pop(key, None) is not None:
+        request.session[LINKS_KEY] = links
+
+
+def _resolve_posted(request, key: str):
+    """The target of the page a form was posted from; without a key, the latest link (older pages)."""
+    if not key:
+        return _resolve(request)
+    link = (request.session.get(LINKS_KEY) or {}).get(key)
+    if link is None:
+        return None, None
+    kind, obj = _link_target(link)
+    # The key names the version the page showed; a link that now leads to a moved visit is another page.
+    return (kind, obj) if obj is not None and _link_key(kind, obj) == key else (None, None)
+
+
+def _link_target(link: dict):
     if link.get("kind") == "appointment":
         appointment = appointment_from_token(link.get("token", ""))
         return ("appointment", appointment) if appointment else (None, None)
@@ -77,27 +121,22 @@ def _resolve(request):
     return None, None
 
 
-def _activate_customer_language(request, customer):
+def _activate_customer_language(request, customer=None):
     # The customer's own language, unless they switched on the page.
-    if settings.LANGUAGE_COOKIE_NAME not in request.COOKIES:
-        translation.activate(customer.preferred_language)
-        request.LANGUAGE_CODE = customer.preferred_language
+    language = customer.preferred_language if customer is not None else request.session.get(LANGUAGE_KEY)
+    if language and settings.LANGUAGE_COOKIE_NAME not in request.COOKIES:
+        translation.activate(language)
+        request.LANGUAGE_CODE = language
 
 
-def _enter(request, *, kind: str, token: str, customer):
+def _enter(request, *, kind: str, token: str, obj):
     """Keep the link's token in the session and send the browser to a URL without it."""
-    request.session[SESSION_KEY] = {"kind": kind, "token": token}
+    _remember_link(request, kind=kind, token=token, obj=obj)
     request.session.pop(RESULT_KEY, None)
-    response = redirect("selfservice:page")
-    if settings.LANGUAGE_COOKIE_NAME not in request.COOKIES:
-        response.set_cookie(
-            settings.LANGUAGE_COOKIE_NAME,
-            customer.preferred_language,
-            samesite="Lax",
-            secure=settings.SESSION_COOKIE_SECURE,
-            httponly=True,
-        )
-    return _private(response, referrer_policy="no-referrer")
+    # In the session, not the site-wide language cookie: a technician or office person who opens a
+    # customer's link keeps their own language on their own pages.
+    request.session[LANGUAGE_KEY] = obj.customer.preferred_language
+    return _private(redirect("selfservice:page"), referrer_policy="no-referrer")
 
 
 def _count_bad_link(request) -> None:
@@ -110,9 +149,9 @@ def open_link(request, token):
     if is_blocked(request, "bad-link", limit=settings.RATELIMIT_BAD_LINKS):
         return _too_many(request)
     if (appointment := appointment_from_token(token)) is not None:
-        return _enter(request, kind="appointment", token=token, customer=appointment.customer)
+        return _enter(request, kind="appointment", token=token, obj=appointment)
     if (invitation := invitation_from_token(token)) is not None:
-        return _enter(request, kind="invitation", token=token, customer=invitation.customer)
+        return _enter(request, kind="invitation", token=token, obj=invitation)
     _count_bad_link(request)
     return _invalid(request)
 
@@ -128,7 +167,7 @@ def card_open(request, code):
         _count_bad_link(request)
         return _invalid(request)
     if appointment.status in LINKABLE_STATUSES:
-        return _enter(request, kind="appointment", token=appointment_token(appointment), customer=appointment.customer)
+        return _enter(request, kind="appointment", token=appointment_token(appointment), obj=appointment)
     _activate_customer_language(request, appointment.customer)
     context = {**_contact(appointment.customer), "appointment": appointment}
     return _private(render(request, "selfservice/card_closed.html", context))
@@ -151,6 +190,7 @@ def _page_context(request, kind, obj, *, form=None, cancel_form=None, conflict=F
         days = [Day(day.day, [window for window in day.windows if window.start != obj.window_start]) for day in days]
     return {
         **_contact(customer),
+        "link_key": _link_key(kind, obj),
         "first_name": customer.first_name,
         "service": service_type.localized_name(translation.get_language()),
         "appointment": obj if kind == "appointment" else None,
@@ -183,10 +223,15 @@ def _act(request, action):
         period_seconds=settings.RATELIMIT_PERIOD_SECONDS,
     ):
         return _too_many(request)
-    kind, obj = _resolve(request)
+    posted_key = request.POST.get("link", "")
+    kind, obj = _resolve_posted(request, posted_key)
     if obj is None:
+        if posted_key and (request.session.get(RESULT_KEY) or {}).get("link") == posted_key:
+            # A second click on a button whose first click already did the job.
+            return _private(redirect("selfservice:done"))
         return _invalid(request)
     _activate_customer_language(request, obj.customer)
+    key = _link_key(kind, obj)
     if action == "cancel":
         if kind != "appointment":
             return _invalid(request)
@@ -206,8 +251,10 @@ def _act(request, action):
             # E.g. a missed visit: there is nothing left to cancel, and the page no longer offers it.
             return _invalid(request)
         request.session.pop(SESSION_KEY, None)
+        _forget_link(request, key)
         request.session[RESULT_KEY] = {
             "result": "cancelled",
+            "link": key,
             "window_start": appointment.window_start.isoformat(),
             "window_end": appointment.window_end.isoformat(),
         }
@@ -237,8 +284,9 @@ def _act(request, action):
                 status=409,
             )
         )
-    request.session[SESSION_KEY] = {"kind": "appointment", "token": appointment_token(appointment)}
-    request.session[RESULT_KEY] = {"result": "booked" if kind == "invitation" else "moved"}
+    _forget_link(request, key)
+    _remember_link(request, kind="appointment", token=appointment_token(appointment), obj=appointment)
+    request.session[RESULT_KEY] = {"result": "booked" if kind == "invitation" else "moved", "link": key}
     return _private(redirect("selfservice:done"))
 
 
@@ -269,6 +317,7 @@ def done(request):
         context["technician_first_name"] = appointment.technician.first_name if appointment.technician else ""
         context["service"] = appointment.service_type.localized_name(translation.get_language())
     else:
+        _activate_customer_language(request)
         context.update(_contact())
         context["cancelled_window"] = (
             timezone.datetime.fromisoformat(result["window_start"]),

@@ -11,9 +11,12 @@ from django.views.decorators.cache import never_cache
 from django.views.decorators.http import require_GET
 
 from appointments.technician_access import own_appointment, technician_required
+from appointments.views_technician import office_language
 
 ISO_DAY = re.compile(r"[0-9]{4}-[0-9]{2}-[0-9]{2}")
 DEFAULT_BLANK_CARDS = 8
+# A pack is printed for a coming day, or again for a recent one; no further.
+DAY_PACK_REACH_DAYS = 366
 # appointments.cards is imported inside the views: WeasyPrint takes seconds to
 # import, and config.urls imports this module, so every process that merely
 # reverses a URL (each mail-sending worker) would pay for it.
@@ -28,6 +31,7 @@ def _pdf(content: bytes, filename: str) -> HttpResponse:
 @require_GET
 @never_cache
 @technician_required
+@office_language
 def missed_card(request, pk):
     from appointments.cards import render_visit_card
 
@@ -40,6 +44,7 @@ def missed_card(request, pk):
 @require_GET
 @never_cache
 @technician_required
+@office_language
 def day_pack(request, day):
     from appointments.cards import render_day_pack
 
@@ -52,6 +57,9 @@ def day_pack(request, day):
             raise Http404("No such day.") from None
     else:
         raise Http404("No such day.")
+    if abs((chosen - timezone.localdate()).days) > DAY_PACK_REACH_DAYS:
+        # Also keeps year 1 and 9999 away from date arithmetic that would overflow.
+        raise Http404("No such day.")
     content = render_day_pack(technician=request.technician, day=chosen)
     return _pdf(content, f"cards-{chosen.isoformat()}.pdf")
 
@@ -59,6 +67,7 @@ def day_pack(request, day):
 @require_GET
 @never_cache
 @technician_required
+@office_language
 def blank_cards(request):
     from appointments.cards import MAX_BLANK_CARDS, render_blank_cards
 

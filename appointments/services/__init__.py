@@ -180,6 +180,16 @@ def _locked(appointment: Appointment) -> Appointment:
     )
 
 
+def _ensure_unchanged_since(appointment: Appointment, expected_version: int | None) -> None:
+    """Refuse to act on a visit that was moved after the person acting last saw it."""
+    if expected_version is not None and appointment.version != expected_version:
+        raise AppointmentError(
+            _("This visit was moved in the meantime (now %(window)s). Reload it and check before changing it.")
+            % {"window": format_window(appointment.window_start, appointment.window_end)},
+            code="changed_meanwhile",
+        )
+
+
 def _moment(at: datetime | None) -> datetime:
     now = timezone.now()
     if at is None:
@@ -298,9 +308,14 @@ def appointment_reschedule(
     actor: AbstractBaseUser | None,
     reason: str = "",
     channel: str = Channel.SYSTEM,
+    expected_version: int | None = None,
 ) -> Appointment:
-    """Move a visit to a new window and/or technician. Bumps the version, so older reminders and links die."""
+    """Move a visit to a new window and/or technician. Bumps the version, so older reminders and links die.
+
+    `expected_version`: the version the person moving it saw; a visit moved since is refused, not moved back.
+    """
     appointment = _locked(appointment)
+    _ensure_unchanged_since(appointment, expected_version)
     if appointment.status not in RESCHEDULABLE:
         raise AppointmentError(
             _("A visit that is %(status)s cannot be moved.") % {"status": appointment.get_status_display()},
@@ -376,13 +391,18 @@ def appointment_reschedule(
 
 @transaction.atomic
 def appointment_update_details(
-    *, appointment: Appointment, changes: Mapping[str, str], actor: AbstractBaseUser | None
+    *,
+    appointment: Appointment,
+    changes: Mapping[str, str],
+    actor: AbstractBaseUser | None,
+    expected_version: int | None = None,
 ) -> Appointment:
     """Notes and site address; the time and technician change only through appointment_reschedule."""
     unknown = set(changes) - set(DETAIL_FIELDS)
     if unknown:
         raise TypeError(f"Not appointment detail fields: {sorted(unknown)}")
     appointment = _locked(appointment)
+    _ensure_unchanged_since(appointment, expected_version)
     changed = {name: value for name, value in changes.items() if getattr(appointment, name) != value}
     if not changed:
         return appointment

@@ -198,6 +198,8 @@ def appointment_move_online(*, appointment: Appointment, window_start: datetime,
             actor=None,
             reason=reason + (f" {note.strip()[:NOTE_MAX_LENGTH]}" if note.strip() else ""),
             channel=Channel.WEB,
+            # The version the customer's link was made for: an office move a moment ago is not undone.
+            expected_version=appointment.version,
         )
     except AppointmentError as exc:
         if exc.code == "overlap":

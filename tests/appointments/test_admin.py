@@ -5,7 +5,8 @@ from django.contrib import messages
 from django.urls import reverse
 
 from appointments.models import Appointment, AppointmentStatus
-from journal.models import JournalEntry
+from appointments.services import appointment_reschedule
+from journal.models import Channel, JournalEntry
 from notifications.models import OutboxMessage
 from tests.factories import AppointmentFactory, CustomerFactory, ServiceTypeFactory, TechnicianFactory, local_dt
 
@@ -94,26 +95,33 @@ def test_overlapping_booking_in_the_admin_is_a_form_error(admin_client_office, s
     assert Appointment.objects.count() == 1
 
 
+def change_form(appointment, start, end, **fields):
+    """The change page's fields as the office sees them for `appointment`, with a new window."""
+    date, time = split(start)
+    end_date, end_time = split(end)
+    return {
+        "technician": appointment.technician_id,
+        "window_start_0": date,
+        "window_start_1": time,
+        "window_end_0": end_date,
+        "window_end_1": end_time,
+        "reschedule_reason": "",
+        "notes": appointment.notes,
+        "site_street": appointment.site_street,
+        "site_postcode": appointment.site_postcode,
+        "site_city": appointment.site_city,
+        "site_country": "DE",
+        "seen_version": appointment.version,
+        **fields,
+    }
+
+
 def test_moving_a_visit_in_the_change_form_reschedules_it(admin_client_office, service_type, technician):
     appointment = AppointmentFactory(technician=technician, service_type=service_type, window_start=local_dt(2, 8))
-    date, time = split(local_dt(3, 12))
-    end_date, end_time = split(local_dt(3, 16))
 
     response = admin_client_office.post(
         reverse("admin:appointments_appointment_change", args=[appointment.pk]),
-        {
-            "technician": technician.pk,
-            "window_start_0": date,
-            "window_start_1": time,
-            "window_end_0": end_date,
-            "window_end_1": end_time,
-            "reschedule_reason": "Kunde arbeitet morgens",
-            "notes": "",
-            "site_street": appointment.site_street,
-            "site_postcode": appointment.site_postcode,
-            "site_city": appointment.site_city,
-            "site_country": "DE",
-        },
+        change_form(appointment, local_dt(3, 12), local_dt(3, 16), reschedule_reason="Kunde arbeitet morgens"),
     )
 
     assert response.status_code == 302, response.content.decode()[:3000]
@@ -121,6 +129,24 @@ def test_moving_a_visit_in_the_change_form_reschedules_it(admin_client_office, s
     assert appointment.window_start == local_dt(3, 12)
     assert appointment.version == 2
     assert JournalEntry.objects.get(action="appointment.rescheduled").data["reason"] == "Kunde arbeitet morgens"
+
+
+def test_a_change_page_opened_before_the_customer_moved_the_visit_does_not_move_it_back(
+    admin_client_office, service_type, technician
+):
+    appointment = AppointmentFactory(technician=technician, service_type=service_type, window_start=local_dt(2, 8))
+    url = reverse("admin:appointments_appointment_change", args=[appointment.pk])
+    page = admin_client_office.get(url)
+    stale = change_form(appointment, appointment.window_start, appointment.window_end, notes="Hund im Garten")
+    appointment_reschedule(appointment=appointment, window_start=local_dt(4, 12), actor=None, channel=Channel.WEB)
+
+    response = admin_client_office.post(url, stale)
+
+    appointment.refresh_from_db()
+    assert b'name="seen_version" value="1"' in page.content
+    assert response.status_code == 200
+    assert "in the meantime" in response.content.decode() or "zwischenzeitlich" in response.content.decode()
+    assert (appointment.window_start, appointment.version, appointment.notes) == (local_dt(4, 12), 2, "")
 
 
 def test_cancel_action_asks_for_a_reason_then_cancels(admin_client_office):

@@ -478,12 +478,30 @@ def test_technician_downloads_the_day_pack(setup, technician_client):
 
 
 @pytest.mark.parametrize(
-    "day", ["yesterday", "2026-13-01", "2026-02-30", "20261123", "2026-11-23T08:00", "9999-99-99"]
+    "day",
+    [
+        "yesterday",
+        "2026-13-01",
+        "2026-02-30",
+        "20261123",
+        "2026-11-23T08:00",
+        "9999-99-99",
+        "9999-12-31",
+        "0001-01-01",
+    ],
 )
 def test_day_pack_of_a_bad_date_is_not_found(setup, technician_client, day):
     response = technician_client.get(reverse("technician:day_pack", args=[day]))
 
     assert response.status_code == 404
+
+
+def test_empty_day_pack_speaks_the_office_language_whatever_the_phone_says(setup, technician_client):
+    day = timezone.localdate() + timedelta(days=30)
+
+    response = technician_client.get(reverse("technician:day_pack", args=[day.isoformat()]), HTTP_ACCEPT_LANGUAGE="nl")
+
+    assert "Keine Termine zum Drucken" in pdf_text(response.content)
 
 
 def test_technician_downloads_blank_cards(setup, technician_client):

@@ -6,10 +6,11 @@ from django.core import signing
 from django.urls import reverse
 from django.utils import timezone
 
+from appointments.availability import free_windows
 from appointments.links import APPOINTMENT_SALT, appointment_token, invitation_token
 from appointments.models import Appointment, AppointmentStatus, BookingInvitation
 from appointments.services import AppointmentError, appointment_reschedule, appointment_schedule
-from appointments.services.booking import appointment_request_new_time, booking_invite
+from appointments.services.booking import appointment_move_online, appointment_request_new_time, booking_invite
 from journal.models import JournalEntry
 from notifications.models import MessageKind, OutboxMessage
 from tests.factories import (
@@ -46,6 +47,11 @@ def setup(db):
 
 def open_link(client, token):
     return client.get(reverse("selfservice:open", args=[token]))
+
+
+def page_link_key(response):
+    """The hidden field that ties a page's forms to the link the page was opened from."""
+    return re.search(r'name="link" value="([^"]+)"', response.content.decode()).group(1)
 
 
 def offered_windows(response):
@@ -188,6 +194,93 @@ def test_customer_cancels_with_a_reason(client, appointment, django_capture_on_c
     assert open_link(client, appointment_token(appointment)).status_code == 404  # cancelled: dead
 
 
+def test_a_form_from_an_older_tab_acts_on_its_own_visit_not_on_a_link_opened_later(client, appointment, setup):
+    later = appointment_schedule(
+        customer=setup["customer"],
+        service_type=setup["service_type"],
+        technician=setup["technician"],
+        window_start=local_dt(4, 8),
+        actor=setup["office"],
+    )
+    open_link(client, appointment_token(appointment))
+    first_tab = page_link_key(client.get(PAGE))
+    open_link(client, appointment_token(later))  # a second tab, from the other visit's mail
+
+    response = client.post(CANCEL, {"reason": "Erledigt", "link": first_tab})
+
+    assert response.status_code == 302
+    assert dict(Appointment.objects.values_list("pk", "status")) == {
+        appointment.pk: AppointmentStatus.CANCELLED,
+        later.pk: AppointmentStatus.SCHEDULED,
+    }
+
+
+def test_a_second_click_on_move_lands_on_the_result_not_on_a_dead_link(client, appointment):
+    open_link(client, appointment_token(appointment))
+    page = client.get(PAGE)
+    form = {"window": offered_windows(page)[2], "link": page_link_key(page)}
+
+    first = client.post(BOOK, form)
+    second = client.post(BOOK, form)
+
+    appointment.refresh_from_db()
+    assert (first.status_code, first["Location"]) == (302, DONE)
+    assert (second.status_code, second["Location"]) == (302, DONE)
+    assert appointment.version == 2
+    assert "verschoben" in client.get(DONE).content.decode()
+
+
+def test_a_second_click_on_cancel_lands_on_the_result_not_on_a_dead_link(client, appointment):
+    open_link(client, appointment_token(appointment))
+    form = {"reason": "", "link": page_link_key(client.get(PAGE))}
+
+    client.post(CANCEL, form)
+    second = client.post(CANCEL, form)
+
+    assert (second.status_code, second["Location"]) == (302, DONE)
+    assert client.get(DONE).status_code == 200
+
+
+def test_a_move_from_a_page_older_than_an_office_move_changes_nothing(client, appointment, setup):
+    open_link(client, appointment_token(appointment))
+    page = client.get(PAGE)
+    appointment_reschedule(appointment=appointment, window_start=local_dt(5, 12), actor=setup["office"])
+
+    response = client.post(BOOK, {"window": offered_windows(page)[2], "link": page_link_key(page)})
+
+    appointment.refresh_from_db()
+    assert response.status_code == 404
+    assert (appointment.version, appointment.window_start) == (2, local_dt(5, 12))
+
+
+def test_moving_refuses_a_visit_moved_since_the_link_was_read(appointment, setup):
+    windows = free_windows(
+        service_type=setup["service_type"],
+        technician=None,
+        first_day=local_dt(6, 0).date(),
+        last_day=local_dt(9, 0).date(),
+    )
+    as_the_link_saw_it = Appointment.objects.get(pk=appointment.pk)
+    appointment_reschedule(appointment=appointment, window_start=local_dt(5, 12), actor=setup["office"])
+
+    with pytest.raises(AppointmentError) as refused:
+        appointment_move_online(appointment=as_the_link_saw_it, window_start=windows[-1].windows[0].start)
+
+    appointment.refresh_from_db()
+    assert refused.value.code == "changed_meanwhile"
+    assert appointment.window_start == local_dt(5, 12)
+
+
+def test_opening_a_customer_link_leaves_the_sites_language_cookie_alone(client, setup, settings):
+    customer = CustomerFactory(preferred_language="nl", responsible=setup["office"])
+    invitation = booking_invite(customer=customer, service_type=setup["service_type"], actor=setup["office"])
+
+    response = open_link(client, invitation_token(invitation))
+
+    assert settings.LANGUAGE_COOKIE_NAME not in response.cookies
+    assert 'lang="nl"' in client.get(PAGE).content.decode()
+
+
 def test_get_never_changes_anything(client, appointment):
     token = appointment_token(appointment)
     before = (Appointment.objects.values().get(), JournalEntry.objects.count(), OutboxMessage.objects.count())
@@ -217,7 +310,17 @@ def test_a_window_taken_meanwhile_gets_a_friendly_conflict_page(client, invitati
     assert Appointment.objects.count() == 1
 
 
-@pytest.mark.parametrize("window", ["", "yesterday", "2026-13-45T99:00", "2020-01-01T08:00:00+01:00"])
+@pytest.mark.parametrize(
+    "window",
+    [
+        "",
+        "yesterday",
+        "2026-13-45T99:00",
+        "2020-01-01T08:00:00+01:00",
+        "0001-01-01T00:00:00+01:00",
+        "9999-12-31T23:59:59-14:00",
+    ],
+)
 def test_bad_window_input_changes_nothing_and_is_no_500(client, invitation, window):
     open_link(client, invitation_token(invitation))
 
