@@ -19,12 +19,14 @@ from django.utils.translation import gettext as _
 from django.views.decorators.cache import never_cache
 from django.views.decorators.http import require_GET, require_http_methods, require_POST
 
-from appointments.formatting import format_time
+from appointments.formatting import format_day, format_time
 from appointments.forms_technician import CompleteForm, NotHomeForm, StartTripForm, TechnicianAuthenticationForm
 from appointments.models import Appointment, AppointmentStatus
 from appointments.services import (
     TRANSITIONS,
     AppointmentError,
+    has_window_opened,
+    is_visit_day,
     visit_arrive,
     visit_complete,
     visit_mark_missed,
@@ -108,9 +110,23 @@ def day(request):
     )
 
 
+def _not_yet(appointment: Appointment, now) -> str:
+    """Why "On my way" or "Not home" is not offered (yet), or ""."""
+    if not is_visit_day(appointment, now):
+        return _("This visit is on %(day)s: its buttons appear on that day.") % {
+            "day": format_day(appointment.window_start)
+        }
+    if not has_window_opened(appointment, now):
+        return _("“Not home” can be recorded from %(time)s on.") % {"time": format_time(appointment.window_start)}
+    return ""
+
+
 def _visit_page(request, appointment: Appointment, *, status: int = 200, error: str = "", **forms):
     def allowed(transition: str) -> bool:
         return appointment.status in TRANSITIONS[transition].sources
+
+    now = timezone.now()
+    on_its_day = is_visit_day(appointment, now)
 
     context = {
         "appointment": _decorate(appointment),
@@ -118,10 +134,11 @@ def _visit_page(request, appointment: Appointment, *, status: int = 200, error: 
         "error": error,
         "start_trip_form": forms.get("start_trip_form") or StartTripForm(),
         "complete_form": forms.get("complete_form") or CompleteForm(),
-        "can_start_trip": allowed("start_trip"),
+        "can_start_trip": allowed("start_trip") and on_its_day,
         "can_arrive": allowed("arrive"),
         "can_complete": allowed("complete"),
-        "can_mark_missed": allowed("mark_missed"),
+        "can_mark_missed": allowed("mark_missed") and on_its_day and has_window_opened(appointment, now),
+        "not_yet": _not_yet(appointment, now) if allowed("mark_missed") else "",
     }
     return render(request, "technician/visit.html", context, status=status)
 

@@ -6,7 +6,7 @@ SQLite by the IMMEDIATE transaction every write starts with. Under that lock the
 overlap is re-checked, so a conflict is always a readable AppointmentError.
 """
 
-from collections.abc import Mapping
+from collections.abc import Callable, Mapping
 from dataclasses import dataclass
 from datetime import datetime, timedelta
 from decimal import Decimal
@@ -19,7 +19,7 @@ from django.utils import formats, timezone, translation
 from django.utils.translation import gettext as _
 from django.utils.translation import ngettext
 
-from appointments.formatting import format_window
+from appointments.formatting import format_day, format_time, format_window
 from appointments.models import (
     Appointment,
     AppointmentStatus,
@@ -187,6 +187,34 @@ def _ensure_unchanged_since(appointment: Appointment, expected_version: int | No
             _("This visit was moved in the meantime (now %(window)s). Reload it and check before changing it.")
             % {"window": format_window(appointment.window_start, appointment.window_end)},
             code="changed_meanwhile",
+        )
+
+
+def is_visit_day(appointment: Appointment, moment: datetime) -> bool:
+    """A trip or an attempt at the door belongs to the visit's own day, not to one a tap away in the list."""
+    return timezone.localdate(moment) == timezone.localdate(appointment.window_start)
+
+
+def has_window_opened(appointment: Appointment, moment: datetime) -> bool:
+    """Before the window nobody had to be home: "not home" then would be no proof, and would free the slot."""
+    return moment >= appointment.window_start - CLOCK_SKEW_ALLOWED
+
+
+def _ensure_visit_day(appointment: Appointment, moment: datetime) -> None:
+    if not is_visit_day(appointment, moment):
+        raise AppointmentError(
+            _("This visit is on %(day)s, not today.") % {"day": format_day(appointment.window_start)},
+            code="not_visit_day",
+        )
+
+
+def _ensure_window_started(appointment: Appointment, moment: datetime) -> None:
+    _ensure_visit_day(appointment, moment)
+    if not has_window_opened(appointment, moment):
+        raise AppointmentError(
+            _("The window starts at %(time)s; “not home” can be recorded from then on.")
+            % {"time": format_time(appointment.window_start)},
+            code="window_not_started",
         )
 
 
@@ -427,7 +455,9 @@ def _transition(
     direction: str = Direction.INTERNAL,
     data: dict[str, Any] | None = None,
     extra_fields: Mapping[str, Any] | None = None,
+    when_allowed: Callable[[Appointment, datetime], None] | None = None,
 ) -> Appointment:
+    """`when_allowed(locked visit, moment)` raises AppointmentError if the moment does not suit the visit."""
     transition = TRANSITIONS[name]
     appointment = _locked(appointment)
     if appointment.status not in transition.sources:
@@ -437,6 +467,8 @@ def _transition(
             code="illegal_transition",
         )
     moment = _moment(at)
+    if when_allowed is not None:
+        when_allowed(appointment, moment)
     appointment.status = transition.target
     setattr(appointment, transition.timestamp_field, moment)
     for field, value in (extra_fields or {}).items():
@@ -512,6 +544,7 @@ def visit_start_trip(
             }
     appointment = _transition(
         "start_trip",
+        when_allowed=_ensure_visit_day,
         appointment=appointment,
         actor=actor,
         summary=summary,
@@ -596,6 +629,7 @@ def visit_mark_missed(
         summary = " ".join(facts)
     appointment = _transition(
         "mark_missed",
+        when_allowed=_ensure_window_started,
         appointment=appointment,
         actor=actor,
         summary=summary,

@@ -4,6 +4,7 @@ Every step is a click or a keystroke in Chromium at 375×812; the location comes
 from the browser's geolocation, granted for the site through the context.
 """
 
+from datetime import timedelta
 from decimal import Decimal
 
 import pytest
@@ -54,11 +55,13 @@ def test_technician_marks_a_visit_not_home_and_downloads_the_card(axe_script, li
     user.set_password(PASSWORD)
     user.save()
     technician = TechnicianFactory(user=user, display_name="Jan Verhaag")
+    # A window that has opened today: "not home" is offered from the window's start.
+    window_start = max(local_dt(0, 0), timezone.now().replace(second=0, microsecond=0) - timedelta(minutes=5))
     visit = AppointmentFactory(
         technician=technician,
         customer=CustomerFactory(full_name="Anna Schmitz", phone="+4928211234567"),
-        window_start=local_dt(0, 8),
-        window_end=local_dt(0, 12),
+        window_start=window_start,
+        window_end=window_start + timedelta(hours=4),
         site_street="Sehr lange Straße mit einem Namen, der auf kein Telefon passt 123",
         notes="Hund im Garten. Bitte an der Seitentür klingeln.",
     )

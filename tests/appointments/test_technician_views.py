@@ -218,7 +218,9 @@ def test_day_offers_the_card_of_a_missed_visit_the_day_pack_and_blank_cards(tech
         (Status.CANCELLED, [], ["start_trip", "arrive", "complete", "not_home"]),
     ],
 )
-def test_visit_page_offers_the_buttons_that_fit_the_status(tech_client, technician, status, offered, not_offered):
+def test_visit_page_offers_the_buttons_that_fit_the_status(
+    tech_client, technician, status, offered, not_offered, in_the_window
+):
     visit = visit_today(technician, status=status)
 
     page = text_of(tech_client.get(url("visit", visit)))
@@ -329,7 +331,14 @@ def test_not_home_records_the_attempt_with_the_server_time(tech_client, technici
     assert url("missed_card", visit) in page
 
 
-def test_not_home_keeps_the_location_when_the_phone_gave_one(tech_client, technician):
+@pytest.fixture
+def in_the_window():
+    """09:00 today, inside visit_today's 08:00–10:00 window: "not home" is only recorded from its start."""
+    with time_machine.travel(local_dt(0, 9), tick=False):
+        yield
+
+
+def test_not_home_keeps_the_location_when_the_phone_gave_one(tech_client, technician, in_the_window):
     visit = visit_today(technician)
 
     response = tech_client.post(
@@ -423,7 +432,38 @@ def test_an_action_the_visit_has_moved_past_is_a_conflict_and_changes_nothing(
     assert not VisitAttempt.objects.exists()
 
 
-def test_pressing_not_home_twice_records_one_attempt(tech_client, technician):
+def test_not_home_before_the_window_opens_is_refused_and_sends_nothing(tech_client, technician):
+    visit = visit_today(technician, hour=13)
+
+    with time_machine.travel(local_dt(0, 12, 35), tick=False):
+        page = text_of(tech_client.get(url("visit", visit)))
+        response = tech_client.post(url("not_home", visit), {"waited_minutes": "10"})
+
+    assert url("not_home", visit) not in page
+    assert _("“Not home” can be recorded from %(time)s on.") % {"time": "13:00"} in page
+    assert response.status_code == 400
+    assert _("The window starts at %(time)s; “not home” can be recorded from then on.") % {"time": "13:00"} in (
+        text_of(response)
+    )
+    assert unchanged(visit)
+    assert not OutboxMessage.objects.exists()
+
+
+def test_tomorrows_visit_offers_no_trip_or_not_home_and_refuses_both(tech_client, technician):
+    visit = AppointmentFactory(technician=technician, window_start=local_dt(1, 8), window_end=local_dt(1, 10))
+
+    with time_machine.travel(local_dt(0, 9), tick=False):
+        page = text_of(tech_client.get(url("visit", visit)))
+        trip = tech_client.post(url("start_trip", visit), {"minutes": "30"})
+        not_home = tech_client.post(url("not_home", visit), {"waited_minutes": "10"})
+
+    assert url("not_home", visit) not in page and url("start_trip", visit) not in page
+    assert (trip.status_code, not_home.status_code) == (400, 400)
+    assert unchanged(visit)
+    assert not VisitAttempt.objects.exists()
+
+
+def test_pressing_not_home_twice_records_one_attempt(tech_client, technician, in_the_window):
     visit = visit_today(technician)
 
     first = tech_client.post(url("not_home", visit), {"waited_minutes": "10", "card_left": "on"})
