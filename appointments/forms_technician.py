@@ -36,12 +36,12 @@ class _InlineForm(forms.Form):
 class TechnicianAuthenticationForm(AuthenticationForm):
     error_messages = {
         **AuthenticationForm.error_messages,
-        "not_technician": _("This account has no technician profile. Please ask the office."),
+        "not_technician": _("This account has no active technician profile. Please ask the office."),
     }
 
     def confirm_login_allowed(self, user):
         super().confirm_login_allowed(user)
-        if not Technician.objects.filter(user=user).exists():
+        if not Technician.objects.filter(user=user, is_active=True).exists():
             raise forms.ValidationError(self.error_messages["not_technician"], code="not_technician")
 
 

@@ -16,7 +16,7 @@ from django.urls import reverse
 from django.utils import timezone
 from django.utils.crypto import salted_hmac
 
-from appointments.models import ACTIVE_STATUSES, Appointment, AppointmentStatus, BookingInvitation
+from appointments.models import Appointment, AppointmentStatus, BookingInvitation
 
 APPOINTMENT_SALT = "doorstep.link.appointment.manage"
 INVITATION_SALT = "doorstep.link.invitation.book"
@@ -24,8 +24,14 @@ CARD_SALT = "doorstep.link.card"
 # 8 base32 characters = 40 bits: short enough to type from a card, and the
 # link view is rate-limited per IP, so guessing one is out of reach.
 CARD_SECRET_LENGTH = 8
-# What a self-service link may show: visits still ahead, and missed ones, whose page offers a new time.
-LINKABLE_STATUSES = (*ACTIVE_STATUSES, AppointmentStatus.MISSED)
+# What a self-service link may show: visits the customer can still move (or cancel), and missed ones,
+# whose page offers a new time. Not a visit under way: the technician is at the door.
+LINKABLE_STATUSES = (
+    AppointmentStatus.REQUESTED,
+    AppointmentStatus.SCHEDULED,
+    AppointmentStatus.EN_ROUTE,
+    AppointmentStatus.MISSED,
+)
 
 
 def appointment_token(appointment: Appointment) -> str:

@@ -1,4 +1,4 @@
-"""Who may use the technician pages: a signed-in user with a technician profile."""
+"""Who may use the technician pages: a signed-in user with an active technician profile."""
 
 from functools import wraps
 
@@ -16,9 +16,10 @@ def technician_required(view):
     def wrapper(request, *args, **kwargs):
         if not request.user.is_authenticated:
             return redirect_to_login(request.get_full_path(), reverse("technician:login"))
-        technician = Technician.objects.filter(user=request.user).first()
+        # An inactive profile (someone who has left) no longer sees customers' addresses and phones.
+        technician = Technician.objects.filter(user=request.user, is_active=True).first()
         if technician is None:
-            raise Http404("No technician profile for this user.")
+            raise Http404("No active technician profile for this user.")
         request.technician = technician
         return view(request, *args, **kwargs)
 

@@ -16,14 +16,13 @@ from django.views.decorators.http import require_GET, require_POST
 from appointments.availability import Day, booking_days, free_windows
 from appointments.forms_selfservice import CancelOnlineForm, WindowForm
 from appointments.links import (
-    LINKABLE_STATUSES,
     absolute_link,
     appointment_from_card_code,
     appointment_from_token,
     appointment_token,
     invitation_from_token,
 )
-from appointments.models import AppointmentStatus
+from appointments.models import ACTIVE_STATUSES, AppointmentStatus
 from appointments.ratelimit import is_blocked, limited
 from appointments.services import AppointmentError
 from appointments.services.booking import (
@@ -166,10 +165,16 @@ def card_open(request, code):
     if appointment is None:
         _count_bad_link(request)
         return _invalid(request)
-    if appointment.status in LINKABLE_STATUSES:
+    if appointment.status == AppointmentStatus.MISSED:
         return _enter(request, kind="appointment", token=appointment_token(appointment), obj=appointment)
+    # A printed card never expires and may lie in a mailbox or the street: once the visit is
+    # rebooked, it shows no booking (nor cancels one). The new booking's mail has its own link.
     _activate_customer_language(request, appointment.customer)
-    context = {**_contact(appointment.customer), "appointment": appointment}
+    context = {
+        **_contact(appointment.customer),
+        "appointment": appointment,
+        "rebooked": appointment.status in ACTIVE_STATUSES,
+    }
     return _private(render(request, "selfservice/card_closed.html", context))
 
 

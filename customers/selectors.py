@@ -37,8 +37,12 @@ def responsible_contact(customer, *, firm) -> dict[str, str]:
     customer-facing page and mail names a reachable human.
     """
     responsible = customer.responsible
-    profile = getattr(responsible, "office_profile", None)
     office = firm_contact(firm)
+    if not responsible.is_active:
+        # Someone who has left must not be named, nor get the replies: the office answers until the
+        # customer is handed to a colleague.
+        return {"name": office["name"], "phone": office["phone"], "email": office["email"]}
+    profile = getattr(responsible, "office_profile", None)
     return {
         "name": " ".join((responsible.get_full_name() or responsible.get_username()).split()),
         "phone": profile.direct_phone.as_international if profile and profile.direct_phone else office["phone"],

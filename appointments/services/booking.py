@@ -30,6 +30,7 @@ from appointments.services import (
     appointment_cancel,
     appointment_reschedule,
     appointment_schedule,
+    appointment_update_details,
 )
 from customers.models import Customer
 from journal.models import Channel
@@ -205,6 +206,11 @@ def appointment_move_online(*, appointment: Appointment, window_start: datetime,
         if exc.code == "overlap":
             raise _window_taken() from exc
         raise
+    note = note.strip()[:NOTE_MAX_LENGTH]
+    if note:
+        # The technician reads the visit's notes, not the journal.
+        notes = f"{moved.notes}\n{note}" if moved.notes else note
+        moved = appointment_update_details(appointment=moved, changes={"notes": notes}, actor=None)
     return moved
 
 

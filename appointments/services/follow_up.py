@@ -24,25 +24,21 @@ def missed_follow_ups_flag(*, now: datetime | None = None) -> int:
     """Flag every missed visit still not rebooked N days after the attempt. Idempotent; returns how many."""
     now = now or timezone.now()
     flagged = 0
-    due = (
-        VisitAttempt.objects.filter(
-            at__lte=now - timedelta(days=settings.MISSED_FOLLOW_UP_AFTER_DAYS),
-            follow_up_flagged_at__isnull=True,
-            rebooked_at__isnull=True,
-            follow_up_closed_at__isnull=True,
-            # Only the attempt at the visit's current version, while the visit is still missed.
-            appointment__status=AppointmentStatus.MISSED,
-            appointment_version=F("appointment__version"),
-        )
-        .select_related("appointment__customer")
-        .order_by("at")
+    due = VisitAttempt.objects.filter(
+        at__lte=now - timedelta(days=settings.MISSED_FOLLOW_UP_AFTER_DAYS),
+        follow_up_flagged_at__isnull=True,
+        rebooked_at__isnull=True,
+        follow_up_closed_at__isnull=True,
+        # Only the attempt at the visit's current version, while the visit is still missed.
+        appointment__status=AppointmentStatus.MISSED,
+        appointment_version=F("appointment__version"),
     )
-    for attempt in due:
+    for attempt in due.select_related("appointment__customer").order_by("at"):
         with transaction.atomic():
-            if not VisitAttempt.objects.filter(pk=attempt.pk, follow_up_flagged_at__isnull=True).update(
-                follow_up_flagged_at=now
-            ):
-                continue  # flagged by a concurrent run
+            # The same conditions again, in the UPDATE: a concurrent run may have flagged it, or the
+            # customer rebooked it, since the list was read.
+            if not due.filter(pk=attempt.pk).update(follow_up_flagged_at=now):
+                continue
             with translation.override(settings.LANGUAGE_CODE):
                 summary = _(
                     "Missed visit of %(date)s not rebooked within %(days)s days: the office follows up by phone."

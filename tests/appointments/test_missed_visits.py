@@ -10,6 +10,7 @@ from django.contrib.auth.models import Permission
 from django.urls import reverse
 from django.utils import timezone
 
+from appointments.formatting import format_window
 from appointments.links import card_code, card_url
 from appointments.models import AppointmentStatus, MissedVisitFollowUp, VisitAttempt
 from appointments.services import (
@@ -265,6 +266,7 @@ def test_the_card_link_leads_to_a_page_that_says_we_were_there_and_offers_new_ti
 
 
 def test_the_card_link_is_short_and_accepts_a_typed_lower_case_code(client, setup, visit_today):
+    not_home(visit_today, setup)
     url = card_url(visit_today)
     code = card_code(visit_today)
 
@@ -296,9 +298,30 @@ def test_the_customer_rebooks_a_missed_visit_from_the_card(
     visit_today.refresh_from_db()
     assert visit_today.status == Status.SCHEDULED and visit_today.version == 2
     assert VisitAttempt.objects.get().rebooked_at is not None
-    # The same printed card still works afterwards: it now shows the new booking.
-    assert client.get(reverse("card", args=[card_code(visit_today)])).status_code == 302
-    assert "We were at your door" not in client.get(PAGE).content.decode()
+    # The printed card, which may lie anywhere, now only points to the new booking's mail.
+    rebooked = client.get(reverse("card", args=[card_code(visit_today)]))
+    assert rebooked.status_code == 200
+    assert "neuen Termin" in rebooked.content.decode()
+
+
+def test_a_card_found_after_the_rebooking_can_neither_show_nor_cancel_the_new_booking(
+    client, setup, visit_today, django_capture_on_commit_callbacks
+):
+    not_home(visit_today, setup)
+    appointment_reschedule(
+        appointment=visit_today, window_start=visit_today.window_start + timedelta(days=2), actor=setup["office"]
+    )
+
+    page = client.get(reverse("card", args=[card_code(visit_today)]))
+    cancel = client.post(CANCEL, {"reason": "Spaß"})
+
+    content = page.content.decode()
+    assert page.status_code == 200
+    assert CANCEL not in content and 'name="window"' not in content
+    assert format_window(visit_today.window_start, visit_today.window_end) not in content
+    assert cancel.status_code == 404
+    visit_today.refresh_from_db()
+    assert visit_today.status == Status.SCHEDULED
 
 
 def test_cancelling_a_missed_visit_online_is_refused_without_a_500(client, setup, visit_today):

@@ -170,6 +170,17 @@ def test_customer_moves_the_visit_and_old_links_die(client, appointment, django_
     assert open_link(client, old_token).status_code == 404
 
 
+def test_a_note_given_when_moving_reaches_the_technicians_notes(client, appointment):
+    Appointment.objects.filter(pk=appointment.pk).update(notes="Hund im Garten")
+    open_link(client, appointment_token(appointment))
+
+    client.post(BOOK, {"window": offered_windows(client.get(PAGE))[2], "note": "Bitte an der Seitentür klingeln"})
+
+    appointment.refresh_from_db()
+    assert appointment.version == 2
+    assert appointment.notes == "Hund im Garten\nBitte an der Seitentür klingeln"
+
+
 def test_link_dies_when_the_office_reschedules(client, appointment, setup):
     token = appointment_token(appointment)
     appointment_reschedule(appointment=appointment, window_start=local_dt(5, 12), actor=setup["office"])

@@ -101,8 +101,25 @@ def test_a_user_without_a_technician_profile_cannot_sign_in_here(client):
     response = client.post(reverse("technician:login"), {"username": "office", "password": "desk-2026-secret"})
 
     assert response.status_code == 200
-    assert _("This account has no technician profile. Please ask the office.") in text_of(response)
+    assert _("This account has no active technician profile. Please ask the office.") in text_of(response)
     assert "_auth_user_id" not in client.session
+
+
+def test_a_technician_who_has_left_can_neither_open_visits_nor_sign_in_again(tech_client, technician):
+    visit = visit_today(technician)
+    technician.is_active = False
+    technician.save(update_fields=["is_active"])
+
+    still_signed_in = tech_client.get(url("visit", visit))
+    technician.user.set_password("van-keys-2026")
+    technician.user.save()
+    tech_client.logout()
+    sign_in = tech_client.post(
+        reverse("technician:login"), {"username": technician.user.username, "password": "van-keys-2026"}
+    )
+
+    assert still_signed_in.status_code == 404
+    assert sign_in.status_code == 200 and "_auth_user_id" not in tech_client.session
 
 
 def test_sign_out_is_a_post_that_leads_back_to_the_sign_in(tech_client):
