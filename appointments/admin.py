@@ -36,7 +36,7 @@ from appointments.services import (
     appointment_confirm,
     appointment_reschedule,
 )
-from appointments.services.booking import appointment_request_new_time
+from appointments.services.booking import appointment_request_new_time, booking_invitation_withdraw
 from appointments.services.follow_up import FollowUpError, follow_up_close
 from config.admin_actions import ActionFormMixin, RecordAdminMixin
 from customers.selectors import phone_search_q
@@ -358,7 +358,8 @@ class AppointmentAdmin(ActionFormMixin, admin.ModelAdmin):
 class BookingInvitationAdmin(RecordAdminMixin, admin.ModelAdmin):
     """Sent invitations and whether the customer has booked; created from the customer list."""
 
-    list_display = ["created_at", "customer", "service_type", "technician", "expires_at", "appointment"]
+    list_display = ["created_at", "customer", "service_type", "technician", "expires_at", "state", "appointment"]
+    actions = ["withdraw"]
     # The booked appointment is shown by its __str__: customer and service type.
     list_select_related = [
         "customer",
@@ -379,6 +380,33 @@ class BookingInvitationAdmin(RecordAdminMixin, admin.ModelAdmin):
         "expires_at",
         "appointment",
     ]
+
+    @admin.display(description=_("state"))
+    def state(self, invitation):
+        if invitation.appointment_id is not None:
+            return _("booked")
+        if invitation.expires_at <= timezone.now():
+            return _("closed or expired")
+        return _("open")
+
+    @admin.action(
+        description=_("Withdraw the selected invitations (their links stop working)"), permissions=["change"]
+    )
+    def withdraw(self, request, queryset):
+        withdrawn = sum(
+            booking_invitation_withdraw(invitation=invitation, actor=request.user) for invitation in queryset
+        )
+        if withdrawn:
+            self.message_user(
+                request,
+                ngettext("%(count)d invitation withdrawn.", "%(count)d invitations withdrawn.", withdrawn)
+                % {"count": withdrawn},
+                messages.SUCCESS,
+            )
+        if withdrawn < queryset.count():
+            self.message_user(
+                request, _("Invitations already booked, expired or closed stay as they are."), messages.WARNING
+            )
 
 
 # Enough of the customer's journal to call them with the whole story at hand.

@@ -277,6 +277,12 @@ class Appointment(models.Model):
         )
 
 
+class BookingInvitationQuerySet(models.QuerySet):
+    def open(self):
+        """Not booked and not expired (or closed): their links still work."""
+        return self.filter(appointment__isnull=True, expires_at__gt=timezone.now())
+
+
 class BookingInvitation(models.Model):
     """The office invites a customer to pick a window themselves ("maintenance due").
 
@@ -317,6 +323,8 @@ class BookingInvitation(models.Model):
         related_name="invitation",
         verbose_name=_("booked appointment"),
     )
+
+    objects = BookingInvitationQuerySet.as_manager()
 
     class Meta:
         verbose_name = _("booking invitation")

@@ -16,13 +16,15 @@ from django.conf import settings
 from django.contrib.auth.models import AbstractBaseUser
 from django.db import IntegrityError, transaction
 from django.utils import formats, timezone, translation
+from django.utils.functional import Promise
 from django.utils.translation import gettext as _
-from django.utils.translation import ngettext
+from django.utils.translation import gettext_lazy, ngettext
 
 from appointments.formatting import format_day, format_time, format_window
 from appointments.models import (
     Appointment,
     AppointmentStatus,
+    BookingInvitation,
     ServiceType,
     Technician,
     TimeOff,
@@ -272,8 +274,14 @@ def appointment_schedule(
     site: Mapping[str, str] | None = None,
     requested: bool = False,
     channel: str = Channel.SYSTEM,
+    invitation: BookingInvitation | None = None,
 ) -> Appointment:
-    """Book a visit. `requested=True` records a customer's wish the office has yet to confirm."""
+    """Book a visit. `requested=True` records a customer's wish the office has yet to confirm.
+
+    `invitation`: the invitation the customer booked this from. Any other open invitation of the
+    customer for this service is closed: a link from an old "maintenance due" mail must not book a
+    second visit after the office booked one on the phone.
+    """
     window_end = window_end or window_start + service_type.arrival_window
     _check_window(window_start, window_end)
     if not service_type.is_active:
@@ -321,9 +329,32 @@ def appointment_schedule(
         actor=actor,
         channel=channel,
     )
+    if invitation is not None:
+        invitation.appointment = appointment
+        invitation.save(update_fields=["appointment"])
+    for other in BookingInvitation.objects.open().filter(customer=customer, service_type=service_type):
+        invitation_close(invitation=other, actor=actor, reason=gettext_lazy("a visit was booked otherwise"))
     if not requested:
         message_queue(kind=MessageKind.CONFIRMATION, appointment=appointment)
     return appointment
+
+
+@transaction.atomic
+def invitation_close(*, invitation: BookingInvitation, actor: AbstractBaseUser | None, reason: Promise) -> None:
+    """The link stops working (it counts as expired now); the journal says why (`reason`: a lazy text)."""
+    BookingInvitation.objects.filter(pk=invitation.pk).update(expires_at=timezone.now())
+    with translation.override(settings.LANGUAGE_CODE):
+        summary = _("Invitation to book online (%(service)s) closed: %(reason)s.") % {
+            "service": invitation.service_type.localized_name(),
+            "reason": reason,
+        }
+    journal_record(
+        customer=invitation.customer,
+        action="booking.invitation_closed",
+        summary=summary,
+        actor=actor,
+        data={"invitation_id": invitation.pk},
+    )
 
 
 @transaction.atomic

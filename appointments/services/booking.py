@@ -13,9 +13,10 @@ from django.db import transaction
 from django.db.models import Count, Q
 from django.utils import timezone, translation
 from django.utils.translation import gettext as _
+from django.utils.translation import gettext_lazy
 
 from appointments.availability import Window, window_is_offered
-from appointments.formatting import format_window
+from appointments.formatting import format_day, format_window
 from appointments.models import (
     ACTIVE_STATUSES,
     Appointment,
@@ -31,6 +32,7 @@ from appointments.services import (
     appointment_reschedule,
     appointment_schedule,
     appointment_update_details,
+    invitation_close,
 )
 from customers.models import Customer
 from journal.models import Channel
@@ -96,6 +98,19 @@ def booking_invite(
             % {"technician": technician, "service": service_type},
             code="technician_unqualified",
         )
+    # Two live links would let the customer book twice; withdraw the first to send a new one.
+    already = BookingInvitation.objects.open().filter(customer=customer, service_type=service_type).first()
+    if already is not None:
+        raise AppointmentError(
+            _("%(customer)s was already invited for “%(service)s” on %(date)s; that link works until %(until)s.")
+            % {
+                "customer": customer.full_name,
+                "service": service_type,
+                "date": format_day(already.created_at),
+                "until": format_day(already.expires_at),
+            },
+            code="already_invited",
+        )
     invitation = BookingInvitation.objects.create(
         customer=customer,
         service_type=service_type,
@@ -116,6 +131,18 @@ def booking_invite(
     )
     message_queue(kind=MessageKind.INVITATION, customer=customer, invitation=invitation)
     return invitation
+
+
+@transaction.atomic
+def booking_invitation_withdraw(*, invitation: BookingInvitation, actor: AbstractBaseUser | None) -> bool:
+    """The office takes an invitation back (sent by mistake, agreed otherwise); False if it was no longer open."""
+    invitation = (
+        BookingInvitation.objects.select_for_update().select_related("customer", "service_type").get(pk=invitation.pk)
+    )
+    if invitation.appointment_id is not None or invitation.expires_at <= timezone.now():
+        return False
+    invitation_close(invitation=invitation, actor=actor, reason=gettext_lazy("withdrawn by the office"))
+    return True
 
 
 @transaction.atomic
@@ -172,13 +199,12 @@ def appointment_book_online(*, invitation: BookingInvitation, window_start: date
             actor=None,
             notes=note.strip()[:NOTE_MAX_LENGTH],
             channel=Channel.WEB,
+            invitation=invitation,
         )
     except AppointmentError as exc:
         if exc.code == "overlap":
             raise _window_taken() from exc
         raise
-    invitation.appointment = appointment
-    invitation.save(update_fields=["appointment"])
     return appointment
 
 

@@ -4,8 +4,9 @@ import pytest
 from django.contrib import messages
 from django.urls import reverse
 
-from appointments.models import Appointment, AppointmentStatus
+from appointments.models import Appointment, AppointmentStatus, BookingInvitation
 from appointments.services import appointment_reschedule
+from appointments.services.booking import booking_invite
 from journal.models import Channel, JournalEntry
 from notifications.models import OutboxMessage
 from tests.factories import AppointmentFactory, CustomerFactory, ServiceTypeFactory, TechnicianFactory, local_dt
@@ -303,3 +304,19 @@ def test_a_morning_and_an_afternoon_on_one_day_are_fine(admin_client_office):
 
     assert response.status_code == 302
     assert technician.working_periods.count() == 2
+
+
+def test_office_withdraws_an_invitation_from_the_list(admin_client_office, office_user):
+    invitation = booking_invite(
+        customer=CustomerFactory(responsible=office_user), service_type=ServiceTypeFactory(), actor=office_user
+    )
+
+    response = admin_client_office.post(
+        reverse("admin:appointments_bookinginvitation_changelist"),
+        {"action": "withdraw", "_selected_action": [invitation.pk]},
+        follow=True,
+    )
+
+    assert response.status_code == 200
+    assert "1 Einladung zurückgezogen." in response.content.decode()
+    assert not BookingInvitation.objects.open().exists()

@@ -10,7 +10,12 @@ from appointments.availability import free_windows
 from appointments.links import APPOINTMENT_SALT, appointment_token, invitation_token
 from appointments.models import Appointment, AppointmentStatus, BookingInvitation
 from appointments.services import AppointmentError, appointment_reschedule, appointment_schedule
-from appointments.services.booking import appointment_move_online, appointment_request_new_time, booking_invite
+from appointments.services.booking import (
+    appointment_move_online,
+    appointment_request_new_time,
+    booking_invitation_withdraw,
+    booking_invite,
+)
 from journal.models import JournalEntry
 from notifications.models import MessageKind, OutboxMessage
 from tests.factories import (
@@ -128,6 +133,57 @@ def test_a_used_invitation_link_is_dead(client, invitation, setup):
 
     assert response.status_code == 404
     assert "office@firm.example" in response.content.decode()
+
+
+def test_booking_by_phone_closes_the_customers_open_invitation_for_that_service(client, invitation, setup):
+    token = invitation_token(invitation)
+    other_service = booking_invite(
+        customer=setup["customer"], service_type=ServiceTypeFactory(name="Boiler repair"), actor=setup["office"]
+    )
+
+    appointment_schedule(
+        customer=setup["customer"],
+        service_type=setup["service_type"],
+        technician=setup["technician"],
+        window_start=local_dt(3, 8),
+        actor=setup["office"],
+    )
+
+    assert open_link(client, token).status_code == 404
+    assert list(BookingInvitation.objects.open()) == [other_service]
+    assert JournalEntry.objects.filter(action="booking.invitation_closed", data__invitation_id=invitation.pk).exists()
+
+
+def test_booking_from_one_invitation_closes_a_second_one_for_the_same_service(client, invitation, setup):
+    # Two open links for one service, as sent before a second invitation was refused.
+    BookingInvitation.objects.filter(pk=invitation.pk).update(expires_at=timezone.now() - timedelta(minutes=1))
+    second = booking_invite(customer=setup["customer"], service_type=setup["service_type"], actor=setup["office"])
+    BookingInvitation.objects.filter(pk=invitation.pk).update(expires_at=timezone.now() + timedelta(days=3))
+    open_link(client, invitation_token(second))
+
+    client.post(BOOK, {"window": offered_windows(client.get(PAGE))[0]})
+
+    second.refresh_from_db()
+    assert second.appointment is not None
+    assert not BookingInvitation.objects.open().exists()
+
+
+def test_inviting_a_customer_who_holds_an_open_link_for_the_service_is_refused(invitation, setup):
+    with pytest.raises(AppointmentError) as refused:
+        booking_invite(customer=setup["customer"], service_type=setup["service_type"], actor=setup["office"])
+
+    assert refused.value.code == "already_invited"
+    assert BookingInvitation.objects.count() == 1
+
+
+def test_the_office_withdraws_an_invitation_and_its_link_stops_working(client, invitation, setup):
+    token = invitation_token(invitation)
+
+    assert booking_invitation_withdraw(invitation=invitation, actor=setup["office"]) is True
+    assert booking_invitation_withdraw(invitation=invitation, actor=setup["office"]) is False
+    assert open_link(client, token).status_code == 404
+    entry = JournalEntry.objects.get(action="booking.invitation_closed")
+    assert entry.summary == "Einladung zur Online-Buchung (Heizungswartung) geschlossen: vom Büro zurückgezogen."
 
 
 def test_expired_invitation_gets_the_friendly_page(client, invitation):
