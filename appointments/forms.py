@@ -100,10 +100,13 @@ class AppointmentAddForm(ServiceModelForm):
             "city": cleaned_data.get("site_city"),
             "country": cleaned_data.get("site_country"),
         }
-        if any(site[key] for key in ("street", "postcode", "city")) and not all(
-            site[key] for key in ("street", "postcode", "city")
-        ):
+        given = [site[key] for key in ("street", "postcode", "city")]
+        if any(given) and not all(given):
             raise AppointmentError(str(_("Give street, postcode and city of the site, or none of them.")))
+        if not any(given):
+            # The country list always sends a value (its default): without an address it means nothing,
+            # and a Dutch customer's visit must not be sent to "…, Venlo, Germany".
+            site = {}
         return appointment_schedule(
             customer=cleaned_data["customer"],
             service_type=cleaned_data["service_type"],

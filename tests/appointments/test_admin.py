@@ -50,6 +50,19 @@ def add_form(customer, service_type, technician, start):
     }
 
 
+def test_booking_without_a_site_address_keeps_a_dutch_customers_country(
+    admin_client_office, service_type, technician
+):
+    customer = CustomerFactory(street="Maasboulevard 3", postcode="5911 AA", city="Venlo", country="NL")
+
+    admin_client_office.post(
+        reverse("admin:appointments_appointment_add"), add_form(customer, service_type, technician, local_dt(2, 8))
+    )
+
+    appointment = Appointment.objects.get()
+    assert (appointment.site_city, appointment.site_country) == ("Venlo", "NL")
+
+
 def test_office_books_a_visit_through_the_admin(admin_client_office, office_user, service_type, technician):
     customer = CustomerFactory()
 
