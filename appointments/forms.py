@@ -1,5 +1,6 @@
 from django import forms
 from django.core.exceptions import ValidationError
+from django.utils import timezone
 from django.utils.translation import gettext_lazy as _
 
 from appointments.models import Appointment, ServiceType, Technician
@@ -100,6 +101,13 @@ class AppointmentAddForm(ServiceModelForm):
             "city": cleaned_data.get("site_city"),
             "country": cleaned_data.get("site_country"),
         }
+        window_end = (
+            cleaned_data.get("window_end")
+            or cleaned_data["window_start"] + cleaned_data["service_type"].arrival_window
+        )
+        if window_end <= timezone.now():
+            # The service also records visits of the past (imports, the demo); the office books ahead.
+            raise AppointmentError(str(_("This window has already passed; choose a time still ahead.")))
         given = [site[key] for key in ("street", "postcode", "city")]
         if any(given) and not all(given):
             raise AppointmentError(str(_("Give street, postcode and city of the site, or none of them.")))

@@ -356,7 +356,9 @@ def stale_reason(message: OutboxMessage, *, now: datetime) -> str:
         return f"appointment is {appointment.status}"
     if message.kind == MessageKind.REMINDER and appointment.window_start <= now:
         return "the visit has started"
-    if message.kind == MessageKind.CANCELLATION and appointment.window_end <= now:
+    if message.kind in (MessageKind.CANCELLATION, MessageKind.CONFIRMATION, MessageKind.CHANGE) and (
+        appointment.window_end <= now
+    ):
         return "the visit's time has passed"
     return ""
 

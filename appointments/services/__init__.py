@@ -107,6 +107,13 @@ def _check_window(window_start: datetime, window_end: datetime) -> None:
         raise AppointmentError(_("The arrival window must end after it starts."), code="window_order")
 
 
+def _ensure_window_ahead(window_end: datetime, moment: datetime) -> None:
+    """A visit is moved or confirmed only into a window that has not passed: a date typo must not
+    send a mail for last week, nor take a missed visit off the follow-up list with nothing booked."""
+    if window_end <= moment:
+        raise AppointmentError(_("This window has already passed; choose a time still ahead."), code="window_past")
+
+
 def _lock_technician(technician: Technician) -> Technician:
     return Technician.objects.select_for_update().get(pk=technician.pk)
 
@@ -383,6 +390,7 @@ def appointment_reschedule(
     service_type = appointment.service_type
     window_end = window_end or window_start + (appointment.window_end - appointment.window_start)
     _check_window(window_start, window_end)
+    _ensure_window_ahead(window_end, timezone.now())
     technician = technician or appointment.technician
     if technician is None:
         raise AppointmentError(_("Choose a technician."), code="technician_missing")
@@ -522,7 +530,13 @@ def _transition(
 def appointment_confirm(*, appointment: Appointment, actor: AbstractBaseUser | None) -> Appointment:
     with translation.override(settings.LANGUAGE_CODE):
         summary = _("Requested visit confirmed.")
-    appointment = _transition("confirm", appointment=appointment, actor=actor, summary=summary)
+    appointment = _transition(
+        "confirm",
+        appointment=appointment,
+        actor=actor,
+        summary=summary,
+        when_allowed=lambda locked, moment: _ensure_window_ahead(locked.window_end, moment),
+    )
     message_queue(kind=MessageKind.CONFIRMATION, appointment=appointment)
     return appointment
 

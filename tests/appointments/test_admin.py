@@ -50,9 +50,7 @@ def add_form(customer, service_type, technician, start):
     }
 
 
-def test_booking_without_a_site_address_keeps_a_dutch_customers_country(
-    admin_client_office, service_type, technician
-):
+def test_booking_without_a_site_address_keeps_a_dutch_customers_country(admin_client_office, service_type, technician):
     customer = CustomerFactory(street="Maasboulevard 3", postcode="5911 AA", city="Venlo", country="NL")
 
     admin_client_office.post(
@@ -61,6 +59,19 @@ def test_booking_without_a_site_address_keeps_a_dutch_customers_country(
 
     appointment = Appointment.objects.get()
     assert (appointment.site_city, appointment.site_country) == ("Venlo", "NL")
+
+
+def test_booking_a_window_that_has_passed_is_refused_in_the_office_language(
+    admin_client_office, service_type, technician
+):
+    response = admin_client_office.post(
+        reverse("admin:appointments_appointment_add"),
+        add_form(CustomerFactory(), service_type, technician, local_dt(-3, 8)),
+    )
+
+    assert response.status_code == 200
+    assert "Dieses Zeitfenster ist bereits vorbei" in response.content.decode()
+    assert not Appointment.objects.exists()
 
 
 def test_office_books_a_visit_through_the_admin(admin_client_office, office_user, service_type, technician):

@@ -1,9 +1,10 @@
 from datetime import timedelta
 
 import pytest
+import time_machine
 from django.utils import timezone
 
-from appointments.models import Appointment, AppointmentStatus, TimeOff
+from appointments.models import Appointment, AppointmentStatus, TimeOff, VisitAttempt
 from appointments.services import (
     TRANSITIONS,
     AppointmentError,
@@ -248,6 +249,30 @@ def test_reschedule_of_missed_visit_books_it_again(technician, service_type, act
     assert moved.version == 2
 
 
+def test_rebooking_a_missed_visit_into_the_past_is_refused_and_keeps_the_follow_up(technician, service_type, actor):
+    appointment = schedule(technician, service_type, actor, day=-1)
+    visit_mark_missed(appointment=appointment, actor=actor, at=local_dt(-1, 10))
+
+    with pytest.raises(AppointmentError) as refused:
+        appointment_reschedule(appointment=appointment, window_start=local_dt(-7, 8), actor=actor)
+
+    appointment.refresh_from_db()
+    assert refused.value.code == "window_past"
+    assert (appointment.status, appointment.version) == (Status.MISSED, 1)
+    assert VisitAttempt.objects.get().rebooked_at is None
+
+
+def test_confirming_a_request_whose_time_has_passed_is_refused(technician, service_type, actor):
+    request = schedule(technician, service_type, actor, day=-2, requested=True)
+
+    with pytest.raises(AppointmentError) as refused:
+        appointment_confirm(appointment=request, actor=actor)
+
+    request.refresh_from_db()
+    assert refused.value.code == "window_past"
+    assert request.status == Status.REQUESTED
+
+
 def test_reschedule_to_the_same_time_is_refused(technician, service_type, actor):
     appointment = schedule(technician, service_type, actor)
 
@@ -320,7 +345,9 @@ def test_legal_transition_sets_status_timestamp_and_journal_entry(name, source, 
     )
     transition = TRANSITIONS[name]
 
-    result = SERVICES[name](appointment, actor)
+    # Half an hour into the window: a trip or "not home" belongs to the visit's day and window.
+    with time_machine.travel(local_dt(0, 0) + timedelta(minutes=30), tick=False):
+        result = SERVICES[name](appointment, actor)
 
     assert result.status == transition.target
     assert getattr(result, transition.timestamp_field) is not None

@@ -3,6 +3,7 @@ from datetime import timedelta
 from unittest import mock
 
 import pytest
+import time_machine
 from django.db import transaction
 from django.utils import timezone
 
@@ -287,6 +288,15 @@ def test_customer_without_email_gets_a_journal_note_instead(service_type, techni
 
     assert not OutboxMessage.objects.exists()
     assert JournalEntry.objects.filter(customer=customer, action="message.confirmation.no_email").exists()
+
+
+def test_a_confirmation_still_queued_when_the_window_has_passed_is_not_sent(book, mailoutbox):
+    message = OutboxMessage.objects.get(appointment=book(day=3))
+
+    with time_machine.travel(local_dt(4, 0)):
+        assert message_deliver(message_id=message.pk) == MessageStatus.SUPERSEDED
+
+    assert mailoutbox == []
 
 
 def test_cancelling_a_visit_whose_time_has_passed_sends_no_mail(
