@@ -63,6 +63,8 @@ def appointment_from_token(token: str) -> Appointment | None:
         return None
     if appointment.status not in LINKABLE_STATUSES:
         return None
+    if appointment.status == AppointmentStatus.MISSED and not appointment.awaits_rebooking():
+        return None  # a new visit was booked instead: this one's page would offer a second
     return appointment
 
 

@@ -265,6 +265,11 @@ class Appointment(models.Model):
     def site_address(self) -> str:
         return f"{self.site_street}, {self.site_postcode} {self.site_city}"
 
+    def awaits_rebooking(self) -> bool:
+        """Missed, and no new visit was booked for it yet (by moving it, or a new booking for its service)."""
+        attempt = self.current_attempt()
+        return attempt is not None and attempt.rebooked_at is None
+
     def current_attempt(self) -> "VisitAttempt | None":
         """The attempt at the door that made this visit missed; None once it is rebooked (or was never missed)."""
         if self.status != AppointmentStatus.MISSED:

@@ -165,7 +165,7 @@ def card_open(request, code):
     if appointment is None:
         _count_bad_link(request)
         return _invalid(request)
-    if appointment.status == AppointmentStatus.MISSED:
+    if appointment.awaits_rebooking():
         return _enter(request, kind="appointment", token=appointment_token(appointment), obj=appointment)
     # A printed card never expires and may lie in a mailbox or the street: once the visit is
     # rebooked, it shows no booking (nor cancels one). The new booking's mail has its own link.
@@ -173,7 +173,7 @@ def card_open(request, code):
     context = {
         **_contact(appointment.customer),
         "appointment": appointment,
-        "rebooked": appointment.status in ACTIVE_STATUSES,
+        "rebooked": appointment.status in (*ACTIVE_STATUSES, AppointmentStatus.MISSED),
     }
     return _private(render(request, "selfservice/card_closed.html", context))
 

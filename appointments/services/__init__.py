@@ -15,6 +15,7 @@ from typing import Any
 from django.conf import settings
 from django.contrib.auth.models import AbstractBaseUser
 from django.db import IntegrityError, transaction
+from django.db.models import F
 from django.utils import formats, timezone, translation
 from django.utils.functional import Promise
 from django.utils.translation import gettext as _
@@ -339,11 +340,34 @@ def appointment_schedule(
     if invitation is not None:
         invitation.appointment = appointment
         invitation.save(update_fields=["appointment"])
+    _missed_visits_rebooked(customer=customer, service_type=service_type, rebooked_as=appointment, actor=actor)
     for other in BookingInvitation.objects.open().filter(customer=customer, service_type=service_type):
         invitation_close(invitation=other, actor=actor, reason=gettext_lazy("a visit was booked otherwise"))
     if not requested:
         message_queue(kind=MessageKind.CONFIRMATION, appointment=appointment)
     return appointment
+
+
+def _missed_visits_rebooked(
+    *, customer: Customer, service_type: ServiceType, rebooked_as: Appointment, actor: AbstractBaseUser | None
+) -> None:
+    """A new visit for the service answers the customer's missed ones: off the follow-up list, and their
+    links and cards no longer offer a second booking. The missed visits stay on record as they were."""
+    open_attempts = VisitAttempt.objects.filter(
+        appointment__customer=customer,
+        appointment__service_type=service_type,
+        appointment__status=Status.MISSED,
+        appointment_version=F("appointment__version"),
+        rebooked_at__isnull=True,
+    ).select_related("appointment")
+    for attempt in open_attempts:
+        VisitAttempt.objects.filter(pk=attempt.pk).update(rebooked_at=timezone.now())
+        with translation.override(settings.LANGUAGE_CODE):
+            summary = _("Missed visit of %(window)s rebooked as D-%(new)s.") % {
+                "window": format_window(attempt.window_start, attempt.window_end),
+                "new": rebooked_as.pk,
+            }
+        _journal(attempt.appointment, action="visit.rebooked", summary=summary, actor=actor)
 
 
 @transaction.atomic

@@ -11,8 +11,8 @@ from django.urls import reverse
 from django.utils import timezone
 
 from appointments.formatting import format_window
-from appointments.links import card_code, card_url
-from appointments.models import AppointmentStatus, MissedVisitFollowUp, VisitAttempt
+from appointments.links import appointment_token, card_code, card_url
+from appointments.models import Appointment, AppointmentStatus, MissedVisitFollowUp, VisitAttempt
 from appointments.services import (
     AppointmentError,
     appointment_cancel,
@@ -54,8 +54,8 @@ def setup(db):
 
 @pytest.fixture
 def visit_today(setup):
-    """A visit whose window opened an hour ago: the technician is at the door now."""
-    start = timezone.now().replace(second=0, microsecond=0) - timedelta(hours=1)
+    """A visit whose window opened today, up to an hour ago: the technician is at the door now."""
+    start = max(local_dt(0, 0), timezone.now().replace(second=0, microsecond=0) - timedelta(hours=1))
     return appointment_schedule(
         customer=setup["customer"],
         service_type=setup["service_type"],
@@ -302,6 +302,26 @@ def test_the_customer_rebooks_a_missed_visit_from_the_card(
     rebooked = client.get(reverse("card", args=[card_code(visit_today)]))
     assert rebooked.status_code == 200
     assert "neuen Termin" in rebooked.content.decode()
+
+
+def test_booking_the_service_anew_answers_the_missed_visit(client, setup, visit_today):
+    not_home(visit_today, setup)
+    missed_link = appointment_token(Appointment.objects.get(pk=visit_today.pk))
+    appointment_schedule(
+        customer=setup["customer"],
+        service_type=setup["service_type"],
+        technician=setup["technician"],
+        window_start=local_dt(5, 8),
+        actor=setup["office"],
+    )
+
+    with time_machine.travel(timezone.now() + timedelta(days=4)):
+        assert missed_follow_ups_flag() == 0
+    assert VisitAttempt.objects.get().rebooked_at is not None
+    assert JournalEntry.objects.filter(appointment=visit_today, action="visit.rebooked").exists()
+    assert client.get(reverse("selfservice:open", args=[missed_link])).status_code == 404
+    card = client.get(reverse("card", args=[card_code(visit_today)]))
+    assert card.status_code == 200 and "neuen Termin" in card.content.decode()
 
 
 def test_a_card_found_after_the_rebooking_can_neither_show_nor_cancel_the_new_booking(
