@@ -6,7 +6,7 @@ from django.db.models import Count, Q
 from django.forms.models import BaseInlineFormSet
 from django.urls import reverse
 from django.utils import timezone
-from django.utils.html import format_html
+from django.utils.html import format_html, format_html_join
 from django.utils.translation import gettext_lazy as _
 from django.utils.translation import ngettext
 
@@ -87,6 +87,10 @@ class WorkingPeriodInline(admin.TabularInline):
     extra = 1
 
 
+# Visits named in the warning after time off or qualifications change; beyond these it says "and more".
+CLASHES_LISTED = 10
+
+
 class TimeOffInline(admin.TabularInline):
     model = TimeOff
     extra = 1
@@ -104,6 +108,42 @@ class TechnicianAdmin(admin.ModelAdmin):
 
     def get_queryset(self, request):
         return super().get_queryset(request).prefetch_related("service_types")
+
+    def save_related(self, request, form, formsets, change):
+        super().save_related(request, form, formsets, change)
+        # Time off, qualifications and "active" are entered here without touching booked visits;
+        # the office must see at once which visits now need another technician or time.
+        clashing = list(
+            Appointment.objects.the_technician_cannot_do(form.instance)
+            .select_related("customer")
+            .order_by("window_start")[: CLASHES_LISTED + 1]
+        )
+        if clashing:
+            items = format_html_join(
+                "",
+                '<li><a href="{}">D-{} · {} · {}</a></li>',
+                (
+                    (
+                        reverse("admin:appointments_appointment_change", args=[visit.pk]),
+                        visit.pk,
+                        format_window(visit.window_start, visit.window_end),
+                        visit.customer.full_name,
+                    )
+                    for visit in clashing[:CLASHES_LISTED]
+                ),
+            )
+            more = _("and more") if len(clashing) > CLASHES_LISTED else ""
+            self.message_user(
+                request,
+                format_html(
+                    "{}<ul>{}</ul>{}",
+                    _("%(technician)s cannot do these booked visits any more: move them or give them to a colleague.")
+                    % {"technician": form.instance},
+                    items,
+                    more,
+                ),
+                messages.WARNING,
+            )
 
     @admin.display(description=_("service types"))
     def service_type_names(self, technician):

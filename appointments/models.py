@@ -175,6 +175,19 @@ class AppointmentQuerySet(models.QuerySet):
     def active(self):
         return self.filter(status__in=ACTIVE_STATUSES)
 
+    def the_technician_cannot_do(self, technician: "Technician"):
+        """Their upcoming active visits that clash with what the office entered since they were booked:
+        time off over them, a service they no longer do, or the technician no longer active."""
+        upcoming = self.active().filter(technician=technician, window_end__gt=timezone.now())
+        if not technician.is_active:
+            return upcoming
+        time_off = TimeOff.objects.filter(
+            technician=technician,
+            starts_at__lt=models.OuterRef("occupied_until"),
+            ends_at__gt=models.OuterRef("window_start"),
+        )
+        return upcoming.filter(models.Exists(time_off) | ~Q(service_type__in=technician.service_types.all()))
+
     def overlapping(self, *, technician_id: int, starts_at, ends_at):
         """Active appointments of the technician whose reserved time meets [starts_at, ends_at)."""
         return self.active().filter(

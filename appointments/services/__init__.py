@@ -115,6 +115,19 @@ def _ensure_window_ahead(window_end: datetime, moment: datetime) -> None:
         raise AppointmentError(_("This window has already passed; choose a time still ahead."), code="window_past")
 
 
+def _ensure_confirmable(appointment: Appointment, moment: datetime) -> None:
+    """A request may wait days for its confirmation: meanwhile its time may pass, or its technician
+    may have taken time off or stopped doing the service."""
+    _ensure_window_ahead(appointment.window_end, moment)
+    _ensure_technician_free(
+        technician=_lock_technician(appointment.technician),
+        service_type=appointment.service_type,
+        window_start=appointment.window_start,
+        occupied_until=appointment.occupied_until,
+        exclude_pk=appointment.pk,
+    )
+
+
 def _lock_technician(technician: Technician) -> Technician:
     return Technician.objects.select_for_update().get(pk=technician.pk)
 
@@ -559,7 +572,7 @@ def appointment_confirm(*, appointment: Appointment, actor: AbstractBaseUser | N
         appointment=appointment,
         actor=actor,
         summary=summary,
-        when_allowed=lambda locked, moment: _ensure_window_ahead(locked.window_end, moment),
+        when_allowed=_ensure_confirmable,
     )
     message_queue(kind=MessageKind.CONFIRMATION, appointment=appointment)
     return appointment

@@ -4,7 +4,7 @@ import pytest
 from django.contrib import messages
 from django.urls import reverse
 
-from appointments.models import Appointment, AppointmentStatus, BookingInvitation
+from appointments.models import Appointment, AppointmentStatus, BookingInvitation, TimeOff
 from appointments.services import appointment_reschedule
 from appointments.services.booking import booking_invite
 from journal.models import Channel, JournalEntry
@@ -344,3 +344,19 @@ def test_office_withdraws_an_invitation_from_the_list(admin_client_office, offic
     assert response.status_code == 200
     assert "1 Einladung zurückgezogen." in response.content.decode()
     assert not BookingInvitation.objects.open().exists()
+
+
+def test_time_off_over_booked_visits_names_them_right_after_saving(admin_client_office, service_type, technician):
+    booked = AppointmentFactory(technician=technician, service_type=service_type, window_start=local_dt(3, 8))
+    elsewhere = AppointmentFactory(technician=technician, service_type=service_type, window_start=local_dt(6, 8))
+    form = {**working_hours_form(technician, []), "service_types": [service_type.pk], "time_off-TOTAL_FORMS": "1"}
+    for field, moment in (("starts_at", local_dt(3, 0)), ("ends_at", local_dt(4, 0))):
+        form[f"time_off-0-{field}_0"], form[f"time_off-0-{field}_1"] = split(moment)
+
+    response = admin_client_office.post(
+        reverse("admin:appointments_technician_change", args=[technician.pk]), form, follow=True
+    )
+
+    page = response.content.decode()
+    assert TimeOff.objects.filter(technician=technician).count() == 1
+    assert f"D-{booked.pk} · " in page and f"D-{elsewhere.pk} · " not in page

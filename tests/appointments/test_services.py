@@ -273,6 +273,18 @@ def test_confirming_a_request_whose_time_has_passed_is_refused(technician, servi
     assert request.status == Status.REQUESTED
 
 
+def test_confirming_a_request_refuses_a_technician_who_has_since_taken_time_off(technician, service_type, actor):
+    request = schedule(technician, service_type, actor, day=3, requested=True)
+    TimeOff.objects.create(technician=technician, starts_at=local_dt(3, 0), ends_at=local_dt(4, 0), reason="Urlaub")
+
+    with pytest.raises(AppointmentError) as refused:
+        appointment_confirm(appointment=request, actor=actor)
+
+    request.refresh_from_db()
+    assert refused.value.code == "time_off"
+    assert request.status == Status.REQUESTED
+
+
 def test_reschedule_to_the_same_time_is_refused(technician, service_type, actor):
     appointment = schedule(technician, service_type, actor)
 
