@@ -5,6 +5,7 @@ journal records the web channel and the customer as the one who acted.
 """
 
 import secrets
+from collections.abc import Callable
 from datetime import datetime, timedelta
 
 from django.conf import settings
@@ -48,12 +49,10 @@ def _window_taken() -> AppointmentError:
     return AppointmentError(_("This window was just taken. Please choose another one."), code="window_taken")
 
 
-def least_loaded(window: Window, *, prefer: Technician | None = None) -> Technician:
-    """Of the technicians free in `window`, the one with the fewest visits that day (or `prefer` if free)."""
-    if prefer is not None and prefer.pk in window.technician_ids:
-        return prefer
+def technicians_by_load(window: Window, *, prefer: Technician | None = None) -> list[Technician]:
+    """The technicians free in `window`, fewest visits that day first (`prefer` first if free)."""
     day = timezone.localdate(window.start)
-    return (
+    technicians = list(
         Technician.objects.filter(pk__in=window.technician_ids)
         .annotate(
             visits=Count(
@@ -66,8 +65,24 @@ def least_loaded(window: Window, *, prefer: Technician | None = None) -> Technic
             )
         )
         .order_by("visits", "pk")
-        .first()
     )
+    if prefer is not None and prefer.pk in window.technician_ids:
+        technicians.sort(key=lambda technician: technician.pk != prefer.pk)
+    return technicians
+
+
+def _with_first_free_technician[T](window: Window, prefer: Technician | None, book: Callable[[Technician], T]) -> T:
+    """`book(technician)` with the least loaded technician, or the next one if another customer took
+    that one a moment ago: the window is only "taken" when every technician offered in it is."""
+    for technician in technicians_by_load(window, prefer=prefer):
+        try:
+            # A savepoint per try: a refused booking leaves the transaction usable for the next.
+            with transaction.atomic():
+                return book(technician)
+        except AppointmentError as exc:
+            if exc.code != "overlap":
+                raise
+    raise _window_taken()
 
 
 def _require_email(customer: Customer) -> None:
@@ -189,23 +204,21 @@ def appointment_book_online(*, invitation: BookingInvitation, window_start: date
     )
     if window is None:
         raise _window_taken()
-    try:
-        appointment = appointment_schedule(
+    return _with_first_free_technician(
+        window,
+        invitation.technician,
+        lambda technician: appointment_schedule(
             customer=invitation.customer,
             service_type=invitation.service_type,
-            technician=least_loaded(window, prefer=invitation.technician),
+            technician=technician,
             window_start=window.start,
             window_end=window.end,
             actor=None,
             notes=note.strip()[:NOTE_MAX_LENGTH],
             channel=Channel.WEB,
             invitation=invitation,
-        )
-    except AppointmentError as exc:
-        if exc.code == "overlap":
-            raise _window_taken() from exc
-        raise
-    return appointment
+        ),
+    )
 
 
 @transaction.atomic
@@ -216,22 +229,21 @@ def appointment_move_online(*, appointment: Appointment, window_start: datetime,
         raise _window_taken()
     with translation.override(settings.LANGUAGE_CODE):
         reason = _("Changed online by the customer.")
-    try:
-        moved = appointment_reschedule(
+    moved = _with_first_free_technician(
+        window,
+        appointment.technician,
+        lambda technician: appointment_reschedule(
             appointment=appointment,
             window_start=window.start,
             window_end=window.end,
-            technician=least_loaded(window, prefer=appointment.technician),
+            technician=technician,
             actor=None,
             reason=reason + (f" {note.strip()[:NOTE_MAX_LENGTH]}" if note.strip() else ""),
             channel=Channel.WEB,
             # The version the customer's link was made for: an office move a moment ago is not undone.
             expected_version=appointment.version,
-        )
-    except AppointmentError as exc:
-        if exc.code == "overlap":
-            raise _window_taken() from exc
-        raise
+        ),
+    )
     note = note.strip()[:NOTE_MAX_LENGTH]
     if note:
         # The technician reads the visit's notes, not the journal.

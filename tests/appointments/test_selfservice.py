@@ -1,16 +1,18 @@
 import re
 from datetime import timedelta
+from unittest import mock
 
 import pytest
 from django.core import signing
 from django.urls import reverse
 from django.utils import timezone
 
-from appointments.availability import free_windows
+from appointments.availability import booking_days, free_windows
 from appointments.links import APPOINTMENT_SALT, appointment_token, invitation_token
 from appointments.models import Appointment, AppointmentStatus, BookingInvitation
 from appointments.services import AppointmentError, appointment_reschedule, appointment_schedule
 from appointments.services.booking import (
+    appointment_book_online,
     appointment_move_online,
     appointment_request_new_time,
     booking_invitation_withdraw,
@@ -375,6 +377,33 @@ def test_a_window_taken_meanwhile_gets_a_friendly_conflict_page(client, invitati
     assert window not in offered_windows(response)
     assert "soeben vergeben" in response.content.decode()  # "Dieses Zeitfenster wurde soeben vergeben."
     assert Appointment.objects.count() == 1
+
+
+def test_a_technician_taken_a_moment_ago_is_replaced_by_a_colleague_free_in_the_window(invitation, setup):
+    first = setup["technician"]
+    colleague = TechnicianFactory(service_types=[setup["service_type"]], display_name="Mia Janssen")
+    first_day, last_day = booking_days()
+    window = next(
+        window
+        for day in free_windows(
+            service_type=setup["service_type"], technician=None, first_day=first_day, last_day=last_day
+        )
+        for window in day.windows
+        if {first.pk, colleague.pk} <= set(window.technician_ids)
+    )
+    # Another customer's booking commits between our choice of the least loaded technician and our own.
+    appointment_schedule(
+        customer=CustomerFactory(),
+        service_type=setup["service_type"],
+        technician=first,
+        window_start=window.start,
+        actor=None,
+    )
+
+    with mock.patch("appointments.services.booking.technicians_by_load", return_value=[first, colleague]):
+        booked = appointment_book_online(invitation=invitation, window_start=window.start)
+
+    assert booked.technician == colleague
 
 
 @pytest.mark.parametrize(
