@@ -14,6 +14,7 @@ from django.views.decorators.cache import never_cache
 from django.views.decorators.http import require_GET, require_POST
 
 from appointments.availability import Day, booking_days, free_windows
+from appointments.formatting import format_window
 from appointments.forms_selfservice import CancelOnlineForm, WindowForm
 from appointments.links import (
     absolute_link,
@@ -105,9 +106,8 @@ def _resolve_posted(request, key: str):
     link = (request.session.get(LINKS_KEY) or {}).get(key)
     if link is None:
         return None, None
-    kind, obj = _link_target(link)
-    # The key names the version the page showed; a link that now leads to a moved visit is another page.
-    return (kind, obj) if obj is not None and _link_key(kind, obj) == key else (None, None)
+    # The token carries the version the key names: once the visit moves, it resolves to nothing.
+    return _link_target(link)
 
 
 def _link_target(link: dict):
@@ -170,10 +170,14 @@ def card_open(request, code):
     # A printed card never expires and may lie in a mailbox or the street: once the visit is
     # rebooked, it shows no booking (nor cancels one). The new booking's mail has its own link.
     _activate_customer_language(request, appointment.customer)
+    rebooked = appointment.attempts.filter(rebooked_at__isnull=False).exists()
     context = {
         **_contact(appointment.customer),
         "appointment": appointment,
-        "rebooked": appointment.status in (*ACTIVE_STATUSES, AppointmentStatus.MISSED),
+        "rebooked": rebooked,
+        # A card from the day pack, left before the visit was (or could be) marked missed.
+        "still_booked": not rebooked and appointment.status in ACTIVE_STATUSES,
+        "window": format_window(appointment.window_start, appointment.window_end),
     }
     return _private(render(request, "selfservice/card_closed.html", context))
 

@@ -1,6 +1,7 @@
 import logging
 
 from django.contrib import admin, messages
+from django.db import transaction
 from django.template.loader import render_to_string
 from django.utils.translation import gettext_lazy as _
 from django.utils.translation import ngettext
@@ -59,7 +60,9 @@ class OutboxMessageAdmin(RecordAdminMixin, admin.ModelAdmin):
     @admin.display(description=_("preview"))
     def preview(self, message):
         try:
-            mail = render_message(message)
+            # A savepoint: on PostgreSQL a failed query must not abort the rest of the page's transaction.
+            with transaction.atomic():
+                mail = render_message(message)
         except Exception as exc:  # noqa: BLE001 - the page must show a broken message, not fail with it
             logger.exception("Previewing outbox message %s failed", message.pk)
             return render_to_string("admin/notifications/preview.html", {"message": message, "error": repr(exc)})

@@ -356,6 +356,8 @@ def stale_reason(message: OutboxMessage, *, now: datetime) -> str:
         return f"appointment is {appointment.status}"
     if message.kind == MessageKind.REMINDER and appointment.window_start <= now:
         return "the visit has started"
+    if message.kind == MessageKind.MISSED_VISIT and not appointment.awaits_rebooking():
+        return "a new visit was booked instead"
     if message.kind in (MessageKind.CANCELLATION, MessageKind.CONFIRMATION, MessageKind.CHANGE) and (
         appointment.window_end <= now
     ):

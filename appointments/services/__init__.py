@@ -353,7 +353,8 @@ def appointment_schedule(
     if invitation is not None:
         invitation.appointment = appointment
         invitation.save(update_fields=["appointment"])
-    _missed_visits_rebooked(customer=customer, service_type=service_type, rebooked_as=appointment, actor=actor)
+    if not requested:
+        _missed_visits_rebooked(rebooked_as=appointment, actor=actor)
     for other in BookingInvitation.objects.open().filter(customer=customer, service_type=service_type):
         invitation_close(invitation=other, actor=actor, reason=gettext_lazy("a visit was booked otherwise"))
     if not requested:
@@ -361,20 +362,23 @@ def appointment_schedule(
     return appointment
 
 
-def _missed_visits_rebooked(
-    *, customer: Customer, service_type: ServiceType, rebooked_as: Appointment, actor: AbstractBaseUser | None
-) -> None:
-    """A new visit for the service answers the customer's missed ones: off the follow-up list, and their
-    links and cards no longer offer a second booking. The missed visits stay on record as they were."""
+def _missed_visits_rebooked(*, rebooked_as: Appointment, actor: AbstractBaseUser | None) -> None:
+    """A new visit for the same service at the same site answers the customer's missed ones: off the
+    follow-up list, and their links and cards no longer offer a second booking. The missed visits stay
+    on record as they were. (A mere request does not count until the office confirms it.)"""
     open_attempts = VisitAttempt.objects.filter(
-        appointment__customer=customer,
-        appointment__service_type=service_type,
+        appointment__customer=rebooked_as.customer,
+        appointment__service_type=rebooked_as.service_type,
+        appointment__site_street=rebooked_as.site_street,
+        appointment__site_postcode=rebooked_as.site_postcode,
         appointment__status=Status.MISSED,
         appointment_version=F("appointment__version"),
         rebooked_at__isnull=True,
-    ).select_related("appointment")
-    for attempt in open_attempts:
-        VisitAttempt.objects.filter(pk=attempt.pk).update(rebooked_at=timezone.now())
+    )
+    for attempt in open_attempts.select_related("appointment"):
+        # The same conditions in the UPDATE: the customer may be rebooking that very visit right now.
+        if not open_attempts.filter(pk=attempt.pk).update(rebooked_at=timezone.now()):
+            continue
         with translation.override(settings.LANGUAGE_CODE):
             summary = _("Missed visit of %(window)s rebooked as D-%(new)s.") % {
                 "window": format_window(attempt.window_start, attempt.window_end),
@@ -574,6 +578,7 @@ def appointment_confirm(*, appointment: Appointment, actor: AbstractBaseUser | N
         summary=summary,
         when_allowed=_ensure_confirmable,
     )
+    _missed_visits_rebooked(rebooked_as=appointment, actor=actor)
     message_queue(kind=MessageKind.CONFIRMATION, appointment=appointment)
     return appointment
 

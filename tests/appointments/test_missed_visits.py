@@ -16,6 +16,7 @@ from appointments.models import Appointment, AppointmentStatus, MissedVisitFollo
 from appointments.services import (
     AppointmentError,
     appointment_cancel,
+    appointment_confirm,
     appointment_reschedule,
     appointment_schedule,
     visit_arrive,
@@ -25,7 +26,8 @@ from appointments.services import (
 )
 from appointments.services.follow_up import FollowUpError, follow_up_close, missed_follow_ups_flag
 from journal.models import JournalEntry
-from notifications.models import MessageKind, OutboxMessage
+from notifications.models import MessageKind, MessageStatus, OutboxMessage
+from notifications.services import message_deliver
 from tests.factories import (
     CustomerFactory,
     FirmFactory,
@@ -322,6 +324,45 @@ def test_booking_the_service_anew_answers_the_missed_visit(client, setup, visit_
     assert client.get(reverse("selfservice:open", args=[missed_link])).status_code == 404
     card = client.get(reverse("card", args=[card_code(visit_today)]))
     assert card.status_code == 200 and "neuen Termin" in card.content.decode()
+
+
+def test_the_we_were_here_mail_still_waiting_is_not_sent_once_a_new_visit_is_booked(setup, visit_today, mailoutbox):
+    not_home(visit_today, setup)
+    waiting = OutboxMessage.objects.get(kind=MessageKind.MISSED_VISIT)
+    appointment_schedule(
+        customer=setup["customer"],
+        service_type=setup["service_type"],
+        technician=setup["technician"],
+        window_start=local_dt(5, 8),
+        actor=setup["office"],
+    )
+
+    assert message_deliver(message_id=waiting.pk) == MessageStatus.SUPERSEDED
+    assert [mail for mail in mailoutbox if "Tür" in mail.subject] == []
+
+
+def test_a_mere_request_does_not_answer_the_missed_visit_until_it_is_confirmed(setup, visit_today):
+    not_home(visit_today, setup)
+    request = appointment_schedule(
+        customer=setup["customer"],
+        service_type=setup["service_type"],
+        technician=setup["technician"],
+        window_start=local_dt(5, 8),
+        actor=setup["office"],
+        requested=True,
+    )
+    assert VisitAttempt.objects.get().rebooked_at is None
+
+    appointment_confirm(appointment=request, actor=setup["office"])
+
+    assert VisitAttempt.objects.get().rebooked_at is not None
+
+
+def test_a_day_pack_card_of_a_visit_still_booked_shows_its_window_not_a_new_appointment(client, setup, visit_today):
+    page = client.get(reverse("card", args=[card_code(visit_today)])).content.decode()
+
+    assert format_window(visit_today.window_start, visit_today.window_end) in page
+    assert "neuen Termin" not in page and CANCEL not in page
 
 
 def test_a_card_found_after_the_rebooking_can_neither_show_nor_cancel_the_new_booking(

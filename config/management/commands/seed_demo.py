@@ -252,7 +252,8 @@ class Command(BaseCommand):
             if self._slot_available(technician, Slot(day, index, half))
         ]
 
-        # Keep a few slots free: where moved visits came from, and where a missed one goes.
+        # Keep a few slots free: where a moved visit came from, and where a missed one goes. (Moves are
+        # made as of now, and a visit cannot be moved into a window that has passed.)
         def take(candidates):
             if not candidates:
                 return None
@@ -261,7 +262,6 @@ class Command(BaseCommand):
             return chosen
 
         missed_target = take([s for s in available if s.day > today])
-        moved_from_past = take([s for s in available if s.day < today])
         moved_from_future = take([s for s in available if s.day > today])
         free = {(s.day, s.tech, s.half) for s in available}
         qualified = [set(t.service_types.values_list("name", flat=True)) for t in technicians]
@@ -330,11 +330,6 @@ class Command(BaseCommand):
             later = [v for v in candidates if after is not None and v.slot.day > after]
             return rng.choice(later or candidates) if candidates else None
 
-        # A past visit the customer had moved to a later day, then done.
-        if moved_from_past and (
-            visit := pick(lambda v: v.slot.day < today and v.outcome == "done", after=moved_from_past.day)
-        ):
-            visit.moved_from = moved_from_past
         # Nobody home: a missed visit, rebooked for next week.
         if missed_target and (visit := pick(lambda v: v.slot.day < today and v.outcome in ("done", "missed"))):
             visit.outcome = "missed"
