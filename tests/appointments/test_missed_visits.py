@@ -67,6 +67,18 @@ def visit_today(setup):
     )
 
 
+def book_again(setup, **kwargs):
+    """The customer's new visit for the same service, next week, as the office books it on the phone."""
+    return appointment_schedule(
+        customer=setup["customer"],
+        service_type=setup["service_type"],
+        technician=setup["technician"],
+        window_start=local_dt(5, 8),
+        actor=setup["office"],
+        **kwargs,
+    )
+
+
 def not_home(appointment, setup, **facts):
     return visit_mark_missed(
         appointment=appointment,
@@ -309,13 +321,7 @@ def test_the_customer_rebooks_a_missed_visit_from_the_card(
 def test_booking_the_service_anew_answers_the_missed_visit(client, setup, visit_today):
     not_home(visit_today, setup)
     missed_link = appointment_token(Appointment.objects.get(pk=visit_today.pk))
-    appointment_schedule(
-        customer=setup["customer"],
-        service_type=setup["service_type"],
-        technician=setup["technician"],
-        window_start=local_dt(5, 8),
-        actor=setup["office"],
-    )
+    book_again(setup)
 
     with time_machine.travel(timezone.now() + timedelta(days=4)):
         assert missed_follow_ups_flag() == 0
@@ -329,13 +335,7 @@ def test_booking_the_service_anew_answers_the_missed_visit(client, setup, visit_
 def test_the_we_were_here_mail_still_waiting_is_not_sent_once_a_new_visit_is_booked(setup, visit_today, mailoutbox):
     not_home(visit_today, setup)
     waiting = OutboxMessage.objects.get(kind=MessageKind.MISSED_VISIT)
-    appointment_schedule(
-        customer=setup["customer"],
-        service_type=setup["service_type"],
-        technician=setup["technician"],
-        window_start=local_dt(5, 8),
-        actor=setup["office"],
-    )
+    book_again(setup)
 
     assert message_deliver(message_id=waiting.pk) == MessageStatus.SUPERSEDED
     assert [mail for mail in mailoutbox if "Tür" in mail.subject] == []
@@ -343,14 +343,7 @@ def test_the_we_were_here_mail_still_waiting_is_not_sent_once_a_new_visit_is_boo
 
 def test_a_mere_request_does_not_answer_the_missed_visit_until_it_is_confirmed(setup, visit_today):
     not_home(visit_today, setup)
-    request = appointment_schedule(
-        customer=setup["customer"],
-        service_type=setup["service_type"],
-        technician=setup["technician"],
-        window_start=local_dt(5, 8),
-        actor=setup["office"],
-        requested=True,
-    )
+    request = book_again(setup, requested=True)
     assert VisitAttempt.objects.get().rebooked_at is None
 
     appointment_confirm(appointment=request, actor=setup["office"])
@@ -473,13 +466,7 @@ def test_staff_who_may_only_view_cannot_close_a_follow_up(client, setup, visit_t
 
 def test_customer_record_counts_missed_visits_apart_from_cancellations(admin_client, setup, visit_today):
     not_home(visit_today, setup)
-    cancelled = appointment_schedule(
-        customer=setup["customer"],
-        service_type=setup["service_type"],
-        technician=setup["technician"],
-        window_start=local_dt(5, 8),
-        actor=setup["office"],
-    )
+    cancelled = book_again(setup)
     appointment_cancel(appointment=cancelled, reason="Kunde verreist", actor=setup["office"])
 
     response = admin_client.get(reverse("admin:customers_customer_change", args=[setup["customer"].pk]))
