@@ -10,6 +10,7 @@ from django.utils.html import format_html, format_html_join
 from django.utils.translation import gettext_lazy as _
 from django.utils.translation import ngettext
 
+from appointments.availability import within_working_hours
 from appointments.formatting import format_window
 from appointments.forms import (
     AppointmentAddForm,
@@ -280,7 +281,17 @@ class AppointmentAdmin(ActionFormMixin, admin.ModelAdmin):
         pass
 
     def save_related(self, request, form, formsets, change):
-        pass
+        # Nothing related to save (see save_model); but the office may book outside working hours on
+        # purpose (an urgent repair, an agreed evening), so it is told rather than refused.
+        timing = {"window_start", "window_end", "technician"}
+        appointment = form.instance
+        if (not change or timing & set(form.changed_data)) and not within_working_hours(appointment):
+            self.message_user(
+                request,
+                _("D-%(id)s lies outside %(technician)s's working hours. It is booked as entered; please check.")
+                % {"id": appointment.pk, "technician": appointment.technician},
+                messages.WARNING,
+            )
 
     def has_delete_permission(self, request, obj=None):
         # Appointments are cancelled, never deleted: the journal refers to them.

@@ -96,6 +96,22 @@ def visit_fits(
     return False
 
 
+def within_working_hours(appointment: Appointment) -> bool:
+    """Does the visit, with its buffer, fit one of its technician's working periods that day?"""
+    if appointment.technician is None:
+        return True
+    day = timezone.localdate(appointment.window_start)
+    periods = [
+        (
+            timezone.make_aware(datetime.combine(day, period.starts)),
+            timezone.make_aware(datetime.combine(day, period.ends)),
+        )
+        for period in appointment.technician.working_periods.filter(weekday=day.weekday())
+    ]
+    needed = appointment.service_type.duration + appointment.service_type.buffer_after
+    return visit_fits(appointment.window_start, appointment.window_end, needed, periods)
+
+
 def free_windows(
     *,
     service_type: ServiceType,

@@ -74,6 +74,23 @@ def test_booking_a_window_that_has_passed_is_refused_in_the_office_language(
     assert not Appointment.objects.exists()
 
 
+@pytest.mark.parametrize(("hour", "warned"), [(8, False), (18, True)])
+def test_booking_outside_the_technicians_working_hours_is_done_but_pointed_out(
+    admin_client_office, service_type, technician, hour, warned
+):
+    # The technician works Mon–Fri 07:30–16:30.
+    day = next(offset for offset in range(2, 9) if local_dt(offset, 8).weekday() < 5)
+
+    response = admin_client_office.post(
+        reverse("admin:appointments_appointment_add"),
+        add_form(CustomerFactory(), service_type, technician, local_dt(day, hour)),
+        follow=True,
+    )
+
+    assert Appointment.objects.count() == 1
+    assert ("außerhalb der Arbeitszeit" in response.content.decode()) is warned
+
+
 def test_office_books_a_visit_through_the_admin(admin_client_office, office_user, service_type, technician):
     customer = CustomerFactory()
 
