@@ -96,18 +96,25 @@ def visit_fits(
     return False
 
 
-def within_working_hours(appointment: Appointment) -> bool:
-    """Does the visit, with its buffer, fit one of its technician's working periods that day?"""
-    if appointment.technician is None:
-        return True
-    day = timezone.localdate(appointment.window_start)
-    periods = [
+def working_periods_on(day: date, periods) -> list[tuple[datetime, datetime]]:
+    """The technician's working periods (WorkingPeriod rows) that fall on `day`, as aware datetimes."""
+    return [
         (
             timezone.make_aware(datetime.combine(day, period.starts)),
             timezone.make_aware(datetime.combine(day, period.ends)),
         )
-        for period in appointment.technician.working_periods.filter(weekday=day.weekday())
+        for period in periods
+        if period.weekday == day.weekday()
     ]
+
+
+def within_working_hours(appointment: Appointment) -> bool:
+    """Does the visit, with its buffer, fit one of its technician's working periods that day?"""
+    if appointment.technician is None:
+        return True
+    periods = working_periods_on(
+        timezone.localdate(appointment.window_start), appointment.technician.working_periods.all()
+    )
     needed = appointment.service_type.duration + appointment.service_type.buffer_after
     return visit_fits(appointment.window_start, appointment.window_end, needed, periods)
 
@@ -159,17 +166,7 @@ def free_windows(
     day = first_day
     while day <= last_day:
         offered = Day(day)
-        periods_by_technician = {
-            tech.pk: [
-                (
-                    timezone.make_aware(datetime.combine(day, period.starts)),
-                    timezone.make_aware(datetime.combine(day, period.ends)),
-                )
-                for period in tech.working_periods.all()
-                if period.weekday == day.weekday()
-            ]
-            for tech in technicians
-        }
+        periods_by_technician = {tech.pk: working_periods_on(day, tech.working_periods.all()) for tech in technicians}
         for window_start, window_end in candidate_windows(day, service_type):
             reserved = reserved_until(window_start=window_start, window_end=window_end, service_type=service_type)
             free = tuple(
