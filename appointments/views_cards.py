@@ -7,11 +7,10 @@ from django.conf import settings
 from django.http import Http404, HttpResponse, HttpResponseBadRequest
 from django.utils import timezone
 from django.utils.translation import gettext as _
-from django.views.decorators.cache import never_cache
 from django.views.decorators.http import require_GET
 
-from appointments.technician_access import own_appointment, technician_required
-from appointments.views_technician import office_language
+from appointments.technician_access import own_appointment
+from appointments.views_technician import technician_page
 
 ISO_DAY = re.compile(r"[0-9]{4}-[0-9]{2}-[0-9]{2}")
 DEFAULT_BLANK_CARDS = 8
@@ -29,9 +28,7 @@ def _pdf(content: bytes, filename: str) -> HttpResponse:
 
 
 @require_GET
-@never_cache
-@technician_required
-@office_language
+@technician_page
 def missed_card(request, pk):
     from appointments.cards import render_visit_card
 
@@ -42,9 +39,7 @@ def missed_card(request, pk):
 
 
 @require_GET
-@never_cache
-@technician_required
-@office_language
+@technician_page
 def day_pack(request, day):
     from appointments.cards import render_day_pack
 
@@ -65,9 +60,7 @@ def day_pack(request, day):
 
 
 @require_GET
-@never_cache
-@technician_required
-@office_language
+@technician_page
 def blank_cards(request):
     from appointments.cards import MAX_BLANK_CARDS, render_blank_cards
 

@@ -55,6 +55,11 @@ def office_language(view):
     return wrapper
 
 
+def technician_page(view):
+    """What every page of a signed-in technician needs: never cached, the office's language, their profile."""
+    return never_cache(office_language(technician_required(view)))
+
+
 login = office_language(
     auth_views.LoginView.as_view(
         template_name="technician/login.html",
@@ -88,9 +93,7 @@ def _visits(technician, first_day: date, last_day: date):
 
 
 @require_GET
-@never_cache
-@office_language
-@technician_required
+@technician_page
 def day(request):
     today = timezone.localdate()
     visits = [_decorate(visit) for visit in _visits(request.technician, today, today)]
@@ -144,9 +147,7 @@ def _visit_page(request, appointment: Appointment, *, status: int = 200, error: 
 
 
 @require_GET
-@never_cache
-@office_language
-@technician_required
+@technician_page
 def visit(request, pk):
     return _visit_page(request, own_appointment(request, pk))
 
@@ -172,9 +173,7 @@ def _done(request, appointment: Appointment, message: str):
 
 
 @require_POST
-@never_cache
-@office_language
-@technician_required
+@technician_page
 def start_trip(request, pk):
     appointment = own_appointment(request, pk)
     form = StartTripForm(request.POST)
@@ -194,9 +193,7 @@ def start_trip(request, pk):
 
 
 @require_POST
-@never_cache
-@office_language
-@technician_required
+@technician_page
 def arrive(request, pk):
     appointment = own_appointment(request, pk)
     try:
@@ -207,9 +204,7 @@ def arrive(request, pk):
 
 
 @require_POST
-@never_cache
-@office_language
-@technician_required
+@technician_page
 def complete(request, pk):
     appointment = own_appointment(request, pk)
     form = CompleteForm(request.POST)
@@ -228,9 +223,7 @@ def _not_home_page(request, appointment: Appointment, form: NotHomeForm, *, stat
 
 
 @require_http_methods(["GET", "POST"])
-@never_cache
-@office_language
-@technician_required
+@technician_page
 def not_home(request, pk):
     appointment = own_appointment(request, pk)
     if request.method == "GET":
