@@ -35,9 +35,8 @@ from customers.models import Firm
 from customers.selectors import responsible_contact
 from notifications.calendar import METHOD_PUBLISH, render_ics
 
-SESSION_KEY = "doorstep_link"
-# Every link opened in this browser, by the key its page's forms post back: a customer with two
-# visits may have both pages open in two tabs, and each form must act on its own page's visit.
+# Every link opened in this browser, by the key its page's forms post back, latest last: a customer
+# with two visits may have both pages open in two tabs, and each form must act on its own page's visit.
 LINKS_KEY = "doorstep_links"
 LINKS_KEPT = 10
 RESULT_KEY = "doorstep_result"
@@ -75,7 +74,8 @@ def _too_many(request):
 
 def _resolve(request):
     """What the session's latest link points at now: ("appointment", obj), ("invitation", obj) or (None, None)."""
-    return _link_target(request.session.get(SESSION_KEY) or {})
+    links = request.session.get(LINKS_KEY) or {}
+    return _link_target(list(links.values())[-1]) if links else (None, None)
 
 
 def _link_key(kind: str, obj) -> str:
@@ -85,11 +85,9 @@ def _link_key(kind: str, obj) -> str:
 
 def _remember_link(request, *, kind: str, token: str, obj) -> None:
     """Make this link the session's latest, and keep it for the forms of pages opened from it."""
-    link = {"kind": kind, "token": token}
-    request.session[SESSION_KEY] = link
     links = request.session.get(LINKS_KEY) or {}
     links.pop(_link_key(kind, obj), None)
-    links[_link_key(kind, obj)] = link
+    links[_link_key(kind, obj)] = {"kind": kind, "token": token}
     request.session[LINKS_KEY] = dict(list(links.items())[-LINKS_KEPT:])
 
 
@@ -259,7 +257,6 @@ def _act(request, action):
         except AppointmentError:
             # E.g. a missed visit: there is nothing left to cancel, and the page no longer offers it.
             return _invalid(request)
-        request.session.pop(SESSION_KEY, None)
         _forget_link(request, key)
         request.session[RESULT_KEY] = {
             "result": "cancelled",
@@ -295,7 +292,12 @@ def _act(request, action):
         )
     _forget_link(request, key)
     _remember_link(request, kind="appointment", token=appointment_token(appointment), obj=appointment)
-    request.session[RESULT_KEY] = {"result": "booked" if kind == "invitation" else "moved", "link": key}
+    request.session[RESULT_KEY] = {
+        "result": "booked" if kind == "invitation" else "moved",
+        "link": key,
+        # The page of the visit as it is now, whichever tab the customer acted from.
+        "shows": _link_key("appointment", appointment),
+    }
     return _private(redirect("selfservice:done"))
 
 
@@ -315,7 +317,8 @@ def done(request):
     result = request.session.get(RESULT_KEY)
     if not result:
         return _invalid(request)
-    kind, appointment = _resolve(request)
+    # A cancelled visit has no page any more: the result itself names its window.
+    _kind, appointment = _resolve_posted(request, result["shows"]) if "shows" in result else (None, None)
     if result["result"] != "cancelled" and appointment is None:
         return _invalid(request)
     context = {"result": result["result"], "appointment": appointment}

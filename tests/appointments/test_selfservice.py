@@ -8,6 +8,7 @@ from django.urls import reverse
 from django.utils import timezone
 
 from appointments.availability import booking_days, free_windows
+from appointments.formatting import format_window
 from appointments.links import APPOINTMENT_SALT, appointment_token, invitation_token
 from appointments.models import Appointment, AppointmentStatus, BookingInvitation
 from appointments.services import AppointmentError, appointment_reschedule, appointment_schedule
@@ -282,6 +283,9 @@ def test_a_form_from_an_older_tab_acts_on_its_own_visit_not_on_a_link_opened_lat
         appointment.pk: AppointmentStatus.CANCELLED,
         later.pk: AppointmentStatus.SCHEDULED,
     }
+    # The second tab's visit is still there, and the result page speaks of the cancelled one only.
+    assert client.get(PAGE).status_code == 200
+    assert format_window(later.window_start, later.window_end) not in client.get(DONE).content.decode()
 
 
 def test_a_second_click_on_move_lands_on_the_result_not_on_a_dead_link(client, appointment):
