@@ -13,7 +13,6 @@ import hmac
 from django.conf import settings
 from django.core import signing
 from django.urls import reverse
-from django.utils import timezone
 from django.utils.crypto import salted_hmac
 
 from appointments.models import Appointment, AppointmentStatus, BookingInvitation
@@ -80,7 +79,7 @@ def invitation_from_token(token: str) -> BookingInvitation | None:
     )
     if invitation is None or not hmac.compare_digest(invitation.nonce, nonce):
         return None
-    if invitation.appointment_id is not None or invitation.expires_at <= timezone.now():
+    if not invitation.is_open():
         return None
     return invitation
 

@@ -352,6 +352,10 @@ class BookingInvitation(models.Model):
     def __str__(self):
         return f"{self.customer} · {self.service_type}"
 
+    def is_open(self) -> bool:
+        """Not booked and not expired (or closed): the link still works. See BookingInvitationQuerySet.open()."""
+        return self.appointment_id is None and self.expires_at > timezone.now()
+
 
 class VisitAttemptQuerySet(models.QuerySet):
     def follow_up_open(self):

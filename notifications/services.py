@@ -138,11 +138,7 @@ def message_claim_renew(*, message: OutboxMessage) -> bool:
     worker. Renewing each row's claim just before its own send keeps the relay
     off it, and a row the relay already took is left to its new owner.
     """
-    return bool(
-        OutboxMessage.objects.filter(
-            pk=message.pk, status=MessageStatus.SENDING, claim_token=message.claim_token
-        ).update(claimed_at=timezone.now())
-    )
+    return bool(OutboxMessage.objects.filter(**_own_claim(message)).update(claimed_at=timezone.now()))
 
 
 @transaction.atomic

@@ -154,7 +154,7 @@ def booking_invitation_withdraw(*, invitation: BookingInvitation, actor: Abstrac
     invitation = (
         BookingInvitation.objects.select_for_update().select_related("customer", "service_type").get(pk=invitation.pk)
     )
-    if invitation.appointment_id is not None or invitation.expires_at <= timezone.now():
+    if not invitation.is_open():
         return False
     invitation_close(invitation=invitation, actor=actor, reason=gettext_lazy("withdrawn by the office"))
     return True
@@ -197,7 +197,7 @@ def appointment_book_online(*, invitation: BookingInvitation, window_start: date
     invitation = (
         BookingInvitation.objects.select_for_update().select_related("customer", "service_type").get(pk=invitation.pk)
     )
-    if invitation.appointment_id is not None or invitation.expires_at <= timezone.now():
+    if not invitation.is_open():
         raise AppointmentError(_("This link is no longer valid."), code="link_dead")
     window = window_is_offered(
         service_type=invitation.service_type, window_start=window_start, technician=invitation.technician
