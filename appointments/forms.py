@@ -28,6 +28,17 @@ class DateTimePickerField(forms.SplitDateTimeField):
         super().__init__(input_date_formats=["%Y-%m-%d"], input_time_formats=["%H:%M", "%H:%M:%S"], **kwargs)
 
 
+def optional_text_field(*, label, max_length: int, help_text="", rows: int = 2) -> forms.CharField:
+    """A free-text box the user may leave empty; the browser stops typing at the length the service keeps."""
+    return forms.CharField(
+        label=label,
+        required=False,
+        max_length=max_length,
+        widget=forms.Textarea(attrs={"rows": rows, "maxlength": max_length}),
+        help_text=help_text,
+    )
+
+
 class ServiceModelForm(forms.ModelForm):
     """An admin form whose clean() performs the change through a service.
 

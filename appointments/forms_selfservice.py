@@ -6,6 +6,7 @@ from django.utils import timezone
 from django.utils.translation import gettext_lazy as _
 
 from appointments.availability import booking_days
+from appointments.forms import optional_text_field
 from appointments.services.booking import NOTE_MAX_LENGTH
 
 
@@ -13,11 +14,9 @@ class WindowForm(forms.Form):
     """The chosen window travels as its start in ISO form; the service re-checks it is still free."""
 
     window = forms.CharField(error_messages={"required": _("Please choose a window.")})
-    note = forms.CharField(
+    note = optional_text_field(
         label=_("Note for the technician (optional)"),
-        required=False,
         max_length=NOTE_MAX_LENGTH,
-        widget=forms.Textarea(attrs={"rows": 2, "maxlength": NOTE_MAX_LENGTH}),
         help_text=_("For example: ring at the side door, the boiler is in the cellar."),
     )
 
@@ -45,12 +44,7 @@ class WindowForm(forms.Form):
 
 
 class CancelOnlineForm(forms.Form):
-    reason = forms.CharField(
-        label=_("Reason (optional)"),
-        required=False,
-        max_length=NOTE_MAX_LENGTH,
-        widget=forms.Textarea(attrs={"rows": 2, "maxlength": NOTE_MAX_LENGTH}),
-    )
+    reason = optional_text_field(label=_("Reason (optional)"), max_length=NOTE_MAX_LENGTH)
 
     def __init__(self, *args, **kwargs):
         super().__init__(*args, **kwargs)

@@ -8,6 +8,7 @@ from django.contrib.auth.forms import AuthenticationForm
 from django.utils.translation import gettext_lazy as _
 from django.utils.translation import ngettext
 
+from appointments.forms import optional_text_field
 from appointments.models import Technician
 from appointments.services import LONGEST_WAIT_MINUTES
 
@@ -66,12 +67,11 @@ class StartTripForm(_InlineForm):
 
 
 class CompleteForm(_InlineForm):
-    report = forms.CharField(
+    report = optional_text_field(
         label=_("Short note (optional)"),
-        required=False,
         max_length=REPORT_MAX_LENGTH,
-        widget=forms.Textarea(attrs={"rows": 3, "maxlength": REPORT_MAX_LENGTH}),
         help_text=_("What was done, or what is still to do."),
+        rows=3,
     )
 
 
@@ -90,11 +90,9 @@ class NotHomeForm(_InlineForm):
             "invalid": _("Please enter the minutes you waited as a whole number, e.g. 10."),
         },
     )
-    note = forms.CharField(
+    note = optional_text_field(
         label=_("Note (optional)"),
-        required=False,
         max_length=NOTE_MAX_LENGTH,
-        widget=forms.Textarea(attrs={"rows": 2, "maxlength": NOTE_MAX_LENGTH}),
         help_text=_("For example: rang twice, called the customer, no answer."),
     )
     card_left = forms.BooleanField(label=_("Card left at the door"), required=False)
