@@ -23,7 +23,9 @@ def appointment_uid(appointment) -> str:
     return f"appointment-{appointment.pk}@{host}"
 
 
-def render_ics(*, appointment, method: str, summary: str, description: str, location: str) -> bytes:
+def render_ics(
+    *, appointment, method: str, summary: str, description: str, location: str, language: str | None = None
+) -> bytes:
     start = timezone.localtime(appointment.window_start)
     end = timezone.localtime(appointment.window_end)
     calendar = Calendar.new(method=method, prodid="-//Doorstep//Appointments//EN")
@@ -41,6 +43,11 @@ def render_ics(*, appointment, method: str, summary: str, description: str, loca
         location=location,
         status="CANCELLED" if method == METHOD_CANCEL else "CONFIRMED",
     )
+    if language:
+        # The texts' language (RFC 5545 LANGUAGE), like <html lang> in the mail: for screen readers and spelling.
+        for name in ("SUMMARY", "DESCRIPTION", "LOCATION"):
+            if name in event:
+                event[name].params["LANGUAGE"] = language
     calendar.add_component(event)
     # A short VTIMEZONE covering the visit, not the library's default 1970–2038.
     calendar.add_missing_timezones(

@@ -39,6 +39,9 @@ def message_context(message: OutboxMessage, *, firm: Firm | None) -> dict:
     appointment = message.appointment
     customer = message.customer
     context = {
+        # The mail's own language: there is no request whose LANGUAGE_CODE a template could read.
+        "language": message.language,
+        "text_direction": "rtl" if translation.get_language_info(message.language)["bidi"] else "ltr",
         "customer_name": single_line(customer.full_name),
         **contact_context(message, firm=firm),
     }
@@ -167,6 +170,7 @@ def render_message(message: OutboxMessage, *, firm: Firm | None = None) -> Email
                 summary=f"{context['service']} – {context['firm']['name']}".strip(" –"),
                 description=render_to_string("emails/calendar_description.txt", context).strip(),
                 location=context["site_address"],
+                language=message.language,
             )
     host = urlsplit(settings.SITE_URL).hostname or "localhost"
     mail = OutgoingMail(

@@ -3,9 +3,13 @@ import email.policy
 import re
 
 import pytest
+import vobject
 from django.core.mail import EmailMultiAlternatives
+from django.utils import formats, timezone, translation
 
+from appointments.formatting import format_window
 from appointments.services import appointment_cancel, appointment_reschedule, appointment_schedule
+from appointments.services.booking import booking_invite
 from notifications.models import MessageKind, OutboxMessage
 from notifications.rendering import OutgoingMail, render_message
 from notifications.services import message_queue
@@ -29,6 +33,56 @@ def message_for(kind, *, customer, service_type, technician, office):
     elif kind == MessageKind.REMINDER:
         message_queue(kind=MessageKind.REMINDER, appointment=appointment)
     return OutboxMessage.objects.get(kind=kind)
+
+
+# The kinds sent from the office's desk; "on my way" and "not home" are in test_visit_messages.py.
+DESK_KINDS = [*KINDS, MessageKind.INVITATION, MessageKind.RESCHEDULE_REQUEST]
+# Another language than the mail's is active while it renders, as in a worker or an admin page.
+ACTIVE_ELSEWHERE = {"de": "en", "nl": "de", "en": "de"}
+
+
+def desk_message_for(kind, *, customer, service_type, technician, office):
+    if kind == MessageKind.INVITATION:
+        booking_invite(customer=customer, service_type=service_type, actor=office)
+        return OutboxMessage.objects.get(kind=kind)
+    if kind == MessageKind.RESCHEDULE_REQUEST:
+        appointment = appointment_schedule(
+            customer=customer,
+            service_type=service_type,
+            technician=technician,
+            window_start=local_dt(3, 8),
+            actor=office,
+        )
+        return message_queue(kind=kind, appointment=appointment)
+    return message_for(kind, customer=customer, service_type=service_type, technician=technician, office=office)
+
+
+@pytest.mark.parametrize("language", ["de", "nl", "en"])
+@pytest.mark.parametrize("kind", DESK_KINDS)
+def test_html_declares_the_mails_language_and_dates_follow_it_whatever_is_active(
+    kind, language, office, firm, service_type, technician
+):
+    customer = CustomerFactory(preferred_language=language, responsible=office)
+    message = desk_message_for(
+        kind, customer=customer, service_type=service_type, technician=technician, office=office
+    )
+
+    with translation.override(ACTIVE_ELSEWHERE[language]):
+        mail = render_message(message)
+    html = mail.alternatives[0][0]
+
+    assert f'<html lang="{language}" dir="ltr">' in html
+    if message.appointment is not None:
+        appointment = message.appointment
+        with translation.override(language):
+            window = format_window(appointment.window_start, appointment.window_end)
+        for body in (mail.body, html):
+            assert window in body
+    else:
+        with translation.override(language):
+            valid_until = formats.date_format(timezone.localtime(message.invitation.expires_at), "DATE_FORMAT")
+        for body in (mail.body, html):
+            assert valid_until in body
 
 
 @pytest.mark.parametrize("language", ["de", "nl", "en"])
@@ -148,3 +202,28 @@ def test_cached_header_classes_build_exactly_the_bytes_django_builds(kind, offic
     assert comparable(mail.message(policy=email.policy.SMTP).as_bytes()) == comparable(
         plain.message(policy=email.policy.SMTP).as_bytes()
     )
+
+
+ARRIVAL_WINDOW = {"de": "Ankunftszeitfenster", "nl": "Aankomsttijdvak", "en": "Arrival window"}
+
+
+@pytest.mark.parametrize("language", ["de", "nl", "en"])
+@pytest.mark.parametrize("kind", [MessageKind.CONFIRMATION, MessageKind.CHANGE, MessageKind.CANCELLATION])
+def test_calendar_texts_are_in_the_mails_language_and_say_so(kind, language, office, firm, service_type, technician):
+    customer = CustomerFactory(preferred_language=language, responsible=office)
+    message = message_for(kind, customer=customer, service_type=service_type, technician=technician, office=office)
+
+    with translation.override(ACTIVE_ELSEWHERE[language]):
+        mail = render_message(message)
+    parsed = email.message_from_bytes(mail.message().as_bytes(), policy=email.policy.default)
+    part = next(part for part in parsed.walk() if part.get_content_type() == "text/calendar")
+    event = vobject.readOne(part.get_payload(decode=True).decode()).vevent
+
+    assert event.summary.value.startswith(service_type.localized_name(language))
+    assert ARRIVAL_WINDOW[language] in event.description.value
+    with translation.override(language):
+        assert format_window(message.appointment.window_start, message.appointment.window_end) in (
+            event.description.value
+        )
+    for field in (event.summary, event.description, event.location):
+        assert field.params["LANGUAGE"] == [language]

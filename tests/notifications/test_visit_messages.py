@@ -8,7 +8,9 @@ from urllib.parse import urlsplit
 import pytest
 import time_machine
 from django.urls import reverse
+from django.utils import translation
 
+from appointments.formatting import format_day
 from appointments.models import AppointmentStatus
 from appointments.services import (
     appointment_reschedule,
@@ -275,3 +277,25 @@ def test_both_kinds_render_in_every_language(kind, language, book, office, firm,
         assert service_type.localized_name(language) in body
         assert "{%" not in body and "{{" not in body
     assert ("/booking/l/" in mail.body) is (kind == MessageKind.MISSED_VISIT)
+
+
+@pytest.mark.parametrize("language", ["de", "nl", "en"])
+@pytest.mark.parametrize("kind", [MessageKind.ON_MY_WAY, MessageKind.MISSED_VISIT])
+def test_html_declares_the_mails_language_and_its_day_follows_it_whatever_is_active(
+    kind, language, book, office, firm, day, customer
+):
+    customer.preferred_language = language
+    customer.save()
+    appointment = book()
+    message = queue(kind, appointment, office, day)
+
+    with translation.override("en" if language == "de" else "de"):
+        mail = render_message(message)
+    html = html_of(mail)
+
+    assert f'<html lang="{language}" dir="ltr">' in html
+    if kind == MessageKind.MISSED_VISIT:  # "on my way" names only times: it is about today
+        with translation.override(language):
+            visit_day = format_day(appointment.window_start)
+        for body in (mail.body, html):
+            assert visit_day in body
