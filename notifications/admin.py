@@ -1,3 +1,4 @@
+import hashlib
 import logging
 
 from django.contrib import admin, messages
@@ -57,21 +58,67 @@ class OutboxMessageAdmin(RecordAdminMixin, admin.ModelAdmin):
     def short_error(self, message):
         return (message.last_error[:80] + "…") if len(message.last_error) > 80 else message.last_error
 
-    @admin.display(description=_("preview"))
+    def get_queryset(self, request):
+        # The kept mails are read one at a time on their own page, never for the list.
+        return super().get_queryset(request).defer("sent_mime")
+
+    @admin.display(description=_("Email"))
     def preview(self, message):
+        """The mail as sent, if it was kept; otherwise, and labelled so, a preview from today's data."""
+        context = {"message": message, **self._kept_mail(message)}
+        if "kept" not in context:
+            context.update(self._todays_preview(message))
+        return render_to_string("admin/notifications/preview.html", context)
+
+    def _kept_mail(self, message) -> dict:
+        try:
+            raw = message.sent_mime_bytes()
+            if raw is None:
+                return {}
+            kept = message.sent_mail()
+            html_part, text_part = kept.get_body(("html",)), kept.get_body(("plain",))
+            return {
+                "kept": True,
+                "subject": kept["Subject"],
+                "headers": [
+                    (_("From"), kept["From"]),
+                    (_("To"), kept["To"]),
+                    (_("Reply to"), kept["Reply-To"]),
+                    (_("Date"), kept["Date"]),
+                    (_("message ID"), kept["Message-ID"]),
+                ],
+                "text": text_part.get_content() if text_part else "",
+                # Links open in a new tab: our pages refuse to be framed (X-Frame-Options: DENY).
+                "html": '<base target="_blank">' + html_part.get_content() if html_part else "",
+                "attachments": [
+                    {
+                        "filename": part.get_filename() or "",
+                        "type": part.get_content_type(),
+                        "content": part.get_content(),
+                    }
+                    for part in kept.iter_attachments()
+                ],
+                "sha256": hashlib.sha256(raw).hexdigest(),
+            }
+        except Exception as exc:  # noqa: BLE001 - a damaged copy must not take the page down
+            logger.exception("Reading the kept copy of outbox message %s failed", message.pk)
+            return {"kept_error": repr(exc)}
+
+    def _todays_preview(self, message) -> dict:
         try:
             # A savepoint: on PostgreSQL a failed query must not abort the rest of the page's transaction.
             with transaction.atomic():
                 mail = render_message(message)
         except Exception as exc:  # noqa: BLE001 - the page must show a broken message, not fail with it
             logger.exception("Previewing outbox message %s failed", message.pk)
-            return render_to_string("admin/notifications/preview.html", {"message": message, "error": repr(exc)})
+            return {"error": repr(exc)}
         html = next((content for content, mimetype in mail.alternatives if mimetype == "text/html"), "")
-        return render_to_string(
-            "admin/notifications/preview.html",
-            # Links open in a new tab: our pages refuse to be framed (X-Frame-Options: DENY).
-            {"message": message, "mail": mail, "html": '<base target="_blank">' + html},
-        )
+        return {
+            "subject": mail.subject,
+            "headers": [(_("To"), ", ".join(mail.to)), (_("Reply to"), ", ".join(mail.reply_to))],
+            "text": mail.body,
+            "html": '<base target="_blank">' + html,
+        }
 
     @admin.action(description=_("Send the selected messages again"), permissions=["change"])
     def send_again(self, request, queryset):

@@ -1,3 +1,8 @@
+import email
+import email.message
+import email.policy
+import zlib
+
 from django.db import models
 from django.utils.translation import gettext_lazy as _
 
@@ -67,6 +72,10 @@ class OutboxMessage(models.Model):
     # Set with each claim: tells the worker that claimed a batch which rows are its own.
     claim_token = models.CharField(max_length=32, blank=True, editable=False)
     sent_at = models.DateTimeField(_("sent"), null=True, blank=True)
+    # The whole mail (headers, text, HTML, .ics) in the very bytes handed to the mail server, zlib-compressed:
+    # what the customer was told, even after the visit has changed. Empty for mails never sent, and for
+    # those sent before Doorstep kept them.
+    sent_mime = models.BinaryField(_("mail as sent"), null=True, blank=True, editable=False)
     created_at = models.DateTimeField(_("created"), auto_now_add=True)
 
     class Meta:
@@ -80,3 +89,16 @@ class OutboxMessage(models.Model):
 
     def __str__(self):
         return f"{self.get_kind_display()} → {self.to_email} ({self.get_status_display()})"
+
+    @staticmethod
+    def pack_sent_mime(raw: bytes) -> bytes:
+        return zlib.compress(raw, 9)
+
+    def sent_mime_bytes(self) -> bytes | None:
+        """The mail exactly as it was handed to the mail server, or None if it was not kept."""
+        return zlib.decompress(self.sent_mime) if self.sent_mime else None
+
+    def sent_mail(self) -> email.message.EmailMessage | None:
+        """The kept mail, parsed: subject, text, HTML and attachments as the customer's mail program reads them."""
+        raw = self.sent_mime_bytes()
+        return email.message_from_bytes(raw, policy=email.policy.default) if raw is not None else None

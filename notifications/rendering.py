@@ -143,17 +143,32 @@ _FAST_POLICIES: dict[email.policy.Policy, email.policy.Policy] = {}
 
 
 class OutgoingMail(EmailMultiAlternatives):
-    """Django's multipart mail, built with the caller's policy plus cached header classes."""
+    """Django's multipart mail, built with the caller's policy plus cached header classes.
+
+    Built once per policy: the mail backend builds it to send it, and `sent_bytes()`
+    then serialises that very object again (its Date, Message-ID and MIME boundaries
+    already fixed), so the outbox keeps the bytes the mail server received.
+    """
 
     def message(self, *, policy=email.policy.default):
-        if isinstance(policy, email.policy.EmailPolicy):
-            if policy not in _FAST_POLICIES:
-                _FAST_POLICIES[policy] = policy.clone(header_factory=CachedHeaderRegistry())
-            policy = _FAST_POLICIES[policy]
-        return super().message(policy=policy)
+        built = self.__dict__.setdefault("_built", {})
+        if policy not in built:
+            fast = policy
+            if isinstance(policy, email.policy.EmailPolicy):
+                if policy not in _FAST_POLICIES:
+                    _FAST_POLICIES[policy] = policy.clone(header_factory=CachedHeaderRegistry())
+                fast = _FAST_POLICIES[policy]
+            built[policy] = super().message(policy=fast)
+        self._last_built = built[policy]
+        return self._last_built
+
+    def sent_bytes(self) -> bytes:
+        """The mail as the backend serialised it; for a backend that builds nothing, as SMTP would send it."""
+        built = getattr(self, "_last_built", None) or self.message(policy=email.policy.SMTP)
+        return built.as_bytes()
 
 
-def render_message(message: OutboxMessage, *, firm: Firm | None = None) -> EmailMultiAlternatives:
+def render_message(message: OutboxMessage, *, firm: Firm | None = None) -> OutgoingMail:
     """The mail for `message`; a sender of many passes the firm, read once, instead of once per mail."""
     firm = firm or Firm.objects.first()
     with translation.override(message.language):

@@ -4,6 +4,7 @@ Other apps call `message_queue` inside their own transaction. The row commits
 with their change or not at all; its id goes to Celery only after the commit.
 """
 
+import hashlib
 import itertools
 import logging
 import random
@@ -142,8 +143,8 @@ def message_claim_renew(*, message: OutboxMessage) -> bool:
 
 
 @transaction.atomic
-def message_mark_sent(*, message: OutboxMessage, subject: str, provider_message_id: str) -> bool:
-    """Record the delivery and its journal entry together, once."""
+def message_mark_sent(*, message: OutboxMessage, subject: str, provider_message_id: str, sent_mime: bytes) -> bool:
+    """Record the delivery, the mail exactly as sent, and its journal entry together, once."""
     now = timezone.now()
     updated = OutboxMessage.objects.filter(**_own_claim(message)).update(
         status=MessageStatus.SENT,
@@ -151,6 +152,7 @@ def message_mark_sent(*, message: OutboxMessage, subject: str, provider_message_
         subject=subject[:250],
         provider_message_id=provider_message_id,
         last_error="",
+        sent_mime=OutboxMessage.pack_sent_mime(sent_mime),
     )
     if not updated:
         return False
@@ -168,6 +170,9 @@ def message_mark_sent(*, message: OutboxMessage, subject: str, provider_message_
             "to": message.to_email,
             "message_id": provider_message_id,
             "version": message.appointment_version,
+            # The journal cannot be edited: this fingerprint shows the kept mail is the one sent,
+            # and still names this send after "send again" has replaced the kept copy.
+            "sha256": hashlib.sha256(sent_mime).hexdigest(),
         },
         occurred_at=now,
     )
@@ -459,5 +464,10 @@ def _deliver_claimed(message: OutboxMessage, *, mailer, firm) -> str | None:
     except ValueError as exc:
         # Raised before anything is sent, e.g. an address the SMTP backend cannot encode: retrying won't help.
         return message_mark_attempt_failed(message=message, error=f"cannot be sent: {exc}", permanent=True)
-    message_mark_sent(message=message, subject=str(mail.subject), provider_message_id=message_id_of(mail))
+    message_mark_sent(
+        message=message,
+        subject=str(mail.subject),
+        provider_message_id=message_id_of(mail),
+        sent_mime=mail.sent_bytes(),
+    )
     return MessageStatus.SENT

@@ -1,3 +1,5 @@
+import email.policy
+import hashlib
 import smtplib
 from datetime import timedelta
 from unittest import mock
@@ -333,3 +335,38 @@ def test_a_message_whose_worker_died_every_time_ends_failed(book, settings):
 
     message.refresh_from_db()
     assert message.status == MessageStatus.FAILED
+
+
+def test_the_mail_is_kept_exactly_as_the_mail_server_received_it(book, office):
+    """What the SMTP backend writes to the wire (message(policy=SMTP).as_bytes()) is what the row keeps."""
+    wire = []
+
+    def smtp_like_send(backend, messages):
+        wire.extend(message.message(policy=email.policy.SMTP).as_bytes() for message in messages)
+        return len(messages)
+
+    message = OutboxMessage.objects.get(appointment=book())
+    with mock.patch(SMTP_SEND, smtp_like_send):
+        message_deliver(message_id=message.pk)
+
+    message.refresh_from_db()
+    assert len(wire) == 1
+    assert message.sent_mime_bytes() == wire[0]
+    assert len(message.sent_mime) < len(wire[0]) / 2  # kept compressed
+    kept = message.sent_mail()
+    assert kept["Subject"] == message.subject
+    assert "08:00–12:00" in kept.get_body(("plain",)).get_content()
+    entry = sent_journal("confirmation").get()
+    assert entry.data["sha256"] == hashlib.sha256(wire[0]).hexdigest()
+
+
+def test_a_message_not_sent_keeps_no_content(book, office):
+    appointment = book()
+    message = OutboxMessage.objects.get(appointment=appointment)
+    appointment_cancel(appointment=appointment, reason="Kunde hat abgesagt", actor=office)
+
+    message_deliver(message_id=message.pk)
+
+    message.refresh_from_db()
+    assert message.status == MessageStatus.SUPERSEDED
+    assert message.sent_mime is None and message.sent_mail() is None
