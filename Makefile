@@ -36,7 +36,8 @@ run: messages
 	DEBUG=1 $(PY) manage.py seed_demo
 	@echo
 	@echo "  Doorstep runs at http://127.0.0.1:$(PORT)/admin/  (Ctrl-C stops web, worker and beat)"
-	@echo "  Mail is printed to this console and kept in the admin's outbox (Benachrichtigungen › Postausgang)."
+	@echo "  Each mail is one line on this console; read it in full in the admin's outbox (Benachrichtigungen › Postausgang)."
+	@echo "  EMAIL_URL=console:// make run prints whole mails instead."
 	@echo
 	DEBUG=1 DOORSTEP_PORT=$(PORT) SITE_URL="$${SITE_URL:-http://127.0.0.1:$(PORT)}" $(PY) -m honcho --procfile config/Procfile --app-root . start
 

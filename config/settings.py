@@ -142,7 +142,8 @@ CELERY_TASK_ALWAYS_EAGER = False
 
 
 def mailer_from_env() -> dict:
-    """EMAIL_URL (smtp://user:pass@host:port?tls=1) or EMAIL_HOST/EMAIL_PORT; else the console."""
+    """EMAIL_URL (smtp://user:pass@host:port?tls=1, console:// for whole mails) or EMAIL_HOST/EMAIL_PORT;
+    else one line per mail on the console."""
     email_url = os.environ.get("EMAIL_URL", "")
     if email_url:
         parts = urlsplit(email_url)
@@ -174,7 +175,8 @@ def mailer_from_env() -> dict:
                 "timeout": 20,
             },
         }
-    return {"BACKEND": "django.core.mail.backends.console.EmailBackend"}
+    # No mail server: one line per mail on the console; each mail in full is in the admin's outbox.
+    return {"BACKEND": "notifications.backends.ConsoleSummaryBackend"}
 
 
 MAILERS = {"default": mailer_from_env()}

@@ -197,6 +197,8 @@ def render_message(message: OutboxMessage, *, firm: Firm | None = None) -> Outgo
         headers={"Message-ID": make_msgid(domain=host), "Auto-Submitted": "auto-generated"},
     )
     mail.attach_alternative(html_body, "text/html")
+    # For the log line of notifications.backends.ConsoleSummaryBackend; not part of the mail.
+    mail.outbox_id, mail.kind = message.pk, message.kind
     if ics is not None:
         part = email.message.MIMEPart()
         method = ICS_METHODS[message.kind]

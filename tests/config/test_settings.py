@@ -80,12 +80,16 @@ def test_embedded_default_needs_no_servers(tmp_path):
     result = run_python(
         "import django; django.setup(); from django.conf import settings as s; "
         "print(s.DATABASES['default']['ENGINE'], s.CELERY_BROKER_URL.split(':')[0], "
-        "s.MAILERS['default']['BACKEND'].rsplit('.', 2)[-2])",
+        "s.MAILERS['default']['BACKEND'])",
         {"DEBUG": "1", "DOORSTEP_VAR_DIR": str(tmp_path)},
     )
 
     assert result.returncode == 0, result.stderr
-    assert result.stdout.split() == ["django.db.backends.sqlite3", "sqla+sqlite", "console"]
+    assert result.stdout.split() == [
+        "django.db.backends.sqlite3",
+        "sqla+sqlite",
+        "notifications.backends.ConsoleSummaryBackend",
+    ]
 
 
 @pytest.mark.parametrize(
