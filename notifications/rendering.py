@@ -142,12 +142,22 @@ class CachedHeaderRegistry(email.headerregistry.HeaderRegistry):
 _FAST_POLICIES: dict[email.policy.Policy, email.policy.Policy] = {}
 
 
+class RecordingMessage(email.message.EmailMessage):
+    """Remembers the bytes it was last serialised to: those the backend handed the mail server."""
+
+    serialised: bytes | None = None
+
+    def as_bytes(self, *args, **kwargs):
+        self.serialised = super().as_bytes(*args, **kwargs)
+        return self.serialised
+
+
 class OutgoingMail(EmailMultiAlternatives):
     """Django's multipart mail, built with the caller's policy plus cached header classes.
 
-    Built once per policy: the mail backend builds it to send it, and `sent_bytes()`
-    then serialises that very object again (its Date, Message-ID and MIME boundaries
-    already fixed), so the outbox keeps the bytes the mail server received.
+    Built once per policy, and the built message remembers its serialisation: the
+    outbox keeps exactly the bytes the backend gave the mail server, without
+    serialising the mail a second time.
     """
 
     def message(self, *, policy=email.policy.default):
@@ -159,13 +169,18 @@ class OutgoingMail(EmailMultiAlternatives):
                     _FAST_POLICIES[policy] = policy.clone(header_factory=CachedHeaderRegistry())
                 fast = _FAST_POLICIES[policy]
             built[policy] = super().message(policy=fast)
+            built[policy].__class__ = RecordingMessage
         self._last_built = built[policy]
         return self._last_built
 
     def sent_bytes(self) -> bytes:
-        """The mail as the backend serialised it; for a backend that builds nothing, as SMTP would send it."""
+        """The mail as the backend serialised it; for a backend that builds nothing, as SMTP would send it.
+
+        A backend that builds the message but does not serialise it (Django's locmem) gets the
+        serialisation of the very object it built: its Date, Message-ID and boundaries are fixed.
+        """
         built = getattr(self, "_last_built", None) or self.message(policy=email.policy.SMTP)
-        return built.as_bytes()
+        return built.serialised if built.serialised is not None else built.as_bytes()
 
 
 def render_message(message: OutboxMessage, *, firm: Firm | None = None) -> OutgoingMail:
