@@ -7,7 +7,7 @@ from django.urls import reverse
 
 from appointments.services import appointment_reschedule, appointment_schedule
 from notifications.models import MessageStatus, OutboxMessage
-from notifications.services import message_deliver
+from notifications.services import message_deliver, message_resend
 from tests.factories import CustomerFactory, local_dt
 
 pytestmark = pytest.mark.django_db
@@ -149,3 +149,14 @@ def test_a_mail_sent_before_content_was_kept_says_so_honestly(sent_messages, cli
     assert "Der Inhalt dieser E-Mail wurde nicht gespeichert" in page
     assert f"Der gesendete Betreff war „{message.subject}“" in page
     assert "Vorschau aus den heutigen Daten" in page
+
+
+def test_a_sent_mail_queued_again_still_shows_the_copy_of_its_last_send(sent_messages, client, office):
+    message = sent_messages(1)[0]
+    message_resend(message=message, actor=office)
+
+    page = change_page(client, office, message)
+
+    assert "genau so, wie der Kunde sie erhalten hat" in page
+    assert "erneut in die Warteschlange gestellt" in page
+    assert "Vorschau aus den heutigen Daten" not in page

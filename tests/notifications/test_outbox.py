@@ -370,3 +370,34 @@ def test_a_message_not_sent_keeps_no_content(book, office):
     message.refresh_from_db()
     assert message.status == MessageStatus.SUPERSEDED
     assert message.sent_mime is None and message.sent_mail() is None
+
+
+def test_the_kept_mail_is_byte_for_byte_what_a_real_smtp_server_received(book, settings):
+    from aiosmtpd.controller import Controller
+
+    from tests.notifications.worker_harness import free_port
+
+    received = []
+
+    class Keep:
+        async def handle_DATA(self, server, session, envelope):  # noqa: N802 - aiosmtpd's hook name
+            received.append(envelope.original_content)
+            return "250 OK"
+
+    controller = Controller(Keep(), hostname="127.0.0.1", port=free_port())
+    controller.start()
+    try:
+        settings.MAILERS = {
+            "default": {
+                "BACKEND": "django.core.mail.backends.smtp.EmailBackend",
+                "OPTIONS": {"host": "127.0.0.1", "port": controller.port, "timeout": 5},
+            }
+        }
+        message = OutboxMessage.objects.get(appointment=book())
+        assert message_deliver(message_id=message.pk) == MessageStatus.SENT
+    finally:
+        controller.stop()
+
+    message.refresh_from_db()
+    assert len(received) == 1
+    assert message.sent_mime_bytes() == received[0]
