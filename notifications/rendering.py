@@ -209,7 +209,12 @@ def render_message(message: OutboxMessage, *, firm: Firm | None = None) -> Outgo
         from_email=settings.DEFAULT_FROM_EMAIL,
         to=[message.to_email],
         reply_to=[context["responsible"]["email"]],
-        headers={"Message-ID": make_msgid(domain=host), "Auto-Submitted": "auto-generated"},
+        headers={
+            "Message-ID": make_msgid(domain=host),
+            "Auto-Submitted": "auto-generated",
+            # RFC 3282: the language of the whole mail, for mail programs that read it (spelling, reading aloud).
+            "Content-Language": message.language,
+        },
     )
     mail.attach_alternative(html_body, "text/html")
     # For the log line of notifications.backends.ConsoleSummaryBackend; not part of the mail.

@@ -72,6 +72,9 @@ def test_html_declares_the_mails_language_and_dates_follow_it_whatever_is_active
     html = mail.alternatives[0][0]
 
     assert f'<html lang="{language}" dir="ltr">' in html
+    assert email.message_from_bytes(mail.message().as_bytes(), policy=email.policy.default)["Content-Language"] == (
+        language
+    )
     if message.appointment is not None:
         appointment = message.appointment
         with translation.override(language):
