@@ -479,8 +479,8 @@ def _waiting_for_new_time(appointment):
     return format_html(
         "{} {} {}",
         _(
-            "Waiting for the customer's new time since %(since)s. The window %(window)s was given up and is free "
-            "for other visits."
+            "Waiting for the customer's new time (asked on %(since)s). The window %(window)s was given up and is "
+            "free for other visits."
         )
         % {
             "since": formats.date_format(

@@ -343,7 +343,7 @@ def test_the_action_with_a_reason_asks_and_the_list_shows_who_waits(
     assert "Anna Schmitz" in waiting and "Bert Janssen" not in waiting
     assert untouched.pk
     change_page = client.get(reverse("admin:appointments_appointment_change", args=[visit.pk])).content.decode()
-    assert "Waiting for the customer" in change_page or "Wartet seit" in change_page
+    assert "Waiting for the customer" in change_page or "Wartet auf einen neuen Termin" in change_page
     assert REASON in change_page
 
 
