@@ -365,3 +365,14 @@ def test_customers_of_different_languages_are_asked_separately(visit, setup, cli
 
     assert Appointment.objects.filter(status=AppointmentStatus.NEW_TIME).count() == 0
     assert response.status_code == 200
+
+
+def test_a_day_pack_card_read_later_says_the_time_could_not_be_kept(visit, setup, client):
+    from appointments.links import card_code
+
+    ask(visit, setup)
+
+    page = client.get(reverse("card", args=[card_code(visit)])).content.decode()
+
+    assert "nicht halten" in page
+    assert "storniert" not in page
