@@ -1,11 +1,12 @@
 from datetime import timedelta
 
+from django.conf import settings
 from django.contrib import admin, messages
 from django.core.exceptions import ValidationError
 from django.db.models import Count, Q
 from django.forms.models import BaseInlineFormSet
 from django.urls import reverse
-from django.utils import timezone
+from django.utils import formats, timezone
 from django.utils.html import format_html, format_html_join
 from django.utils.translation import gettext_lazy as _
 from django.utils.translation import ngettext
@@ -17,10 +18,12 @@ from appointments.forms import (
     AppointmentChangeForm,
     CancelForm,
     FollowUpCloseForm,
+    NewTimeRequestForm,
     RescheduleForm,
 )
 from appointments.models import (
     Appointment,
+    AppointmentStatus,
     BookingInvitation,
     MissedVisitFollowUp,
     ServiceType,
@@ -379,30 +382,117 @@ class AppointmentAdmin(ActionFormMixin, admin.ModelAdmin):
             ngettext("%(count)d appointment confirmed.", "%(count)d appointments confirmed.", done),
         )
 
+    # Asking the customer for a new time ---------------------------------------
+
     @admin.action(description=_("Ask the customer to choose a new time (email with link)"), permissions=["change"])
     def ask_for_new_time(self, request, queryset):
-        done, errors = 0, []
-        for appointment in queryset.select_related("customer"):
-            try:
-                if appointment_request_new_time(appointment=appointment, actor=request.user):
-                    done += 1
-                else:
-                    errors.append(
-                        _("%(appointment)s: the customer has already been asked to choose a new time.")
-                        % {"appointment": appointment}
+        appointments = list(_described(queryset))
+        languages = {appointment.customer.preferred_language for appointment in appointments}
+        if len(languages) > 1:
+            # The reason goes into each mail exactly as typed: one text cannot be in two languages.
+            self.message_user(
+                request,
+                _(
+                    "The selected customers read different languages (%(languages)s). "
+                    "Please ask them language by language."
+                )
+                % {
+                    "languages": ", ".join(str(dict(settings.LANGUAGES).get(code, code)) for code in sorted(languages))
+                },
+                messages.WARNING,
+            )
+            return None
+        language = languages.pop() if languages else settings.LANGUAGE_CODE
+        form = NewTimeRequestForm(request.POST if "apply" in request.POST else None, language=language)
+        if form.is_valid():
+            done, errors = 0, []
+            for appointment in appointments:
+                try:
+                    appointment_request_new_time(
+                        appointment=appointment, actor=request.user, reason=form.cleaned_data["reason"]
                     )
-            except AppointmentError as exc:
-                errors.append(f"{appointment}: {exc.message}")
-        self._report(
-            request,
-            done,
-            errors,
-            ngettext(
-                "%(count)d customer asked to choose a new time.",
-                "%(count)d customers asked to choose a new time.",
+                    done += 1
+                except AppointmentError as exc:
+                    errors.append(f"{appointment}: {exc.message}")
+            self._report(
+                request,
                 done,
-            ),
+                errors,
+                ngettext(
+                    "%(count)d customer asked to choose a new time.",
+                    "%(count)d customers asked to choose a new time.",
+                    done,
+                ),
+            )
+            return None
+        return self._action_page(
+            request,
+            queryset,
+            form,
+            "ask_for_new_time",
+            _("Ask the customer to choose a new time"),
+            appointments=appointments,
         )
+
+    def get_list_filter(self, request):
+        return [NewTimeFilter, *super().get_list_filter(request)]
+
+    def change_view(self, request, object_id, form_url="", extra_context=None):
+        if request.method == "GET":
+            appointment = self.get_object(request, object_id)
+            if appointment is not None and appointment.status == AppointmentStatus.NEW_TIME:
+                self.message_user(request, _waiting_for_new_time(appointment), messages.WARNING)
+        return super().change_view(request, object_id, form_url, extra_context)
+
+
+# A customer asked for a new time who has not chosen one after this long is better called.
+NEW_TIME_CALL_AFTER_DAYS = 3
+
+
+class NewTimeFilter(admin.SimpleListFilter):
+    """The office's list of customers it asked for a new time and who have not chosen one yet."""
+
+    title = _("waiting for the customer's new time")
+    parameter_name = "new_time"
+
+    def lookups(self, request, model_admin):
+        return [
+            ("waiting", _("all waiting")),
+            (
+                "long",
+                _("for more than %(days)s days: please call") % {"days": NEW_TIME_CALL_AFTER_DAYS},
+            ),
+        ]
+
+    def queryset(self, request, queryset):
+        if self.value() == "waiting":
+            return queryset.filter(status=AppointmentStatus.NEW_TIME)
+        if self.value() == "long":
+            return queryset.filter(
+                status=AppointmentStatus.NEW_TIME,
+                new_time_requested_at__lt=timezone.now() - timedelta(days=NEW_TIME_CALL_AFTER_DAYS),
+            )
+        return queryset
+
+
+def _waiting_for_new_time(appointment):
+    return format_html(
+        "{} {} {}",
+        _(
+            "Waiting for the customer's new time (asked on %(since)s). The window %(window)s was given up and is "
+            "free for other visits."
+        )
+        % {
+            "since": formats.date_format(
+                timezone.localtime(appointment.new_time_requested_at), "SHORT_DATETIME_FORMAT"
+            )
+            if appointment.new_time_requested_at
+            else "–",
+            "window": format_window(appointment.window_start, appointment.window_end),
+        },
+        _("Reason given to the customer: “%(reason)s”") % {"reason": appointment.new_time_reason},
+        _("Move or cancel the visit to answer for the customer."),
+    )
 
 
 @admin.register(BookingInvitation)

@@ -24,7 +24,15 @@ from django.conf import settings
 from django.db.models import Prefetch
 from django.utils import timezone
 
-from appointments.models import Appointment, ServiceType, Technician, TimeOff, WorkingPeriod, local_midnight
+from appointments.models import (
+    Appointment,
+    AppointmentStatus,
+    ServiceType,
+    Technician,
+    TimeOff,
+    WorkingPeriod,
+    local_midnight,
+)
 from appointments.services import reserved_until
 
 # No visit reserves a technician for longer than this after its window opens.
@@ -182,6 +190,28 @@ def free_windows(
     return days
 
 
+def without_given_up_window(days: list[Day], appointment: Appointment) -> list[Day]:
+    """`days` without any window that meets the one the firm gave up for `appointment`, with any technician.
+
+    The firm told the customer it cannot keep that time; a page that offered it (or an overlapping
+    window) back would make that a lie. The visit no longer reserves its technician, so the free
+    windows alone would offer it.
+    """
+    if appointment.status != AppointmentStatus.NEW_TIME:
+        return days
+    return [
+        Day(
+            day.day,
+            [
+                window
+                for window in day.windows
+                if not (window.start < appointment.window_end and appointment.window_start < window.end)
+            ],
+        )
+        for day in days
+    ]
+
+
 def window_is_offered(
     *,
     service_type: ServiceType,
@@ -197,6 +227,8 @@ def window_is_offered(
     days = free_windows(
         service_type=service_type, technician=technician, first_day=day, last_day=day, ignoring=ignoring
     )
+    if ignoring is not None:
+        days = without_given_up_window(days, ignoring)
     for window in days[0].windows:
         if window.start == window_start:
             return window

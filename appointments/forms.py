@@ -1,4 +1,5 @@
 from django import forms
+from django.conf import settings
 from django.core.exceptions import ValidationError
 from django.utils import timezone
 from django.utils.translation import gettext_lazy as _
@@ -194,6 +195,25 @@ class CancelForm(forms.Form):
     reason = forms.CharField(
         label=_("reason"), widget=forms.Textarea(attrs={"rows": 3}), help_text=_("Recorded in the contact journal.")
     )
+
+
+class NewTimeRequestForm(forms.Form):
+    """Why the firm cannot keep the time. It goes into the customer's mail exactly as typed, so the
+    office is told which language the customer reads."""
+
+    reason = forms.CharField(
+        max_length=NOTE_MAX_LENGTH, widget=forms.Textarea(attrs={"rows": 3, "maxlength": NOTE_MAX_LENGTH})
+    )
+
+    def __init__(self, *args, language: str, **kwargs):
+        super().__init__(*args, **kwargs)
+        language_name = dict(settings.LANGUAGES).get(language, language)
+        field = self.fields["reason"]
+        field.label = _("reason for the customer, in %(language)s") % {"language": language_name}
+        field.help_text = _(
+            "Goes into the email exactly as you type it, e.g. “Our technician is ill that day.” "
+            "The customer reads %(language)s. Also recorded in the contact journal."
+        ) % {"language": language_name}
 
 
 class FollowUpCloseForm(forms.Form):

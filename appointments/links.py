@@ -23,13 +23,15 @@ CARD_SALT = "doorstep.link.card"
 # 8 base32 characters = 40 bits: short enough to type from a card, and the
 # link view is rate-limited per IP, so guessing one is out of reach.
 CARD_SECRET_LENGTH = 8
-# What a self-service link may show: visits the customer can still move (or cancel), and missed ones,
-# whose page offers a new time. Not a visit under way: the technician is at the door.
+# What a self-service link may show: visits the customer can still move (or cancel), and missed ones
+# or ones whose time the firm gave up, whose page offers a new time. Not a visit under way: the
+# technician is at the door.
 LINKABLE_STATUSES = (
     AppointmentStatus.REQUESTED,
     AppointmentStatus.SCHEDULED,
     AppointmentStatus.EN_ROUTE,
     AppointmentStatus.MISSED,
+    AppointmentStatus.NEW_TIME,
 )
 
 

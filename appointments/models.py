@@ -148,6 +148,9 @@ class AppointmentStatus(models.TextChoices):
     COMPLETED = "completed", _("completed")
     MISSED = "missed", _("missed")
     CANCELLED = "cancelled", _("cancelled")
+    # The firm gave up the visit's window and asked the customer to choose a new one. Not active: the
+    # technician is free for others then, and nothing (reminder, card, My day) treats it as happening.
+    NEW_TIME = "new_time", _("waiting for a new time")
 
 
 # Appointments in these states hold the technician's time.
@@ -243,6 +246,9 @@ class Appointment(models.Model):
     completed_at = models.DateTimeField(_("completed at"), null=True, blank=True)
     missed_at = models.DateTimeField(_("missed at"), null=True, blank=True)
     cancelled_at = models.DateTimeField(_("cancelled at"), null=True, blank=True)
+    # While the status is NEW_TIME, window_start/window_end are the window the firm gave up.
+    new_time_requested_at = models.DateTimeField(_("new time requested at"), null=True, blank=True)
+    new_time_reason = models.TextField(_("reason for asking for a new time"), blank=True)
 
     objects = AppointmentQuerySet.as_manager()
 

@@ -13,7 +13,7 @@ from django.utils import timezone, translation
 from django.views.decorators.cache import never_cache
 from django.views.decorators.http import require_GET, require_POST
 
-from appointments.availability import Day, booking_days, free_windows
+from appointments.availability import Day, booking_days, free_windows, without_given_up_window
 from appointments.formatting import format_window
 from appointments.forms_selfservice import CancelOnlineForm, WindowForm
 from appointments.links import (
@@ -195,6 +195,8 @@ def _page_context(request, kind, obj, *, form=None, cancel_form=None, conflict=F
     missed = kind == "appointment" and obj.status == AppointmentStatus.MISSED
     if kind == "appointment" and not missed:
         days = [Day(day.day, [window for window in day.windows if window.start != obj.window_start]) for day in days]
+    if kind == "appointment":
+        days = without_given_up_window(days, obj)
     return {
         **_contact(customer),
         "link_key": _link_key(kind, obj),

@@ -99,7 +99,8 @@ def day(request):
     visits = [_decorate(visit) for visit in _visits(request.technician, today, today)]
     upcoming_days: dict[date, list[Appointment]] = {}
     later = _visits(request.technician, today + timedelta(days=1), today + timedelta(days=UPCOMING_DAYS))
-    for visit in later.exclude(status=Status.CANCELLED):
+    # Nobody drives to a cancelled visit, nor to one whose time the office gave up (the customer chooses anew).
+    for visit in later.exclude(status__in=[Status.CANCELLED, Status.NEW_TIME]):
         upcoming_days.setdefault(timezone.localdate(visit.window_start), []).append(_decorate(visit))
     return render(
         request,

@@ -73,6 +73,8 @@ def message_context(message: OutboxMessage, *, firm: Firm | None) -> dict:
                     else ""
                 ),
                 "previous_technician_name": message.context.get("previous_technician_name", ""),
+                # A request for a new time says why, in the office's words as they were when it was sent.
+                "new_time_reason": message.context.get("reason", ""),
                 # Made at send time from the current state: it works until the visit changes again.
                 # Not while the technician is on the way: there is nothing left to change online.
                 "manage_link": (

@@ -203,6 +203,15 @@ def message_mark_superseded(*, message: OutboxMessage, reason: str) -> None:
     OutboxMessage.objects.filter(**_own_claim(message)).update(status=MessageStatus.SUPERSEDED, last_error=reason)
 
 
+def messages_supersede_queued(*, appointment: Appointment, reason: str) -> int:
+    """Void this visit's messages still waiting in the queue, in the caller's transaction (e.g. the
+    old time's reminder once the firm gave that time up). One a worker already holds is re-checked
+    by `stale_reason` right before its send."""
+    return OutboxMessage.objects.filter(appointment=appointment, status=MessageStatus.QUEUED).update(
+        status=MessageStatus.SUPERSEDED, last_error=reason
+    )
+
+
 def _own_claim(message: OutboxMessage) -> dict[str, Any]:
     """The row as this worker claimed it: a row the relay has since given to another worker is not ours to mark."""
     return {"pk": message.pk, "status": MessageStatus.SENDING, "claim_token": message.claim_token}
@@ -327,13 +336,14 @@ def reminder_is_due(appointment: Appointment, *, now: datetime) -> bool:
 
 # Delivery -----------------------------------------------------------------------
 
+STALE_NEW_TIME_REQUESTED = "the office asked the customer to choose a new time"
 # Statuses in which a message about an appointment is still true.
 STILL_TRUE_WHEN = {
     MessageKind.CONFIRMATION: {AppointmentStatus.SCHEDULED, AppointmentStatus.EN_ROUTE, AppointmentStatus.ON_SITE},
     MessageKind.CHANGE: {AppointmentStatus.SCHEDULED, AppointmentStatus.EN_ROUTE, AppointmentStatus.ON_SITE},
     MessageKind.REMINDER: {AppointmentStatus.SCHEDULED},
     MessageKind.CANCELLATION: {AppointmentStatus.CANCELLED},
-    MessageKind.RESCHEDULE_REQUEST: {AppointmentStatus.SCHEDULED},
+    MessageKind.RESCHEDULE_REQUEST: {AppointmentStatus.NEW_TIME},
     MessageKind.ON_MY_WAY: {AppointmentStatus.EN_ROUTE},
     MessageKind.MISSED_VISIT: {AppointmentStatus.MISSED},
 }
@@ -351,6 +361,8 @@ def stale_reason(message: OutboxMessage, *, now: datetime) -> str:
     appointment = message.appointment
     if appointment is None:
         return ""
+    if appointment.status == AppointmentStatus.NEW_TIME and message.kind != MessageKind.RESCHEDULE_REQUEST:
+        return STALE_NEW_TIME_REQUESTED
     if appointment.version != message.appointment_version:
         return f"appointment is at version {appointment.version}, message was for {message.appointment_version}"
     if appointment.status not in STILL_TRUE_WHEN[message.kind]:

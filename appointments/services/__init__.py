@@ -73,14 +73,17 @@ TRANSITIONS = {
     "mark_missed": Transition(
         frozenset({Status.SCHEDULED, Status.EN_ROUTE}), Status.MISSED, "missed_at", "visit.missed"
     ),
+    "request_new_time": Transition(
+        frozenset({Status.SCHEDULED}), Status.NEW_TIME, "new_time_requested_at", "appointment.new_time_requested"
+    ),
     "cancel": Transition(
-        frozenset({Status.REQUESTED, Status.SCHEDULED, Status.EN_ROUTE}),
+        frozenset({Status.REQUESTED, Status.SCHEDULED, Status.EN_ROUTE, Status.NEW_TIME}),
         Status.CANCELLED,
         "cancelled_at",
         "appointment.cancelled",
     ),
 }
-RESCHEDULABLE = frozenset({Status.REQUESTED, Status.SCHEDULED, Status.EN_ROUTE, Status.MISSED})
+RESCHEDULABLE = frozenset({Status.REQUESTED, Status.SCHEDULED, Status.EN_ROUTE, Status.MISSED, Status.NEW_TIME})
 DETAIL_FIELDS = ("notes", "site_street", "site_postcode", "site_city", "site_country")
 
 
@@ -458,8 +461,8 @@ def appointment_reschedule(
     appointment.occupied_until = occupied_until
     appointment.technician = technician
     appointment.version += 1
-    if previous_status in (Status.EN_ROUTE, Status.MISSED):
-        # The trip or the missed attempt belongs to the old time; the new one is a fresh booking.
+    if previous_status in (Status.EN_ROUTE, Status.MISSED, Status.NEW_TIME):
+        # The trip, the missed attempt or the firm's request belongs to the old time; the new one is a fresh booking.
         appointment.status = Status.SCHEDULED
     if previous_status == Status.MISSED:
         # The attempt stays on record; rebooking takes it off the office's follow-up list.

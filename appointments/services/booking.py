@@ -29,6 +29,7 @@ from appointments.models import (
 )
 from appointments.services import (
     AppointmentError,
+    _transition,
     appointment_cancel,
     appointment_reschedule,
     appointment_schedule,
@@ -39,7 +40,7 @@ from customers.models import Customer
 from journal.models import Channel
 from journal.services import journal_record, recorded_actor
 from notifications.models import MessageKind
-from notifications.services import message_queue
+from notifications.services import STALE_NEW_TIME_REQUESTED, message_queue, messages_supersede_queued
 
 INVITATION_VALID_FOR = timedelta(days=30)
 NOTE_MAX_LENGTH = 500
@@ -161,12 +162,31 @@ def booking_invitation_withdraw(*, invitation: BookingInvitation, actor: Abstrac
 
 
 @transaction.atomic
-def appointment_request_new_time(*, appointment: Appointment, actor: AbstractBaseUser | None) -> bool:
-    """The office asks the customer to choose a new time from the link in the mail.
+def appointment_request_new_time(
+    *, appointment: Appointment, actor: AbstractBaseUser | None, reason: str
+) -> Appointment:
+    """The firm cannot keep the visit's time: it gives the window up and asks the customer to choose a new one.
 
-    False if the customer was already asked for this version of the visit.
+    The visit then waits (status NEW_TIME) until the customer picks a window from the mail's link or the
+    office moves or cancels it. Its window stays on record but no longer reserves the technician: a firm
+    that tells a customer "we cannot keep this time" does not keep the slot either, and another customer
+    may take it. Whatever was still pending for the old time (a reminder, a confirmation) is voided here,
+    so nobody is told to be home, or called, at a time the firm itself gave up (seed story 001).
+    `reason` goes into the mail as typed, so the office writes it in the customer's language.
     """
+    reason = reason.strip()
+    if not reason:
+        raise AppointmentError(_("Please tell the customer why we cannot keep the time."), code="reason_missing")
+    if len(reason) > NOTE_MAX_LENGTH:
+        raise AppointmentError(
+            _("Please keep the reason to %(most)s characters.") % {"most": NOTE_MAX_LENGTH}, code="reason_too_long"
+        )
     appointment = Appointment.objects.select_for_update(of=("self",)).select_related("customer").get(pk=appointment.pk)
+    if appointment.status == AppointmentStatus.NEW_TIME:
+        raise AppointmentError(
+            _("The customer has already been asked to choose a new time and has not answered yet."),
+            code="illegal_transition",
+        )
     if appointment.status != AppointmentStatus.SCHEDULED:
         raise AppointmentError(
             _("Only a scheduled visit can be moved by the customer; this one is %(status)s.")
@@ -174,21 +194,22 @@ def appointment_request_new_time(*, appointment: Appointment, actor: AbstractBas
             code="illegal_transition",
         )
     _require_email(appointment.customer)
-    message = message_queue(kind=MessageKind.RESCHEDULE_REQUEST, appointment=appointment)
-    if message is None:
-        return False
     with translation.override(settings.LANGUAGE_CODE):
         summary = _("Asked the customer to choose a new time for %(window)s.") % {
             "window": format_window(appointment.window_start, appointment.window_end)
         }
-    journal_record(
-        customer=appointment.customer,
+        summary += " " + _("Reason: %(reason)s") % {"reason": reason}
+    appointment = _transition(
+        "request_new_time",
         appointment=appointment,
-        action="appointment.new_time_requested",
-        summary=summary,
         actor=actor,
+        summary=summary,
+        data={"reason": reason},
+        extra_fields={"new_time_reason": reason},
     )
-    return True
+    messages_supersede_queued(appointment=appointment, reason=STALE_NEW_TIME_REQUESTED)
+    message_queue(kind=MessageKind.RESCHEDULE_REQUEST, appointment=appointment, context={"reason": reason})
+    return appointment
 
 
 @transaction.atomic

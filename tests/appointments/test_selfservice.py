@@ -512,13 +512,18 @@ def test_office_asks_the_customer_to_choose_a_new_time(
     with django_capture_on_commit_callbacks(execute=True):
         client.post(
             reverse("admin:appointments_appointment_changelist"),
-            {"action": "ask_for_new_time", "_selected_action": [appointment.pk]},
+            {
+                "action": "ask_for_new_time",
+                "_selected_action": [appointment.pk],
+                "apply": "1",
+                "reason": "Unser Monteur ist an diesem Tag krank.",
+            },
         )
 
     request_mail = [
         mail
         for mail in mailoutbox
-        if "/booking/l/" in mail.body and mail.subject.startswith("Bitte wählen Sie eine neue Zeit")
+        if "/booking/l/" in mail.body and mail.subject.startswith("Wir können Ihren Termin am")
     ]
     assert OutboxMessage.objects.filter(kind=MessageKind.RESCHEDULE_REQUEST).count() == 1
     assert request_mail
@@ -536,7 +541,7 @@ def test_asking_a_customer_without_email_for_a_new_time_says_to_call(setup):
     )
 
     with pytest.raises(AppointmentError) as error:
-        appointment_request_new_time(appointment=appointment, actor=setup["office"])
+        appointment_request_new_time(appointment=appointment, actor=setup["office"], reason="Monteur krank.")
 
     assert error.value.code == "no_email"
     assert not JournalEntry.objects.filter(action="appointment.new_time_requested").exists()

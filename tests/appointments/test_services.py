@@ -18,6 +18,7 @@ from appointments.services import (
     visit_mark_missed,
     visit_start_trip,
 )
+from appointments.services.booking import appointment_request_new_time
 from journal.models import JournalEntry
 from tests.factories import (
     AppointmentFactory,
@@ -335,6 +336,9 @@ SERVICES = {
     "mark_missed": lambda appointment, actor: visit_mark_missed(appointment=appointment, actor=actor),
     "cancel": lambda appointment, actor: appointment_cancel(
         appointment=appointment, reason="Auftrag storniert", actor=actor
+    ),
+    "request_new_time": lambda appointment, actor: appointment_request_new_time(
+        appointment=appointment, actor=actor, reason="Monteur krank"
     ),
 }
 LEGAL = [(name, source) for name, transition in TRANSITIONS.items() for source in sorted(transition.sources)]

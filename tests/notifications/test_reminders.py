@@ -147,3 +147,38 @@ def test_reminder_goes_out_once_the_office_adds_the_missing_email(service_type, 
         assert message_deliver(message_id=reminders().get().pk) == MessageStatus.SENT
 
     assert [mail.to for mail in mailoutbox] == [["late.address@example.de"]]
+
+
+def test_visit_awaiting_a_new_time_gets_no_reminder(customer, service_type, technician, office):
+    from appointments.services.booking import appointment_request_new_time
+
+    start = berlin(2026, 6, 10, 8, 0)
+    with time_machine.travel(start - timedelta(days=5), tick=False):
+        appointment = book(customer, service_type, technician, office, start)
+        appointment_request_new_time(appointment=appointment, actor=office, reason="Monteur erkrankt.")
+
+    with time_machine.travel(start - timedelta(hours=10), tick=False):
+        assert reminders_sweep() == 0
+
+    assert not reminders().exists()
+
+
+def test_queued_reminder_is_superseded_when_the_firm_asks_for_a_new_time(
+    customer, service_type, technician, office, mailoutbox
+):
+    from appointments.services.booking import appointment_request_new_time
+
+    start = berlin(2026, 6, 10, 8, 0)
+    with time_machine.travel(start - timedelta(days=5), tick=False):
+        appointment = book(customer, service_type, technician, office, start)
+    with time_machine.travel(start - timedelta(hours=10), tick=False):
+        reminders_sweep()
+        reminder = reminders().get()
+        appointment_request_new_time(appointment=appointment, actor=office, reason="Monteur erkrankt.")
+
+        assert message_deliver(message_id=reminder.pk) in (MessageStatus.SUPERSEDED, "not claimed")
+
+    reminder.refresh_from_db()
+    assert reminder.status == MessageStatus.SUPERSEDED
+    assert "new time" in reminder.last_error
+    assert not [mail for mail in mailoutbox if "Erinnerung" in mail.subject]
