@@ -67,7 +67,8 @@ def appointment_from_token(token: str) -> Appointment | None:
     return appointment
 
 
-def invitation_from_token(token: str) -> BookingInvitation | None:
+def _signed_invitation(token: str) -> BookingInvitation | None:
+    """The invitation a genuine link names, whatever its state."""
     try:
         pk, nonce = signing.loads(token, salt=INVITATION_SALT)
     except (signing.BadSignature, ValueError, TypeError):
@@ -75,13 +76,26 @@ def invitation_from_token(token: str) -> BookingInvitation | None:
     if not isinstance(pk, int) or not isinstance(nonce, str):
         return None
     invitation = (
-        BookingInvitation.objects.select_related("customer", "service_type", "technician").filter(pk=pk).first()
+        BookingInvitation.objects.select_related("customer", "service_type", "technician", "appointment")
+        .filter(pk=pk)
+        .first()
     )
     if invitation is None or not hmac.compare_digest(invitation.nonce, nonce):
         return None
-    if not invitation.is_open():
-        return None
     return invitation
+
+
+def invitation_from_token(token: str) -> BookingInvitation | None:
+    """The invitation, if the link is genuine and may still book."""
+    invitation = _signed_invitation(token)
+    return invitation if invitation is not None and invitation.is_open() else None
+
+
+def used_invitation_from_token(token: str) -> BookingInvitation | None:
+    """The invitation, if the link is genuine and booked a visit: its holder may see that visit, as the
+    confirmation mail's link would show it. (One closed otherwise or expired has nothing to show.)"""
+    invitation = _signed_invitation(token)
+    return invitation if invitation is not None and invitation.appointment_id is not None else None
 
 
 # Cards ----------------------------------------------------------------------------
