@@ -8,7 +8,7 @@ has passed by definition), and one the office asked the customer to move ("pleas
 time": the firm already gave up the old time).
 """
 
-from datetime import datetime, timedelta
+from datetime import datetime, time, timedelta
 
 from django.conf import settings
 from django.utils import timezone
@@ -44,7 +44,13 @@ def changeable_online(appointment: Appointment, *, now: datetime | None = None) 
 def deadline_text(appointment: Appointment) -> str:
     """'Mo, 30. November 2026, 20:00' in the active language; "" where no cut-off applies."""
     deadline = online_change_deadline(appointment)
-    return f"{format_day(deadline)}, {format_time(deadline)}" if deadline is not None else ""
+    if deadline is None:
+        return ""
+    local = timezone.localtime(deadline)
+    if local.time() == time(0, 0):
+        # "until Monday, 00:00" reads as "Monday is still fine": name the evening before, as 24:00.
+        return f"{format_day(local.date() - timedelta(days=1))}, 24:00"
+    return f"{format_day(deadline)}, {format_time(deadline)}"
 
 
 def online_change_context(appointment: Appointment) -> dict:

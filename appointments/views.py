@@ -108,7 +108,8 @@ def _invitation_used(request, invitation, *, just_now: bool = False):
     context = {
         **_contact(appointment.customer),
         "appointment": appointment,
-        "just_now": just_now,
+        # A visit that has ended since says so, even to a form posted from an old tab.
+        "just_now": just_now and linkable,
         "linkable": linkable,
         "rebooked": appointment.status == AppointmentStatus.MISSED,
         "window": format_window(appointment.window_start, appointment.window_end),

@@ -10,6 +10,7 @@ from django.utils import translation
 
 from appointments.availability import booking_days, free_windows
 from appointments.cutoff import deadline_text
+from appointments.formatting import format_day
 from appointments.links import appointment_token, invitation_token
 from appointments.models import Appointment, AppointmentStatus
 from appointments.services import AppointmentError, appointment_schedule, visit_mark_missed, visit_start_trip
@@ -253,3 +254,16 @@ def test_a_visit_booked_late_in_the_evening_for_the_next_morning_offers_the_phon
     assert Appointment.objects.get().window_start == local_dt(evening + 1, 8)
     assert "/booking/l/" not in done
     assert "zu kurz bevor" in done and 'href="tel:+492821123456"' in done
+
+
+def test_a_deadline_at_midnight_is_named_as_the_evening_before(setup):
+    at_noon = appointment_schedule(
+        customer=setup["customer"],
+        service_type=setup["service_type"],
+        technician=setup["technician"],
+        window_start=local_dt(3, 12),
+        actor=setup["office"],
+    )
+
+    with translation.override("de"):
+        assert deadline_text(at_noon) == f"{format_day(local_dt(2, 12))}, 24:00"

@@ -1,6 +1,7 @@
 """What a customer's link says when it cannot simply show its page: used invitations, refused cookies."""
 
 import re
+from unittest import mock
 
 import pytest
 import time_machine
@@ -106,6 +107,24 @@ def test_booking_from_an_invitation_used_a_moment_ago_is_refused_as_used(invitat
         appointment_book_online(invitation=as_the_page_saw_it, window_start=days[1].windows[0].start)
 
     assert refused.value.code == "invitation_used"
+    assert Appointment.objects.count() == 1
+
+
+def test_the_loser_of_a_race_inside_the_booking_reads_the_same(client, invitation, setup):
+    token = invitation_token(invitation)
+    other = Client()
+    open_link(client, token)
+    open_link(other, token)
+    windows = offered_windows(other.get(PAGE))
+    as_their_page_resolved_it = BookingInvitation.objects.get(pk=invitation.pk)
+    client.post(BOOK, {"window": windows[0]})
+
+    # Their request read the invitation before ours committed; the service, under the lock, refuses.
+    with mock.patch("appointments.views.invitation_from_token", return_value=as_their_page_resolved_it):
+        response = other.post(BOOK, {"window": windows[1]})
+
+    assert response.status_code == 409
+    assert "soeben" in response.content.decode()
     assert Appointment.objects.count() == 1
 
 
