@@ -67,6 +67,24 @@ def appointment_from_token(token: str) -> Appointment | None:
     return appointment
 
 
+def appointment_on_the_way_from_token(token: str) -> Appointment | None:
+    """The visit a genuine link was made for, if the only change since is that its technician set off.
+
+    Such a link no longer changes anything (the status is signed), but the customer who opens the
+    reminder while the van is on the road is told that, not that the link is broken."""
+    try:
+        pk, status, version = signing.loads(token, salt=APPOINTMENT_SALT)
+    except (signing.BadSignature, ValueError, TypeError):
+        return None
+    if not isinstance(pk, int) or status != AppointmentStatus.SCHEDULED:
+        return None
+    return (
+        Appointment.objects.select_related("customer", "technician", "service_type")
+        .filter(pk=pk, version=version, status=AppointmentStatus.EN_ROUTE)
+        .first()
+    )
+
+
 def _signed_invitation(token: str) -> BookingInvitation | None:
     """The invitation a genuine link names, whatever its state."""
     try:

@@ -24,6 +24,7 @@ from appointments.links import (
     absolute_link,
     appointment_from_card_code,
     appointment_from_token,
+    appointment_on_the_way_from_token,
     appointment_token,
     invitation_from_token,
     used_invitation_from_token,
@@ -79,6 +80,11 @@ def _unresolved(request, key: str = ""):
     """The session's link (or the posted page's, by `key`) leads to nothing: say why, as truly as we can."""
     links = request.session.get(LINKS_KEY) or {}
     link = links.get(key) if key else (list(links.values())[-1] if links else None)
+    if link and link.get("kind") == "appointment":
+        appointment = appointment_on_the_way_from_token(link.get("token", ""))
+        if appointment is not None:
+            _activate_customer_language(request, appointment.customer)
+            return _too_late(request, appointment, status=409 if request.method == "POST" else 200)
     if link and link.get("kind") == "invitation":
         invitation = used_invitation_from_token(link.get("token", ""))
         if invitation is not None:
@@ -216,6 +222,9 @@ def open_link(request, token):
         return _enter(request, kind="invitation", token=token, obj=invitation)
     if (invitation := used_invitation_from_token(token)) is not None:
         return _invitation_used(request, invitation)
+    if (appointment := appointment_on_the_way_from_token(token)) is not None:
+        _activate_customer_language(request, appointment.customer)
+        return _too_late(request, appointment)
     _count_bad_link(request)
     return _invalid(request)
 
@@ -326,7 +335,8 @@ def _act(request, action):
         try:
             appointment = appointment_cancel_online(appointment=obj, reason=cancel_form.cleaned_data["reason"])
         except AppointmentError as exc:
-            if exc.code == "too_late":  # the cut-off passed while the page was open
+            if exc.code == "too_late":  # the cut-off passed, or the trip began, while the page was open
+                obj.refresh_from_db()
                 return _too_late(request, obj, status=409)
             # E.g. a missed visit: there is nothing left to cancel, and the page no longer offers it.
             return _invalid(request)
@@ -354,6 +364,7 @@ def _act(request, action):
             )
     except AppointmentError as exc:
         if exc.code == "too_late":
+            obj.refresh_from_db()
             return _too_late(request, obj, status=409)
         if exc.code == "invitation_used":
             return _invitation_used(request, BookingInvitation.objects.get(pk=obj.pk), just_now=True)

@@ -267,3 +267,20 @@ def test_a_deadline_at_midnight_is_named_as_the_evening_before(setup):
 
     with translation.override("de"):
         assert deadline_text(at_noon) == f"{format_day(local_dt(2, 12))}, 24:00"
+
+
+def test_the_mail_link_opened_while_the_technician_is_on_the_way_says_so(client, setup, appointment):
+    token = appointment_token(appointment)
+    open_link(client, token)  # the page open since the evening before
+    with time_machine.travel(appointment.window_start - timedelta(minutes=30), tick=False):
+        visit_start_trip(appointment=appointment, actor=setup["technician"].user)
+        posted = client.post(CANCEL, {"reason": "Doch nicht"})
+        client.cookies.clear()
+        opened = open_link(client, token)  # the reminder, read in the morning
+
+    for response in (posted, opened):
+        page = response.content.decode()
+        assert "bereits auf dem Weg" in page and "nicht mehr gültig" not in page
+        assert 'href="tel:+492821123456"' in page
+    assert (posted.status_code, opened.status_code) == (409, 200)
+    assert Appointment.objects.get(pk=appointment.pk).status == AppointmentStatus.EN_ROUTE
