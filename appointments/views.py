@@ -251,6 +251,8 @@ def card_open(request, code):
         "rebooked": rebooked,
         # A card from the day pack, left before the visit was (or could be) marked missed.
         "still_booked": not rebooked and appointment.status in ACTIVE_STATUSES,
+        # On the visit's own day the mail's link no longer changes it (the cut-off): say whom to call.
+        "changeable": changeable_online(appointment),
         "window": format_window(appointment.window_start, appointment.window_end),
     }
     return _private(render(request, "selfservice/card_closed.html", context))

@@ -11,7 +11,7 @@ from django.utils import translation
 from appointments.availability import booking_days, free_windows
 from appointments.cutoff import deadline_text
 from appointments.formatting import format_day
-from appointments.links import appointment_token, invitation_token
+from appointments.links import appointment_token, card_code, invitation_token
 from appointments.models import Appointment, AppointmentStatus
 from appointments.services import AppointmentError, appointment_schedule, visit_mark_missed, visit_start_trip
 from appointments.services.booking import (
@@ -284,3 +284,18 @@ def test_the_mail_link_opened_while_the_technician_is_on_the_way_says_so(client,
         assert 'href="tel:+492821123456"' in page
     assert (posted.status_code, opened.status_code) == (409, 200)
     assert Appointment.objects.get(pk=appointment.pk).status == AppointmentStatus.EN_ROUTE
+
+
+def test_a_day_pack_card_read_on_the_visits_day_does_not_promise_an_online_change(client, setup):
+    visit = appointment_schedule(
+        customer=setup["customer"],
+        service_type=setup["service_type"],
+        technician=setup["technician"],
+        window_start=local_dt(3, 12),
+        actor=setup["office"],
+    )
+
+    with time_machine.travel(visit.window_start - timedelta(hours=3), tick=False):
+        page = client.get(reverse("card", args=[card_code(visit)])).content.decode()
+
+    assert "nicht mehr online" in page and "enthält einen Link" not in page
