@@ -69,7 +69,26 @@ def appointment_from_token(token: str) -> Appointment | None:
     return appointment
 
 
-def invitation_from_token(token: str) -> BookingInvitation | None:
+def appointment_on_the_way_from_token(token: str) -> Appointment | None:
+    """The visit a genuine link was made for, if the only change since is that its technician set off.
+
+    Such a link no longer changes anything (the status is signed), but the customer who opens the
+    reminder while the van is on the road is told that, not that the link is broken."""
+    try:
+        pk, status, version = signing.loads(token, salt=APPOINTMENT_SALT)
+    except (signing.BadSignature, ValueError, TypeError):
+        return None
+    if not isinstance(pk, int) or status != AppointmentStatus.SCHEDULED:
+        return None
+    return (
+        Appointment.objects.select_related("customer", "technician", "service_type")
+        .filter(pk=pk, version=version, status=AppointmentStatus.EN_ROUTE)
+        .first()
+    )
+
+
+def _signed_invitation(token: str) -> BookingInvitation | None:
+    """The invitation a genuine link names, whatever its state."""
     try:
         pk, nonce = signing.loads(token, salt=INVITATION_SALT)
     except (signing.BadSignature, ValueError, TypeError):
@@ -77,13 +96,26 @@ def invitation_from_token(token: str) -> BookingInvitation | None:
     if not isinstance(pk, int) or not isinstance(nonce, str):
         return None
     invitation = (
-        BookingInvitation.objects.select_related("customer", "service_type", "technician").filter(pk=pk).first()
+        BookingInvitation.objects.select_related("customer", "service_type", "technician", "appointment")
+        .filter(pk=pk)
+        .first()
     )
     if invitation is None or not hmac.compare_digest(invitation.nonce, nonce):
         return None
-    if not invitation.is_open():
-        return None
     return invitation
+
+
+def invitation_from_token(token: str) -> BookingInvitation | None:
+    """The invitation, if the link is genuine and may still book."""
+    invitation = _signed_invitation(token)
+    return invitation if invitation is not None and invitation.is_open() else None
+
+
+def used_invitation_from_token(token: str) -> BookingInvitation | None:
+    """The invitation, if the link is genuine and booked a visit: its holder may see that visit, as the
+    confirmation mail's link would show it. (One closed otherwise or expired has nothing to show.)"""
+    invitation = _signed_invitation(token)
+    return invitation if invitation is not None and invitation.appointment_id is not None else None
 
 
 # Cards ----------------------------------------------------------------------------

@@ -6,24 +6,30 @@ Referrer-Policy: no-referrer; the pages say same-origin). Mail scanners open lin
 anything; only the POSTs act, with CSRF.
 """
 
+from urllib.parse import urlencode
+
 from django.conf import settings
 from django.http import HttpResponse
 from django.shortcuts import redirect, render
+from django.urls import reverse
 from django.utils import timezone, translation
 from django.views.decorators.cache import never_cache
 from django.views.decorators.http import require_GET, require_POST
 
 from appointments.availability import Day, booking_days, free_windows, without_given_up_window
+from appointments.cutoff import changeable_online, deadline_text
 from appointments.formatting import format_window
 from appointments.forms_selfservice import CancelOnlineForm, WindowForm
 from appointments.links import (
     absolute_link,
     appointment_from_card_code,
     appointment_from_token,
+    appointment_on_the_way_from_token,
     appointment_token,
     invitation_from_token,
+    used_invitation_from_token,
 )
-from appointments.models import ACTIVE_STATUSES, AppointmentStatus
+from appointments.models import ACTIVE_STATUSES, AppointmentStatus, BookingInvitation
 from appointments.ratelimit import is_blocked, limited
 from appointments.services import AppointmentError
 from appointments.services.booking import (
@@ -41,6 +47,9 @@ LINKS_KEY = "doorstep_links"
 LINKS_KEPT = 10
 RESULT_KEY = "doorstep_result"
 LANGUAGE_KEY = "doorstep_language"
+# Added to the redirect after a link was opened: the customer's language (not secret, never the token).
+# A browser that refuses cookies arrives with it but without a session; the page then says so.
+ENTERED_LANGUAGE_PARAM = "lang"
 
 
 def _private(response, referrer_policy: str = "same-origin"):
@@ -65,6 +74,67 @@ def _invalid(request):
     # A customer who came from one of their links before keeps their language here too.
     _activate_customer_language(request)
     return _private(render(request, "selfservice/invalid.html", _contact(), status=404))
+
+
+def _unresolved(request, key: str = ""):
+    """The session's link (or the posted page's, by `key`) leads to nothing: say why, as truly as we can."""
+    links = request.session.get(LINKS_KEY) or {}
+    link = links.get(key) if key else (list(links.values())[-1] if links else None)
+    if link and link.get("kind") == "appointment":
+        appointment = appointment_on_the_way_from_token(link.get("token", ""))
+        if appointment is not None:
+            _activate_customer_language(request, appointment.customer)
+            return _too_late(request, appointment, status=409 if request.method == "POST" else 200)
+    if link and link.get("kind") == "invitation":
+        invitation = used_invitation_from_token(link.get("token", ""))
+        if invitation is not None:
+            # Two people with one invitation: the other one booked a moment ago.
+            return _invitation_used(request, invitation, just_now=True)
+    if not links and settings.SESSION_COOKIE_NAME not in request.COOKIES:
+        language = request.GET.get(ENTERED_LANGUAGE_PARAM, "")
+        if language in dict(settings.LANGUAGES):
+            # Sent here by a valid link a moment ago, yet without the session cookie it was given.
+            translation.activate(language)
+            request.LANGUAGE_CODE = language
+            return _private(render(request, "selfservice/cookies_needed.html", _contact(), status=400))
+    return _invalid(request)
+
+
+def _invitation_used(request, invitation, *, just_now: bool = False):
+    """What became of the visit an invitation booked: its page if it is still open, otherwise the truth."""
+    appointment = invitation.appointment
+    token = appointment_token(appointment)
+    linkable = appointment_from_token(token) is not None
+    if linkable and not just_now:
+        return _enter(request, kind="appointment", token=token, obj=appointment)
+    if linkable:
+        # The button below leads to the visit's page, as the confirmation mail's link would.
+        _remember_link(request, kind="appointment", token=token, obj=appointment)
+    _activate_customer_language(request, appointment.customer)
+    context = {
+        **_contact(appointment.customer),
+        "appointment": appointment,
+        # A visit that has ended since says so, even to a form posted from an old tab.
+        "just_now": just_now and linkable,
+        "linkable": linkable,
+        "rebooked": appointment.status == AppointmentStatus.MISSED,
+        "window": format_window(appointment.window_start, appointment.window_end),
+    }
+    status = 409 if just_now and request.method == "POST" else 200
+    return _private(render(request, "selfservice/invitation_used.html", context, status=status))
+
+
+def _too_late(request, appointment, *, status: int = 200):
+    """Past the cut-off: the visit as it stands, and the person to call."""
+    context = {
+        **_contact(appointment.customer),
+        "appointment": appointment,
+        "service": appointment.service_type.localized_name(translation.get_language()),
+        "technician_first_name": appointment.technician.first_name if appointment.technician else "",
+        "en_route": appointment.status == AppointmentStatus.EN_ROUTE,
+        "deadline": deadline_text(appointment),
+    }
+    return _private(render(request, "selfservice/too_late.html", context, status=status))
 
 
 def _too_many(request):
@@ -133,7 +203,8 @@ def _enter(request, *, kind: str, token: str, obj):
     # In the session, not the site-wide language cookie: a technician or office person who opens a
     # customer's link keeps their own language on their own pages.
     request.session[LANGUAGE_KEY] = obj.customer.preferred_language
-    return _private(redirect("selfservice:page"), referrer_policy="no-referrer")
+    language = urlencode({ENTERED_LANGUAGE_PARAM: obj.customer.preferred_language})
+    return _private(redirect(f"{reverse('selfservice:page')}?{language}"), referrer_policy="no-referrer")
 
 
 def _count_bad_link(request) -> None:
@@ -149,6 +220,11 @@ def open_link(request, token):
         return _enter(request, kind="appointment", token=token, obj=appointment)
     if (invitation := invitation_from_token(token)) is not None:
         return _enter(request, kind="invitation", token=token, obj=invitation)
+    if (invitation := used_invitation_from_token(token)) is not None:
+        return _invitation_used(request, invitation)
+    if (appointment := appointment_on_the_way_from_token(token)) is not None:
+        _activate_customer_language(request, appointment.customer)
+        return _too_late(request, appointment)
     _count_bad_link(request)
     return _invalid(request)
 
@@ -175,6 +251,8 @@ def card_open(request, code):
         "rebooked": rebooked,
         # A card from the day pack, left before the visit was (or could be) marked missed.
         "still_booked": not rebooked and appointment.status in ACTIVE_STATUSES,
+        # On the visit's own day the mail's link no longer changes it (the cut-off): say whom to call.
+        "changeable": changeable_online(appointment),
         "window": format_window(appointment.window_start, appointment.window_end),
     }
     return _private(render(request, "selfservice/card_closed.html", context))
@@ -219,8 +297,10 @@ def _page_context(request, kind, obj, *, form=None, cancel_form=None, conflict=F
 def page(request):
     kind, obj = _resolve(request)
     if obj is None:
-        return _invalid(request)
+        return _unresolved(request)
     _activate_customer_language(request, obj.customer)
+    if kind == "appointment" and not changeable_online(obj):
+        return _too_late(request, obj)
     return _private(render(request, "selfservice/page.html", _page_context(request, kind, obj)))
 
 
@@ -238,8 +318,10 @@ def _act(request, action):
         if posted_key and (request.session.get(RESULT_KEY) or {}).get("link") == posted_key:
             # A second click on a button whose first click already did the job.
             return _private(redirect("selfservice:done"))
-        return _invalid(request)
+        return _unresolved(request, posted_key)
     _activate_customer_language(request, obj.customer)
+    if kind == "appointment" and not changeable_online(obj):
+        return _too_late(request, obj, status=409)
     key = _link_key(kind, obj)
     if action == "cancel":
         if kind != "appointment":
@@ -256,7 +338,10 @@ def _act(request, action):
             )
         try:
             appointment = appointment_cancel_online(appointment=obj, reason=cancel_form.cleaned_data["reason"])
-        except AppointmentError:
+        except AppointmentError as exc:
+            if exc.code == "too_late":  # the cut-off passed, or the trip began, while the page was open
+                obj.refresh_from_db()
+                return _too_late(request, obj, status=409)
             # E.g. a missed visit: there is nothing left to cancel, and the page no longer offers it.
             return _invalid(request)
         _forget_link(request, key)
@@ -282,6 +367,11 @@ def _act(request, action):
                 appointment=obj, window_start=form.cleaned_data["window"], note=form.cleaned_data["note"]
             )
     except AppointmentError as exc:
+        if exc.code == "too_late":
+            obj.refresh_from_db()
+            return _too_late(request, obj, status=409)
+        if exc.code == "invitation_used":
+            return _invitation_used(request, BookingInvitation.objects.get(pk=obj.pk), just_now=True)
         if exc.code != "window_taken":
             return _invalid(request)
         return _private(
@@ -327,7 +417,11 @@ def done(request):
     if appointment is not None:
         _activate_customer_language(request, appointment.customer)
         context.update(_contact(appointment.customer))
-        context["manage_link"] = absolute_link(appointment_token(appointment))
+        # Booked or moved into a window already past the cut-off (late in the evening for the next
+        # morning): no link that would only say "too late"; the page names the person to call.
+        if changeable_online(appointment):
+            context["manage_link"] = absolute_link(appointment_token(appointment))
+            context["change_until"] = deadline_text(appointment)
         context["technician_first_name"] = appointment.technician.first_name if appointment.technician else ""
         context["service"] = appointment.service_type.localized_name(translation.get_language())
     else:

@@ -269,6 +269,11 @@ BOOKING_MIN_NOTICE_DAYS = int(os.environ.get("BOOKING_MIN_NOTICE_DAYS", "1"))
 BOOKING_HORIZON_WEEKS = int(os.environ.get("BOOKING_HORIZON_WEEKS", "6"))
 BOOKING_DAY_STARTS_AT = os.environ.get("BOOKING_DAY_STARTS_AT", "08:00")
 BOOKING_DAY_ENDS_AT = os.environ.get("BOOKING_DAY_ENDS_AT", "18:00")
+# Customers move or cancel a visit online only until this many hours before its window opens (0: until it
+# opens); after that the page gives the responsible person's phone. Missed visits are rebooked at any time.
+BOOKING_CHANGE_CUTOFF_HOURS = int(os.environ.get("BOOKING_CHANGE_CUTOFF_HOURS", "12"))
+if BOOKING_CHANGE_CUTOFF_HOURS < 0:
+    raise ImproperlyConfigured("BOOKING_CHANGE_CUTOFF_HOURS must be 0 or more.")
 # Per IP and per 10 minutes: wrong or dead links, and booking/changing POSTs.
 RATELIMIT_BAD_LINKS = int(os.environ.get("RATELIMIT_BAD_LINKS", "20"))
 RATELIMIT_BOOKING_POSTS = int(os.environ.get("RATELIMIT_BOOKING_POSTS", "30"))

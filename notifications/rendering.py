@@ -11,6 +11,7 @@ from django.core.mail import EmailMultiAlternatives
 from django.template.loader import render_to_string
 from django.utils import formats, timezone, translation
 
+from appointments.cutoff import online_change_context
 from appointments.formatting import format_day, format_time, format_window
 from appointments.links import absolute_link, appointment_token, invitation_token
 from appointments.models import Appointment, VisitAttempt
@@ -84,6 +85,8 @@ def message_context(message: OutboxMessage, *, firm: Firm | None) -> dict:
                 ),
             }
         )
+        if context["manage_link"]:
+            context.update(online_change_context(appointment))
         if message.kind == MessageKind.ON_MY_WAY:
             context.update(on_my_way_context(message, appointment))
         elif message.kind == MessageKind.MISSED_VISIT:

@@ -17,6 +17,7 @@ from django.utils.translation import gettext as _
 from django.utils.translation import gettext_lazy
 
 from appointments.availability import Window, window_is_offered
+from appointments.cutoff import changeable_online, deadline_text
 from appointments.formatting import format_day, format_window
 from appointments.models import (
     ACTIVE_STATUSES,
@@ -218,6 +219,9 @@ def appointment_book_online(*, invitation: BookingInvitation, window_start: date
     invitation = (
         BookingInvitation.objects.select_for_update().select_related("customer", "service_type").get(pk=invitation.pk)
     )
+    if invitation.appointment_id is not None:
+        # Two people with the same link: the other one booked first.
+        raise AppointmentError(_("This invitation has just been used to book a visit."), code="invitation_used")
     if not invitation.is_open():
         raise AppointmentError(_("This link is no longer valid."), code="link_dead")
     window = window_is_offered(
@@ -242,9 +246,28 @@ def appointment_book_online(*, invitation: BookingInvitation, window_start: date
     )
 
 
+def _ensure_changeable_online(appointment: Appointment) -> None:
+    """Past the cut-off before its window the visit is the office's to change: the customer calls.
+
+    Read under the row lock, so a move by the office or a trip started a moment ago counts."""
+    appointment = Appointment.objects.select_for_update(of=("self",)).get(pk=appointment.pk)
+    if changeable_online(appointment):
+        return
+    raise AppointmentError(
+        _("The technician is on the way; the visit can no longer be changed online. Please call us.")
+        if appointment.status == AppointmentStatus.EN_ROUTE
+        else _(
+            "This visit can no longer be changed or cancelled online (possible until %(deadline)s). Please call us."
+        )
+        % {"deadline": deadline_text(appointment)},
+        code="too_late",
+    )
+
+
 @transaction.atomic
 def appointment_move_online(*, appointment: Appointment, window_start: datetime, note: str = "") -> Appointment:
     """The customer moved their visit from the link in a mail."""
+    _ensure_changeable_online(appointment)
     window = window_is_offered(service_type=appointment.service_type, window_start=window_start, ignoring=appointment)
     if window is None:
         raise _window_taken()
@@ -275,6 +298,7 @@ def appointment_move_online(*, appointment: Appointment, window_start: datetime,
 
 @transaction.atomic
 def appointment_cancel_online(*, appointment: Appointment, reason: str = "") -> Appointment:
+    _ensure_changeable_online(appointment)
     with translation.override(settings.LANGUAGE_CODE):
         text = _("Cancelled online by the customer.")
     reason = reason.strip()[:NOTE_MAX_LENGTH]

@@ -268,7 +268,7 @@ def test_the_card_link_leads_to_a_page_that_says_we_were_there_and_offers_new_ti
 
     response = client.get(reverse("card", args=[card_code(visit_today)]))
 
-    assert response.status_code == 302 and response["Location"] == PAGE
+    assert response.status_code == 302 and response["Location"] == f"{PAGE}?lang=de"
     assert response["Referrer-Policy"] == "no-referrer"
     page = client.get(PAGE)
     content = page.content.decode()

@@ -184,7 +184,7 @@ def test_missed_visit_mail_gives_the_facts_and_a_link_to_choose_a_new_time(
     assert f'href="{links[0]}"' in html
     response = client.get(urlsplit(links[0]).path)
     assert response.status_code == 302
-    assert response["Location"] == reverse("selfservice:page")
+    assert response["Location"].startswith(reverse("selfservice:page"))
     page = client.get(response["Location"])
     assert page.status_code == 200
 
