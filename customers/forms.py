@@ -1,0 +1,79 @@
+"""Office forms whose phone numbers are read in the right country (see customers/phones.py)."""
+
+from django import forms
+from django.core.exceptions import ValidationError
+from phonenumber_field.formfields import PhoneNumberField as PhoneNumberFormField
+from phonenumber_field.widgets import RegionalPhoneNumberWidget
+
+from customers.models import Customer, Firm
+from customers.phones import default_region, firm_region
+from customers.services import EDITABLE_FIELDS
+
+
+def _region_of(form: forms.BaseForm, field: str, fallback: str) -> str:
+    """The country chosen on the form if it is valid, else the saved one, else `fallback`."""
+    country = form.cleaned_data.get(field) if hasattr(form, "cleaned_data") else None
+    return country or getattr(form.instance, field, None) or fallback
+
+
+class _PhoneInCountryForm(forms.ModelForm):
+    """Keeps the typed phone number as text until clean(), which reads it in the country of the same form.
+
+    The field itself cannot parse it: the country is another field, known only once the form is cleaned.
+    """
+
+    phone_field = "phone"
+    country_field = "country"
+
+    def __init__(self, *args, **kwargs):
+        super().__init__(*args, **kwargs)
+        model_field = self._meta.model._meta.get_field(self.phone_field)
+        region = getattr(self.instance, self.country_field, None) or default_region()
+        self.fields[self.phone_field] = forms.CharField(
+            label=model_field.verbose_name,
+            help_text=model_field.help_text,
+            required=not model_field.blank,
+            max_length=40,
+            # Shows a number of the customer's own country as they would write it, others internationally.
+            widget=RegionalPhoneNumberWidget(region=region),
+        )
+
+    def clean(self):
+        cleaned = super().clean()
+        typed = cleaned.get(self.phone_field)
+        if typed:
+            region = _region_of(self, self.country_field, default_region())
+            try:
+                cleaned[self.phone_field] = PhoneNumberFormField(region=region).clean(typed)
+            except ValidationError as error:
+                self.add_error(self.phone_field, error)
+        return cleaned
+
+
+class CustomerAdminForm(_PhoneInCountryForm):
+    class Meta:
+        model = Customer
+        fields = EDITABLE_FIELDS
+
+
+class FirmAdminForm(_PhoneInCountryForm):
+    class Meta:
+        model = Firm
+        fields = ["name", "email", "phone", "country", "street", "postcode", "city", "website"]
+
+
+class FirmCountryPhonesForm(forms.ModelForm):
+    """For the office's and the technicians' own numbers: read in the firm's country."""
+
+    def __init__(self, *args, **kwargs):
+        super().__init__(*args, **kwargs)
+        region = firm_region()
+        for name, field in list(self.fields.items()):
+            if isinstance(field, PhoneNumberFormField):
+                self.fields[name] = PhoneNumberFormField(
+                    region=region,
+                    label=field.label,
+                    help_text=field.help_text,
+                    required=field.required,
+                    initial=field.initial,
+                )
