@@ -2,6 +2,8 @@
 
 from django import forms
 from django.core.exceptions import ValidationError
+from django.utils.translation import gettext_lazy as _
+from django.utils.translation import ngettext
 from phonenumber_field.formfields import PhoneNumberField as PhoneNumberFormField
 from phonenumber_field.widgets import RegionalPhoneNumberWidget
 
@@ -77,3 +79,34 @@ class FirmCountryPhonesForm(forms.ModelForm):
                     required=field.required,
                     initial=field.initial,
                 )
+
+
+class TechnicianAdminForm(FirmCountryPhonesForm):
+    """A technician profile keeps its user out of the admin and off customers (customers.models.OFFICE_STAFF).
+
+    So it is refused for a user customers know as their contact, and for a superuser, who would lock
+    themselves out of the office: someone who works in both needs a second user.
+    """
+
+    def clean_user(self):
+        user = self.cleaned_data["user"]
+        if user is None or (self.instance.pk and self.instance.user_id == user.pk):
+            return user
+        if user.is_superuser:
+            raise ValidationError(
+                _("An administrator of the office cannot be a technician. Please create a separate user."),
+                code="superuser",
+            )
+        customers = Customer.objects.filter(responsible=user).count()
+        if customers:
+            raise ValidationError(
+                ngettext(
+                    "%(name)s is the responsible person of %(count)d customer. Please hand them to a colleague first.",
+                    "%(name)s is the responsible person of %(count)d customers. Please hand them to a colleague "
+                    "first.",
+                    customers,
+                )
+                % {"name": user.get_full_name() or user.get_username(), "count": customers},
+                code="responsible",
+            )
+        return user

@@ -4,6 +4,7 @@ import pytest
 from django.apps import apps
 from django.urls import reverse
 
+from appointments.models import Technician
 from customers.models import Customer
 from journal.models import JournalEntry
 from tests.factories import CustomerFactory, OfficeUserFactory, TechnicianFactory, UserFactory
@@ -72,3 +73,48 @@ def test_the_migration_reports_customers_of_a_technician_and_reassigns_nobody(ca
     assert "Jan Verhaag" in entry.summary
     assert not JournalEntry.objects.filter(customer=fine).exists()
     assert f"customer {wrong.pk} (Klaus Hendricks)" in capsys.readouterr().out
+
+
+def technician_add_form(user):
+    return {
+        "user": user.pk,
+        "display_name": "Sandra Brinkmann",
+        "mobile_phone": "+49 151 40718263",
+        "is_active": "on",
+        **{
+            f"{prefix}-{key}": "0"
+            for prefix in ("working_periods", "time_off")
+            for key in ("TOTAL_FORMS", "INITIAL_FORMS")
+        },
+    }
+
+
+def test_a_user_responsible_for_customers_cannot_become_a_technician(admin_client_office):
+    clerk = UserFactory(username="clerk")
+    CustomerFactory(responsible=clerk)
+
+    response = admin_client_office.post(reverse("admin:appointments_technician_add"), technician_add_form(clerk))
+
+    assert response.status_code == 200
+    assert "user" in response.context["adminform"].form.errors
+    assert not Technician.objects.exists()
+
+
+def test_an_office_administrator_cannot_become_a_technician(admin_client_office):
+    administrator = OfficeUserFactory(username="chefin")
+
+    response = admin_client_office.post(
+        reverse("admin:appointments_technician_add"), technician_add_form(administrator)
+    )
+
+    assert response.status_code == 200
+    assert not Technician.objects.exists()
+
+
+def test_a_staff_user_without_customers_becomes_a_technician(admin_client_office):
+    newcomer = UserFactory(username="tech.mia")
+
+    response = admin_client_office.post(reverse("admin:appointments_technician_add"), technician_add_form(newcomer))
+
+    assert response.status_code == 302
+    assert Technician.objects.get().user == newcomer
