@@ -12,6 +12,19 @@ from customers.phones import default_region, firm_region
 from customers.services import EDITABLE_FIELDS
 
 
+class _TypedOrNationalPhoneWidget(RegionalPhoneNumberWidget):
+    """A saved number in its country's own way of writing it; text the clerk typed exactly as typed.
+
+    The library's widget would reformat typed text as a number of its region, so after any other error
+    on the form '06 28471937' for a Dutch customer would come back as the German '06284 71937'.
+    """
+
+    def format_value(self, value):
+        if isinstance(value, str):
+            return value
+        return super().format_value(value)
+
+
 def _region_of(form: forms.BaseForm, field: str, fallback: str) -> str:
     """The country chosen on the form if it is valid, else the saved one, else `fallback`."""
     country = form.cleaned_data.get(field) if hasattr(form, "cleaned_data") else None
@@ -37,7 +50,7 @@ class _PhoneInCountryForm(forms.ModelForm):
             required=not model_field.blank,
             max_length=40,
             # Shows a number of the customer's own country as they would write it, others internationally.
-            widget=RegionalPhoneNumberWidget(region=region),
+            widget=_TypedOrNationalPhoneWidget(region=region),
         )
 
     def clean(self):

@@ -236,3 +236,10 @@ def test_a_dutch_number_typed_the_dutch_way_finds_the_dutch_customer(admin_clien
         response = admin_client_office.get(reverse("admin:customers_customer_changelist"), {"q": typed})
 
         assert list(response.context["cl"].result_list) == [dutch], typed
+
+
+def test_after_another_error_the_typed_number_comes_back_as_typed(admin_client_office):
+    response = add_customer_in_admin(admin_client_office, phone="06 28471937", country="NL", responsible="")
+
+    assert response.status_code == 200
+    assert 'value="06 28471937"' in response.content.decode()
