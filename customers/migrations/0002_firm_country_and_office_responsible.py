@@ -33,6 +33,7 @@ def report_responsible_not_office(apps, schema_editor):
         .order_by("pk")
     )
     now = timezone.now()
+    reported = []
     with translation.override(settings.LANGUAGE_CODE):
         for customer in invalid:
             person = customer.responsible
@@ -58,7 +59,12 @@ def report_responsible_not_office(apps, schema_editor):
                 data={"responsible": person.pk, "reason": reason},
                 occurred_at=now,
             )
-            print(f"\n  customer {customer.pk} ({customer.full_name}): responsible {person.username} is {reason}")
+            reported.append(f"  customer {customer.pk} ({customer.full_name}): {person.username} is {reason}")
+    if reported:
+        print(
+            "\nCustomers whose responsible person is not an active office person; nobody was reassigned, "
+            "each customer's journal says so:\n" + "\n".join(reported)
+        )
 
 
 class Migration(migrations.Migration):

@@ -72,7 +72,8 @@ def test_the_migration_reports_customers_of_a_technician_and_reassigns_nobody(ca
     assert entry.data == {"responsible": technician.user.pk, "reason": "technician"}
     assert "Jan Verhaag" in entry.summary
     assert not JournalEntry.objects.filter(customer=fine).exists()
-    assert f"customer {wrong.pk} (Klaus Hendricks)" in capsys.readouterr().out
+    printed = capsys.readouterr().out
+    assert f"customer {wrong.pk} (Klaus Hendricks): {technician.user.username} is technician" in printed
 
 
 def technician_add_form(user):
