@@ -43,6 +43,7 @@ from appointments.services import (
 from appointments.services.booking import appointment_request_new_time, booking_invitation_withdraw
 from appointments.services.follow_up import FollowUpError, follow_up_close
 from config.admin_actions import ActionFormMixin, RecordAdminMixin
+from customers.forms import TechnicianAdminForm
 from customers.selectors import phone_search_q
 from journal.admin import journal_timeline_html
 
@@ -102,6 +103,7 @@ class TimeOffInline(admin.TabularInline):
 
 @admin.register(Technician)
 class TechnicianAdmin(admin.ModelAdmin):
+    form = TechnicianAdminForm
     list_display = ["display_name", "user", "mobile_phone", "service_type_names", "is_active"]
     list_filter = ["is_active", "service_types"]
     list_select_related = ["user"]

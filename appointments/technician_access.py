@@ -1,10 +1,12 @@
 """Who may use the technician pages: a signed-in user with an active technician profile."""
 
 from functools import wraps
+from urllib.parse import urlsplit
 
+from django.contrib.auth import views as auth_views
 from django.contrib.auth.views import redirect_to_login
 from django.http import Http404
-from django.urls import reverse
+from django.urls import Resolver404, resolve, reverse
 
 from appointments.models import Appointment, Technician
 
@@ -36,3 +38,29 @@ def own_appointment(request, pk: int) -> Appointment:
     if appointment is None:
         raise Http404("Not one of your visits.")
     return appointment
+
+
+class TechnicianLoginView(auth_views.LoginView):
+    """Signs a technician in and goes back to the technician page they came from, else to My day.
+
+    `next` may only name a technician page: Django already refuses other hosts, and a path elsewhere on
+    the site (the admin, the booking pages) would only lead a technician to a refusal.
+    """
+
+    next_page = "technician:day"
+
+    def get_redirect_url(self):
+        url = super().get_redirect_url()
+        if not url:
+            return ""
+        parts = urlsplit(url)
+        if parts.scheme or parts.netloc:
+            return ""
+        try:
+            # resolve() takes the path as written, so '/technician/../admin/' matches nothing here.
+            match = resolve(parts.path)
+        except Resolver404:
+            return ""
+        if match.namespace != "technician" or match.url_name in {"login", "logout"}:
+            return ""
+        return url

@@ -32,7 +32,7 @@ from appointments.services import (
     visit_mark_missed,
     visit_start_trip,
 )
-from appointments.technician_access import own_appointment, technician_required
+from appointments.technician_access import TechnicianLoginView, own_appointment, technician_required
 
 Status = AppointmentStatus
 UPCOMING_DAYS = 5
@@ -61,10 +61,9 @@ def technician_page(view):
 
 
 login = office_language(
-    auth_views.LoginView.as_view(
+    TechnicianLoginView.as_view(
         template_name="technician/login.html",
         authentication_form=TechnicianAuthenticationForm,
-        next_page="technician:day",
     )
 )
 logout = office_language(auth_views.LogoutView.as_view(next_page="technician:login"))

@@ -42,7 +42,7 @@ SITE_URL = os.environ.get("SITE_URL", "http://localhost:8000").rstrip("/")
 CSRF_TRUSTED_ORIGINS = env_list("CSRF_TRUSTED_ORIGINS", SITE_URL)
 
 INSTALLED_APPS = [
-    "django.contrib.admin",
+    "config.admin_config.OfficeAdminConfig",  # the admin for office staff only (not technicians)
     "django.contrib.auth",
     "django.contrib.contenttypes",
     "django.contrib.sessions",
@@ -192,6 +192,8 @@ AUTH_PASSWORD_VALIDATORS = [
     {"NAME": "django.contrib.auth.password_validation.NumericPasswordValidator"},
 ]
 LOGIN_URL = "admin:login"
+# Where the office lands after signing in when `next` is missing or points elsewhere (off-site).
+LOGIN_REDIRECT_URL = "admin:index"
 
 # Languages and time ---------------------------------------------------------
 

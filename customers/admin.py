@@ -11,6 +11,7 @@ from appointments.models import ACTIVE_STATUSES, Appointment, AppointmentStatus,
 from appointments.services import AppointmentError
 from appointments.services.booking import booking_invite
 from config.admin_actions import ActionFormMixin
+from customers.forms import CustomerAdminForm, FirmAdminForm, FirmCountryPhonesForm
 from customers.models import Customer, Firm, OfficeProfile
 from customers.selectors import phone_search_q
 from customers.services import EDITABLE_FIELDS, customer_create, customer_update
@@ -22,6 +23,7 @@ JOURNAL_TIMELINE_LENGTH = 50
 
 @admin.register(Firm)
 class FirmAdmin(admin.ModelAdmin):
+    form = FirmAdminForm
     list_display = ["name", "email", "phone", "city"]
 
     def has_add_permission(self, request):
@@ -31,6 +33,7 @@ class FirmAdmin(admin.ModelAdmin):
 
 class OfficeProfileInline(admin.StackedInline):
     model = OfficeProfile
+    form = FirmCountryPhonesForm
     can_delete = False
     verbose_name_plural = _("office contact details")
 
@@ -86,6 +89,7 @@ class NextVisitFilter(admin.SimpleListFilter):
 
 @admin.register(Customer)
 class CustomerAdmin(ActionFormMixin, admin.ModelAdmin):
+    form = CustomerAdminForm
     list_display = [
         "full_name",
         "postcode",

@@ -1,5 +1,6 @@
 from django.conf import settings
 from django.db import models
+from django.db.models import Q
 from django.utils.translation import gettext_lazy as _
 from phonenumber_field.modelfields import PhoneNumberField
 
@@ -15,6 +16,11 @@ class Country(models.TextChoices):
     NETHERLANDS = "NL", _("Netherlands")
     BELGIUM = "BE", _("Belgium")
     AUSTRIA = "AT", _("Austria")
+
+
+# Who may be named to customers as their contact: active office staff. Technicians are staff users too
+# (their profile needs it), but they work on /technician/ and are never a customer's contact.
+OFFICE_STAFF = Q(is_staff=True, is_active=True, technician__isnull=True)
 
 
 class PreferredChannel(models.TextChoices):
@@ -33,6 +39,16 @@ class Firm(models.Model):
     postcode = models.CharField(_("postcode"), max_length=12, blank=True)
     city = models.CharField(_("city"), max_length=100, blank=True)
     website = models.URLField(_("website"), blank=True)
+    country = models.CharField(
+        _("country"),
+        max_length=2,
+        choices=Country.choices,
+        default=Country.GERMANY,
+        help_text=_(
+            "Phone numbers of the firm, the office and the technicians typed without a country code are read as "
+            "numbers of this country."
+        ),
+    )
 
     class Meta:
         verbose_name = _("firm")
@@ -88,7 +104,7 @@ class Customer(models.Model):
         settings.AUTH_USER_MODEL,
         on_delete=models.PROTECT,
         related_name="responsible_for_customers",
-        limit_choices_to={"is_staff": True, "is_active": True},
+        limit_choices_to=OFFICE_STAFF,
         verbose_name=_("responsible office person"),
     )
     notes = models.TextField(_("notes"), blank=True)

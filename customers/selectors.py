@@ -4,6 +4,9 @@ import phonenumbers
 from django.conf import settings
 from django.db.models import Q
 
+from customers.models import Country, Customer
+from customers.phones import default_region, reread_in_country
+
 # Fewer digits than this match too many numbers to be a useful phone search.
 MIN_PHONE_DIGITS = 4
 
@@ -11,8 +14,9 @@ MIN_PHONE_DIGITS = 4
 def phone_search_q(term: str, *, field: str = "phone") -> Q | None:
     """Match a phone number typed in any formatting: '030 1234567', '+49 30 1234567', '1234567'.
 
-    Numbers are stored in E.164, so a full number is parsed with the default
-    region and compared exactly; a fragment matches as a run of digits.
+    Numbers are stored in E.164 and each customer's was read in their own country, so a full number is
+    parsed in every country customers live in and compared exactly ('06 28471937' finds the Dutch
+    mobile as well as a German number written the same way); a fragment matches as a run of digits.
     """
     digits = re.sub(r"\D", "", term)
     if len(digits) < MIN_PHONE_DIGITS or re.search(r"[A-Za-z]", term):
@@ -21,13 +25,27 @@ def phone_search_q(term: str, *, field: str = "phone") -> Q | None:
     # and nothing more, so a fragment like 000123 stays specific.
     fragment = digits[2:] if digits.startswith("00") else digits[1:] if digits.startswith("0") else digits
     query = Q(**{f"{field}__contains": fragment or digits})
-    try:
-        parsed = phonenumbers.parse(term, settings.PHONENUMBER_DEFAULT_REGION)
-    except phonenumbers.NumberParseException:
-        return query
-    if phonenumbers.is_possible_number(parsed):
-        query |= Q(**{field: phonenumbers.format_number(parsed, phonenumbers.PhoneNumberFormat.E164)})
+    exact = set()
+    for region in dict.fromkeys([settings.PHONENUMBER_DEFAULT_REGION, *(country.value for country in Country)]):
+        try:
+            parsed = phonenumbers.parse(term, region)
+        except phonenumbers.NumberParseException:
+            continue
+        if phonenumbers.is_possible_number(parsed):
+            exact.add(phonenumbers.format_number(parsed, phonenumbers.PhoneNumberFormat.E164))
+    if exact:
+        query |= Q(**{f"{field}__in": sorted(exact)})
     return query
+
+
+def is_office_staff(user) -> bool:
+    """Whether `user` may be named to customers as their contact: the rule of OFFICE_STAFF, on a loaded user.
+
+    Reads the user's technician profile through the relation, so a select_related("…technician") saves the query.
+    """
+    if not (user.is_active and user.is_staff):
+        return False
+    return getattr(user, "technician", None) is None
 
 
 def responsible_contact(customer, *, firm) -> dict[str, str]:
@@ -38,9 +56,10 @@ def responsible_contact(customer, *, firm) -> dict[str, str]:
     """
     responsible = customer.responsible
     office = firm_contact(firm)
-    if not responsible.is_active:
-        # Someone who has left must not be named, nor get the replies: the office answers until the
-        # customer is handed to a colleague.
+    if not is_office_staff(responsible):
+        # Someone who has left must not be named, nor get the replies, and neither may a technician (a
+        # customer assigned to one before that was refused): the office answers until the customer is
+        # handed to a colleague.
         return {"name": office["name"], "phone": office["phone"], "email": office["email"]}
     profile = getattr(responsible, "office_profile", None)
     return {
@@ -58,3 +77,22 @@ def firm_contact(firm) -> dict[str, str]:
         "phone": firm.phone.as_international if firm and firm.phone else "",
         "address": firm.postal_address if firm else "",
     }
+
+
+def phone_numbers_to_check():
+    """(customer, number their stored phone would be if read in their own country), by customer id.
+
+    Before phone numbers were read in the customer's country, a national number of a customer abroad was
+    read as one of the default region: '06 28471937' in Nijmegen became +49 6284 71937.
+    """
+    country_code = phonenumbers.country_code_for_region(default_region())
+    customers = (
+        Customer.objects.exclude(phone="")
+        .exclude(country=default_region())
+        .filter(phone__startswith=f"+{country_code}")
+        .order_by("pk")
+    )
+    for customer in customers.iterator():
+        candidate = reread_in_country(customer.phone, customer.country)
+        if candidate is not None:
+            yield customer, candidate

@@ -9,6 +9,8 @@ from django.utils import translation
 from django.utils.translation import gettext as _
 
 from customers.models import Customer
+from customers.phones import parse_phone, reread_in_country
+from customers.selectors import is_office_staff
 from journal.services import journal_record
 
 EDITABLE_FIELDS = (
@@ -34,13 +36,24 @@ class CustomerError(Exception):
 
 
 def _validated(customer: Customer) -> Customer:
+    # Checked before full_clean, whose message for a user outside the field's choices names only an id.
+    if customer.responsible_id and not is_office_staff(customer.responsible):
+        raise CustomerError(
+            _("The responsible person must be an active member of the office staff, not a technician."),
+            code="responsible_not_office",
+        )
     try:
         customer.full_clean()
     except ValidationError as exc:
         raise CustomerError("; ".join(exc.messages)) from exc
-    if customer.responsible_id and not customer.responsible.is_staff:
-        raise CustomerError(_("The responsible person must be a member of the office staff."))
     return customer
+
+
+def _with_phone_read_in_country(fields: Mapping[str, Any], country: str) -> dict[str, Any]:
+    """A typed phone number is read in the customer's own country, whatever the firm's default region."""
+    if "phone" not in fields:
+        return dict(fields)
+    return {**fields, "phone": parse_phone(fields["phone"], region=country)}
 
 
 @transaction.atomic
@@ -48,6 +61,7 @@ def customer_create(*, fields: Mapping[str, Any], actor: AbstractBaseUser | None
     unknown = set(fields) - set(EDITABLE_FIELDS)
     if unknown:
         raise TypeError(f"Not customer fields: {sorted(unknown)}")
+    fields = _with_phone_read_in_country(fields, fields.get("country") or Customer._meta.get_field("country").default)
     customer = _validated(Customer(**fields))
     customer.save()
     with translation.override(settings.LANGUAGE_CODE):
@@ -66,6 +80,7 @@ def customer_update(*, customer: Customer, changes: Mapping[str, Any], actor: Ab
     if unknown:
         raise TypeError(f"Not customer fields: {sorted(unknown)}")
     customer = Customer.objects.select_for_update().get(pk=customer.pk)
+    changes = _with_phone_read_in_country(changes, changes.get("country") or customer.country)
     changed = {}
     for name, value in changes.items():
         old = getattr(customer, name)
@@ -83,6 +98,39 @@ def customer_update(*, customer: Customer, changes: Mapping[str, Any], actor: Ab
             action="customer.updated",
             summary=_("Customer record changed: %(fields)s.") % {"fields": labels},
             data={"changes": changed},
+            actor=actor,
+        )
+    return customer
+
+
+@transaction.atomic
+def customer_phone_reread(*, customer: Customer, actor: AbstractBaseUser | None) -> Customer:
+    """Store the customer's phone as read in their own country, for a number the office has confirmed.
+
+    Only for numbers stored before numbers were read per country (see selectors.phone_numbers_to_check).
+    """
+    customer = Customer.objects.select_for_update().get(pk=customer.pk)
+    corrected = reread_in_country(customer.phone, customer.country)
+    if corrected is None:
+        raise CustomerError(
+            _("The phone number of %(customer)s is the same when read in the customer's country; nothing to correct.")
+            % {"customer": customer.full_name},
+            code="phone_unchanged",
+        )
+    old = customer.phone
+    customer.phone = corrected
+    customer.save(update_fields=["phone", "updated_at"])
+    with translation.override(settings.LANGUAGE_CODE):
+        journal_record(
+            customer=customer,
+            action="customer.phone_reread",
+            summary=_("Phone number read in the customer's country (%(country)s): %(old)s is now %(new)s.")
+            % {
+                "country": customer.get_country_display(),
+                "old": old.as_international,
+                "new": corrected.as_international,
+            },
+            data={"old": old.as_e164, "new": corrected.as_e164, "country": customer.country},
             actor=actor,
         )
     return customer

@@ -3,6 +3,7 @@
 import re
 from datetime import datetime, timedelta
 from decimal import Decimal
+from urllib.parse import quote
 
 import pytest
 import time_machine
@@ -91,6 +92,50 @@ def test_technician_signs_in_and_lands_on_my_day(client):
     assert response.status_code == 302
     assert response["Location"] == reverse("technician:day")
     assert client.get(reverse("technician:day")).status_code == 200
+
+
+def sign_in_jan(client, next_url: str):
+    user = UserFactory(username="jan")
+    user.set_password("van-keys-2026")
+    user.save()
+    TechnicianFactory(user=user)
+    return client.post(
+        f"{reverse('technician:login')}?next={quote(next_url)}",
+        {"username": "jan", "password": "van-keys-2026", "next": next_url},
+    )
+
+
+def test_sign_in_returns_to_the_technician_page_that_asked_for_it(client):
+    response = sign_in_jan(client, "/technician/visit/42/")
+
+    assert response.status_code == 302
+    assert response["Location"] == "/technician/visit/42/"
+
+
+@pytest.mark.parametrize(
+    "elsewhere",
+    [
+        "https://evil.example/technician/",
+        "//evil.example/technician/",
+        "http://testserver/technician/visit/1/",
+        "/admin/",
+        "/booking/",
+        "/technician/../admin/",
+        "/technician/logout/",
+        "javascript:alert(1)",
+    ],
+)
+def test_sign_in_never_leaves_the_technician_pages_whatever_next_says(client, elsewhere):
+    response = sign_in_jan(client, elsewhere)
+
+    assert response.status_code == 302
+    assert response["Location"] == reverse("technician:day")
+
+
+def test_the_sign_in_form_does_not_carry_a_next_outside_the_technician_pages(client):
+    response = client.get(reverse("technician:login"), {"next": "/admin/"})
+
+    assert 'value="/admin/"' not in response.content.decode()
 
 
 def test_a_user_without_a_technician_profile_cannot_sign_in_here(client):

@@ -9,6 +9,7 @@ from tests.factories import (
     AppointmentFactory,
     CustomerFactory,
     FirmFactory,
+    OfficeUserFactory,
     ServiceTypeFactory,
     TechnicianFactory,
     UserFactory,
@@ -127,3 +128,64 @@ def test_technician_working_hours_are_edited_inline(admin_client_office):
     assert response.status_code == 200
     assert WorkingPeriod.objects.filter(technician=technician).count() == 5
     assert "working_periods-0-starts" in response.content.decode()
+
+
+# Who signs in to the office's admin ---------------------------------------------------------------------
+
+
+def signed_up(factory_user, password="van-keys-2026"):
+    factory_user.set_password(password)
+    factory_user.save()
+    return factory_user
+
+
+def test_a_technician_cannot_sign_in_to_the_admin_and_is_pointed_to_the_technician_pages(client):
+    user = signed_up(UserFactory(username="tech.jan"))
+    TechnicianFactory(user=user)
+
+    response = client.post(
+        reverse("admin:login"), {"username": "tech.jan", "password": "van-keys-2026"}, HTTP_ACCEPT_LANGUAGE="en"
+    )
+
+    assert response.status_code == 200
+    assert "_auth_user_id" not in client.session
+    page = response.content.decode()
+    assert "This sign-in is for the office. Technicians sign in on their phone at" in page
+    assert "http://testserver/technician/login/" in page
+
+
+def test_a_technician_signed_in_on_the_technician_pages_does_not_reach_the_admin(client):
+    technician = TechnicianFactory()
+    client.force_login(technician.user)
+
+    index = client.get(reverse("admin:index"))
+    customers = client.get(reverse("admin:customers_customer_changelist"))
+    login_page = client.get(reverse("admin:login"), HTTP_ACCEPT_LANGUAGE="en")
+
+    assert index.status_code == 302 and index["Location"].startswith(reverse("admin:login"))
+    assert customers.status_code == 302 and customers["Location"].startswith(reverse("admin:login"))
+    assert login_page.status_code == 200
+    assert f'href="{reverse("technician:day")}"' in login_page.content.decode()
+
+
+def test_the_office_still_signs_in(client):
+    office = signed_up(OfficeUserFactory(username="sandra"), "desk-2026-secret")
+
+    response = client.post(reverse("admin:login"), {"username": "sandra", "password": "desk-2026-secret"})
+
+    assert response.status_code == 302
+    assert client.get(reverse("admin:index")).status_code == 200
+    assert int(client.session["_auth_user_id"]) == office.pk
+
+
+@pytest.mark.parametrize("hostile", ["https://evil.example/", "//evil.example/admin/", "javascript:alert(1)"])
+def test_office_sign_in_with_a_hostile_next_lands_on_the_admin_index(client, hostile):
+    signed_up(OfficeUserFactory(username="sandra"), "desk-2026-secret")
+
+    response = client.post(
+        f"{reverse('admin:login')}?next={hostile}",
+        {"username": "sandra", "password": "desk-2026-secret", "next": hostile},
+    )
+
+    assert response.status_code == 302
+    assert response["Location"] == reverse("admin:index")
