@@ -158,7 +158,9 @@ def test_a_missed_visit_awaiting_a_new_time_is_rebooked_after_its_window(setup, 
 
 def test_a_visit_the_office_asked_to_move_can_be_moved_after_the_cutoff(setup, appointment):
     with time_machine.travel(appointment.window_start - timedelta(hours=3), tick=False):
-        appointment_request_new_time(appointment=appointment, actor=setup["office"])
+        appointment = appointment_request_new_time(
+            appointment=appointment, actor=setup["office"], reason="Our technician is ill that day."
+        )
         moved = appointment_move_online(appointment=appointment, window_start=a_free_window(setup, appointment))
 
     assert moved.version == 2

@@ -55,7 +55,7 @@ def test_a_mail_sent_after_the_cutoff_gives_the_phone_instead_of_a_link_that_no_
 
 def test_a_request_to_choose_a_new_time_keeps_its_link_after_the_cutoff(appointment, office):
     with time_machine.travel(appointment.window_start - timedelta(hours=2), tick=False):
-        appointment_request_new_time(appointment=appointment, actor=office)
+        appointment_request_new_time(appointment=appointment, actor=office, reason="Our technician is ill that day.")
         mail = render_message(OutboxMessage.objects.get(kind=MessageKind.RESCHEDULE_REQUEST))
 
     for body in bodies(mail):
