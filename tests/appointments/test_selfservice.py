@@ -59,7 +59,7 @@ def open_link(client, token):
 
 def page_link_key(response):
     """The hidden field that ties a page's forms to the link the page was opened from."""
-    return re.search(r'name="link" value="([^"]+)"', response.content.decode()).group(1)
+    return re.search(r'name="link"\s+value="([^"]+)"', response.content.decode()).group(1)
 
 
 def offered_windows(response):
