@@ -295,3 +295,41 @@ def test_every_page_state_passes_axe(axe_script, state, live_server, page, world
         if scroll_width > width:
             failures.append(f"{state} scrolls sideways at {width}px: {scroll_width}px wide")
     assert not failures, "\n".join(failures)
+
+
+# Touch targets at 375 px: every link, button and field a thumb taps is at least 44×44 px (WCAG 2.5.5)
+
+MIN_TARGET = 44
+SMALL_TARGETS = """(min) => {
+  const small = [];
+  for (const element of document.querySelectorAll(
+      'a[href], button, input:not([type=hidden]), select, textarea, summary')) {
+    // A window tile's radio button is invisible: its label is what the thumb taps.
+    const target = element.type === 'radio' && element.closest('label') ? element.closest('label') : element;
+    const box = target.getBoundingClientRect();
+    if (box.width <= 1 && box.height <= 1) continue;  // visually hidden until focused (the skip link)
+    if (box.width < min || box.height < min) {
+      small.push(`${target.outerHTML.slice(0, 120)}: ${Math.round(box.width)}×${Math.round(box.height)} px`);
+    }
+  }
+  return small;
+}"""
+
+
+@pytest.mark.browser
+@pytest.mark.django_db(transaction=True)
+@pytest.mark.parametrize(
+    "state",
+    ["invitation", "next-week", "appointment", "cancel-confirmation", "booked", "invalid-link", "csrf-failure"],
+)
+def test_every_touch_target_is_at_least_44_px_on_a_phone(state, live_server, page, world, settings):
+    settings.SITE_URL = live_server.url
+    page.set_viewport_size({"width": PHONE_WIDTH, "height": 900})
+    drive_to(state, page, live_server, world, settings)
+
+    small = page.evaluate(SMALL_TARGETS, MIN_TARGET)
+    page.keyboard.press("Tab")  # the skip link shows on focus
+    skip_link = page.locator("a.visually-hidden-focusable").bounding_box()
+
+    assert not small, f"touch targets under {MIN_TARGET}px on {state}:\n" + "\n".join(small)
+    assert skip_link["height"] >= MIN_TARGET, skip_link
