@@ -302,7 +302,7 @@ def week(request):
     return _private(redirect(f"{reverse('selfservice:page')}?{query}"))
 
 
-def _cancel_context(request, obj, *, cancel_form=None) -> dict:
+def _cancel_context(obj, *, cancel_form=None) -> dict:
     return {
         **_contact(obj.customer),
         "link_key": _link_key("appointment", obj),
@@ -325,7 +325,7 @@ def _cancel_confirmation(request):
         # An invitation has nothing to cancel; a missed visit's page offers a new time instead.
         return _private(redirect("selfservice:page"))
     _activate_customer_language(request, obj.customer)
-    return _private(render(request, "selfservice/cancel.html", _cancel_context(request, obj)))
+    return _private(render(request, "selfservice/cancel.html", _cancel_context(obj)))
 
 
 def _act(request, action):
@@ -354,7 +354,7 @@ def _act(request, action):
                 render(
                     request,
                     "selfservice/cancel.html",
-                    _cancel_context(request, obj, cancel_form=cancel_form),
+                    _cancel_context(obj, cancel_form=cancel_form),
                     status=400,
                 )
             )
