@@ -1,7 +1,17 @@
+"""The customer's forms. Each FormHelper holds its form's whole layout: the templates only say `{% crispy form %}`.
+
+The page's own facts (which link the page was opened from, which week it shows, what the
+button says) come from the page's context: crispy renders hidden values, button labels and
+HTML pieces as templates in that context.
+"""
+
 from datetime import datetime, timedelta
 
+from crispy_forms.bootstrap import StrictButton
 from crispy_forms.helper import FormHelper
+from crispy_forms.layout import HTML, Div, Field, Hidden, Layout
 from django import forms
+from django.urls import reverse_lazy
 from django.utils import timezone
 from django.utils.translation import gettext_lazy as _
 
@@ -11,7 +21,10 @@ from appointments.services.booking import NOTE_MAX_LENGTH
 
 
 class WindowForm(forms.Form):
-    """The chosen window travels as its start in ISO form; the service re-checks it is still free."""
+    """The chosen window travels as its start in ISO form; the service re-checks it is still free.
+
+    Context: `link_key`, `week` (see appointments.views._booking_week) and `submit_label`.
+    """
 
     window = forms.CharField(error_messages={"required": _("Please choose a window.")})
     note = optional_text_field(
@@ -23,8 +36,20 @@ class WindowForm(forms.Form):
     def __init__(self, *args, **kwargs):
         super().__init__(*args, **kwargs)
         self.helper = FormHelper()
-        self.helper.form_tag = False
-        self.helper.disable_csrf = True
+        self.helper.form_action = reverse_lazy("selfservice:book")
+        self.helper.form_class = "mb-5"
+        self.helper.layout = Layout(
+            Hidden("link", "{{ link_key }}"),
+            # A redisplay (a form error, a window taken meanwhile) shows the same week again.
+            Hidden("week", "{{ week.monday.isoformat }}"),
+            # The week's windows as big radio tiles, with the buttons to the other weeks.
+            Field("window", template="selfservice/_windows.html"),
+            Div(Field("note"), css_class="mt-3"),
+            HTML(
+                '{% if week.days %}<button type="submit" class="btn btn-brand btn-lg mt-2">'
+                "{{ submit_label }}</button>{% endif %}"
+            ),
+        )
 
     def clean_window(self):
         try:
@@ -44,10 +69,23 @@ class WindowForm(forms.Form):
 
 
 class CancelOnlineForm(forms.Form):
+    """The confirming step of a cancel: only this form's POST cancels. Context: `link_key`."""
+
     reason = optional_text_field(label=_("Reason (optional)"), max_length=NOTE_MAX_LENGTH)
 
     def __init__(self, *args, **kwargs):
         super().__init__(*args, **kwargs)
         self.helper = FormHelper()
-        self.helper.form_tag = False
-        self.helper.disable_csrf = True
+        self.helper.form_action = reverse_lazy("selfservice:cancel")
+        self.helper.layout = Layout(
+            Hidden("link", "{{ link_key }}"),
+            Field("reason"),
+            Div(
+                StrictButton(_("Yes, cancel my appointment"), type="submit", css_class="btn-danger"),
+                HTML(
+                    '<a class="btn btn-outline-secondary" href="{% url "selfservice:page" %}">'
+                    '{% load i18n %}{% translate "No, keep my appointment" %}</a>'
+                ),
+                css_class="d-flex flex-wrap gap-2 mt-3",
+            ),
+        )

@@ -6,6 +6,7 @@ Referrer-Policy: no-referrer; the pages say same-origin). Mail scanners open lin
 anything; only the POSTs act, with CSRF.
 """
 
+from datetime import date, timedelta
 from urllib.parse import urlencode
 
 from django.conf import settings
@@ -13,8 +14,9 @@ from django.http import HttpResponse
 from django.shortcuts import redirect, render
 from django.urls import reverse
 from django.utils import timezone, translation
+from django.utils.translation import gettext
 from django.views.decorators.cache import never_cache
-from django.views.decorators.http import require_GET, require_POST
+from django.views.decorators.http import require_GET, require_http_methods, require_POST
 
 from appointments.availability import Day, booking_days, free_windows, without_given_up_window
 from appointments.cutoff import changeable_online, deadline_text
@@ -33,6 +35,7 @@ from appointments.models import ACTIVE_STATUSES, AppointmentStatus, BookingInvit
 from appointments.ratelimit import is_blocked, limited
 from appointments.services import AppointmentError
 from appointments.services.booking import (
+    NOTE_MAX_LENGTH,
     appointment_book_online,
     appointment_cancel_online,
     appointment_move_online,
@@ -50,6 +53,8 @@ LANGUAGE_KEY = "doorstep_language"
 # Added to the redirect after a link was opened: the customer's language (not secret, never the token).
 # A browser that refuses cookies arrives with it but without a session; the page then says so.
 ENTERED_LANGUAGE_PARAM = "lang"
+# The note typed before switching to another week of windows: {"link": key, "note": text}.
+NOTE_DRAFT_KEY = "doorstep_note_draft"
 
 
 def _private(response, referrer_policy: str = "same-origin"):
@@ -258,7 +263,54 @@ def card_open(request, code):
     return _private(render(request, "selfservice/card_closed.html", context))
 
 
-def _page_context(request, kind, obj, *, form=None, cancel_form=None, conflict=False):
+def _week_of(day: date) -> date:
+    return day - timedelta(days=day.weekday())
+
+
+def _booking_week(days: list[Day], first_day: date, last_day: date, requested: str) -> dict:
+    """One week (Monday to Sunday) of the horizon's free days; by default the week of the earliest free day.
+
+    Six weeks of windows on one page are some 200 tiles and 10,000 px on a phone: the
+    customer pages through weeks instead. A week outside the horizon, or no valid date, opens the default.
+    """
+    free = [day for day in days if day.windows]
+    first_week, last_week = _week_of(first_day), _week_of(last_day)
+    try:
+        week = _week_of(date.fromisoformat(requested))
+    except (TypeError, ValueError):
+        week = None
+    if week is None or not first_week <= week <= last_week:
+        week = _week_of(free[0].day) if free else first_week
+    sunday = week + timedelta(days=6)
+    shown = [day for day in free if week <= day.day <= sunday]
+    next_free_day = next((day.day for day in free if day.day > sunday), None)
+    return {
+        "monday": week,
+        # The bookable part of the week, for its heading.
+        "first": max(week, first_day),
+        "last": min(sunday, last_day),
+        "days": shown,
+        "previous": week - timedelta(weeks=1) if week > first_week else None,
+        "next": week + timedelta(weeks=1) if week < last_week else None,
+        "next_free_day": next_free_day,
+        "next_free_week": _week_of(next_free_day) if next_free_day else None,
+    }
+
+
+def _note_draft(request, key: str) -> str:
+    draft = request.session.get(NOTE_DRAFT_KEY) or {}
+    return draft.get("note", "") if draft.get("link") == key else ""
+
+
+def _submit_label(kind, obj) -> str:
+    if kind != "appointment":
+        return gettext("Book this window")
+    if obj.status in (AppointmentStatus.MISSED, AppointmentStatus.NEW_TIME):
+        return gettext("Book this new time")
+    return gettext("Move my appointment")
+
+
+def _page_context(request, kind, obj, *, form=None, conflict=False):
     customer = obj.customer
     service_type = obj.service_type
     technician = obj.technician
@@ -275,17 +327,23 @@ def _page_context(request, kind, obj, *, form=None, cancel_form=None, conflict=F
         days = [Day(day.day, [window for window in day.windows if window.start != obj.window_start]) for day in days]
     if kind == "appointment":
         days = without_given_up_window(days, obj)
+    key = _link_key(kind, obj)
+    # A redisplay after a POST shows the week the form was on; a GET the week asked for.
+    requested_week = request.POST.get("week") if request.method == "POST" else request.GET.get("week")
     return {
         **_contact(customer),
-        "link_key": _link_key(kind, obj),
+        "link_key": key,
         "first_name": customer.first_name,
         "service": service_type.localized_name(translation.get_language()),
         "appointment": obj if kind == "appointment" else None,
         "invitation": obj if kind == "invitation" else None,
         "technician_first_name": technician.first_name if technician else "",
-        "days": [day for day in days if day.windows],
-        "form": form or WindowForm(),
-        "cancel_form": cancel_form or CancelOnlineForm(),
+        "any_free_day": any(day.windows for day in days),
+        "week": _booking_week(days, first_day, last_day, requested_week or ""),
+        "day_heading": "h3" if kind == "appointment" else "h2",
+        # The note the customer typed survives every redisplay: a form error, a conflict, another week.
+        "form": form or WindowForm(initial={"note": _note_draft(request, key)}),
+        "submit_label": _submit_label(kind, obj),
         "conflict": conflict,
         # After a missed visit the page leads with what happened: the firm was there.
         "attempt": obj.current_attempt() if kind == "appointment" else None,
@@ -302,6 +360,53 @@ def page(request):
     if kind == "appointment" and not changeable_online(obj):
         return _too_late(request, obj)
     return _private(render(request, "selfservice/page.html", _page_context(request, kind, obj)))
+
+
+@require_POST
+def week(request):
+    """Another week of windows: keep the note typed so far, then show that week (a GET, so reload works)."""
+    posted_key = request.POST.get("link", "")
+    kind, obj = _resolve_posted(request, posted_key)
+    if obj is None:
+        return _unresolved(request, posted_key)
+    key = _link_key(kind, obj)
+    links = request.session.get(LINKS_KEY) or {}
+    if key in links:
+        # The page shows the session's latest link: make it this tab's, not one opened later in another tab.
+        links[key] = links.pop(key)
+        request.session[LINKS_KEY] = links
+    request.session[NOTE_DRAFT_KEY] = {"link": key, "note": request.POST.get("note", "")[: NOTE_MAX_LENGTH * 2]}
+    # An unknown week is the page's business: it falls back to the first one.
+    query = urlencode({"week": request.POST.get("go", "")[:10]})
+    return _private(redirect(f"{reverse('selfservice:page')}?{query}"))
+
+
+def _cancel_context(obj, *, cancel_form=None) -> dict:
+    return {
+        **_contact(obj.customer),
+        "link_key": _link_key("appointment", obj),
+        "appointment": obj,
+        "service": obj.service_type.localized_name(translation.get_language()),
+        "technician_first_name": obj.technician.first_name if obj.technician else "",
+        "cancel_form": cancel_form or CancelOnlineForm(),
+    }
+
+
+def _cancel_confirmation(request):
+    """A cancel asks once more: this page shows the visit and the reason box; only its POST cancels."""
+    key = request.GET.get("link", "")
+    kind, obj = _resolve_posted(request, key)
+    if obj is None:
+        if key and (request.session.get(RESULT_KEY) or {}).get("link") == key:
+            return _private(redirect("selfservice:done"))  # cancelled already, e.g. the back button
+        return _unresolved(request, key)
+    if kind != "appointment" or obj.current_attempt() is not None:
+        # An invitation has nothing to cancel; a missed visit's page offers a new time instead.
+        return _private(redirect("selfservice:page"))
+    _activate_customer_language(request, obj.customer)
+    if not changeable_online(obj):
+        return _too_late(request, obj)
+    return _private(render(request, "selfservice/cancel.html", _cancel_context(obj)))
 
 
 def _act(request, action):
@@ -331,8 +436,8 @@ def _act(request, action):
             return _private(
                 render(
                     request,
-                    "selfservice/page.html",
-                    _page_context(request, kind, obj, cancel_form=cancel_form),
+                    "selfservice/cancel.html",
+                    _cancel_context(obj, cancel_form=cancel_form),
                     status=400,
                 )
             )
@@ -378,7 +483,9 @@ def _act(request, action):
             render(
                 request,
                 "selfservice/page.html",
-                _page_context(request, kind, obj, form=WindowForm(), conflict=True),
+                _page_context(
+                    request, kind, obj, form=WindowForm(initial={"note": form.cleaned_data["note"]}), conflict=True
+                ),
                 status=409,
             )
         )
@@ -398,8 +505,11 @@ def book(request):
     return _act(request, "book")
 
 
-@require_POST
+@require_http_methods(["GET", "POST"])
+@never_cache
 def cancel(request):
+    if request.method == "GET":
+        return _cancel_confirmation(request)
     return _act(request, "cancel")
 
 

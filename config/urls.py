@@ -1,4 +1,8 @@
+from functools import cache
+from pathlib import Path
+
 from django.contrib import admin
+from django.contrib.staticfiles import finders
 from django.http import HttpResponse
 from django.urls import include, path
 from django.utils.translation import gettext_lazy as _
@@ -10,6 +14,18 @@ from appointments import views as selfservice_views
 def health(request):
     """For load balancers and docker-compose: answers without touching the database."""
     return HttpResponse("ok", content_type="text/plain")
+
+
+@cache
+def _favicon() -> bytes:
+    return Path(finders.find("favicon.ico")).read_bytes()
+
+
+def favicon(request):
+    """Browsers ask every site for /favicon.ico, whatever its pages link to: answer, don't 404."""
+    response = HttpResponse(_favicon(), content_type="image/x-icon")
+    response["Cache-Control"] = "public, max-age=86400"
+    return response
 
 
 admin.site.site_header = _("Doorstep office")
@@ -24,5 +40,6 @@ urlpatterns = [
     path("r/<str:code>", selfservice_views.card_open, name="card"),
     path("i18n/", include("django.conf.urls.i18n")),
     path("healthz", health, name="health"),
+    path("favicon.ico", favicon, name="favicon"),
     path("", RedirectView.as_view(pattern_name="admin:index", permanent=False)),
 ]

@@ -1,16 +1,20 @@
 import re
-from datetime import timedelta
+from datetime import date, datetime, time, timedelta
+from pathlib import Path
 from unittest import mock
 
 import pytest
 from django.core import signing
+from django.template import RequestContext, Template
+from django.test import RequestFactory
 from django.urls import reverse
 from django.utils import timezone
 
 from appointments.availability import booking_days, free_windows
 from appointments.formatting import format_window
+from appointments.forms_selfservice import CancelOnlineForm, WindowForm
 from appointments.links import APPOINTMENT_SALT, appointment_token, invitation_token
-from appointments.models import Appointment, AppointmentStatus, BookingInvitation
+from appointments.models import Appointment, AppointmentStatus, BookingInvitation, TimeOff
 from appointments.services import AppointmentError, appointment_reschedule, appointment_schedule
 from appointments.services.booking import (
     appointment_book_online,
@@ -35,6 +39,8 @@ PAGE = reverse("selfservice:page")
 BOOK = reverse("selfservice:book")
 CANCEL = reverse("selfservice:cancel")
 DONE = reverse("selfservice:done")
+WEEK = reverse("selfservice:week")
+TEMPLATES = Path(__file__).resolve().parents[2] / "templates"
 
 
 @pytest.fixture
@@ -59,7 +65,7 @@ def open_link(client, token):
 
 def page_link_key(response):
     """The hidden field that ties a page's forms to the link the page was opened from."""
-    return re.search(r'name="link" value="([^"]+)"', response.content.decode()).group(1)
+    return re.search(r'name="link"\s+value="([^"]+)"', response.content.decode()).group(1)
 
 
 def offered_windows(response):
@@ -547,3 +553,225 @@ def test_asking_a_customer_without_email_for_a_new_time_says_to_call(setup):
 
     assert error.value.code == "no_email"
     assert not JournalEntry.objects.filter(action="appointment.new_time_requested").exists()
+
+
+# One week of windows at a time (issue #10, item 9)
+
+
+def week_of(day: date) -> date:
+    return day - timedelta(days=day.weekday())
+
+
+def shown_days(response) -> set[date]:
+    return {timezone.localdate(datetime.fromisoformat(window)) for window in offered_windows(response)}
+
+
+def week_buttons(response) -> list[str]:
+    return re.findall(r'name="go" value="([^"]+)"', response.content.decode())
+
+
+def first_free_day(setup) -> date:
+    first_day, last_day = booking_days()
+    days = free_windows(service_type=setup["service_type"], technician=None, first_day=first_day, last_day=last_day)
+    return next(day.day for day in days if day.windows)
+
+
+def test_the_booking_page_shows_one_week_opening_at_the_earliest_free_day(client, invitation, setup):
+    open_link(client, invitation_token(invitation))
+
+    days = shown_days(client.get(PAGE))
+
+    assert min(days) == first_free_day(setup)
+    assert {week_of(day) for day in days} == {week_of(first_free_day(setup))}
+
+
+@pytest.mark.parametrize(
+    "week", ["", "garbage", "2026-13-45", "1999-01-04", "9999-12-27", "0001-01-01", "2026-12-07T08:00", "9" * 5000]
+)
+def test_a_week_outside_the_horizon_or_no_date_at_all_opens_the_first_week(client, invitation, week):
+    open_link(client, invitation_token(invitation))
+    first_week = offered_windows(client.get(PAGE))
+
+    response = client.get(PAGE, {"week": week})
+
+    assert response.status_code == 200
+    assert offered_windows(response) == first_week
+
+
+def test_the_weeks_run_from_the_first_bookable_day_to_the_horizon(client, invitation):
+    open_link(client, invitation_token(invitation))
+    first_day, last_day = booking_days()
+
+    last = client.get(PAGE, {"week": last_day.isoformat()})
+    first = client.get(PAGE, {"week": first_day.isoformat()})
+
+    assert all(week_of(day) == week_of(last_day) for day in shown_days(last))
+    assert week_buttons(last)[0] == (week_of(last_day) - timedelta(weeks=1)).isoformat()  # only "previous"
+    assert all(value < week_of(last_day).isoformat() for value in week_buttons(last))
+    assert all(value > week_of(first_day).isoformat() for value in week_buttons(first))  # only "next"
+
+
+def test_days_without_windows_are_left_out(client, invitation, setup):
+    open_link(client, invitation_token(invitation))
+    first_day, last_day = booking_days()
+    free = {
+        day.day
+        for day in free_windows(
+            service_type=setup["service_type"], technician=None, first_day=first_day, last_day=last_day
+        )
+        if day.windows
+    }
+
+    html = client.get(PAGE).content.decode()
+
+    shown_headings = re.findall(r'<h2 class="h6 mb-2" id="day-\d+">([^<]+)</h2>', html)
+    assert len(shown_headings) == len({day for day in free if week_of(day) == week_of(min(free))})
+
+
+def test_a_week_without_free_windows_says_so_and_points_to_the_next_week_that_has_some(client, invitation, setup):
+    busy_week = week_of(first_free_day(setup)) + timedelta(weeks=1)
+    TimeOff.objects.create(
+        technician=setup["technician"],
+        starts_at=timezone.make_aware(datetime.combine(busy_week, time(0))),
+        ends_at=timezone.make_aware(datetime.combine(busy_week + timedelta(weeks=1), time(0))),
+    )
+    open_link(client, invitation_token(invitation))
+
+    response = client.get(PAGE, {"week": busy_week.isoformat()})
+
+    assert offered_windows(response) == []
+    assert "In dieser Woche sind keine Zeitfenster frei." in response.content.decode()
+    assert (busy_week + timedelta(weeks=1)).isoformat() in week_buttons(response)
+
+
+def test_changing_the_week_keeps_the_note_the_customer_typed(client, invitation):
+    open_link(client, invitation_token(invitation))
+    page = client.get(PAGE)
+    next_week = week_buttons(page)[-1]
+
+    response = client.post(
+        WEEK, {"link": page_link_key(page), "go": next_week, "note": "Hund im Garten", "window": "", "week": ""}
+    )
+
+    assert response.status_code == 302
+    assert response["Location"] == f"{PAGE}?week={next_week}"
+    shown = client.get(response["Location"])
+    assert "Hund im Garten" in shown.content.decode()
+    assert {week_of(day) for day in shown_days(shown)} <= {date.fromisoformat(next_week)}
+    assert not Appointment.objects.exists()
+
+
+def test_changing_the_week_in_an_older_tab_stays_on_that_tabs_visit(client, appointment, setup):
+    later = appointment_schedule(
+        customer=setup["customer"],
+        service_type=setup["service_type"],
+        technician=setup["technician"],
+        window_start=local_dt(4, 8),
+        actor=setup["office"],
+    )
+    open_link(client, appointment_token(appointment))
+    first_tab = client.get(PAGE)
+    open_link(client, appointment_token(later))
+
+    response = client.post(WEEK, {"link": page_link_key(first_tab), "go": week_buttons(first_tab)[-1]})
+
+    assert page_link_key(client.get(response["Location"])) == page_link_key(first_tab)
+
+
+def test_a_window_taken_meanwhile_keeps_the_note_the_customer_typed(client, invitation, setup):
+    open_link(client, invitation_token(invitation))
+    window = offered_windows(client.get(PAGE))[0]
+    appointment_schedule(
+        customer=CustomerFactory(responsible=setup["office"]),
+        service_type=setup["service_type"],
+        technician=setup["technician"],
+        window_start=timezone.datetime.fromisoformat(window),
+        actor=setup["office"],
+    )
+
+    response = client.post(BOOK, {"window": window, "note": "Bitte zweimal klingeln"})
+
+    assert response.status_code == 409
+    assert "Bitte zweimal klingeln" in response.content.decode()
+
+
+def test_a_form_error_keeps_the_note_and_the_week(client, invitation):
+    open_link(client, invitation_token(invitation))
+    next_week = week_buttons(client.get(PAGE))[-1]
+
+    response = client.post(BOOK, {"window": "", "note": "Bitte zweimal klingeln", "week": next_week})
+
+    assert response.status_code == 400
+    assert "Bitte zweimal klingeln" in response.content.decode()
+    assert {week_of(day) for day in shown_days(response)} <= {date.fromisoformat(next_week)}
+
+
+# A cancel asks once more (issue #10, item 8)
+
+
+def test_cancelling_asks_once_more_and_only_the_confirming_post_cancels(client, appointment):
+    open_link(client, appointment_token(appointment))
+    page = client.get(PAGE)
+    assert 'name="reason"' not in page.content.decode()  # the page itself cannot cancel
+
+    confirmation = client.get(CANCEL, {"link": page_link_key(page)})
+
+    html = confirmation.content.decode()
+    assert confirmation.status_code == 200
+    assert appointment.site_address in html and 'name="reason"' in html
+    assert f'action="{CANCEL}"' in html
+    assert Appointment.objects.get().status == AppointmentStatus.SCHEDULED
+    response = client.post(CANCEL, {"link": page_link_key(confirmation), "reason": "Erledigt"})
+    assert (response.status_code, Appointment.objects.get().status) == (302, AppointmentStatus.CANCELLED)
+
+
+def test_the_cancel_step_of_a_dead_link_is_the_friendly_page(client, appointment):
+    open_link(client, appointment_token(appointment))
+
+    assert client.get(CANCEL, {"link": "appointment-999-1"}).status_code == 404
+
+
+def test_a_too_long_reason_shows_the_confirming_step_again_and_cancels_nothing(client, appointment):
+    open_link(client, appointment_token(appointment))
+
+    response = client.post(CANCEL, {"link": page_link_key(client.get(PAGE)), "reason": "x" * 600})
+
+    assert response.status_code == 400
+    assert 'name="reason"' in response.content.decode()
+    assert Appointment.objects.get().status == AppointmentStatus.SCHEDULED
+
+
+# Forms render through their crispy helpers (issue #10, item 25)
+
+
+def render_crispy(form, **context) -> str:
+    request = RequestFactory().get("/")
+    return Template("{% load crispy_forms_tags %}{% crispy form %}").render(
+        RequestContext(request, {"form": form, **context})
+    )
+
+
+def test_the_booking_form_is_rendered_whole_by_its_helper():
+    week = {"monday": date(2026, 12, 7), "days": [], "next_free_day": None}
+
+    html = render_crispy(WindowForm(), link_key="invitation-7", week=week, submit_label="Book")
+
+    assert f'action="{BOOK}"' in html and "csrfmiddlewaretoken" in html
+    assert re.search(r'name="link"\s+value="invitation-7"', html)
+    assert re.search(r'name="week"\s+value="2026-12-07"', html)
+    assert 'name="note"' in html
+
+
+def test_the_cancel_form_is_rendered_whole_by_its_helper():
+    html = render_crispy(CancelOnlineForm(), link_key="appointment-7-1")
+
+    assert f'action="{CANCEL}"' in html and "csrfmiddlewaretoken" in html
+    assert 'name="reason"' in html and 'type="submit"' in html
+    assert f'href="{PAGE}"' in html  # "no, keep my appointment"
+
+
+def test_customer_templates_have_no_field_by_field_markup():
+    for path in (TEMPLATES / "selfservice").glob("*.html"):
+        if path.name == "_windows.html":  # the window field's own crispy template
+            continue
+        assert not re.search(r"<(input|textarea|select)\b|as_crispy_field|\|crispy\b", path.read_text()), path.name

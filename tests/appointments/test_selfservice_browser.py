@@ -132,8 +132,13 @@ def test_customer_books_moves_and_cancels_from_the_links_in_their_mails(live_ser
     page.goto(newest_link)
 
     assert_token_left_the_url(page, live_server)
+    page.get_by_role("link", name=_("Cancel my appointment")).click()
+    # A cancel asks once more, showing the visit: nothing has changed yet.
+    assert page.get_by_role("heading", level=1).inner_text() == _("Cancel your appointment?")
+    assert shown_window(appointment) in page.get_by_role("region", name=_("Your appointment")).inner_text()
+    assert Appointment.objects.get().status == AppointmentStatus.SCHEDULED
     page.get_by_label(_("Reason (optional)")).fill("Heizung wurde schon gewartet")
-    submit(page, page.get_by_role("button", name=_("Cancel my appointment")), live_server)
+    submit(page, page.get_by_role("button", name=_("Yes, cancel my appointment")), live_server)
 
     appointment.refresh_from_db()
     assert (appointment.status, appointment.version) == (AppointmentStatus.CANCELLED, 2)

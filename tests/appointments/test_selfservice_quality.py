@@ -2,14 +2,17 @@
 
 The pages are what a customer on any phone sees from a mail link, so both checks
 run on every state: choosing a window, managing a booked visit, a window taken
-meanwhile (409), a form error (400), booked/moved/cancelled, a dead link (404)
-and too many attempts (429).
+meanwhile (409), a form error (400), another week, the cancel's confirming step,
+booked/moved/cancelled, a dead link (404), too many attempts (429) and a refused form (403).
 
 The checkers come from npm (package.json; `npm ci`): without node_modules, or
 without Java for the Nu checker, these tests skip, and fail under REQUIRE_SERVICES=1.
 """
 
+import re
+
 import pytest
+from django.test import Client
 from django.urls import reverse
 from django.utils import timezone, translation
 from django.utils.translation import gettext
@@ -34,6 +37,7 @@ PHONE_WIDTH = 375
 PAGE = reverse("selfservice:page")
 BOOK = reverse("selfservice:book")
 CANCEL = reverse("selfservice:cancel")
+WEEK = reverse("selfservice:week")
 DONE = reverse("selfservice:done")
 DEAD_LINK = reverse("selfservice:open", args=["no-longer-valid"])
 
@@ -41,13 +45,16 @@ DEAD_LINK = reverse("selfservice:open", args=["no-longer-valid"])
 STATES = {
     "invitation": 200,
     "invitation-form-error": 400,
+    "next-week": 200,
     "conflict": 409,
     "booked": 200,
     "appointment": 200,
+    "cancel-confirmation": 200,
     "moved": 200,
     "cancelled": 200,
     "invalid-link": 404,
     "too-many": 429,
+    "csrf-failure": 403,
 }
 
 
@@ -96,6 +103,10 @@ def take_window(world, window_start) -> None:
 # The Nu HTML checker, on pages rendered by the test client
 
 
+def link_key(response) -> str:
+    return re.search(r'name="link"\s+value="([^"]+)"', response.content.decode()).group(1)
+
+
 def first_window(client) -> str:
     html = client.get(PAGE).content.decode()
     return html.split('name="window" value="', 1)[1].split('"', 1)[0]
@@ -111,6 +122,10 @@ def render_state(client, world, settings, state):
     if state == "invitation-form-error":
         client.get(invitation_link)
         return client.post(BOOK, {"window": "", "note": "x" * 600})
+    if state == "next-week":
+        client.get(invitation_link)
+        next_week = re.search(r'name="go" value="([^"]+)"', client.get(PAGE).content.decode()).group(1)
+        return client.get(client.post(WEEK, {"go": next_week, "note": "Bitte klingeln"})["Location"])
     if state == "conflict":
         client.get(invitation_link)
         window = first_window(client)
@@ -123,6 +138,9 @@ def render_state(client, world, settings, state):
     if state == "appointment":
         client.get(appointment_link)
         return client.get(PAGE)
+    if state == "cancel-confirmation":
+        client.get(appointment_link)
+        return client.get(CANCEL, {"link": link_key(client.get(PAGE))})
     if state == "moved":
         client.get(appointment_link)
         client.post(BOOK, {"window": first_window(client)})
@@ -136,6 +154,11 @@ def render_state(client, world, settings, state):
     if state == "too-many":
         settings.RATELIMIT_BAD_LINKS = 0
         return client.get(DEAD_LINK)
+    if state == "csrf-failure":
+        client.get(invitation_link)
+        refusing = Client(enforce_csrf_checks=True)
+        refusing.cookies = client.cookies  # the customer's session, with a form from a stale page
+        return refusing.post(BOOK, {"window": "2026-12-01T08:00:00+01:00"})
     raise AssertionError(state)
 
 
@@ -197,10 +220,13 @@ def drive_to(state, page, live_server, world, settings) -> int:
     invitation_link = live_server.url + reverse("selfservice:open", args=[invitation_token(world["invitation"])])
     appointment_link = live_server.url + reverse("selfservice:open", args=[appointment_token(world["appointment"])])
     windows = page.locator("label.window-option")
-    if state in ("invitation", "invitation-form-error", "conflict", "booked"):
+    if state in ("invitation", "invitation-form-error", "next-week", "conflict", "booked"):
         response = page.goto(invitation_link)
         if state == "invitation":
             return response.status
+        if state == "next-week":
+            page.get_by_label(_("Note for the technician (optional)")).fill("Bitte klingeln")
+            return submit(page, page.get_by_role("button", name=_("Next week")).first, status=302)
         if state == "invitation-form-error":
             # The browser itself refuses an empty choice (required): send it anyway, as an old browser would.
             page.locator("form[action$='/book/']").evaluate("form => form.noValidate = true")
@@ -211,15 +237,24 @@ def drive_to(state, page, live_server, world, settings) -> int:
             return submit(page, page.get_by_role("button", name=_("Book this window")), status=409)
         windows.first.click()
         return submit(page, page.get_by_role("button", name=_("Book this window")), status=302)
-    if state in ("appointment", "moved", "cancelled"):
+    if state in ("appointment", "cancel-confirmation", "moved", "cancelled", "csrf-failure"):
         response = page.goto(appointment_link)
         if state == "appointment":
             return response.status
+        if state == "csrf-failure":
+            page.context.clear_cookies()
+            windows.first.click()
+            return submit(page, page.get_by_role("button", name=_("Move my appointment")), status=403)
         if state == "moved":
             windows.first.click()
             return submit(page, page.get_by_role("button", name=_("Move my appointment")), status=302)
+        # Cancelling asks once more: the button leads to a page that shows the visit and the reason box.
+        with page.expect_navigation() as confirmation:
+            page.get_by_role("link", name=_("Cancel my appointment")).click()
+        if state == "cancel-confirmation":
+            return confirmation.value.status
         page.get_by_label(_("Reason (optional)")).fill("Schon erledigt")
-        return submit(page, page.get_by_role("button", name=_("Cancel my appointment")), status=302)
+        return submit(page, page.get_by_role("button", name=_("Yes, cancel my appointment")), status=302)
     if state == "too-many":
         settings.RATELIMIT_BAD_LINKS = 0
     return page.goto(live_server.url + DEAD_LINK).status
@@ -243,7 +278,7 @@ def test_every_page_state_passes_axe(axe_script, state, live_server, page, world
     page.set_viewport_size({"width": PHONE_WIDTH, "height": 900})
 
     assert drive_to(state, page, live_server, world, settings) == STATES[state]
-    if state not in ("invalid-link", "too-many"):
+    if state not in ("invalid-link", "too-many", "csrf-failure"):
         assert "/l/" not in page.url, page.url  # the token left the address bar
     page.add_script_tag(path=str(axe_script))
 
@@ -260,3 +295,41 @@ def test_every_page_state_passes_axe(axe_script, state, live_server, page, world
         if scroll_width > width:
             failures.append(f"{state} scrolls sideways at {width}px: {scroll_width}px wide")
     assert not failures, "\n".join(failures)
+
+
+# Touch targets at 375 px: every link, button and field a thumb taps is at least 44×44 px (WCAG 2.5.5)
+
+MIN_TARGET = 44
+SMALL_TARGETS = """(min) => {
+  const small = [];
+  for (const element of document.querySelectorAll(
+      'a[href], button, input:not([type=hidden]), select, textarea, summary')) {
+    // A window tile's radio button is invisible: its label is what the thumb taps.
+    const target = element.type === 'radio' && element.closest('label') ? element.closest('label') : element;
+    const box = target.getBoundingClientRect();
+    if (box.width <= 1 && box.height <= 1) continue;  // visually hidden until focused (the skip link)
+    if (box.width < min || box.height < min) {
+      small.push(`${target.outerHTML.slice(0, 120)}: ${Math.round(box.width)}×${Math.round(box.height)} px`);
+    }
+  }
+  return small;
+}"""
+
+
+@pytest.mark.browser
+@pytest.mark.django_db(transaction=True)
+@pytest.mark.parametrize(
+    "state",
+    ["invitation", "next-week", "appointment", "cancel-confirmation", "booked", "invalid-link", "csrf-failure"],
+)
+def test_every_touch_target_is_at_least_44_px_on_a_phone(state, live_server, page, world, settings):
+    settings.SITE_URL = live_server.url
+    page.set_viewport_size({"width": PHONE_WIDTH, "height": 900})
+    drive_to(state, page, live_server, world, settings)
+
+    small = page.evaluate(SMALL_TARGETS, MIN_TARGET)
+    page.keyboard.press("Tab")  # the skip link shows on focus
+    skip_link = page.locator("a.visually-hidden-focusable").bounding_box()
+
+    assert not small, f"touch targets under {MIN_TARGET}px on {state}:\n" + "\n".join(small)
+    assert skip_link["height"] >= MIN_TARGET, skip_link
