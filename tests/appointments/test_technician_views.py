@@ -466,6 +466,20 @@ def test_not_home_before_the_window_opens_is_refused_and_sends_nothing(tech_clie
     assert not OutboxMessage.objects.exists()
 
 
+def test_not_home_is_neither_offered_nor_accepted_a_minute_before_the_window(tech_client, technician):
+    visit = visit_today(technician, hour=13)
+
+    with time_machine.travel(local_dt(0, 12, 59), tick=False):
+        page = text_of(tech_client.get(url("visit", visit)))
+        response = tech_client.post(url("not_home", visit), {"waited_minutes": "10"})
+
+    assert url("not_home", visit) not in page
+    assert _("“Not home” can be recorded from %(time)s on.") % {"time": "13:00"} in page
+    assert response.status_code == 400
+    assert unchanged(visit)
+    assert not OutboxMessage.objects.exists()
+
+
 def test_tomorrows_visit_offers_no_trip_or_not_home_and_refuses_both(tech_client, technician):
     visit = AppointmentFactory(technician=technician, window_start=local_dt(1, 8), window_end=local_dt(1, 10))
 
