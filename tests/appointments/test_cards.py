@@ -203,6 +203,36 @@ def test_every_language_gets_a_card_with_the_same_data(setup, language):
     assert setup["service_type"].localized_name(language) in text
 
 
+def test_no_internal_note_is_printed_on_any_card(setup):
+    # A card lies in a mailbox or on a doormat: "key under the flowerpot" or "hard of hearing" is for
+    # the technician's phone, never for whoever picks the card up.
+    customer = CustomerFactory(
+        full_name="Anna Schmitz", responsible=setup["office"], preferred_language="en", notes="Key under the pot"
+    )
+    attempt = missed_attempt(setup, customer=customer)
+    attempt.appointment.notes = "Hard of hearing"
+    attempt.appointment.save()
+    attempt.note = "Rang twice"
+    attempt.save()
+    AppointmentFactory(
+        customer=customer,
+        service_type=setup["service_type"],
+        technician=setup["technician"],
+        window_start=local_dt(1, 8),
+        notes="Hard of hearing",
+    )
+
+    texts = [
+        one_line(pdf_text(render_missed_card(attempt=attempt))),
+        one_line(
+            pdf_text(render_day_pack(technician=setup["technician"], day=timezone.localdate() + timedelta(days=1)))
+        ),
+    ]
+
+    assert all("Anna Schmitz" in text for text in texts)
+    assert not any(note in text for text in texts for note in ("Key under", "Hard of hearing", "Rang twice"))
+
+
 # Hostile input ---------------------------------------------------------------------
 
 

@@ -181,6 +181,36 @@ def test_day_shows_maps_link_phone_link_service_and_notes(tech_client, technicia
     assert _(Status.SCHEDULED.label).capitalize() in page
 
 
+def notes_shown(page: str) -> list[tuple[str, str]]:
+    """(label, note) pairs as the page shows them, in order."""
+    return [
+        (re.sub(r"<[^>]+>", "", label).strip(), re.sub(r"<[^>]+>", "", note).strip())
+        for label, note in re.findall(r"data-note-label>(.*?)</\w+>\s*<\w+[^>]*data-note>(.*?)</\w+>", page, re.S)
+    ]
+
+
+@pytest.mark.parametrize("page_name", ["day", "visit", "not_home"])
+def test_technician_sees_the_customers_note_and_the_visits_note_labelled_apart(tech_client, technician, page_name):
+    customer = CustomerFactory(full_name="Anna Schmitz", notes="Ring twice, hard of hearing")
+    visit = visit_today(technician, customer=customer, notes="Boiler in the cellar")
+
+    with time_machine.travel(local_dt(0, 9), tick=False):
+        page = text_of(tech_client.get(reverse("technician:day") if page_name == "day" else url(page_name, visit)))
+
+    assert notes_shown(page) == [
+        (_("Note on the customer"), "Ring twice, hard of hearing"),
+        (_("Note on this visit"), "Boiler in the cellar"),
+    ]
+
+
+def test_a_visit_without_notes_shows_no_empty_note_labels(tech_client, technician):
+    visit = visit_today(technician, customer=CustomerFactory(notes=""), notes="")
+
+    for page in (text_of(tech_client.get(reverse("technician:day"))), text_of(tech_client.get(url("visit", visit)))):
+        assert notes_shown(page) == []
+        assert _("Note on the customer") not in page and _("Note on this visit") not in page
+
+
 def test_day_lists_the_next_five_days_but_not_later_or_cancelled(tech_client, technician):
     AppointmentFactory(
         technician=technician, window_start=local_dt(1, 8), customer=CustomerFactory(full_name="Tom Morrow")
