@@ -560,6 +560,40 @@ def test_not_home_form_of_a_visit_already_missed_goes_back_to_the_visit(tech_cli
     assert response["Location"] == url("visit", visit)
 
 
+# Forms -----------------------------------------------------------------------------
+
+
+def test_technician_templates_leave_every_form_to_its_crispy_helper():
+    # One way for every form: {% crispy form %}, with layout, action and buttons in the form's FormHelper.
+    for template in sorted((ROOT / "templates" / "technician").glob("*.html")):
+        source = template.read_text()
+        assert "as_crispy_field" not in source and "|crispy" not in source, template.name
+        # The header's sign-out button (no fields) is the one form written out in a template.
+        assert source.count("<form") == (1 if template.name == "base.html" else 0), template.name
+
+
+def test_each_action_on_the_visit_page_posts_to_its_own_address(tech_client, technician):
+    visit = visit_today(technician, hour=8)
+
+    with time_machine.travel(local_dt(0, 9), tick=False):
+        page = text_of(tech_client.get(url("visit", visit)))
+
+    for action in ("start_trip", "arrive"):
+        form = re.search(rf'<form[^>]*action="{url(action, visit)}"[^>]*>(.*?)</form>', page, re.S)
+        assert form and 'method="post"' in form.group(0), action
+        assert 'name="csrfmiddlewaretoken"' in form.group(1) and 'type="submit"' in form.group(1), action
+
+
+def test_blank_cards_form_asks_by_get_for_a_count_and_a_language(tech_client):
+    page = text_of(tech_client.get(reverse("technician:day")))
+
+    form = re.search(rf'<form[^>]*action="{reverse("technician:blank_cards")}"[^>]*>(.*?)</form>', page, re.S)
+    assert form and 'method="get"' in form.group(0)
+    assert '<option value="8" selected>8</option>' in form.group(1)
+    assert f'<option value="{OFFICE_LANGUAGE}" selected>' in form.group(1)
+    assert "csrfmiddlewaretoken" not in form.group(1)
+
+
 # Valid HTML ----------------------------------------------------------------------
 
 
