@@ -248,7 +248,11 @@ def filled(words: str, length: int) -> str:
 
 def longest_email() -> str:
     # 254 characters: the most an email field holds (64 before the @, labels of at most 63).
-    return "sandra.brinkmann." + "k" * 47 + "@" + ".".join(["hausverwaltung-terhorst" + "x" * 40] * 3) + ".example.de"
+    local = "sandra.brinkmann." + "k" * 47
+    label = "hausverwaltung-terhorst-" + "x" * 38
+    email = f"{local}@{label}.{label}.{'v' * 60}.de"
+    assert (len(local), len(label), len(email)) == (64, 62, 254)
+    return email
 
 
 @pytest.fixture
