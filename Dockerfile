@@ -6,14 +6,17 @@
 
 FROM python:3.12-slim
 
-# WeasyPrint needs Pango/HarfBuzz (and at least one font) at runtime; gettext
-# provides msgfmt for anyone who prefers `compilemessages` over the polib command.
+# WeasyPrint needs Pango/HarfBuzz (and at least one font) at runtime; the cards
+# print in DejaVu, and emoji in customers' names in Noto Color Emoji (without it
+# they print as empty boxes). gettext provides msgfmt for anyone who prefers
+# `compilemessages` over the polib command.
 RUN apt-get update \
     && apt-get install -y --no-install-recommends \
         libpango-1.0-0 \
         libpangoft2-1.0-0 \
         libharfbuzz-subset0 \
         fonts-dejavu-core \
+        fonts-noto-color-emoji \
         gettext \
     && rm -rf /var/lib/apt/lists/*
 

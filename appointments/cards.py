@@ -24,10 +24,13 @@ from datetime import date
 from pathlib import PurePosixPath
 from urllib.parse import unquote, urlsplit
 
+import emoji
 import segno
 from django.contrib.staticfiles import finders
 from django.template.loader import render_to_string
 from django.utils import translation
+from django.utils.html import escape
+from django.utils.safestring import SafeString, mark_safe
 from weasyprint import CSS, HTML
 from weasyprint.text.fonts import FontConfiguration
 from weasyprint.urls import URLFetcher, URLFetcherResponse
@@ -163,12 +166,38 @@ class Card:
         return bool(self.time)
 
     @property
+    def link_host(self) -> str:
+        """The printed link is `url` without its scheme: shorter to type, and browsers add it."""
+        return printed_address(self.url).partition("/")[0]
+
+    @property
+    def link_path(self) -> str:
+        return printed_address(self.url).partition("/")[2]
+
+    @property
     def qr_name(self) -> str:
         return f"qr-{self.reference}.png"
 
     @property
     def qr_src(self) -> str:
         return GENERATED_BASE_URL + self.qr_name
+
+
+def printed_address(url: str) -> str:
+    """A web address as people type it from paper: no scheme, no trailing slash."""
+    return url.split("://", 1)[-1].rstrip("/")
+
+
+def with_emoji_font(text: str) -> SafeString:
+    """`text` escaped, each emoji in a span that card.css sets in Noto Color Emoji.
+
+    Only the emoji: with the emoji font anywhere in the body's font-family list,
+    Pango takes digits and spaces from it too (it has glyphs for keycaps), and
+    "10:02" prints as "1 0 : 0 2".
+    """
+    return mark_safe(
+        emoji.replace_emoji(escape(text), replace=lambda chars, _data: f'<span class="emoji">{chars}</span>')
+    )
 
 
 def _unbroken(contact: dict) -> dict:
@@ -197,15 +226,16 @@ def _visit_card(appointment: Appointment, *, firm: Firm | None, attempt: VisitAt
     with translation.override(language):
         card = Card(
             language=language,
-            customer_name=customer.full_name,
-            service=appointment.service_type.localized_name(language),
+            customer_name=with_emoji_font(customer.full_name),
+            service=with_emoji_font(appointment.service_type.localized_name(language)),
             window=format_window(start, end),
-            technician=(attempt.technician if attempt else appointment.technician).display_name,
+            technician=with_emoji_font((attempt.technician if attempt else appointment.technician).display_name),
             reference=f"D-{appointment.pk}",
             url=url,
             qr_png=_qr_png(url),
             contact=_unbroken(responsible_contact(customer, firm=firm)),
         )
+        card.contact["name"] = with_emoji_font(card.contact["name"])
         if attempt is not None:
             card.day, card.time = format_day(attempt.at), format_time(attempt.at)
         else:
@@ -218,7 +248,14 @@ def _render_cards(
 ) -> bytes:
     html = render_to_string(
         "cards/document.html",
-        {"cards": cards, "language": language, "title": title, "firm": firm, "empty": empty},
+        {
+            "cards": cards,
+            "language": language,
+            "title": title,
+            "firm": firm,
+            "website": printed_address(firm.website) if firm and firm.website else "",
+            "empty": empty,
+        },
     )
     return render_pdf(html, images={card.qr_name: card.qr_png for card in cards if card.qr_png})
 

@@ -9,6 +9,7 @@ part was wrong.
 
 import base64
 import hmac
+import re
 
 from django.conf import settings
 from django.core import signing
@@ -138,11 +139,30 @@ def card_url(appointment: Appointment) -> str:
     return settings.SITE_URL + reverse("card", args=[card_code(appointment)])
 
 
+# People type the printed code by hand. Whatever is not a letter or digit (a missing, extra or
+# different hyphen, spaces, a full stop copied with it) is dropped; the secret is the last
+# CARD_SECRET_LENGTH characters, the id what comes before. Base32 has no 0, 1 or 8, so those can
+# only be a misread O, I or L, and B; I and L count as one letter (1 looks like both). Folding
+# I and L together costs under half a bit of the secret's 40, and wrong codes are rate-limited.
+_NOT_TYPED = re.compile(r"[^0-9A-Za-z]")
+_SECRET_LOOKALIKES = str.maketrans("018L", "OIBI")
+_ID_LOOKALIKES = str.maketrans("OIL", "011")
+_LONGEST_TYPED_CODE = 64
+
+
+def _folded_secret(secret: str) -> str:
+    return secret.upper().translate(_SECRET_LOOKALIKES)
+
+
 def appointment_from_card_code(code: str) -> Appointment | None:
-    """The appointment a card's code names, if the code is genuine; typed codes may be in lower case."""
-    pk, _, secret = code.strip().partition("-")
+    """The appointment a card's code names, if the code is genuine, however it was typed."""
+    if len(code) > _LONGEST_TYPED_CODE:
+        return None
+    typed = _NOT_TYPED.sub("", code).upper()
+    pk, secret = typed[:-CARD_SECRET_LENGTH].translate(_ID_LOOKALIKES), typed[-CARD_SECRET_LENGTH:]
     if not (pk.isascii() and pk.isdigit()) or len(pk) > 12 or len(secret) != CARD_SECRET_LENGTH:
         return None
-    if not hmac.compare_digest(_card_secret(int(pk)).encode(), secret.upper().encode()):
+    expected = _folded_secret(_card_secret(int(pk)))
+    if not hmac.compare_digest(expected.encode(), _folded_secret(secret).encode()):
         return None
     return Appointment.objects.select_related("customer").filter(pk=int(pk)).first()

@@ -6,14 +6,13 @@ from datetime import date
 from django.conf import settings
 from django.http import Http404, HttpResponse, HttpResponseBadRequest
 from django.utils import timezone
-from django.utils.translation import gettext as _
 from django.views.decorators.http import require_GET
 
+from appointments.forms_technician import DEFAULT_BLANK_CARDS, BlankCardsForm
 from appointments.technician_access import own_appointment
 from appointments.views_technician import technician_page
 
 ISO_DAY = re.compile(r"[0-9]{4}-[0-9]{2}-[0-9]{2}")
-DEFAULT_BLANK_CARDS = 8
 # A pack is printed for a coming day, or again for a recent one; no further.
 DAY_PACK_REACH_DAYS = 366
 # appointments.cards is imported inside the views: WeasyPrint takes seconds to
@@ -62,16 +61,16 @@ def day_pack(request, day):
 @require_GET
 @technician_page
 def blank_cards(request):
-    from appointments.cards import MAX_BLANK_CARDS, render_blank_cards
+    from appointments.cards import render_blank_cards
 
-    count = request.GET.get("count", str(DEFAULT_BLANK_CARDS))
-    language = request.GET.get("language", settings.LANGUAGE_CODE)
-    if not (count.isascii() and count.isdigit() and len(count) <= 3 and 1 <= int(count) <= MAX_BLANK_CARDS):
-        return _bad_request(_("Please ask for between 1 and %(max)d cards.") % {"max": MAX_BLANK_CARDS})
-    if language not in dict(settings.LANGUAGES):
-        return _bad_request(_("Cards can be printed in German, Dutch or English."))
-    return _pdf(render_blank_cards(count=int(count), language=language), "blank-cards.pdf")
-
-
-def _bad_request(message: str) -> HttpResponseBadRequest:
-    return HttpResponseBadRequest(message, content_type="text/plain; charset=utf-8")
+    form = BlankCardsForm(
+        {
+            "count": request.GET.get("count", str(DEFAULT_BLANK_CARDS)),
+            "language": request.GET.get("language", settings.LANGUAGE_CODE),
+        }
+    )
+    if not form.is_valid():
+        # A hand-made link: one line of plain text, the first thing that was wrong.
+        message = next(iter(form.errors.values()))[0]
+        return HttpResponseBadRequest(message, content_type="text/plain; charset=utf-8")
+    return _pdf(render_blank_cards(**form.cleaned_data), "blank-cards.pdf")

@@ -20,7 +20,14 @@ from django.views.decorators.cache import never_cache
 from django.views.decorators.http import require_GET, require_http_methods, require_POST
 
 from appointments.formatting import format_day, format_time
-from appointments.forms_technician import CompleteForm, NotHomeForm, StartTripForm, TechnicianAuthenticationForm
+from appointments.forms_technician import (
+    ArriveForm,
+    BlankCardsForm,
+    CompleteForm,
+    NotHomeForm,
+    StartTripForm,
+    TechnicianAuthenticationForm,
+)
 from appointments.models import Appointment, AppointmentStatus
 from appointments.services import (
     TRANSITIONS,
@@ -36,8 +43,6 @@ from appointments.technician_access import TechnicianLoginView, own_appointment,
 
 Status = AppointmentStatus
 UPCOMING_DAYS = 5
-# A stack of blank cards to print: within views_cards' limit of 40.
-BLANK_CARD_COUNTS = (4, 8, 16, 24, 40)
 NOT_HOME_FROM = TRANSITIONS["mark_missed"].sources
 MAPS_SEARCH = "https://www.google.com/maps/search/?api=1&query="  # opens the maps app on Android and iOS
 
@@ -108,7 +113,7 @@ def day(request):
             "today": today,
             "visits": visits,
             "upcoming_days": list(upcoming_days.items()),
-            "blank_card_counts": BLANK_CARD_COUNTS,
+            "blank_cards_form": BlankCardsForm(),
         },
     )
 
@@ -135,8 +140,9 @@ def _visit_page(request, appointment: Appointment, *, status: int = 200, error: 
         "appointment": _decorate(appointment),
         "attempt": appointment.current_attempt(),
         "error": error,
-        "start_trip_form": forms.get("start_trip_form") or StartTripForm(),
-        "complete_form": forms.get("complete_form") or CompleteForm(),
+        "start_trip_form": forms.get("start_trip_form") or StartTripForm(appointment=appointment),
+        "arrive_form": ArriveForm(appointment=appointment),
+        "complete_form": forms.get("complete_form") or CompleteForm(appointment=appointment),
         "can_start_trip": allowed("start_trip") and on_its_day,
         "can_arrive": allowed("arrive"),
         "can_complete": allowed("complete"),
@@ -176,7 +182,7 @@ def _done(request, appointment: Appointment, message: str):
 @technician_page
 def start_trip(request, pk):
     appointment = own_appointment(request, pk)
-    form = StartTripForm(request.POST)
+    form = StartTripForm(request.POST, appointment=appointment)
     if not form.is_valid():
         return _visit_page(request, appointment, status=400, error=_invalid_input_message(), start_trip_form=form)
     # The server's clock, not the phone's: the customer is told this time.
@@ -207,7 +213,7 @@ def arrive(request, pk):
 @technician_page
 def complete(request, pk):
     appointment = own_appointment(request, pk)
-    form = CompleteForm(request.POST)
+    form = CompleteForm(request.POST, appointment=appointment)
     if not form.is_valid():
         return _visit_page(request, appointment, status=400, error=_invalid_input_message(), complete_form=form)
     try:
@@ -230,8 +236,8 @@ def not_home(request, pk):
         if appointment.status not in NOT_HOME_FROM:
             # Already recorded (the back button) or no longer due: the visit page says which.
             return redirect("technician:visit", pk=appointment.pk)
-        return _not_home_page(request, appointment, NotHomeForm())
-    form = NotHomeForm(request.POST)
+        return _not_home_page(request, appointment, NotHomeForm(appointment=appointment))
+    form = NotHomeForm(request.POST, appointment=appointment)
     if not form.is_valid():
         return _not_home_page(request, appointment, form, status=400, error=_invalid_input_message())
     try:

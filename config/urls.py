@@ -4,7 +4,7 @@ from pathlib import Path
 from django.contrib import admin
 from django.contrib.staticfiles import finders
 from django.http import HttpResponse
-from django.urls import include, path
+from django.urls import include, path, re_path
 from django.utils.translation import gettext_lazy as _
 from django.views.generic import RedirectView
 
@@ -36,8 +36,9 @@ urlpatterns = [
     path("admin/", admin.site.urls),
     path("booking/", include("appointments.urls")),
     path("technician/", include("appointments.urls_technician")),
-    # Short, to be typed from a printed card.
-    path("r/<str:code>", selfservice_views.card_open, name="card"),
+    # Short, to be typed from a printed card: with or without a slash at the end, and with whatever
+    # spaces or hyphens the reader typed (appointment_from_card_code sorts those out).
+    re_path(r"^r/(?P<code>[^/]+)/?$", selfservice_views.card_open, name="card"),
     path("i18n/", include("django.conf.urls.i18n")),
     path("healthz", health, name="health"),
     path("favicon.ico", favicon, name="favicon"),

@@ -222,8 +222,12 @@ def is_visit_day(appointment: Appointment, moment: datetime) -> bool:
 
 
 def has_window_opened(appointment: Appointment, moment: datetime) -> bool:
-    """Before the window nobody had to be home: "not home" then would be no proof, and would free the slot."""
-    return moment >= appointment.window_start - CLOCK_SKEW_ALLOWED
+    """Before the window nobody had to be home: "not home" then would be no proof, and would free the slot.
+
+    No clock-skew allowance: that is for times a phone sends, and the customer was promised the
+    window itself, not five minutes before it.
+    """
+    return moment >= appointment.window_start
 
 
 def _ensure_visit_day(appointment: Appointment, moment: datetime) -> None:
@@ -236,7 +240,9 @@ def _ensure_visit_day(appointment: Appointment, moment: datetime) -> None:
 
 def _ensure_window_started(appointment: Appointment, moment: datetime) -> None:
     _ensure_visit_day(appointment, moment)
-    if not has_window_opened(appointment, moment):
+    # Both clocks: a phone running fast may send a time already inside the window while, on the
+    # firm's own clock, the window has not opened yet.
+    if not (has_window_opened(appointment, moment) and has_window_opened(appointment, timezone.now())):
         raise AppointmentError(
             _("The window starts at %(time)s; “not home” can be recorded from then on.")
             % {"time": format_time(appointment.window_start)},

@@ -27,7 +27,7 @@ from appointments.cards import (
 )
 from appointments.links import card_url
 from appointments.models import AppointmentStatus
-from tests.conftest import need_service
+from tests.conftest import ROOT, need_service
 from tests.factories import (
     AppointmentFactory,
     CustomerFactory,
@@ -132,7 +132,8 @@ def test_short_link_on_the_card_leads_to_the_booking_page(setup, client):
 
     text = pdf_text(render_missed_card(attempt=attempt))
 
-    assert url in text.replace("\n", "")
+    # Printed as people type it: without the scheme, which browsers add (and production redirects to https).
+    assert url.removeprefix("http://") in text.replace("\n", "")
     response = client.get(urlsplit(url).path)
     assert response.status_code == 302
 
@@ -201,6 +202,178 @@ def test_every_language_gets_a_card_with_the_same_data(setup, language):
     assert "10:02" in text
     assert f"D-{attempt.appointment.pk}" in text
     assert setup["service_type"].localized_name(language) in text
+
+
+def test_no_internal_note_is_printed_on_any_card(setup):
+    # A card lies in a mailbox or on a doormat: "key under the flowerpot" or "hard of hearing" is for
+    # the technician's phone, never for whoever picks the card up.
+    customer = CustomerFactory(
+        full_name="Anna Schmitz", responsible=setup["office"], preferred_language="en", notes="Key under the pot"
+    )
+    attempt = missed_attempt(setup, customer=customer)
+    attempt.appointment.notes = "Hard of hearing"
+    attempt.appointment.save()
+    attempt.note = "Rang twice"
+    attempt.save()
+    AppointmentFactory(
+        customer=customer,
+        service_type=setup["service_type"],
+        technician=setup["technician"],
+        window_start=local_dt(1, 8),
+        notes="Hard of hearing",
+    )
+
+    texts = [
+        one_line(pdf_text(render_missed_card(attempt=attempt))),
+        one_line(
+            pdf_text(render_day_pack(technician=setup["technician"], day=timezone.localdate() + timedelta(days=1)))
+        ),
+    ]
+
+    assert all("Anna Schmitz" in text for text in texts)
+    assert not any(note in text for text in texts for note in ("Key under", "Hard of hearing", "Rang twice"))
+
+
+# Long names, long links, emoji --------------------------------------------------------
+
+WEG = "Wohnungseigentümergemeinschaft Hagsche Straße 34–38, c/o Hausverwaltung Terhorst & Söhne GmbH"
+EMOJI_NAME = "Familie Jansen 🏡🔥 Sophie 👩‍🔧"
+FIRM_SITE = "https://termine.haustechnik-verhaag.de"
+
+
+def filled(words: str, length: int) -> str:
+    """Words repeated up to exactly `length` characters: the longest value a field allows."""
+    return " ".join([words] * length)[:length]
+
+
+def longest_email() -> str:
+    # 254 characters: the most an email field holds (64 before the @, labels of at most 63).
+    local = "sandra.brinkmann." + "k" * 47
+    label = "hausverwaltung-terhorst-" + "x" * 38
+    email = f"{local}@{label}.{label}.{'v' * 60}.de"
+    assert (len(local), len(label), len(email)) == (64, 62, 254)
+    return email
+
+
+@pytest.fixture
+def longest(db, settings):
+    """Every text a card prints at the longest length its model field allows, on a long site address."""
+    settings.SITE_URL = FIRM_SITE
+    FirmFactory(
+        name=filled("Haustechnik Verhaag Heizung Sanitär Elektro", 200),
+        email=longest_email(),
+        phone="+492821100000",
+        street=filled("Hagsche Straße", 200),
+        postcode="4753300000XX",
+        city=filled("Kleve-Kellen", 100),
+        website="https://www." + "haustechnik-verhaag-" * 8 + "kleve.example/",
+    )
+    office = OfficeUserFactory(
+        first_name=filled("Sandra Maria", 150), last_name=filled("Brinkmann-Terhorst", 150), email=longest_email()
+    )
+    service_type = ServiceTypeFactory(
+        name=filled("Boiler maintenance", 100),
+        name_de=filled("Heizungswartung", 100),
+        name_nl=filled("CV-onderhoud", 100),
+        arrival_window=timedelta(hours=2),
+        buffer_after=timedelta(0),
+    )
+    technician = TechnicianFactory(display_name=filled("Jan-Hendrik Verhaag", 100))
+    return {"office": office, "service_type": service_type, "technician": technician}
+
+
+def longest_visit(longest, *, name: str, language: str, hour: int, day: int, **kwargs):
+    customer = CustomerFactory(
+        full_name=name,
+        responsible=longest["office"],
+        preferred_language=language,
+        street=filled("Hagsche Straße", 200),
+        city=filled("Kleve-Kellen", 100),
+    )
+    return AppointmentFactory(
+        # A seven-digit id: the longest short link a firm will print for years.
+        id=1_000_000 + day * 100 + hour,
+        customer=customer,
+        service_type=longest["service_type"],
+        technician=longest["technician"],
+        window_start=local_dt(day, hour),
+        **kwargs,
+    )
+
+
+NAMES = {"longest the model allows": filled("Wohnungseigentümergemeinschaft", 200), "WEG": WEG, "emoji": EMOJI_NAME}
+
+
+@pytest.mark.parametrize("language", ["de", "nl", "en"])
+@pytest.mark.parametrize("name", list(NAMES))
+def test_every_card_is_one_a6_page_however_long_its_texts(longest, language, name):
+    missed = longest_visit(
+        longest, name=NAMES[name], language=language, hour=8, day=-1, status=AppointmentStatus.MISSED
+    )
+    attempt = VisitAttemptFactory(appointment=missed, at=local_dt(-1, 10, 2))
+    for hour in (8, 10, 12, 14, 16, 18):
+        longest_visit(longest, name=NAMES[name], language=language, hour=hour, day=1)
+
+    missed_card = render_missed_card(attempt=attempt)
+    day_pack = render_day_pack(technician=longest["technician"], day=timezone.localdate() + timedelta(days=1))
+    blank = render_blank_cards(count=3, language=language)
+
+    assert (page_count(missed_card), page_count(day_pack), page_count(blank)) == (1, 6, 3)
+
+
+def printed_lines(pdf: bytes) -> list[str]:
+    return [
+        " ".join(line.replace("\N{NO-BREAK SPACE}", " ").split())
+        for page in PdfReader(io.BytesIO(pdf)).pages
+        for line in page.extract_text().splitlines()
+    ]
+
+
+@pytest.mark.parametrize("language", ["de", "nl", "en"])
+def test_the_short_link_is_printed_on_one_line_and_the_phone_on_its_own(longest, language):
+    appointment = longest_visit(longest, name=WEG, language=language, hour=8, day=1)
+    code = card_url(appointment).rsplit("/", 1)[1]
+    phone = "+49 2821 123456"
+
+    lines = printed_lines(
+        render_day_pack(technician=longest["technician"], day=timezone.localdate() + timedelta(days=1))
+    )
+
+    assert any(line.endswith(f"/r/{code}") for line in lines), lines
+    # Under "Or call …:" the number has a line of its own, without a stray full stop after it.
+    assert phone in lines
+    assert not any(f"{phone}." in line for line in lines)
+
+
+@pytest.mark.parametrize("language", ["de", "nl", "en"])
+def test_the_blank_card_asks_for_the_reference_by_the_name_its_field_has(setup, language):
+    with translation.override(language):
+        label = translation.gettext("Reference")
+
+    text = one_line(pdf_text(render_blank_cards(count=1, language=language)))
+
+    # Once as the field's label, once in the sentence that asks for it.
+    assert text.lower().count(label.lower()) == 2
+
+
+def test_emoji_in_a_name_are_printed_with_an_emoji_font(setup):
+    customer = CustomerFactory(full_name=EMOJI_NAME, responsible=setup["office"], preferred_language="nl")
+
+    pdf = render_missed_card(attempt=missed_attempt(setup, customer=customer))
+
+    fonts = {
+        str(font.get_object()["/BaseFont"])
+        for page in PdfReader(io.BytesIO(pdf)).pages
+        for font in page["/Resources"]["/Font"].values()
+    }
+    assert any("NotoColorEmoji" in font.replace("-", "") for font in fonts), fonts
+
+
+def test_the_emoji_font_is_installed_wherever_cards_are_printed():
+    # The image that serves the cards and the CI that tests them install it; the card names it.
+    assert "fonts-noto-color-emoji" in (ROOT / "Dockerfile").read_text()
+    assert "fonts-noto-color-emoji" in (ROOT / ".ci" / "run").read_text()
+    assert '"Noto Color Emoji"' in (ROOT / "static" / "cards" / "card.css").read_text()
 
 
 # Hostile input ---------------------------------------------------------------------
@@ -360,7 +533,7 @@ def test_day_pack_cards_leave_the_time_to_be_written_in(setup):
 
     assert "Anna Schmitz" in text
     assert f"D-{appointment.pk}" in text
-    assert card_url(appointment) in text.replace(" ", "")
+    assert card_url(appointment).removeprefix("http://") in text.replace(" ", "")
     # The window is printed (08:00–12:00); no attempt time is.
     assert "08:00" in text and "10:02" not in text
 

@@ -288,6 +288,55 @@ def test_the_card_link_is_short_and_accepts_a_typed_lower_case_code(client, setu
     assert client.get(reverse("card", args=[code.lower()])).status_code == 302
 
 
+def typed(code: str, how: str) -> str:
+    """The code as someone types it from the card."""
+    pk, secret = code.split("-")
+    return {
+        "no hyphen": pk + secret,
+        "spaces": f"{pk} {secret[:4]} {secret[4:]}",
+        "space for the hyphen": f"{pk} {secret}",
+        "lower case, no hyphen": (pk + secret).lower(),
+        "trailing full stop": code + ".",
+        "zero for O": pk + "-" + secret.replace("O", "0"),
+        "one for I or L": pk + "-" + secret.replace("I", "1").replace("L", "1"),
+        "L for I and I for L": pk + "-" + secret.translate(str.maketrans("IL", "LI")),
+        "eight for B": pk + "-" + secret.replace("B", "8"),
+    }[how]
+
+
+@pytest.mark.parametrize(
+    "how",
+    [
+        "no hyphen",
+        "spaces",
+        "space for the hyphen",
+        "lower case, no hyphen",
+        "trailing full stop",
+        "zero for O",
+        "one for I or L",
+        "L for I and I for L",
+        "eight for B",
+    ],
+)
+def test_a_card_code_typed_by_hand_still_leads_to_the_visit(client, setup, visit_today, how, monkeypatch):
+    not_home(visit_today, setup)
+    # A secret with every letter that has a look-alike, whatever the id's HMAC happens to give.
+    monkeypatch.setattr("appointments.links._card_secret", lambda pk: "BOIL2QXZ")
+
+    response = client.get(reverse("card", args=[typed(card_code(visit_today), how)]))
+
+    assert response.status_code == 302
+    assert response["Location"] == PAGE
+
+
+def test_a_card_code_typed_with_a_trailing_slash_still_leads_to_the_visit(client, setup, visit_today):
+    not_home(visit_today, setup)
+
+    response = client.get(reverse("card", args=[card_code(visit_today)]) + "/")
+
+    assert response.status_code == 302 and response["Location"] == PAGE
+
+
 @pytest.mark.parametrize(
     "tamper", [lambda code: code[:-1] + ("A" if code[-1] != "A" else "B"), lambda code: "9" + code]
 )

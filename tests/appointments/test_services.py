@@ -419,6 +419,41 @@ def test_mark_missed_records_the_technicians_own_timestamp(technician, service_t
     assert "Zweimal geklingelt" in entry.summary
 
 
+def test_mark_missed_a_minute_before_the_window_opens_is_refused(technician, service_type, actor):
+    # The clock-skew allowance is for times a phone sends, not for the server's own clock: the
+    # customer was promised 13:00-17:00, so nobody had to be home at 12:59.
+    appointment = schedule(technician, service_type, actor, day=0, hour=13)
+
+    with time_machine.travel(local_dt(0, 12, 59), tick=False), pytest.raises(AppointmentError) as error:
+        visit_mark_missed(appointment=appointment, actor=actor)
+
+    assert error.value.code == "window_not_started"
+    appointment.refresh_from_db()
+    assert appointment.status == Status.SCHEDULED
+    assert not VisitAttempt.objects.exists()
+
+
+def test_mark_missed_with_a_fast_phones_time_is_refused_before_the_window_opens(technician, service_type, actor):
+    # A phone running four minutes fast says 13:02; on the firm's clock it is 12:58.
+    appointment = schedule(technician, service_type, actor, day=0, hour=13)
+
+    with time_machine.travel(local_dt(0, 12, 58), tick=False), pytest.raises(AppointmentError) as error:
+        visit_mark_missed(appointment=appointment, actor=actor, at=local_dt(0, 13, 2))
+
+    assert error.value.code == "window_not_started"
+    assert not VisitAttempt.objects.exists()
+
+
+def test_mark_missed_as_the_window_opens_is_recorded(technician, service_type, actor):
+    appointment = schedule(technician, service_type, actor, day=0, hour=13)
+
+    with time_machine.travel(local_dt(0, 13), tick=False):
+        missed = visit_mark_missed(appointment=appointment, actor=actor)
+
+    assert missed.status == Status.MISSED
+    assert missed.missed_at == local_dt(0, 13)
+
+
 def test_transition_time_in_the_future_is_refused(technician, service_type, actor):
     appointment = schedule(technician, service_type, actor)
 

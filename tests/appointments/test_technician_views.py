@@ -226,6 +226,36 @@ def test_day_shows_maps_link_phone_link_service_and_notes(tech_client, technicia
     assert _(Status.SCHEDULED.label).capitalize() in page
 
 
+def notes_shown(page: str) -> list[tuple[str, str]]:
+    """(label, note) pairs as the page shows them, in order."""
+    return [
+        (re.sub(r"<[^>]+>", "", label).strip(), re.sub(r"<[^>]+>", "", note).strip())
+        for label, note in re.findall(r"data-note-label>(.*?)</\w+>\s*<\w+[^>]*data-note>(.*?)</\w+>", page, re.S)
+    ]
+
+
+@pytest.mark.parametrize("page_name", ["day", "visit", "not_home"])
+def test_technician_sees_the_customers_note_and_the_visits_note_labelled_apart(tech_client, technician, page_name):
+    customer = CustomerFactory(full_name="Anna Schmitz", notes="Ring twice, hard of hearing")
+    visit = visit_today(technician, customer=customer, notes="Boiler in the cellar")
+
+    with time_machine.travel(local_dt(0, 9), tick=False):
+        page = text_of(tech_client.get(reverse("technician:day") if page_name == "day" else url(page_name, visit)))
+
+    assert notes_shown(page) == [
+        (_("Note on the customer"), "Ring twice, hard of hearing"),
+        (_("Note on this visit"), "Boiler in the cellar"),
+    ]
+
+
+def test_a_visit_without_notes_shows_no_empty_note_labels(tech_client, technician):
+    visit = visit_today(technician, customer=CustomerFactory(notes=""), notes="")
+
+    for page in (text_of(tech_client.get(reverse("technician:day"))), text_of(tech_client.get(url("visit", visit)))):
+        assert notes_shown(page) == []
+        assert _("Note on the customer") not in page and _("Note on this visit") not in page
+
+
 def test_day_lists_the_next_five_days_but_not_later_or_cancelled(tech_client, technician):
     AppointmentFactory(
         technician=technician, window_start=local_dt(1, 8), customer=CustomerFactory(full_name="Tom Morrow")
@@ -511,6 +541,20 @@ def test_not_home_before_the_window_opens_is_refused_and_sends_nothing(tech_clie
     assert not OutboxMessage.objects.exists()
 
 
+def test_not_home_is_neither_offered_nor_accepted_a_minute_before_the_window(tech_client, technician):
+    visit = visit_today(technician, hour=13)
+
+    with time_machine.travel(local_dt(0, 12, 59), tick=False):
+        page = text_of(tech_client.get(url("visit", visit)))
+        response = tech_client.post(url("not_home", visit), {"waited_minutes": "10"})
+
+    assert url("not_home", visit) not in page
+    assert _("“Not home” can be recorded from %(time)s on.") % {"time": "13:00"} in page
+    assert response.status_code == 400
+    assert unchanged(visit)
+    assert not OutboxMessage.objects.exists()
+
+
 def test_tomorrows_visit_offers_no_trip_or_not_home_and_refuses_both(tech_client, technician):
     visit = AppointmentFactory(technician=technician, window_start=local_dt(1, 8), window_end=local_dt(1, 10))
 
@@ -559,6 +603,40 @@ def test_not_home_form_of_a_visit_already_missed_goes_back_to_the_visit(tech_cli
 
     assert response.status_code == 302
     assert response["Location"] == url("visit", visit)
+
+
+# Forms -----------------------------------------------------------------------------
+
+
+def test_technician_templates_leave_every_form_to_its_crispy_helper():
+    # One way for every form: {% crispy form %}, with layout, action and buttons in the form's FormHelper.
+    for template in sorted((ROOT / "templates" / "technician").glob("*.html")):
+        source = template.read_text()
+        assert "as_crispy_field" not in source and "|crispy" not in source, template.name
+        # The header's sign-out button (no fields) is the one form written out in a template.
+        assert source.count("<form") == (1 if template.name == "base.html" else 0), template.name
+
+
+def test_each_action_on_the_visit_page_posts_to_its_own_address(tech_client, technician):
+    visit = visit_today(technician, hour=8)
+
+    with time_machine.travel(local_dt(0, 9), tick=False):
+        page = text_of(tech_client.get(url("visit", visit)))
+
+    for action in ("start_trip", "arrive"):
+        form = re.search(rf'<form[^>]*action="{url(action, visit)}"[^>]*>(.*?)</form>', page, re.S)
+        assert form and 'method="post"' in form.group(0), action
+        assert 'name="csrfmiddlewaretoken"' in form.group(1) and 'type="submit"' in form.group(1), action
+
+
+def test_blank_cards_form_asks_by_get_for_a_count_and_a_language(tech_client):
+    page = text_of(tech_client.get(reverse("technician:day")))
+
+    form = re.search(rf'<form[^>]*action="{reverse("technician:blank_cards")}"[^>]*>(.*?)</form>', page, re.S)
+    assert form and 'method="get"' in form.group(0)
+    assert '<option value="8" selected>8</option>' in form.group(1)
+    assert f'<option value="{OFFICE_LANGUAGE}" selected>' in form.group(1)
+    assert "csrfmiddlewaretoken" not in form.group(1)
 
 
 # Valid HTML ----------------------------------------------------------------------
