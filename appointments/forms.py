@@ -146,7 +146,7 @@ class AppointmentChangeForm(ServiceModelForm):
         label=_("reason for moving"), required=False, help_text=_("Recorded in the contact journal.")
     )
     # The version this page showed: a visit moved since (online, by a colleague) is not moved back.
-    seen_version = forms.IntegerField(widget=forms.HiddenInput)
+    seen_version = forms.IntegerField(label=_("version shown"), widget=forms.HiddenInput)
 
     def __init__(self, *args, **kwargs):
         super().__init__(*args, **kwargs)

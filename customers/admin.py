@@ -1,8 +1,12 @@
 from django.contrib import admin
 from django.contrib.auth import get_user_model
 from django.contrib.auth.admin import UserAdmin
+from django.contrib.auth.forms import AdminPasswordChangeForm, SetUnusablePasswordMixin
 from django.db.models import Count, OuterRef, Q, Subquery
 from django.utils import timezone
+from django.utils.functional import lazy
+from django.utils.html import format_html
+from django.utils.safestring import SafeString
 from django.utils.translation import gettext_lazy as _
 from django.utils.translation import ngettext
 
@@ -35,11 +39,22 @@ class OfficeProfileInline(admin.StackedInline):
     verbose_name_plural = _("office contact details")
 
 
+class OfficePasswordChangeForm(AdminPasswordChangeForm):
+    # Django joins its help text to an untranslated warning when the module loads, so the page showed
+    # the server's language plus English whatever the reader's language; this joins them when shown.
+    usable_password_help_text = lazy(format_html, SafeString)(
+        '{}<ul id="id_unusable_warning" class="messagelist"><li class="warning">{}</li></ul>',
+        SetUnusablePasswordMixin.usable_password_help_text,
+        _("If disabled, the current password for this user will be lost."),
+    )
+
+
 admin.site.unregister(User)
 
 
 @admin.register(User)
 class StaffUserAdmin(UserAdmin):
+    change_password_form = OfficePasswordChangeForm
     inlines = [OfficeProfileInline]
     list_select_related = ["office_profile"]
 

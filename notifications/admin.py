@@ -10,6 +10,7 @@ from config.admin_actions import RecordAdminMixin
 from notifications.models import OutboxMessage
 from notifications.rendering import render_message
 from notifications.services import message_resend
+from notifications.superseded import last_error_display
 
 logger = logging.getLogger(__name__)
 
@@ -43,7 +44,7 @@ class OutboxMessageAdmin(RecordAdminMixin, admin.ModelAdmin):
         "language",
         "subject",
         "attempts",
-        "last_error",
+        "last_error_display",
         "provider_message_id",
         "created_at",
         "handed_at",
@@ -55,7 +56,12 @@ class OutboxMessageAdmin(RecordAdminMixin, admin.ModelAdmin):
 
     @admin.display(description=_("last error"))
     def short_error(self, message):
-        return (message.last_error[:80] + "…") if len(message.last_error) > 80 else message.last_error
+        error = last_error_display(message.last_error)
+        return (error[:80] + "…") if len(error) > 80 else error
+
+    @admin.display(description=_("last error"))
+    def last_error_display(self, message):
+        return last_error_display(message.last_error)
 
     @admin.display(description=_("preview"))
     def preview(self, message):
