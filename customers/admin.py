@@ -10,6 +10,7 @@ from django.utils.safestring import SafeString
 from django.utils.translation import gettext_lazy as _
 from django.utils.translation import ngettext
 
+from appointments.formatting import format_short_day, format_time
 from appointments.forms import InvitationForm
 from appointments.models import ACTIVE_STATUSES, Appointment, AppointmentStatus, VisitAttempt
 from appointments.services import AppointmentError
@@ -101,12 +102,11 @@ class NextVisitFilter(admin.SimpleListFilter):
 
 @admin.register(Customer)
 class CustomerAdmin(ActionFormMixin, admin.ModelAdmin):
+    # The columns a clerk needs to recognise and call a customer; the rest is on the customer's page.
     list_display = [
-        "full_name",
-        "postcode",
-        "city",
+        "name_and_email",
+        "place",
         "phone",
-        "email",
         "preferred_language",
         "responsible_name",
         "next_visit_display",
@@ -164,13 +164,25 @@ class CustomerAdmin(ActionFormMixin, admin.ModelAdmin):
         # The contact journal is evidence; customers are kept, not deleted.
         return False
 
+    @admin.display(description=_("name"), ordering="full_name")
+    def name_and_email(self, customer):
+        return format_html('{}<span class="secondary">{}</span>', customer.full_name, customer.email)
+
+    @admin.display(description=_("place"), ordering="city")
+    def place(self, customer):
+        return f"{customer.postcode} {customer.city}"
+
     @admin.display(description=_("responsible"), ordering="responsible__last_name")
     def responsible_name(self, customer):
         return customer.responsible.get_full_name() or customer.responsible.get_username()
 
     @admin.display(description=_("next visit"), ordering="next_visit")
     def next_visit_display(self, customer):
-        return customer.next_visit
+        return (
+            f"{format_short_day(customer.next_visit)}, {format_time(customer.next_visit)}"
+            if customer.next_visit
+            else "–"
+        )
 
     @admin.display(description=_("visits"))
     def visit_record(self, customer):

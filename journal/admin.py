@@ -38,7 +38,8 @@ class ContactEntryForm(forms.ModelForm):
 class JournalEntryAdmin(admin.ModelAdmin):
     """Read-only timeline; staff may add contacts (a call, a letter) but never change or delete one."""
 
-    list_display = ["occurred_at", "customer", "channel", "direction", "action", "summary", "actor"]
+    # The summary says what happened; the action's code is for filtering, not for reading.
+    list_display = ["occurred_at", "customer", "channel", "direction", "summary", "actor"]
     list_filter = ["channel", "direction", "action"]
     list_select_related = ["customer", "actor"]
     search_fields = ["customer__full_name", "summary", "action"]

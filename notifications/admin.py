@@ -3,6 +3,7 @@ import logging
 from django.contrib import admin, messages
 from django.db import transaction
 from django.template.loader import render_to_string
+from django.utils.html import format_html
 from django.utils.translation import gettext_lazy as _
 from django.utils.translation import ngettext
 
@@ -17,17 +18,8 @@ logger = logging.getLogger(__name__)
 
 @admin.register(OutboxMessage)
 class OutboxMessageAdmin(RecordAdminMixin, admin.ModelAdmin):
-    list_display = [
-        "created_at",
-        "kind",
-        "customer",
-        "to_email",
-        "appointment_version",
-        "status",
-        "attempts",
-        "sent_at",
-        "short_error",
-    ]
+    # Fits an office screen (1280 px): the recipient under the customer; version and attempts are on the page.
+    list_display = ["created_at", "kind", "customer_and_recipient", "status", "sent_at", "short_error"]
     list_filter = ["status", "kind", "language"]
     list_select_related = ["customer"]
     search_fields = ["to_email", "customer__full_name", "subject", "=appointment__id"]
@@ -53,6 +45,10 @@ class OutboxMessageAdmin(RecordAdminMixin, admin.ModelAdmin):
         "sent_at",
         "preview",
     ]
+
+    @admin.display(description=_("customer"), ordering="customer__full_name")
+    def customer_and_recipient(self, message):
+        return format_html('{}<span class="secondary">{}</span>', message.customer.full_name, message.to_email)
 
     @admin.display(description=_("last error"))
     def short_error(self, message):
