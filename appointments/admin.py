@@ -448,11 +448,16 @@ class BookingInvitationAdmin(RecordAdminMixin, admin.ModelAdmin):
         "service_type",
         "technician",
         "message",
+        "customer_language",
         "created_by",
         "created_at",
         "expires_at",
         "appointment",
     ]
+
+    @admin.display(description=_("language of the email"))
+    def customer_language(self, invitation):
+        return invitation.customer.get_preferred_language_display()
 
     @admin.display(description=_("state"))
     def state(self, invitation):

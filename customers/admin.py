@@ -16,7 +16,7 @@ from appointments.models import ACTIVE_STATUSES, Appointment, AppointmentStatus,
 from appointments.services import AppointmentError
 from appointments.services.booking import booking_invite
 from config.admin_actions import ActionFormMixin
-from customers.models import Customer, Firm, OfficeProfile
+from customers.models import Customer, Firm, Language, OfficeProfile
 from customers.selectors import phone_search_q
 from customers.services import EDITABLE_FIELDS, customer_create, customer_update
 from journal.admin import journal_timeline_html
@@ -206,7 +206,12 @@ class CustomerAdmin(ActionFormMixin, admin.ModelAdmin):
 
     @admin.action(description=_("Invite to book online (e.g. maintenance due)"), permissions=["change"])
     def invite_to_book(self, request, queryset):
-        form = InvitationForm(request.POST if "apply" in request.POST else None)
+        languages = [
+            Language(code).label
+            for code in sorted(set(queryset.values_list("preferred_language", flat=True)))
+            if code in Language.values
+        ]
+        form = InvitationForm(request.POST if "apply" in request.POST else None, languages=languages)
         if form.is_valid():
             done, errors = 0, []
             for customer in queryset:

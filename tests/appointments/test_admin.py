@@ -377,3 +377,26 @@ def test_time_off_over_booked_visits_names_them_right_after_saving(admin_client_
     page = response.content.decode()
     assert TimeOff.objects.filter(technician=technician).count() == 1
     assert f"D-{booked.pk} · " in page and f"D-{elsewhere.pk} · " not in page
+
+
+@pytest.mark.parametrize("action", ["cancel_with_reason", "reschedule"])
+def test_a_reason_box_says_whether_the_customer_reads_it(admin_client_office, action):
+    appointment = AppointmentFactory()
+
+    response = admin_client_office.post(CHANGELIST, {"action": action, "_selected_action": [appointment.pk]})
+
+    assert "nicht an den Kunden gesendet" in response.content.decode()
+
+
+def test_an_invitations_page_shows_the_language_its_note_was_sent_in(admin_client_office):
+    invitation = booking_invite(
+        customer=CustomerFactory(preferred_language="nl"),
+        service_type=TechnicianFactory(service_types=[ServiceTypeFactory()]).service_types.get(),
+        note="Uw onderhoud staat gepland.",
+        actor=None,
+    )
+
+    page = admin_client_office.get(reverse("admin:appointments_bookinginvitation_change", args=[invitation.pk]))
+
+    assert "Sprache der E-Mail" in page.content.decode()
+    assert "Niederländisch" in page.content.decode()
