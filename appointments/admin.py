@@ -313,6 +313,13 @@ class AppointmentAdmin(ActionFormMixin, admin.ModelAdmin):
         # Appointments are cancelled, never deleted: the journal refers to them.
         return False
 
+    def response_post_save_add(self, request, obj):
+        # Django's success message, then the visit itself rather than the whole list from last week.
+        return HttpResponseRedirect(reverse("admin:appointments_appointment_change", args=[obj.pk]))
+
+    def response_post_save_change(self, request, obj):
+        return HttpResponseRedirect(reverse("admin:appointments_appointment_change", args=[obj.pk]))
+
     def get_search_results(self, request, queryset, search_term):
         matches, may_have_duplicates = super().get_search_results(request, queryset, search_term)
         phone_q = phone_search_q(search_term, field="customer__phone")
@@ -522,6 +529,7 @@ class VisitAttemptAdminBase(RecordAdminMixin, ActionFormMixin, admin.ModelAdmin)
     fields = [
         "customer_link",
         "appointment_link",
+        "book_new_time",
         "customer_phone",
         "at",
         "window_display",

@@ -1,9 +1,13 @@
 from django import forms
 from django.contrib import admin
+from django.http import HttpResponseRedirect
 from django.template.loader import render_to_string
+from django.urls import reverse
 from django.utils.translation import gettext_lazy as _
 
-from journal.models import JournalEntry
+from appointments.formatting import format_window_short
+from appointments.models import Appointment
+from journal.models import Channel, JournalEntry
 from journal.services import journal_record
 
 
@@ -20,11 +24,41 @@ def journal_timeline_html(customer, *, length: int) -> str:
     )
 
 
+# The ways a person gets in touch; "web" and "system" are what the app itself records.
+HUMAN_CHANNELS = [Channel.PHONE, Channel.EMAIL, Channel.LETTER, Channel.VISIT]
+
+
+class VisitChoiceField(forms.ModelChoiceField):
+    def label_from_instance(self, appointment):
+        return f"D-{appointment.pk} · {format_window_short(appointment.window_start, appointment.window_end)} · " + (
+            f"{appointment.service_type} ({appointment.get_status_display()})"
+        )
+
+
 class ContactEntryForm(forms.ModelForm):
+    appointment = VisitChoiceField(
+        label=_("appointment"),
+        queryset=Appointment.objects.none(),
+        required=False,
+        help_text=_("The customer's visits, latest first. Start from the customer's page to choose one."),
+    )
+    channel = forms.ChoiceField(label=_("channel"), choices=[(c.value, c.label) for c in HUMAN_CHANNELS])
+
     class Meta:
         model = JournalEntry
         fields = ["customer", "appointment", "channel", "direction", "summary", "occurred_at"]
         labels = {"summary": _("what was said or agreed")}
+
+    def __init__(self, *args, **kwargs):
+        super().__init__(*args, **kwargs)
+        # Only this customer's visits: a contact about someone else's visit cannot be picked.
+        customer_id = self.data.get("customer") if self.is_bound else self.initial.get("customer")
+        if customer_id and str(customer_id).isdigit():
+            self.fields["appointment"].queryset = (
+                Appointment.objects.filter(customer_id=customer_id)
+                .select_related("service_type")
+                .order_by("-window_start")
+            )
 
     def clean(self):
         cleaned_data = super().clean()
@@ -44,7 +78,6 @@ class JournalEntryAdmin(admin.ModelAdmin):
     list_select_related = ["customer", "actor"]
     search_fields = ["customer__full_name", "summary", "action"]
     autocomplete_fields = ["customer"]
-    raw_id_fields = ["appointment"]
     form = ContactEntryForm
     list_per_page = 100
 
@@ -56,6 +89,12 @@ class JournalEntryAdmin(admin.ModelAdmin):
 
     def has_change_permission(self, request, obj=None):
         return False
+
+    def response_post_save_add(self, request, obj):
+        # Started from a customer's page (?customer=…): back to that customer, where the entry now shows.
+        if "customer" in request.GET:
+            return HttpResponseRedirect(reverse("admin:customers_customer_change", args=[obj.customer_id]))
+        return super().response_post_save_add(request, obj)
 
     def has_delete_permission(self, request, obj=None):
         return False

@@ -54,3 +54,14 @@ def test_customers_of_different_languages_are_invited_without_a_note(admin_clien
     invite(admin_client_office, customers, apply="1", service_type=service_type.pk, note="")
 
     assert BookingInvitation.objects.count() == 2
+
+
+def test_the_customers_page_books_a_visit_for_them(admin_client_office):
+    customer = CustomerFactory(full_name="Anna Schmitz")
+
+    page = admin_client_office.get(reverse("admin:customers_customer_change", args=[customer.pk])).content.decode()
+    book = f"{reverse('admin:appointments_appointment_add')}?customer={customer.pk}"
+    form = admin_client_office.get(book).content.decode()
+
+    assert f'href="{book}"' in page
+    assert f'<option value="{customer.pk}" selected>Anna Schmitz' in form
