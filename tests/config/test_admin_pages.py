@@ -233,6 +233,7 @@ def office_pages(scene):
         reverse("admin:appointments_technician_add"),
         reverse("admin:appointments_visitattempt_change", args=[scene.attempt.pk]),
         reverse("admin:appointments_missedvisitfollowup_change", args=[scene.attempt.pk]),
+        reverse("admin:appointments_missedvisitfollowup_book_new_time", args=[scene.attempt.pk]),
         reverse("admin:appointments_bookinginvitation_change", args=[scene.invitation.pk]),
         reverse("admin:journal_journalentry_add") + f"?customer={scene.customer.pk}",
         reverse("admin:journal_journalentry_change", args=[scene.journal_entry.pk]),
