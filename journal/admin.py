@@ -24,6 +24,57 @@ def journal_timeline_html(customer, *, length: int) -> str:
     )
 
 
+# What each action code means, for the office's filter; a code missing here is shown as it is.
+ACTION_LABELS = {
+    "appointment.requested": _("visit requested"),
+    "appointment.scheduled": _("visit booked"),
+    "appointment.confirmed": _("visit confirmed"),
+    "appointment.rescheduled": _("visit moved"),
+    "appointment.updated": _("visit details changed"),
+    "appointment.cancelled": _("visit cancelled"),
+    "appointment.new_time_requested": _("customer asked to choose a new time"),
+    "visit.trip_started": _("technician on the way"),
+    "visit.arrived": _("technician arrived"),
+    "visit.completed": _("visit completed"),
+    "visit.missed": _("nobody home"),
+    "visit.rebooked": _("missed visit rebooked"),
+    "visit.follow_up_flagged": _("missed visit: office to call"),
+    "visit.follow_up_closed": _("follow-up closed"),
+    "booking.invited": _("invited to book online"),
+    "booking.invitation_closed": _("invitation closed"),
+    "customer.created": _("customer created"),
+    "customer.updated": _("customer details changed"),
+    "contact.recorded": _("contact recorded by the office"),
+    "message.resend_requested": _("email to be sent again"),
+}
+
+
+def action_label(action: str) -> str:
+    if action in ACTION_LABELS:
+        return str(ACTION_LABELS[action])
+    from notifications.models import MessageKind
+
+    parts = action.split(".")
+    if parts[0] == "message" and len(parts) > 1 and parts[1] in MessageKind.values:
+        kind = MessageKind(parts[1]).label
+        if parts[2:] == ["no_email"]:
+            return _("%(kind)s: no email address") % {"kind": kind}
+        return _("email sent: %(kind)s") % {"kind": kind}
+    return action
+
+
+class ActionFilter(admin.SimpleListFilter):
+    title = _("action")
+    parameter_name = "action"
+
+    def lookups(self, request, model_admin):
+        actions = JournalEntry.objects.order_by().values_list("action", flat=True).distinct()
+        return sorted(((action, action_label(action)) for action in actions), key=lambda choice: choice[1])
+
+    def queryset(self, request, queryset):
+        return queryset.filter(action=self.value()) if self.value() else queryset
+
+
 # The ways a person gets in touch; "web" and "system" are what the app itself records.
 HUMAN_CHANNELS = [Channel.PHONE, Channel.EMAIL, Channel.LETTER, Channel.VISIT]
 
@@ -74,7 +125,7 @@ class JournalEntryAdmin(admin.ModelAdmin):
 
     # The summary says what happened; the action's code is for filtering, not for reading.
     list_display = ["occurred_at", "customer", "channel", "direction", "summary", "actor"]
-    list_filter = ["channel", "direction", "action"]
+    list_filter = ["channel", "direction", ActionFilter]
     list_select_related = ["customer", "actor"]
     search_fields = ["customer__full_name", "summary", "action"]
     autocomplete_fields = ["customer"]

@@ -4,6 +4,7 @@ import pytest
 from django.urls import reverse
 
 from journal.models import JournalEntry
+from journal.services import journal_record
 from tests.factories import AppointmentFactory, CustomerFactory
 
 pytestmark = pytest.mark.django_db
@@ -59,3 +60,15 @@ def test_a_contact_recorded_from_the_customers_page_returns_to_it(admin_client_o
     assert response.status_code == 302
     assert response.url == reverse("admin:customers_customer_change", args=[visit.customer.pk])
     assert JournalEntry.objects.get().appointment == visit
+
+
+def test_the_journal_filter_names_actions_in_the_office_language(admin_client_office):
+    visit = AppointmentFactory()
+    journal_record(customer=visit.customer, action="contact.recorded", summary="Anruf")
+    journal_record(customer=visit.customer, action="message.reminder", summary="Erinnerung gesendet")
+
+    page = admin_client_office.get(reverse("admin:journal_journalentry_changelist")).content.decode()
+
+    assert "Kontakt vom Büro erfasst" in page
+    assert "E-Mail gesendet: Erinnerung" in page
+    assert ">contact.recorded<" not in page
