@@ -593,7 +593,7 @@ class VisitAttemptAdminBase(RecordAdminMixin, ActionFormMixin, admin.ModelAdmin)
         if attempt.rebooked_at or attempt.appointment.status not in RESCHEDULABLE:
             return "–"
         url = reverse(f"admin:{self.opts.app_label}_{self.opts.model_name}_book_new_time", args=[attempt.pk])
-        return format_html('<a class="button" href="{}">{}</a>', url, _("Book a new time"))
+        return format_html('<a href="{}">{}</a>', url, _("Book a new time"))
 
     def get_urls(self):
         name = f"{self.opts.app_label}_{self.opts.model_name}_book_new_time"
