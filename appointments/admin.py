@@ -328,10 +328,6 @@ class AppointmentAdmin(ActionFormMixin, admin.ModelAdmin):
         return queryset.filter(Q(pk__in=matches.values("pk")) | phone_q), may_have_duplicates
 
     @admin.display(description=_("arrival window"), ordering="window_start")
-    def window_display(self, appointment):
-        return format_window(appointment.window_start, appointment.window_end)
-
-    @admin.display(description=_("arrival window"), ordering="window_start")
     def list_window(self, appointment):
         return format_window_short(appointment.window_start, appointment.window_end)
 
