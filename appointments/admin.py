@@ -1,18 +1,20 @@
-from datetime import timedelta
+from datetime import datetime, timedelta
 
 from django.conf import settings
 from django.contrib import admin, messages
-from django.core.exceptions import ValidationError
+from django.core.exceptions import PermissionDenied, ValidationError
 from django.db.models import Count, Q
 from django.forms.models import BaseInlineFormSet
-from django.urls import reverse
+from django.http import HttpResponseRedirect
+from django.shortcuts import get_object_or_404
+from django.urls import path, reverse
 from django.utils import formats, timezone
 from django.utils.html import format_html, format_html_join
 from django.utils.translation import gettext_lazy as _
 from django.utils.translation import ngettext
 
 from appointments.availability import within_working_hours
-from appointments.formatting import format_window
+from appointments.formatting import format_window, format_window_short
 from appointments.forms import (
     AppointmentAddForm,
     AppointmentChangeForm,
@@ -182,6 +184,19 @@ class DateFilter(admin.SimpleListFilter):
         return queryset
 
 
+def reschedule_initial(appointment) -> dict:
+    """The move form starts from the visit: its technician and window, or for a visit whose time has
+    passed (a missed one) the same hours on the next working day."""
+    start = timezone.localtime(appointment.window_start)
+    length = appointment.window_end - appointment.window_start
+    if appointment.window_start <= timezone.now():
+        day = timezone.localdate() + timedelta(days=1)
+        while day.weekday() >= 5:
+            day += timedelta(days=1)
+        start = timezone.make_aware(datetime.combine(day, start.time()))
+    return {"technician": appointment.technician_id, "window_start": start, "window_end": start + length}
+
+
 def _described(queryset):
     """The selected appointments with what the action page shows of each."""
     return queryset.select_related("customer", "technician", "service_type")
@@ -189,7 +204,8 @@ def _described(queryset):
 
 @admin.register(Appointment)
 class AppointmentAdmin(ActionFormMixin, admin.ModelAdmin):
-    list_display = ["window_display", "customer", "service_type", "technician", "status", "version", "site_city"]
+    # What a clerk scans a day's list for; the version and the full address are on the visit's page.
+    list_display = ["list_window", "customer_and_place", "service_type", "technician", "status"]
     list_filter = ["status", "technician", DateFilter, "service_type"]
     list_select_related = ["customer", "technician", "service_type"]
     date_hierarchy = "window_start"
@@ -302,6 +318,13 @@ class AppointmentAdmin(ActionFormMixin, admin.ModelAdmin):
         # Appointments are cancelled, never deleted: the journal refers to them.
         return False
 
+    def response_post_save_add(self, request, obj):
+        # Django's success message, then the visit itself rather than the whole list from last week.
+        return HttpResponseRedirect(reverse("admin:appointments_appointment_change", args=[obj.pk]))
+
+    def response_post_save_change(self, request, obj):
+        return HttpResponseRedirect(reverse("admin:appointments_appointment_change", args=[obj.pk]))
+
     def get_search_results(self, request, queryset, search_term):
         matches, may_have_duplicates = super().get_search_results(request, queryset, search_term)
         phone_q = phone_search_q(search_term, field="customer__phone")
@@ -310,8 +333,14 @@ class AppointmentAdmin(ActionFormMixin, admin.ModelAdmin):
         return queryset.filter(Q(pk__in=matches.values("pk")) | phone_q), may_have_duplicates
 
     @admin.display(description=_("arrival window"), ordering="window_start")
-    def window_display(self, appointment):
-        return format_window(appointment.window_start, appointment.window_end)
+    def list_window(self, appointment):
+        return format_window_short(appointment.window_start, appointment.window_end)
+
+    @admin.display(description=_("customer and place"), ordering="customer__full_name")
+    def customer_and_place(self, appointment):
+        return format_html(
+            '{}<span class="secondary">{}</span>', appointment.customer.full_name, appointment.site_city
+        )
 
     # Actions ------------------------------------------------------------------
 
@@ -343,7 +372,9 @@ class AppointmentAdmin(ActionFormMixin, admin.ModelAdmin):
             self.message_user(request, _("Select exactly one appointment to move."), messages.WARNING)
             return None
         appointment = queryset.select_related("customer", "technician", "service_type").get()
-        form = RescheduleForm(request.POST if "apply" in request.POST else None)
+        form = RescheduleForm(
+            request.POST if "apply" in request.POST else None, initial=reschedule_initial(appointment)
+        )
         if form.is_valid():
             try:
                 appointment = appointment_reschedule(
@@ -363,7 +394,8 @@ class AppointmentAdmin(ActionFormMixin, admin.ModelAdmin):
                     % {"window": format_window(appointment.window_start, appointment.window_end)},
                     messages.SUCCESS,
                 )
-                return None
+                # The clerk goes on with this visit (call the customer, add a note), not with the list.
+                return HttpResponseRedirect(reverse("admin:appointments_appointment_change", args=[appointment.pk]))
         return self._action_page(
             request, queryset, form, "reschedule", _("Move appointment"), appointments=_described(queryset)
         )
@@ -501,16 +533,9 @@ def _waiting_for_new_time(appointment):
 class BookingInvitationAdmin(RecordAdminMixin, admin.ModelAdmin):
     """Sent invitations and whether the customer has booked; created from the customer list."""
 
-    list_display = ["created_at", "customer", "service_type", "technician", "expires_at", "state", "appointment"]
+    list_display = ["created_at", "customer", "service_type", "technician", "expires_at", "state"]
     actions = ["withdraw"]
-    # The booked appointment is shown by its __str__: customer and service type.
-    list_select_related = [
-        "customer",
-        "service_type",
-        "technician",
-        "appointment__customer",
-        "appointment__service_type",
-    ]
+    list_select_related = ["customer", "service_type", "technician"]
     list_filter = ["service_type"]
     search_fields = ["customer__full_name", "customer__email"]
     fields = [
@@ -518,16 +543,23 @@ class BookingInvitationAdmin(RecordAdminMixin, admin.ModelAdmin):
         "service_type",
         "technician",
         "message",
+        "customer_language",
         "created_by",
         "created_at",
         "expires_at",
         "appointment",
     ]
 
+    @admin.display(description=_("language of the email"))
+    def customer_language(self, invitation):
+        return invitation.customer.get_preferred_language_display()
+
     @admin.display(description=_("state"))
     def state(self, invitation):
         if invitation.appointment_id is not None:
-            return _("booked")
+            # The booked visit by its reference: its full name (customer · service · time) repeats the row.
+            url = reverse("admin:appointments_appointment_change", args=[invitation.appointment_id])
+            return format_html('{} <a href="{}">D-{}</a>', _("booked"), url, invitation.appointment_id)
         if invitation.expires_at <= timezone.now():
             return _("closed or expired")
         return _("open")
@@ -585,6 +617,7 @@ class VisitAttemptAdminBase(RecordAdminMixin, ActionFormMixin, admin.ModelAdmin)
     fields = [
         "customer_link",
         "appointment_link",
+        "book_new_time",
         "customer_phone",
         "at",
         "window_display",
@@ -643,12 +676,34 @@ class VisitAttemptAdminBase(RecordAdminMixin, ActionFormMixin, admin.ModelAdmin)
     def journal(self, attempt):
         return journal_timeline_html(attempt.appointment.customer, length=JOURNAL_LENGTH)
 
+    @admin.display(description=_("new time"))
+    def book_new_time(self, attempt):
+        if attempt.rebooked_at or attempt.appointment.status not in RESCHEDULABLE:
+            return "–"
+        url = reverse(f"admin:{self.opts.app_label}_{self.opts.model_name}_book_new_time", args=[attempt.pk])
+        return format_html('<a href="{}">{}</a>', url, _("Book a new time"))
+
+    def get_urls(self):
+        name = f"{self.opts.app_label}_{self.opts.model_name}_book_new_time"
+        return [
+            path("<path:object_id>/book-new-time/", self.admin_site.admin_view(self.book_new_time_view), name=name),
+            *super().get_urls(),
+        ]
+
+    def book_new_time_view(self, request, object_id):
+        """The missed visit's reschedule form, prefilled; moving the missed visit rebooks it."""
+        attempt = get_object_or_404(self.get_queryset(request).select_related("appointment"), pk=object_id)
+        appointments = self.admin_site.get_model_admin(Appointment)
+        if not appointments.has_change_permission(request):
+            raise PermissionDenied
+        return appointments.reschedule(request, Appointment.objects.filter(pk=attempt.appointment_id))
+
 
 @admin.register(VisitAttempt)
 class VisitAttemptAdmin(VisitAttemptAdminBase):
     """Every missed visit, kept apart from cancellations: a no-show is a fact about a visit that took place."""
 
-    list_display = ["at", "customer_link", "window_display", "technician", "waited_minutes", "card_left", "state"]
+    list_display = ["at", "customer_link", "technician", "waited_minutes", "card_left", "state"]
     list_filter = [FollowUpStateFilter, "card_left", "technician"]
     date_hierarchy = "at"
 
@@ -667,7 +722,7 @@ class VisitAttemptAdmin(VisitAttemptAdminBase):
 class MissedVisitFollowUpAdmin(VisitAttemptAdminBase):
     """The office's to-do list: missed visits nobody rebooked within the set number of days."""
 
-    list_display = ["at", "customer_link", "customer_phone", "technician", "waited_minutes", "card_left", "days_open"]
+    list_display = ["at", "customer_link", "customer_phone", "technician", "days_open", "book_new_time"]
     list_filter = ["technician"]
     ordering = ["at"]
     actions = ["close_follow_up"]

@@ -20,3 +20,17 @@ def format_window(start: datetime, end: datetime) -> str:
     if timezone.localtime(start).date() == timezone.localtime(end).date():
         return f"{format_day(start)}, {format_time(start)}–{format_time(end)}"
     return f"{format_day(start)}, {format_time(start)} – {format_day(end)}, {format_time(end)}"
+
+
+def format_short_day(day: datetime | date) -> str:
+    """'Mi 4.3.2026': a day as a list column shows it, narrower than format_day."""
+    if isinstance(day, datetime):
+        day = timezone.localtime(day)
+    return f"{formats.date_format(day, 'D')} {formats.date_format(day, 'SHORT_DATE_FORMAT')}"
+
+
+def format_window_short(start: datetime, end: datetime) -> str:
+    """'Mi 4.3.2026, 13:00–17:00' for list columns; a window over midnight keeps both days."""
+    if timezone.localtime(start).date() == timezone.localtime(end).date():
+        return f"{format_short_day(start)}, {format_time(start)}–{format_time(end)}"
+    return f"{format_short_day(start)}, {format_time(start)} – {format_short_day(end)}, {format_time(end)}"

@@ -144,10 +144,12 @@ class AppointmentChangeForm(ServiceModelForm):
     window_start = DateTimePickerField(label=_("arrival window from"))
     window_end = DateTimePickerField(label=_("arrival window until"))
     reschedule_reason = forms.CharField(
-        label=_("reason for moving"), required=False, help_text=_("Recorded in the contact journal.")
+        label=_("reason for moving"),
+        required=False,
+        help_text=_("Recorded in the contact journal; not sent to the customer."),
     )
     # The version this page showed: a visit moved since (online, by a colleague) is not moved back.
-    seen_version = forms.IntegerField(widget=forms.HiddenInput)
+    seen_version = forms.IntegerField(label=_("version shown"), widget=forms.HiddenInput)
 
     def __init__(self, *args, **kwargs):
         super().__init__(*args, **kwargs)
@@ -193,7 +195,9 @@ class AppointmentChangeForm(ServiceModelForm):
 
 class CancelForm(forms.Form):
     reason = forms.CharField(
-        label=_("reason"), widget=forms.Textarea(attrs={"rows": 3}), help_text=_("Recorded in the contact journal.")
+        label=_("reason"),
+        widget=forms.Textarea(attrs={"rows": 3}),
+        help_text=_("Recorded in the contact journal; not sent to the customer."),
     )
 
 
@@ -237,7 +241,9 @@ class RescheduleForm(forms.Form):
         required=False,
         help_text=_("Leave empty to keep the technician."),
     )
-    reason = forms.CharField(label=_("reason"), required=False, help_text=_("Recorded in the contact journal."))
+    reason = forms.CharField(
+        label=_("reason"), required=False, help_text=_("Recorded in the contact journal; not sent to the customer.")
+    )
 
 
 class InvitationForm(forms.Form):
@@ -255,3 +261,31 @@ class InvitationForm(forms.Form):
         widget=forms.Textarea(attrs={"rows": 3}),
         help_text=_("Shown in the email, e.g. “Your boiler's annual maintenance is due.”"),
     )
+
+    def __init__(self, *args, languages=(), **kwargs):
+        """`languages`: the labels of the languages the selected customers read their mails in."""
+        super().__init__(*args, **kwargs)
+        self.languages = list(languages)
+        # The note goes into the mail as typed: the clerk must know which language that is.
+        if len(self.languages) == 1:
+            self.fields["note"].help_text = _(
+                "Write the note in %(language)s: the customer gets the email and the booking page in "
+                "%(language)s. E.g. “Your boiler's annual maintenance is due.”"
+            ) % {"language": self.languages[0]}
+        elif self.languages:
+            self.fields["note"].help_text = _(
+                "The selected customers read their emails in different languages (%(languages)s): "
+                "leave the note empty, or invite each language separately."
+            ) % {"languages": ", ".join(str(language) for language in self.languages)}
+
+    def clean_note(self):
+        note = self.cleaned_data["note"]
+        if note and len(self.languages) > 1:
+            raise ValidationError(
+                _(
+                    "The selected customers read their emails in different languages (%(languages)s), so one "
+                    "note cannot suit them all. Leave it empty, or select the customers of one language."
+                )
+                % {"languages": ", ".join(str(language) for language in self.languages)}
+            )
+        return note

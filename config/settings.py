@@ -199,7 +199,9 @@ LOGIN_REDIRECT_URL = "admin:index"
 
 LANGUAGE_CODE = os.environ.get("LANGUAGE_CODE", "de")
 LANGUAGES = [("de", _("German")), ("nl", _("Dutch")), ("en", _("English"))]
-LOCALE_PATHS = [BASE_DIR / "config" / "locale"]
+# The project's catalogs first (makemessages writes there), then translations of Django's own strings
+# that Django's catalogs lack (see config/locale_django/de/LC_MESSAGES/django.po).
+LOCALE_PATHS = [BASE_DIR / "config" / "locale", BASE_DIR / "config" / "locale_django"]
 TIME_ZONE = os.environ.get("TIME_ZONE", "Europe/Berlin")
 USE_I18N = True
 USE_TZ = True

@@ -1,18 +1,23 @@
 from django.contrib import admin
 from django.contrib.auth import get_user_model
 from django.contrib.auth.admin import UserAdmin
+from django.contrib.auth.forms import AdminPasswordChangeForm, SetUnusablePasswordMixin
 from django.db.models import Count, OuterRef, Q, Subquery
 from django.utils import timezone
+from django.utils.functional import lazy
+from django.utils.html import format_html
+from django.utils.safestring import SafeString
 from django.utils.translation import gettext_lazy as _
 from django.utils.translation import ngettext
 
+from appointments.formatting import format_short_day, format_time
 from appointments.forms import InvitationForm
 from appointments.models import ACTIVE_STATUSES, Appointment, AppointmentStatus, VisitAttempt
 from appointments.services import AppointmentError
 from appointments.services.booking import booking_invite
 from config.admin_actions import ActionFormMixin
 from customers.forms import CustomerAdminForm, FirmAdminForm, FirmCountryPhonesForm
-from customers.models import Customer, Firm, OfficeProfile
+from customers.models import Customer, Firm, Language, OfficeProfile
 from customers.selectors import phone_search_q
 from customers.services import EDITABLE_FIELDS, customer_create, customer_update
 from journal.admin import journal_timeline_html
@@ -38,11 +43,22 @@ class OfficeProfileInline(admin.StackedInline):
     verbose_name_plural = _("office contact details")
 
 
+class OfficePasswordChangeForm(AdminPasswordChangeForm):
+    # Django joins its help text to an untranslated warning when the module loads, so the page showed
+    # the server's language plus English whatever the reader's language; this joins them when shown.
+    usable_password_help_text = lazy(format_html, SafeString)(
+        '{}<ul id="id_unusable_warning" class="messagelist"><li class="warning">{}</li></ul>',
+        SetUnusablePasswordMixin.usable_password_help_text,
+        _("If disabled, the current password for this user will be lost."),
+    )
+
+
 admin.site.unregister(User)
 
 
 @admin.register(User)
 class StaffUserAdmin(UserAdmin):
+    change_password_form = OfficePasswordChangeForm
     inlines = [OfficeProfileInline]
     list_select_related = ["office_profile"]
 
@@ -90,12 +106,11 @@ class NextVisitFilter(admin.SimpleListFilter):
 @admin.register(Customer)
 class CustomerAdmin(ActionFormMixin, admin.ModelAdmin):
     form = CustomerAdminForm
+    # The columns a clerk needs to recognise and call a customer; the rest is on the customer's page.
     list_display = [
-        "full_name",
-        "postcode",
-        "city",
+        "name_and_email",
+        "place",
         "phone",
-        "email",
         "preferred_language",
         "responsible_name",
         "next_visit_display",
@@ -153,13 +168,25 @@ class CustomerAdmin(ActionFormMixin, admin.ModelAdmin):
         # The contact journal is evidence; customers are kept, not deleted.
         return False
 
+    @admin.display(description=_("name"), ordering="full_name")
+    def name_and_email(self, customer):
+        return format_html('{}<span class="secondary">{}</span>', customer.full_name, customer.email)
+
+    @admin.display(description=_("place"), ordering="city")
+    def place(self, customer):
+        return f"{customer.postcode} {customer.city}"
+
     @admin.display(description=_("responsible"), ordering="responsible__last_name")
     def responsible_name(self, customer):
         return customer.responsible.get_full_name() or customer.responsible.get_username()
 
     @admin.display(description=_("next visit"), ordering="next_visit")
     def next_visit_display(self, customer):
-        return customer.next_visit
+        return (
+            f"{format_short_day(customer.next_visit)}, {format_time(customer.next_visit)}"
+            if customer.next_visit
+            else "–"
+        )
 
     @admin.display(description=_("visits"))
     def visit_record(self, customer):
@@ -183,7 +210,12 @@ class CustomerAdmin(ActionFormMixin, admin.ModelAdmin):
 
     @admin.action(description=_("Invite to book online (e.g. maintenance due)"), permissions=["change"])
     def invite_to_book(self, request, queryset):
-        form = InvitationForm(request.POST if "apply" in request.POST else None)
+        languages = [
+            Language(code).label
+            for code in sorted(set(queryset.values_list("preferred_language", flat=True)))
+            if code in Language.values
+        ]
+        form = InvitationForm(request.POST if "apply" in request.POST else None, languages=languages)
         if form.is_valid():
             done, errors = 0, []
             for customer in queryset:

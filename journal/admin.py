@@ -1,9 +1,13 @@
 from django import forms
 from django.contrib import admin
+from django.http import HttpResponseRedirect
 from django.template.loader import render_to_string
+from django.urls import reverse
 from django.utils.translation import gettext_lazy as _
 
-from journal.models import JournalEntry
+from appointments.formatting import format_window_short
+from appointments.models import Appointment
+from journal.models import Channel, JournalEntry
 from journal.services import journal_record
 
 
@@ -20,11 +24,92 @@ def journal_timeline_html(customer, *, length: int) -> str:
     )
 
 
+# What each action code means, for the office's filter; a code missing here is shown as it is.
+ACTION_LABELS = {
+    "appointment.requested": _("visit requested"),
+    "appointment.scheduled": _("visit booked"),
+    "appointment.confirmed": _("visit confirmed"),
+    "appointment.rescheduled": _("visit moved"),
+    "appointment.updated": _("visit details changed"),
+    "appointment.cancelled": _("visit cancelled"),
+    "appointment.new_time_requested": _("customer asked to choose a new time"),
+    "visit.trip_started": _("technician on the way"),
+    "visit.arrived": _("technician arrived"),
+    "visit.completed": _("visit completed"),
+    "visit.missed": _("nobody home"),
+    "visit.rebooked": _("missed visit rebooked"),
+    "visit.follow_up_flagged": _("missed visit: office to call"),
+    "visit.follow_up_closed": _("follow-up closed"),
+    "booking.invited": _("invited to book online"),
+    "booking.invitation_closed": _("invitation closed"),
+    "customer.created": _("customer created"),
+    "customer.updated": _("customer details changed"),
+    "contact.recorded": _("contact recorded by the office"),
+    "message.resend_requested": _("email to be sent again"),
+}
+
+
+def action_label(action: str) -> str:
+    if action in ACTION_LABELS:
+        return str(ACTION_LABELS[action])
+    from notifications.models import MessageKind
+
+    parts = action.split(".")
+    if parts[0] == "message" and len(parts) > 1 and parts[1] in MessageKind.values:
+        kind = MessageKind(parts[1]).label
+        if parts[2:] == ["no_email"]:
+            return _("%(kind)s: no email address") % {"kind": kind}
+        return _("email sent: %(kind)s") % {"kind": kind}
+    return action
+
+
+class ActionFilter(admin.SimpleListFilter):
+    title = _("action")
+    parameter_name = "action"
+
+    def lookups(self, request, model_admin):
+        actions = JournalEntry.objects.order_by().values_list("action", flat=True).distinct()
+        return sorted(((action, action_label(action)) for action in actions), key=lambda choice: choice[1])
+
+    def queryset(self, request, queryset):
+        return queryset.filter(action=self.value()) if self.value() else queryset
+
+
+# The ways a person gets in touch; "web" and "system" are what the app itself records.
+HUMAN_CHANNELS = [Channel.PHONE, Channel.EMAIL, Channel.LETTER, Channel.VISIT]
+
+
+class VisitChoiceField(forms.ModelChoiceField):
+    def label_from_instance(self, appointment):
+        return f"D-{appointment.pk} · {format_window_short(appointment.window_start, appointment.window_end)} · " + (
+            f"{appointment.service_type} ({appointment.get_status_display()})"
+        )
+
+
 class ContactEntryForm(forms.ModelForm):
+    appointment = VisitChoiceField(
+        label=_("appointment"),
+        queryset=Appointment.objects.none(),
+        required=False,
+        help_text=_("The customer's visits, latest first. Start from the customer's page to choose one."),
+    )
+    channel = forms.ChoiceField(label=_("channel"), choices=[(c.value, c.label) for c in HUMAN_CHANNELS])
+
     class Meta:
         model = JournalEntry
         fields = ["customer", "appointment", "channel", "direction", "summary", "occurred_at"]
         labels = {"summary": _("what was said or agreed")}
+
+    def __init__(self, *args, **kwargs):
+        super().__init__(*args, **kwargs)
+        # Only this customer's visits: a contact about someone else's visit cannot be picked.
+        customer_id = self.data.get("customer") if self.is_bound else self.initial.get("customer")
+        if customer_id and str(customer_id).isdigit():
+            self.fields["appointment"].queryset = (
+                Appointment.objects.filter(customer_id=customer_id)
+                .select_related("service_type")
+                .order_by("-window_start")
+            )
 
     def clean(self):
         cleaned_data = super().clean()
@@ -38,12 +123,12 @@ class ContactEntryForm(forms.ModelForm):
 class JournalEntryAdmin(admin.ModelAdmin):
     """Read-only timeline; staff may add contacts (a call, a letter) but never change or delete one."""
 
-    list_display = ["occurred_at", "customer", "channel", "direction", "action", "summary", "actor"]
-    list_filter = ["channel", "direction", "action"]
+    # The summary says what happened; the action's code is for filtering, not for reading.
+    list_display = ["occurred_at", "customer", "channel", "direction", "summary", "actor"]
+    list_filter = ["channel", "direction", ActionFilter]
     list_select_related = ["customer", "actor"]
     search_fields = ["customer__full_name", "summary", "action"]
     autocomplete_fields = ["customer"]
-    raw_id_fields = ["appointment"]
     form = ContactEntryForm
     list_per_page = 100
 
@@ -55,6 +140,12 @@ class JournalEntryAdmin(admin.ModelAdmin):
 
     def has_change_permission(self, request, obj=None):
         return False
+
+    def response_post_save_add(self, request, obj):
+        # Started from a customer's page (?customer=…): back to that customer, where the entry now shows.
+        if "customer" in request.GET:
+            return HttpResponseRedirect(reverse("admin:customers_customer_change", args=[obj.customer_id]))
+        return super().response_post_save_add(request, obj)
 
     def has_delete_permission(self, request, obj=None):
         return False

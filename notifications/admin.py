@@ -4,6 +4,7 @@ import logging
 from django.contrib import admin, messages
 from django.db import transaction
 from django.template.loader import render_to_string
+from django.utils.html import format_html
 from django.utils.translation import gettext_lazy as _
 from django.utils.translation import ngettext
 
@@ -11,14 +12,15 @@ from config.admin_actions import RecordAdminMixin
 from notifications.models import OutboxMessage
 from notifications.rendering import render_message
 from notifications.services import message_resend
+from notifications.superseded import last_error_display
 
 logger = logging.getLogger(__name__)
 
 
 @admin.register(OutboxMessage)
 class OutboxMessageAdmin(RecordAdminMixin, admin.ModelAdmin):
-    # What a clerk looks for, inside 1280 px; the address, version and attempts are on each message's page.
-    list_display = ["created_at", "kind", "customer", "status", "sent_at", "short_error"]
+    # Fits an office screen (1280 px): the recipient under the customer; version and attempts are on the page.
+    list_display = ["created_at", "kind", "customer_and_recipient", "status", "sent_at", "short_error"]
     list_filter = ["status", "kind", "language"]
     list_select_related = ["customer"]
     search_fields = ["to_email", "customer__full_name", "subject", "=appointment__id"]
@@ -35,7 +37,7 @@ class OutboxMessageAdmin(RecordAdminMixin, admin.ModelAdmin):
         "language",
         "subject",
         "attempts",
-        "last_error",
+        "last_error_display",
         "provider_message_id",
         "created_at",
         "handed_at",
@@ -45,9 +47,18 @@ class OutboxMessageAdmin(RecordAdminMixin, admin.ModelAdmin):
         "preview",
     ]
 
+    @admin.display(description=_("customer"), ordering="customer__full_name")
+    def customer_and_recipient(self, message):
+        return format_html('{}<span class="secondary">{}</span>', message.customer.full_name, message.to_email)
+
     @admin.display(description=_("last error"))
     def short_error(self, message):
-        return (message.last_error[:60] + "…") if len(message.last_error) > 60 else message.last_error
+        error = last_error_display(message.last_error)
+        return (error[:80] + "…") if len(error) > 80 else error
+
+    @admin.display(description=_("last error"))
+    def last_error_display(self, message):
+        return last_error_display(message.last_error)
 
     def get_queryset(self, request):
         # The kept mails are read one at a time on their own page, never for the list.

@@ -24,6 +24,7 @@ from appointments.models import Appointment, AppointmentStatus
 from journal.models import Channel, Direction, JournalEntry
 from journal.services import journal_record
 from notifications.models import MessageKind, MessageStatus, OutboxMessage
+from notifications.superseded import superseded_reason
 
 logger = logging.getLogger(__name__)
 
@@ -336,7 +337,7 @@ def reminder_is_due(appointment: Appointment, *, now: datetime) -> bool:
 
 # Delivery -----------------------------------------------------------------------
 
-STALE_NEW_TIME_REQUESTED = "the office asked the customer to choose a new time"
+STALE_NEW_TIME_REQUESTED = superseded_reason("new_time")
 # Statuses in which a message about an appointment is still true.
 STILL_TRUE_WHEN = {
     MessageKind.CONFIRMATION: {AppointmentStatus.SCHEDULED, AppointmentStatus.EN_ROUTE, AppointmentStatus.ON_SITE},
@@ -350,13 +351,13 @@ STILL_TRUE_WHEN = {
 
 
 def stale_reason(message: OutboxMessage, *, now: datetime) -> str:
-    """Why this message must not go out any more, or "" if it is still true."""
+    """Why this message must not go out any more (a code, see notifications.superseded), or "" if still true."""
     if message.invitation is not None:
         invitation = message.invitation
         if invitation.appointment_id is not None:
-            return "the customer has already booked"
+            return superseded_reason("booked")
         if invitation.expires_at <= now:
-            return "the invitation has expired"
+            return superseded_reason("invitation_expired")
         return ""
     appointment = message.appointment
     if appointment is None:
@@ -364,17 +365,17 @@ def stale_reason(message: OutboxMessage, *, now: datetime) -> str:
     if appointment.status == AppointmentStatus.NEW_TIME and message.kind != MessageKind.RESCHEDULE_REQUEST:
         return STALE_NEW_TIME_REQUESTED
     if appointment.version != message.appointment_version:
-        return f"appointment is at version {appointment.version}, message was for {message.appointment_version}"
+        return superseded_reason("version", current=appointment.version, queued=message.appointment_version)
     if appointment.status not in STILL_TRUE_WHEN[message.kind]:
-        return f"appointment is {appointment.status}"
+        return superseded_reason("status", status=appointment.status)
     if message.kind == MessageKind.REMINDER and appointment.window_start <= now:
-        return "the visit has started"
+        return superseded_reason("started")
     if message.kind == MessageKind.MISSED_VISIT and not appointment.awaits_rebooking():
-        return "a new visit was booked instead"
+        return superseded_reason("rebooked")
     if message.kind in (MessageKind.CANCELLATION, MessageKind.CONFIRMATION, MessageKind.CHANGE) and (
         appointment.window_end <= now
     ):
-        return "the visit's time has passed"
+        return superseded_reason("passed")
     return ""
 
 

@@ -8,8 +8,16 @@ from appointments.models import Appointment, AppointmentStatus, BookingInvitatio
 from appointments.services import appointment_reschedule
 from appointments.services.booking import booking_invite
 from journal.models import Channel, JournalEntry
+from journal.services import journal_record
 from notifications.models import OutboxMessage
-from tests.factories import AppointmentFactory, CustomerFactory, ServiceTypeFactory, TechnicianFactory, local_dt
+from tests.factories import (
+    AppointmentFactory,
+    CustomerFactory,
+    ServiceTypeFactory,
+    TechnicianFactory,
+    VisitAttemptFactory,
+    local_dt,
+)
 
 pytestmark = pytest.mark.django_db
 CHANGELIST = reverse("admin:appointments_appointment_changelist")
@@ -377,3 +385,85 @@ def test_time_off_over_booked_visits_names_them_right_after_saving(admin_client_
     page = response.content.decode()
     assert TimeOff.objects.filter(technician=technician).count() == 1
     assert f"D-{booked.pk} · " in page and f"D-{elsewhere.pk} · " not in page
+
+
+@pytest.mark.parametrize("action", ["cancel_with_reason", "reschedule"])
+def test_a_reason_box_says_whether_the_customer_reads_it(admin_client_office, action):
+    appointment = AppointmentFactory()
+
+    response = admin_client_office.post(CHANGELIST, {"action": action, "_selected_action": [appointment.pk]})
+
+    assert "nicht an den Kunden gesendet" in response.content.decode()
+
+
+def test_an_invitations_page_shows_the_language_its_note_was_sent_in(admin_client_office):
+    invitation = booking_invite(
+        customer=CustomerFactory(preferred_language="nl"),
+        service_type=TechnicianFactory(service_types=[ServiceTypeFactory()]).service_types.get(),
+        note="Uw onderhoud staat gepland.",
+        actor=None,
+    )
+
+    page = admin_client_office.get(reverse("admin:appointments_bookinginvitation_change", args=[invitation.pk]))
+
+    assert "Sprache der E-Mail" in page.content.decode()
+    assert "Niederländisch" in page.content.decode()
+
+
+# Short paths: missed visits, follow-ups, saving a visit ----------------------------------------------
+
+
+def test_a_missed_visits_page_shows_the_attempt_and_the_customers_journal(admin_client_office):
+    attempt = VisitAttemptFactory(note="Zweimal geklingelt, Karte eingeworfen", waited_minutes=12)
+    journal_record(customer=attempt.appointment.customer, action="contact.recorded", summary="Rückruf am Montag")
+
+    page = admin_client_office.get(reverse("admin:appointments_visitattempt_change", args=[attempt.pk]))
+
+    content = page.content.decode()
+    assert "Zweimal geklingelt, Karte eingeworfen" in content
+    assert "12" in content
+    assert "Rückruf am Montag" in content
+    assert reverse("admin:appointments_visitattempt_book_new_time", args=[attempt.pk]) in content
+
+
+def test_a_follow_up_books_a_new_time_from_its_own_button(admin_client_office, service_type, technician):
+    attempt = VisitAttemptFactory(
+        appointment__service_type=service_type,
+        appointment__technician=technician,
+        appointment__window_start=local_dt(-4, 8),
+        follow_up_flagged_at=local_dt(-1, 8),
+    )
+    listing = admin_client_office.get(reverse("admin:appointments_missedvisitfollowup_changelist")).content.decode()
+    book = reverse("admin:appointments_missedvisitfollowup_book_new_time", args=[attempt.pk])
+    assert book in listing
+
+    form = admin_client_office.get(book)
+    content = form.content.decode()
+    assert form.status_code == 200
+    assert f'<option value="{technician.pk}" selected>' in content  # prefilled with the visit's technician
+    assert 'name="window_start_1" value="08:00"' in content  # and its hours, on a coming working day
+
+    date, time = split(local_dt(3, 10))
+    done = admin_client_office.post(
+        book, {"apply": "1", "window_start_0": date, "window_start_1": time, "technician": technician.pk}
+    )
+
+    appointment = attempt.appointment
+    appointment.refresh_from_db()
+    attempt.refresh_from_db()
+    assert appointment.status == AppointmentStatus.SCHEDULED
+    assert attempt.rebooked_at is not None
+    assert done.status_code == 302
+    assert done.url == reverse("admin:appointments_appointment_change", args=[appointment.pk])
+
+
+def test_after_saving_a_new_visit_the_clerk_lands_on_it_with_a_message(admin_client_office, service_type, technician):
+    response = admin_client_office.post(
+        reverse("admin:appointments_appointment_add"),
+        add_form(CustomerFactory(), service_type, technician, local_dt(2, 8)),
+        follow=True,
+    )
+
+    appointment = Appointment.objects.get()
+    assert response.redirect_chain[-1][0] == reverse("admin:appointments_appointment_change", args=[appointment.pk])
+    assert [message.level for message in response.context["messages"]] == [messages.SUCCESS]

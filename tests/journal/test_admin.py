@@ -1,0 +1,74 @@
+"""Recording a contact by hand: from the customer's page, about one of their visits, and back to the customer."""
+
+import pytest
+from django.urls import reverse
+
+from journal.models import JournalEntry
+from journal.services import journal_record
+from tests.factories import AppointmentFactory, CustomerFactory
+
+pytestmark = pytest.mark.django_db
+ADD = reverse("admin:journal_journalentry_add")
+
+
+def entry(customer, appointment, **changes):
+    return {
+        "customer": customer.pk,
+        "appointment": appointment.pk if appointment else "",
+        "channel": "phone",
+        "direction": "in",
+        "summary": "Kunde bittet um Rückruf am Nachmittag.",
+        "occurred_at_0": "2026-11-30",
+        "occurred_at_1": "09:15",
+        **changes,
+    }
+
+
+def test_the_visit_is_chosen_from_the_customers_own_visits(admin_client_office):
+    visit = AppointmentFactory()
+    someone_elses = AppointmentFactory()
+
+    page = admin_client_office.get(f"{ADD}?customer={visit.customer.pk}").content.decode()
+
+    assert "vForeignKeyRawIdAdminField" not in page  # no raw id box
+    assert f'<option value="{visit.pk}">D-{visit.pk} · ' in page
+    assert f'<option value="{someone_elses.pk}">' not in page
+
+
+def test_only_the_channels_a_person_uses_are_offered(admin_client_office):
+    page = admin_client_office.get(f"{ADD}?customer={CustomerFactory().pk}").content.decode()
+
+    assert '<option value="phone"' in page and '<option value="letter"' in page
+    assert '<option value="system"' not in page
+    assert '<option value="web"' not in page
+
+
+def test_a_contact_about_another_customers_visit_is_refused(admin_client_office):
+    customer = CustomerFactory()
+
+    response = admin_client_office.post(f"{ADD}?customer={customer.pk}", entry(customer, AppointmentFactory()))
+
+    assert response.status_code == 200
+    assert not JournalEntry.objects.exists()
+
+
+def test_a_contact_recorded_from_the_customers_page_returns_to_it(admin_client_office):
+    visit = AppointmentFactory()
+
+    response = admin_client_office.post(f"{ADD}?customer={visit.customer.pk}", entry(visit.customer, visit))
+
+    assert response.status_code == 302
+    assert response.url == reverse("admin:customers_customer_change", args=[visit.customer.pk])
+    assert JournalEntry.objects.get().appointment == visit
+
+
+def test_the_journal_filter_names_actions_in_the_office_language(admin_client_office):
+    visit = AppointmentFactory()
+    journal_record(customer=visit.customer, action="contact.recorded", summary="Anruf")
+    journal_record(customer=visit.customer, action="message.reminder", summary="Erinnerung gesendet")
+
+    page = admin_client_office.get(reverse("admin:journal_journalentry_changelist")).content.decode()
+
+    assert "Kontakt vom Büro erfasst" in page
+    assert "E-Mail gesendet: Erinnerung" in page
+    assert ">contact.recorded<" not in page
