@@ -3,6 +3,7 @@
 import re
 from datetime import timedelta
 from decimal import Decimal
+from urllib.parse import urlsplit
 
 import pytest
 import time_machine
@@ -326,7 +327,7 @@ def test_a_card_code_typed_by_hand_still_leads_to_the_visit(client, setup, visit
     response = client.get(reverse("card", args=[typed(card_code(visit_today), how)]))
 
     assert response.status_code == 302
-    assert response["Location"] == PAGE
+    assert urlsplit(response["Location"]).path == PAGE
 
 
 def test_a_card_code_typed_with_a_trailing_slash_still_leads_to_the_visit(client, setup, visit_today):
@@ -334,7 +335,7 @@ def test_a_card_code_typed_with_a_trailing_slash_still_leads_to_the_visit(client
 
     response = client.get(reverse("card", args=[card_code(visit_today)]) + "/")
 
-    assert response.status_code == 302 and response["Location"] == PAGE
+    assert response.status_code == 302 and urlsplit(response["Location"]).path == PAGE
 
 
 @pytest.mark.parametrize(

@@ -21,7 +21,7 @@ from appointments.services.booking import appointment_move_online, appointment_r
 from journal.models import JournalEntry
 from notifications.models import MessageKind, MessageStatus, OutboxMessage
 from notifications.rendering import render_message
-from notifications.services import message_deliver
+from notifications.services import STALE_NEW_TIME_REQUESTED, message_deliver
 from tests.factories import CustomerFactory, FirmFactory, OfficeUserFactory, ServiceTypeFactory, TechnicianFactory
 
 pytestmark = pytest.mark.django_db
@@ -111,7 +111,7 @@ def test_asking_voids_the_queued_confirmation_of_the_old_time(visit, setup):
 
     confirmation.refresh_from_db()
     assert confirmation.status == MessageStatus.SUPERSEDED
-    assert "new time" in confirmation.last_error
+    assert confirmation.last_error == STALE_NEW_TIME_REQUESTED
     assert message_deliver(message_id=confirmation.pk) == "not claimed"
     assert OutboxMessage.objects.get(kind=MessageKind.RESCHEDULE_REQUEST).status == MessageStatus.QUEUED
 
@@ -125,7 +125,7 @@ def test_a_confirmation_already_handed_to_a_worker_is_superseded_at_send_time(vi
 
     assert message_deliver(message_id=confirmation.pk) == MessageStatus.SUPERSEDED
     confirmation.refresh_from_db()
-    assert "new time" in confirmation.last_error
+    assert confirmation.last_error == STALE_NEW_TIME_REQUESTED
 
 
 @pytest.mark.parametrize("reason", ["", "   ", "x" * 501])
@@ -183,12 +183,13 @@ def test_office_cancelling_the_visit_answers_the_request(visit, setup):
 
 
 def request_mail_link(visit, setup, client):
+    """The page the request's mail opens, showing the week of the given-up window."""
     ask(visit, setup)
     visit.refresh_from_db()
     mail = render_message(OutboxMessage.objects.get(kind=MessageKind.RESCHEDULE_REQUEST))
     link = next(word for word in mail.body.split() if "/booking/l/" in word)
     client.get(urlsplit(link).path)
-    return client.get(PAGE)
+    return client.get(PAGE, {"week": timezone.localdate(visit.window_start).isoformat()})
 
 
 def offered(response):
@@ -222,7 +223,7 @@ def test_the_given_up_window_cannot_be_posted_either(visit, setup, day):
 
 def test_the_customer_choosing_a_new_time_answers_the_request(visit, setup, client, day):
     page = request_mail_link(visit, setup, client)
-    link_key = re.search(r'name="link" value="([^"]+)"', page.content.decode()).group(1)
+    link_key = re.search(r'name="link"\s+value="([^"]+)"', page.content.decode()).group(1)
     new_start = at(day + timedelta(days=1), 8)
 
     response = client.post(reverse("selfservice:book"), {"window": new_start.isoformat(), "link": link_key})

@@ -9,7 +9,7 @@ from appointments.services import appointment_cancel, appointment_reschedule, ap
 from customers.services import customer_update
 from journal.models import JournalEntry
 from notifications.models import MessageKind, MessageStatus, OutboxMessage
-from notifications.services import message_deliver, reminder_due_at, reminders_sweep
+from notifications.services import STALE_NEW_TIME_REQUESTED, message_deliver, reminder_due_at, reminders_sweep
 from tests.factories import CustomerFactory
 
 pytestmark = pytest.mark.django_db
@@ -180,5 +180,5 @@ def test_queued_reminder_is_superseded_when_the_firm_asks_for_a_new_time(
 
     reminder.refresh_from_db()
     assert reminder.status == MessageStatus.SUPERSEDED
-    assert "new time" in reminder.last_error
+    assert reminder.last_error == STALE_NEW_TIME_REQUESTED
     assert not [mail for mail in mailoutbox if "Erinnerung" in mail.subject]
