@@ -111,23 +111,52 @@ DEFAULT_AUTO_FIELD = "django.db.models.BigAutoField"
 # Cache and Celery -----------------------------------------------------------
 
 REDIS_URL = os.environ.get("REDIS_URL", "")
+# Redis is never what a customer's page waits for: the cache holds only rate-limit counters (they
+# fail open) and a message the broker does not take is handed over later by the outbox relay. A
+# stopped Redis refuses at once, but a hung one (SIGSTOP, a dropped network path) accepts the
+# connection and never answers: only these timeouts bound the wait. A healthy Redis answers in
+# about a millisecond. Sessions live in the database (Django's default SESSION_ENGINE), not here.
+REDIS_CONNECT_TIMEOUT = float(os.environ.get("REDIS_CONNECT_TIMEOUT", "0.25"))
+REDIS_SOCKET_TIMEOUT = float(os.environ.get("REDIS_SOCKET_TIMEOUT", "0.25"))
 if REDIS_URL:
-    CACHES = {"default": {"BACKEND": "django.core.cache.backends.redis.RedisCache", "LOCATION": REDIS_URL}}
+    CACHES = {
+        "default": {
+            "BACKEND": "django.core.cache.backends.redis.RedisCache",
+            "LOCATION": REDIS_URL,
+            # Passed to redis-py's connection pool. Its connections retry nothing unless told to;
+            # retries would only multiply the wait.
+            "OPTIONS": {
+                "socket_connect_timeout": REDIS_CONNECT_TIMEOUT,
+                "socket_timeout": REDIS_SOCKET_TIMEOUT,
+                "retry_on_timeout": False,
+            },
+        }
+    }
 else:
     CACHES = {"default": {"BACKEND": "django.core.cache.backends.locmem.LocMemCache"}}
 
 # Without Redis, Celery uses a SQLite file as its broker: a real worker and
 # beat still run, with nothing to install or start.
 CELERY_BROKER_URL = REDIS_URL or f"sqla+sqlite:///{VAR_DIR / 'celery-broker.sqlite3'}"
-# Bounded so that a broker outage delays work but never hangs a request.
+# Bounded so that a broker outage delays work but never hangs a request: one connection attempt
+# (max_retries 0), each socket operation within the timeouts above. The worker's BRPOP runs in its
+# event loop, where no socket timeout applies (kombu's health_check_interval guards it instead).
 CELERY_BROKER_TRANSPORT_OPTIONS = (
-    {"socket_connect_timeout": 1, "socket_timeout": 3, "max_retries": 0} if REDIS_URL else {}
+    {
+        "socket_connect_timeout": REDIS_CONNECT_TIMEOUT,
+        "socket_timeout": REDIS_SOCKET_TIMEOUT,
+        "retry_on_timeout": False,
+        "max_retries": 0,
+    }
+    if REDIS_URL
+    else {}
 )
 CELERY_BROKER_CONNECTION_RETRY_ON_STARTUP = True
-CELERY_BROKER_CONNECTION_TIMEOUT = 2
+CELERY_BROKER_CONNECTION_TIMEOUT = REDIS_CONNECT_TIMEOUT if REDIS_URL else 2
 # Publishing happens after a booking commits; with the broker down it must give
 # up quickly (the outbox relay hands the message over later), not hang the request.
 CELERY_TASK_PUBLISH_RETRY = False
+CELERY_TASK_PUBLISH_RETRY_POLICY = {"max_retries": 0}
 CELERY_TASK_IGNORE_RESULT = True
 CELERY_TASK_ACKS_LATE = True
 CELERY_TASK_REJECT_ON_WORKER_LOST = True
