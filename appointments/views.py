@@ -133,6 +133,9 @@ def _enter(request, *, kind: str, token: str, obj):
     # In the session, not the site-wide language cookie: a technician or office person who opens a
     # customer's link keeps their own language on their own pages.
     request.session[LANGUAGE_KEY] = obj.customer.preferred_language
+    if not request.user.is_authenticated:
+        # Mail scanners open every link; the mail's link opens the page again after a day.
+        request.session.set_expiry(settings.CUSTOMER_SESSION_AGE)
     return _private(redirect("selfservice:page"), referrer_policy="no-referrer")
 
 

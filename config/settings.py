@@ -10,6 +10,7 @@ from pathlib import Path
 from urllib.parse import parse_qs, unquote, urlsplit
 
 import dj_database_url
+from celery.schedules import crontab
 from django.core.exceptions import ImproperlyConfigured
 from django.utils.translation import gettext_lazy as _
 
@@ -261,6 +262,11 @@ SECURE_HSTS_SECONDS = int(os.environ.get("SECURE_HSTS_SECONDS", "0" if DEBUG els
 SECURE_HSTS_INCLUDE_SUBDOMAINS = env_bool("SECURE_HSTS_INCLUDE_SUBDOMAINS", not DEBUG)
 SECURE_HSTS_PRELOAD = env_bool("SECURE_HSTS_PRELOAD", not DEBUG)
 SECURE_REFERRER_POLICY = "same-origin"
+# Sessions live in the database (Django's default engine), never in Redis: a cache outage must not
+# lose a customer's open links. A daily beat job deletes expired ones. Office staff and technicians
+# keep Django's two weeks; a session that only holds a customer's links lives this long (a mail
+# scanner opens every link, and each open writes a session). The mail's link opens the page again.
+CUSTOMER_SESSION_AGE = int(os.environ.get("CUSTOMER_SESSION_AGE_HOURS", "24")) * 3600
 X_FRAME_OPTIONS = "DENY"
 
 LOGGING = {
@@ -283,6 +289,8 @@ CELERY_BEAT_SCHEDULE = {
     "outbox-relay": {"task": "notifications.tasks.relay_outbox", "schedule": 60.0},
     "reminder-sweep": {"task": "notifications.tasks.sweep_reminders", "schedule": 300.0},
     "missed-visit-follow-ups": {"task": "appointments.tasks.flag_missed_follow_ups", "schedule": 900.0},
+    # At night in Europe, when nobody books.
+    "clear-expired-sessions": {"task": "config.tasks.clear_expired_sessions", "schedule": crontab(hour=2, minute=30)},
 }
 
 # Missed visits ------------------------------------------------------------------
