@@ -23,7 +23,7 @@ from appointments.links import invitation_token
 from appointments.models import Appointment
 from appointments.ratelimit import outage_log
 from appointments.services.booking import booking_invite
-from config.celery import WORKER_SOCKET_TIMEOUT
+from config.celery import PATIENT_SOCKET_TIMEOUT
 from notifications.models import MessageKind, MessageStatus, OutboxMessage
 from tests.conftest import need_service
 from tests.factories import CustomerFactory, FirmFactory, OfficeUserFactory, ServiceTypeFactory, TechnicianFactory
@@ -143,16 +143,20 @@ def test_customer_pages_and_bookings_survive_a_redis_outage(outage, production_r
     assert len(rate_limit_warnings) == 1
 
 
-def test_a_worker_waits_for_redis_longer_than_a_web_request():
-    """The tight timeouts are for publishing from a request; a worker should ride out a slow moment."""
+@pytest.mark.parametrize("process", ["worker", "beat"])
+def test_a_worker_and_beat_wait_for_redis_longer_than_a_web_request(process):
+    """The tight timeouts are for publishing from a request; a worker or beat should ride out a slow moment."""
     web = production_settings("redis://127.0.0.1:6379/0")["CELERY_BROKER_TRANSPORT_OPTIONS"]
     conf = SimpleNamespace(broker_transport_options=dict(web))
 
-    signals.celeryd_init.send(sender="worker@test", instance=None, conf=conf, options={})
+    if process == "worker":
+        signals.celeryd_init.send(sender="worker@test", instance=None, conf=conf, options={})
+    else:
+        signals.beat_init.send(sender=type("Service", (), {"app": SimpleNamespace(conf=conf)})())
 
     assert web["socket_timeout"] < 1
     assert conf.broker_transport_options == {
         **web,
-        "socket_connect_timeout": WORKER_SOCKET_TIMEOUT,
-        "socket_timeout": WORKER_SOCKET_TIMEOUT,
+        "socket_connect_timeout": PATIENT_SOCKET_TIMEOUT,
+        "socket_timeout": PATIENT_SOCKET_TIMEOUT,
     }
