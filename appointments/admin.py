@@ -1,4 +1,4 @@
-from datetime import datetime, timedelta
+from datetime import date, datetime, timedelta
 
 from django.conf import settings
 from django.contrib import admin, messages
@@ -11,7 +11,7 @@ from django.urls import path, reverse
 from django.utils import formats, timezone
 from django.utils.html import format_html, format_html_join
 from django.utils.translation import gettext_lazy as _
-from django.utils.translation import ngettext
+from django.utils.translation import ngettext, pgettext_lazy
 
 from appointments.availability import within_working_hours
 from appointments.formatting import format_window, format_window_short
@@ -34,6 +34,7 @@ from appointments.models import (
     VisitAttempt,
     Weekday,
     WorkingPeriod,
+    local_midnight,
 )
 from appointments.services import (
     RESCHEDULABLE,
@@ -159,28 +160,55 @@ class TechnicianAdmin(admin.ModelAdmin):
 
 
 class DateFilter(admin.SimpleListFilter):
+    """The local day the window starts on: what the office plans by.
+
+    It replaces Django's date hierarchy, whose list of years converted every row's time to the
+    firm's zone (on SQLite in a Python function: 600-800 ms at 100,000 visits). Each choice here is
+    one range on the indexed window_start. A single day is `?day=2026-12-03` (links to a day's list).
+    """
+
     title = _("date")
     parameter_name = "day"
 
     def lookups(self, request, model_admin):
-        return [
+        choices = [
             ("today", _("today")),
             ("tomorrow", _("tomorrow")),
-            ("week", _("next 7 days")),
+            ("this-week", pgettext_lazy("visits starting", "this week")),
+            ("next-week", pgettext_lazy("visits starting", "next week")),
+            ("upcoming", pgettext_lazy("visits starting", "from today on")),
             ("past", _("past")),
         ]
+        if (day := self._day()) is not None:
+            choices.append((self.value(), formats.date_format(day, "SHORT_DATE_FORMAT")))
+        return choices
+
+    def _day(self) -> date | None:
+        try:
+            return date.fromisoformat(self.value() or "")
+        except ValueError:
+            return None
 
     def queryset(self, request, queryset):
         today = timezone.localdate()
+        monday = today - timedelta(days=today.weekday())
         days = {
             "today": (today, today),
             "tomorrow": (today + timedelta(days=1), today + timedelta(days=1)),
-            "week": (today, today + timedelta(days=6)),
+            "this-week": (monday, monday + timedelta(days=6)),
+            "next-week": (monday + timedelta(days=7), monday + timedelta(days=13)),
+            "week": (today, today + timedelta(days=6)),  # "next 7 days" in older links
         }
         if self.value() in days:
             return queryset.starting_on(*days[self.value()])
+        if (day := self._day()) is not None:
+            return queryset.starting_on(day)
+        if self.value() == "upcoming":
+            return queryset.filter(window_start__gte=local_midnight(today))
         if self.value() == "past":
-            return queryset.filter(window_end__lt=timezone.now())
+            # A window ends after it starts: the bound on window_start lets the database use its index.
+            now = timezone.now()
+            return queryset.filter(window_start__lt=now, window_end__lt=now)
         return queryset
 
 
@@ -208,7 +236,6 @@ class AppointmentAdmin(ActionFormMixin, admin.ModelAdmin):
     list_display = ["list_window", "customer_and_place", "service_type", "technician", "status"]
     list_filter = ["status", "technician", DateFilter, "service_type"]
     list_select_related = ["customer", "technician", "service_type"]
-    date_hierarchy = "window_start"
     search_fields = ["customer__full_name", "customer__email", "=customer__postcode", "site_street", "=site_postcode"]
     search_help_text = _("Customer's name, email, postcode or phone; site street or postcode.")
     autocomplete_fields = ["customer"]

@@ -32,7 +32,7 @@ from appointments.links import (
     used_invitation_from_token,
 )
 from appointments.models import ACTIVE_STATUSES, AppointmentStatus, BookingInvitation
-from appointments.ratelimit import is_blocked, limited
+from appointments.ratelimit import bad_link_limited, limited
 from appointments.services import AppointmentError
 from appointments.services.booking import (
     NOTE_MAX_LENGTH,
@@ -208,19 +208,18 @@ def _enter(request, *, kind: str, token: str, obj):
     # In the session, not the site-wide language cookie: a technician or office person who opens a
     # customer's link keeps their own language on their own pages.
     request.session[LANGUAGE_KEY] = obj.customer.preferred_language
+    if not request.user.is_authenticated:
+        # Mail scanners open every link; the mail's link opens the page again after a day.
+        request.session.set_expiry(settings.CUSTOMER_SESSION_AGE)
     language = urlencode({ENTERED_LANGUAGE_PARAM: obj.customer.preferred_language})
     return _private(redirect(f"{reverse('selfservice:page')}?{language}"), referrer_policy="no-referrer")
-
-
-def _count_bad_link(request) -> None:
-    limited(request, "bad-link", limit=settings.RATELIMIT_BAD_LINKS, period_seconds=settings.RATELIMIT_PERIOD_SECONDS)
 
 
 @require_GET
 @never_cache
 def open_link(request, token):
-    if is_blocked(request, "bad-link", limit=settings.RATELIMIT_BAD_LINKS):
-        return _too_many(request)
+    # A link that verifies is always served: only wrong links count against the IP, which an
+    # office or a mobile carrier shares with other customers. Verifying is an HMAC check, cheap.
     if (appointment := appointment_from_token(token)) is not None:
         return _enter(request, kind="appointment", token=token, obj=appointment)
     if (invitation := invitation_from_token(token)) is not None:
@@ -230,7 +229,8 @@ def open_link(request, token):
     if (appointment := appointment_on_the_way_from_token(token)) is not None:
         _activate_customer_language(request, appointment.customer)
         return _too_late(request, appointment)
-    _count_bad_link(request)
+    if bad_link_limited(request):
+        return _too_many(request)
     return _invalid(request)
 
 
@@ -238,12 +238,10 @@ def open_link(request, token):
 @never_cache
 def card_open(request, code):
     """The short link printed on a card: wherever the visit stands now, days after the card was printed."""
-    if is_blocked(request, "bad-link", limit=settings.RATELIMIT_BAD_LINKS):
-        return _too_many(request)
     appointment = appointment_from_card_code(code)
     if appointment is None:
-        _count_bad_link(request)
-        return _invalid(request)
+        # Like a mail link: a code that verifies is always served, only wrong ones are limited.
+        return _too_many(request) if bad_link_limited(request) else _invalid(request)
     if appointment.awaits_rebooking():
         return _enter(request, kind="appointment", token=appointment_token(appointment), obj=appointment)
     # A printed card never expires and may lie in a mailbox or the street: once the visit is
@@ -409,16 +407,25 @@ def _cancel_confirmation(request):
     return _private(render(request, "selfservice/cancel.html", _cancel_context(obj)))
 
 
-def _act(request, action):
-    if limited(
-        request,
+def _posts_limited(kind, obj) -> bool:
+    """Posts are counted per visit or invitation, not per IP: customers behind one office's or
+    carrier's address never share a limit, and nobody can use up another customer's. A post that
+    names no live link changes nothing and guesses nothing (it only picks among the session's links)."""
+    if obj is None:
+        return False
+    return limited(
         "booking-post",
+        f"{kind}-{obj.pk}",
         limit=settings.RATELIMIT_BOOKING_POSTS,
         period_seconds=settings.RATELIMIT_PERIOD_SECONDS,
-    ):
-        return _too_many(request)
+    )
+
+
+def _act(request, action):
     posted_key = request.POST.get("link", "")
     kind, obj = _resolve_posted(request, posted_key)
+    if _posts_limited(kind, obj):
+        return _too_many(request)
     if obj is None:
         if posted_key and (request.session.get(RESULT_KEY) or {}).get("link") == posted_key:
             # A second click on a button whose first click already did the job.

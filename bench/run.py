@@ -10,8 +10,15 @@ noisy, so only the ratios are comparable from one run to the next.
     .venv/bin/python bench/run.py --customers 1000 --appointments 10000   # quick
     BENCH_DATABASE_URL=postgres://postgres@127.0.0.1:5432/doorstep_bench .venv/bin/python bench/run.py
 
+Each database is measured twice, at this size and at 1,000 appointments, and the
+appointment list is shown against its target at both: at most 30x the baseline,
+and the same number of queries whatever the size. SQLite always; with
+DATABASE_URL (or BENCH_DATABASE_URL) on PostgreSQL, there too.
+
 Exits non-zero when a page does not answer 200, does not show what it should,
-or runs more queries than --max-queries (the usual sign of an N+1 query).
+runs more queries than --max-queries (the usual sign of an N+1 query), or the
+appointment list runs more queries at the larger size (a ratio over target is
+reported: timings are as noisy as the machine).
 """
 
 import argparse
@@ -22,6 +29,7 @@ import random
 import re
 import shutil
 import statistics
+import subprocess
 import sys
 import tempfile
 import time
@@ -38,6 +46,11 @@ sys.path.insert(0, str(BASE_DIR))
 
 # A page running more queries than this almost certainly queries once per row.
 DEFAULT_MAX_QUERIES = 30
+# The appointment list's target (issue #10): at most this many times the baseline, at any size,
+# with the same queries at 1,000 rows as at 100,000.
+TARGET_RATIO = 30
+TARGET_PAGES = ("appointment changelist", "appointments: this week", "appointments: status=scheduled")
+SMALL_SIZE = {"customers": 100, "appointments": 1_000, "journal": 1_000}
 
 
 def parse_args(argv: list[str] | None = None) -> argparse.Namespace:
@@ -58,6 +71,12 @@ def parse_args(argv: list[str] | None = None) -> argparse.Namespace:
         help="print the query plan of the slowest query of each page that is over 20x the baseline",
     )
     parser.add_argument("--keep", action="store_true", help="keep the SQLite temp dir and print where it is")
+    parser.add_argument(
+        "--single",
+        action="store_true",
+        help="one run in this process: the database of BENCH_DATABASE_URL (else SQLite), this size only",
+    )
+    parser.add_argument("--json-out", type=Path, help=argparse.SUPPRESS)
     args = parser.parse_args(argv)
     if args.journal is None:
         args.journal = args.appointments
@@ -557,6 +576,7 @@ def pages_to_measure(dataset: Dataset) -> list[Page]:
         Page("customer change (heavy)", f"{customers}{heavy.pk}/change/", heavy.full_name),
         Page("appointment changelist", appointments, ""),
         Page("appointments: status=scheduled", f"{appointments}?status__exact={AppointmentStatus.SCHEDULED}", ""),
+        Page("appointments: this week", f"{appointments}?day=this-week", ""),
         Page("appointment search: surname", search(appointments, surname), ""),
         Page("appointment change", f"{appointments}{dataset.appointment_id}/change/", ""),
         Page("journal changelist", "/admin/journal/journalentry/", ""),
@@ -574,6 +594,8 @@ class Result:
     p90_ms: float
     queries: int
     slowest_query_ms: float
+    # All queries of the counted request together: the rest of the median is Python and templates.
+    all_queries_ms: float = 0.0
     ratio: float = 0.0
     problems: list[str] = field(default_factory=list)
     slowest_sql: str = ""
@@ -608,6 +630,7 @@ def measure(client, page: Page, args: argparse.Namespace) -> Result:
         p90_ms=timings[math.ceil(0.9 * len(timings)) - 1],
         queries=len(captured),
         slowest_query_ms=float(slowest["time"]) * 1000 if slowest else 0.0,
+        all_queries_ms=sum(float(query["time"]) for query in captured.captured_queries) * 1000,
         problems=sorted(set(problems)),
         slowest_sql=slowest["sql"] if slowest else "",
     )
@@ -676,20 +699,133 @@ def save_results(args, dataset: Dataset, results: list[Result]) -> Path:
     """Keep a machine-readable copy in bench/out/ (git-ignored) for comparing runs on one machine."""
     out_dir = BASE_DIR / "bench" / "out"
     out_dir.mkdir(exist_ok=True)
-    path = out_dir / f"bench-{time.strftime('%Y%m%d-%H%M%S')}.json"
+    path = out_dir / f"bench-{time.strftime('%Y%m%d-%H%M%S')}-{os.getpid()}.json"
     payload = {
         "database": describe_database(),
         "arguments": vars(args),
         "dataset": asdict(dataset),
         "results": [asdict(result) for result in results],
     }
-    path.write_text(json.dumps(payload, indent=2, default=str) + "\n")
+    text = json.dumps(payload, indent=2, default=str) + "\n"
+    path.write_text(text)
+    if args.json_out:
+        args.json_out.write_text(text)
     return path
+
+
+# Both sizes, every database ---------------------------------------------------
+
+
+def database_targets() -> list[tuple[str, str]]:
+    """(name, BENCH_DATABASE_URL) per database to measure: SQLite, and PostgreSQL when one is configured.
+
+    The PostgreSQL bench database is dropped and recreated: from DATABASE_URL it gets a name of its
+    own (the real name plus "_bench") on the same server, so the real database is never touched.
+    """
+    import dj_database_url
+
+    targets = [("SQLite", "")]
+    if url := os.environ.get("BENCH_DATABASE_URL", ""):
+        return [("PostgreSQL", url)]
+    url = os.environ.get("DATABASE_URL", "")
+    if url and dj_database_url.parse(url)["ENGINE"] == "django.db.backends.postgresql":
+        parts = url.split("?", 1)
+        base, _, name = parts[0].rpartition("/")
+        targets.append(("PostgreSQL", f"{base}/{name}_bench" + (f"?{parts[1]}" if len(parts) > 1 else "")))
+    return targets
+
+
+def child_arguments(args: argparse.Namespace, **sizes: int) -> list[str]:
+    values = {
+        "customers": args.customers,
+        "appointments": args.appointments,
+        "journal": args.journal,
+        "technicians": args.technicians,
+        "runs": args.runs,
+        "warmups": args.warmups,
+        "seed": args.seed,
+        "max-queries": args.max_queries,
+        **sizes,
+    }
+    flags = [f"--{name}={value}" for name, value in values.items()]
+    if args.explain and not sizes:
+        flags.append("--explain")
+    if args.keep:
+        flags.append("--keep")
+    return flags
+
+
+def run_child(flags: list[str], database_url: str, json_out: Path) -> tuple[int, dict | None]:
+    """One database and one size in a process of its own: Django reads its settings only once."""
+    env = {**os.environ, "BENCH_DATABASE_URL": database_url}
+    returncode = subprocess.run(
+        [sys.executable, str(Path(__file__).resolve()), *flags, "--single", f"--json-out={json_out}"],
+        env=env,
+        check=False,
+    ).returncode
+    payload = json.loads(json_out.read_text()) if json_out.exists() else None
+    return returncode, payload
+
+
+def target_report(name: str, small: dict, large: dict) -> list[str]:
+    """The appointment list at both sizes against its target; returns the failures."""
+    print()
+    print(f"Target on {name}: at most {TARGET_RATIO}x the baseline, the same queries at both sizes")
+    header = (
+        f"{'page':<32} {'appointments':>12} {'median ms':>10} {'of it SQL':>10} {'queries':>8} {'vs baseline':>12}"
+    )
+    print(header)
+    print("-" * len(header))
+    failures = []
+    for page in TARGET_PAGES:
+        rows = []
+        for run in (small, large):
+            result = next(result for result in run["results"] if result["name"] == page)
+            rows.append((run["dataset"]["row_counts"]["appointments"], result))
+        problems = []
+        if rows[0][1]["queries"] != rows[1][1]["queries"]:
+            problems.append("queries grow with the rows")
+        # Timings are as noisy as the machine: a ratio over target is reported, it does not fail the run.
+        over = max(result["ratio"] for _count, result in rows) > TARGET_RATIO
+        for index, (count, result) in enumerate(rows):
+            label = page if index == 0 else ""
+            verdict = ""
+            if index == 1:
+                verdict = f"  FAIL: {', '.join(problems)}" if problems else "  same queries"
+                verdict += f"; over {TARGET_RATIO}x" if over else f"; within {TARGET_RATIO}x"
+            print(
+                f"{label:<32} {count:>12,} {result['median_ms']:>10.1f} {result.get('all_queries_ms', 0):>10.1f}"
+                f" {result['queries']:>8} {result['ratio']:>11.1f}x{verdict}"
+            )
+        failures += [f"{name} {page}: {problem}" for problem in problems]
+    return failures
+
+
+def run_all(args: argparse.Namespace) -> int:
+    failures = []
+    with tempfile.TemporaryDirectory(prefix="doorstep-bench-json-") as out:
+        for name, database_url in database_targets():
+            print(f"=== {name}: {args.appointments:,} appointments", flush=True)
+            large_code, large = run_child(child_arguments(args), database_url, Path(out) / f"{name}-large.json")
+            print(f"\n=== {name}: {SMALL_SIZE['appointments']:,} appointments", flush=True)
+            small_code, small = run_child(
+                child_arguments(args, **SMALL_SIZE), database_url, Path(out) / f"{name}-small.json"
+            )
+            if large_code or small_code:
+                failures.append(f"{name}: a run failed")
+            if large and small:
+                failures += target_report(name, small, large)
+            print(flush=True)
+    for failure in failures:
+        print(f"FAIL {failure}")
+    return 1 if failures else 0
 
 
 def main(argv: list[str] | None = None) -> int:
     started = time.perf_counter()
     args = parse_args(argv)
+    if not args.single:
+        return run_all(args)
     var_dir = prepare_environment()
     try:
         return run(args, started)

@@ -10,6 +10,7 @@ from pathlib import Path
 from urllib.parse import parse_qs, unquote, urlsplit
 
 import dj_database_url
+from celery.schedules import crontab
 from django.core.exceptions import ImproperlyConfigured
 from django.utils.translation import gettext_lazy as _
 
@@ -111,23 +112,52 @@ DEFAULT_AUTO_FIELD = "django.db.models.BigAutoField"
 # Cache and Celery -----------------------------------------------------------
 
 REDIS_URL = os.environ.get("REDIS_URL", "")
+# Redis is never what a customer's page waits for: the cache holds only rate-limit counters (they
+# fail open) and a message the broker does not take is handed over later by the outbox relay. A
+# stopped Redis refuses at once, but a hung one (SIGSTOP, a dropped network path) accepts the
+# connection and never answers: only these timeouts bound the wait. A healthy Redis answers in
+# about a millisecond. Sessions live in the database (Django's default SESSION_ENGINE), not here.
+REDIS_CONNECT_TIMEOUT = float(os.environ.get("REDIS_CONNECT_TIMEOUT", "0.25"))
+REDIS_SOCKET_TIMEOUT = float(os.environ.get("REDIS_SOCKET_TIMEOUT", "0.25"))
 if REDIS_URL:
-    CACHES = {"default": {"BACKEND": "django.core.cache.backends.redis.RedisCache", "LOCATION": REDIS_URL}}
+    CACHES = {
+        "default": {
+            "BACKEND": "django.core.cache.backends.redis.RedisCache",
+            "LOCATION": REDIS_URL,
+            # Passed to redis-py's connection pool. Its connections retry nothing unless told to;
+            # retries would only multiply the wait.
+            "OPTIONS": {
+                "socket_connect_timeout": REDIS_CONNECT_TIMEOUT,
+                "socket_timeout": REDIS_SOCKET_TIMEOUT,
+                "retry_on_timeout": False,
+            },
+        }
+    }
 else:
     CACHES = {"default": {"BACKEND": "django.core.cache.backends.locmem.LocMemCache"}}
 
 # Without Redis, Celery uses a SQLite file as its broker: a real worker and
 # beat still run, with nothing to install or start.
 CELERY_BROKER_URL = REDIS_URL or f"sqla+sqlite:///{VAR_DIR / 'celery-broker.sqlite3'}"
-# Bounded so that a broker outage delays work but never hangs a request.
+# Bounded so that a broker outage delays work but never hangs a request: one connection attempt
+# (max_retries 0), each socket operation within the timeouts above. The worker's BRPOP runs in its
+# event loop, where no socket timeout applies (kombu's health_check_interval guards it instead).
 CELERY_BROKER_TRANSPORT_OPTIONS = (
-    {"socket_connect_timeout": 1, "socket_timeout": 3, "max_retries": 0} if REDIS_URL else {}
+    {
+        "socket_connect_timeout": REDIS_CONNECT_TIMEOUT,
+        "socket_timeout": REDIS_SOCKET_TIMEOUT,
+        "retry_on_timeout": False,
+        "max_retries": 0,
+    }
+    if REDIS_URL
+    else {}
 )
 CELERY_BROKER_CONNECTION_RETRY_ON_STARTUP = True
-CELERY_BROKER_CONNECTION_TIMEOUT = 2
+CELERY_BROKER_CONNECTION_TIMEOUT = REDIS_CONNECT_TIMEOUT if REDIS_URL else 2
 # Publishing happens after a booking commits; with the broker down it must give
 # up quickly (the outbox relay hands the message over later), not hang the request.
 CELERY_TASK_PUBLISH_RETRY = False
+CELERY_TASK_PUBLISH_RETRY_POLICY = {"max_retries": 0}
 CELERY_TASK_IGNORE_RESULT = True
 CELERY_TASK_ACKS_LATE = True
 CELERY_TASK_REJECT_ON_WORKER_LOST = True
@@ -238,6 +268,11 @@ SECURE_HSTS_SECONDS = int(os.environ.get("SECURE_HSTS_SECONDS", "0" if DEBUG els
 SECURE_HSTS_INCLUDE_SUBDOMAINS = env_bool("SECURE_HSTS_INCLUDE_SUBDOMAINS", not DEBUG)
 SECURE_HSTS_PRELOAD = env_bool("SECURE_HSTS_PRELOAD", not DEBUG)
 SECURE_REFERRER_POLICY = "same-origin"
+# Sessions live in the database (Django's default engine), never in Redis: a cache outage must not
+# lose a customer's open links. A daily beat job deletes expired ones. Office staff and technicians
+# keep Django's two weeks; a session that only holds a customer's links lives this long (a mail
+# scanner opens every link, and each open writes a session). The mail's link opens the page again.
+CUSTOMER_SESSION_AGE = int(os.environ.get("CUSTOMER_SESSION_AGE_HOURS", "24")) * 3600
 X_FRAME_OPTIONS = "DENY"
 # A refused form gets a friendly page in the customer's language, not Django's page about DEBUG.
 CSRF_FAILURE_VIEW = "config.views.csrf_failure"
@@ -262,6 +297,8 @@ CELERY_BEAT_SCHEDULE = {
     "outbox-relay": {"task": "notifications.tasks.relay_outbox", "schedule": 60.0},
     "reminder-sweep": {"task": "notifications.tasks.sweep_reminders", "schedule": 300.0},
     "missed-visit-follow-ups": {"task": "appointments.tasks.flag_missed_follow_ups", "schedule": 900.0},
+    # At night in Europe, when nobody books.
+    "clear-expired-sessions": {"task": "config.tasks.clear_expired_sessions", "schedule": crontab(hour=2, minute=30)},
 }
 
 # Missed visits ------------------------------------------------------------------

@@ -1,5 +1,6 @@
 """Settings come from the environment; production values pass Django's deploy checks."""
 
+import json
 import os
 import subprocess
 import sys
@@ -113,3 +114,46 @@ def test_models_and_migrations_agree():
     from django.core.management import call_command
 
     call_command("makemigrations", check=True, dry_run=True, verbosity=0)
+
+
+def production_setting_values(*names: str) -> dict:
+    result = run_python(
+        "import json, django; django.setup(); from django.conf import settings as s; "
+        f"print(json.dumps({{name: getattr(s, name) for name in {list(names)!r}}}, default=repr))",
+        PRODUCTION_ENV,
+    )
+    assert result.returncode == 0, result.stderr
+    return json.loads(result.stdout)
+
+
+def test_every_redis_client_gives_up_well_within_a_booking():
+    """A hung Redis accepts connections and never answers: only timeouts bound what a request waits."""
+    values = production_setting_values(
+        "CACHES",
+        "CELERY_BROKER_TRANSPORT_OPTIONS",
+        "CELERY_BROKER_CONNECTION_TIMEOUT",
+        "CELERY_TASK_PUBLISH_RETRY",
+        "CELERY_TASK_PUBLISH_RETRY_POLICY",
+    )
+    cache = values["CACHES"]["default"]["OPTIONS"]
+    broker = values["CELERY_BROKER_TRANSPORT_OPTIONS"]
+
+    for options in (cache, broker):
+        assert 0 < options["socket_connect_timeout"] <= 0.5
+        assert 0 < options["socket_timeout"] <= 0.5
+        assert options["retry_on_timeout"] is False
+    assert broker["max_retries"] == 0
+    assert values["CELERY_BROKER_CONNECTION_TIMEOUT"] <= 0.5
+    assert values["CELERY_TASK_PUBLISH_RETRY"] is False
+    assert values["CELERY_TASK_PUBLISH_RETRY_POLICY"]["max_retries"] == 0
+    # A booking makes one rate-limit call and one publish; at worst each connects and waits for
+    # one answer. That leaves at least half a second of the README's 1.5 s for the booking itself.
+    worst_wait = sum(options["socket_connect_timeout"] + options["socket_timeout"] for options in (cache, broker))
+    assert worst_wait <= 1.0
+
+
+def test_sessions_live_in_the_database_not_in_redis():
+    # A customer's open links are in the session: a cache outage must not lose them.
+    values = production_setting_values("SESSION_ENGINE")
+
+    assert values["SESSION_ENGINE"] == "django.contrib.sessions.backends.db"

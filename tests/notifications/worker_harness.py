@@ -179,25 +179,31 @@ class PrivateRedis:
 # The Celery app of the test process --------------------------------------------------
 
 
-def production_celery_settings(redis_url: str) -> dict[str, Any]:
-    """The Celery settings config/settings.py produces when REDIS_URL is set, as app.conf keys.
-
-    Evaluated from the real settings file, so the test publishes with exactly the
-    broker options (timeouts, no retries) production uses, not a copy of them.
-    """
+def production_settings(redis_url: str) -> dict[str, Any]:
+    """Every setting config/settings.py produces when REDIS_URL is set (cache, broker, timeouts)."""
     saved = {name: os.environ.get(name) for name in ("REDIS_URL", "DEBUG")}
     os.environ["REDIS_URL"] = redis_url
-    os.environ["DEBUG"] = "1"  # only so the file needs no SECRET_KEY; no Celery setting depends on it
+    os.environ["DEBUG"] = "1"  # only so the file needs no SECRET_KEY; no Redis setting depends on it
     try:
-        namespace = runpy.run_path(str(ROOT / "config" / "settings.py"))
+        return runpy.run_path(str(ROOT / "config" / "settings.py"))
     finally:
         for name, value in saved.items():
             if value is None:
                 os.environ.pop(name, None)
             else:
                 os.environ[name] = value
+
+
+def production_celery_settings(redis_url: str) -> dict[str, Any]:
+    """The Celery settings config/settings.py produces when REDIS_URL is set, as app.conf keys.
+
+    Evaluated from the real settings file, so the test publishes with exactly the
+    broker options (timeouts, no retries) production uses, not a copy of them.
+    """
     return {
-        name.removeprefix("CELERY_").lower(): value for name, value in namespace.items() if name.startswith("CELERY_")
+        name.removeprefix("CELERY_").lower(): value
+        for name, value in production_settings(redis_url).items()
+        if name.startswith("CELERY_")
     }
 
 
