@@ -21,8 +21,8 @@ from appointments.models import Appointment, AppointmentStatus, BookingInvitatio
 APPOINTMENT_SALT = "doorstep.link.appointment.manage"
 INVITATION_SALT = "doorstep.link.invitation.book"
 CARD_SALT = "doorstep.link.card"
-# 8 base32 characters = 40 bits: short enough to type from a card, and the
-# link view is rate-limited per IP, so guessing one is out of reach.
+# 8 base32 characters = 40 bits: short enough to type from a card, and about 10^12 guesses per
+# card; wrong codes are also rate-limited per IP.
 CARD_SECRET_LENGTH = 8
 # What a self-service link may show: visits the customer can still move (or cancel), and missed ones
 # or ones whose time the firm gave up, whose page offers a new time. Not a visit under way: the

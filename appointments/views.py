@@ -6,6 +6,7 @@ Referrer-Policy: no-referrer; the pages say same-origin). Mail scanners open lin
 anything; only the POSTs act, with CSRF.
 """
 
+import time
 from datetime import date, timedelta
 from urllib.parse import urlencode
 
@@ -53,6 +54,10 @@ LANGUAGE_KEY = "doorstep_language"
 # Added to the redirect after a link was opened: the customer's language (not secret, never the token).
 # A browser that refuses cookies arrives with it but without a session; the page then says so.
 ENTERED_LANGUAGE_PARAM = "lang"
+# ...and when (Unix seconds): arriving without a session cookie minutes later means the session ended, not
+# that cookies are refused.
+ENTERED_AT_PARAM = "t"
+ENTERED_RECENTLY_SECONDS = 120
 # The note typed before switching to another week of windows: {"link": key, "note": text}.
 NOTE_DRAFT_KEY = "doorstep_note_draft"
 
@@ -95,14 +100,29 @@ def _unresolved(request, key: str = ""):
         if invitation is not None:
             # Two people with one invitation: the other one booked a moment ago.
             return _invitation_used(request, invitation, just_now=True)
-    if not links and settings.SESSION_COOKIE_NAME not in request.COOKIES:
+    if not links:
         language = request.GET.get(ENTERED_LANGUAGE_PARAM, "")
-        if language in dict(settings.LANGUAGES):
-            # Sent here by a valid link a moment ago, yet without the session cookie it was given.
+        language = language if language in dict(settings.LANGUAGES) else ""
+        if language:
             translation.activate(language)
             request.LANGUAGE_CODE = language
+        if _just_entered(request) and settings.SESSION_COOKIE_NAME not in request.COOKIES:
+            # Sent here by a valid link a moment ago, yet without the session cookie it was given.
             return _private(render(request, "selfservice/cookies_needed.html", _contact(), status=400))
+        if language or settings.SESSION_COOKIE_NAME in request.COOKIES:
+            # A page of ours, left open (or reloaded) after its session ended (CUSTOMER_SESSION_AGE):
+            # the link in the mail still works, so say that rather than "this link is no longer valid".
+            return _private(render(request, "selfservice/expired.html", _contact(), status=410))
     return _invalid(request)
+
+
+def _just_entered(request) -> bool:
+    """Redirected here from a valid link within the last minutes (not a bookmark, not a reload a day later)."""
+    try:
+        entered_at = int(request.GET.get(ENTERED_AT_PARAM, ""))
+    except ValueError:
+        return False
+    return 0 <= time.time() - entered_at <= ENTERED_RECENTLY_SECONDS
 
 
 def _invitation_used(request, invitation, *, just_now: bool = False):
@@ -211,8 +231,8 @@ def _enter(request, *, kind: str, token: str, obj):
     if not request.user.is_authenticated:
         # Mail scanners open every link; the mail's link opens the page again after a day.
         request.session.set_expiry(settings.CUSTOMER_SESSION_AGE)
-    language = urlencode({ENTERED_LANGUAGE_PARAM: obj.customer.preferred_language})
-    return _private(redirect(f"{reverse('selfservice:page')}?{language}"), referrer_policy="no-referrer")
+    query = urlencode({ENTERED_LANGUAGE_PARAM: obj.customer.preferred_language, ENTERED_AT_PARAM: int(time.time())})
+    return _private(redirect(f"{reverse('selfservice:page')}?{query}"), referrer_policy="no-referrer")
 
 
 @require_GET

@@ -3,6 +3,7 @@
 import logging
 import re
 from datetime import UTC, datetime, timedelta
+from urllib.parse import urlsplit
 
 import pytest
 import time_machine
@@ -54,7 +55,7 @@ def open_invitation(client, invitation):
     client.get(reverse("selfservice:open", args=[invitation_token(invitation)]))
     page = client.get(PAGE).content.decode()
     return {
-        "link": re.search(r'name="link" value="([^"]+)"', page).group(1),
+        "link": re.search(r'name="link"\s+value="([^"]+)"', page).group(1),
         "window": re.findall(r'name="window" value="([^"]+)"', page)[0],
     }
 
@@ -83,7 +84,7 @@ def test_a_valid_link_is_served_while_its_ip_is_blocked_for_wrong_links(client, 
     # Another customer behind the same office or carrier address, with a genuine link.
     response = client.get(reverse("selfservice:open", args=[invitation_token(invite(setup))]))
 
-    assert response.status_code == 302 and response["Location"] == PAGE
+    assert response.status_code == 302 and urlsplit(response["Location"]).path == PAGE
     assert client.get(PAGE).status_code == 200
 
 

@@ -170,9 +170,8 @@ def test_a_visit_the_office_asked_to_move_can_be_moved_after_the_cutoff(setup, a
 
 
 def test_the_link_of_a_visit_three_days_ago_no_longer_moves_it(client, setup, appointment):
-    open_link(client, appointment_token(appointment))
-
     with time_machine.travel(appointment.window_start + timedelta(days=3)):
+        open_link(client, appointment_token(appointment))  # the confirmation mail, found again
         window = a_free_window(setup, appointment)
         page = client.get(PAGE)
         moved = client.post(BOOK, {"window": window.isoformat()})
@@ -185,9 +184,8 @@ def test_the_link_of_a_visit_three_days_ago_no_longer_moves_it(client, setup, ap
 
 
 def test_after_the_cutoff_the_page_shows_the_visit_and_how_to_reach_the_responsible_person(client, appointment):
-    open_link(client, appointment_token(appointment))
-
     with time_machine.travel(appointment.window_start - timedelta(hours=11), tick=False):
+        open_link(client, appointment_token(appointment))
         page = client.get(PAGE).content.decode()
 
     assert "nicht mehr online" in page  # "kann nicht mehr online geändert oder abgesagt werden"
@@ -208,8 +206,8 @@ def test_the_too_late_page_speaks_the_customers_language(client, setup, language
         window_start=local_dt(3, 8),
         actor=setup["office"],
     )
-    open_link(client, appointment_token(appointment))
-
+    with time_machine.travel(appointment.window_start - timedelta(hours=3), tick=False):
+        open_link(client, appointment_token(appointment))
     with time_machine.travel(appointment.window_start - timedelta(hours=2), tick=False):
         response = client.post(CANCEL, {"reason": "x"})
 
@@ -218,8 +216,8 @@ def test_the_too_late_page_speaks_the_customers_language(client, setup, language
 
 
 def test_a_post_that_crosses_the_cutoff_after_the_page_was_shown_changes_nothing(client, setup, appointment):
-    open_link(client, appointment_token(appointment))
     with time_machine.travel(appointment.window_start - timedelta(hours=13), tick=False):
+        open_link(client, appointment_token(appointment))
         window = offered_windows(client.get(PAGE))[-1]
 
     with time_machine.travel(appointment.window_start - timedelta(hours=11, minutes=59), tick=False):
@@ -273,7 +271,8 @@ def test_a_deadline_at_midnight_is_named_as_the_evening_before(setup):
 
 def test_the_mail_link_opened_while_the_technician_is_on_the_way_says_so(client, setup, appointment):
     token = appointment_token(appointment)
-    open_link(client, token)  # the page open since the evening before
+    with time_machine.travel(appointment.window_start - timedelta(hours=14), tick=False):
+        open_link(client, token)  # the page open since the evening before
     with time_machine.travel(appointment.window_start - timedelta(minutes=30), tick=False):
         visit_start_trip(appointment=appointment, actor=setup["technician"].user)
         posted = client.post(CANCEL, {"reason": "Doch nicht"})

@@ -1,6 +1,7 @@
 """What a customer's link says when it cannot simply show its page: used invitations, refused cookies."""
 
 import re
+from datetime import timedelta
 from unittest import mock
 
 import pytest
@@ -196,6 +197,23 @@ def test_a_valid_link_in_a_browser_that_refuses_cookies_says_the_page_needs_cook
     assert 'lang="nl"' in page and "cookies toe" in page  # "Sta cookies toe"
     assert "no longer valid" not in page and "niet meer geldig" not in page
     assert invitation_token(invitation) not in entered["Location"]
+
+
+def test_a_page_reloaded_after_its_session_ended_asks_to_open_the_link_again(client, setup):
+    customer = CustomerFactory(preferred_language="nl", responsible=setup["office"])
+    invitation = booking_invite(customer=customer, service_type=setup["service_type"], actor=setup["office"])
+    entered = open_link(client, invitation_token(invitation))
+
+    with time_machine.travel(timezone.now() + timedelta(days=2)):
+        client.cookies.clear()  # the browser let the session cookie expire with the session
+        reloaded = client.get(entered["Location"])
+        posted = client.post(reverse("selfservice:book"), {"link": "invitation-1", "window": "x"})
+
+    assert reloaded.status_code == 410
+    page = reloaded.content.decode()
+    assert 'lang="nl"' in page and "opnieuw" in page  # "open de link … opnieuw"
+    assert "cookies toe" not in page and "niet meer geldig" not in page
+    assert posted.status_code in (404, 410)
 
 
 def test_the_page_without_a_session_nor_a_link_redirect_is_the_dead_link_page(client, setup):

@@ -77,7 +77,7 @@ def ready_to_book(world, *, window_index: int) -> tuple[Client, dict]:
     client.get(reverse("selfservice:open", args=[invitation_token(invite(world))]))
     page = client.get(PAGE).content.decode()
     form = {
-        "link": re.search(r'name="link" value="([^"]+)"', page).group(1),
+        "link": re.search(r'name="link"\s+value="([^"]+)"', page).group(1),
         "window": re.findall(r'name="window" value="([^"]+)"', page)[window_index],
     }
     return client, form
