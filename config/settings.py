@@ -282,8 +282,14 @@ LOGGING = {
     "disable_existing_loggers": False,
     "handlers": {"console": {"class": "logging.StreamHandler"}},
     "root": {"handlers": ["console"], "level": os.environ.get("LOG_LEVEL", "INFO")},
-    # WeasyPrint logs every step of every PDF at INFO.
-    "loggers": {"weasyprint.progress": {"level": "WARNING"}},
+    "loggers": {
+        # WeasyPrint logs every step of every PDF at INFO.
+        "weasyprint.progress": {"level": "WARNING"},
+        # A worker logs "received" and "succeeded" for every task at INFO: with one line per sent mail
+        # (notifications.mail) that is what a console needs; failures still show.
+        "celery.worker.strategy": {"level": "WARNING"},
+        "celery.app.trace": {"level": "WARNING"},
+    },
 }
 
 # Notifications ------------------------------------------------------------------
