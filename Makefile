@@ -39,7 +39,7 @@ run: messages
 	@echo "  Each mail is one line on this console; read it in full in the admin's outbox (Benachrichtigungen › Postausgang)."
 	@echo "  EMAIL_URL=console:// make run prints whole mails instead."
 	@echo
-	DEBUG=1 DOORSTEP_PORT=$(PORT) SITE_URL="$${SITE_URL:-http://127.0.0.1:$(PORT)}" $(PY) -m honcho --procfile config/Procfile --app-root . start
+	DEBUG=1 CELERY_TASK_LOG_LEVEL=WARNING DOORSTEP_PORT=$(PORT) SITE_URL="$${SITE_URL:-http://127.0.0.1:$(PORT)}" $(PY) -m honcho --procfile config/Procfile --app-root . start
 
 # Nu HTML checker and axe-core for the page-quality tests; without npm those tests skip.
 node_modules: package-lock.json

@@ -285,10 +285,10 @@ LOGGING = {
     "loggers": {
         # WeasyPrint logs every step of every PDF at INFO.
         "weasyprint.progress": {"level": "WARNING"},
-        # A worker logs "received" and "succeeded" for every task at INFO: with one line per sent mail
-        # (notifications.mail) that is what a console needs; failures still show.
-        "celery.worker.strategy": {"level": "WARNING"},
-        "celery.app.trace": {"level": "WARNING"},
+        # A worker logs "received" and "succeeded" for every task at INFO. `make run` sets WARNING: its
+        # console then shows one line per sent mail (notifications.mail); failures still show.
+        "celery.worker.strategy": {"level": os.environ.get("CELERY_TASK_LOG_LEVEL", "INFO")},
+        "celery.app.trace": {"level": os.environ.get("CELERY_TASK_LOG_LEVEL", "INFO")},
     },
 }
 
