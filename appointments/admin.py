@@ -2,11 +2,11 @@ from datetime import date, datetime, timedelta
 
 from django.conf import settings
 from django.contrib import admin, messages
+from django.contrib.admin.utils import unquote
 from django.core.exceptions import PermissionDenied, ValidationError
 from django.db.models import Count, Q
 from django.forms.models import BaseInlineFormSet
 from django.http import HttpResponseRedirect
-from django.shortcuts import get_object_or_404
 from django.urls import path, reverse
 from django.utils import formats, timezone
 from django.utils.html import format_html, format_html_join
@@ -185,9 +185,12 @@ class DateFilter(admin.SimpleListFilter):
 
     def _day(self) -> date | None:
         try:
-            return date.fromisoformat(self.value() or "")
-        except ValueError:
+            day = date.fromisoformat(self.value() or "")
+            # The day's bounds in the firm's zone must exist: 0001-01-01 or 9999-12-31 overflow.
+            local_midnight(day - timedelta(days=1)), local_midnight(day + timedelta(days=1))
+        except (ValueError, OverflowError):
             return None
+        return day
 
     def queryset(self, request, queryset):
         today = timezone.localdate()
@@ -209,6 +212,13 @@ class DateFilter(admin.SimpleListFilter):
             # A window ends after it starts: the bound on window_start lets the database use its index.
             now = timezone.now()
             return queryset.filter(window_start__lt=now, window_end__lt=now)
+        if self.value() is not None:
+            # A typed or old link: the whole list, and why, rather than an error page or silence.
+            messages.warning(
+                request,
+                _("“%(value)s” is not a day the list can show (please use YYYY-MM-DD). All visits are listed.")
+                % {"value": self.value()},
+            )
         return queryset
 
 
@@ -719,7 +729,10 @@ class VisitAttemptAdminBase(RecordAdminMixin, ActionFormMixin, admin.ModelAdmin)
 
     def book_new_time_view(self, request, object_id):
         """The missed visit's reschedule form, prefilled; moving the missed visit rebooks it."""
-        attempt = get_object_or_404(self.get_queryset(request).select_related("appointment"), pk=object_id)
+        # get_object() answers None for an id that is missing or not a number, as the change page does.
+        attempt = self.get_object(request, unquote(object_id))
+        if attempt is None:
+            return self._get_obj_does_not_exist_redirect(request, self.opts, object_id)
         appointments = self.admin_site.get_model_admin(Appointment)
         if not appointments.has_change_permission(request):
             raise PermissionDenied

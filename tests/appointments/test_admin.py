@@ -467,3 +467,15 @@ def test_after_saving_a_new_visit_the_clerk_lands_on_it_with_a_message(admin_cli
     appointment = Appointment.objects.get()
     assert response.redirect_chain[-1][0] == reverse("admin:appointments_appointment_change", args=[appointment.pk])
     assert [message.level for message in response.context["messages"]] == [messages.SUCCESS]
+
+
+@pytest.mark.parametrize("model", ["visitattempt", "missedvisitfollowup"])
+@pytest.mark.parametrize("object_id", ["abc", "12x", "999999"])
+def test_book_a_new_time_for_a_missing_or_malformed_id_goes_back_with_a_message(admin_client_office, model, object_id):
+    response = admin_client_office.get(
+        reverse(f"admin:appointments_{model}_book_new_time", args=[object_id]), follow=True
+    )
+
+    assert response.status_code == 200
+    assert [message.level for message in response.context["messages"]] == [messages.WARNING]
+    assert "existiert nicht" in str(list(response.context["messages"])[0])
