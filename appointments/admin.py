@@ -45,7 +45,7 @@ from appointments.services import (
 )
 from appointments.services.booking import appointment_request_new_time, booking_invitation_withdraw
 from appointments.services.follow_up import FollowUpError, follow_up_close
-from config.admin_actions import ActionFormMixin, RecordAdminMixin
+from config.admin_actions import ActionFormMixin, PrefillMixin, RecordAdminMixin
 from customers.forms import TechnicianAdminForm
 from customers.selectors import phone_search_q
 from journal.admin import journal_timeline_html
@@ -105,7 +105,7 @@ class TimeOffInline(admin.TabularInline):
 
 
 @admin.register(Technician)
-class TechnicianAdmin(admin.ModelAdmin):
+class TechnicianAdmin(PrefillMixin, admin.ModelAdmin):
     form = TechnicianAdminForm
     list_display = ["display_name", "user", "mobile_phone", "service_type_names", "is_active"]
     list_filter = ["is_active", "service_types"]
@@ -241,7 +241,7 @@ def _described(queryset):
 
 
 @admin.register(Appointment)
-class AppointmentAdmin(ActionFormMixin, admin.ModelAdmin):
+class AppointmentAdmin(PrefillMixin, ActionFormMixin, admin.ModelAdmin):
     # What a clerk scans a day's list for; the version and the full address are on the visit's page.
     list_display = ["list_window", "customer_and_place", "service_type", "technician", "status"]
     list_filter = ["status", "technician", DateFilter, "service_type"]

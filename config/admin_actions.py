@@ -1,6 +1,7 @@
 """Admin actions that ask for one more thing first (a reason, a note, a new time), shared by the apps' admins."""
 
 from django.contrib import admin, messages
+from django.core.exceptions import ValidationError
 from django.template.response import TemplateResponse
 
 
@@ -49,3 +50,21 @@ class RecordAdminMixin:
 
     def has_delete_permission(self, request, obj=None):
         return False
+
+
+class PrefillMixin:
+    """An add page opened with ?field=value (the pages link to each other so) takes only what the field can.
+
+    Django hands the raw text to the widget, and an autocomplete or date widget fails on text it cannot
+    read (?customer=abc was a 500): such a value is left out and the field starts empty.
+    """
+
+    def get_changeform_initial_data(self, request):
+        initial = super().get_changeform_initial_data(request)
+        fields = self.get_form(request).base_fields
+        for name in [name for name in initial if name in fields and name in request.GET]:
+            try:
+                fields[name].clean(initial[name])
+            except (ValidationError, ValueError, TypeError):
+                del initial[name]
+        return initial

@@ -7,6 +7,7 @@ from django.utils.translation import gettext_lazy as _
 
 from appointments.formatting import format_window_short
 from appointments.models import Appointment
+from config.admin_actions import PrefillMixin
 from journal.models import Channel, JournalEntry
 from journal.services import journal_record
 
@@ -120,7 +121,7 @@ class ContactEntryForm(forms.ModelForm):
 
 
 @admin.register(JournalEntry)
-class JournalEntryAdmin(admin.ModelAdmin):
+class JournalEntryAdmin(PrefillMixin, admin.ModelAdmin):
     """Read-only timeline; staff may add contacts (a call, a letter) but never change or delete one."""
 
     # The summary says what happened; the action's code is for filtering, not for reading.
