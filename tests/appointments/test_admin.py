@@ -479,3 +479,17 @@ def test_book_a_new_time_for_a_missing_or_malformed_id_goes_back_with_a_message(
     assert response.status_code == 200
     assert [message.level for message in response.context["messages"]] == [messages.WARNING]
     assert "existiert nicht" in str(list(response.context["messages"])[0])
+
+
+def test_an_action_page_is_styled_like_djangos_own_pages(admin_client_office):
+    # Django 6.1's breadcrumbs are a list and its form rows need forms.css; without them the reason,
+    # move and invitation pages were unstyled text under a bare line of links.
+    appointment = AppointmentFactory()
+
+    page = admin_client_office.post(
+        CHANGELIST, {"action": "cancel_with_reason", "_selected_action": [appointment.pk]}
+    ).content.decode()
+
+    assert '<ol class="breadcrumbs">' in page
+    assert "admin/css/forms.css" in page
+    assert 'class="closelink"' in page
