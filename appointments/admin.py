@@ -320,13 +320,21 @@ class AppointmentAdmin(PrefillMixin, ActionFormMixin, admin.ModelAdmin):
     ]
 
     def get_fieldsets(self, request, obj=None):
-        return self.change_fieldsets if obj else self.add_fieldsets
+        if obj is None:
+            return self.add_fieldsets
+        if obj.status in RESCHEDULABLE:
+            return self.change_fieldsets
+        # The reason for a move is a form field, not stored: read-only it would show "None" under an English label.
+        return [
+            (name, {**options, "fields": [field for field in options["fields"] if field != "reschedule_reason"]})
+            for name, options in self.change_fieldsets
+        ]
 
     def get_readonly_fields(self, request, obj=None):
         if obj is None:
             return []
         if obj.status not in RESCHEDULABLE:
-            return [*self.readonly_fields, "technician", "window_start", "window_end", "reschedule_reason"]
+            return [*self.readonly_fields, "technician", "window_start", "window_end"]
         return self.readonly_fields
 
     def get_form(self, request, obj=None, change=False, **kwargs):

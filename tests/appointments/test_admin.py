@@ -493,3 +493,15 @@ def test_an_action_page_is_styled_like_djangos_own_pages(admin_client_office):
     assert '<ol class="breadcrumbs">' in page
     assert "admin/css/forms.css" in page
     assert 'class="closelink"' in page
+
+
+@pytest.mark.parametrize("status", [AppointmentStatus.COMPLETED, AppointmentStatus.CANCELLED])
+def test_a_visit_that_can_no_longer_move_shows_no_empty_reason_for_moving(admin_client_office, status):
+    appointment = AppointmentFactory(status=status)
+
+    page = admin_client_office.get(reverse("admin:appointments_appointment_change", args=[appointment.pk]))
+
+    content = page.content.decode()
+    assert page.status_code == 200
+    assert "Reschedule reason" not in content
+    assert '<div class="readonly">None</div>' not in content
