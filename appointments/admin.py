@@ -45,14 +45,14 @@ from appointments.services import (
 )
 from appointments.services.booking import appointment_request_new_time, booking_invitation_withdraw
 from appointments.services.follow_up import FollowUpError, follow_up_close
-from config.admin_actions import ActionFormMixin, PrefillMixin, RecordAdminMixin
+from config.admin_actions import ActionFormMixin, CheckedSelectionMixin, PrefillMixin, RecordAdminMixin
 from customers.forms import TechnicianAdminForm
 from customers.selectors import phone_search_q
 from journal.admin import journal_timeline_html
 
 
 @admin.register(ServiceType)
-class ServiceTypeAdmin(admin.ModelAdmin):
+class ServiceTypeAdmin(CheckedSelectionMixin, admin.ModelAdmin):
     list_display = [
         "name",
         "name_de",
@@ -105,7 +105,7 @@ class TimeOffInline(admin.TabularInline):
 
 
 @admin.register(Technician)
-class TechnicianAdmin(PrefillMixin, admin.ModelAdmin):
+class TechnicianAdmin(CheckedSelectionMixin, PrefillMixin, admin.ModelAdmin):
     form = TechnicianAdminForm
     list_display = ["display_name", "user", "mobile_phone", "service_type_names", "is_active"]
     list_filter = ["is_active", "service_types"]
@@ -241,7 +241,7 @@ def _described(queryset):
 
 
 @admin.register(Appointment)
-class AppointmentAdmin(PrefillMixin, ActionFormMixin, admin.ModelAdmin):
+class AppointmentAdmin(CheckedSelectionMixin, PrefillMixin, ActionFormMixin, admin.ModelAdmin):
     # What a clerk scans a day's list for; the version and the full address are on the visit's page.
     list_display = ["list_window", "customer_and_place", "service_type", "technician", "status"]
     list_filter = ["status", "technician", DateFilter, "service_type"]
@@ -575,7 +575,7 @@ def _waiting_for_new_time(appointment):
 
 
 @admin.register(BookingInvitation)
-class BookingInvitationAdmin(RecordAdminMixin, admin.ModelAdmin):
+class BookingInvitationAdmin(CheckedSelectionMixin, RecordAdminMixin, admin.ModelAdmin):
     """Sent invitations and whether the customer has booked; created from the customer list."""
 
     list_display = ["created_at", "customer", "service_type", "technician", "expires_at", "state"]
@@ -654,7 +654,7 @@ class FollowUpStateFilter(admin.SimpleListFilter):
         return queryset
 
 
-class VisitAttemptAdminBase(RecordAdminMixin, ActionFormMixin, admin.ModelAdmin):
+class VisitAttemptAdminBase(CheckedSelectionMixin, RecordAdminMixin, ActionFormMixin, admin.ModelAdmin):
     """Read-only: an attempt is the record of what happened at the door; the office adds notes, not edits."""
 
     list_select_related = ["appointment__customer", "technician"]

@@ -3,6 +3,7 @@
 from django.contrib import admin, messages
 from django.core.exceptions import ValidationError
 from django.template.response import TemplateResponse
+from django.utils.translation import gettext_lazy as _
 
 
 class ActionFormMixin:
@@ -68,3 +69,21 @@ class PrefillMixin:
             except (ValidationError, ValueError, TypeError):
                 del initial[name]
         return initial
+
+
+class CheckedSelectionMixin:
+    """An action posted with a selection that is not a row id (edited or truncated form data) changes
+    nothing and says so; Django would run the action's query and fail with a 500."""
+
+    def response_action(self, request, queryset, **kwargs):
+        for value in request.POST.getlist(admin.helpers.ACTION_CHECKBOX_NAME):
+            try:
+                self.opts.pk.to_python(value)
+            except ValidationError:
+                self.message_user(
+                    request,
+                    _("The selection could not be read; nothing was changed. Please select the rows again."),
+                    messages.WARNING,
+                )
+                return None
+        return super().response_action(request, queryset, **kwargs)

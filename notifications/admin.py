@@ -9,7 +9,7 @@ from django.utils.html import format_html
 from django.utils.translation import gettext_lazy as _
 from django.utils.translation import ngettext
 
-from config.admin_actions import RecordAdminMixin
+from config.admin_actions import CheckedSelectionMixin, RecordAdminMixin
 from customers.models import Language
 from notifications.models import OutboxMessage
 from notifications.rendering import render_message
@@ -33,7 +33,7 @@ class LanguageFilter(admin.SimpleListFilter):
 
 
 @admin.register(OutboxMessage)
-class OutboxMessageAdmin(RecordAdminMixin, admin.ModelAdmin):
+class OutboxMessageAdmin(CheckedSelectionMixin, RecordAdminMixin, admin.ModelAdmin):
     # Fits an office screen (1280 px): the recipient under the customer; version and attempts are on the page.
     list_display = ["created_at", "kind", "customer_and_recipient", "status_and_sent", "short_error"]
     list_filter = ["status", "kind", LanguageFilter]

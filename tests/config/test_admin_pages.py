@@ -154,6 +154,32 @@ def test_an_add_page_keeps_a_prefill_its_field_takes(admin_client_office):
     assert customer.full_name in response.content.decode()
 
 
+@pytest.mark.parametrize(
+    ("model", "action"),
+    [
+        ("appointments_appointment", "ask_for_new_time"),
+        ("appointments_appointment", "reschedule"),
+        ("appointments_missedvisitfollowup", "close_follow_up"),
+        ("notifications_outboxmessage", "send_again"),
+        ("customers_customer", "invite_to_book"),
+        ("appointments_bookinginvitation", "withdraw"),
+        ("appointments_technician", "delete_selected"),
+    ],
+)
+@pytest.mark.parametrize("selected", ["abc", "1.5", ""])
+def test_an_action_on_a_selection_that_is_not_an_id_changes_nothing_and_says_so(
+    model, action, selected, admin_client_office
+):
+    response = admin_client_office.post(
+        reverse(f"admin:{model}_changelist"), {"action": action, "_selected_action": [selected]}, follow=True
+    )
+
+    assert response.status_code == 200
+    assert [str(message) for message in response.context["messages"]] == [
+        "Die Auswahl war nicht lesbar; es wurde nichts geändert. Bitte wählen Sie die Zeilen erneut aus."
+    ]
+
+
 def test_technician_working_hours_are_edited_inline(admin_client_office):
     technician = TechnicianFactory()
 
