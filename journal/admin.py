@@ -3,6 +3,7 @@ from django.contrib import admin
 from django.http import HttpResponseRedirect
 from django.template.loader import render_to_string
 from django.urls import reverse
+from django.utils.text import capfirst
 from django.utils.translation import gettext_lazy as _
 
 from appointments.formatting import format_window_short
@@ -103,6 +104,9 @@ class ContactEntryForm(forms.ModelForm):
 
     def __init__(self, *args, **kwargs):
         super().__init__(*args, **kwargs)
+        # Labels given here are used as written; the model's own fields get a capital from Django.
+        for field in self.fields.values():
+            field.label = capfirst(field.label)
         # Only this customer's visits: a contact about someone else's visit cannot be picked.
         customer_id = self.data.get("customer") if self.is_bound else self.initial.get("customer")
         if customer_id and str(customer_id).isdigit():
