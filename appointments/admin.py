@@ -412,7 +412,7 @@ class AppointmentAdmin(CheckedSelectionMixin, PrefillMixin, ActionFormMixin, adm
         )
 
     @admin.action(description=_("Move the selected appointment to a new time"), permissions=["change"])
-    def reschedule(self, request, queryset):
+    def reschedule(self, request, queryset, back_url=None):
         if queryset.count() != 1:
             self.message_user(request, _("Select exactly one appointment to move."), messages.WARNING)
             return None
@@ -442,7 +442,13 @@ class AppointmentAdmin(CheckedSelectionMixin, PrefillMixin, ActionFormMixin, adm
                 # The clerk goes on with this visit (call the customer, add a note), not with the list.
                 return HttpResponseRedirect(reverse("admin:appointments_appointment_change", args=[appointment.pk]))
         return self._action_page(
-            request, queryset, form, "reschedule", _("Move appointment"), appointments=_described(queryset)
+            request,
+            queryset,
+            form,
+            "reschedule",
+            _("Move appointment"),
+            appointments=_described(queryset),
+            back_url=back_url,
         )
 
     @admin.action(description=_("Confirm selected requested appointments"), permissions=["change"])
@@ -744,7 +750,11 @@ class VisitAttemptAdminBase(CheckedSelectionMixin, RecordAdminMixin, ActionFormM
         appointments = self.admin_site.get_model_admin(Appointment)
         if not appointments.has_change_permission(request):
             raise PermissionDenied
-        return appointments.reschedule(request, Appointment.objects.filter(pk=attempt.appointment_id))
+        # "Back" returns to the missed visit the clerk came from, not to the list of all visits.
+        back_url = reverse(f"admin:{self.opts.app_label}_{self.opts.model_name}_change", args=[attempt.pk])
+        return appointments.reschedule(
+            request, Appointment.objects.filter(pk=attempt.appointment_id), back_url=back_url
+        )
 
 
 @admin.register(VisitAttempt)

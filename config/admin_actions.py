@@ -11,8 +11,9 @@ class ActionFormMixin:
 
     action_form_template = "admin/appointments/action_form.html"
 
-    def _action_page(self, request, queryset, form, action: str, title: str, *, appointments=()):
+    def _action_page(self, request, queryset, form, action: str, title: str, *, appointments=(), back_url=None):
         context = {
+            "back_url": back_url,
             **self.admin_site.each_context(request),
             "title": title,
             "opts": self.model._meta,

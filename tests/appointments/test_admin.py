@@ -505,3 +505,13 @@ def test_a_visit_that_can_no_longer_move_shows_no_empty_reason_for_moving(admin_
     assert page.status_code == 200
     assert "Reschedule reason" not in content
     assert '<div class="readonly">None</div>' not in content
+
+
+@pytest.mark.parametrize("model", ["visitattempt", "missedvisitfollowup"])
+def test_book_a_new_time_goes_back_to_the_missed_visit_it_came_from(admin_client_office, model):
+    attempt = VisitAttemptFactory(follow_up_flagged_at=local_dt(-1, 8))
+
+    page = admin_client_office.get(reverse(f"admin:appointments_{model}_book_new_time", args=[attempt.pk]))
+
+    back = reverse(f"admin:appointments_{model}_change", args=[attempt.pk])
+    assert f'href="{back}" class="closelink"' in page.content.decode()
