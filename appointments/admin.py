@@ -2,11 +2,11 @@ from datetime import date, datetime, timedelta
 
 from django.conf import settings
 from django.contrib import admin, messages
+from django.contrib.admin.utils import unquote
 from django.core.exceptions import PermissionDenied, ValidationError
 from django.db.models import Count, Q
 from django.forms.models import BaseInlineFormSet
 from django.http import HttpResponseRedirect
-from django.shortcuts import get_object_or_404
 from django.urls import path, reverse
 from django.utils import formats, timezone
 from django.utils.html import format_html, format_html_join
@@ -45,14 +45,14 @@ from appointments.services import (
 )
 from appointments.services.booking import appointment_request_new_time, booking_invitation_withdraw
 from appointments.services.follow_up import FollowUpError, follow_up_close
-from config.admin_actions import ActionFormMixin, RecordAdminMixin
+from config.admin_actions import ActionFormMixin, CheckedSelectionMixin, PrefillMixin, RecordAdminMixin
 from customers.forms import TechnicianAdminForm
 from customers.selectors import phone_search_q
 from journal.admin import journal_timeline_html
 
 
 @admin.register(ServiceType)
-class ServiceTypeAdmin(admin.ModelAdmin):
+class ServiceTypeAdmin(CheckedSelectionMixin, admin.ModelAdmin):
     list_display = [
         "name",
         "name_de",
@@ -105,7 +105,7 @@ class TimeOffInline(admin.TabularInline):
 
 
 @admin.register(Technician)
-class TechnicianAdmin(admin.ModelAdmin):
+class TechnicianAdmin(CheckedSelectionMixin, PrefillMixin, admin.ModelAdmin):
     form = TechnicianAdminForm
     list_display = ["display_name", "user", "mobile_phone", "service_type_names", "is_active"]
     list_filter = ["is_active", "service_types"]
@@ -185,9 +185,12 @@ class DateFilter(admin.SimpleListFilter):
 
     def _day(self) -> date | None:
         try:
-            return date.fromisoformat(self.value() or "")
-        except ValueError:
+            day = date.fromisoformat(self.value() or "")
+            # The day's bounds in the firm's zone must exist: 0001-01-01 or 9999-12-31 overflow.
+            local_midnight(day - timedelta(days=1)), local_midnight(day + timedelta(days=1))
+        except (ValueError, OverflowError):
             return None
+        return day
 
     def queryset(self, request, queryset):
         today = timezone.localdate()
@@ -209,6 +212,13 @@ class DateFilter(admin.SimpleListFilter):
             # A window ends after it starts: the bound on window_start lets the database use its index.
             now = timezone.now()
             return queryset.filter(window_start__lt=now, window_end__lt=now)
+        if self.value() is not None:
+            # A typed or old link: the whole list, and why, rather than an error page or silence.
+            messages.warning(
+                request,
+                _("“%(value)s” is not a day the list can show (please use YYYY-MM-DD). All visits are listed.")
+                % {"value": self.value()},
+            )
         return queryset
 
 
@@ -231,7 +241,7 @@ def _described(queryset):
 
 
 @admin.register(Appointment)
-class AppointmentAdmin(ActionFormMixin, admin.ModelAdmin):
+class AppointmentAdmin(CheckedSelectionMixin, PrefillMixin, ActionFormMixin, admin.ModelAdmin):
     # What a clerk scans a day's list for; the version and the full address are on the visit's page.
     list_display = ["list_window", "customer_and_place", "service_type", "technician", "status"]
     list_filter = ["status", "technician", DateFilter, "service_type"]
@@ -310,13 +320,21 @@ class AppointmentAdmin(ActionFormMixin, admin.ModelAdmin):
     ]
 
     def get_fieldsets(self, request, obj=None):
-        return self.change_fieldsets if obj else self.add_fieldsets
+        if obj is None:
+            return self.add_fieldsets
+        if obj.status in RESCHEDULABLE:
+            return self.change_fieldsets
+        # The reason for a move is a form field, not stored: read-only it would show "None" under an English label.
+        return [
+            (name, {**options, "fields": [field for field in options["fields"] if field != "reschedule_reason"]})
+            for name, options in self.change_fieldsets
+        ]
 
     def get_readonly_fields(self, request, obj=None):
         if obj is None:
             return []
         if obj.status not in RESCHEDULABLE:
-            return [*self.readonly_fields, "technician", "window_start", "window_end", "reschedule_reason"]
+            return [*self.readonly_fields, "technician", "window_start", "window_end"]
         return self.readonly_fields
 
     def get_form(self, request, obj=None, change=False, **kwargs):
@@ -394,7 +412,7 @@ class AppointmentAdmin(ActionFormMixin, admin.ModelAdmin):
         )
 
     @admin.action(description=_("Move the selected appointment to a new time"), permissions=["change"])
-    def reschedule(self, request, queryset):
+    def reschedule(self, request, queryset, back_url=None):
         if queryset.count() != 1:
             self.message_user(request, _("Select exactly one appointment to move."), messages.WARNING)
             return None
@@ -424,7 +442,13 @@ class AppointmentAdmin(ActionFormMixin, admin.ModelAdmin):
                 # The clerk goes on with this visit (call the customer, add a note), not with the list.
                 return HttpResponseRedirect(reverse("admin:appointments_appointment_change", args=[appointment.pk]))
         return self._action_page(
-            request, queryset, form, "reschedule", _("Move appointment"), appointments=_described(queryset)
+            request,
+            queryset,
+            form,
+            "reschedule",
+            _("Move appointment"),
+            appointments=_described(queryset),
+            back_url=back_url,
         )
 
     @admin.action(description=_("Confirm selected requested appointments"), permissions=["change"])
@@ -557,7 +581,7 @@ def _waiting_for_new_time(appointment):
 
 
 @admin.register(BookingInvitation)
-class BookingInvitationAdmin(RecordAdminMixin, admin.ModelAdmin):
+class BookingInvitationAdmin(CheckedSelectionMixin, RecordAdminMixin, admin.ModelAdmin):
     """Sent invitations and whether the customer has booked; created from the customer list."""
 
     list_display = ["created_at", "customer", "service_type", "technician", "expires_at", "state"]
@@ -636,7 +660,7 @@ class FollowUpStateFilter(admin.SimpleListFilter):
         return queryset
 
 
-class VisitAttemptAdminBase(RecordAdminMixin, ActionFormMixin, admin.ModelAdmin):
+class VisitAttemptAdminBase(CheckedSelectionMixin, RecordAdminMixin, ActionFormMixin, admin.ModelAdmin):
     """Read-only: an attempt is the record of what happened at the door; the office adds notes, not edits."""
 
     list_select_related = ["appointment__customer", "technician"]
@@ -719,11 +743,18 @@ class VisitAttemptAdminBase(RecordAdminMixin, ActionFormMixin, admin.ModelAdmin)
 
     def book_new_time_view(self, request, object_id):
         """The missed visit's reschedule form, prefilled; moving the missed visit rebooks it."""
-        attempt = get_object_or_404(self.get_queryset(request).select_related("appointment"), pk=object_id)
+        # get_object() answers None for an id that is missing or not a number, as the change page does.
+        attempt = self.get_object(request, unquote(object_id))
+        if attempt is None:
+            return self._get_obj_does_not_exist_redirect(request, self.opts, object_id)
         appointments = self.admin_site.get_model_admin(Appointment)
         if not appointments.has_change_permission(request):
             raise PermissionDenied
-        return appointments.reschedule(request, Appointment.objects.filter(pk=attempt.appointment_id))
+        # "Back" returns to the missed visit the clerk came from, not to the list of all visits.
+        back_url = reverse(f"admin:{self.opts.app_label}_{self.opts.model_name}_change", args=[attempt.pk])
+        return appointments.reschedule(
+            request, Appointment.objects.filter(pk=attempt.appointment_id), back_url=back_url
+        )
 
 
 @admin.register(VisitAttempt)

@@ -1,7 +1,9 @@
 """Admin actions that ask for one more thing first (a reason, a note, a new time), shared by the apps' admins."""
 
 from django.contrib import admin, messages
+from django.core.exceptions import ValidationError
 from django.template.response import TemplateResponse
+from django.utils.translation import gettext_lazy as _
 
 
 class ActionFormMixin:
@@ -9,8 +11,9 @@ class ActionFormMixin:
 
     action_form_template = "admin/appointments/action_form.html"
 
-    def _action_page(self, request, queryset, form, action: str, title: str, *, appointments=()):
+    def _action_page(self, request, queryset, form, action: str, title: str, *, appointments=(), back_url=None):
         context = {
+            "back_url": back_url,
             **self.admin_site.each_context(request),
             "title": title,
             "opts": self.model._meta,
@@ -49,3 +52,39 @@ class RecordAdminMixin:
 
     def has_delete_permission(self, request, obj=None):
         return False
+
+
+class PrefillMixin:
+    """An add page opened with ?field=value (the pages link to each other so) takes only what the field can.
+
+    Django hands the raw text to the widget, and an autocomplete or date widget fails on text it cannot
+    read (?customer=abc was a 500): such a value is left out and the field starts empty.
+    """
+
+    def get_changeform_initial_data(self, request):
+        initial = super().get_changeform_initial_data(request)
+        fields = self.get_form(request).base_fields
+        for name in [name for name in initial if name in fields and name in request.GET]:
+            try:
+                fields[name].clean(initial[name])
+            except (ValidationError, ValueError, TypeError):
+                del initial[name]
+        return initial
+
+
+class CheckedSelectionMixin:
+    """An action posted with a selection that is not a row id (edited or truncated form data) changes
+    nothing and says so; Django would run the action's query and fail with a 500."""
+
+    def response_action(self, request, queryset, **kwargs):
+        for value in request.POST.getlist(admin.helpers.ACTION_CHECKBOX_NAME):
+            try:
+                self.opts.pk.to_python(value)
+            except ValidationError:
+                self.message_user(
+                    request,
+                    _("The selection could not be read; nothing was changed. Please select the rows again."),
+                    messages.WARNING,
+                )
+                return None
+        return super().response_action(request, queryset, **kwargs)

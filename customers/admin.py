@@ -15,7 +15,7 @@ from appointments.forms import InvitationForm
 from appointments.models import ACTIVE_STATUSES, Appointment, AppointmentStatus, VisitAttempt
 from appointments.services import AppointmentError
 from appointments.services.booking import booking_invite
-from config.admin_actions import ActionFormMixin
+from config.admin_actions import ActionFormMixin, CheckedSelectionMixin, PrefillMixin
 from customers.forms import CustomerAdminForm, FirmAdminForm, FirmCountryPhonesForm
 from customers.models import Customer, Firm, Language, OfficeProfile
 from customers.selectors import phone_search_q
@@ -27,7 +27,7 @@ JOURNAL_TIMELINE_LENGTH = 50
 
 
 @admin.register(Firm)
-class FirmAdmin(admin.ModelAdmin):
+class FirmAdmin(PrefillMixin, admin.ModelAdmin):
     form = FirmAdminForm
     list_display = ["name", "email", "phone", "city"]
 
@@ -104,7 +104,7 @@ class NextVisitFilter(admin.SimpleListFilter):
 
 
 @admin.register(Customer)
-class CustomerAdmin(ActionFormMixin, admin.ModelAdmin):
+class CustomerAdmin(CheckedSelectionMixin, PrefillMixin, ActionFormMixin, admin.ModelAdmin):
     form = CustomerAdminForm
     # The columns a clerk needs to recognise and call a customer; the rest is on the customer's page.
     list_display = [

@@ -3,10 +3,12 @@ from django.contrib import admin
 from django.http import HttpResponseRedirect
 from django.template.loader import render_to_string
 from django.urls import reverse
+from django.utils.text import capfirst
 from django.utils.translation import gettext_lazy as _
 
 from appointments.formatting import format_window_short
 from appointments.models import Appointment
+from config.admin_actions import PrefillMixin
 from journal.models import Channel, JournalEntry
 from journal.services import journal_record
 
@@ -102,6 +104,9 @@ class ContactEntryForm(forms.ModelForm):
 
     def __init__(self, *args, **kwargs):
         super().__init__(*args, **kwargs)
+        # Labels given here are used as written; the model's own fields get a capital from Django.
+        for field in self.fields.values():
+            field.label = capfirst(field.label)
         # Only this customer's visits: a contact about someone else's visit cannot be picked.
         customer_id = self.data.get("customer") if self.is_bound else self.initial.get("customer")
         if customer_id and str(customer_id).isdigit():
@@ -120,7 +125,7 @@ class ContactEntryForm(forms.ModelForm):
 
 
 @admin.register(JournalEntry)
-class JournalEntryAdmin(admin.ModelAdmin):
+class JournalEntryAdmin(PrefillMixin, admin.ModelAdmin):
     """Read-only timeline; staff may add contacts (a call, a letter) but never change or delete one."""
 
     # The summary says what happened; the action's code is for filtering, not for reading.

@@ -4,11 +4,13 @@ import logging
 from django.contrib import admin, messages
 from django.db import transaction
 from django.template.loader import render_to_string
+from django.utils import formats, timezone
 from django.utils.html import format_html
 from django.utils.translation import gettext_lazy as _
 from django.utils.translation import ngettext
 
-from config.admin_actions import RecordAdminMixin
+from config.admin_actions import CheckedSelectionMixin, RecordAdminMixin
+from customers.models import Language
 from notifications.models import OutboxMessage
 from notifications.rendering import render_message
 from notifications.services import message_resend
@@ -17,11 +19,24 @@ from notifications.superseded import last_error_display
 logger = logging.getLogger(__name__)
 
 
+class LanguageFilter(admin.SimpleListFilter):
+    """The mail's language by name: the field stores a bare code ("nl") without choices."""
+
+    title = _("language")
+    parameter_name = "language"
+
+    def lookups(self, request, model_admin):
+        return Language.choices
+
+    def queryset(self, request, queryset):
+        return queryset.filter(language=self.value()) if self.value() else queryset
+
+
 @admin.register(OutboxMessage)
-class OutboxMessageAdmin(RecordAdminMixin, admin.ModelAdmin):
+class OutboxMessageAdmin(CheckedSelectionMixin, RecordAdminMixin, admin.ModelAdmin):
     # Fits an office screen (1280 px): the recipient under the customer; version and attempts are on the page.
-    list_display = ["created_at", "kind", "customer_and_recipient", "status", "sent_at", "short_error"]
-    list_filter = ["status", "kind", "language"]
+    list_display = ["created_at", "kind", "customer_and_recipient", "status_and_sent", "short_error"]
+    list_filter = ["status", "kind", LanguageFilter]
     list_select_related = ["customer"]
     search_fields = ["to_email", "customer__full_name", "subject", "=appointment__id"]
     actions = ["send_again"]
@@ -34,7 +49,7 @@ class OutboxMessageAdmin(RecordAdminMixin, admin.ModelAdmin):
         "invitation",
         "appointment_version",
         "to_email",
-        "language",
+        "language_name",
         "subject",
         "attempts",
         "last_error_display",
@@ -50,6 +65,21 @@ class OutboxMessageAdmin(RecordAdminMixin, admin.ModelAdmin):
     @admin.display(description=_("customer"), ordering="customer__full_name")
     def customer_and_recipient(self, message):
         return format_html('{}<span class="secondary">{}</span>', message.customer.full_name, message.to_email)
+
+    @admin.display(description=_("status"), ordering="status")
+    def status_and_sent(self, message):
+        # When it went out under its state: a column of its own pushed the reason out of a 1280 px screen.
+        if message.sent_at is None:
+            return message.get_status_display()
+        return format_html(
+            '{}<span class="secondary">{}</span>',
+            message.get_status_display(),
+            formats.date_format(timezone.localtime(message.sent_at), "SHORT_DATETIME_FORMAT"),
+        )
+
+    @admin.display(description=_("language"))
+    def language_name(self, message):
+        return Language(message.language).label if message.language in Language.values else message.language
 
     @admin.display(description=_("last error"))
     def short_error(self, message):

@@ -467,3 +467,51 @@ def test_after_saving_a_new_visit_the_clerk_lands_on_it_with_a_message(admin_cli
     appointment = Appointment.objects.get()
     assert response.redirect_chain[-1][0] == reverse("admin:appointments_appointment_change", args=[appointment.pk])
     assert [message.level for message in response.context["messages"]] == [messages.SUCCESS]
+
+
+@pytest.mark.parametrize("model", ["visitattempt", "missedvisitfollowup"])
+@pytest.mark.parametrize("object_id", ["abc", "12x", "999999"])
+def test_book_a_new_time_for_a_missing_or_malformed_id_goes_back_with_a_message(admin_client_office, model, object_id):
+    response = admin_client_office.get(
+        reverse(f"admin:appointments_{model}_book_new_time", args=[object_id]), follow=True
+    )
+
+    assert response.status_code == 200
+    assert [message.level for message in response.context["messages"]] == [messages.WARNING]
+    assert "existiert nicht" in str(list(response.context["messages"])[0])
+
+
+def test_an_action_page_is_styled_like_djangos_own_pages(admin_client_office):
+    # Django 6.1's breadcrumbs are a list and its form rows need forms.css; without them the reason,
+    # move and invitation pages were unstyled text under a bare line of links.
+    appointment = AppointmentFactory()
+
+    page = admin_client_office.post(
+        CHANGELIST, {"action": "cancel_with_reason", "_selected_action": [appointment.pk]}
+    ).content.decode()
+
+    assert '<ol class="breadcrumbs">' in page
+    assert "admin/css/forms.css" in page
+    assert 'class="closelink"' in page
+
+
+@pytest.mark.parametrize("status", [AppointmentStatus.COMPLETED, AppointmentStatus.CANCELLED])
+def test_a_visit_that_can_no_longer_move_shows_no_empty_reason_for_moving(admin_client_office, status):
+    appointment = AppointmentFactory(status=status)
+
+    page = admin_client_office.get(reverse("admin:appointments_appointment_change", args=[appointment.pk]))
+
+    content = page.content.decode()
+    assert page.status_code == 200
+    assert "Reschedule reason" not in content
+    assert '<div class="readonly">None</div>' not in content
+
+
+@pytest.mark.parametrize("model", ["visitattempt", "missedvisitfollowup"])
+def test_book_a_new_time_goes_back_to_the_missed_visit_it_came_from(admin_client_office, model):
+    attempt = VisitAttemptFactory(follow_up_flagged_at=local_dt(-1, 8))
+
+    page = admin_client_office.get(reverse(f"admin:appointments_{model}_book_new_time", args=[attempt.pk]))
+
+    back = reverse(f"admin:appointments_{model}_change", args=[attempt.pk])
+    assert f'href="{back}" class="closelink"' in page.content.decode()

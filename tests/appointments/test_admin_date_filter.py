@@ -93,3 +93,15 @@ def test_the_list_converts_no_rows_time_zone_and_costs_the_same_queries_at_any_s
     assert len(one) == len(many)
     per_row_functions = ("django_datetime_trunc", "django_datetime_cast", "DATE_TRUNC", "AT TIME ZONE")
     assert [sql for sql in many if any(function in sql for function in per_row_functions)] == []
+
+
+@pytest.mark.parametrize("day", ["0001-01-01", "9999-12-31", "2026-02-30", "next tuesday", "2026-12-07T08:00"])
+def test_a_day_the_list_cannot_show_lists_every_visit_and_says_why(admin_client_office, diary, day):
+    with time_machine.travel(timezone.make_aware(WEDNESDAY), tick=False):
+        response = admin_client_office.get(LIST, {"day": day})
+
+    assert response.status_code == 200
+    assert len(response.context["cl"].queryset) == 9
+    assert [str(message) for message in response.context["messages"]] == [
+        f"„{day}“ ist kein Tag, den die Liste zeigen kann (bitte als JJJJ-MM-TT). Es werden alle Termine gezeigt."
+    ]

@@ -92,3 +92,41 @@ def test_every_list_fits_an_office_screen_with_long_real_names(browser, live_ser
             overflowing[model] = widths
 
     assert overflowing == {}
+
+
+@pytest.mark.parametrize("language", ["de", "nl"])
+def test_the_outbox_shows_a_stale_reason_as_a_readable_sentence_beside_long_kinds(browser, live_server, language):
+    from django.utils import timezone
+
+    from notifications.models import MessageKind, MessageStatus, OutboxMessage
+    from notifications.superseded import superseded_reason
+
+    scene = office_scene()
+    for index, kind in enumerate([MessageKind.CHANGE, MessageKind.RESCHEDULE_REQUEST, MessageKind.CONFIRMATION]):
+        OutboxMessage.objects.create(
+            kind=kind,
+            status=MessageStatus.SUPERSEDED if index == 0 else MessageStatus.SENT,
+            sent_at=None if index == 0 else timezone.now(),
+            dedupe_key=f"stale:{index}",
+            customer=scene.dutch_customer,
+            appointment=scene.appointment,
+            appointment_version=1,
+            to_email=scene.dutch_customer.email,
+            language="nl",
+            last_error=superseded_reason("new_time") if index == 0 else "",
+        )
+    tab = office_page(browser, live_server, language)
+
+    tab.goto(f"{live_server.url}{reverse('admin:notifications_outboxmessage_changelist')}")
+    widths = tab.evaluate(
+        """() => {
+            const box = document.querySelector('#changelist .results');
+            return {table: box.scrollWidth, box: box.clientWidth,
+                    reasons: [...document.querySelectorAll('#result_list td.field-short_error')]
+                        .map(cell => cell.getBoundingClientRect().width)};
+        }"""
+    )
+    tab.screenshot(path=f"/tmp/office-outbox-{language}.png", full_page=True)
+
+    assert widths["table"] <= widths["box"]
+    assert min(widths["reasons"]) >= 110  # about three words a line, none broken inside

@@ -124,6 +124,62 @@ def test_add_and_change_pages_render(model, make, admin_client_office, office_us
     assert add.status_code == (403 if model == "customers_firm" else 200)
 
 
+@pytest.mark.parametrize(
+    ("model", "prefill"),
+    [
+        ("appointments_appointment", {"customer": "abc"}),
+        ("appointments_appointment", {"customer": "1,2"}),
+        ("appointments_appointment", {"window_start": "tomorrow"}),
+        ("appointments_technician", {"user": "abc"}),
+        ("journal_journalentry", {"customer": "abc"}),
+        ("journal_journalentry", {"occurred_at": "yesterday"}),
+        ("customers_customer", {"responsible": "abc"}),
+    ],
+)
+def test_an_add_page_prefilled_with_a_value_its_field_cannot_take_opens_empty(model, prefill, admin_client_office):
+    # The pages link to each other with prefills (?customer=…); a mistyped or truncated link must not be a 500.
+    response = admin_client_office.get(reverse(f"admin:{model}_add"), prefill)
+
+    assert response.status_code == 200
+    for name in prefill:
+        assert response.context["adminform"].form.initial.get(name) is None
+
+
+def test_an_add_page_keeps_a_prefill_its_field_takes(admin_client_office):
+    customer = CustomerFactory()
+
+    response = admin_client_office.get(reverse("admin:journal_journalentry_add"), {"customer": customer.pk})
+
+    assert response.context["adminform"].form.initial["customer"] == str(customer.pk)
+    assert customer.full_name in response.content.decode()
+
+
+@pytest.mark.parametrize(
+    ("model", "action"),
+    [
+        ("appointments_appointment", "ask_for_new_time"),
+        ("appointments_appointment", "reschedule"),
+        ("appointments_missedvisitfollowup", "close_follow_up"),
+        ("notifications_outboxmessage", "send_again"),
+        ("customers_customer", "invite_to_book"),
+        ("appointments_bookinginvitation", "withdraw"),
+        ("appointments_technician", "delete_selected"),
+    ],
+)
+@pytest.mark.parametrize("selected", ["abc", "1.5", ""])
+def test_an_action_on_a_selection_that_is_not_an_id_changes_nothing_and_says_so(
+    model, action, selected, admin_client_office
+):
+    response = admin_client_office.post(
+        reverse(f"admin:{model}_changelist"), {"action": action, "_selected_action": [selected]}, follow=True
+    )
+
+    assert response.status_code == 200
+    assert [str(message) for message in response.context["messages"]] == [
+        "Die Auswahl war nicht lesbar; es wurde nichts geändert. Bitte wählen Sie die Zeilen erneut aus."
+    ]
+
+
 def test_technician_working_hours_are_edited_inline(admin_client_office):
     technician = TechnicianFactory()
 

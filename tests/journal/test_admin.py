@@ -72,3 +72,9 @@ def test_the_journal_filter_names_actions_in_the_office_language(admin_client_of
     assert "Kontakt vom Büro erfasst" in page
     assert "E-Mail gesendet: Erinnerung" in page
     assert ">contact.recorded<" not in page
+
+
+def test_the_contact_form_labels_start_with_a_capital_like_the_others(admin_client_office):
+    form = admin_client_office.get(f"{ADD}?customer={CustomerFactory().pk}").context["adminform"].form
+
+    assert [str(form.fields[name].label)[0].isupper() for name in form.fields] == [True] * len(form.fields)

@@ -160,3 +160,22 @@ def test_a_sent_mail_queued_again_still_shows_the_copy_of_its_last_send(sent_mes
     assert "genau so, wie der Kunde sie erhalten hat" in page
     assert "erneut in die Warteschlange gestellt" in page
     assert "Vorschau aus den heutigen Daten" not in page
+
+
+def test_the_outbox_names_the_mails_language_rather_than_its_code(sent_messages, client, office):
+    message = sent_messages(1)[0]
+    OutboxMessage.objects.filter(pk=message.pk).update(language="nl")
+    message.refresh_from_db()
+
+    page = change_page(client, office, message)
+    listing = client.get(CHANGELIST, {"language": "nl"})
+
+    assert "Niederländisch" in page
+    assert [row.pk for row in listing.context["cl"].queryset] == [message.pk]
+    filter_choices = [
+        choice["display"]
+        for spec in listing.context["cl"].filter_specs
+        for choice in spec.choices(listing.context["cl"])
+    ]
+    assert {"Deutsch", "Niederländisch", "Englisch"} <= {str(choice) for choice in filter_choices}
+    assert "nl" not in {str(choice) for choice in filter_choices}
