@@ -129,6 +129,11 @@ def _not_yet(appointment: Appointment, now) -> str:
     return ""
 
 
+def _not_home_due(appointment: Appointment, now) -> bool:
+    """The visit's own day and its window open, on the server's clock: the service's rule, asked before the form."""
+    return is_visit_day(appointment, now) and has_window_opened(appointment, now)
+
+
 def _visit_page(request, appointment: Appointment, *, status: int = 200, error: str = "", **forms):
     def allowed(transition: str) -> bool:
         return appointment.status in TRANSITIONS[transition].sources
@@ -146,7 +151,7 @@ def _visit_page(request, appointment: Appointment, *, status: int = 200, error: 
         "can_start_trip": allowed("start_trip") and on_its_day,
         "can_arrive": allowed("arrive"),
         "can_complete": allowed("complete"),
-        "can_mark_missed": allowed("mark_missed") and on_its_day and has_window_opened(appointment, now),
+        "can_mark_missed": allowed("mark_missed") and _not_home_due(appointment, now),
         "not_yet": _not_yet(appointment, now) if allowed("mark_missed") else "",
     }
     return render(request, "technician/visit.html", context, status=status)
@@ -233,8 +238,9 @@ def _not_home_page(request, appointment: Appointment, form: NotHomeForm, *, stat
 def not_home(request, pk):
     appointment = own_appointment(request, pk)
     if request.method == "GET":
-        if appointment.status not in NOT_HOME_FROM:
-            # Already recorded (the back button) or no longer due: the visit page says which.
+        if appointment.status not in NOT_HOME_FROM or not _not_home_due(appointment, timezone.now()):
+            # Already recorded (the back button), no longer due, or not yet (a bookmark, a link opened
+            # too early): the visit page says which, and from when.
             return redirect("technician:visit", pk=appointment.pk)
         return _not_home_page(request, appointment, NotHomeForm(appointment=appointment))
     form = NotHomeForm(request.POST, appointment=appointment)

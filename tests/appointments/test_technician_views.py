@@ -555,6 +555,18 @@ def test_not_home_is_neither_offered_nor_accepted_a_minute_before_the_window(tec
     assert not OutboxMessage.objects.exists()
 
 
+def test_not_home_form_is_not_shown_before_the_window_opens_even_by_its_address(tech_client, technician):
+    today = visit_today(technician, hour=13)
+    tomorrow = AppointmentFactory(technician=technician, window_start=local_dt(1, 8), window_end=local_dt(1, 10))
+
+    with time_machine.travel(local_dt(0, 12, 59), tick=False):
+        responses = [tech_client.get(url("not_home", visit)) for visit in (today, tomorrow)]
+
+    # The visit page says from when "not home" can be recorded; the form itself would only be refused.
+    assert [response.status_code for response in responses] == [302, 302]
+    assert [response["Location"] for response in responses] == [url("visit", today), url("visit", tomorrow)]
+
+
 def test_tomorrows_visit_offers_no_trip_or_not_home_and_refuses_both(tech_client, technician):
     visit = AppointmentFactory(technician=technician, window_start=local_dt(1, 8), window_end=local_dt(1, 10))
 
@@ -580,7 +592,7 @@ def test_pressing_not_home_twice_records_one_attempt(tech_client, technician, in
     assert url("missed_card", visit) in text_of(second)
 
 
-def test_a_get_changes_nothing(tech_client, technician):
+def test_a_get_changes_nothing(tech_client, technician, in_the_window):
     visit = visit_today(technician)
 
     for action in ("start_trip", "arrive", "complete"):
@@ -642,7 +654,7 @@ def test_blank_cards_form_asks_by_get_for_a_count_and_a_language(tech_client):
 # Valid HTML ----------------------------------------------------------------------
 
 
-def test_every_technician_page_is_valid_html(vnu_jar, client, technician, tmp_path):
+def test_every_technician_page_is_valid_html(vnu_jar, client, technician, tmp_path, in_the_window):
     scheduled = visit_today(technician, 8, notes="Side door\nDog")
     on_site = visit_today(technician, 11, status=Status.ON_SITE)
     missed = visit_today(technician, 14, status=Status.MISSED)
