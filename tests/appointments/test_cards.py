@@ -10,6 +10,7 @@ from urllib.parse import urlsplit
 
 import pytest
 import zxingcpp
+from django.conf import settings
 from django.db import connections
 from django.urls import reverse
 from django.utils import timezone, translation
@@ -611,6 +612,24 @@ def test_card_of_a_visit_rebooked_since_its_attempt_is_pre_filled_for_the_new_ti
     text = one_line(pdf_text(response.content))
     assert_pdf(response, f"card-D-{appointment.pk}.pdf")
     assert timezone.localtime(attempt.at).strftime("%H:%M") not in text
+
+
+@pytest.mark.parametrize(
+    "status", [AppointmentStatus.CANCELLED, AppointmentStatus.NEW_TIME, AppointmentStatus.COMPLETED]
+)
+def test_no_card_for_a_visit_nobody_drives_to(setup, technician_client, status):
+    # A "we were at your door" card for a cancelled visit, or one whose time the office gave up, would be untrue.
+    appointment = AppointmentFactory(
+        customer=setup["customer"], service_type=setup["service_type"], technician=setup["technician"], status=status
+    )
+
+    response = technician_client.get(reverse("technician:missed_card", args=[appointment.pk]), follow=True)
+
+    assert response.redirect_chain == [(reverse("technician:visit", args=[appointment.pk]), 302)]
+    assert response["Content-Type"].startswith("text/html")
+    with translation.override(settings.LANGUAGE_CODE):
+        said = translation.gettext("There is no card for this visit: nobody is to go there now.")
+    assert [str(message) for message in response.context["messages"]] == [said]
 
 
 def test_card_of_another_technicians_visit_is_not_found(setup, technician_client):
