@@ -40,6 +40,7 @@ from appointments.services import (
     visit_start_trip,
 )
 from appointments.technician_access import TechnicianLoginView, own_appointment, technician_required
+from journal.models import JournalEntry
 
 Status = AppointmentStatus
 UPCOMING_DAYS = 5
@@ -134,6 +135,18 @@ def _not_home_due(appointment: Appointment, now) -> bool:
     return is_visit_day(appointment, now) and has_window_opened(appointment, now)
 
 
+def _completion_report(appointment: Appointment) -> str:
+    """What the technician wrote on completing: kept in the journal entry of the completion, shown back to them."""
+    if appointment.status != Status.COMPLETED:
+        return ""
+    entry = (
+        JournalEntry.objects.filter(appointment=appointment, action=TRANSITIONS["complete"].action)
+        .order_by("-id")
+        .first()
+    )
+    return (entry.data or {}).get("report", "") if entry else ""
+
+
 def _visit_page(request, appointment: Appointment, *, status: int = 200, error: str = "", **forms):
     def allowed(transition: str) -> bool:
         return appointment.status in TRANSITIONS[transition].sources
@@ -144,6 +157,7 @@ def _visit_page(request, appointment: Appointment, *, status: int = 200, error: 
     context = {
         "appointment": _decorate(appointment),
         "attempt": appointment.current_attempt(),
+        "completion_report": _completion_report(appointment),
         "error": error,
         "start_trip_form": forms.get("start_trip_form") or StartTripForm(appointment=appointment),
         "arrive_form": ArriveForm(appointment=appointment),

@@ -396,6 +396,17 @@ def test_arrived_and_completed_move_the_visit_on(tech_client, technician):
     assert _("Visit completed.") in text_of(completed)
 
 
+def test_completed_visit_shows_the_technicians_note_as_written(tech_client, technician):
+    visit = visit_today(technician, status=Status.ON_SITE)
+
+    page = text_of(
+        tech_client.post(url("complete", visit), {"report": "Seal <b>replaced</b>\nPump next week"}, follow=True)
+    )
+
+    assert _("Your note on completion") in page
+    assert "Seal &lt;b&gt;replaced&lt;/b&gt;<br>Pump next week" in page
+
+
 def test_not_home_records_the_attempt_with_the_server_time(tech_client, technician):
     visit = visit_today(technician, status=Status.EN_ROUTE)
     now = local_dt(0, 10, 2)
