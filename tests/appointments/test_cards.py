@@ -503,6 +503,13 @@ def test_day_pack_has_a_card_for_each_of_the_technicians_visits_that_day(setup):
         window_start=local_dt(2, 16),
         status=AppointmentStatus.CANCELLED,
     )
+    # The office asked this customer for a new time: nobody drives to the old one.
+    AppointmentFactory(
+        customer=CustomerFactory(full_name="Waiting Customer", responsible=setup["office"]),
+        technician=technician,
+        window_start=local_dt(2, 18),
+        status=AppointmentStatus.NEW_TIME,
+    )
     AppointmentFactory(
         customer=CustomerFactory(full_name="Other Technicians Customer", responsible=setup["office"]),
         window_start=local_dt(2, 8),
@@ -520,6 +527,7 @@ def test_day_pack_has_a_card_for_each_of_the_technicians_visits_that_day(setup):
     assert ["First Visit" in pages[0], "Second Visit" in pages[1], "Third Visit" in pages[2]] == [True] * 3
     text = " ".join(pages)
     assert "Cancelled Customer" not in text
+    assert "Waiting Customer" not in text
     assert "Other Technicians Customer" not in text
     assert "Next Day Customer" not in text
 

@@ -10,6 +10,7 @@ import time_machine
 from django.conf import settings as django_settings
 from django.urls import reverse
 from django.utils import translation
+from django.utils.text import capfirst
 from django.utils.translation import gettext
 
 from appointments.models import Appointment, AppointmentStatus, VisitAttempt
@@ -187,6 +188,25 @@ def test_pages_follow_the_office_language_not_the_phones(tech_client, settings):
 
 
 # My day --------------------------------------------------------------------------
+
+
+def test_day_marks_todays_visit_waiting_for_a_new_time_and_leaves_later_ones_out(tech_client, technician):
+    today = visit_today(technician, hour=8, status=Status.NEW_TIME, customer__full_name="Hendrik Heute")
+    AppointmentFactory(
+        technician=technician,
+        window_start=local_dt(1, 8),
+        status=Status.NEW_TIME,
+        customer__full_name="Marta Morgen",
+    )
+
+    with time_machine.travel(local_dt(0, 7), tick=False):
+        page = text_of(tech_client.get(reverse("technician:day")))
+
+    assert "Hendrik Heute" in page and capfirst(_(Status.NEW_TIME.label)) in page
+    assert "Marta Morgen" not in page
+    with time_machine.travel(local_dt(0, 8, 30), tick=False):
+        visit_page = text_of(tech_client.get(url("visit", today)))
+    assert url("start_trip", today) not in visit_page and url("not_home", today) not in visit_page
 
 
 def test_day_lists_todays_own_visits_in_window_order(tech_client, technician):
