@@ -704,7 +704,7 @@ def visit_mark_missed(
             _("Waiting time must be between 0 and %(most)s minutes.") % {"most": LONGEST_WAIT_MINUTES},
             code="wait_range",
         )
-    if (latitude is None) != (longitude is None):
+    if (latitude is None) != (longitude is None) or (latitude is None and location_accuracy_m is not None):
         raise AppointmentError(_("The location needs both latitude and longitude."), code="location_incomplete")
     if latitude is not None and not (-90 <= latitude <= 90 and -180 <= longitude <= 180):
         raise AppointmentError(_("The location is not a valid position."), code="location_range")

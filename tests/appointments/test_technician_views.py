@@ -484,7 +484,19 @@ def test_not_home_keeps_the_location_when_the_phone_gave_one(tech_client, techni
         ({}, "Please enter how many minutes you waited."),
         ({"waited_minutes": "241"}, "Nothing was saved. Please check the marked fields."),
         ({"waited_minutes": "-1"}, "Nothing was saved. Please check the marked fields."),
-        ({"waited_minutes": "5", "latitude": "51.7"}, "The location needs both latitude and longitude."),
+        # Half a location: the phone's fields are hidden, so say what the technician can do about it.
+        (
+            {"waited_minutes": "5", "latitude": "51.7"},
+            "The location from the phone could not be read. Please try again or record without it.",
+        ),
+        (
+            {"waited_minutes": "5", "longitude": "6.1", "location_accuracy_m": "12"},
+            "The location from the phone could not be read. Please try again or record without it.",
+        ),
+        (
+            {"waited_minutes": "5", "location_accuracy_m": "12"},
+            "The location from the phone could not be read. Please try again or record without it.",
+        ),
         (
             {"waited_minutes": "5", "latitude": "200", "longitude": "6"},
             "The location from the phone could not be read. Please try again or record without it.",
@@ -518,6 +530,34 @@ def test_on_my_way_without_a_valid_expected_arrival_is_refused(tech_client, tech
     assert _("Please choose when you expect to arrive.") in text_of(response)
     assert unchanged(visit)
     assert not OutboxMessage.objects.filter(kind=MessageKind.ON_MY_WAY).exists()
+
+
+def test_a_readable_location_is_kept_when_the_minutes_are_wrong(tech_client, technician, in_the_window):
+    visit = visit_today(technician)
+
+    page = text_of(
+        tech_client.post(url("not_home", visit), {"waited_minutes": "x", "latitude": "51.7", "longitude": "6.1"})
+    )
+
+    assert 'name="latitude" value="51.7"' in page and 'name="longitude" value="6.1"' in page
+    assert _("Location added.") in page
+
+
+@pytest.mark.parametrize(
+    "location",
+    [{"latitude": "51.7"}, {"latitude": "1e400", "longitude": "6"}, {"location_accuracy_m": "-3"}],
+)
+def test_unreadable_location_is_dropped_so_the_next_press_records_without_it(
+    tech_client, technician, in_the_window, location
+):
+    visit = visit_today(technician)
+
+    page = text_of(tech_client.post(url("not_home", visit), {"waited_minutes": "5", **location}))
+
+    hidden = re.findall(r'<input type="hidden" name="(latitude|longitude|location_accuracy_m)"[^>]*>', page)
+    assert sorted(hidden) == ["latitude", "location_accuracy_m", "longitude"]
+    assert not re.search(r'name="(latitude|longitude|location_accuracy_m)"[^>]*value=', page)
+    assert _("Location added.") not in page
 
 
 def test_a_too_long_report_is_refused(tech_client, technician):
