@@ -168,6 +168,9 @@ class NotHomeForm(forms.Form):
 
     def __init__(self, *args, appointment: Appointment, **kwargs):
         super().__init__(*args, **kwargs)
+        # The range itself, as the service says it, rather than Django's "greater than or equal to 0".
+        out_of_range = gettext("Waiting time must be between 0 and %(most)s minutes.") % {"most": LONGEST_WAIT_MINUTES}
+        self.fields["waited_minutes"].error_messages.update(min_value=out_of_range, max_value=out_of_range)
         self.helper = post_helper(
             reverse("technician:not_home", args=[appointment.pk]),
             Field("waited_minutes"),

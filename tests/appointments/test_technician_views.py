@@ -532,6 +532,17 @@ def test_on_my_way_without_a_valid_expected_arrival_is_refused(tech_client, tech
     assert not OutboxMessage.objects.filter(kind=MessageKind.ON_MY_WAY).exists()
 
 
+@pytest.mark.parametrize("minutes", ["-1", "241", "99999999999999999999"])
+def test_waited_minutes_out_of_range_names_the_range(tech_client, technician, in_the_window, minutes):
+    visit = visit_today(technician)
+
+    response = tech_client.post(url("not_home", visit), {"waited_minutes": minutes})
+
+    assert response.status_code == 400
+    assert _("Waiting time must be between 0 and %(most)s minutes.") % {"most": 240} in text_of(response)
+    assert unchanged(visit)
+
+
 def test_a_readable_location_is_kept_when_the_minutes_are_wrong(tech_client, technician, in_the_window):
     visit = visit_today(technician)
 
