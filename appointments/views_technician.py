@@ -163,7 +163,7 @@ def _visit_page(request, appointment: Appointment, *, status: int = 200, error: 
         "arrive_form": ArriveForm(appointment=appointment),
         "complete_form": forms.get("complete_form") or CompleteForm(appointment=appointment),
         "can_start_trip": allowed("start_trip") and on_its_day,
-        "can_arrive": allowed("arrive"),
+        "can_arrive": allowed("arrive") and on_its_day,
         "can_complete": allowed("complete"),
         "can_mark_missed": allowed("mark_missed") and _not_home_due(appointment, now),
         "not_yet": _not_yet(appointment, now) if allowed("mark_missed") else "",

@@ -660,7 +660,16 @@ def visit_start_trip(
 def visit_arrive(*, appointment: Appointment, actor: AbstractBaseUser | None, at: datetime | None = None):
     with translation.override(settings.LANGUAGE_CODE):
         summary = _("Technician arrived on site.")
-    return _transition("arrive", appointment=appointment, actor=actor, summary=summary, at=at, channel=Channel.VISIT)
+    # Like the trip: on the visit's own day, so a tap on the wrong row cannot start another day's visit.
+    return _transition(
+        "arrive",
+        when_allowed=_ensure_visit_day,
+        appointment=appointment,
+        actor=actor,
+        summary=summary,
+        at=at,
+        channel=Channel.VISIT,
+    )
 
 
 @transaction.atomic

@@ -649,6 +649,19 @@ def test_not_home_form_is_not_shown_before_the_window_opens_even_by_its_address(
     assert [response["Location"] for response in responses] == [url("visit", today), url("visit", tomorrow)]
 
 
+def test_tomorrows_visit_offers_no_arrived_and_refuses_it(tech_client, technician):
+    # "Its buttons appear on that day": a tap on the wrong row of the list must not start tomorrow's visit.
+    visit = AppointmentFactory(technician=technician, window_start=local_dt(1, 8), window_end=local_dt(1, 10))
+
+    with time_machine.travel(local_dt(0, 9), tick=False):
+        page = text_of(tech_client.get(url("visit", visit)))
+        arrived = tech_client.post(url("arrive", visit))
+
+    assert url("arrive", visit) not in page
+    assert arrived.status_code == 400
+    assert unchanged(visit)
+
+
 def test_tomorrows_visit_offers_no_trip_or_not_home_and_refuses_both(tech_client, technician):
     visit = AppointmentFactory(technician=technician, window_start=local_dt(1, 8), window_end=local_dt(1, 10))
 
