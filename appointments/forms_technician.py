@@ -168,6 +168,9 @@ class NotHomeForm(forms.Form):
 
     def __init__(self, *args, appointment: Appointment, **kwargs):
         super().__init__(*args, **kwargs)
+        # The range itself, as the service says it, rather than Django's "greater than or equal to 0".
+        out_of_range = gettext("Waiting time must be between 0 and %(most)s minutes.") % {"most": LONGEST_WAIT_MINUTES}
+        self.fields["waited_minutes"].error_messages.update(min_value=out_of_range, max_value=out_of_range)
         self.helper = post_helper(
             reverse("technician:not_home", args=[appointment.pk]),
             Field("waited_minutes"),
@@ -182,10 +185,12 @@ class NotHomeForm(forms.Form):
                         _("Add my location (optional)"),
                     )
                 ),
+                # Decided when rendered, after validation may have dropped an unreadable location.
                 HTML(
                     format_html(
-                        '<p class="small mt-1 mb-0" id="location-status" role="status">{}</p>',
-                        _("Location added.") if self["latitude"].value() else "",
+                        '<p class="small mt-1 mb-0" id="location-status" role="status">'
+                        "{{% if form.latitude.value %}}{}{{% endif %}}</p>",
+                        _("Location added."),
                     )
                 ),
                 css_id="location",
@@ -204,9 +209,18 @@ class NotHomeForm(forms.Form):
 
     def clean(self):
         cleaned_data = super().clean()
-        # The hidden fields have no place of their own on the page: say it once, above the form.
-        if any(name in self.errors for name in LOCATION_FIELDS):
+        # The hidden fields have no place of their own on the page: say it once, above the form. Half a
+        # location (one coordinate, or an accuracy alone) is as unreadable as a garbled one, and the
+        # technician can only try again or go without it.
+        given = [cleaned_data.get(name) is not None for name in LOCATION_FIELDS]
+        half_given = any(given) and not (given[0] and given[1])
+        if half_given or any(name in self.errors for name in LOCATION_FIELDS):
             self.add_error(None, _LOCATION_UNREADABLE)
+            # Shown again without it: the next press records the visit without a location, or with the
+            # one "Add my location" fetches, instead of sending the same unreadable values forever.
+            self.data = self.data.copy()
+            for name in LOCATION_FIELDS:
+                self.data.pop(name, None)
         return cleaned_data
 
     def _coordinate(self, name: str) -> Decimal | None:

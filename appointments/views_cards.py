@@ -4,8 +4,11 @@ import re
 from datetime import date
 
 from django.conf import settings
+from django.contrib import messages
 from django.http import Http404, HttpResponse, HttpResponseBadRequest
+from django.shortcuts import redirect
 from django.utils import timezone
+from django.utils.translation import gettext as _
 from django.views.decorators.http import require_GET
 
 from appointments.forms_technician import DEFAULT_BLANK_CARDS, BlankCardsForm
@@ -29,11 +32,17 @@ def _pdf(content: bytes, filename: str) -> HttpResponse:
 @require_GET
 @technician_page
 def missed_card(request, pk):
-    from appointments.cards import render_visit_card
+    from appointments.cards import PACK_STATUSES, render_visit_card
 
     appointment = own_appointment(request, pk)
+    attempt = appointment.current_attempt()
+    if attempt is None and appointment.status not in PACK_STATUSES:
+        # "We were at your door" for a cancelled or completed visit, or one whose time the office gave up,
+        # would be untrue; the visit page shows what became of it.
+        messages.info(request, _("There is no card for this visit: nobody is to go there now."))
+        return redirect("technician:visit", pk=appointment.pk)
     # Filled from the attempt if the visit is missed now; a visit rebooked since gets the pre-filled card.
-    content = render_visit_card(appointment=appointment, attempt=appointment.current_attempt())
+    content = render_visit_card(appointment=appointment, attempt=attempt)
     return _pdf(content, f"card-D-{appointment.pk}.pdf")
 
 

@@ -40,6 +40,7 @@ from appointments.services import (
     visit_start_trip,
 )
 from appointments.technician_access import TechnicianLoginView, own_appointment, technician_required
+from journal.models import JournalEntry
 
 Status = AppointmentStatus
 UPCOMING_DAYS = 5
@@ -129,6 +130,23 @@ def _not_yet(appointment: Appointment, now) -> str:
     return ""
 
 
+def _not_home_due(appointment: Appointment, now) -> bool:
+    """The visit's own day and its window open, on the server's clock: the service's rule, asked before the form."""
+    return is_visit_day(appointment, now) and has_window_opened(appointment, now)
+
+
+def _completion_report(appointment: Appointment) -> str:
+    """What the technician wrote on completing: kept in the journal entry of the completion, shown back to them."""
+    if appointment.status != Status.COMPLETED:
+        return ""
+    entry = (
+        JournalEntry.objects.filter(appointment=appointment, action=TRANSITIONS["complete"].action)
+        .order_by("-id")
+        .first()
+    )
+    return (entry.data or {}).get("report", "") if entry else ""
+
+
 def _visit_page(request, appointment: Appointment, *, status: int = 200, error: str = "", **forms):
     def allowed(transition: str) -> bool:
         return appointment.status in TRANSITIONS[transition].sources
@@ -139,14 +157,15 @@ def _visit_page(request, appointment: Appointment, *, status: int = 200, error: 
     context = {
         "appointment": _decorate(appointment),
         "attempt": appointment.current_attempt(),
+        "completion_report": _completion_report(appointment),
         "error": error,
         "start_trip_form": forms.get("start_trip_form") or StartTripForm(appointment=appointment),
         "arrive_form": ArriveForm(appointment=appointment),
         "complete_form": forms.get("complete_form") or CompleteForm(appointment=appointment),
         "can_start_trip": allowed("start_trip") and on_its_day,
-        "can_arrive": allowed("arrive"),
+        "can_arrive": allowed("arrive") and on_its_day,
         "can_complete": allowed("complete"),
-        "can_mark_missed": allowed("mark_missed") and on_its_day and has_window_opened(appointment, now),
+        "can_mark_missed": allowed("mark_missed") and _not_home_due(appointment, now),
         "not_yet": _not_yet(appointment, now) if allowed("mark_missed") else "",
     }
     return render(request, "technician/visit.html", context, status=status)
@@ -233,8 +252,9 @@ def _not_home_page(request, appointment: Appointment, form: NotHomeForm, *, stat
 def not_home(request, pk):
     appointment = own_appointment(request, pk)
     if request.method == "GET":
-        if appointment.status not in NOT_HOME_FROM:
-            # Already recorded (the back button) or no longer due: the visit page says which.
+        if appointment.status not in NOT_HOME_FROM or not _not_home_due(appointment, timezone.now()):
+            # Already recorded (the back button), no longer due, or not yet (a bookmark, a link opened
+            # too early): the visit page says which, and from when.
             return redirect("technician:visit", pk=appointment.pk)
         return _not_home_page(request, appointment, NotHomeForm(appointment=appointment))
     form = NotHomeForm(request.POST, appointment=appointment)

@@ -660,7 +660,16 @@ def visit_start_trip(
 def visit_arrive(*, appointment: Appointment, actor: AbstractBaseUser | None, at: datetime | None = None):
     with translation.override(settings.LANGUAGE_CODE):
         summary = _("Technician arrived on site.")
-    return _transition("arrive", appointment=appointment, actor=actor, summary=summary, at=at, channel=Channel.VISIT)
+    # Like the trip: on the visit's own day, so a tap on the wrong row cannot start another day's visit.
+    return _transition(
+        "arrive",
+        when_allowed=_ensure_visit_day,
+        appointment=appointment,
+        actor=actor,
+        summary=summary,
+        at=at,
+        channel=Channel.VISIT,
+    )
 
 
 @transaction.atomic
@@ -704,7 +713,7 @@ def visit_mark_missed(
             _("Waiting time must be between 0 and %(most)s minutes.") % {"most": LONGEST_WAIT_MINUTES},
             code="wait_range",
         )
-    if (latitude is None) != (longitude is None):
+    if (latitude is None) != (longitude is None) or (latitude is None and location_accuracy_m is not None):
         raise AppointmentError(_("The location needs both latitude and longitude."), code="location_incomplete")
     if latitude is not None and not (-90 <= latitude <= 90 and -180 <= longitude <= 180):
         raise AppointmentError(_("The location is not a valid position."), code="location_range")

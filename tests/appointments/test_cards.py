@@ -10,6 +10,7 @@ from urllib.parse import urlsplit
 
 import pytest
 import zxingcpp
+from django.conf import settings
 from django.db import connections
 from django.urls import reverse
 from django.utils import timezone, translation
@@ -502,6 +503,13 @@ def test_day_pack_has_a_card_for_each_of_the_technicians_visits_that_day(setup):
         window_start=local_dt(2, 16),
         status=AppointmentStatus.CANCELLED,
     )
+    # The office asked this customer for a new time: nobody drives to the old one.
+    AppointmentFactory(
+        customer=CustomerFactory(full_name="Waiting Customer", responsible=setup["office"]),
+        technician=technician,
+        window_start=local_dt(2, 18),
+        status=AppointmentStatus.NEW_TIME,
+    )
     AppointmentFactory(
         customer=CustomerFactory(full_name="Other Technicians Customer", responsible=setup["office"]),
         window_start=local_dt(2, 8),
@@ -519,6 +527,7 @@ def test_day_pack_has_a_card_for_each_of_the_technicians_visits_that_day(setup):
     assert ["First Visit" in pages[0], "Second Visit" in pages[1], "Third Visit" in pages[2]] == [True] * 3
     text = " ".join(pages)
     assert "Cancelled Customer" not in text
+    assert "Waiting Customer" not in text
     assert "Other Technicians Customer" not in text
     assert "Next Day Customer" not in text
 
@@ -611,6 +620,24 @@ def test_card_of_a_visit_rebooked_since_its_attempt_is_pre_filled_for_the_new_ti
     text = one_line(pdf_text(response.content))
     assert_pdf(response, f"card-D-{appointment.pk}.pdf")
     assert timezone.localtime(attempt.at).strftime("%H:%M") not in text
+
+
+@pytest.mark.parametrize(
+    "status", [AppointmentStatus.CANCELLED, AppointmentStatus.NEW_TIME, AppointmentStatus.COMPLETED]
+)
+def test_no_card_for_a_visit_nobody_drives_to(setup, technician_client, status):
+    # A "we were at your door" card for a cancelled visit, or one whose time the office gave up, would be untrue.
+    appointment = AppointmentFactory(
+        customer=setup["customer"], service_type=setup["service_type"], technician=setup["technician"], status=status
+    )
+
+    response = technician_client.get(reverse("technician:missed_card", args=[appointment.pk]), follow=True)
+
+    assert response.redirect_chain == [(reverse("technician:visit", args=[appointment.pk]), 302)]
+    assert response["Content-Type"].startswith("text/html")
+    with translation.override(settings.LANGUAGE_CODE):
+        said = translation.gettext("There is no card for this visit: nobody is to go there now.")
+    assert [str(message) for message in response.context["messages"]] == [said]
 
 
 def test_card_of_another_technicians_visit_is_not_found(setup, technician_client):

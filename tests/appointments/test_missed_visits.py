@@ -146,6 +146,7 @@ def test_on_the_way_then_not_home_is_allowed(setup, visit_today):
         ({"waited_minutes": -1}, "wait_range"),
         ({"waited_minutes": 241}, "wait_range"),
         ({"latitude": Decimal("51.7")}, "location_incomplete"),
+        ({"location_accuracy_m": 12}, "location_incomplete"),
         ({"latitude": Decimal("91"), "longitude": Decimal("6.1")}, "location_range"),
         ({"latitude": Decimal("51.7"), "longitude": Decimal("-181")}, "location_range"),
     ],

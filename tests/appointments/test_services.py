@@ -350,6 +350,17 @@ ILLEGAL = [
 ]
 
 
+def test_arrival_belongs_to_the_visits_own_day(technician, service_type, actor):
+    appointment = AppointmentFactory(technician=technician, service_type=service_type, window_start=local_dt(1, 8))
+
+    with time_machine.travel(local_dt(0, 9), tick=False), pytest.raises(AppointmentError) as refused:
+        visit_arrive(appointment=appointment, actor=actor)
+
+    assert refused.value.code == "not_visit_day"
+    appointment.refresh_from_db()
+    assert appointment.status == Status.SCHEDULED
+
+
 def test_every_transition_has_a_service():
     assert set(SERVICES) == set(TRANSITIONS)
 

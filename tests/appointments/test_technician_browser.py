@@ -126,3 +126,28 @@ def test_technician_marks_a_visit_not_home_and_downloads_the_card(axe_script, li
     assert download.suggested_filename.endswith(".pdf")
     with open(download.path(), "rb") as card:
         assert card.read(5) == b"%PDF-"
+
+
+def test_a_visits_window_stays_on_one_line_next_to_a_long_status(live_server, page):
+    user = UserFactory(username="jan")
+    user.set_password(PASSWORD)
+    user.save()
+    technician = TechnicianFactory(user=user)
+    for hour, status in ((6, AppointmentStatus.NEW_TIME), (9, AppointmentStatus.SCHEDULED)):
+        AppointmentFactory(
+            technician=technician, window_start=local_dt(0, hour), window_end=local_dt(0, hour + 1), status=status
+        )
+    page.set_viewport_size(PHONE)
+    page.goto(f"{live_server.url}/technician/login/")
+    page.get_by_label(_("username").capitalize()).fill("jan")
+    page.get_by_label(_("Password")).fill(PASSWORD)
+    submit(page, page.get_by_role("button", name=_("Sign in")))
+
+    # "06:00–" above "07:00" reads as two times; the badge gives way instead.
+    heights = page.locator("[data-window]").evaluate_all(
+        "spans => spans.map(span =>"
+        " span.getBoundingClientRect().height / parseFloat(getComputedStyle(span).lineHeight))"
+    )
+    assert len(heights) == 2
+    assert all(lines < 1.5 for lines in heights), heights
+    assert page.evaluate("document.documentElement.scrollWidth") <= PHONE["width"]

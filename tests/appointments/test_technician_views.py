@@ -10,6 +10,7 @@ import time_machine
 from django.conf import settings as django_settings
 from django.urls import reverse
 from django.utils import translation
+from django.utils.text import capfirst
 from django.utils.translation import gettext
 
 from appointments.models import Appointment, AppointmentStatus, VisitAttempt
@@ -187,6 +188,25 @@ def test_pages_follow_the_office_language_not_the_phones(tech_client, settings):
 
 
 # My day --------------------------------------------------------------------------
+
+
+def test_day_marks_todays_visit_waiting_for_a_new_time_and_leaves_later_ones_out(tech_client, technician):
+    today = visit_today(technician, hour=8, status=Status.NEW_TIME, customer__full_name="Hendrik Heute")
+    AppointmentFactory(
+        technician=technician,
+        window_start=local_dt(1, 8),
+        status=Status.NEW_TIME,
+        customer__full_name="Marta Morgen",
+    )
+
+    with time_machine.travel(local_dt(0, 7), tick=False):
+        page = text_of(tech_client.get(reverse("technician:day")))
+
+    assert "Hendrik Heute" in page and capfirst(_(Status.NEW_TIME.label)) in page
+    assert "Marta Morgen" not in page
+    with time_machine.travel(local_dt(0, 8, 30), tick=False):
+        visit_page = text_of(tech_client.get(url("visit", today)))
+    assert url("start_trip", today) not in visit_page and url("not_home", today) not in visit_page
 
 
 def test_day_lists_todays_own_visits_in_window_order(tech_client, technician):
@@ -396,6 +416,17 @@ def test_arrived_and_completed_move_the_visit_on(tech_client, technician):
     assert _("Visit completed.") in text_of(completed)
 
 
+def test_completed_visit_shows_the_technicians_note_as_written(tech_client, technician):
+    visit = visit_today(technician, status=Status.ON_SITE)
+
+    page = text_of(
+        tech_client.post(url("complete", visit), {"report": "Seal <b>replaced</b>\nPump next week"}, follow=True)
+    )
+
+    assert _("Your note on completion") in page
+    assert "Seal &lt;b&gt;replaced&lt;/b&gt;<br>Pump next week" in page
+
+
 def test_not_home_records_the_attempt_with_the_server_time(tech_client, technician):
     visit = visit_today(technician, status=Status.EN_ROUTE)
     now = local_dt(0, 10, 2)
@@ -453,7 +484,19 @@ def test_not_home_keeps_the_location_when_the_phone_gave_one(tech_client, techni
         ({}, "Please enter how many minutes you waited."),
         ({"waited_minutes": "241"}, "Nothing was saved. Please check the marked fields."),
         ({"waited_minutes": "-1"}, "Nothing was saved. Please check the marked fields."),
-        ({"waited_minutes": "5", "latitude": "51.7"}, "The location needs both latitude and longitude."),
+        # Half a location: the phone's fields are hidden, so say what the technician can do about it.
+        (
+            {"waited_minutes": "5", "latitude": "51.7"},
+            "The location from the phone could not be read. Please try again or record without it.",
+        ),
+        (
+            {"waited_minutes": "5", "longitude": "6.1", "location_accuracy_m": "12"},
+            "The location from the phone could not be read. Please try again or record without it.",
+        ),
+        (
+            {"waited_minutes": "5", "location_accuracy_m": "12"},
+            "The location from the phone could not be read. Please try again or record without it.",
+        ),
         (
             {"waited_minutes": "5", "latitude": "200", "longitude": "6"},
             "The location from the phone could not be read. Please try again or record without it.",
@@ -487,6 +530,45 @@ def test_on_my_way_without_a_valid_expected_arrival_is_refused(tech_client, tech
     assert _("Please choose when you expect to arrive.") in text_of(response)
     assert unchanged(visit)
     assert not OutboxMessage.objects.filter(kind=MessageKind.ON_MY_WAY).exists()
+
+
+@pytest.mark.parametrize("minutes", ["-1", "241", "99999999999999999999"])
+def test_waited_minutes_out_of_range_names_the_range(tech_client, technician, in_the_window, minutes):
+    visit = visit_today(technician)
+
+    response = tech_client.post(url("not_home", visit), {"waited_minutes": minutes})
+
+    assert response.status_code == 400
+    assert _("Waiting time must be between 0 and %(most)s minutes.") % {"most": 240} in text_of(response)
+    assert unchanged(visit)
+
+
+def test_a_readable_location_is_kept_when_the_minutes_are_wrong(tech_client, technician, in_the_window):
+    visit = visit_today(technician)
+
+    page = text_of(
+        tech_client.post(url("not_home", visit), {"waited_minutes": "x", "latitude": "51.7", "longitude": "6.1"})
+    )
+
+    assert 'name="latitude" value="51.7"' in page and 'name="longitude" value="6.1"' in page
+    assert _("Location added.") in page
+
+
+@pytest.mark.parametrize(
+    "location",
+    [{"latitude": "51.7"}, {"latitude": "1e400", "longitude": "6"}, {"location_accuracy_m": "-3"}],
+)
+def test_unreadable_location_is_dropped_so_the_next_press_records_without_it(
+    tech_client, technician, in_the_window, location
+):
+    visit = visit_today(technician)
+
+    page = text_of(tech_client.post(url("not_home", visit), {"waited_minutes": "5", **location}))
+
+    hidden = re.findall(r'<input type="hidden" name="(latitude|longitude|location_accuracy_m)"[^>]*>', page)
+    assert sorted(hidden) == ["latitude", "location_accuracy_m", "longitude"]
+    assert not re.search(r'name="(latitude|longitude|location_accuracy_m)"[^>]*value=', page)
+    assert _("Location added.") not in page
 
 
 def test_a_too_long_report_is_refused(tech_client, technician):
@@ -555,6 +637,31 @@ def test_not_home_is_neither_offered_nor_accepted_a_minute_before_the_window(tec
     assert not OutboxMessage.objects.exists()
 
 
+def test_not_home_form_is_not_shown_before_the_window_opens_even_by_its_address(tech_client, technician):
+    today = visit_today(technician, hour=13)
+    tomorrow = AppointmentFactory(technician=technician, window_start=local_dt(1, 8), window_end=local_dt(1, 10))
+
+    with time_machine.travel(local_dt(0, 12, 59), tick=False):
+        responses = [tech_client.get(url("not_home", visit)) for visit in (today, tomorrow)]
+
+    # The visit page says from when "not home" can be recorded; the form itself would only be refused.
+    assert [response.status_code for response in responses] == [302, 302]
+    assert [response["Location"] for response in responses] == [url("visit", today), url("visit", tomorrow)]
+
+
+def test_tomorrows_visit_offers_no_arrived_and_refuses_it(tech_client, technician):
+    # "Its buttons appear on that day": a tap on the wrong row of the list must not start tomorrow's visit.
+    visit = AppointmentFactory(technician=technician, window_start=local_dt(1, 8), window_end=local_dt(1, 10))
+
+    with time_machine.travel(local_dt(0, 9), tick=False):
+        page = text_of(tech_client.get(url("visit", visit)))
+        arrived = tech_client.post(url("arrive", visit))
+
+    assert url("arrive", visit) not in page
+    assert arrived.status_code == 400
+    assert unchanged(visit)
+
+
 def test_tomorrows_visit_offers_no_trip_or_not_home_and_refuses_both(tech_client, technician):
     visit = AppointmentFactory(technician=technician, window_start=local_dt(1, 8), window_end=local_dt(1, 10))
 
@@ -580,7 +687,7 @@ def test_pressing_not_home_twice_records_one_attempt(tech_client, technician, in
     assert url("missed_card", visit) in text_of(second)
 
 
-def test_a_get_changes_nothing(tech_client, technician):
+def test_a_get_changes_nothing(tech_client, technician, in_the_window):
     visit = visit_today(technician)
 
     for action in ("start_trip", "arrive", "complete"):
@@ -642,7 +749,7 @@ def test_blank_cards_form_asks_by_get_for_a_count_and_a_language(tech_client):
 # Valid HTML ----------------------------------------------------------------------
 
 
-def test_every_technician_page_is_valid_html(vnu_jar, client, technician, tmp_path):
+def test_every_technician_page_is_valid_html(vnu_jar, client, technician, tmp_path, in_the_window):
     scheduled = visit_today(technician, 8, notes="Side door\nDog")
     on_site = visit_today(technician, 11, status=Status.ON_SITE)
     missed = visit_today(technician, 14, status=Status.MISSED)
