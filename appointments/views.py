@@ -55,6 +55,8 @@ LANGUAGE_KEY = "doorstep_language"
 ENTERED_LANGUAGE_PARAM = "lang"
 # The note typed before switching to another week of windows: {"link": key, "note": text}.
 NOTE_DRAFT_KEY = "doorstep_note_draft"
+# On the result page: the form just posted came from a page that was out of date (another tab acted first).
+OUTDATED_PARAM = "outdated"
 
 
 def _private(response, referrer_policy: str = "same-origin"):
@@ -379,6 +381,20 @@ def week(request):
     return _private(redirect(f"{reverse('selfservice:page')}?{query}"))
 
 
+def _after_result(request, key: str, *, action: str, window: str = ""):
+    """A form from a page whose visit this browser has just booked, moved or cancelled: where to go, or None.
+
+    The same wish again (a double click, the back button) is the result page. Another wish (a second tab
+    left open with another window chosen, or a cancel) was not carried out: the result page says so,
+    as the visit stands now, instead of passing off the other tab's result as this one's."""
+    result = request.session.get(RESULT_KEY) or {}
+    if not key or result.get("link") != key:
+        return None
+    if result.get("action") == action and result.get("window", "") == window:
+        return _private(redirect("selfservice:done"))
+    return _private(redirect(f"{reverse('selfservice:done')}?{urlencode({OUTDATED_PARAM: 1})}"))
+
+
 def _cancel_context(obj, *, cancel_form=None) -> dict:
     return {
         **_contact(obj.customer),
@@ -395,9 +411,8 @@ def _cancel_confirmation(request):
     key = request.GET.get("link", "")
     kind, obj = _resolve_posted(request, key)
     if obj is None:
-        if key and (request.session.get(RESULT_KEY) or {}).get("link") == key:
-            return _private(redirect("selfservice:done"))  # cancelled already, e.g. the back button
-        return _unresolved(request, key)
+        # Cancelled already (the back button), or moved from another tab meanwhile.
+        return _after_result(request, key, action="cancel") or _unresolved(request, key)
     if kind != "appointment" or obj.current_attempt() is not None:
         # An invitation has nothing to cancel; a missed visit's page offers a new time instead.
         return _private(redirect("selfservice:page"))
@@ -427,10 +442,9 @@ def _act(request, action):
     if _posts_limited(kind, obj):
         return _too_many(request)
     if obj is None:
-        if posted_key and (request.session.get(RESULT_KEY) or {}).get("link") == posted_key:
-            # A second click on a button whose first click already did the job.
-            return _private(redirect("selfservice:done"))
-        return _unresolved(request, posted_key)
+        # A second click on a button whose first click already did the job, or a form from another tab.
+        window = request.POST.get("window", "") if action == "book" else ""
+        return _after_result(request, posted_key, action=action, window=window) or _unresolved(request, posted_key)
     _activate_customer_language(request, obj.customer)
     if kind == "appointment" and not changeable_online(obj):
         return _too_late(request, obj, status=409)
@@ -459,6 +473,7 @@ def _act(request, action):
         _forget_link(request, key)
         request.session[RESULT_KEY] = {
             "result": "cancelled",
+            "action": "cancel",
             "link": key,
             "window_start": appointment.window_start.isoformat(),
             "window_end": appointment.window_end.isoformat(),
@@ -500,6 +515,9 @@ def _act(request, action):
     _remember_link(request, kind="appointment", token=appointment_token(appointment), obj=appointment)
     request.session[RESULT_KEY] = {
         "result": "booked" if kind == "invitation" else "moved",
+        "action": "book",
+        # As posted: a second click posts the same string.
+        "window": request.POST.get("window", ""),
         "link": key,
         # The page of the visit as it is now, whichever tab the customer acted from.
         "shows": _link_key("appointment", appointment),
@@ -530,7 +548,11 @@ def done(request):
     _kind, appointment = _resolve_posted(request, result["shows"]) if "shows" in result else (None, None)
     if result["result"] != "cancelled" and appointment is None:
         return _invalid(request)
-    context = {"result": result["result"], "appointment": appointment}
+    context = {
+        "result": result["result"],
+        "appointment": appointment,
+        "outdated": request.GET.get(OUTDATED_PARAM) == "1",
+    }
     if appointment is not None:
         _activate_customer_language(request, appointment.customer)
         context.update(_contact(appointment.customer))

@@ -322,6 +322,41 @@ def test_a_second_click_on_cancel_lands_on_the_result_not_on_a_dead_link(client,
     assert client.get(DONE).status_code == 200
 
 
+def test_a_second_tab_choosing_another_window_after_a_move_is_told_its_choice_was_not_saved(client, appointment):
+    open_link(client, appointment_token(appointment))
+    page = client.get(PAGE)
+    first_tab, second_tab = offered_windows(page)[0], offered_windows(page)[2]
+    client.post(BOOK, {"window": first_tab, "link": page_link_key(page)})
+
+    answer = client.post(BOOK, {"window": second_tab, "link": page_link_key(page)})
+
+    appointment.refresh_from_db()
+    assert appointment.window_start == datetime.fromisoformat(first_tab)
+    assert answer.status_code == 302
+    result = client.get(answer["Location"]).content.decode()
+    assert "Ihre Auswahl auf dieser Seite wurde nicht gespeichert" in result
+    # A second click on the same window is the same wish: just the result, no warning.
+    again = client.post(BOOK, {"window": first_tab, "link": page_link_key(page)})
+    assert "nicht gespeichert" not in client.get(again["Location"]).content.decode()
+
+
+def test_cancelling_from_a_tab_left_open_before_a_move_says_nothing_was_cancelled(client, appointment):
+    open_link(client, appointment_token(appointment))
+    page = client.get(PAGE)
+    client.post(BOOK, {"window": offered_windows(page)[0], "link": page_link_key(page)})
+
+    step = client.get(CANCEL, {"link": page_link_key(page)})
+    posted = client.post(CANCEL, {"reason": "", "link": page_link_key(page)})
+
+    appointment.refresh_from_db()
+    assert appointment.status == AppointmentStatus.SCHEDULED
+    for answer in (step, posted):
+        assert answer.status_code == 302
+        result = client.get(answer["Location"]).content.decode()
+        assert "Ihre Auswahl auf dieser Seite wurde nicht gespeichert" in result
+        assert "verschoben" in result
+
+
 def test_a_move_from_a_page_older_than_an_office_move_changes_nothing(client, appointment, setup):
     open_link(client, appointment_token(appointment))
     page = client.get(PAGE)
