@@ -573,6 +573,18 @@ def test_office_asks_the_customer_to_choose_a_new_time(
     assert JournalEntry.objects.filter(action="appointment.new_time_requested").exists()
 
 
+def test_the_cancel_step_of_a_visit_waiting_for_a_new_time_does_not_speak_of_it_as_kept(client, appointment, setup):
+    appointment = appointment_request_new_time(appointment=appointment, actor=setup["office"], reason="Krank.")
+    open_link(client, appointment_token(appointment))
+
+    step = client.get(CANCEL, {"link": page_link_key(client.get(PAGE))}).content.decode()
+
+    # The firm gave that time up already: it is not "your appointment", nor ours to give to another customer.
+    assert "Der Termin, den wir nicht halten können" in step
+    assert "geben wir die Zeit an andere Kunden weiter" not in step
+    assert "Noch ist nichts abgesagt" in step
+
+
 def test_asking_a_customer_without_email_for_a_new_time_says_to_call(setup):
     customer = CustomerFactory(email="", responsible=setup["office"])
     appointment = appointment_schedule(
