@@ -29,6 +29,7 @@ from appointments.links import (
     appointment_on_the_way_from_token,
     appointment_token,
     invitation_from_token,
+    missed_appointment_from_token,
     used_invitation_from_token,
 )
 from appointments.models import ACTIVE_STATUSES, AppointmentStatus, BookingInvitation
@@ -231,6 +232,9 @@ def open_link(request, token):
     if (appointment := appointment_on_the_way_from_token(token)) is not None:
         _activate_customer_language(request, appointment.customer)
         return _too_late(request, appointment)
+    if (appointment := missed_appointment_from_token(token)) is not None:
+        # The missed visit's mail, read after a new time was booked: what the card at the door says.
+        return _visit_outcome(request, appointment)
     if bad_link_limited(request):
         return _too_many(request)
     return _invalid(request)
@@ -248,6 +252,11 @@ def card_open(request, code):
         return _enter(request, kind="appointment", token=appointment_token(appointment), obj=appointment)
     # A printed card never expires and may lie in a mailbox or the street: once the visit is
     # rebooked, it shows no booking (nor cancels one). The new booking's mail has its own link.
+    return _visit_outcome(request, appointment)
+
+
+def _visit_outcome(request, appointment):
+    """What became of a visit, for a card or a missed visit's mail that no longer opens its page."""
     _activate_customer_language(request, appointment.customer)
     rebooked = appointment.attempts.filter(rebooked_at__isnull=False).exists()
     context = {
