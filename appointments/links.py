@@ -70,6 +70,17 @@ def appointment_from_token(token: str) -> Appointment | None:
     return appointment
 
 
+def appointment_named_by_token(token: str) -> Appointment | None:
+    """The visit a genuine appointment link names, whatever became of it since (it may no longer act on it)."""
+    try:
+        pk, _status, _version = signing.loads(token, salt=APPOINTMENT_SALT)
+    except (signing.BadSignature, ValueError, TypeError):
+        return None
+    if not isinstance(pk, int):
+        return None
+    return Appointment.objects.select_related("customer", "technician", "service_type").filter(pk=pk).first()
+
+
 def appointment_on_the_way_from_token(token: str) -> Appointment | None:
     """The visit a genuine link was made for, if the only change since is that its technician set off.
 

@@ -6,7 +6,7 @@ Referrer-Policy: no-referrer; the pages say same-origin). Mail scanners open lin
 anything; only the POSTs act, with CSRF.
 """
 
-from datetime import date, timedelta
+from datetime import date, datetime, timedelta
 from urllib.parse import urlencode
 
 from django.conf import settings
@@ -26,6 +26,7 @@ from appointments.links import (
     absolute_link,
     appointment_from_card_code,
     appointment_from_token,
+    appointment_named_by_token,
     appointment_on_the_way_from_token,
     appointment_token,
     invitation_from_token,
@@ -404,6 +405,49 @@ def _after_result(request, key: str, *, action: str, window: str = ""):
     return _private(redirect(f"{reverse('selfservice:done')}?{urlencode({OUTDATED_PARAM: 1})}"))
 
 
+def _done_as_asked(request, key: str, *, action: str, window: str = ""):
+    """The result page, if the visit already is what this form asks for; otherwise None.
+
+    A fast double click sends two posts; the second may read the session before the first has saved
+    its result, and then finds its link used up (or the visit moved or cancelled under it). What the
+    customer asked for was done: they see that, not "link no longer valid" or "used by someone else"."""
+    link = (request.session.get(LINKS_KEY) or {}).get(key) if key else None
+    if link is None:
+        return None
+    if link.get("kind") == "invitation":
+        invitation = used_invitation_from_token(link.get("token", ""))
+        appointment = invitation.appointment if invitation is not None else None
+    else:
+        appointment = appointment_named_by_token(link.get("token", ""))
+    if appointment is None:
+        return None
+    if action == "cancel":
+        if link.get("kind") != "appointment" or appointment.status != AppointmentStatus.CANCELLED:
+            return None
+        result = {
+            "result": "cancelled",
+            "window_start": appointment.window_start.isoformat(),
+            "window_end": appointment.window_end.isoformat(),
+        }
+    else:
+        try:
+            asked = datetime.fromisoformat(window)
+        except ValueError:
+            return None
+        booked = appointment.status in (AppointmentStatus.REQUESTED, AppointmentStatus.SCHEDULED)
+        if asked.tzinfo is None or not booked or appointment.window_start != asked:
+            return None
+        _remember_link(request, kind="appointment", token=appointment_token(appointment), obj=appointment)
+        result = {
+            "result": "booked" if link.get("kind") == "invitation" else "moved",
+            "window": window,
+            "shows": _link_key("appointment", appointment),
+        }
+    _forget_link(request, key)
+    request.session[RESULT_KEY] = {**result, "action": action, "link": key}
+    return _private(redirect("selfservice:done"))
+
+
 def _cancel_context(obj, *, cancel_form=None) -> dict:
     return {
         **_contact(obj.customer),
@@ -453,7 +497,11 @@ def _act(request, action):
     if obj is None:
         # A second click on a button whose first click already did the job, or a form from another tab.
         window = request.POST.get("window", "") if action == "book" else ""
-        return _after_result(request, posted_key, action=action, window=window) or _unresolved(request, posted_key)
+        return (
+            _after_result(request, posted_key, action=action, window=window)
+            or _done_as_asked(request, posted_key, action=action, window=window)
+            or _unresolved(request, posted_key)
+        )
     _activate_customer_language(request, obj.customer)
     if kind == "appointment" and not changeable_online(obj):
         return _too_late(request, obj, status=409)
@@ -474,6 +522,8 @@ def _act(request, action):
         try:
             appointment = appointment_cancel_online(appointment=obj, reason=cancel_form.cleaned_data["reason"])
         except AppointmentError as exc:
+            if done := _done_as_asked(request, key, action="cancel"):
+                return done  # the other post of a double click cancelled it a moment ago
             if exc.code == "too_late":  # the cut-off passed, or the trip began, while the page was open
                 obj.refresh_from_db()
                 return _too_late(request, obj, status=409)
@@ -503,6 +553,8 @@ def _act(request, action):
                 appointment=obj, window_start=form.cleaned_data["window"], note=form.cleaned_data["note"]
             )
     except AppointmentError as exc:
+        if done := _done_as_asked(request, key, action="book", window=request.POST.get("window", "")):
+            return done  # the other post of a double click did it a moment ago
         if exc.code == "too_late":
             obj.refresh_from_db()
             return _too_late(request, obj, status=409)

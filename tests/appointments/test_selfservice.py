@@ -357,6 +357,58 @@ def test_cancelling_from_a_tab_left_open_before_a_move_says_nothing_was_cancelle
         assert "verschoben" in result
 
 
+def as_if_read_before(client, session_data: dict) -> None:
+    """The second request of a double click read the session before the first one saved its result."""
+    session = client.session
+    session.clear()
+    session.update(session_data)
+    session.save()
+
+
+@pytest.mark.parametrize("kind", ["invitation", "appointment"])
+def test_the_second_post_of_a_fast_double_click_lands_on_the_result(client, setup, kind):
+    if kind == "invitation":
+        token = invitation_token(
+            booking_invite(customer=setup["customer"], service_type=setup["service_type"], actor=setup["office"])
+        )
+    else:
+        token = appointment_token(
+            appointment_schedule(
+                customer=setup["customer"],
+                service_type=setup["service_type"],
+                technician=setup["technician"],
+                window_start=local_dt(3, 8),
+                actor=setup["office"],
+            )
+        )
+    open_link(client, token)
+    page = client.get(PAGE)
+    form = {"window": offered_windows(page)[1], "link": page_link_key(page), "note": ""}
+    before = dict(client.session.items())
+    assert client.post(BOOK, form).status_code == 302
+
+    as_if_read_before(client, before)
+    second = client.post(BOOK, form)
+
+    assert (second.status_code, second["Location"]) == (302, DONE)
+    done = client.get(DONE).content.decode()
+    assert "nicht mehr gültig" not in done and "nicht gespeichert" not in done
+    assert Appointment.objects.filter(status=AppointmentStatus.SCHEDULED).count() == 1
+
+
+def test_the_second_post_of_a_fast_double_click_on_cancel_lands_on_the_result(client, appointment):
+    open_link(client, appointment_token(appointment))
+    form = {"reason": "", "link": page_link_key(client.get(PAGE))}
+    before = dict(client.session.items())
+    client.post(CANCEL, form)
+
+    as_if_read_before(client, before)
+    second = client.post(CANCEL, form)
+
+    assert (second.status_code, second["Location"]) == (302, DONE)
+    assert "abgesagt" in client.get(DONE).content.decode()
+
+
 def test_a_move_from_a_page_older_than_an_office_move_changes_nothing(client, appointment, setup):
     open_link(client, appointment_token(appointment))
     page = client.get(PAGE)
