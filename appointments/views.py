@@ -437,6 +437,9 @@ def _done_as_asked(request, key: str, *, action: str, window: str = ""):
         booked = appointment.status in (AppointmentStatus.REQUESTED, AppointmentStatus.SCHEDULED)
         if asked.tzinfo is None or not booked or appointment.window_start != asked:
             return None
+        # Someone else who chose the same window with another note: their note must not vanish unsaid.
+        if not appointment.notes.endswith(request.POST.get("note", "").strip()[:NOTE_MAX_LENGTH]):
+            return None
         _remember_link(request, kind="appointment", token=appointment_token(appointment), obj=appointment)
         result = {
             "result": "booked" if link.get("kind") == "invitation" else "moved",

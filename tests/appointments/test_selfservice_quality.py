@@ -152,9 +152,8 @@ def link_key(response) -> str:
     return re.search(r'name="link"\s+value="([^"]+)"', response.content.decode()).group(1)
 
 
-def first_window(client) -> str:
-    html = client.get(PAGE).content.decode()
-    return html.split('name="window" value="', 1)[1].split('"', 1)[0]
+def first_window(client, index: int = 0) -> str:
+    return re.findall(r'name="window" value="([^"]+)"', client.get(PAGE).content.decode())[index]
 
 
 def render_state(client, world, settings, state):
@@ -214,7 +213,7 @@ def render_state(client, world, settings, state):
         window = first_window(client)
         other = Client()  # someone else in the household, with the same mail
         other.get(link)
-        other.post(BOOK, {"window": window})
+        other.post(BOOK, {"window": first_window(other, 1)})
         return client.post(BOOK, {"window": window})
     if state in ("too-late", "new-time", "invitation-reopened-after-cancel", "card-still-booked"):
         return client.get(prepare(state, world, settings), follow=True)
@@ -328,7 +327,7 @@ def drive_to(state, page, live_server, world, settings) -> int:
         page.goto(link)
         other = Client()
         other.get(link.removeprefix(live_server.url))
-        other.post(BOOK, {"window": windows.first.locator("input").get_attribute("value")})
+        other.post(BOOK, {"window": windows.nth(1).locator("input").get_attribute("value")})
         windows.first.click()
         return submit(page, page.get_by_role("button", name=_("Book this window")), status=409)
     if state == "too-many":
