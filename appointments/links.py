@@ -70,6 +70,17 @@ def appointment_from_token(token: str) -> Appointment | None:
     return appointment
 
 
+def appointment_named_by_token(token: str) -> Appointment | None:
+    """The visit a genuine appointment link names, whatever became of it since (it may no longer act on it)."""
+    try:
+        pk, _status, _version = signing.loads(token, salt=APPOINTMENT_SALT)
+    except (signing.BadSignature, ValueError, TypeError):
+        return None
+    if not isinstance(pk, int):
+        return None
+    return Appointment.objects.select_related("customer", "technician", "service_type").filter(pk=pk).first()
+
+
 def appointment_on_the_way_from_token(token: str) -> Appointment | None:
     """The visit a genuine link was made for, if the only change since is that its technician set off.
 
@@ -86,6 +97,20 @@ def appointment_on_the_way_from_token(token: str) -> Appointment | None:
         .filter(pk=pk, version=version, status=AppointmentStatus.EN_ROUTE)
         .first()
     )
+
+
+def missed_appointment_from_token(token: str) -> Appointment | None:
+    """The visit a genuine link from the "we were at your door" mail names, whatever became of it since.
+
+    Once a new time is booked (from this link, the card or by phone) the link no longer books, but its
+    reader is told what the card would tell them, not that the link is broken."""
+    try:
+        pk, status, _version = signing.loads(token, salt=APPOINTMENT_SALT)
+    except (signing.BadSignature, ValueError, TypeError):
+        return None
+    if not isinstance(pk, int) or status != AppointmentStatus.MISSED:
+        return None
+    return Appointment.objects.select_related("customer").filter(pk=pk).first()
 
 
 def _signed_invitation(token: str) -> BookingInvitation | None:

@@ -7,7 +7,7 @@ anything; only the POSTs act, with CSRF.
 """
 
 import time
-from datetime import date, timedelta
+from datetime import date, datetime, timedelta
 from urllib.parse import urlencode
 
 from django.conf import settings
@@ -27,9 +27,11 @@ from appointments.links import (
     absolute_link,
     appointment_from_card_code,
     appointment_from_token,
+    appointment_named_by_token,
     appointment_on_the_way_from_token,
     appointment_token,
     invitation_from_token,
+    missed_appointment_from_token,
     used_invitation_from_token,
 )
 from appointments.models import ACTIVE_STATUSES, AppointmentStatus, BookingInvitation
@@ -60,6 +62,8 @@ ENTERED_AT_PARAM = "t"
 ENTERED_RECENTLY_SECONDS = 120
 # The note typed before switching to another week of windows: {"link": key, "note": text}.
 NOTE_DRAFT_KEY = "doorstep_note_draft"
+# On the result page: the form just posted came from a page that was out of date (another tab acted first).
+OUTDATED_PARAM = "outdated"
 
 
 def _private(response, referrer_policy: str = "same-origin"):
@@ -249,6 +253,9 @@ def open_link(request, token):
     if (appointment := appointment_on_the_way_from_token(token)) is not None:
         _activate_customer_language(request, appointment.customer)
         return _too_late(request, appointment)
+    if (appointment := missed_appointment_from_token(token)) is not None:
+        # The missed visit's mail, read after a new time was booked: what the card at the door says.
+        return _visit_outcome(request, appointment)
     if bad_link_limited(request):
         return _too_many(request)
     return _invalid(request)
@@ -266,6 +273,11 @@ def card_open(request, code):
         return _enter(request, kind="appointment", token=appointment_token(appointment), obj=appointment)
     # A printed card never expires and may lie in a mailbox or the street: once the visit is
     # rebooked, it shows no booking (nor cancels one). The new booking's mail has its own link.
+    return _visit_outcome(request, appointment)
+
+
+def _visit_outcome(request, appointment):
+    """What became of a visit, for a card or a missed visit's mail that no longer opens its page."""
     _activate_customer_language(request, appointment.customer)
     rebooked = appointment.attempts.filter(rebooked_at__isnull=False).exists()
     context = {
@@ -399,6 +411,66 @@ def week(request):
     return _private(redirect(f"{reverse('selfservice:page')}?{query}"))
 
 
+def _after_result(request, key: str, *, action: str, window: str = ""):
+    """A form from a page whose visit this browser has just booked, moved or cancelled: where to go, or None.
+
+    The same wish again (a double click, the back button) is the result page. Another wish (a second tab
+    left open with another window chosen, or a cancel) was not carried out: the result page says so,
+    as the visit stands now, instead of passing off the other tab's result as this one's."""
+    result = request.session.get(RESULT_KEY) or {}
+    if not key or result.get("link") != key:
+        return None
+    if result.get("action") == action and result.get("window", "") == window:
+        return _private(redirect("selfservice:done"))
+    return _private(redirect(f"{reverse('selfservice:done')}?{urlencode({OUTDATED_PARAM: 1})}"))
+
+
+def _done_as_asked(request, key: str, *, action: str, window: str = ""):
+    """The result page, if the visit already is what this form asks for; otherwise None.
+
+    A fast double click sends two posts; the second may read the session before the first has saved
+    its result, and then finds its link used up (or the visit moved or cancelled under it). What the
+    customer asked for was done: they see that, not "link no longer valid" or "used by someone else"."""
+    link = (request.session.get(LINKS_KEY) or {}).get(key) if key else None
+    if link is None:
+        return None
+    if link.get("kind") == "invitation":
+        invitation = used_invitation_from_token(link.get("token", ""))
+        appointment = invitation.appointment if invitation is not None else None
+    else:
+        appointment = appointment_named_by_token(link.get("token", ""))
+    if appointment is None:
+        return None
+    if action == "cancel":
+        if link.get("kind") != "appointment" or appointment.status != AppointmentStatus.CANCELLED:
+            return None
+        result = {
+            "result": "cancelled",
+            "window_start": appointment.window_start.isoformat(),
+            "window_end": appointment.window_end.isoformat(),
+        }
+    else:
+        try:
+            asked = datetime.fromisoformat(window)
+        except ValueError:
+            return None
+        booked = appointment.status in (AppointmentStatus.REQUESTED, AppointmentStatus.SCHEDULED)
+        if asked.tzinfo is None or not booked or appointment.window_start != asked:
+            return None
+        # Someone else who chose the same window with another note: their note must not vanish unsaid.
+        if not appointment.notes.endswith(request.POST.get("note", "").strip()[:NOTE_MAX_LENGTH]):
+            return None
+        _remember_link(request, kind="appointment", token=appointment_token(appointment), obj=appointment)
+        result = {
+            "result": "booked" if link.get("kind") == "invitation" else "moved",
+            "window": window,
+            "shows": _link_key("appointment", appointment),
+        }
+    _forget_link(request, key)
+    request.session[RESULT_KEY] = {**result, "action": action, "link": key}
+    return _private(redirect("selfservice:done"))
+
+
 def _cancel_context(obj, *, cancel_form=None) -> dict:
     return {
         **_contact(obj.customer),
@@ -415,9 +487,8 @@ def _cancel_confirmation(request):
     key = request.GET.get("link", "")
     kind, obj = _resolve_posted(request, key)
     if obj is None:
-        if key and (request.session.get(RESULT_KEY) or {}).get("link") == key:
-            return _private(redirect("selfservice:done"))  # cancelled already, e.g. the back button
-        return _unresolved(request, key)
+        # Cancelled already (the back button), or moved from another tab meanwhile.
+        return _after_result(request, key, action="cancel") or _unresolved(request, key)
     if kind != "appointment" or obj.current_attempt() is not None:
         # An invitation has nothing to cancel; a missed visit's page offers a new time instead.
         return _private(redirect("selfservice:page"))
@@ -447,10 +518,13 @@ def _act(request, action):
     if _posts_limited(kind, obj):
         return _too_many(request)
     if obj is None:
-        if posted_key and (request.session.get(RESULT_KEY) or {}).get("link") == posted_key:
-            # A second click on a button whose first click already did the job.
-            return _private(redirect("selfservice:done"))
-        return _unresolved(request, posted_key)
+        # A second click on a button whose first click already did the job, or a form from another tab.
+        window = request.POST.get("window", "") if action == "book" else ""
+        return (
+            _after_result(request, posted_key, action=action, window=window)
+            or _done_as_asked(request, posted_key, action=action, window=window)
+            or _unresolved(request, posted_key)
+        )
     _activate_customer_language(request, obj.customer)
     if kind == "appointment" and not changeable_online(obj):
         return _too_late(request, obj, status=409)
@@ -471,6 +545,8 @@ def _act(request, action):
         try:
             appointment = appointment_cancel_online(appointment=obj, reason=cancel_form.cleaned_data["reason"])
         except AppointmentError as exc:
+            if done := _done_as_asked(request, key, action="cancel"):
+                return done  # the other post of a double click cancelled it a moment ago
             if exc.code == "too_late":  # the cut-off passed, or the trip began, while the page was open
                 obj.refresh_from_db()
                 return _too_late(request, obj, status=409)
@@ -479,6 +555,7 @@ def _act(request, action):
         _forget_link(request, key)
         request.session[RESULT_KEY] = {
             "result": "cancelled",
+            "action": "cancel",
             "link": key,
             "window_start": appointment.window_start.isoformat(),
             "window_end": appointment.window_end.isoformat(),
@@ -499,6 +576,8 @@ def _act(request, action):
                 appointment=obj, window_start=form.cleaned_data["window"], note=form.cleaned_data["note"]
             )
     except AppointmentError as exc:
+        if done := _done_as_asked(request, key, action="book", window=request.POST.get("window", "")):
+            return done  # the other post of a double click did it a moment ago
         if exc.code == "too_late":
             obj.refresh_from_db()
             return _too_late(request, obj, status=409)
@@ -520,6 +599,9 @@ def _act(request, action):
     _remember_link(request, kind="appointment", token=appointment_token(appointment), obj=appointment)
     request.session[RESULT_KEY] = {
         "result": "booked" if kind == "invitation" else "moved",
+        "action": "book",
+        # As posted: a second click posts the same string.
+        "window": request.POST.get("window", ""),
         "link": key,
         # The page of the visit as it is now, whichever tab the customer acted from.
         "shows": _link_key("appointment", appointment),
@@ -550,7 +632,11 @@ def done(request):
     _kind, appointment = _resolve_posted(request, result["shows"]) if "shows" in result else (None, None)
     if result["result"] != "cancelled" and appointment is None:
         return _invalid(request)
-    context = {"result": result["result"], "appointment": appointment}
+    context = {
+        "result": result["result"],
+        "appointment": appointment,
+        "outdated": request.GET.get(OUTDATED_PARAM) == "1",
+    }
     if appointment is not None:
         _activate_customer_language(request, appointment.customer)
         context.update(_contact(appointment.customer))

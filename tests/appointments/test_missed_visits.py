@@ -372,16 +372,28 @@ def test_the_customer_rebooks_a_missed_visit_from_the_card(
 
 def test_booking_the_service_anew_answers_the_missed_visit(client, setup, visit_today):
     not_home(visit_today, setup)
-    missed_link = appointment_token(Appointment.objects.get(pk=visit_today.pk))
     book_again(setup)
 
     with time_machine.travel(timezone.now() + timedelta(days=4)):
         assert missed_follow_ups_flag() == 0
     assert VisitAttempt.objects.get().rebooked_at is not None
     assert JournalEntry.objects.filter(appointment=visit_today, action="visit.rebooked").exists()
-    assert client.get(reverse("selfservice:open", args=[missed_link])).status_code == 404
     card = client.get(reverse("card", args=[card_code(visit_today)]))
     assert card.status_code == 200 and "neuen Termin" in card.content.decode()
+
+
+def test_the_missed_visits_mail_link_read_after_the_new_booking_says_what_the_card_says(client, setup, visit_today):
+    not_home(visit_today, setup)
+    missed_link = appointment_token(Appointment.objects.get(pk=visit_today.pk))
+    book_again(setup)
+
+    mail_link = client.get(reverse("selfservice:open", args=[missed_link]))
+
+    # Not "this link is no longer valid": the customer learns the visit has its new appointment.
+    assert mail_link.status_code == 200
+    assert "Für diesen Besuch gibt es einen neuen Termin" in mail_link.content.decode()
+    assert 'name="window"' not in mail_link.content.decode()
+    assert "nicht mehr gültig" not in mail_link.content.decode()
 
 
 def test_the_we_were_here_mail_still_waiting_is_not_sent_once_a_new_visit_is_booked(setup, visit_today, mailoutbox):

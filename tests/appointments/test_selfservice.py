@@ -325,6 +325,93 @@ def test_a_second_click_on_cancel_lands_on_the_result_not_on_a_dead_link(client,
     assert client.get(DONE).status_code == 200
 
 
+def test_a_second_tab_choosing_another_window_after_a_move_is_told_its_choice_was_not_saved(client, appointment):
+    open_link(client, appointment_token(appointment))
+    page = client.get(PAGE)
+    first_tab, second_tab = offered_windows(page)[0], offered_windows(page)[2]
+    client.post(BOOK, {"window": first_tab, "link": page_link_key(page)})
+
+    answer = client.post(BOOK, {"window": second_tab, "link": page_link_key(page)})
+
+    appointment.refresh_from_db()
+    assert appointment.window_start == datetime.fromisoformat(first_tab)
+    assert answer.status_code == 302
+    result = client.get(answer["Location"]).content.decode()
+    assert "Ihre Auswahl auf dieser Seite wurde nicht gespeichert" in result
+    # A second click on the same window is the same wish: just the result, no warning.
+    again = client.post(BOOK, {"window": first_tab, "link": page_link_key(page)})
+    assert "nicht gespeichert" not in client.get(again["Location"]).content.decode()
+
+
+def test_cancelling_from_a_tab_left_open_before_a_move_says_nothing_was_cancelled(client, appointment):
+    open_link(client, appointment_token(appointment))
+    page = client.get(PAGE)
+    client.post(BOOK, {"window": offered_windows(page)[0], "link": page_link_key(page)})
+
+    step = client.get(CANCEL, {"link": page_link_key(page)})
+    posted = client.post(CANCEL, {"reason": "", "link": page_link_key(page)})
+
+    appointment.refresh_from_db()
+    assert appointment.status == AppointmentStatus.SCHEDULED
+    for answer in (step, posted):
+        assert answer.status_code == 302
+        result = client.get(answer["Location"]).content.decode()
+        assert "Ihre Auswahl auf dieser Seite wurde nicht gespeichert" in result
+        assert "verschoben" in result
+
+
+def as_if_read_before(client, session_data: dict) -> None:
+    """The second request of a double click read the session before the first one saved its result."""
+    session = client.session
+    session.clear()
+    session.update(session_data)
+    session.save()
+
+
+@pytest.mark.parametrize("kind", ["invitation", "appointment"])
+def test_the_second_post_of_a_fast_double_click_lands_on_the_result(client, setup, kind):
+    if kind == "invitation":
+        token = invitation_token(
+            booking_invite(customer=setup["customer"], service_type=setup["service_type"], actor=setup["office"])
+        )
+    else:
+        token = appointment_token(
+            appointment_schedule(
+                customer=setup["customer"],
+                service_type=setup["service_type"],
+                technician=setup["technician"],
+                window_start=local_dt(3, 8),
+                actor=setup["office"],
+            )
+        )
+    open_link(client, token)
+    page = client.get(PAGE)
+    form = {"window": offered_windows(page)[1], "link": page_link_key(page), "note": ""}
+    before = dict(client.session.items())
+    assert client.post(BOOK, form).status_code == 302
+
+    as_if_read_before(client, before)
+    second = client.post(BOOK, form)
+
+    assert (second.status_code, second["Location"]) == (302, DONE)
+    done = client.get(DONE).content.decode()
+    assert "nicht mehr gültig" not in done and "nicht gespeichert" not in done
+    assert Appointment.objects.filter(status=AppointmentStatus.SCHEDULED).count() == 1
+
+
+def test_the_second_post_of_a_fast_double_click_on_cancel_lands_on_the_result(client, appointment):
+    open_link(client, appointment_token(appointment))
+    form = {"reason": "", "link": page_link_key(client.get(PAGE))}
+    before = dict(client.session.items())
+    client.post(CANCEL, form)
+
+    as_if_read_before(client, before)
+    second = client.post(CANCEL, form)
+
+    assert (second.status_code, second["Location"]) == (302, DONE)
+    assert "abgesagt" in client.get(DONE).content.decode()
+
+
 def test_a_move_from_a_page_older_than_an_office_move_changes_nothing(client, appointment, setup):
     open_link(client, appointment_token(appointment))
     page = client.get(PAGE)
@@ -539,6 +626,18 @@ def test_office_asks_the_customer_to_choose_a_new_time(
     assert OutboxMessage.objects.filter(kind=MessageKind.RESCHEDULE_REQUEST).count() == 1
     assert request_mail
     assert JournalEntry.objects.filter(action="appointment.new_time_requested").exists()
+
+
+def test_the_cancel_step_of_a_visit_waiting_for_a_new_time_does_not_speak_of_it_as_kept(client, appointment, setup):
+    appointment = appointment_request_new_time(appointment=appointment, actor=setup["office"], reason="Krank.")
+    open_link(client, appointment_token(appointment))
+
+    step = client.get(CANCEL, {"link": page_link_key(client.get(PAGE))}).content.decode()
+
+    # The firm gave that time up already: it is not "your appointment", nor ours to give to another customer.
+    assert "Der Termin, den wir nicht halten können" in step
+    assert "geben wir die Zeit an andere Kunden weiter" not in step
+    assert "Noch ist nichts abgesagt" in step
 
 
 def test_asking_a_customer_without_email_for_a_new_time_says_to_call(setup):

@@ -92,6 +92,24 @@ def test_the_second_of_two_people_booking_from_one_invitation_learns_it_was_just
     assert other.get(PAGE).status_code == 200 and offered_windows(other.get(PAGE))
 
 
+def test_the_second_of_two_people_choosing_the_same_window_with_a_note_learns_it_was_just_used(
+    client, invitation, setup
+):
+    token = invitation_token(invitation)
+    other = Client()
+    open_link(client, token)
+    open_link(other, token)
+    window = offered_windows(client.get(PAGE))[0]
+    key = re.search(r'name="link"\s+value="([^"]+)"', other.get(PAGE).content.decode()).group(1)
+
+    client.post(BOOK, {"window": window, "note": ""})
+    response = other.post(BOOK, {"window": window, "note": "Bitte zweimal klingeln", "link": key})
+
+    # The same window, but their note was not saved: not "your appointment is booked".
+    assert response.status_code == 409
+    assert "soeben" in response.content.decode()
+
+
 def test_booking_from_an_invitation_used_a_moment_ago_is_refused_as_used(invitation, setup):
     as_the_page_saw_it = BookingInvitation.objects.get(pk=invitation.pk)
     first_day, last_day = booking_days()

@@ -17,9 +17,9 @@ from django.urls import reverse
 from django.utils import timezone, translation
 from django.utils.translation import gettext
 
-from appointments.links import appointment_token, invitation_token
-from appointments.services import appointment_schedule
-from appointments.services.booking import booking_invite
+from appointments.links import appointment_token, card_code, invitation_token
+from appointments.services import appointment_cancel, appointment_schedule
+from appointments.services.booking import appointment_request_new_time, booking_invite
 from tests.conftest import ROOT, describe_vnu, run_vnu
 from tests.factories import (
     CustomerFactory,
@@ -55,6 +55,13 @@ STATES = {
     "invalid-link": 404,
     "too-many": 429,
     "csrf-failure": 403,
+    # Each of these on a visit or an invitation of its own (the states above move and cancel theirs).
+    "too-late": 200,
+    "new-time": 200,
+    "cookies-needed": 400,
+    "invitation-used-just-now": 409,
+    "invitation-reopened-after-cancel": 200,
+    "card-still-booked": 200,
 }
 
 
@@ -100,6 +107,44 @@ def take_window(world, window_start) -> None:
     )
 
 
+def fresh_visit(world, day: int = 4):
+    return appointment_schedule(
+        customer=CustomerFactory(responsible=world["office"], preferred_language=LANGUAGE),
+        service_type=world["service_type"],
+        technician=world["technician"],
+        window_start=local_dt(day, 8),
+        actor=world["office"],
+    )
+
+
+def fresh_invitation(world):
+    customer = CustomerFactory(responsible=world["office"], preferred_language=LANGUAGE, email="cara@example.com")
+    return booking_invite(customer=customer, service_type=world["service_type"], actor=world["office"])
+
+
+def prepare(state, world, settings) -> str:
+    """The server-side facts a later state needs; the path the customer then opens."""
+    if state == "too-late":
+        settings.BOOKING_CHANGE_CUTOFF_HOURS = 24 * 30  # every visit is inside the cut-off
+        return reverse("selfservice:open", args=[appointment_token(fresh_visit(world))])
+    if state == "new-time":
+        visit = appointment_request_new_time(
+            appointment=fresh_visit(world, 5), actor=world["office"], reason="Unser Techniker ist krank."
+        )
+        return reverse("selfservice:open", args=[appointment_token(visit)])
+    if state == "invitation-reopened-after-cancel":
+        invitation = fresh_invitation(world)
+        client = Client()
+        client.get(reverse("selfservice:open", args=[invitation_token(invitation)]))
+        client.post(BOOK, {"window": first_window(client)})
+        invitation.refresh_from_db()
+        appointment_cancel(appointment=invitation.appointment, reason="Am Telefon abgesagt", actor=world["office"])
+        return reverse("selfservice:open", args=[invitation_token(invitation)])
+    if state == "card-still-booked":
+        return reverse("card", args=[card_code(fresh_visit(world, 6))])
+    raise AssertionError(state)
+
+
 # The Nu HTML checker, on pages rendered by the test client
 
 
@@ -107,9 +152,8 @@ def link_key(response) -> str:
     return re.search(r'name="link"\s+value="([^"]+)"', response.content.decode()).group(1)
 
 
-def first_window(client) -> str:
-    html = client.get(PAGE).content.decode()
-    return html.split('name="window" value="', 1)[1].split('"', 1)[0]
+def first_window(client, index: int = 0) -> str:
+    return re.findall(r'name="window" value="([^"]+)"', client.get(PAGE).content.decode())[index]
 
 
 def render_state(client, world, settings, state):
@@ -159,6 +203,20 @@ def render_state(client, world, settings, state):
         refusing = Client(enforce_csrf_checks=True)
         refusing.cookies = client.cookies  # the customer's session, with a form from a stale page
         return refusing.post(BOOK, {"window": "2026-12-01T08:00:00+01:00"})
+    if state == "cookies-needed":
+        entered = client.get(reverse("selfservice:open", args=[appointment_token(fresh_visit(world, 7))]))
+        client.cookies.clear()  # the browser refused the session cookie
+        return client.get(entered["Location"])
+    if state == "invitation-used-just-now":
+        link = reverse("selfservice:open", args=[invitation_token(fresh_invitation(world))])
+        client.get(link)
+        window = first_window(client)
+        other = Client()  # someone else in the household, with the same mail
+        other.get(link)
+        other.post(BOOK, {"window": first_window(other, 1)})
+        return client.post(BOOK, {"window": window})
+    if state in ("too-late", "new-time", "invitation-reopened-after-cancel", "card-still-booked"):
+        return client.get(prepare(state, world, settings), follow=True)
     raise AssertionError(state)
 
 
@@ -166,6 +224,7 @@ def render_state(client, world, settings, state):
 def test_every_page_state_is_valid_html(vnu_jar, client, world, settings, tmp_path):
     files = {}
     bad_link_limit = settings.RATELIMIT_BAD_LINKS
+    cutoff = settings.BOOKING_CHANGE_CUTOFF_HOURS
     for state, status in STATES.items():
         client.cookies.clear()
         response = render_state(client, world, settings, state)
@@ -175,6 +234,7 @@ def test_every_page_state_is_valid_html(vnu_jar, client, world, settings, tmp_pa
         path.write_bytes(response.content)
         files[path.name] = state
         settings.RATELIMIT_BAD_LINKS = bad_link_limit  # "too-many" lowered it
+        settings.BOOKING_CHANGE_CUTOFF_HOURS = cutoff  # "too-late" raised it
 
     # One JVM for all pages (each start costs about 3 s); the CSS is checked along with them.
     messages = run_vnu(vnu_jar, "--also-check-css", *[str(path) for path in sorted(tmp_path.iterdir())], str(CSS))
@@ -255,6 +315,21 @@ def drive_to(state, page, live_server, world, settings) -> int:
             return confirmation.value.status
         page.get_by_label(_("Reason (optional)")).fill("Schon erledigt")
         return submit(page, page.get_by_role("button", name=_("Yes, cancel my appointment")), status=302)
+    if state in ("too-late", "new-time", "invitation-reopened-after-cancel", "card-still-booked"):
+        return page.goto(live_server.url + prepare(state, world, settings)).status
+    if state == "cookies-needed":
+        link = live_server.url + reverse("selfservice:open", args=[appointment_token(fresh_visit(world, 7))])
+        page.goto(link)
+        page.context.clear_cookies()  # as if the browser had refused the session cookie
+        return page.goto(page.url).status
+    if state == "invitation-used-just-now":
+        link = live_server.url + reverse("selfservice:open", args=[invitation_token(fresh_invitation(world))])
+        page.goto(link)
+        other = Client()
+        other.get(link.removeprefix(live_server.url))
+        other.post(BOOK, {"window": windows.nth(1).locator("input").get_attribute("value")})
+        windows.first.click()
+        return submit(page, page.get_by_role("button", name=_("Book this window")), status=409)
     if state == "too-many":
         settings.RATELIMIT_BAD_LINKS = 0
     return page.goto(live_server.url + DEAD_LINK).status
@@ -278,7 +353,8 @@ def test_every_page_state_passes_axe(axe_script, state, live_server, page, world
     page.set_viewport_size({"width": PHONE_WIDTH, "height": 900})
 
     assert drive_to(state, page, live_server, world, settings) == STATES[state]
-    if state not in ("invalid-link", "too-many", "csrf-failure"):
+    # A link that leads to no page of its own (a visit that has ended) shows its answer in place.
+    if state not in ("invalid-link", "too-many", "csrf-failure", "cookies-needed", "invitation-reopened-after-cancel"):
         assert "/l/" not in page.url, page.url  # the token left the address bar
     page.add_script_tag(path=str(axe_script))
 
@@ -320,7 +396,21 @@ SMALL_TARGETS = """(min) => {
 @pytest.mark.django_db(transaction=True)
 @pytest.mark.parametrize(
     "state",
-    ["invitation", "next-week", "appointment", "cancel-confirmation", "booked", "invalid-link", "csrf-failure"],
+    [
+        "invitation",
+        "next-week",
+        "appointment",
+        "cancel-confirmation",
+        "booked",
+        "invalid-link",
+        "csrf-failure",
+        "too-late",
+        "new-time",
+        "cookies-needed",
+        "invitation-used-just-now",
+        "invitation-reopened-after-cancel",
+        "card-still-booked",
+    ],
 )
 def test_every_touch_target_is_at_least_44_px_on_a_phone(state, live_server, page, world, settings):
     settings.SITE_URL = live_server.url
