@@ -537,7 +537,8 @@ NEW_TIME_CALL_AFTER_DAYS = 3
 class NewTimeFilter(admin.SimpleListFilter):
     """The office's list of customers it asked for a new time and who have not chosen one yet."""
 
-    title = _("waiting for the customer's new time")
+    # Django puts "By …" ("Nach …", "Op …") before it: a noun phrase reads well in every language.
+    title = _("customer's new time")
     parameter_name = "new_time"
 
     def lookups(self, request, model_admin):
