@@ -1,3 +1,4 @@
+import html
 from datetime import date, datetime, timedelta
 
 from django.conf import settings
@@ -11,7 +12,7 @@ from django.http import HttpResponseRedirect
 from django.shortcuts import get_object_or_404
 from django.urls import path, reverse
 from django.utils import formats, timezone
-from django.utils.html import escape, format_html, format_html_join
+from django.utils.html import format_html, format_html_join
 from django.utils.safestring import mark_safe
 from django.utils.translation import get_language, gettext, ngettext, pgettext_lazy
 from django.utils.translation import gettext_lazy as _
@@ -279,16 +280,18 @@ class AppointmentChangeList(ChangeList):
         }
 
     def rows_html(self) -> str:
+        # The standard library's escape, as Django's does, without its lazy-string and SafeString wrappers.
+        escape = html.escape
         change_url = reverse("admin:appointments_appointment_changelist")
         filters = f"?{escape(self.preserved_filters)}" if self.preserved_filters else ""
         select_label = gettext("Select this object for an action - {}")
         empty = self.model_admin.get_empty_value_display()
-        statuses = {value: escape(label) for value, label in AppointmentStatus.choices}
-        language = get_language()
+        statuses = {value: escape(str(label)) for value, label in AppointmentStatus.choices}
+        language, zone = get_language(), timezone.get_current_timezone()
         service_names, windows = {}, WindowFormatter()
         rows = []
         for row in self.result_list:
-            pk = escape(row["id"])
+            pk = row["id"]
             if (service_name := service_names.get(row["service_type_id"])) is None:
                 service_name = service_names[row["service_type_id"]] = ServiceType(
                     name=row["service_type__name"],
@@ -296,7 +299,7 @@ class AppointmentChangeList(ChangeList):
                     name_nl=row["service_type__name_nl"],
                 ).localized_name(language)
             technician = row["technician__display_name"]
-            start, end = timezone.localtime(row["window_start"]), timezone.localtime(row["window_end"])
+            start, end = row["window_start"].astimezone(zone), row["window_end"].astimezone(zone)
             # As str(appointment) reads.
             described = f"{row['customer__full_name']} · {service_name} · {start:%Y-%m-%d %H:%M}"
             rows.append(
