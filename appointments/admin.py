@@ -236,6 +236,16 @@ class ServiceTypeFilter(admin.RelatedFieldListFilter):
         ]
 
 
+# Django's own labels for the list's checkboxes and sort links, translated by Django's catalog (names,
+# not literals, so that makemessages leaves them out of ours).
+DJANGO_SELECT_LABEL = "Select this object for an action - {}"
+DJANGO_SORT_LABELS = {
+    "remove": "Remove from sorting",
+    "toggle": "Toggle sorting",
+    "priority": "Sorting priority: %(priority_number)s",
+}
+
+
 class AppointmentChangeList(ChangeList):
     """The appointment list, its rows written in one pass instead of Django's per-cell machinery.
 
@@ -274,9 +284,14 @@ class AppointmentChangeList(ChangeList):
 
     def headers(self) -> dict:
         headers = list(result_headers(self))
+        priority = gettext(DJANGO_SORT_LABELS["priority"])
+        for header in headers:
+            header["priority_title"] = priority % {"priority_number": header.get("sort_priority")}
         return {
             "result_headers": headers,
             "num_sorted_fields": sum(1 for header in headers if header["sortable"] and header["sorted"]),
+            "remove_label": gettext(DJANGO_SORT_LABELS["remove"]),
+            "toggle_label": gettext(DJANGO_SORT_LABELS["toggle"]),
         }
 
     def rows_html(self) -> str:
@@ -284,7 +299,7 @@ class AppointmentChangeList(ChangeList):
         escape = html.escape
         change_url = reverse("admin:appointments_appointment_changelist")
         filters = f"?{escape(self.preserved_filters)}" if self.preserved_filters else ""
-        select_label = gettext("Select this object for an action - {}")
+        select_label = gettext(DJANGO_SELECT_LABEL)
         empty = self.model_admin.get_empty_value_display()
         statuses = {value: escape(str(label)) for value, label in AppointmentStatus.choices}
         language, zone = get_language(), timezone.get_current_timezone()

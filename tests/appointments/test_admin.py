@@ -477,6 +477,11 @@ def rows_of(page: str) -> list[str]:
     return [row for row in (line.strip() for line in body.splitlines()) if row]
 
 
+def table_of(page: str) -> list[str]:
+    table = page.split('<table id="result_list">', 1)[1].split("</table>", 1)[0]
+    return [line for line in (line.strip() for line in table.splitlines()) if line]
+
+
 def test_the_appointment_list_rows_read_exactly_as_djangos_own_result_list(
     admin_client_office, service_type, technician, monkeypatch
 ):
@@ -487,10 +492,16 @@ def test_the_appointment_list_rows_read_exactly_as_djangos_own_result_list(
     AppointmentFactory(technician=None, status=AppointmentStatus.REQUESTED, site_city="Emmerich")
     AppointmentFactory(status=AppointmentStatus.CANCELLED)
     params = {"status__exact": AppointmentStatus.REQUESTED, "o": "2"}
+    two_orders = {"o": "2.-1"}  # the headers show each column's sort priority
 
     fast = [admin_client_office.get(CHANGELIST).content.decode(), admin_client_office.get(CHANGELIST, params)]
+    fast_headers = admin_client_office.get(CHANGELIST, two_orders).content.decode()
     monkeypatch.setattr(AppointmentChangeList, "fast_rows", False)
     django = [admin_client_office.get(CHANGELIST).content.decode(), admin_client_office.get(CHANGELIST, params)]
+    django_headers = admin_client_office.get(CHANGELIST, two_orders).content.decode()
+
+    assert table_of(fast_headers) == table_of(django_headers)
+    assert 'title="Sortierung: 2"' in fast_headers
 
     assert rows_of(fast[0]) == rows_of(django[0])
     assert len(rows_of(fast[0])) == 3
