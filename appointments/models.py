@@ -260,6 +260,15 @@ class Appointment(models.Model):
             models.Index(fields=["technician", "window_start"], name="appointment_tech_start_idx"),
             models.Index(fields=["customer", "window_start"], name="appointment_customer_start_idx"),
             models.Index(fields=["status", "window_start"], name="appointment_status_start_idx"),
+            # The visits still to come, in the list's order. Past visits are completed, cancelled or missed,
+            # so on PostgreSQL the office's "scheduled" list walked the window_start index past all of
+            # them (75,000 rows, 11-25 ms at 100,000 visits, growing with the history): the planner
+            # takes statuses as spread evenly over time. This index holds only the rows such a list wants.
+            models.Index(
+                fields=["window_start", "id"],
+                name="appointment_open_start_idx",
+                condition=Q(status__in=["requested", "scheduled", "en_route", "on_site", "new_time"]),
+            ),
         ]
         constraints = [
             models.CheckConstraint(

@@ -222,11 +222,13 @@ def build_dataset(args: argparse.Namespace) -> Dataset:
         appointment_id = create_appointments(args, rng, customers, heavy_customer, technicians, service_types)
         create_journal(args, rng, office_user)
     if connection.vendor == "postgresql":
-        # Autovacuum would analyze the fresh tables within minutes in production;
-        # without statistics the planner's guesses would not be production's.
+        # Autovacuum would vacuum and analyze the fresh tables within minutes in production (inserts
+        # alone trigger it since PostgreSQL 13): without statistics the planner's guesses would not be
+        # production's, and without the visibility map a COUNT(*) could never read an index alone
+        # (the appointment list's count: 17 ms by the table, 5-8 ms by an index at 100,000 rows).
         # SQLite gets no ANALYZE: Django never runs one, so production has no statistics either.
         with connection.cursor() as cursor:
-            cursor.execute("ANALYZE")
+            cursor.execute("VACUUM ANALYZE")
     dataset = Dataset(
         office_user_id=office_user.pk,
         heavy_customer_id=heavy_customer["id"],

@@ -515,3 +515,63 @@ def test_book_a_new_time_goes_back_to_the_missed_visit_it_came_from(admin_client
 
     back = reverse(f"admin:appointments_{model}_change", args=[attempt.pk])
     assert f'href="{back}" class="closelink"' in page.content.decode()
+
+
+# The list (issue #10 item 23: the rows are written in one pass, not cell by cell) -----------------
+
+
+def rows_of(page: str) -> list[str]:
+    body = page.split('<table id="result_list">', 1)[1].split("<tbody>", 1)[1].split("</tbody>", 1)[0]
+    return [row for row in (line.strip() for line in body.splitlines()) if row]
+
+
+def table_of(page: str) -> list[str]:
+    table = page.split('<table id="result_list">', 1)[1].split("</table>", 1)[0]
+    return [line for line in (line.strip() for line in table.splitlines()) if line]
+
+
+def test_the_appointment_list_rows_read_exactly_as_djangos_own_result_list(
+    admin_client_office, service_type, technician, monkeypatch
+):
+    from appointments.admin import AppointmentChangeList
+
+    customer = CustomerFactory(full_name="Anna <b>Vogel</b> & Söhne")
+    AppointmentFactory(customer=customer, service_type=service_type, technician=technician, site_city="Kleve")
+    AppointmentFactory(technician=None, status=AppointmentStatus.REQUESTED, site_city="Emmerich")
+    AppointmentFactory(status=AppointmentStatus.CANCELLED)
+    params = {"status__exact": AppointmentStatus.REQUESTED, "o": "2"}
+    two_orders = {"o": "2.-1"}  # the headers show each column's sort priority
+
+    fast = [admin_client_office.get(CHANGELIST).content.decode(), admin_client_office.get(CHANGELIST, params)]
+    fast_headers = admin_client_office.get(CHANGELIST, two_orders).content.decode()
+    monkeypatch.setattr(AppointmentChangeList, "fast_rows", False)
+    django = [admin_client_office.get(CHANGELIST).content.decode(), admin_client_office.get(CHANGELIST, params)]
+    django_headers = admin_client_office.get(CHANGELIST, two_orders).content.decode()
+
+    assert table_of(fast_headers) == table_of(django_headers)
+    assert 'title="Sortierung: 2"' in fast_headers
+
+    assert rows_of(fast[0]) == rows_of(django[0])
+    assert len(rows_of(fast[0])) == 3
+    assert "Anna &lt;b&gt;Vogel&lt;/b&gt; &amp; Söhne" in fast[0]
+    # The link to a visit keeps the filters and the order, so "back to the list" returns to the same view.
+    assert rows_of(fast[1].content.decode()) == rows_of(django[1].content.decode())
+    assert "/change/?_changelist_filters=status__exact%3Drequested%26o%3D2" in fast[1].content.decode()
+    assert '<td class="field-technician nowrap">-</td>' in fast[1].content.decode()
+
+
+def test_a_filtered_appointment_list_counts_its_rows_once(admin_client_office):
+    # Showing the total as well ("3 results (4 total)") counted the whole table again: 17 ms on
+    # PostgreSQL at 100,000 visits, on every filtered page.
+    from django.db import connection
+    from django.test.utils import CaptureQueriesContext
+
+    AppointmentFactory.create_batch(3, status=AppointmentStatus.SCHEDULED)
+    AppointmentFactory(status=AppointmentStatus.CANCELLED)
+
+    with CaptureQueriesContext(connection) as captured:
+        page = admin_client_office.get(CHANGELIST, {"status__exact": AppointmentStatus.SCHEDULED})
+
+    counts = [query["sql"] for query in captured.captured_queries if "COUNT(" in query["sql"]]
+    assert len(counts) == 1, counts
+    assert page.context["cl"].result_count == 3
