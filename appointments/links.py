@@ -50,17 +50,21 @@ def absolute_link(token: str) -> str:
     return settings.SITE_URL + reverse("selfservice:open", args=[token])
 
 
-def appointment_from_token(token: str) -> Appointment | None:
-    """The appointment, if the link is genuine and still describes it; otherwise None."""
+def _signed_appointment(token: str) -> tuple[int, str, int] | None:
+    """(id, status, version) as a genuine appointment link signed them; None for anything else."""
     try:
         pk, status, version = signing.loads(token, salt=APPOINTMENT_SALT)
     except (signing.BadSignature, ValueError, TypeError):
         return None
-    appointment = (
-        Appointment.objects.select_related("customer", "technician", "service_type").filter(pk=pk).first()
-        if isinstance(pk, int)
-        else None
-    )
+    return (pk, status, version) if isinstance(pk, int) else None
+
+
+def appointment_from_token(token: str) -> Appointment | None:
+    """The appointment, if the link is genuine and still describes it; otherwise None."""
+    if (signed := _signed_appointment(token)) is None:
+        return None
+    pk, status, version = signed
+    appointment = Appointment.objects.select_related("customer", "technician", "service_type").filter(pk=pk).first()
     if appointment is None or appointment.status != status or appointment.version != version:
         return None
     if appointment.status not in LINKABLE_STATUSES:
@@ -72,12 +76,9 @@ def appointment_from_token(token: str) -> Appointment | None:
 
 def appointment_named_by_token(token: str) -> Appointment | None:
     """The visit a genuine appointment link names, whatever became of it since (it may no longer act on it)."""
-    try:
-        pk, _status, _version = signing.loads(token, salt=APPOINTMENT_SALT)
-    except (signing.BadSignature, ValueError, TypeError):
+    if (signed := _signed_appointment(token)) is None:
         return None
-    if not isinstance(pk, int):
-        return None
+    pk, _status, _version = signed
     return Appointment.objects.select_related("customer", "technician", "service_type").filter(pk=pk).first()
 
 
@@ -86,12 +87,10 @@ def appointment_on_the_way_from_token(token: str) -> Appointment | None:
 
     Such a link no longer changes anything (the status is signed), but the customer who opens the
     reminder while the van is on the road is told that, not that the link is broken."""
-    try:
-        pk, status, version = signing.loads(token, salt=APPOINTMENT_SALT)
-    except (signing.BadSignature, ValueError, TypeError):
+    signed = _signed_appointment(token)
+    if signed is None or signed[1] != AppointmentStatus.SCHEDULED:
         return None
-    if not isinstance(pk, int) or status != AppointmentStatus.SCHEDULED:
-        return None
+    pk, _status, version = signed
     return (
         Appointment.objects.select_related("customer", "technician", "service_type")
         .filter(pk=pk, version=version, status=AppointmentStatus.EN_ROUTE)
@@ -104,12 +103,10 @@ def missed_appointment_from_token(token: str) -> Appointment | None:
 
     Once a new time is booked (from this link, the card or by phone) the link no longer books, but its
     reader is told what the card would tell them, not that the link is broken."""
-    try:
-        pk, status, _version = signing.loads(token, salt=APPOINTMENT_SALT)
-    except (signing.BadSignature, ValueError, TypeError):
+    signed = _signed_appointment(token)
+    if signed is None or signed[1] != AppointmentStatus.MISSED:
         return None
-    if not isinstance(pk, int) or status != AppointmentStatus.MISSED:
-        return None
+    pk = signed[0]
     return Appointment.objects.select_related("customer").filter(pk=pk).first()
 
 
