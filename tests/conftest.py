@@ -113,3 +113,17 @@ def describe_vnu(message: dict) -> str:
     where = f"line {message.get('lastLine', '?')}"
     extract = (message.get("extract") or "").replace("\n", " ")
     return f"{message.get('type')}/{message.get('subType', '')}: {message['message']} ({where}: {extract!r})"
+
+
+@pytest.fixture
+def private_redis(tmp_path):
+    """A redis-server of the test's own, to stop or freeze (SIGSTOP) without touching the shared one."""
+    from tests.notifications.worker_harness import PrivateRedis
+
+    need_service(
+        shutil.which("redis-server") is not None, "redis-server is not installed (apt-get install redis-server)"
+    )
+    redis = PrivateRedis(tmp_path / "redis.log")
+    redis.start()
+    yield redis
+    redis.stop()

@@ -8,7 +8,6 @@ and uses the pages as a customer would.
 
 import logging
 import re
-import shutil
 import time
 from dataclasses import dataclass
 from datetime import datetime
@@ -25,26 +24,14 @@ from appointments.ratelimit import outage_log
 from appointments.services.booking import booking_invite
 from config.celery import PATIENT_SOCKET_TIMEOUT
 from notifications.models import MessageKind, MessageStatus, OutboxMessage
-from tests.conftest import need_service
 from tests.factories import CustomerFactory, FirmFactory, OfficeUserFactory, ServiceTypeFactory, TechnicianFactory
-from tests.notifications.worker_harness import PrivateRedis, production_settings, publishing_to
+from tests.notifications.worker_harness import production_settings, publishing_to
 
 PAGE = reverse("selfservice:page")
 BOOK = reverse("selfservice:book")
 DONE = reverse("selfservice:done")
 # What the README promises for a booking while Redis hangs.
 BOOKING_BOUND_SECONDS = 1.5
-
-
-@pytest.fixture
-def private_redis(tmp_path):
-    need_service(
-        shutil.which("redis-server") is not None, "redis-server is not installed (apt-get install redis-server)"
-    )
-    redis = PrivateRedis(tmp_path / "redis.log")
-    redis.start()
-    yield redis
-    redis.stop()
 
 
 @pytest.fixture

@@ -7,7 +7,6 @@ least once and twice only for the messages it was sending at that moment.
 """
 
 import logging
-import shutil
 import time
 import uuid
 from collections import Counter
@@ -22,7 +21,6 @@ from appointments.services import appointment_schedule
 from journal.models import Channel, Direction, JournalEntry
 from notifications.models import MessageKind, MessageStatus, OutboxMessage
 from notifications.services import DELIVERY_BATCH, RELAY_GRACE, SENDING_TIMEOUT, outbox_relay
-from tests.conftest import need_service
 from tests.factories import (
     CustomerFactory,
     FirmFactory,
@@ -32,7 +30,6 @@ from tests.factories import (
     local_dt,
 )
 from tests.notifications.worker_harness import (
-    PrivateRedis,
     SmtpSink,
     Worker,
     forget_queue,
@@ -53,17 +50,6 @@ def smtp_sink():
     sink = SmtpSink().start()
     yield sink
     sink.stop()
-
-
-@pytest.fixture
-def private_redis(tmp_path):
-    need_service(
-        shutil.which("redis-server") is not None, "redis-server is not installed (apt-get install redis-server)"
-    )
-    redis = PrivateRedis(tmp_path / "redis.log")
-    redis.start()
-    yield redis
-    redis.stop()
 
 
 @pytest.fixture
