@@ -4,19 +4,16 @@ A day's candidate windows are a grid of the service type's window length from
 BOOKING_DAY_STARTS_AT, built in local wall-clock time so DST days keep their
 08:00 and 12:00. A window is offered for a technician when
 
-- the visit fits: some arrival time inside the window leaves room for the
-  expected duration plus buffer within one of the technician's working periods
-  that day, and
-- the whole reserved range [window start, reserved until) is free of their time
-  off and of their active appointments (the same range the overlap rule uses).
+- a visit of that service still fits in it: some planned start inside the window
+  leaves room for the expected duration plus buffer within one of the technician's
+  working periods that day, clear of their time off and of the planned slots of
+  their active visits (appointments.planning, the same rule the services book by).
 
 All data for the whole range comes from three queries, whatever the number of
 appointments; the rest is arithmetic on sorted intervals.
 """
 
-from bisect import bisect_left
 from collections import defaultdict
-from collections.abc import Iterable
 from dataclasses import dataclass, field
 from datetime import date, datetime, time, timedelta
 
@@ -33,7 +30,7 @@ from appointments.models import (
     WorkingPeriod,
     local_midnight,
 )
-from appointments.services import reserved_until
+from appointments.planning import Busy, earliest_start, fits_at, working_periods_on
 
 # No visit reserves a technician for longer than this after its window opens.
 RESERVATION_LOOKBACK = timedelta(days=7)
@@ -50,27 +47,6 @@ class Window:
 class Day:
     day: date
     windows: list[Window] = field(default_factory=list)
-
-
-class Busy:
-    """A technician's busy intervals, sorted, for fast overlap questions."""
-
-    def __init__(self, intervals: Iterable[tuple[datetime, datetime]]):
-        merged: list[list[datetime]] = []
-        for start, end in sorted(intervals):
-            if merged and start <= merged[-1][1]:
-                merged[-1][1] = max(merged[-1][1], end)
-            else:
-                merged.append([start, end])
-        self.starts = [start for start, _end in merged]
-        self.ends = [end for _start, end in merged]
-
-    def is_free(self, start: datetime, end: datetime) -> bool:
-        # The first busy interval ending after `start` is the only one that can overlap.
-        index = bisect_left(self.ends, start)
-        while index < len(self.ends) and self.ends[index] == start:
-            index += 1  # half-open: ending exactly at `start` is fine
-        return index >= len(self.starts) or self.starts[index] >= end
 
 
 def booking_days(*, now: datetime | None = None) -> tuple[date, date]:
@@ -93,38 +69,19 @@ def candidate_windows(day: date, service_type: ServiceType) -> list[tuple[dateti
     return windows
 
 
-def visit_fits(
-    window_start: datetime, window_end: datetime, needed: timedelta, periods: list[tuple[datetime, datetime]]
-) -> bool:
-    """Can the technician arrive within the window and finish inside one working period?"""
-    for period_start, period_end in periods:
-        earliest_arrival = max(window_start, period_start)
-        if earliest_arrival < window_end and earliest_arrival + needed <= period_end:
-            return True
-    return False
-
-
-def working_periods_on(day: date, periods) -> list[tuple[datetime, datetime]]:
-    """The technician's working periods (WorkingPeriod rows) that fall on `day`, as aware datetimes."""
-    return [
-        (
-            timezone.make_aware(datetime.combine(day, period.starts)),
-            timezone.make_aware(datetime.combine(day, period.ends)),
-        )
-        for period in periods
-        if period.weekday == day.weekday()
-    ]
-
-
 def within_working_hours(appointment: Appointment) -> bool:
-    """Does the visit, with its buffer, fit one of its technician's working periods that day?"""
+    """Does the visit's planned slot, with its buffer, lie inside one of its technician's working periods?"""
     if appointment.technician is None:
         return True
     periods = working_periods_on(
-        timezone.localdate(appointment.window_start), appointment.technician.working_periods.all()
+        timezone.localdate(appointment.planned_start), appointment.technician.working_periods.all()
     )
-    needed = appointment.service_type.duration + appointment.service_type.buffer_after
-    return visit_fits(appointment.window_start, appointment.window_end, needed, periods)
+    return fits_at(
+        start=appointment.planned_start,
+        needed=appointment.occupied_until - appointment.planned_start,
+        periods=periods,
+        busy=Busy([]),
+    )
 
 
 def free_windows(
@@ -161,7 +118,7 @@ def free_windows(
     )
     if ignoring is not None:
         appointments = appointments.exclude(pk=ignoring.pk)
-    for technician_id, start, end in appointments.values_list("technician_id", "window_start", "occupied_until"):
+    for technician_id, start, end in appointments.values_list("technician_id", "planned_start", "occupied_until"):
         busy_intervals[technician_id].append((start, end))
     for technician_id, start, end in TimeOff.objects.filter(
         technician_id__in=ids, starts_at__lt=range_end, ends_at__gt=range_start
@@ -176,12 +133,17 @@ def free_windows(
         offered = Day(day)
         periods_by_technician = {tech.pk: working_periods_on(day, tech.working_periods.all()) for tech in technicians}
         for window_start, window_end in candidate_windows(day, service_type):
-            reserved = reserved_until(window_start=window_start, window_end=window_end, service_type=service_type)
             free = tuple(
                 tech.pk
                 for tech in technicians
-                if visit_fits(window_start, window_end, needed, periods_by_technician[tech.pk])
-                and busy[tech.pk].is_free(window_start, reserved)
+                if earliest_start(
+                    window_start=window_start,
+                    window_end=window_end,
+                    needed=needed,
+                    periods=periods_by_technician[tech.pk],
+                    busy=busy[tech.pk],
+                )
+                is not None
             )
             if free:
                 offered.windows.append(Window(window_start, window_end, free))

@@ -1,6 +1,7 @@
-from datetime import date, datetime
+from datetime import date, datetime, timedelta
 
 from django.utils import formats, timezone
+from django.utils.translation import gettext
 
 
 def format_day(day: datetime | date) -> str:
@@ -34,3 +35,15 @@ def format_window_short(start: datetime, end: datetime) -> str:
     if timezone.localtime(start).date() == timezone.localtime(end).date():
         return f"{format_short_day(start)}, {format_time(start)}–{format_time(end)}"
     return f"{format_short_day(start)}, {format_time(start)} – {format_short_day(end)}, {format_time(end)}"
+
+
+def format_duration(duration: timedelta) -> str:
+    """'1 h 30 min', '45 min', '2 h' in the active language."""
+    minutes = round(duration.total_seconds() / 60)
+    hours, minutes = divmod(minutes, 60)
+    parts = []
+    if hours:
+        parts.append(gettext("%(hours)s h") % {"hours": hours})
+    if minutes or not hours:
+        parts.append(gettext("%(minutes)s min") % {"minutes": minutes})
+    return " ".join(parts)

@@ -187,14 +187,14 @@ class AppointmentQuerySet(models.QuerySet):
         time_off = TimeOff.objects.filter(
             technician=technician,
             starts_at__lt=models.OuterRef("occupied_until"),
-            ends_at__gt=models.OuterRef("window_start"),
+            ends_at__gt=models.OuterRef("planned_start"),
         )
         return upcoming.filter(models.Exists(time_off) | ~Q(service_type__in=technician.service_types.all()))
 
     def overlapping(self, *, technician_id: int, starts_at, ends_at):
-        """Active appointments of the technician whose reserved time meets [starts_at, ends_at)."""
+        """Active appointments of the technician whose planned time (with its buffer) meets [starts_at, ends_at)."""
         return self.active().filter(
-            technician_id=technician_id, window_start__lt=ends_at, occupied_until__gt=starts_at
+            technician_id=technician_id, planned_start__lt=ends_at, occupied_until__gt=starts_at
         )
 
 
@@ -220,9 +220,11 @@ class Appointment(models.Model):
     window_start = models.DateTimeField(_("arrival window from"), db_index=True)
     window_end = models.DateTimeField(_("arrival window until"))
     expected_duration = models.DurationField(_("expected duration"))
-    # The technician is reserved for the whole promised window, and longer when
-    # the job plus buffer runs past it; the overlap rule works on this range.
-    occupied_until = models.DateTimeField(_("technician reserved until"), editable=False)
+    # The plan inside the promise (see appointments.planning): the technician is busy over
+    # [planned_start, occupied_until) = the expected duration plus the service's buffer. The
+    # overlap rule works on this range; re-ordering a day changes it, not the window.
+    planned_start = models.DateTimeField(_("planned start"))
+    occupied_until = models.DateTimeField(_("busy until (with buffer)"), editable=False)
     status = models.CharField(
         _("status"), max_length=10, choices=AppointmentStatus.choices, default=AppointmentStatus.SCHEDULED
     )
@@ -258,6 +260,7 @@ class Appointment(models.Model):
         ordering = ["window_start", "id"]
         indexes = [
             models.Index(fields=["technician", "window_start"], name="appointment_tech_start_idx"),
+            models.Index(fields=["technician", "planned_start"], name="appointment_tech_planned_idx"),
             models.Index(fields=["customer", "window_start"], name="appointment_customer_start_idx"),
             models.Index(fields=["status", "window_start"], name="appointment_status_start_idx"),
             # The visits still to come, in the list's order. Past visits are completed, cancelled or missed,
@@ -275,7 +278,11 @@ class Appointment(models.Model):
                 condition=Q(window_end__gt=models.F("window_start")), name="appointment_window_ends_after_start"
             ),
             models.CheckConstraint(
-                condition=Q(occupied_until__gte=models.F("window_end")), name="appointment_occupied_covers_window"
+                condition=Q(planned_start__gte=models.F("window_start"), planned_start__lt=models.F("window_end")),
+                name="appointment_planned_inside_window",
+            ),
+            models.CheckConstraint(
+                condition=Q(occupied_until__gt=models.F("planned_start")), name="appointment_busy_after_start"
             ),
             models.CheckConstraint(
                 condition=~Q(status__in=["scheduled", "en_route", "on_site", "completed", "missed"])
@@ -283,11 +290,16 @@ class Appointment(models.Model):
                 name="appointment_technician_when_scheduled",
             ),
         ]
-        # The technician overlap rule lives in migration 0002: an exclusion
-        # constraint on PostgreSQL; SQLite relies on IMMEDIATE transactions.
+        # The technician overlap rule lives in migrations 0002/0007: an exclusion constraint over the
+        # planned range on PostgreSQL; SQLite relies on IMMEDIATE transactions.
 
     def __str__(self):
         return f"{self.customer} · {self.service_type} · {timezone.localtime(self.window_start):%Y-%m-%d %H:%M}"
+
+    @property
+    def planned_end(self) -> datetime:
+        """When the job itself should be done; the buffer (travel, tidying up) follows."""
+        return self.planned_start + self.expected_duration
 
     @property
     def site_address(self) -> str:

@@ -87,6 +87,7 @@ def build(size: int, state: dict) -> None:
                 window_start=start,
                 window_end=start + timedelta(hours=2),
                 expected_duration=timedelta(hours=1),
+                planned_start=start,
                 occupied_until=start + timedelta(hours=2),
                 status="scheduled" if offset > 0 else "completed",
             )

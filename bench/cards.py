@@ -111,7 +111,8 @@ def setup_data(pack_size: int) -> dict:
             window_start=start,
             window_end=start + length,
             expected_duration=min(length, timedelta(hours=1)),
-            occupied_until=start + length,
+            planned_start=start,
+            occupied_until=start + min(length, timedelta(hours=1)),
             status=status,
         )
 

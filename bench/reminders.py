@@ -430,6 +430,7 @@ def add_cohort(base: Base, name: str, size: int, rng: random.Random) -> Cohort:
                 window_start=window_start,
                 window_end=window_start + SLOT,
                 expected_duration=timedelta(minutes=30),
+                planned_start=window_start,
                 occupied_until=window_start + SLOT,
                 status=AppointmentStatus.SCHEDULED,
                 requested_at=booked - timedelta(hours=2),

@@ -401,8 +401,9 @@ def create_appointments(args, rng, customers, heavy_customer, technicians, servi
                 window_start=window_start,
                 window_end=window_end,
                 expected_duration=service.duration,
-                # As appointments.services.reserved_until computes it.
-                occupied_until=max(window_end, window_start + service.duration + service.buffer_after),
+                # Planned at the window's start, busy for the job and its buffer (appointments.planning).
+                planned_start=window_start,
+                occupied_until=window_start + service.duration + service.buffer_after,
                 status=status,
                 notes="Hund im Garten." if rng.random() < 0.1 else "",
                 cancel_reason="Kunde verhindert." if status == AppointmentStatus.CANCELLED else "",

@@ -74,7 +74,8 @@ class ServiceTypeFactory(factory.django.DjangoModelFactory):
     name = factory.Sequence(lambda n: f"Boiler maintenance {n}")
     name_de = factory.LazyAttribute(lambda service: service.name.replace("Boiler maintenance", "Heizungswartung"))
     name_nl = factory.LazyAttribute(lambda service: service.name.replace("Boiler maintenance", "CV-onderhoud"))
-    duration = timedelta(hours=1)
+    # The job and its buffer fill the 4-hour window: one visit per window unless a test says otherwise.
+    duration = timedelta(hours=3, minutes=30)
     arrival_window = timedelta(hours=4)
     buffer_after = timedelta(minutes=30)
 
@@ -113,8 +114,9 @@ class AppointmentFactory(factory.django.DjangoModelFactory):
     window_start = factory.Sequence(lambda n: local_dt(1 + n, 8))
     window_end = factory.LazyAttribute(lambda a: a.window_start + a.service_type.arrival_window)
     expected_duration = factory.LazyAttribute(lambda a: a.service_type.duration)
+    planned_start = factory.LazyAttribute(lambda a: a.window_start)
     occupied_until = factory.LazyAttribute(
-        lambda a: max(a.window_end, a.window_start + a.service_type.duration + a.service_type.buffer_after)
+        lambda a: a.planned_start + a.expected_duration + a.service_type.buffer_after
     )
     status = AppointmentStatus.SCHEDULED
     site_street = factory.LazyAttribute(lambda a: a.customer.street)

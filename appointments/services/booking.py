@@ -44,6 +44,8 @@ from notifications.models import MessageKind
 from notifications.services import STALE_NEW_TIME_REQUESTED, message_queue, messages_supersede_queued
 
 INVITATION_VALID_FOR = timedelta(days=30)
+# What a technician offered a moment ago may answer once another customer took their last slot.
+TAKEN_MEANWHILE = frozenset({"overlap", "time_off", "outside_hours"})
 NOTE_MAX_LENGTH = 500
 
 
@@ -82,7 +84,7 @@ def _with_first_free_technician[T](window: Window, prefer: Technician | None, bo
             with transaction.atomic():
                 return book(technician)
         except AppointmentError as exc:
-            if exc.code != "overlap":
+            if exc.code not in TAKEN_MEANWHILE:
                 raise
     raise _window_taken()
 
@@ -242,6 +244,7 @@ def appointment_book_online(*, invitation: BookingInvitation, window_start: date
             notes=note.strip()[:NOTE_MAX_LENGTH],
             channel=Channel.WEB,
             invitation=invitation,
+            require_working_hours=True,
         ),
     )
 
@@ -286,6 +289,7 @@ def appointment_move_online(*, appointment: Appointment, window_start: datetime,
             channel=Channel.WEB,
             # The version the customer's link was made for: an office move a moment ago is not undone.
             expected_version=appointment.version,
+            require_working_hours=True,
         ),
     )
     note = note.strip()[:NOTE_MAX_LENGTH]

@@ -6,8 +6,9 @@ SQLite by the IMMEDIATE transaction every write starts with. Under that lock the
 overlap is re-checked, so a conflict is always a readable AppointmentError.
 """
 
+from dataclasses import dataclass
 from datetime import datetime, timedelta
-from typing import Any
+from typing import Any, NoReturn
 
 from django.contrib.auth.models import AbstractBaseUser
 from django.db import IntegrityError, transaction
@@ -22,6 +23,7 @@ from appointments.models import (
     Technician,
     TimeOff,
 )
+from appointments.planning import Busy, anywhere_in, earliest_start, fits_at, working_periods_on
 from journal.models import Channel, Direction
 from journal.services import journal_record
 
@@ -52,16 +54,24 @@ def _window_data(appointment: Appointment) -> dict[str, Any]:
     }
 
 
-def reserved_until(*, window_start: datetime, window_end: datetime, service_type: ServiceType) -> datetime:
-    """The technician is held for the promised window, or longer if the job and buffer run past it."""
-    return max(window_end, window_start + service_type.duration + service_type.buffer_after)
-
-
 def _check_window(window_start: datetime, window_end: datetime) -> None:
     if timezone.is_naive(window_start) or timezone.is_naive(window_end):
         raise ValueError("Appointment windows must be aware datetimes.")
     if window_end <= window_start:
         raise AppointmentError(_("The arrival window must end after it starts."), code="window_order")
+
+
+# Longer than any single visit a trades firm plans: more is a typo (minutes typed as hours).
+LONGEST_VISIT = timedelta(hours=12)
+
+
+def _check_duration(duration: timedelta) -> None:
+    if not timedelta(0) < duration <= LONGEST_VISIT:
+        raise AppointmentError(
+            _("The expected duration must be more than 0 and at most %(hours)s hours.")
+            % {"hours": int(LONGEST_VISIT.total_seconds() // 3600)},
+            code="duration_range",
+        )
 
 
 def _ensure_window_ahead(window_end: datetime, moment: datetime) -> None:
@@ -75,11 +85,13 @@ def _ensure_confirmable(appointment: Appointment, moment: datetime) -> None:
     """A request may wait days for its confirmation: meanwhile its time may pass, or its technician
     may have taken time off or stopped doing the service."""
     _ensure_window_ahead(appointment.window_end, moment)
-    _ensure_technician_free(
+    _plan_slot(
         technician=_lock_technician(appointment.technician),
         service_type=appointment.service_type,
         window_start=appointment.window_start,
-        occupied_until=appointment.occupied_until,
+        window_end=appointment.window_end,
+        duration=appointment.expected_duration,
+        planned_start=appointment.planned_start,
         exclude_pk=appointment.pk,
     )
 
@@ -88,14 +100,15 @@ def _lock_technician(technician: Technician) -> Technician:
     return Technician.objects.select_for_update().get(pk=technician.pk)
 
 
-def _ensure_technician_free(
-    *,
-    technician: Technician,
-    service_type: ServiceType,
-    window_start: datetime,
-    occupied_until: datetime,
-    exclude_pk: int | None = None,
-) -> None:
+@dataclass(frozen=True)
+class Slot:
+    """Where a visit goes in its technician's day: busy over [planned_start, occupied_until)."""
+
+    planned_start: datetime
+    occupied_until: datetime
+
+
+def _ensure_can_do(technician: Technician, service_type: ServiceType) -> None:
     if not technician.is_active:
         raise AppointmentError(
             _("%(technician)s is no longer active.") % {"technician": technician}, code="technician_inactive"
@@ -106,34 +119,110 @@ def _ensure_technician_free(
             % {"technician": technician, "service": service_type},
             code="technician_unqualified",
         )
-    conflict = (
-        Appointment.objects.overlapping(technician_id=technician.pk, starts_at=window_start, ends_at=occupied_until)
+
+
+def _plan_slot(
+    *,
+    technician: Technician,
+    service_type: ServiceType,
+    window_start: datetime,
+    window_end: datetime,
+    duration: timedelta,
+    planned_start: datetime | None = None,
+    exclude_pk: int | None = None,
+    require_working_hours: bool = False,
+) -> Slot:
+    """Place a visit in the technician's day: at `planned_start` if given (the office chose it), else
+    at the earliest start inside the window where the job and its buffer fit.
+
+    Called with the technician's row locked, so what is read here stays true until the commit.
+    Customers' bookings `require_working_hours`; the office may plan outside them (the admin warns),
+    but within the hours first where the window allows.
+    """
+    _ensure_can_do(technician, service_type)
+    needed = duration + service_type.buffer_after
+    # Whatever can meet a visit starting inside the window.
+    reach_end = window_end + needed
+    others = list(
+        Appointment.objects.overlapping(technician_id=technician.pk, starts_at=window_start, ends_at=reach_end)
         .exclude(pk=exclude_pk)
         .select_related("customer")
-        .order_by("window_start")
-        .first()
+        .order_by("planned_start")
     )
-    if conflict is not None:
-        raise AppointmentError(
-            _("%(technician)s is already booked then: %(window)s (%(customer)s).")
-            % {
-                "technician": technician,
-                "window": format_window(conflict.window_start, conflict.occupied_until),
-                "customer": conflict.customer.full_name,
-            },
-            code="overlap",
+    absences = list(
+        TimeOff.objects.filter(technician=technician, starts_at__lt=reach_end, ends_at__gt=window_start).order_by(
+            "starts_at"
         )
-    absence = (
-        TimeOff.objects.filter(technician=technician, starts_at__lt=occupied_until, ends_at__gt=window_start)
-        .order_by("starts_at")
-        .first()
     )
+    busy = Busy(
+        [(other.planned_start, other.occupied_until) for other in others]
+        + [(absence.starts_at, absence.ends_at) for absence in absences]
+    )
+    periods = working_periods_on(timezone.localdate(window_start), technician.working_periods.all())
+    if planned_start is not None:
+        if not window_start <= planned_start < window_end:
+            raise AppointmentError(
+                _("The planned start must lie inside the arrival window (%(window)s).")
+                % {"window": format_window(window_start, window_end)},
+                code="planned_outside_window",
+            )
+        if not busy.is_free(planned_start, planned_start + needed):
+            _refuse_busy(technician, others, absences, planned_start, planned_start + needed)
+        if require_working_hours and not fits_at(start=planned_start, needed=needed, periods=periods, busy=busy):
+            _refuse_outside_hours(technician)
+        return Slot(planned_start, planned_start + needed)
+    start = earliest_start(window_start=window_start, window_end=window_end, needed=needed, periods=periods, busy=busy)
+    if start is None and not require_working_hours:
+        start = earliest_start(
+            window_start=window_start,
+            window_end=window_end,
+            needed=needed,
+            periods=anywhere_in(window_start),
+            busy=busy,
+        )
+    if start is None:
+        if others or absences:
+            _refuse_busy(technician, others, absences, window_start, window_end)
+        _refuse_outside_hours(technician)
+    return Slot(start, start + needed)
+
+
+def _refuse_busy(
+    technician: Technician, others: list[Appointment], absences: list[TimeOff], starts: datetime, ends: datetime
+) -> NoReturn:
+    """Name what is in the way: time off before visits, and what meets [starts, ends) before the rest."""
+
+    def meets(begin: datetime, end: datetime) -> bool:
+        return begin < ends and end > starts
+
+    absence = next((absence for absence in absences if meets(absence.starts_at, absence.ends_at)), None)
+    conflict = next((other for other in others if meets(other.planned_start, other.occupied_until)), None)
+    if absence is None and conflict is None:
+        absence = absences[0] if absences else None
+        conflict = others[0] if others else None
     if absence is not None:
         raise AppointmentError(
             _("%(technician)s is not working then (time off: %(window)s).")
             % {"technician": technician, "window": format_window(absence.starts_at, absence.ends_at)},
             code="time_off",
         )
+    assert conflict is not None, "called only when something is in the way"
+    raise AppointmentError(
+        _("%(technician)s is already booked then: %(window)s (%(customer)s).")
+        % {
+            "technician": technician,
+            "window": format_window(conflict.planned_start, conflict.occupied_until),
+            "customer": conflict.customer.full_name,
+        },
+        code="overlap",
+    )
+
+
+def _refuse_outside_hours(technician: Technician) -> NoReturn:
+    raise AppointmentError(
+        _("The visit does not fit into %(technician)s's working hours in this window.") % {"technician": technician},
+        code="outside_hours",
+    )
 
 
 def _save_guarded(appointment: Appointment, **save_kwargs: Any) -> None:

@@ -1,7 +1,7 @@
 """Booking, moving and editing visits: the office's and the customers' way to change a visit's time."""
 
 from collections.abc import Mapping
-from datetime import datetime
+from datetime import datetime, timedelta
 
 from django.conf import settings
 from django.contrib.auth.models import AbstractBaseUser
@@ -23,16 +23,16 @@ from appointments.models import (
 from appointments.services.rules import (
     AppointmentError,
     Status,
+    _check_duration,
     _check_window,
-    _ensure_technician_free,
     _ensure_unchanged_since,
     _ensure_window_ahead,
     _journal,
     _lock_technician,
     _locked,
+    _plan_slot,
     _save_guarded,
     _window_data,
-    reserved_until,
 )
 from customers.models import Customer
 from journal.models import Channel
@@ -61,8 +61,14 @@ def appointment_schedule(
     requested: bool = False,
     channel: str = Channel.SYSTEM,
     invitation: BookingInvitation | None = None,
+    planned_start: datetime | None = None,
+    expected_duration: timedelta | None = None,
+    require_working_hours: bool = False,
 ) -> Appointment:
     """Book a visit. `requested=True` records a customer's wish the office has yet to confirm.
+
+    The visit is planned at `planned_start`, or at the earliest start in the window where it fits
+    the technician's day (see `_plan_slot`); `expected_duration` defaults to the service's.
 
     `invitation`: the invitation the customer booked this from. Any other open invitation of the
     customer for this service is closed: a link from an old "maintenance due" mail must not book a
@@ -72,10 +78,17 @@ def appointment_schedule(
     _check_window(window_start, window_end)
     if not service_type.is_active:
         raise AppointmentError(_("“%(service)s” is no longer offered.") % {"service": service_type})
+    expected_duration = expected_duration or service_type.duration
+    _check_duration(expected_duration)
     technician = _lock_technician(technician)
-    occupied_until = reserved_until(window_start=window_start, window_end=window_end, service_type=service_type)
-    _ensure_technician_free(
-        technician=technician, service_type=service_type, window_start=window_start, occupied_until=occupied_until
+    slot = _plan_slot(
+        technician=technician,
+        service_type=service_type,
+        window_start=window_start,
+        window_end=window_end,
+        duration=expected_duration,
+        planned_start=planned_start,
+        require_working_hours=require_working_hours,
     )
     site = site or {}
     now = timezone.now()
@@ -89,8 +102,9 @@ def appointment_schedule(
         site_country=site.get("country") or customer.country,
         window_start=window_start,
         window_end=window_end,
-        expected_duration=service_type.duration,
-        occupied_until=occupied_until,
+        expected_duration=expected_duration,
+        planned_start=slot.planned_start,
+        occupied_until=slot.occupied_until,
         status=Status.REQUESTED if requested else Status.SCHEDULED,
         notes=notes,
         created_by=recorded_actor(actor),
@@ -181,10 +195,14 @@ def appointment_reschedule(
     reason: str = "",
     channel: str = Channel.SYSTEM,
     expected_version: int | None = None,
+    planned_start: datetime | None = None,
+    require_working_hours: bool = False,
 ) -> Appointment:
     """Move a visit to a new window and/or technician. Bumps the version, so older reminders and links die.
 
     `expected_version`: the version the person moving it saw; a visit moved since is refused, not moved back.
+    The visit is planned at `planned_start` or the earliest start in the new window where it fits.
+    Moving it inside its own window with the same technician is `appointment_replan`, not this.
     """
     appointment = _locked(appointment)
     _ensure_unchanged_since(appointment, expected_version)
@@ -207,20 +225,23 @@ def appointment_reschedule(
     ):
         raise AppointmentError(_("The visit already has this time and technician."), code="unchanged")
     technician = _lock_technician(technician)
-    occupied_until = reserved_until(window_start=window_start, window_end=window_end, service_type=service_type)
-    _ensure_technician_free(
+    slot = _plan_slot(
         technician=technician,
         service_type=service_type,
         window_start=window_start,
-        occupied_until=occupied_until,
+        window_end=window_end,
+        duration=appointment.expected_duration,
+        planned_start=planned_start,
         exclude_pk=appointment.pk,
+        require_working_hours=require_working_hours,
     )
     previous = _window_data(appointment)
     previous_status = appointment.status
     previous_technician_name = appointment.technician.display_name if appointment.technician else ""
     appointment.window_start = window_start
     appointment.window_end = window_end
-    appointment.occupied_until = occupied_until
+    appointment.planned_start = slot.planned_start
+    appointment.occupied_until = slot.occupied_until
     appointment.technician = technician
     appointment.version += 1
     if previous_status in (Status.EN_ROUTE, Status.MISSED, Status.NEW_TIME):

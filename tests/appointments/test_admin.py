@@ -134,7 +134,7 @@ def test_overlapping_booking_in_the_admin_is_a_form_error(admin_client_office, s
 
     response = admin_client_office.post(
         reverse("admin:appointments_appointment_add"),
-        add_form(CustomerFactory(), service_type, technician, local_dt(2, 10)),
+        add_form(CustomerFactory(), service_type, technician, local_dt(2, 8)),
         HTTP_ACCEPT_LANGUAGE="de",
     )
 
@@ -258,7 +258,7 @@ def test_reschedule_action_moves_the_visit(admin_client_office, service_type, te
 def test_reschedule_action_into_a_busy_window_shows_the_conflict(admin_client_office, service_type, technician):
     AppointmentFactory(technician=technician, service_type=service_type, window_start=local_dt(5, 12))
     appointment = AppointmentFactory(technician=technician, service_type=service_type, window_start=local_dt(2, 8))
-    date, time = split(local_dt(5, 13))
+    date, time = split(local_dt(5, 12))
 
     response = admin_client_office.post(
         CHANGELIST,

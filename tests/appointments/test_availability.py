@@ -49,18 +49,29 @@ def test_weekends_without_working_hours_offer_nothing(service_type, technician):
     assert windows_on(MONDAY + timedelta(days=5), service_type) == []
 
 
-def test_a_booked_window_is_not_offered_again(service_type, technician):
+def test_a_window_with_room_for_another_visit_is_still_offered(service_type, technician):
+    AppointmentFactory(technician=technician, service_type=service_type, window_start=at(MONDAY, 8))  # 8:00-9:30
+
+    assert windows_on(MONDAY, service_type) == [("08:00", "12:00"), ("12:00", "16:00")]
+
+
+def test_a_full_window_is_not_offered_again(service_type, technician):
+    # 8:00-9:30 and 9:30-11:00: a third visit would run past the morning period's 12:00.
     AppointmentFactory(technician=technician, service_type=service_type, window_start=at(MONDAY, 8))
+    AppointmentFactory(
+        technician=technician, service_type=service_type, window_start=at(MONDAY, 8), planned_start=at(MONDAY, 9, 30)
+    )
 
     assert windows_on(MONDAY, service_type) == [("12:00", "16:00")]
 
 
 def test_a_job_running_into_the_next_window_blocks_it(service_type, technician):
     long_job = ServiceTypeFactory(
-        duration=timedelta(hours=5), arrival_window=timedelta(hours=2), buffer_after=timedelta(minutes=30)
+        duration=timedelta(hours=7), arrival_window=timedelta(hours=2), buffer_after=timedelta(minutes=30)
     )
     technician.service_types.add(long_job)
-    AppointmentFactory(technician=technician, service_type=long_job, window_start=at(MONDAY, 8))  # busy until 13:30
+    # Busy until 15:30: a 90-minute visit from then would end after the working day's 16:30.
+    AppointmentFactory(technician=technician, service_type=long_job, window_start=at(MONDAY, 8))
 
     assert windows_on(MONDAY, service_type) == []
 
@@ -127,6 +138,9 @@ def test_dst_days_keep_their_wall_clock_windows(day, service_type):
 def test_any_technician_merges_windows_and_names_who_is_free(service_type, technician):
     colleague = TechnicianFactory(service_types=[service_type])
     AppointmentFactory(technician=technician, service_type=service_type, window_start=at(MONDAY, 8))
+    AppointmentFactory(
+        technician=technician, service_type=service_type, window_start=at(MONDAY, 8), planned_start=at(MONDAY, 9, 30)
+    )
 
     [offered] = free_windows(service_type=service_type, first_day=MONDAY, last_day=MONDAY)
 
@@ -162,7 +176,8 @@ def test_a_visit_being_moved_does_not_block_its_own_new_window():
     )
     technician = TechnicianFactory(service_types=[long_job], weekdays=False)
     WorkingPeriod.objects.create(technician=technician, weekday=MONDAY.weekday(), starts=time(7), ends=time(19))
-    visit = AppointmentFactory(technician=technician, service_type=long_job, window_start=at(MONDAY, 8))  # to 11:30
+    # Planned 10:00-13:30: nothing else starts in the 10-12 window.
+    visit = AppointmentFactory(technician=technician, service_type=long_job, window_start=at(MONDAY, 10))
 
     [blocked] = free_windows(service_type=long_job, first_day=MONDAY, last_day=MONDAY)
     [moving] = free_windows(service_type=long_job, first_day=MONDAY, last_day=MONDAY, ignoring=visit)

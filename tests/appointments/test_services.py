@@ -106,15 +106,16 @@ def test_schedule_as_request_records_requested_status(technician, service_type, 
     assert JournalEntry.objects.get(appointment=appointment).action == "appointment.requested"
 
 
-def test_schedule_refuses_overlap_with_a_clear_message(technician, service_type, actor):
-    first = schedule(technician, service_type, actor, hour=8)
+def test_schedule_refuses_a_full_window_with_a_clear_message(technician, service_type, actor):
+    # 90 minutes with the buffer: 8:00, 9:30 and 11:00 fill the 8-12 window.
+    first, *_others = [schedule(technician, service_type, actor, hour=8) for _ in range(3)]
 
     with pytest.raises(AppointmentError) as error:
-        schedule(technician, service_type, actor, hour=10)
+        schedule(technician, service_type, actor, hour=8)
 
     assert error.value.code == "overlap"
     assert first.customer.full_name in error.value.message
-    assert Appointment.objects.count() == 1
+    assert Appointment.objects.count() == 3
 
 
 def test_back_to_back_windows_are_allowed(technician, service_type, actor):
@@ -218,13 +219,14 @@ def test_reschedule_to_another_technician_bumps_version(technician, service_type
     assert moved.version == 2
 
 
-def test_reschedule_into_an_occupied_window_changes_nothing(technician, service_type, actor):
-    schedule(technician, service_type, actor, hour=12)
+def test_reschedule_into_a_full_window_changes_nothing(technician, service_type, actor):
+    for _ in range(3):
+        schedule(technician, service_type, actor, hour=12)
     appointment = schedule(technician, service_type, actor, hour=8)
     entries_before = JournalEntry.objects.count()
 
     with pytest.raises(AppointmentError):
-        appointment_reschedule(appointment=appointment, window_start=local_dt(2, 13), actor=actor)
+        appointment_reschedule(appointment=appointment, window_start=local_dt(2, 12), actor=actor)
 
     appointment.refresh_from_db()
     assert appointment.window_start == local_dt(2, 8)

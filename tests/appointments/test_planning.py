@@ -1,0 +1,249 @@
+"""The promise (arrival window) and the plan (planned slot inside it) are two things."""
+
+from datetime import time, timedelta
+
+import pytest
+
+from appointments.availability import free_windows, within_working_hours
+from appointments.models import Appointment, AppointmentStatus, TimeOff, WorkingPeriod
+from appointments.services import (
+    AppointmentError,
+    appointment_change_duration,
+    appointment_plan_move,
+    appointment_replan,
+    appointment_reschedule,
+    appointment_schedule,
+)
+from journal.models import JournalEntry
+from notifications.models import OutboxMessage
+from tests.factories import CustomerFactory, OfficeUserFactory, ServiceTypeFactory, TechnicianFactory, local_dt
+
+pytestmark = pytest.mark.django_db
+
+
+@pytest.fixture
+def gas_check():
+    """45 minutes and 15 minutes to drive on: four fit one after another into a 4-hour window."""
+    return ServiceTypeFactory(
+        duration=timedelta(minutes=45), arrival_window=timedelta(hours=4), buffer_after=timedelta(minutes=15)
+    )
+
+
+@pytest.fixture
+def technician(gas_check):
+    technician = TechnicianFactory(service_types=[gas_check], weekdays=False)
+    for weekday in range(7):
+        WorkingPeriod.objects.create(technician=technician, weekday=weekday, starts=time(8), ends=time(16))
+    return technician
+
+
+@pytest.fixture
+def office():
+    return OfficeUserFactory()
+
+
+def book(technician, service_type, office, *, hour=8, day=2, **kwargs):
+    return appointment_schedule(
+        customer=CustomerFactory(),
+        service_type=service_type,
+        technician=technician,
+        window_start=local_dt(day, hour),
+        actor=office,
+        **kwargs,
+    )
+
+
+def test_a_window_holds_as_many_visits_as_their_planned_slots_fit(technician, gas_check, office):
+    visits = [book(technician, gas_check, office) for _ in range(4)]
+
+    assert [visit.planned_start for visit in visits] == [local_dt(2, hour) for hour in (8, 9, 10, 11)]
+    assert {(visit.window_start, visit.window_end) for visit in visits} == {(local_dt(2, 8), local_dt(2, 12))}
+    with pytest.raises(AppointmentError) as full:
+        book(technician, gas_check, office)
+    assert full.value.code == "overlap"
+    assert Appointment.objects.count() == 4
+
+
+def test_the_planned_slot_is_the_duration_and_the_buffer_after_it(technician, gas_check, office):
+    visit = book(technician, gas_check, office)
+
+    assert visit.planned_start == local_dt(2, 8)
+    assert visit.planned_end == local_dt(2, 8, 45)
+    assert visit.occupied_until == local_dt(2, 9)
+
+
+def test_a_job_may_run_past_its_window_but_never_past_the_working_day(technician, office):
+    long_job = ServiceTypeFactory(
+        duration=timedelta(hours=3), arrival_window=timedelta(hours=4), buffer_after=timedelta(minutes=30)
+    )
+    technician.service_types.add(long_job)
+    first = book(technician, long_job, office, hour=12)  # 12:00-15:30
+    assert first.planned_start == local_dt(2, 12)
+
+    # Another 3.5 hours from 15:30 would end at 19:00, after the 16:00 end of the day.
+    with pytest.raises(AppointmentError):
+        book(technician, long_job, office, hour=12, require_working_hours=True)
+    second_morning = book(technician, long_job, office, hour=8)
+    assert second_morning.occupied_until == local_dt(2, 11, 30)
+
+
+def test_the_office_may_plan_outside_working_hours_and_is_warned(technician, gas_check, office):
+    evening = book(technician, gas_check, office, hour=17)
+
+    assert evening.planned_start == local_dt(2, 17)
+    assert not within_working_hours(evening)
+
+
+def test_customers_are_never_planned_outside_working_hours(technician, gas_check, office):
+    with pytest.raises(AppointmentError) as refused:
+        book(technician, gas_check, office, hour=17, require_working_hours=True)
+
+    assert refused.value.code == "outside_hours"
+    assert not Appointment.objects.exists()
+
+
+def test_expected_duration_per_visit_is_used_for_the_plan(technician, gas_check, office):
+    visit = book(technician, gas_check, office, expected_duration=timedelta(hours=2))
+
+    assert visit.expected_duration == timedelta(hours=2)
+    assert visit.occupied_until == local_dt(2, 10, 15)
+    assert book(technician, gas_check, office).planned_start == local_dt(2, 10, 15)
+
+
+def test_time_off_inside_a_window_pushes_the_plan_past_it(technician, gas_check, office):
+    TimeOff.objects.create(technician=technician, starts_at=local_dt(2, 8), ends_at=local_dt(2, 10), reason="Arzt")
+
+    assert book(technician, gas_check, office).planned_start == local_dt(2, 10)
+
+
+def test_re_ordering_inside_the_window_changes_only_the_plan(technician, gas_check, office):
+    first = book(technician, gas_check, office)
+    second = book(technician, gas_check, office)
+    mails = OutboxMessage.objects.count()
+
+    moved = appointment_replan(appointment=first, planned_start=local_dt(2, 11), actor=office)
+
+    assert (moved.planned_start, moved.occupied_until) == (local_dt(2, 11), local_dt(2, 12))
+    assert (moved.window_start, moved.window_end, moved.version) == (local_dt(2, 8), local_dt(2, 12), 1)
+    assert OutboxMessage.objects.count() == mails
+    assert JournalEntry.objects.filter(appointment=first, action="appointment.replanned").count() == 1
+    # Its old place is free for the second visit.
+    assert appointment_replan(appointment=second, planned_start=local_dt(2, 8), actor=office).planned_start == (
+        local_dt(2, 8)
+    )
+
+
+def test_re_ordering_onto_another_visit_is_refused_and_changes_nothing(technician, gas_check, office):
+    first = book(technician, gas_check, office)
+    book(technician, gas_check, office)  # 9:00-10:00
+
+    with pytest.raises(AppointmentError) as refused:
+        appointment_replan(appointment=first, planned_start=local_dt(2, 9, 30), actor=office)
+
+    assert refused.value.code == "overlap"
+    first.refresh_from_db()
+    assert first.planned_start == local_dt(2, 8)
+
+
+def test_re_ordering_outside_the_window_is_refused(technician, gas_check, office):
+    visit = book(technician, gas_check, office)
+
+    with pytest.raises(AppointmentError) as refused:
+        appointment_replan(appointment=visit, planned_start=local_dt(2, 12), actor=office)
+
+    assert refused.value.code == "planned_outside_window"
+
+
+def test_a_board_move_inside_the_window_tells_nobody(technician, gas_check, office):
+    visit = book(technician, gas_check, office)
+
+    move = appointment_plan_move(appointment=visit, technician=technician, planned_start=local_dt(2, 10), actor=office)
+
+    assert not move.customer_told
+    assert move.appointment.version == 1
+    assert not OutboxMessage.objects.filter(appointment=visit, kind="change").exists()
+
+
+def test_a_board_move_to_another_window_reschedules_and_tells_the_customer(technician, gas_check, office):
+    visit = book(technician, gas_check, office)
+
+    move = appointment_plan_move(appointment=visit, technician=technician, planned_start=local_dt(2, 13), actor=office)
+
+    assert move.customer_told
+    assert (move.appointment.window_start, move.appointment.window_end) == (local_dt(2, 12), local_dt(2, 16))
+    assert move.appointment.planned_start == local_dt(2, 13)
+    assert move.appointment.version == 2
+    assert OutboxMessage.objects.filter(appointment=visit, kind="change").count() == 1
+
+
+def test_a_board_move_to_another_technician_is_a_reschedule(technician, gas_check, office):
+    colleague = TechnicianFactory(service_types=[gas_check])
+    visit = book(technician, gas_check, office)
+
+    move = appointment_plan_move(appointment=visit, technician=colleague, planned_start=local_dt(2, 9), actor=office)
+
+    assert move.customer_told
+    assert move.appointment.technician == colleague
+    assert (move.appointment.window_start, move.appointment.planned_start) == (local_dt(2, 8), local_dt(2, 9))
+
+
+def test_a_longer_job_keeps_its_start_when_it_fits(technician, gas_check, office):
+    visit = book(technician, gas_check, office)
+
+    longer = appointment_change_duration(appointment=visit, expected_duration=timedelta(hours=2), actor=office)
+
+    assert (longer.planned_start, longer.occupied_until) == (local_dt(2, 8), local_dt(2, 10, 15))
+    assert longer.version == 1
+    assert JournalEntry.objects.filter(appointment=visit, action="appointment.duration_changed").count() == 1
+
+
+def test_a_longer_job_moves_later_in_its_window_when_the_next_visit_is_in_the_way(technician, gas_check, office):
+    visit = book(technician, gas_check, office)  # 8:00-9:00
+    book(technician, gas_check, office)  # 9:00-10:00
+
+    longer = appointment_change_duration(appointment=visit, expected_duration=timedelta(hours=1), actor=office)
+
+    assert (longer.planned_start, longer.occupied_until) == (local_dt(2, 10), local_dt(2, 11, 15))
+
+
+def test_a_longer_job_that_fits_nowhere_is_refused_with_what_is_in_the_way(technician, gas_check, office):
+    visits = [book(technician, gas_check, office) for _ in range(4)]
+
+    with pytest.raises(AppointmentError) as refused:
+        appointment_change_duration(appointment=visits[0], expected_duration=timedelta(hours=2), actor=office)
+
+    assert visits[1].customer.full_name in refused.value.message
+    visits[0].refresh_from_db()
+    assert visits[0].expected_duration == timedelta(minutes=45)
+
+
+def test_a_duration_of_nothing_or_of_days_is_refused(technician, gas_check, office):
+    visit = book(technician, gas_check, office)
+
+    for wrong in (timedelta(0), timedelta(hours=-1), timedelta(hours=13)):
+        with pytest.raises(AppointmentError) as refused:
+            appointment_change_duration(appointment=visit, expected_duration=wrong, actor=office)
+        assert refused.value.code == "duration_range"
+
+
+def test_availability_offers_a_window_while_a_visit_still_fits(technician, gas_check, office):
+    def offered():
+        [day] = free_windows(service_type=gas_check, first_day=local_dt(2, 8).date(), last_day=local_dt(2, 8).date())
+        return [window.start for window in day.windows]
+
+    for _ in range(3):
+        book(technician, gas_check, office)
+    assert local_dt(2, 8) in offered()
+
+    book(technician, gas_check, office)
+    assert offered() == [local_dt(2, 12)]
+
+
+def test_a_reschedule_is_planned_at_the_earliest_free_start_of_the_new_window(technician, gas_check, office):
+    book(technician, gas_check, office, hour=12)
+    visit = book(technician, gas_check, office)
+
+    moved = appointment_reschedule(appointment=visit, window_start=local_dt(2, 12), actor=office)
+
+    assert moved.planned_start == local_dt(2, 13)
+    assert moved.status == AppointmentStatus.SCHEDULED
