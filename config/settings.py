@@ -57,6 +57,7 @@ INSTALLED_APPS = [
     "config",
     "customers",
     "appointments",
+    "selfservice",
     "journal",
     "notifications",
 ]
