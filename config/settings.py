@@ -58,6 +58,7 @@ INSTALLED_APPS = [
     "customers",
     "appointments",
     "selfservice",
+    "technicians",
     "journal",
     "notifications",
 ]
