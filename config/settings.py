@@ -57,6 +57,8 @@ INSTALLED_APPS = [
     "config",
     "customers",
     "appointments",
+    "selfservice",
+    "technicians",
     "journal",
     "notifications",
 ]

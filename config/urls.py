@@ -8,7 +8,7 @@ from django.urls import include, path, re_path
 from django.utils.translation import gettext_lazy as _
 from django.views.generic import RedirectView
 
-from appointments import views as selfservice_views
+from selfservice import views as selfservice_views
 
 
 def health(request):
@@ -34,8 +34,8 @@ admin.site.index_title = _("Appointments, customers and contacts")
 
 urlpatterns = [
     path("admin/", admin.site.urls),
-    path("booking/", include("appointments.urls")),
-    path("technician/", include("appointments.urls_technician")),
+    path("booking/", include("selfservice.urls")),
+    path("technician/", include("technicians.urls")),
     # Short, to be typed from a printed card: with or without a slash at the end, and with whatever
     # spaces or hyphens the reader typed (appointment_from_card_code sorts those out).
     re_path(r"^r/(?P<code>[^/]+)/?$", selfservice_views.card_open, name="card"),

@@ -38,8 +38,8 @@ def csrf_failure(request, reason=""):
     language, with a way back; it must render even without a firm or a working database.
     """
     # Imported here: settings load this module's path before the apps are ready.
-    from appointments.views import _activate_customer_language
     from customers.models import Firm
+    from selfservice.views import _activate_customer_language
 
     staff = _is_staff_page(request)
     context = {"staff": staff, "back_url": _back_url(request, staff=staff)}

@@ -10,9 +10,7 @@ from urllib.parse import urlsplit
 
 import pytest
 import zxingcpp
-from django.conf import settings
 from django.db import connections
-from django.urls import reverse
 from django.utils import timezone, translation
 from PIL import Image
 from pypdf import PdfReader
@@ -28,6 +26,7 @@ from appointments.cards import (
 )
 from appointments.links import card_url
 from appointments.models import AppointmentStatus
+from tests.appointments.card_scene import card_scene, missed_attempt, one_line, page_count, pdf_text
 from tests.conftest import ROOT, need_service
 from tests.factories import (
     AppointmentFactory,
@@ -43,45 +42,9 @@ from tests.factories import (
 pytestmark = pytest.mark.django_db
 
 
-def pdf_text(pdf: bytes) -> str:
-    return "\n".join(page.extract_text() for page in PdfReader(io.BytesIO(pdf)).pages)
-
-
-def one_line(text: str) -> str:
-    """Card text with the line breaks of the layout taken out, for values that may wrap."""
-    return " ".join(text.split())
-
-
-def page_count(pdf: bytes) -> int:
-    return len(PdfReader(io.BytesIO(pdf)).pages)
-
-
 @pytest.fixture
 def setup(db):
-    FirmFactory(name="Haustechnik Verhaag GmbH", phone="+492821100000", email="office@firm.example")
-    office = OfficeUserFactory(first_name="Sandra", last_name="Brinkmann", email="sandra@firm.example")
-    # Two-hour windows: visits at 8, 10, 12 and 14 o'clock do not overlap (PostgreSQL refuses overlaps).
-    service_type = ServiceTypeFactory(
-        name="Boiler maintenance",
-        name_de="Heizungswartung",
-        name_nl="CV-onderhoud",
-        arrival_window=timedelta(hours=2),
-        buffer_after=timedelta(0),
-    )
-    technician = TechnicianFactory(display_name="Jan Verhaag")
-    customer = CustomerFactory(full_name="Anna Schmitz", responsible=office, preferred_language="en")
-    return {"office": office, "service_type": service_type, "technician": technician, "customer": customer}
-
-
-def missed_attempt(setup, *, customer=None, minute=2):
-    appointment = AppointmentFactory(
-        customer=customer or setup["customer"],
-        service_type=setup["service_type"],
-        technician=setup["technician"],
-        window_start=local_dt(-1, 8),
-        status=AppointmentStatus.MISSED,
-    )
-    return VisitAttemptFactory(appointment=appointment, at=local_dt(-1, 10, minute))
+    return card_scene()
 
 
 # The missed card ---------------------------------------------------------------------
@@ -569,162 +532,3 @@ def test_blank_cards_print_the_firms_contact_on_each_card(setup):
 def test_blank_cards_refuse_a_silly_count(setup, count):
     with pytest.raises(ValueError):
         render_blank_cards(count=count, language="en")
-
-
-# Views -----------------------------------------------------------------------------
-
-
-@pytest.fixture
-def technician_client(client, setup):
-    client.force_login(setup["technician"].user)
-    return client
-
-
-def assert_pdf(response, filename):
-    assert response.status_code == 200
-    assert response["Content-Type"] == "application/pdf"
-    assert response["Content-Disposition"] == f'attachment; filename="{filename}"'
-    assert "no-store" in response["Cache-Control"]
-    assert response.content.startswith(b"%PDF-")
-
-
-def test_technician_downloads_the_card_of_a_missed_visit(setup, technician_client):
-    attempt = missed_attempt(setup)
-
-    response = technician_client.get(reverse("technician:missed_card", args=[attempt.appointment.pk]))
-
-    assert_pdf(response, f"card-D-{attempt.appointment.pk}.pdf")
-    assert "10:02" in pdf_text(response.content)
-
-
-def test_card_of_a_visit_not_missed_yet_is_pre_filled(setup, technician_client):
-    appointment = AppointmentFactory(
-        customer=setup["customer"], service_type=setup["service_type"], technician=setup["technician"]
-    )
-
-    response = technician_client.get(reverse("technician:missed_card", args=[appointment.pk]))
-
-    assert_pdf(response, f"card-D-{appointment.pk}.pdf")
-    assert "Anna Schmitz" in pdf_text(response.content)
-
-
-def test_card_of_a_visit_rebooked_since_its_attempt_is_pre_filled_for_the_new_time(setup, technician_client):
-    attempt = missed_attempt(setup)
-    appointment = attempt.appointment
-    # Rebooked (as appointment_reschedule does): scheduled again, at a new version.
-    appointment.status, appointment.version = AppointmentStatus.SCHEDULED, appointment.version + 1
-    appointment.save()
-
-    response = technician_client.get(reverse("technician:missed_card", args=[appointment.pk]))
-
-    text = one_line(pdf_text(response.content))
-    assert_pdf(response, f"card-D-{appointment.pk}.pdf")
-    assert timezone.localtime(attempt.at).strftime("%H:%M") not in text
-
-
-@pytest.mark.parametrize(
-    "status", [AppointmentStatus.CANCELLED, AppointmentStatus.NEW_TIME, AppointmentStatus.COMPLETED]
-)
-def test_no_card_for_a_visit_nobody_drives_to(setup, technician_client, status):
-    # A "we were at your door" card for a cancelled visit, or one whose time the office gave up, would be untrue.
-    appointment = AppointmentFactory(
-        customer=setup["customer"], service_type=setup["service_type"], technician=setup["technician"], status=status
-    )
-
-    response = technician_client.get(reverse("technician:missed_card", args=[appointment.pk]), follow=True)
-
-    assert response.redirect_chain == [(reverse("technician:visit", args=[appointment.pk]), 302)]
-    assert response["Content-Type"].startswith("text/html")
-    with translation.override(settings.LANGUAGE_CODE):
-        said = translation.gettext("There is no card for this visit: nobody is to go there now.")
-    assert [str(message) for message in response.context["messages"]] == [said]
-
-
-def test_card_of_another_technicians_visit_is_not_found(setup, technician_client):
-    attempt = VisitAttemptFactory(appointment__customer=setup["customer"])
-
-    response = technician_client.get(reverse("technician:missed_card", args=[attempt.appointment.pk]))
-
-    assert response.status_code == 404
-
-
-def test_anonymous_visitor_is_sent_to_sign_in(setup, client):
-    attempt = missed_attempt(setup)
-
-    for url in (
-        reverse("technician:missed_card", args=[attempt.appointment.pk]),
-        reverse("technician:day_pack", args=["today"]),
-        reverse("technician:blank_cards"),
-    ):
-        response = client.get(url)
-        assert response.status_code == 302
-        assert response["Location"].startswith(reverse("technician:login"))
-
-
-def test_technician_downloads_the_day_pack(setup, technician_client):
-    AppointmentFactory(
-        customer=setup["customer"],
-        service_type=setup["service_type"],
-        technician=setup["technician"],
-        window_start=local_dt(0, 8),
-    )
-
-    today = technician_client.get(reverse("technician:day_pack", args=["today"]))
-    by_date = technician_client.get(reverse("technician:day_pack", args=[timezone.localdate().isoformat()]))
-
-    assert_pdf(today, f"cards-{timezone.localdate().isoformat()}.pdf")
-    assert_pdf(by_date, f"cards-{timezone.localdate().isoformat()}.pdf")
-    assert "Anna Schmitz" in pdf_text(today.content)
-
-
-@pytest.mark.parametrize(
-    "day",
-    [
-        "yesterday",
-        "2026-13-01",
-        "2026-02-30",
-        "20261123",
-        "2026-11-23T08:00",
-        "9999-99-99",
-        "9999-12-31",
-        "0001-01-01",
-    ],
-)
-def test_day_pack_of_a_bad_date_is_not_found(setup, technician_client, day):
-    response = technician_client.get(reverse("technician:day_pack", args=[day]))
-
-    assert response.status_code == 404
-
-
-def test_empty_day_pack_speaks_the_office_language_whatever_the_phone_says(setup, technician_client):
-    day = timezone.localdate() + timedelta(days=30)
-
-    response = technician_client.get(reverse("technician:day_pack", args=[day.isoformat()]), HTTP_ACCEPT_LANGUAGE="nl")
-
-    assert "Keine Termine zum Drucken" in pdf_text(response.content)
-
-
-def test_technician_downloads_blank_cards(setup, technician_client):
-    response = technician_client.get(reverse("technician:blank_cards"), {"count": "2", "language": "nl"})
-
-    assert_pdf(response, "blank-cards.pdf")
-    assert page_count(response.content) == 2
-
-
-def test_blank_cards_default_to_eight(setup, technician_client):
-    response = technician_client.get(reverse("technician:blank_cards"))
-
-    assert_pdf(response, "blank-cards.pdf")
-    assert page_count(response.content) == 8
-
-
-@pytest.mark.parametrize(
-    "query",
-    [{"count": "0"}, {"count": "41"}, {"count": "many"}, {"count": "1e3"}, {"count": ""}, {"language": "fr"}],
-)
-def test_blank_cards_with_bad_parameters_get_a_short_message(setup, technician_client, query):
-    response = technician_client.get(reverse("technician:blank_cards"), query)
-
-    assert response.status_code == 400
-    assert response["Content-Type"].startswith("text/plain")
-    assert 0 < len(response.content) < 200

@@ -20,10 +20,10 @@ from django.urls import reverse
 
 from appointments.links import invitation_token
 from appointments.models import Appointment
-from appointments.ratelimit import outage_log
 from appointments.services.booking import booking_invite
 from config.celery import PATIENT_SOCKET_TIMEOUT
 from notifications.models import MessageKind, MessageStatus, OutboxMessage
+from selfservice.ratelimit import outage_log
 from tests.factories import CustomerFactory, FirmFactory, OfficeUserFactory, ServiceTypeFactory, TechnicianFactory
 from tests.notifications.worker_harness import production_settings, publishing_to
 
@@ -128,7 +128,7 @@ def test_customer_pages_and_bookings_survive_a_redis_outage(outage, production_r
     message = OutboxMessage.objects.get(appointment=appointment, kind=MessageKind.CONFIRMATION)
     assert (message.status, message.handed_at) == (MessageStatus.QUEUED, None)
     # Four requests failed to reach the cache; the log says so once.
-    rate_limit_warnings = [record for record in caplog.records if record.name == "appointments.ratelimit"]
+    rate_limit_warnings = [record for record in caplog.records if record.name == "selfservice.ratelimit"]
     assert len(rate_limit_warnings) == 1
 
 

@@ -21,7 +21,16 @@ DJANGO_STRINGS_DIR = Path(settings.BASE_DIR) / "config" / "locale_django"
 ROOT = Path(settings.BASE_DIR)
 LANGUAGES = ["de", "nl"]
 # What `make translations` scans: the apps and templates, not tests or tooling.
-SOURCE_DIRS = ["config", "customers", "appointments", "journal", "notifications", "templates"]
+SOURCE_DIRS = [
+    "config",
+    "customers",
+    "appointments",
+    "selfservice",
+    "technicians",
+    "journal",
+    "notifications",
+    "templates",
+]
 
 
 def catalog(language: str, locale_dir: Path = LOCALE_DIR, domain: str = "django") -> polib.POFile:

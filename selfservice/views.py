@@ -22,7 +22,6 @@ from django.views.decorators.http import require_GET, require_http_methods, requ
 from appointments.availability import Day, booking_days, free_windows, without_given_up_window
 from appointments.cutoff import changeable_online, deadline_text
 from appointments.formatting import format_window
-from appointments.forms_selfservice import CancelOnlineForm, WindowForm
 from appointments.links import (
     absolute_link,
     appointment_from_card_code,
@@ -35,7 +34,6 @@ from appointments.links import (
     used_invitation_from_token,
 )
 from appointments.models import ACTIVE_STATUSES, AppointmentStatus, BookingInvitation
-from appointments.ratelimit import bad_link_limited, limited
 from appointments.services import AppointmentError
 from appointments.services.booking import (
     NOTE_MAX_LENGTH,
@@ -46,6 +44,8 @@ from appointments.services.booking import (
 from customers.models import Firm
 from customers.selectors import responsible_contact
 from notifications.calendar import METHOD_PUBLISH, render_ics
+from selfservice.forms import CancelOnlineForm, WindowForm
+from selfservice.ratelimit import bad_link_limited, limited
 
 # Every link opened in this browser, by the key its page's forms post back, latest last: a customer
 # with two visits may have both pages open in two tabs, and each form must act on its own page's visit.

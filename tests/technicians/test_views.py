@@ -717,7 +717,9 @@ def test_not_home_form_of_a_visit_already_missed_goes_back_to_the_visit(tech_cli
 
 def test_technician_templates_leave_every_form_to_its_crispy_helper():
     # One way for every form: {% crispy form %}, with layout, action and buttons in the form's FormHelper.
-    for template in sorted((ROOT / "templates" / "technician").glob("*.html")):
+    templates = sorted((ROOT / "technicians" / "templates" / "technician").glob("*.html"))
+    assert templates, "no technician templates found: did they move?"
+    for template in templates:
         source = template.read_text()
         assert "as_crispy_field" not in source and "|crispy" not in source, template.name
         # The header's sign-out button (no fields) is the one form written out in a template.

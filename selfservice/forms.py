@@ -23,7 +23,7 @@ from appointments.services.booking import NOTE_MAX_LENGTH
 class WindowForm(forms.Form):
     """The chosen window travels as its start in ISO form; the service re-checks it is still free.
 
-    Context: `link_key`, `week` (see appointments.views._booking_week) and `submit_label`.
+    Context: `link_key`, `week` (see selfservice.views._booking_week) and `submit_label`.
     """
 
     window = forms.CharField(error_messages={"required": _("Please choose a window.")})

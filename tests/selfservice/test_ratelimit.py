@@ -10,9 +10,9 @@ import time_machine
 from django.urls import reverse
 
 from appointments.links import card_code, invitation_token
-from appointments.ratelimit import OUTAGE_LOG_INTERVAL_SECONDS, limited, outage_log
 from appointments.services import appointment_schedule
 from appointments.services.booking import booking_invite
+from selfservice.ratelimit import OUTAGE_LOG_INTERVAL_SECONDS, limited, outage_log
 from tests.factories import (
     CustomerFactory,
     FirmFactory,
@@ -150,7 +150,7 @@ def test_pages_and_bookings_work_when_the_cache_is_down(client, setup, settings,
 
 def test_a_cache_outage_is_logged_once_a_minute_not_per_request(dead_cache, caplog):
     start = datetime(2026, 11, 30, 9, 0, tzinfo=UTC)
-    with caplog.at_level(logging.WARNING, logger="appointments.ratelimit"):
+    with caplog.at_level(logging.WARNING, logger="selfservice.ratelimit"):
         with time_machine.travel(start, tick=False) as traveller:
             for _request in range(5):
                 limited("bad-link", "203.0.113.7", limit=20, period_seconds=600)

@@ -20,14 +20,6 @@ from django.views.decorators.cache import never_cache
 from django.views.decorators.http import require_GET, require_http_methods, require_POST
 
 from appointments.formatting import format_day, format_time
-from appointments.forms_technician import (
-    ArriveForm,
-    BlankCardsForm,
-    CompleteForm,
-    NotHomeForm,
-    StartTripForm,
-    TechnicianAuthenticationForm,
-)
 from appointments.models import Appointment, AppointmentStatus
 from appointments.services import (
     TRANSITIONS,
@@ -39,8 +31,16 @@ from appointments.services import (
     visit_mark_missed,
     visit_start_trip,
 )
-from appointments.technician_access import TechnicianLoginView, own_appointment, technician_required
 from journal.models import JournalEntry
+from technicians.access import TechnicianLoginView, own_appointment, technician_required
+from technicians.forms import (
+    ArriveForm,
+    BlankCardsForm,
+    CompleteForm,
+    NotHomeForm,
+    StartTripForm,
+    TechnicianAuthenticationForm,
+)
 
 Status = AppointmentStatus
 UPCOMING_DAYS = 5

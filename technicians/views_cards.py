@@ -11,9 +11,9 @@ from django.utils import timezone
 from django.utils.translation import gettext as _
 from django.views.decorators.http import require_GET
 
-from appointments.forms_technician import DEFAULT_BLANK_CARDS, BlankCardsForm
-from appointments.technician_access import own_appointment
-from appointments.views_technician import technician_page
+from technicians.access import own_appointment
+from technicians.forms import DEFAULT_BLANK_CARDS, BlankCardsForm
+from technicians.views import technician_page
 
 ISO_DAY = re.compile(r"[0-9]{4}-[0-9]{2}-[0-9]{2}")
 # A pack is printed for a coming day, or again for a recent one; no further.

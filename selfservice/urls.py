@@ -1,6 +1,6 @@
 from django.urls import path
 
-from appointments import views
+from selfservice import views
 
 app_name = "selfservice"
 

@@ -139,7 +139,7 @@ def test_the_loser_of_a_race_inside_the_booking_reads_the_same(client, invitatio
     client.post(BOOK, {"window": windows[0]})
 
     # Their request read the invitation before ours committed; the service, under the lock, refuses.
-    with mock.patch("appointments.views.invitation_from_token", return_value=as_their_page_resolved_it):
+    with mock.patch("selfservice.views.invitation_from_token", return_value=as_their_page_resolved_it):
         response = other.post(BOOK, {"window": windows[1]})
 
     assert response.status_code == 409

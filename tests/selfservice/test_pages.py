@@ -13,7 +13,6 @@ from django.utils import timezone
 
 from appointments.availability import booking_days, free_windows
 from appointments.formatting import format_window
-from appointments.forms_selfservice import CancelOnlineForm, WindowForm
 from appointments.links import APPOINTMENT_SALT, appointment_token, invitation_token
 from appointments.models import Appointment, AppointmentStatus, BookingInvitation, TimeOff
 from appointments.services import AppointmentError, appointment_reschedule, appointment_schedule
@@ -26,6 +25,7 @@ from appointments.services.booking import (
 )
 from journal.models import JournalEntry
 from notifications.models import MessageKind, OutboxMessage
+from selfservice.forms import CancelOnlineForm, WindowForm
 from tests.factories import (
     CustomerFactory,
     FirmFactory,
@@ -41,7 +41,7 @@ BOOK = reverse("selfservice:book")
 CANCEL = reverse("selfservice:cancel")
 DONE = reverse("selfservice:done")
 WEEK = reverse("selfservice:week")
-TEMPLATES = Path(__file__).resolve().parents[2] / "templates"
+TEMPLATES = Path(__file__).resolve().parents[2] / "selfservice" / "templates"
 
 
 @pytest.fixture
@@ -873,7 +873,9 @@ def test_the_cancel_form_is_rendered_whole_by_its_helper():
 
 
 def test_customer_templates_have_no_field_by_field_markup():
-    for path in (TEMPLATES / "selfservice").glob("*.html"):
+    paths = sorted((TEMPLATES / "selfservice").glob("*.html"))
+    assert paths, "no customer templates found: did they move?"
+    for path in paths:
         if path.name == "_windows.html":  # the window field's own crispy template
             continue
         assert not re.search(r"<(input|textarea|select)\b|as_crispy_field|\|crispy\b", path.read_text()), path.name

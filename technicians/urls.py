@@ -1,0 +1,19 @@
+from django.urls import path
+
+from technicians import views, views_cards
+
+app_name = "technician"
+
+urlpatterns = [
+    path("", views.day, name="day"),
+    path("login/", views.login, name="login"),
+    path("logout/", views.logout, name="logout"),
+    path("visit/<int:pk>/", views.visit, name="visit"),
+    path("visit/<int:pk>/start-trip/", views.start_trip, name="start_trip"),
+    path("visit/<int:pk>/arrive/", views.arrive, name="arrive"),
+    path("visit/<int:pk>/complete/", views.complete, name="complete"),
+    path("visit/<int:pk>/not-home/", views.not_home, name="not_home"),
+    path("visit/<int:pk>/card.pdf", views_cards.missed_card, name="missed_card"),
+    path("cards/day-<str:day>.pdf", views_cards.day_pack, name="day_pack"),
+    path("cards/blank.pdf", views_cards.blank_cards, name="blank_cards"),
+]
