@@ -5,3 +5,9 @@ from django.utils.translation import gettext_lazy as _
 class AppointmentsConfig(AppConfig):
     name = "appointments"
     verbose_name = _("Appointments")
+
+    def ready(self):
+        # notifications/ renders and voids the mails this app queues only as registered here.
+        from appointments.messages import register_message_kinds
+
+        register_message_kinds()

@@ -9,22 +9,12 @@ from urllib.parse import urlsplit
 from django.conf import settings
 from django.core.mail import EmailMultiAlternatives
 from django.template.loader import render_to_string
-from django.utils import formats, timezone, translation
+from django.utils import translation
 
-from appointments.cutoff import online_change_context
-from appointments.formatting import format_day, format_time, format_window
-from appointments.links import absolute_link, appointment_token, invitation_token
-from appointments.models import Appointment, VisitAttempt
 from customers.models import Firm
 from customers.selectors import firm_contact, responsible_contact
-from notifications.calendar import METHOD_CANCEL, METHOD_REQUEST, render_ics
-from notifications.models import MessageKind, OutboxMessage
-
-ICS_METHODS = {
-    MessageKind.CONFIRMATION: METHOD_REQUEST,
-    MessageKind.CHANGE: METHOD_REQUEST,
-    MessageKind.CANCELLATION: METHOD_CANCEL,
-}
+from notifications.models import OutboxMessage
+from notifications.registry import KindRegistration, kind_registration
 
 
 def single_line(text: str) -> str:
@@ -36,91 +26,16 @@ def contact_context(message: OutboxMessage, *, firm: Firm | None) -> dict:
     return {"firm": firm_contact(firm), "responsible": responsible_contact(message.customer, firm=firm)}
 
 
-def message_context(message: OutboxMessage, *, firm: Firm | None) -> dict:
-    appointment = message.appointment
-    customer = message.customer
+def message_context(message: OutboxMessage, *, firm: Firm | None, registration: KindRegistration) -> dict:
+    """What every mail has, plus the data its kind's app registered (notifications.registry)."""
     context = {
         # The mail's own language: there is no request whose LANGUAGE_CODE a template could read.
         "language": message.language,
         "text_direction": "rtl" if translation.get_language_info(message.language)["bidi"] else "ltr",
-        "customer_name": single_line(customer.full_name),
+        "customer_name": single_line(message.customer.full_name),
         **contact_context(message, firm=firm),
     }
-    if message.invitation is not None:
-        invitation = message.invitation
-        context.update(
-            {
-                "service": invitation.service_type.localized_name(message.language),
-                "personal_note": single_line(invitation.message),
-                "booking_link": absolute_link(invitation_token(invitation)),
-                "valid_until": formats.date_format(timezone.localtime(invitation.expires_at), "DATE_FORMAT"),
-            }
-        )
-    if appointment is not None:
-        previous = message.context.get("previous") or {}
-        context.update(
-            {
-                "reference": f"D-{appointment.pk}",
-                "service": appointment.service_type.localized_name(message.language),
-                "technician_name": single_line(appointment.technician.display_name if appointment.technician else ""),
-                "window": format_window(appointment.window_start, appointment.window_end),
-                "site_address": single_line(appointment.site_address),
-                "previous_window": (
-                    format_window(
-                        timezone.datetime.fromisoformat(previous["window_start"]),
-                        timezone.datetime.fromisoformat(previous["window_end"]),
-                    )
-                    if previous.get("window_start")
-                    else ""
-                ),
-                "previous_technician_name": message.context.get("previous_technician_name", ""),
-                # A request for a new time says why, in the office's words as they were when it was sent.
-                "new_time_reason": message.context.get("reason", ""),
-                # Made at send time from the current state: it works until the visit changes again.
-                # Not while the technician is on the way: there is nothing left to change online.
-                "manage_link": (
-                    absolute_link(appointment_token(appointment))
-                    if message.kind not in (MessageKind.CANCELLATION, MessageKind.ON_MY_WAY)
-                    else ""
-                ),
-            }
-        )
-        if context["manage_link"]:
-            context.update(online_change_context(appointment))
-        if message.kind == MessageKind.ON_MY_WAY:
-            context.update(on_my_way_context(message, appointment))
-        elif message.kind == MessageKind.MISSED_VISIT:
-            context.update(missed_visit_context(message, appointment))
-    return context
-
-
-def on_my_way_context(message: OutboxMessage, appointment: Appointment) -> dict:
-    expected = message.context.get("expected_arrival")
-    return {
-        # "" when the technician gave no time: the mail then names the booked window.
-        "expected_arrival": format_time(timezone.datetime.fromisoformat(expected)) if expected else "",
-    }
-
-
-def missed_visit_context(message: OutboxMessage, appointment: Appointment) -> dict:
-    """The facts of the attempt at the door, as the technician recorded them."""
-    attempt = (
-        VisitAttempt.objects.select_related("technician").filter(pk=message.context.get("attempt_id")).first()
-        if message.context.get("attempt_id")
-        else None
-    )
-    at = attempt.at if attempt else appointment.missed_at
-    technician = attempt.technician if attempt else appointment.technician
-    context = {
-        "technician_name": single_line(technician.display_name if technician else ""),
-        "attempt_day": format_day(at) if at else "",
-        "attempt_time": format_time(at) if at else "",
-        "waited_minutes": attempt.waited_minutes if attempt else 0,
-        "card_left": attempt.card_left if attempt else False,
-    }
-    if attempt:
-        # The window the visit was booked for, as the attempt recorded it.
-        context["window"] = format_window(attempt.window_start, attempt.window_end)
+    context.update(registration.context(message))
     return context
 
 
@@ -190,23 +105,15 @@ class OutgoingMail(EmailMultiAlternatives):
 
 def render_message(message: OutboxMessage, *, firm: Firm | None = None) -> OutgoingMail:
     """The mail for `message`; a sender of many passes the firm, read once, instead of once per mail."""
+    registration = kind_registration(message.kind)
     firm = firm or Firm.objects.first()
     with translation.override(message.language):
-        context = message_context(message, firm=firm)
+        context = message_context(message, firm=firm, registration=registration)
         template_dir = f"emails/{message.kind}"
         subject = single_line(render_to_string(f"{template_dir}/subject.txt", context))
         text_body = render_to_string(f"{template_dir}/body.txt", context)
         html_body = render_to_string(f"{template_dir}/body.html", context)
-        ics = None
-        if message.appointment is not None and message.kind in ICS_METHODS:
-            ics = render_ics(
-                appointment=message.appointment,
-                method=ICS_METHODS[message.kind],
-                summary=f"{context['service']} – {context['firm']['name']}".strip(" –"),
-                description=render_to_string("emails/calendar_description.txt", context).strip(),
-                location=context["site_address"],
-                language=message.language,
-            )
+        attachments = registration.attachments(message, context)
     host = urlsplit(settings.SITE_URL).hostname or "localhost"
     mail = OutgoingMail(
         subject=subject,
@@ -224,17 +131,16 @@ def render_message(message: OutboxMessage, *, firm: Firm | None = None) -> Outgo
     mail.attach_alternative(html_body, "text/html")
     # For the log line of notifications.backends.ConsoleSummaryBackend; not part of the mail.
     mail.outbox_id, mail.kind = message.pk, message.kind
-    if ics is not None:
+    for attachment in attachments:
         part = email.message.MIMEPart()
-        method = ICS_METHODS[message.kind]
-        # Bytes, so the CRLF line ends that RFC 5545 requires survive untouched.
+        # Bytes, so line ends the format requires (CRLF in an .ics, RFC 5545) survive untouched.
         part.set_content(
-            ics,
-            maintype="text",
-            subtype="calendar",
-            params={"method": method, "charset": "utf-8"},
+            attachment.content,
+            maintype=attachment.maintype,
+            subtype=attachment.subtype,
+            params=dict(attachment.params),
             disposition="attachment",
-            filename="cancel.ics" if method == METHOD_CANCEL else "invite.ics",
+            filename=attachment.filename,
         )
         mail.attach(part)
     return mail

@@ -2,6 +2,8 @@
 
 Other apps call `message_queue` inside their own transaction. The row commits
 with their change or not at all; its id goes to Celery only after the commit.
+What a kind of message says and when it is no longer true, the app that queues
+it registers (notifications.registry): nothing here knows what a visit is.
 """
 
 import hashlib
@@ -16,14 +18,14 @@ from typing import Any
 from django.conf import settings
 from django.contrib.auth.models import AbstractBaseUser
 from django.db import IntegrityError, transaction
-from django.db.models import Exists, F, OuterRef, Q
+from django.db.models import F, Model, Q
 from django.utils import timezone, translation
 from django.utils.translation import gettext as _
 
-from appointments.models import Appointment, AppointmentStatus
-from journal.models import Channel, Direction, JournalEntry
+from journal.models import Channel, Direction
 from journal.services import journal_record
 from notifications.models import MessageKind, MessageStatus, OutboxMessage
+from notifications.registry import UnregisteredKind, delivery_select_related, kind_registration, registered_kinds
 from notifications.superseded import superseded_reason
 
 logger = logging.getLogger(__name__)
@@ -41,7 +43,7 @@ RELAY_BATCH = 500
 DELIVERY_BATCH = 50
 
 
-def dedupe_key(kind: str, appointment: Appointment | None, invitation=None) -> str:
+def dedupe_key(kind: str, appointment: Model | None, invitation=None) -> str:
     if invitation is not None:
         return f"{kind}:invitation-{invitation.pk}"
     return f"{kind}:{appointment.pk}:{appointment.version}"
@@ -50,7 +52,7 @@ def dedupe_key(kind: str, appointment: Appointment | None, invitation=None) -> s
 def message_queue(
     *,
     kind: str,
-    appointment: Appointment | None = None,
+    appointment: Model | None = None,
     customer=None,
     invitation=None,
     context: dict[str, Any] | None = None,
@@ -67,11 +69,13 @@ def message_queue(
 def _outbox_row_create(
     *,
     kind: str,
-    appointment: Appointment | None,
+    appointment: Model | None,
     customer=None,
     invitation=None,
     context: dict[str, Any] | None = None,
 ) -> OutboxMessage | None:
+    # Before anything is written: a kind nobody registered could never be rendered (UnregisteredKind).
+    kind_registration(kind)
     customer = customer or (appointment.customer if appointment else invitation.customer)
     if not customer.email:
         with translation.override(settings.LANGUAGE_CODE):
@@ -204,10 +208,10 @@ def message_mark_superseded(*, message: OutboxMessage, reason: str) -> None:
     OutboxMessage.objects.filter(**_own_claim(message)).update(status=MessageStatus.SUPERSEDED, last_error=reason)
 
 
-def messages_supersede_queued(*, appointment: Appointment, reason: str) -> int:
+def messages_supersede_queued(*, appointment: Model, reason: str) -> int:
     """Void this visit's messages still waiting in the queue, in the caller's transaction (e.g. the
     old time's reminder once the firm gave that time up). One a worker already holds is re-checked
-    by `stale_reason` right before its send."""
+    by its kind's registered `stale_reason` right before its send."""
     return OutboxMessage.objects.filter(appointment=appointment, status=MessageStatus.QUEUED).update(
         status=MessageStatus.SUPERSEDED, last_error=reason
     )
@@ -285,111 +289,33 @@ def reminder_due_at(window_start: datetime) -> datetime | None:
 
 
 def reminders_sweep(*, now: datetime | None = None) -> int:
-    """Queue the reminder of every scheduled visit that is due now, for its current version.
+    """Queue every message the clock makes due now (the reminders), for its appointment's current version.
 
-    Nothing waits in a queue for days: the sweep re-reads status and version each
-    time, so a cancelled visit never gets one and a moved visit gets one for its
-    new window. The dedupe key (kind, appointment, version) makes it at most one.
+    Which ones are due, the app that registered the kind says (its `due`, see notifications.registry);
+    nothing waits in a queue for days, and the dedupe key (kind, appointment, version) makes it at most one.
     """
     now = now or timezone.now()
-    # Day-before reminders are due at most ~2 days ahead (the day before, any hour).
-    horizon = now + timedelta(days=2, hours=settings.REMINDER_HOURS_BEFORE or 0)
-    already_queued = OutboxMessage.objects.filter(
-        appointment=OuterRef("pk"), kind=MessageKind.REMINDER, appointment_version=OuterRef("version")
-    )
-    # A customer without an email address gets no outbox row, only a journal note; without this the
-    # sweep would write that note again every five minutes into the append-only journal. Once the
-    # office adds an address, the reminder goes out after all.
-    already_noted = JournalEntry.objects.filter(
-        appointment=OuterRef("pk"), action=f"message.{MessageKind.REMINDER}.no_email"
-    )
-    candidates = (
-        Appointment.objects.filter(status=AppointmentStatus.SCHEDULED, window_start__gt=now, window_start__lte=horizon)
-        .exclude(Exists(already_queued))
-        .exclude(Exists(already_noted) & Q(customer__email=""))
-        .select_related("customer")
-        .order_by("window_start")
-    )
-    due_now = (
-        appointment for appointment in candidates.iterator(chunk_size=500) if reminder_is_due(appointment, now=now)
-    )
     queued = 0
-    for chunk in itertools.batched(due_now, DELIVERY_BATCH):
-        # One transaction and one hand-over per chunk, not per reminder.
-        with transaction.atomic():
-            messages = [
-                _outbox_row_create(kind=MessageKind.REMINDER, appointment=appointment) for appointment in chunk
-            ]
-            message_ids = [message.pk for message in messages if message is not None]
-            if message_ids:
-                transaction.on_commit(lambda message_ids=message_ids: hand_to_worker(message_ids))
-        queued += len(message_ids)
+    for registration in registered_kinds():
+        if registration.due is None:
+            continue
+        for chunk in itertools.batched(registration.due(now), DELIVERY_BATCH):
+            # One transaction and one hand-over per chunk, not per message.
+            with transaction.atomic():
+                messages = [
+                    _outbox_row_create(kind=registration.kind, appointment=appointment) for appointment in chunk
+                ]
+                message_ids = [message.pk for message in messages if message is not None]
+                if message_ids:
+                    transaction.on_commit(lambda message_ids=message_ids: hand_to_worker(message_ids))
+            queued += len(message_ids)
     return queued
-
-
-def reminder_is_due(appointment: Appointment, *, now: datetime) -> bool:
-    due = reminder_due_at(appointment.window_start)
-    if due is None or due > now:
-        return False
-    # Booked or moved after the reminder time: the confirmation just sent is the reminder.
-    return not (appointment.scheduled_at and appointment.scheduled_at > due)
 
 
 # Delivery -----------------------------------------------------------------------
 
+# Why a visit's other messages are void once the office asked the customer to choose a new time.
 STALE_NEW_TIME_REQUESTED = superseded_reason("new_time")
-# Statuses in which a message about an appointment is still true.
-STILL_TRUE_WHEN = {
-    MessageKind.CONFIRMATION: {AppointmentStatus.SCHEDULED, AppointmentStatus.EN_ROUTE, AppointmentStatus.ON_SITE},
-    MessageKind.CHANGE: {AppointmentStatus.SCHEDULED, AppointmentStatus.EN_ROUTE, AppointmentStatus.ON_SITE},
-    MessageKind.REMINDER: {AppointmentStatus.SCHEDULED},
-    MessageKind.CANCELLATION: {AppointmentStatus.CANCELLED},
-    MessageKind.RESCHEDULE_REQUEST: {AppointmentStatus.NEW_TIME},
-    MessageKind.ON_MY_WAY: {AppointmentStatus.EN_ROUTE},
-    MessageKind.MISSED_VISIT: {AppointmentStatus.MISSED},
-}
-
-
-def stale_reason(message: OutboxMessage, *, now: datetime) -> str:
-    """Why this message must not go out any more (a code, see notifications.superseded), or "" if still true."""
-    if message.invitation is not None:
-        invitation = message.invitation
-        if invitation.appointment_id is not None:
-            return superseded_reason("booked")
-        if invitation.expires_at <= now:
-            return superseded_reason("invitation_expired")
-        return ""
-    appointment = message.appointment
-    if appointment is None:
-        return ""
-    if appointment.status == AppointmentStatus.NEW_TIME and message.kind != MessageKind.RESCHEDULE_REQUEST:
-        return STALE_NEW_TIME_REQUESTED
-    if appointment.version != message.appointment_version:
-        return superseded_reason("version", current=appointment.version, queued=message.appointment_version)
-    if appointment.status not in STILL_TRUE_WHEN[message.kind]:
-        return superseded_reason("status", status=appointment.status)
-    if message.kind == MessageKind.REMINDER and appointment.window_start <= now:
-        return superseded_reason("started")
-    if message.kind == MessageKind.MISSED_VISIT and not appointment.awaits_rebooking():
-        return superseded_reason("rebooked")
-    if message.kind in (MessageKind.CANCELLATION, MessageKind.CONFIRMATION, MessageKind.CHANGE) and (
-        appointment.window_end <= now
-    ):
-        return superseded_reason("passed")
-    return ""
-
-
-def _current_state_reread(message: OutboxMessage) -> None:
-    """Re-read what decides whether the message is still true.
-
-    The batch was read before the messages ahead of this one were sent, perhaps
-    minutes ago: a visit moved or cancelled since must not get the old mail.
-    (Outbox rows protect their visit and invitation from deletion.)
-    """
-    if message.invitation is not None:
-        message.invitation.refresh_from_db(fields=["appointment", "expires_at"])
-    elif message.appointment is not None:
-        message.appointment.refresh_from_db(fields=["status", "version", "window_start", "window_end"])
 
 
 def message_deliver(*, message_id: int) -> str:
@@ -413,12 +339,7 @@ def messages_deliver(*, message_ids: Sequence[int]) -> dict[int, str]:
     token = messages_claim(message_ids=message_ids)
     claimed = list(
         OutboxMessage.objects.filter(pk__in=message_ids, status=MessageStatus.SENDING, claim_token=token)
-        .select_related(
-            "customer__responsible__office_profile",
-            "appointment__service_type",
-            "appointment__technician",
-            "invitation__service_type",
-        )
+        .select_related("customer__responsible__office_profile", *delivery_select_related())
         .order_by("pk")
     )
     if not claimed:
@@ -444,8 +365,11 @@ def _deliver_claimed(message: OutboxMessage, *, mailer, firm) -> str | None:
 
     if not message_claim_renew(message=message):
         return None
-    _current_state_reread(message)
-    reason = stale_reason(message, now=timezone.now())
+    try:
+        registration = kind_registration(message.kind)
+    except UnregisteredKind as exc:
+        return message_mark_attempt_failed(message=message, error=str(exc), permanent=True)
+    reason = registration.stale_reason(message, now=timezone.now())
     if reason:
         message_mark_superseded(message=message, reason=reason)
         return MessageStatus.SUPERSEDED

@@ -10,6 +10,8 @@ import re
 
 from django.utils.translation import gettext_lazy as _
 
+from notifications.registry import reason_label
+
 PREFIX = "superseded:"
 
 REASONS = {
@@ -58,14 +60,12 @@ def _parse(text: str) -> tuple[str, dict[str, str]] | None:
 
 def last_error_display(text: str) -> str:
     """`last_error` as the reader should see it: a stale reason in their language, anything else as stored."""
-    from appointments.models import AppointmentStatus
-
     parsed = _parse(text)
     if parsed is None or parsed[0] not in REASONS:
         return text
     code, data = parsed
-    if "status" in data and data["status"] in AppointmentStatus.values:
-        data["status"] = AppointmentStatus(data["status"]).label
+    # Values the queuing app gave labels for (a visit's status) read as labels; others as stored.
+    data = {key: reason_label(key, value) for key, value in data.items()}
     try:
         return str(REASONS[code]) % data
     except (KeyError, TypeError, ValueError):
