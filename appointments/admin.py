@@ -21,7 +21,8 @@ from appointments.admin_list import (
     TechnicianFilter,
 )
 from appointments.availability import within_working_hours
-from appointments.formatting import format_window, format_window_short
+from appointments.closed_days import closed_reason
+from appointments.formatting import format_day, format_window, format_window_short
 from appointments.forms import (
     AppointmentAddForm,
     AppointmentChangeForm,
@@ -34,6 +35,7 @@ from appointments.models import (
     Appointment,
     AppointmentStatus,
     BookingInvitation,
+    Closure,
     MissedVisitFollowUp,
     ServiceType,
     Technician,
@@ -103,6 +105,13 @@ class WorkingPeriodInline(admin.TabularInline):
 
 # Visits named in the warning after time off or qualifications change; beyond these it says "and more".
 CLASHES_LISTED = 10
+
+
+@admin.register(Closure)
+class ClosureAdmin(admin.ModelAdmin):
+    list_display = ["reason", "first_day", "last_day"]
+    date_hierarchy = "first_day"
+    search_fields = ["reason"]
 
 
 class TimeOffInline(admin.TabularInline):
@@ -303,6 +312,20 @@ class AppointmentAdmin(CheckedSelectionMixin, PrefillMixin, ActionFormMixin, adm
                 % {"id": appointment.pk, "technician": appointment.technician},
                 messages.WARNING,
             )
+        if not change or timing & set(form.changed_data):
+            self._warn_if_closed(request, appointment)
+
+    def _warn_if_closed(self, request, appointment):
+        """Customers are never offered a public holiday or a closure; the office may book one on purpose."""
+        day = timezone.localdate(appointment.window_start)
+        reason = closed_reason(day)
+        if reason:
+            self.message_user(
+                request,
+                _("D-%(id)s is on a closed day, %(day)s: %(reason)s. It is booked as entered; please check.")
+                % {"id": appointment.pk, "day": format_day(day), "reason": reason},
+                messages.WARNING,
+            )
 
     def has_delete_permission(self, request, obj=None):
         # Appointments are cancelled, never deleted: the journal refers to them.
@@ -387,6 +410,7 @@ class AppointmentAdmin(CheckedSelectionMixin, PrefillMixin, ActionFormMixin, adm
                     % {"window": format_window(appointment.window_start, appointment.window_end)},
                     messages.SUCCESS,
                 )
+                self._warn_if_closed(request, appointment)
                 # The clerk goes on with this visit (call the customer, add a note), not with the list.
                 return HttpResponseRedirect(reverse("admin:appointments_appointment_change", args=[appointment.pk]))
         return self._action_page(

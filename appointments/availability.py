@@ -24,6 +24,7 @@ from django.conf import settings
 from django.db.models import Prefetch
 from django.utils import timezone
 
+from appointments.closed_days import closed_days
 from appointments.models import (
     Appointment,
     AppointmentStatus,
@@ -171,11 +172,13 @@ def free_windows(
     needed = service_type.duration + service_type.buffer_after
 
     days = []
+    # Public holidays and the firm's closures are never offered; the office books on them by hand.
+    closed = closed_days(first_day, last_day)
     day = first_day
     while day <= last_day:
         offered = Day(day)
         periods_by_technician = {tech.pk: working_periods_on(day, tech.working_periods.all()) for tech in technicians}
-        for window_start, window_end in candidate_windows(day, service_type):
+        for window_start, window_end in [] if day in closed else candidate_windows(day, service_type):
             reserved = reserved_until(window_start=window_start, window_end=window_end, service_type=service_type)
             free = tuple(
                 tech.pk
