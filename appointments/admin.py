@@ -114,6 +114,25 @@ class ClosureAdmin(admin.ModelAdmin):
     search_fields = ["reason"]
 
 
+def clashes_html(heading: str, clashing: list[Appointment]):
+    """`heading` and a list of links to the visits (CLASHES_LISTED of them, then "and more")."""
+    items = format_html_join(
+        "",
+        '<li><a href="{}">D-{} · {} · {}</a></li>',
+        (
+            (
+                reverse("admin:appointments_appointment_change", args=[visit.pk]),
+                visit.pk,
+                format_window(visit.window_start, visit.window_end),
+                visit.customer.full_name,
+            )
+            for visit in clashing[:CLASHES_LISTED]
+        ),
+    )
+    more = _("and more") if len(clashing) > CLASHES_LISTED else ""
+    return format_html("{}<ul>{}</ul>{}", heading, items, more)
+
+
 class TimeOffInline(admin.TabularInline):
     model = TimeOff
     extra = 1
@@ -143,28 +162,12 @@ class TechnicianAdmin(CheckedSelectionMixin, PrefillMixin, admin.ModelAdmin):
             .order_by("window_start")[: CLASHES_LISTED + 1]
         )
         if clashing:
-            items = format_html_join(
-                "",
-                '<li><a href="{}">D-{} · {} · {}</a></li>',
-                (
-                    (
-                        reverse("admin:appointments_appointment_change", args=[visit.pk]),
-                        visit.pk,
-                        format_window(visit.window_start, visit.window_end),
-                        visit.customer.full_name,
-                    )
-                    for visit in clashing[:CLASHES_LISTED]
-                ),
-            )
-            more = _("and more") if len(clashing) > CLASHES_LISTED else ""
             self.message_user(
                 request,
-                format_html(
-                    "{}<ul>{}</ul>{}",
+                clashes_html(
                     _("%(technician)s cannot do these booked visits any more: move them or give them to a colleague.")
                     % {"technician": form.instance},
-                    items,
-                    more,
+                    clashing,
                 ),
                 messages.WARNING,
             )
