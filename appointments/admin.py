@@ -43,6 +43,7 @@ from appointments.models import (
     VisitAttempt,
     Weekday,
     WorkingPeriod,
+    local_midnight,
 )
 from appointments.services import (
     RESCHEDULABLE,
@@ -103,15 +104,8 @@ class WorkingPeriodInline(admin.TabularInline):
     extra = 1
 
 
-# Visits named in the warning after time off or qualifications change; beyond these it says "and more".
+# Visits named in the warning after time off, qualifications or closures change; beyond these it says "and more".
 CLASHES_LISTED = 10
-
-
-@admin.register(Closure)
-class ClosureAdmin(admin.ModelAdmin):
-    list_display = ["reason", "first_day", "last_day"]
-    date_hierarchy = "first_day"
-    search_fields = ["reason"]
 
 
 def clashes_html(heading: str, clashing: list[Appointment]):
@@ -131,6 +125,35 @@ def clashes_html(heading: str, clashing: list[Appointment]):
     )
     more = _("and more") if len(clashing) > CLASHES_LISTED else ""
     return format_html("{}<ul>{}</ul>{}", heading, items, more)
+
+
+@admin.register(Closure)
+class ClosureAdmin(admin.ModelAdmin):
+    list_display = ["reason", "first_day", "last_day"]
+    date_hierarchy = "first_day"
+    search_fields = ["reason"]
+
+    def save_model(self, request, obj, form, change):
+        super().save_model(request, obj, form, change)
+        # Visits booked before the closure was entered stay booked; the office decides which to move.
+        clashing = list(
+            Appointment.objects.active()
+            .filter(
+                window_start__gte=local_midnight(obj.first_day),
+                window_start__lt=local_midnight(obj.last_day + timedelta(days=1)),
+                window_end__gt=timezone.now(),  # a visit that has passed cannot be moved
+            )
+            .select_related("customer")
+            .order_by("window_start")[: CLASHES_LISTED + 1]
+        )
+        if clashing:
+            self.message_user(
+                request,
+                clashes_html(
+                    _("These booked visits fall on the closure: move them or keep them on purpose."), clashing
+                ),
+                messages.WARNING,
+            )
 
 
 class TimeOffInline(admin.TabularInline):

@@ -290,3 +290,36 @@ def test_the_closure_admin_lists_closures(admin_client_office):
     assert response.status_code == 200
     assert "Schulungstag" in response.content.decode()
     assert "Betriebsschließungen" in response.content.decode()
+
+
+def test_entering_a_closure_lists_the_visits_already_booked_on_it(client, office_user, service_type, technician):
+    on_it = AppointmentFactory(
+        technician=technician, service_type=service_type, window_start=at(date(2026, 12, 22), 8)
+    )
+    before = AppointmentFactory(
+        technician=technician, service_type=service_type, window_start=at(date(2026, 12, 21), 12)
+    )
+
+    with time_machine.travel(MONDAY_BEFORE_CHRISTMAS, tick=False):
+        client.force_login(office_user)
+        response = client.post(
+            reverse("admin:appointments_closure_add"),
+            {"first_day": "2026-12-22", "last_day": "2026-12-23", "reason": "Betriebsferien"},
+            follow=True,
+        )
+
+    page = response.content.decode()
+    assert Closure.objects.get().reason == "Betriebsferien"
+    assert "Diese gebuchten Termine fallen in die Schließung" in page
+    assert f"D-{on_it.pk} · " in page and f"D-{before.pk} · " not in page
+
+
+def test_a_closure_ending_before_it_starts_is_refused_in_the_admin(admin_client_office):
+    response = admin_client_office.post(
+        reverse("admin:appointments_closure_add"),
+        {"first_day": "2026-12-23", "last_day": "2026-12-22", "reason": "Betriebsferien"},
+    )
+
+    assert response.status_code == 200
+    assert "Der letzte Tag einer Schließung kann nicht vor ihrem ersten Tag liegen." in response.content.decode()
+    assert not Closure.objects.exists()
