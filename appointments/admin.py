@@ -21,7 +21,8 @@ from appointments.admin_list import (
     TechnicianFilter,
 )
 from appointments.availability import within_working_hours
-from appointments.formatting import format_window, format_window_short
+from appointments.closed_days import closed_reason
+from appointments.formatting import format_day, format_window, format_window_short
 from appointments.forms import (
     AppointmentAddForm,
     AppointmentChangeForm,
@@ -34,6 +35,7 @@ from appointments.models import (
     Appointment,
     AppointmentStatus,
     BookingInvitation,
+    Closure,
     MissedVisitFollowUp,
     ServiceType,
     Technician,
@@ -41,6 +43,7 @@ from appointments.models import (
     VisitAttempt,
     Weekday,
     WorkingPeriod,
+    local_midnight,
 )
 from appointments.services import (
     RESCHEDULABLE,
@@ -101,8 +104,56 @@ class WorkingPeriodInline(admin.TabularInline):
     extra = 1
 
 
-# Visits named in the warning after time off or qualifications change; beyond these it says "and more".
+# Visits named in the warning after time off, qualifications or closures change; beyond these it says "and more".
 CLASHES_LISTED = 10
+
+
+def clashes_html(heading: str, clashing: list[Appointment]):
+    """`heading` and a list of links to the visits (CLASHES_LISTED of them, then "and more")."""
+    items = format_html_join(
+        "",
+        '<li><a href="{}">D-{} · {} · {}</a></li>',
+        (
+            (
+                reverse("admin:appointments_appointment_change", args=[visit.pk]),
+                visit.pk,
+                format_window(visit.window_start, visit.window_end),
+                visit.customer.full_name,
+            )
+            for visit in clashing[:CLASHES_LISTED]
+        ),
+    )
+    more = _("and more") if len(clashing) > CLASHES_LISTED else ""
+    return format_html("{}<ul>{}</ul>{}", heading, items, more)
+
+
+@admin.register(Closure)
+class ClosureAdmin(admin.ModelAdmin):
+    list_display = ["reason", "first_day", "last_day"]
+    date_hierarchy = "first_day"
+    search_fields = ["reason"]
+
+    def save_model(self, request, obj, form, change):
+        super().save_model(request, obj, form, change)
+        # Visits booked before the closure was entered stay booked; the office decides which to move.
+        clashing = list(
+            Appointment.objects.active()
+            .filter(
+                window_start__gte=local_midnight(obj.first_day),
+                window_start__lt=local_midnight(obj.last_day + timedelta(days=1)),
+                window_end__gt=timezone.now(),  # a visit that has passed cannot be moved
+            )
+            .select_related("customer")
+            .order_by("window_start")[: CLASHES_LISTED + 1]
+        )
+        if clashing:
+            self.message_user(
+                request,
+                clashes_html(
+                    _("These booked visits fall on the closure: move them or keep them on purpose."), clashing
+                ),
+                messages.WARNING,
+            )
 
 
 class TimeOffInline(admin.TabularInline):
@@ -134,28 +185,12 @@ class TechnicianAdmin(CheckedSelectionMixin, PrefillMixin, admin.ModelAdmin):
             .order_by("window_start")[: CLASHES_LISTED + 1]
         )
         if clashing:
-            items = format_html_join(
-                "",
-                '<li><a href="{}">D-{} · {} · {}</a></li>',
-                (
-                    (
-                        reverse("admin:appointments_appointment_change", args=[visit.pk]),
-                        visit.pk,
-                        format_window(visit.window_start, visit.window_end),
-                        visit.customer.full_name,
-                    )
-                    for visit in clashing[:CLASHES_LISTED]
-                ),
-            )
-            more = _("and more") if len(clashing) > CLASHES_LISTED else ""
             self.message_user(
                 request,
-                format_html(
-                    "{}<ul>{}</ul>{}",
+                clashes_html(
                     _("%(technician)s cannot do these booked visits any more: move them or give them to a colleague.")
                     % {"technician": form.instance},
-                    items,
-                    more,
+                    clashing,
                 ),
                 messages.WARNING,
             )
@@ -303,6 +338,20 @@ class AppointmentAdmin(CheckedSelectionMixin, PrefillMixin, ActionFormMixin, adm
                 % {"id": appointment.pk, "technician": appointment.technician},
                 messages.WARNING,
             )
+        if not change or timing & set(form.changed_data):
+            self._warn_if_closed(request, appointment)
+
+    def _warn_if_closed(self, request, appointment):
+        """Customers are never offered a public holiday or a closure; the office may book one on purpose."""
+        day = timezone.localdate(appointment.window_start)
+        reason = closed_reason(day)
+        if reason:
+            self.message_user(
+                request,
+                _("D-%(id)s is on a closed day, %(day)s: %(reason)s. It is booked as entered; please check.")
+                % {"id": appointment.pk, "day": format_day(day), "reason": reason},
+                messages.WARNING,
+            )
 
     def has_delete_permission(self, request, obj=None):
         # Appointments are cancelled, never deleted: the journal refers to them.
@@ -387,6 +436,7 @@ class AppointmentAdmin(CheckedSelectionMixin, PrefillMixin, ActionFormMixin, adm
                     % {"window": format_window(appointment.window_start, appointment.window_end)},
                     messages.SUCCESS,
                 )
+                self._warn_if_closed(request, appointment)
                 # The clerk goes on with this visit (call the customer, add a note), not with the list.
                 return HttpResponseRedirect(reverse("admin:appointments_appointment_change", args=[appointment.pk]))
         return self._action_page(

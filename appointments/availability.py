@@ -9,8 +9,8 @@ BOOKING_DAY_STARTS_AT, built in local wall-clock time so DST days keep their
   working periods that day, clear of their time off and of the planned slots of
   their active visits (appointments.planning, the same rule the services book by).
 
-All data for the whole range comes from three queries, whatever the number of
-appointments; the rest is arithmetic on sorted intervals.
+All data for the whole range comes from a handful of queries (technicians, visits, time off, closed
+days), whatever the number of appointments; the rest is arithmetic on sorted intervals.
 """
 
 from collections import defaultdict
@@ -21,6 +21,7 @@ from django.conf import settings
 from django.db.models import Prefetch
 from django.utils import timezone
 
+from appointments.closed_days import closed_days
 from appointments.models import (
     Appointment,
     AppointmentStatus,
@@ -128,11 +129,13 @@ def free_windows(
     needed = service_type.duration + service_type.buffer_after
 
     days = []
+    # Public holidays and the firm's closures are never offered; the office books on them by hand.
+    closed = closed_days(first_day, last_day)
     day = first_day
     while day <= last_day:
         offered = Day(day)
         periods_by_technician = {tech.pk: working_periods_on(day, tech.working_periods.all()) for tech in technicians}
-        for window_start, window_end in candidate_windows(day, service_type):
+        for window_start, window_end in [] if day in closed else candidate_windows(day, service_type):
             free = tuple(
                 tech.pk
                 for tech in technicians

@@ -140,6 +140,36 @@ class TimeOff(models.Model):
         return f"{self.technician}: {self.starts_at:%Y-%m-%d %H:%M} – {self.ends_at:%Y-%m-%d %H:%M}"
 
 
+class Closure(models.Model):
+    """Days the whole firm does not work (company holidays, a training day). Public holidays come from the
+    firm's region (see appointments/closed_days.py); customers are offered neither."""
+
+    first_day = models.DateField(_("first day"))
+    last_day = models.DateField(_("last day"), help_text=_("The same as the first day for a single day."))
+    reason = models.CharField(
+        _("reason"),
+        max_length=200,
+        help_text=_("Shown to the office when a visit falls on it, e.g. Company holidays."),
+    )
+
+    class Meta:
+        verbose_name = _("firm closure")
+        verbose_name_plural = _("firm closures")
+        ordering = ["-first_day"]
+        constraints = [
+            models.CheckConstraint(
+                condition=Q(last_day__gte=models.F("first_day")),
+                name="closure_last_day_not_before_first",
+                violation_error_message=_("The last day of a closure cannot be before its first day."),
+            ),
+        ]
+
+    def __str__(self):
+        if self.first_day == self.last_day:
+            return f"{self.reason} ({self.first_day:%Y-%m-%d})"
+        return f"{self.reason} ({self.first_day:%Y-%m-%d} – {self.last_day:%Y-%m-%d})"
+
+
 class AppointmentStatus(models.TextChoices):
     REQUESTED = "requested", _("requested")
     SCHEDULED = "scheduled", _("scheduled")

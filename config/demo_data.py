@@ -20,6 +20,8 @@ FIRM = {
     "postcode": "47533",
     "city": "Kleve",
     "website": f"https://www.{FIRM_DOMAIN}",
+    # Kleve is in North Rhine-Westphalia: its public holidays (e.g. Corpus Christi) are closed days too.
+    "holiday_subdivision": "NW",
 }
 
 OFFICE_USER = {
@@ -83,6 +85,8 @@ WORKING_HOURS = [(time(7, 30), time(12, 0)), (time(12, 30), time(16, 30))]
 
 # Mia is away on a half-day course next Wednesday afternoon.
 TIME_OFF_USERNAME = "tech.mia"
+# The whole firm's closure: the first Friday after the planned visits, so customers see it missing.
+CLOSURE_REASON = "Schulungstag (ganzes Team)"
 TIME_OFF_REASON = "Schulung Wärmepumpentechnik (Handwerkskammer)"
 
 # full_name, email, phone, street, postcode, city, country, language, channel, notes

@@ -74,7 +74,7 @@ class CustomerAdminForm(_PhoneInCountryForm):
 class FirmAdminForm(_PhoneInCountryForm):
     class Meta:
         model = Firm
-        fields = ["name", "email", "phone", "country", "street", "postcode", "city", "website"]
+        fields = ["name", "email", "phone", "country", "holiday_subdivision", "street", "postcode", "city", "website"]
 
 
 class FirmCountryPhonesForm(forms.ModelForm):

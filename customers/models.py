@@ -1,4 +1,6 @@
+import holidays
 from django.conf import settings
+from django.core.exceptions import ValidationError
 from django.db import models
 from django.db.models import Q
 from django.utils.translation import gettext_lazy as _
@@ -16,6 +18,20 @@ class Country(models.TextChoices):
     NETHERLANDS = "NL", _("Netherlands")
     BELGIUM = "BE", _("Belgium")
     AUSTRIA = "AT", _("Austria")
+
+
+def holiday_subdivisions(country: str) -> dict[str, str]:
+    """The regions with their own public holidays in `country` (code -> name), as the holidays package knows them.
+
+    Only Germany's states are offered: the package's Dutch and Belgian "subdivisions" are school-holiday
+    regions and communities, not regions with other public holidays.
+    """
+    if country != Country.GERMANY:
+        return {}
+    names = {code: name for name, code in holidays.DE.subdivisions_aliases.items()}
+    # Augsburg is a city with one holiday more than the rest of Bavaria.
+    names["Augsburg"] = "Augsburg (Bayern)"
+    return {code: names.get(code, code) for code in holidays.DE.subdivisions}
 
 
 # Who may be named to customers as their contact: active office staff. Technicians are staff users too
@@ -49,6 +65,16 @@ class Firm(models.Model):
             "numbers of this country."
         ),
     )
+    holiday_subdivision = models.CharField(
+        _("public holidays of"),
+        max_length=10,
+        blank=True,
+        choices=[(Country.GERMANY.label, sorted(holiday_subdivisions(Country.GERMANY).items(), key=lambda c: c[1]))],
+        help_text=_(
+            "The state whose public holidays the firm keeps, besides the nationwide ones. Leave it empty for "
+            "nationwide holidays only. Customers are never offered a public holiday."
+        ),
+    )
 
     class Meta:
         verbose_name = _("firm")
@@ -56,6 +82,18 @@ class Firm(models.Model):
 
     def __str__(self):
         return self.name
+
+    def clean(self):
+        super().clean()
+        if self.holiday_subdivision and self.holiday_subdivision not in holiday_subdivisions(self.country):
+            raise ValidationError(
+                {
+                    "holiday_subdivision": _(
+                        "%(subdivision)s is not a region of %(country)s. Choose one of its regions or leave it empty."
+                    )
+                    % {"subdivision": self.holiday_subdivision, "country": self.get_country_display()}
+                }
+            )
 
     @property
     def postal_address(self) -> str:

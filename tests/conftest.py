@@ -76,6 +76,15 @@ def _fresh_cache():
     yield
 
 
+@pytest.fixture(autouse=True)
+def _no_public_holidays(request, monkeypatch):
+    """Most tests book "the day after tomorrow" at whatever date the suite runs: on 23 December that is
+    Christmas Day, which is never offered. Public holidays are tested where a test asks for them
+    (`@pytest.mark.public_holidays`); the firm's own closures always apply."""
+    if request.node.get_closest_marker("public_holidays") is None:
+        monkeypatch.setattr("appointments.closed_days._public_holidays", lambda *args, **kwargs: {})
+
+
 # Page checkers from npm (`npm ci`): the W3C Nu HTML checker and axe-core ---------------
 
 ROOT = Path(__file__).resolve().parent.parent

@@ -1,4 +1,4 @@
-from datetime import datetime, timedelta
+from datetime import date, datetime, timedelta
 from io import StringIO
 from zoneinfo import ZoneInfo
 
@@ -8,9 +8,12 @@ from django.contrib.auth import get_user_model
 from django.core.management import call_command
 from django.db import transaction
 
+from appointments.availability import booking_days
+from appointments.closed_days import closed_days
 from appointments.models import (
     Appointment,
     AppointmentStatus,
+    Closure,
     ServiceType,
     Technician,
     TimeOff,
@@ -32,6 +35,7 @@ MODELS = [
     Technician.service_types.through,
     WorkingPeriod,
     TimeOff,
+    Closure,
     Customer,
     Appointment,
     JournalEntry,
@@ -119,6 +123,19 @@ def test_seed_demo_creates_the_firm_logins_and_technicians():
     assert all(st.name_de and st.name_nl for st in ServiceType.objects.all())
     assert "Office login: office / doorstep-office" in output
     assert "tech.jan / doorstep-tech" in output and "tech.mia / doorstep-tech" in output
+
+
+@pytest.mark.django_db
+def test_seed_demo_shows_closed_days_a_state_and_a_training_day_no_customer_is_offered():
+    with time_machine.travel(WEDNESDAY_MORNING, tick=False):
+        seed()
+        closed = closed_days(*booking_days())
+
+    assert Firm.objects.get().holiday_subdivision == "NW"
+    closure = Closure.objects.get()
+    assert closure.first_day == closure.last_day == date(2026, 3, 13)  # the Friday after the planned visits
+    assert closed[closure.first_day] == closure.reason
+    assert not Appointment.objects.filter(window_start__date=closure.first_day).exists()
 
 
 @pytest.mark.django_db

@@ -23,7 +23,8 @@ from django.core.management.base import BaseCommand
 from django.db import transaction
 from django.utils import timezone
 
-from appointments.models import Appointment, ServiceType, Technician, TimeOff, WorkingPeriod
+from appointments.closed_days import closed_days
+from appointments.models import Appointment, Closure, ServiceType, Technician, TimeOff, WorkingPeriod
 from appointments.services import (
     AppointmentError,
     appointment_cancel,
@@ -39,6 +40,7 @@ from config.demo_data import (
     BOILER,
     CANCEL_REASONS,
     CHANNEL_FOR_PREFERENCE,
+    CLOSURE_REASON,
     CUSTOMERS,
     DAYS_AHEAD,
     DAYS_BACK,
@@ -108,6 +110,7 @@ class Command(BaseCommand):
             office = self.office = self._seed_firm_and_office()
             service_types = self._seed_service_types()
             technicians = self._seed_technicians(service_types)
+            self._seed_closure()
             customers = self._seed_customers(office)
             self._seed_appointments(office, technicians, service_types, customers)
         if self.created["appointments"]:
@@ -189,6 +192,14 @@ class Command(BaseCommand):
             technicians.append(technician)
         return technicians
 
+    def _seed_closure(self) -> None:
+        if Closure.objects.exists():
+            return
+        day = timezone.localdate() + timedelta(days=DAYS_AHEAD + 1)
+        day += timedelta(days=(4 - day.weekday()) % 7)
+        Closure.objects.create(first_day=day, last_day=day, reason=CLOSURE_REASON)
+        self.created["closures"] += 1
+
     def _seed_customers(self, office) -> list[Customer]:
         customers = []
         for full_name, email, phone, street, postcode, city, country, language, channel, notes in CUSTOMERS:
@@ -239,10 +250,12 @@ class Command(BaseCommand):
 
     def _plan(self, rng, today, technicians, service_types, customers) -> list[Visit]:
         """Decide every visit up front, so the random stream and thus the data depend only on the date."""
+        # No visits on public holidays or closures, as on a real firm's calendar.
+        closed = closed_days(today - timedelta(days=DAYS_BACK), today + timedelta(days=DAYS_AHEAD))
         days = [
             today + timedelta(days=offset)
             for offset in range(-DAYS_BACK, DAYS_AHEAD + 1)
-            if (today + timedelta(days=offset)).weekday() < 5
+            if (today + timedelta(days=offset)).weekday() < 5 and today + timedelta(days=offset) not in closed
         ]
         available = [
             Slot(day, index, half)
@@ -455,6 +468,7 @@ class Command(BaseCommand):
                 "technicians",
                 "working periods",
                 "time off",
+                "closures",
                 "customers",
             ):
                 if self.created[label]:
