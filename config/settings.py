@@ -59,6 +59,7 @@ INSTALLED_APPS = [
     "appointments",
     "selfservice",
     "technicians",
+    "dispatch",
     "journal",
     "notifications",
 ]
