@@ -8,7 +8,7 @@ import pytest
 import time_machine
 import vobject
 from django.conf import settings
-from django.db import connection
+from django.db import IntegrityError, connection, transaction
 from django.test.utils import CaptureQueriesContext
 from django.urls import reverse
 from django.utils import timezone, translation
@@ -123,7 +123,9 @@ def test_both_parsers_read_the_same_visits_at_their_planned_times(client, techni
 
 
 def test_the_feed_is_a_utf8_calendar_kept_briefly_and_privately_with_an_etag(client, technician, office, firm):
-    AppointmentFactory(technician=technician, customer=CustomerFactory(full_name="Jürgen Müßig"))
+    AppointmentFactory(
+        technician=technician, customer=CustomerFactory(full_name="Jürgen Müßig"), window_start=local_dt(1, 8)
+    )
     path = link_for(technician, office)
 
     response = fetch(client, path)
@@ -191,9 +193,9 @@ def test_the_feed_reaches_two_weeks_back_and_to_the_booking_horizon(client, tech
 
 
 def test_a_technicians_feed_never_shows_a_colleagues_visits(client, technician, office, firm):
-    own = AppointmentFactory(technician=technician)
+    own = AppointmentFactory(technician=technician, window_start=local_dt(1, 8))
     colleague = TechnicianFactory()
-    AppointmentFactory(technician=colleague)
+    AppointmentFactory(technician=colleague, window_start=local_dt(1, 8))
     link_for(colleague, office)
 
     events = events_by_vobject(fetch(client, link_for(technician, office)).content)
@@ -203,7 +205,7 @@ def test_a_technicians_feed_never_shows_a_colleagues_visits(client, technician, 
 
 def test_no_customer_phone_or_email_unless_the_firm_allows_it(client, technician, office, firm):
     customer = CustomerFactory(email="kunde@example.de", phone="+4928211234567")
-    AppointmentFactory(technician=technician, customer=customer)
+    AppointmentFactory(technician=technician, customer=customer, window_start=local_dt(1, 8))
     path = link_for(technician, office)
 
     hidden = fetch(client, path).content.decode()
@@ -275,6 +277,13 @@ def test_the_token_is_stored_only_as_its_hash(technician, office):
     assert all(issued.token not in str(value) for value in CalendarFeed.objects.values().get().values())
 
 
+def test_the_database_refuses_a_second_active_link_for_a_technician(technician, office):
+    feed_issue(technician=technician, actor=office)
+
+    with pytest.raises(IntegrityError), transaction.atomic():
+        CalendarFeed.objects.create(technician=technician, token_hash="0" * 64)
+
+
 def test_issuing_refuses_to_replace_a_link_it_was_not_shown(technician, office):
     first = feed_issue(technician=technician, actor=office)
     second = feed_issue(technician=technician, actor=office, replacing=first.feed)
@@ -320,7 +329,7 @@ def test_a_fetch_is_noted_at_most_once_an_hour(client, technician, office):
 
 
 def test_the_feed_is_in_the_firms_language_whatever_the_client_asks_for(client, technician, office, firm):
-    AppointmentFactory(technician=technician)
+    AppointmentFactory(technician=technician, window_start=local_dt(1, 8))
 
     response = client.get(link_for(technician, office), headers={"accept-language": "nl"})
 
