@@ -20,7 +20,7 @@ from django.conf import settings
 from django.urls import reverse
 from django.utils import timezone, translation
 from django.utils.translation import gettext as _
-from icalendar import Calendar, Event, Timezone
+from icalendar import Calendar, Event, Timezone, vDuration
 
 from appointments.availability import booking_days
 from appointments.formatting import format_time, format_window
@@ -140,7 +140,7 @@ def render_feed(*, technician: Technician, firm: Firm | None, now: datetime | No
             name=f"{firm.name} · {name}" if firm else name,
             refresh_interval=REFRESH_INTERVAL,
         )
-        calendar.add("X-PUBLISHED-TTL", REFRESH_INTERVAL)  # RFC 7986's REFRESH-INTERVAL for older clients
+        calendar.add("X-PUBLISHED-TTL", vDuration(REFRESH_INTERVAL))  # RFC 7986's REFRESH-INTERVAL for older clients
         # Always the zone, also for an empty feed (a VCALENDAR needs at least one component), and only
         # for the feed's days rather than the library's default 1970-2038.
         calendar.add_component(

@@ -136,6 +136,7 @@ def test_the_feed_is_a_utf8_calendar_kept_briefly_and_privately_with_an_etag(cli
     assert "Jürgen Müßig" in event["description"]
     assert set(response["Cache-Control"].split(", ")) == {"private", "max-age=300"}
     assert response["Referrer-Policy"] == "no-referrer"
+    assert {"REFRESH-INTERVAL:PT1H", "X-PUBLISHED-TTL:PT1H"} <= set(response.content.decode().splitlines())
     assert "Set-Cookie" not in response.headers
     assert again.status_code == 304
 
