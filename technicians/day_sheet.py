@@ -13,7 +13,7 @@ from dataclasses import dataclass
 from datetime import date, timedelta
 
 from django.template.loader import render_to_string
-from django.utils import timezone, translation
+from django.utils import translation
 from django.utils.safestring import SafeString, mark_safe
 from django.utils.translation import gettext as _
 from weasyprint import HTML
@@ -160,4 +160,3 @@ def render_day_sheet(*, technician: Technician, day: date, language: str) -> byt
         )
     document = HTML(string=html, base_url=STATIC_BASE_URL, url_fetcher=FETCHER)
     return document.write_pdf(font_config=font_config())
-

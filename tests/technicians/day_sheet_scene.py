@@ -66,4 +66,10 @@ def sheet_scene(*, visits: int = 8, long_names: bool = False) -> dict:
                 notes="Gaszähler im Keller, Schlüssel beim Nachbarn (Nr. 5)." if index % 3 == 0 else "",
             )
         )
-    return {"day": day, "offset": offset, "technician": technician, "appointments": appointments, "service_type": service_type}
+    return {
+        "day": day,
+        "offset": offset,
+        "technician": technician,
+        "appointments": appointments,
+        "service_type": service_type,
+    }
