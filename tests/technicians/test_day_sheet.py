@@ -156,8 +156,14 @@ def test_eight_visits_fit_on_two_pages_numbered_in_the_footer(office_client, sce
         assert f"Kunde {number} Schmitz" in text
 
 
-def test_long_names_and_addresses_wrap_and_nothing_is_cut(office_client, tmp_path):
+def test_long_names_addresses_and_notes_wrap_and_eight_visits_still_fit_two_pages(office_client, tmp_path):
     scene = sheet_scene(long_names=True)
+    for appointment in scene["appointments"]:
+        # The most the sheet prints of a note is three lines; the phone shows the rest.
+        appointment.notes = "Anlage im Dachboden, Leiter mitbringen. " * 20
+        appointment.save()
+        appointment.customer.notes = "Bitte vorher anrufen, Klingel defekt. " * 20
+        appointment.customer.save()
 
     response = office_client.get(office_sheet_url(scene["technician"], scene["day"]))
 
