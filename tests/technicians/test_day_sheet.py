@@ -331,12 +331,13 @@ def test_a_day_sheet_is_only_read(office_client, scene):
 
 def test_my_day_lists_visits_in_planned_order_with_the_planned_time_and_the_sheet_link(client):
     technician = TechnicianFactory()
-    wide = AppointmentFactory(
+    AppointmentFactory(
         technician=technician,
         customer=CustomerFactory(full_name="Wide Window"),
         window_start=local_dt(0, 8),
         window_end=local_dt(0, 12),
-        planned_start=local_dt(0, 10, 15),
+        planned_start=local_dt(0, 10, 45),
+        expected_duration=timedelta(hours=1),
     )
     AppointmentFactory(
         technician=technician,
@@ -353,8 +354,7 @@ def test_my_day_lists_visits_in_planned_order_with_the_planned_time_and_the_shee
     assert page.index("Planned First") < page.index("Wide Window")
     assert "08:00–12:00" in page
     planned = in_language(settings.LANGUAGE_CODE, "Planned")
-    planned_end = timezone.localtime(wide.planned_end).strftime("%H:%M")
-    assert f"{planned} 10:15–{planned_end}" in page
+    assert f"{planned} 10:45–11:45" in page
     assert f'href="{sheet_url(timezone.localdate())}"' in page
     assert in_language(settings.LANGUAGE_CODE, "Print day sheet") in page
 
