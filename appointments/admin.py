@@ -171,9 +171,26 @@ class TechnicianAdmin(CheckedSelectionMixin, PrefillMixin, admin.ModelAdmin):
     filter_horizontal = ["service_types"]
     autocomplete_fields = ["user"]
     inlines = [WorkingPeriodInline, TimeOffInline]
+    readonly_fields = ["day_sheets"]
 
     def get_queryset(self, request):
         return super().get_queryset(request).prefetch_related("service_types")
+
+    @admin.display(description=_("day sheet"))
+    def day_sheets(self, technician):
+        """Links to the PDF the technician takes along (technicians/views_day_sheet.py), today's and tomorrow's."""
+        if technician is None or technician.pk is None:
+            return "—"
+        today = timezone.localdate()
+        days = [(_("Today"), today), (_("Tomorrow"), today + timedelta(days=1))]
+        return format_html_join(
+            " · ",
+            '<a href="{}" download>{} ({})</a>',
+            (
+                (reverse("technician:office_day_sheet", args=[technician.pk, day.isoformat()]), label, format_day(day))
+                for label, day in days
+            ),
+        )
 
     def save_related(self, request, form, formsets, change):
         super().save_related(request, form, formsets, change)
