@@ -171,7 +171,7 @@ class TechnicianAdmin(CheckedSelectionMixin, PrefillMixin, admin.ModelAdmin):
     filter_horizontal = ["service_types"]
     autocomplete_fields = ["user"]
     inlines = [WorkingPeriodInline, TimeOffInline]
-    readonly_fields = ["day_sheets"]
+    readonly_fields = ["day_sheets", "calendar_link"]
 
     def get_queryset(self, request):
         return super().get_queryset(request).prefetch_related("service_types")
@@ -190,6 +190,18 @@ class TechnicianAdmin(CheckedSelectionMixin, PrefillMixin, admin.ModelAdmin):
                 (reverse("technician:office_day_sheet", args=[technician.pk, day.isoformat()]), label, format_day(day))
                 for label, day in days
             ),
+        )
+
+    @admin.display(description=_("calendar link"))
+    def calendar_link(self, technician):
+        """Where the office issues or revokes the technician's calendar feed (technicians/admin.py)."""
+        if technician is None or technician.pk is None:
+            return "—"
+        return format_html(
+            '<a href="{}?technician__id__exact={}">{}</a>',
+            reverse("admin:technicians_calendarfeed_changelist"),
+            technician.pk,
+            _("Calendar links: issue a link for the phone's calendar, or revoke one"),
         )
 
     def save_related(self, request, form, formsets, change):
