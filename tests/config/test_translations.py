@@ -29,6 +29,7 @@ SOURCE_DIRS = [
     "technicians",
     "journal",
     "notifications",
+    "dispatch",
     "templates",
 ]
 
