@@ -31,7 +31,7 @@ class FindForm(forms.Form):
         },
     )
     technician = forms.ModelChoiceField(
-        label=_("Technician"),
+        label=_("technician"),
         queryset=Technician.objects.none(),
         required=False,
         empty_label=_("any technician"),
