@@ -1,11 +1,17 @@
 """The forms of "find a time": what to look for (GET) and the offer the clerk books (POST)."""
 
+from datetime import timedelta
+
 from django import forms
 from django.utils import timezone
 from django.utils.translation import gettext_lazy as _
 
 from appointments.models import ServiceType, Technician
 from customers.models import Customer
+from dispatch.find import FIND_WEEKS
+
+# The office plans months ahead, not years: further is a typo (and the calendar's end is not far from 9999).
+FARTHEST_FIRST_DAY = timedelta(days=366)
 
 
 def _service_types():
@@ -57,6 +63,8 @@ class FindForm(forms.Form):
         day = self.cleaned_data.get("first_day") or self.default_first_day
         if day < timezone.localdate():
             raise forms.ValidationError(_("The earliest day cannot be in the past."), code="past")
+        if day > timezone.localdate() + FARTHEST_FIRST_DAY:
+            raise forms.ValidationError(_("Choose an earliest day within a year from today."), code="too_far")
         return day
 
     def clean(self):
@@ -97,4 +105,6 @@ class BookForm(forms.Form):
         start = self.cleaned_data["window_start"]
         if start <= timezone.now():
             raise forms.ValidationError(_("This window has already begun; choose a later one."), code="past")
+        if start > timezone.now() + FARTHEST_FIRST_DAY + timedelta(weeks=FIND_WEEKS):
+            raise forms.ValidationError(_("This window lies too far ahead; choose one of the offers."), code="too_far")
         return start

@@ -1,6 +1,6 @@
 """The board's week view: /board/week/ (all technicians, or one with ?technician=)."""
 
-from datetime import date
+from datetime import date, timedelta
 
 from django.contrib import messages
 from django.shortcuts import render
@@ -12,18 +12,27 @@ from appointments.models import ServiceType, Technician
 from dispatch.access import office_context, office_required
 from dispatch.week import monday_of, week_plan
 
+FARTHEST_WEEK = timedelta(days=3653)
+
 
 def _requested_day(request) -> date:
     """?week= is any day of the week wanted; a hand-edited value falls back to this week, with a word why."""
     value = request.GET.get("week", "")
+    today = timezone.localdate()
     if value:
         try:
-            return date.fromisoformat(value)
+            day = date.fromisoformat(value)
         except ValueError:
-            messages.warning(
-                request, _("“%(value)s” is not a date (YYYY-MM-DD); showing this week.") % {"value": value}
-            )
-    return timezone.localdate()
+            day = None
+        # Years away is a typo, and the calendar ends a week after 9999-12-24.
+        if day is not None and abs(day - today) <= FARTHEST_WEEK:
+            return day
+        messages.warning(
+            request,
+            _("“%(value)s” is not a date (YYYY-MM-DD) within ten years of today; showing this week.")
+            % {"value": value},
+        )
+    return today
 
 
 def _requested(request, name: str, queryset, unknown_message: str):

@@ -165,6 +165,7 @@ def test_the_first_day_defaults_to_the_first_bookable_day(admin_client_office, s
         ({"service_type": ""}, "service_type", "Choose the service the visit is for."),
         ({"first_day": "31.12."}, "first_day", "Enter the earliest day as a date (YYYY-MM-DD)."),
         ({"first_day": "2020-01-01"}, "first_day", "The earliest day cannot be in the past."),
+        ({"first_day": "9999-12-31"}, "first_day", "Choose an earliest day within a year from today."),
         ({"technician": "zzz"}, "technician", "This technician does not exist or is no longer active."),
     ],
 )  # fmt: skip
@@ -185,7 +186,7 @@ def test_a_technician_who_does_not_do_the_service_is_refused(admin_client_office
     assert response.context["offers"] is None
 
 
-@pytest.mark.parametrize("value", ["999999", "abc"])
+@pytest.mark.parametrize("value", ["999999", "abc", "9" * 30])
 def test_an_unknown_customer_is_named_and_the_times_are_still_shown(admin_client_office, service, anna, value):
     response = search(admin_client_office, service, customer=value)
 
@@ -270,6 +271,7 @@ def test_a_window_on_a_day_closed_meanwhile_books_nothing(admin_client_office, s
         ({"customer": "abc"}, None),
         ({"window_start": "tomorrow morning"}, None),
         ({"window_start": "2020-01-06T08:00:00+01:00"}, "This window has already begun; choose a later one."),
+        ({"window_start": "9999-12-31T08:00:00+01:00"}, "This window lies too far ahead; choose one of the offers."),
         ({"service_type": "999999"}, None),
         ({"technician": ""}, None),
     ],

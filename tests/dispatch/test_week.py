@@ -171,7 +171,7 @@ def test_previous_and_next_week_keep_the_filters(admin_client_office, short_serv
     assert reverse("dispatch:find") in page
 
 
-NOT_A_DATE = "“%(value)s” is not a date (YYYY-MM-DD); showing this week."
+NOT_A_DATE = "“%(value)s” is not a date (YYYY-MM-DD) within ten years of today; showing this week."
 NO_TECHNICIAN = "There is no technician “%(value)s”; showing all technicians."
 NO_SERVICE = "There is no service type “%(value)s”; showing every service."
 
@@ -181,6 +181,8 @@ NO_SERVICE = "There is no service type “%(value)s”; showing every service."
     [
         ("week", "next tuesday", NOT_A_DATE),
         ("week", "2026-02-30", NOT_A_DATE),
+        ("week", "9999-12-31", NOT_A_DATE),
+        ("week", "0001-01-01", NOT_A_DATE),
         ("technician", "999999", NO_TECHNICIAN),
         ("technician", "abc", NO_TECHNICIAN),
         ("service_type", "1; drop", NO_SERVICE),
