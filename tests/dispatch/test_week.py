@@ -260,3 +260,15 @@ def test_a_staff_user_who_is_a_technician_cannot_read_the_board(client):
     client.force_login(user)
 
     assert client.get(URL).status_code == 302
+
+
+@pytest.mark.public_holidays
+def test_a_public_holiday_is_a_closed_day(admin_client_office):
+    TechnicianFactory()
+
+    response = admin_client_office.get(URL, {"week": "2026-12-25"})
+
+    cells = response.context["week"].rows[0].cells
+    assert cells[4].day == date(2026, 12, 25)
+    assert cells[4].closed
+    assert cells[0].closed is None
