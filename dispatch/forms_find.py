@@ -1,6 +1,6 @@
 """The forms of "find a time": what to look for (GET) and the offer the clerk books (POST)."""
 
-from datetime import timedelta
+from datetime import date, timedelta
 
 from django import forms
 from django.utils import timezone
@@ -20,6 +20,23 @@ def _service_types():
 
 def _technicians():
     return Technician.objects.filter(is_active=True).order_by("display_name")
+
+
+class DatePickerInput(forms.DateInput):
+    """The browser's date picker. Text it could not read goes back empty: a date input's value must be a date."""
+
+    input_type = "date"
+
+    def __init__(self, attrs=None):
+        super().__init__(attrs, format="%Y-%m-%d")
+
+    def format_value(self, value):
+        if isinstance(value, str):
+            try:
+                date.fromisoformat(value)
+            except ValueError:
+                return None
+        return super().format_value(value)
 
 
 class ServiceTypeChoiceField(forms.ModelChoiceField):
@@ -47,7 +64,7 @@ class FindForm(forms.Form):
         label=_("Earliest day"),
         required=False,
         input_formats=["%Y-%m-%d"],
-        widget=forms.DateInput(attrs={"type": "date"}, format="%Y-%m-%d"),
+        widget=DatePickerInput(),
         error_messages={"invalid": _("Enter the earliest day as a date (YYYY-MM-DD).")},
     )
 

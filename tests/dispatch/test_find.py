@@ -322,3 +322,36 @@ def test_the_customer_page_links_to_find_a_time_for_that_customer(admin_client_o
     response = admin_client_office.get(reverse("admin:customers_customer_change", args=[customer.pk]))
 
     assert f"{FIND}?customer={customer.pk}" in response.content.decode()
+
+
+def test_the_board_pages_are_valid_html(admin_client_office, service, anna, vnu_jar, tmp_path):
+    from tests.conftest import ROOT, describe_vnu, run_vnu
+
+    monday = next_monday()
+    AppointmentFactory(technician=anna, service_type=service, window_start=at(monday, 8))
+    TimeOff.objects.create(technician=anna, starts_at=at(monday, 13), ends_at=at(monday, 15), reason="Arzt")
+    Closure.objects.create(
+        first_day=monday + timedelta(days=2), last_day=monday + timedelta(days=2), reason="Inventur"
+    )
+    customer = CustomerFactory()
+    week = reverse("dispatch:week")
+    pages = {
+        "week-all": admin_client_office.get(week, {"week": monday.isoformat()}),
+        "week-one": admin_client_office.get(week, {"week": monday.isoformat(), "technician": anna.pk}),
+        "find-empty": admin_client_office.get(FIND),
+        "find-offers": search(admin_client_office, service),
+        "find-customer": search(admin_client_office, service, customer=customer.pk),
+        "find-errors": admin_client_office.get(FIND, {"service_type": "x", "first_day": "x"}),
+    }
+    for name, response in pages.items():
+        assert response.status_code == 200, name
+        (tmp_path / f"{name}.html").write_bytes(response.content)
+
+    messages = run_vnu(
+        vnu_jar,
+        "--also-check-css",
+        *[str(path) for path in sorted(tmp_path.iterdir())],
+        str(ROOT / "static" / "dispatch" / "week.css"),
+    )
+    errors = [describe_vnu(message) for message in messages if message["type"] != "info"]
+    assert not errors, "Nu HTML checker errors:\n" + "\n".join(errors)
