@@ -73,7 +73,7 @@ class FindForm(forms.Form):
         self.default_first_day = first_day
         self.fields["service_type"].queryset = _service_types()
         self.fields["technician"].queryset = _technicians()
-        self.fields["first_day"].initial = first_day
+        self.fields["first_day"].initial = first_day  # unless the link gave one (self.initial wins)
         self.fields["first_day"].help_text = _("Customers can book from the day shown; you may choose an earlier one.")
 
     def clean_first_day(self):

@@ -49,7 +49,9 @@ def find(request):
     first_day = booking_days()[0]
     customer = _customer(request)
     searched = "service_type" in request.GET
-    form = FindForm(request.GET if searched else None, first_day=first_day)
+    # A link from the week may name a technician before any service is chosen: it starts the form.
+    initial = {name: request.GET[name] for name in ("technician", "first_day") if name in request.GET}
+    form = FindForm(request.GET if searched else None, first_day=first_day, initial={} if searched else initial)
     offers = None
     if searched and form.is_valid():
         service_type = form.cleaned_data["service_type"]

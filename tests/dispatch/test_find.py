@@ -355,3 +355,14 @@ def test_the_board_pages_are_valid_html(admin_client_office, service, anna, vnu_
     )
     errors = [describe_vnu(message) for message in messages if message["type"] != "info"]
     assert not errors, "Nu HTML checker errors:\n" + "\n".join(errors)
+
+
+def test_a_technician_s_week_links_to_find_a_time_for_them(admin_client_office, service, anna):
+    week = admin_client_office.get(reverse("dispatch:week"), {"technician": anna.pk})
+    link = f"{FIND}?technician={anna.pk}"
+
+    response = admin_client_office.get(link)
+
+    assert link in week.content.decode()
+    assert response.context["form"]["technician"].value() == str(anna.pk)
+    assert not response.context["form"].errors
