@@ -1,5 +1,11 @@
-from django.urls import path  # noqa: F401 - the board's views add their paths here
+from django.urls import path
+
+from dispatch import views_find, views_week
 
 app_name = "dispatch"
 
-urlpatterns: list = []
+urlpatterns: list = [
+    path("week/", views_week.week, name="week"),
+    path("find/", views_find.find, name="find"),
+    path("find/book/", views_find.find_book, name="find_book"),
+]
