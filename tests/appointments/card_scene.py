@@ -43,6 +43,7 @@ def card_scene() -> dict:
         name="Boiler maintenance",
         name_de="Heizungswartung",
         name_nl="CV-onderhoud",
+        duration=timedelta(hours=1),
         arrival_window=timedelta(hours=2),
         buffer_after=timedelta(0),
     )

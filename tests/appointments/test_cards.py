@@ -239,6 +239,7 @@ def longest(db, settings):
         name=filled("Boiler maintenance", 100),
         name_de=filled("Heizungswartung", 100),
         name_nl=filled("CV-onderhoud", 100),
+        duration=timedelta(hours=1),
         arrival_window=timedelta(hours=2),
         buffer_after=timedelta(0),
     )

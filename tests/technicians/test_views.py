@@ -58,6 +58,9 @@ def tech_client(client, technician):
 
 
 def visit_today(technician, hour=8, **kwargs) -> Appointment:
+    if "service_type" not in kwargs:
+        # Two-hour windows through the day: a job of an hour leaves room for the next one.
+        kwargs["service_type"] = ServiceTypeFactory(duration=timedelta(hours=1), arrival_window=timedelta(hours=2))
     return AppointmentFactory(
         technician=technician,
         window_start=local_dt(0, hour),
