@@ -18,7 +18,6 @@ from dataclasses import dataclass, field
 from datetime import UTC, date, datetime, time, timedelta
 
 from django.conf import settings
-from django.db.models import Prefetch
 from django.utils import timezone
 
 from appointments.closed_days import closed_days
@@ -110,22 +109,22 @@ class FreeWindows:
         technicians = Technician.objects.filter(is_active=True, service_types=service_type)
         if technician is not None:
             technicians = technicians.filter(pk=technician.pk)
-        technicians = list(
-            technicians.prefetch_related(
-                Prefetch("working_periods", queryset=WorkingPeriod.objects.order_by("starts"))
-            )
-        )
-        self._technician_ids = [tech.pk for tech in technicians]
+        # Plain values, no model instances: only the ids and the hours are used.
+        self._technician_ids = list(technicians.values_list("pk", flat=True))
         # Each technician's working hours by weekday, in order: read once, not once per day.
         self._hours: dict[int, dict[int, list[tuple[time, time]]]] = {
-            tech.pk: defaultdict(list) for tech in technicians
+            pk: defaultdict(list) for pk in self._technician_ids
         }
-        for tech in technicians:
-            for period in tech.working_periods.all():
-                self._hours[tech.pk][period.weekday].append((period.starts, period.ends))
+        if self._technician_ids:
+            for technician_id, weekday, starts, ends in (
+                WorkingPeriod.objects.filter(technician_id__in=self._technician_ids)
+                .order_by("starts")
+                .values_list("technician_id", "weekday", "starts", "ends")
+            ):
+                self._hours[technician_id][weekday].append((starts, ends))
         self._busy: dict[int, Busy] = {}
         self._closed: dict[date, str] = {}
-        if not technicians:
+        if not self._technician_ids:
             return
         range_start = local_midnight(first_day)
         range_end = local_midnight(last_day + timedelta(days=1))
@@ -139,7 +138,10 @@ class FreeWindows:
         )
         if ignoring is not None:
             appointments = appointments.exclude(pk=ignoring.pk)
-        for technician_id, start, end in appointments.values_list("technician_id", "planned_start", "occupied_until"):
+        # No ORDER BY: Busy sorts them anyway, and the database would sort through a temporary B-tree.
+        for technician_id, start, end in appointments.order_by().values_list(
+            "technician_id", "planned_start", "occupied_until"
+        ):
             busy_intervals[technician_id].append((_utc(start), _utc(end)))
         for technician_id, start, end in TimeOff.objects.filter(
             technician_id__in=self._technician_ids, starts_at__lt=range_end, ends_at__gt=range_start
