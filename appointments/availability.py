@@ -106,22 +106,18 @@ class FreeWindows:
         self.first_day = first_day
         self.last_day = last_day
         self._days: dict[date, Day] = {}
-        technicians = Technician.objects.filter(is_active=True, service_types=service_type)
+        # The working hours of every active technician who does the service, in one query: one who has
+        # none is never free, so is left out with them. Plain values, no model instances.
+        periods = WorkingPeriod.objects.filter(technician__is_active=True, technician__service_types=service_type)
         if technician is not None:
-            technicians = technicians.filter(pk=technician.pk)
-        # Plain values, no model instances: only the ids and the hours are used.
-        self._technician_ids = list(technicians.values_list("pk", flat=True))
+            periods = periods.filter(technician_id=technician.pk)
         # Each technician's working hours by weekday, in order: read once, not once per day.
-        self._hours: dict[int, dict[int, list[tuple[time, time]]]] = {
-            pk: defaultdict(list) for pk in self._technician_ids
-        }
-        if self._technician_ids:
-            for technician_id, weekday, starts, ends in (
-                WorkingPeriod.objects.filter(technician_id__in=self._technician_ids)
-                .order_by("starts")
-                .values_list("technician_id", "weekday", "starts", "ends")
-            ):
-                self._hours[technician_id][weekday].append((starts, ends))
+        self._hours: dict[int, dict[int, list[tuple[time, time]]]] = {}
+        for technician_id, weekday, starts, ends in periods.order_by(
+            "technician__display_name", "technician_id", "starts"
+        ).values_list("technician_id", "weekday", "starts", "ends"):
+            self._hours.setdefault(technician_id, defaultdict(list))[weekday].append((starts, ends))
+        self._technician_ids = list(self._hours)
         self._busy: dict[int, Busy] = {}
         self._closed: dict[date, str] = {}
         if not self._technician_ids:
@@ -138,14 +134,16 @@ class FreeWindows:
         )
         if ignoring is not None:
             appointments = appointments.exclude(pk=ignoring.pk)
-        # No ORDER BY: Busy sorts them anyway, and the database would sort through a temporary B-tree.
-        for technician_id, start, end in appointments.order_by().values_list(
-            "technician_id", "planned_start", "occupied_until"
-        ):
-            busy_intervals[technician_id].append((_utc(start), _utc(end)))
-        for technician_id, start, end in TimeOff.objects.filter(
+        time_off = TimeOff.objects.filter(
             technician_id__in=self._technician_ids, starts_at__lt=range_end, ends_at__gt=range_start
-        ).values_list("technician_id", "starts_at", "ends_at"):
+        )
+        # Visits and time off in one query, unordered: Busy sorts them anyway.
+        for technician_id, start, end in (
+            appointments.order_by()
+            .values_list("technician_id", "planned_start", "occupied_until")
+            .union(time_off.order_by().values_list("technician_id", "starts_at", "ends_at"), all=True)
+            .order_by()
+        ):
             busy_intervals[technician_id].append((_utc(start), _utc(end)))
         self._busy = {technician_id: Busy(busy_intervals[technician_id]) for technician_id in self._technician_ids}
         self._needed = service_type.duration + service_type.buffer_after
