@@ -351,10 +351,6 @@ class _Offer:
             day += timedelta(days=1)
 
 
-def _week_of(day: date) -> date:
-    return day - timedelta(days=day.weekday())
-
-
 def _booking_week(offer: _Offer, requested: str) -> dict:
     """One week (Monday to Sunday) of the horizon's free days; by default the week of the earliest free day.
 
