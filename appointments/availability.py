@@ -15,10 +15,9 @@ days), whatever the number of appointments; the rest is arithmetic on sorted int
 
 from collections import defaultdict
 from dataclasses import dataclass, field
-from datetime import date, datetime, time, timedelta
+from datetime import UTC, date, datetime, time, timedelta
 
 from django.conf import settings
-from django.db.models import Prefetch
 from django.utils import timezone
 
 from appointments.closed_days import closed_days
@@ -85,6 +84,130 @@ def within_working_hours(appointment: Appointment) -> bool:
     )
 
 
+class FreeWindows:
+    """The offerable windows of [first_day, last_day], for one technician or any technician who does the service.
+
+    The data for the whole range comes from a fixed handful of queries when this is built; each day's
+    windows are worked out only when asked for, so a page that shows one week of a longer range
+    pays the arithmetic of that week alone. `ignoring` leaves one appointment out of the busy
+    times: the visit being moved must not block its own new window.
+    """
+
+    def __init__(
+        self,
+        *,
+        service_type: ServiceType,
+        technician: Technician | None = None,
+        first_day: date,
+        last_day: date,
+        ignoring: Appointment | None = None,
+    ):
+        self.service_type = service_type
+        self.first_day = first_day
+        self.last_day = last_day
+        self._days: dict[date, Day] = {}
+        # The working hours of every active technician who does the service, in one query: one who has
+        # none is never free, so is left out with them. Plain values, no model instances.
+        periods = WorkingPeriod.objects.filter(technician__is_active=True, technician__service_types=service_type)
+        if technician is not None:
+            periods = periods.filter(technician_id=technician.pk)
+        # Each technician's working hours by weekday, in order: read once, not once per day.
+        self._hours: dict[int, dict[int, list[tuple[time, time]]]] = {}
+        for technician_id, weekday, starts, ends in periods.order_by(
+            "technician__display_name", "technician_id", "starts"
+        ).values_list("technician_id", "weekday", "starts", "ends"):
+            self._hours.setdefault(technician_id, defaultdict(list))[weekday].append((starts, ends))
+        self._technician_ids = list(self._hours)
+        self._busy: dict[int, Busy] = {}
+        self._closed: dict[date, str] = {}
+        if not self._technician_ids:
+            return
+        range_start = local_midnight(first_day)
+        range_end = local_midnight(last_day + timedelta(days=1))
+        busy_intervals: dict[int, list[tuple[datetime, datetime]]] = defaultdict(list)
+        appointments = Appointment.objects.active().filter(
+            technician_id__in=self._technician_ids,
+            # The lower bound lets the (technician, window_start) index skip the years of history.
+            window_start__gte=range_start - RESERVATION_LOOKBACK,
+            window_start__lt=range_end,
+            occupied_until__gt=range_start,
+        )
+        if ignoring is not None:
+            appointments = appointments.exclude(pk=ignoring.pk)
+        time_off = TimeOff.objects.filter(
+            technician_id__in=self._technician_ids, starts_at__lt=range_end, ends_at__gt=range_start
+        )
+        # Visits and time off in one query, unordered: Busy sorts them anyway.
+        for technician_id, start, end in (
+            appointments.order_by()
+            .values_list("technician_id", "planned_start", "occupied_until")
+            .union(time_off.order_by().values_list("technician_id", "starts_at", "ends_at"), all=True)
+            .order_by()
+        ):
+            busy_intervals[technician_id].append((_utc(start), _utc(end)))
+        self._busy = {technician_id: Busy(busy_intervals[technician_id]) for technician_id in self._technician_ids}
+        self._needed = service_type.duration + service_type.buffer_after
+        # Public holidays and the firm's closures are never offered; the office books on them by hand.
+        self._closed = closed_days(first_day, last_day)
+
+    def day(self, day: date) -> Day:
+        """The windows offered on `day`, which must lie inside the range."""
+        if not self.first_day <= day <= self.last_day:
+            raise ValueError(f"{day} is outside {self.first_day} … {self.last_day}")
+        if day not in self._days:
+            self._days[day] = self._offered_on(day)
+        return self._days[day]
+
+    def days(self) -> list[Day]:
+        return [
+            self.day(self.first_day + timedelta(days=offset))
+            for offset in range((self.last_day - self.first_day).days + 1)
+        ]
+
+    def _offered_on(self, day: date) -> Day:
+        offered = Day(day)
+        if not self._technician_ids or day in self._closed:
+            return offered
+        # All arithmetic in UTC: comparing datetimes of two different time zones costs a UTC offset
+        # look-up each time, and the busy times come from the database in UTC. The windows themselves
+        # keep the local time zone the candidates were made in (the page posts their isoformat back).
+        instants: dict[time, datetime] = {}
+
+        def instant(at: time) -> datetime:
+            if at not in instants:
+                instants[at] = _utc(timezone.make_aware(datetime.combine(day, at)))
+            return instants[at]
+
+        periods = {
+            technician_id: [(instant(starts), instant(ends)) for starts, ends in hours.get(day.weekday(), ())]
+            for technician_id, hours in self._hours.items()
+        }
+        working = [technician_id for technician_id in self._technician_ids if periods[technician_id]]
+        if not working:
+            return offered
+        for window_start, window_end in candidate_windows(day, self.service_type):
+            start, end = _utc(window_start), _utc(window_end)
+            free = tuple(
+                technician_id
+                for technician_id in working
+                if earliest_start(
+                    window_start=start,
+                    window_end=end,
+                    needed=self._needed,
+                    periods=periods[technician_id],
+                    busy=self._busy[technician_id],
+                )
+                is not None
+            )
+            if free:
+                offered.windows.append(Window(window_start, window_end, free))
+        return offered
+
+
+def _utc(moment: datetime) -> datetime:
+    return moment if moment.tzinfo is UTC else moment.astimezone(UTC)
+
+
 def free_windows(
     *,
     service_type: ServiceType,
@@ -98,61 +221,9 @@ def free_windows(
     `ignoring` leaves one appointment out of the busy times: the visit being moved
     must not block its own new window.
     """
-    technicians = Technician.objects.filter(is_active=True, service_types=service_type)
-    if technician is not None:
-        technicians = technicians.filter(pk=technician.pk)
-    technicians = list(
-        technicians.prefetch_related(Prefetch("working_periods", queryset=WorkingPeriod.objects.order_by("starts")))
-    )
-    if not technicians:
-        return [Day(first_day + timedelta(days=offset)) for offset in range((last_day - first_day).days + 1)]
-    range_start = local_midnight(first_day)
-    range_end = local_midnight(last_day + timedelta(days=1))
-    ids = [tech.pk for tech in technicians]
-    busy_intervals: dict[int, list[tuple[datetime, datetime]]] = defaultdict(list)
-    appointments = Appointment.objects.active().filter(
-        technician_id__in=ids,
-        # The lower bound lets the (technician, window_start) index skip the years of history.
-        window_start__gte=range_start - RESERVATION_LOOKBACK,
-        window_start__lt=range_end,
-        occupied_until__gt=range_start,
-    )
-    if ignoring is not None:
-        appointments = appointments.exclude(pk=ignoring.pk)
-    for technician_id, start, end in appointments.values_list("technician_id", "planned_start", "occupied_until"):
-        busy_intervals[technician_id].append((start, end))
-    for technician_id, start, end in TimeOff.objects.filter(
-        technician_id__in=ids, starts_at__lt=range_end, ends_at__gt=range_start
-    ).values_list("technician_id", "starts_at", "ends_at"):
-        busy_intervals[technician_id].append((start, end))
-    busy = {technician_id: Busy(busy_intervals[technician_id]) for technician_id in ids}
-    needed = service_type.duration + service_type.buffer_after
-
-    days = []
-    # Public holidays and the firm's closures are never offered; the office books on them by hand.
-    closed = closed_days(first_day, last_day)
-    day = first_day
-    while day <= last_day:
-        offered = Day(day)
-        periods_by_technician = {tech.pk: working_periods_on(day, tech.working_periods.all()) for tech in technicians}
-        for window_start, window_end in [] if day in closed else candidate_windows(day, service_type):
-            free = tuple(
-                tech.pk
-                for tech in technicians
-                if earliest_start(
-                    window_start=window_start,
-                    window_end=window_end,
-                    needed=needed,
-                    periods=periods_by_technician[tech.pk],
-                    busy=busy[tech.pk],
-                )
-                is not None
-            )
-            if free:
-                offered.windows.append(Window(window_start, window_end, free))
-        days.append(offered)
-        day += timedelta(days=1)
-    return days
+    return FreeWindows(
+        service_type=service_type, technician=technician, first_day=first_day, last_day=last_day, ignoring=ignoring
+    ).days()
 
 
 def without_given_up_window(days: list[Day], appointment: Appointment) -> list[Day]:

@@ -19,8 +19,14 @@ from customers.phones import default_region
 PACKAGE_LANGUAGES = {"de": "de", "nl": "nl", "en": "en_US"}
 
 
+@lru_cache(maxsize=1)
+def _localized_countries() -> dict[str, list[str]]:
+    # Like the supported countries: built from the whole registry (some 4 ms a call), never changes.
+    return holidays.list_localized_countries()
+
+
 def _holiday_language(country: str) -> str | None:
-    supported = holidays.list_localized_countries().get(country, [])
+    supported = _localized_countries().get(country, [])
     wanted = PACKAGE_LANGUAGES.get((translation.get_language() or "en")[:2])
     for language in (wanted, "en_US"):
         if language in supported:

@@ -1,17 +1,19 @@
-"""`make bench`, part 3: free-window computation at 2k, 20k and 200k appointments.
+"""`make bench`, part 3: free-window computation at 2k, 20k and 100k appointments.
 
 For each size: one technician-day, the 6-week "any technician" computation,
-and the customer's 6-week booking page over HTTP, each with its query count,
+and the customer's booking page over HTTP (the one week the invitation link opens,
+and a switch to the next week), each with its query count,
 next to a minimal Django view measured in the same run. The number of queries
 must not depend on the number of appointments.
 
-    .venv/bin/python bench/availability.py                   # 2k, 20k, 200k on SQLite in a temp dir
+    .venv/bin/python bench/availability.py                   # 2k, 20k, 100k on SQLite in a temp dir
     .venv/bin/python bench/availability.py --sizes 2000 20000
     BENCH_DATABASE_URL=postgres://postgres@127.0.0.1:5432/doorstep_bench .venv/bin/python bench/availability.py
 """
 
 import argparse
 import random
+import re
 import shutil
 import statistics
 import sys
@@ -26,33 +28,47 @@ sys.path.insert(0, str(Path(__file__).resolve().parent))
 from run import prepare_environment  # noqa: E402  (bench/run.py: own temp database)
 
 TECHNICIANS = 10
+# One more than the six weeks, so the horizon is covered whatever the minimum notice.
+HORIZON_DAYS = 43
+# The booking page (issue #11): at most this many times the minimal view. Reported, not a failure.
+PAGE_TARGET = 4
 
 
 def parse_args(argv=None):
     parser = argparse.ArgumentParser(description=__doc__.split("\n\n")[0])
-    parser.add_argument("--sizes", type=int, nargs="+", default=[2_000, 20_000, 200_000])
+    parser.add_argument("--sizes", type=int, nargs="+", default=[2_000, 20_000, 100_000])
     parser.add_argument("--runs", type=int, default=15)
     return parser.parse_args(argv)
 
 
-def timed(function, runs: int) -> tuple[float, int]:
-    """Median milliseconds over `runs` after one warm-up, and the queries of one call."""
+def timed(function, runs: int) -> tuple[float, int, float]:
+    """Median milliseconds over `runs` after one warm-up, the queries of one call, and the median CPU
+    milliseconds of this process: on a busy machine a long request is preempted more often than the
+    short baseline, which inflates the wall-clock ratio; the CPU ratio moves less."""
     from django.db import connection
     from django.test.utils import CaptureQueriesContext
 
     function()
     with CaptureQueriesContext(connection) as queries:
         function()
-    samples = []
+    samples, cpu = [], []
     for _ in range(runs):
-        started = time.perf_counter()
+        started, cpu_started = time.perf_counter(), time.process_time()
         function()
         samples.append((time.perf_counter() - started) * 1000)
-    return statistics.median(samples), len(queries.captured_queries)
+        cpu.append((time.process_time() - cpu_started) * 1000)
+    return statistics.median(samples), len(queries.captured_queries), statistics.median(cpu)
+
+
+# How much of the booking horizon is taken: the next days fully, the later weeks mostly, as
+# in a busy season. The customer's page has to skip full days and still finds free windows.
+HORIZON_FULL_DAYS = 3
+HORIZON_TAKEN = 0.75
 
 
 def build(size: int, state: dict) -> None:
-    """Top up the appointments to `size`, spread over two years around today, never overlapping."""
+    """Top up the appointments to `size`: the booking horizon first, then years of history and the
+    months after the horizon, never overlapping."""
     from django.utils import timezone
 
     from appointments.models import Appointment
@@ -61,18 +77,9 @@ def build(size: int, state: dict) -> None:
     existing = Appointment.objects.count()
     rows = []
     today = timezone.localdate()
-    # Each technician has 4 two-hour slots a day; fill random free ones, heavier inside the 6 weeks.
-    while existing + len(rows) < size:
-        # Years of history (200k visits need them at 10 technicians), denser inside the 6 weeks.
-        offset = rng.randint(-5200, 365) if rng.random() < 0.7 else rng.randint(1, 42)
-        technician = rng.choice(state["technicians"])
-        slot = rng.randrange(4)
-        key = (technician.pk, offset, slot)
-        if key in state["taken"]:
-            if len(state["taken"]) >= TECHNICIANS * 4 * 5566:
-                break
-            continue
-        state["taken"].add(key)
+
+    def add(technician, offset: int, slot: int) -> None:
+        state["taken"].add((technician.pk, offset, slot))
         start = timezone.make_aware(datetime.combine(today + timedelta(days=offset), datetime.min.time())) + timedelta(
             hours=8 + 2 * slot
         )
@@ -92,6 +99,27 @@ def build(size: int, state: dict) -> None:
                 status="scheduled" if offset > 0 else "completed",
             )
         )
+
+    if not state.get("horizon_built"):
+        # Each technician has 4 two-hour slots a day.
+        for offset in range(1, HORIZON_DAYS + 1):
+            for technician in state["technicians"]:
+                for slot in range(4):
+                    if offset <= HORIZON_FULL_DAYS or rng.random() < HORIZON_TAKEN:
+                        add(technician, offset, slot)
+        state["horizon_built"] = True
+    # Years of history (200k visits need them at 10 technicians) and the months after the horizon.
+    while existing + len(rows) < size:
+        offset = rng.randint(-5200, 365)
+        if 0 <= offset <= HORIZON_DAYS:
+            continue
+        technician = rng.choice(state["technicians"])
+        slot = rng.randrange(4)
+        if (technician.pk, offset, slot) in state["taken"]:
+            if len(state["taken"]) >= TECHNICIANS * 4 * 5566:
+                break
+            continue
+        add(technician, offset, slot)
     Appointment.objects.bulk_create(rows, batch_size=2000)
 
 
@@ -174,11 +202,34 @@ def main(argv=None) -> int:
         one_day = first_day + timedelta(days=(7 - first_day.weekday()) % 7)  # a Monday
         rows = []
         problems = []
+        page = reverse("selfservice:page")
         with override_settings(ROOT_URLCONF="urls", ALLOWED_HOSTS=["testserver"]):
             for size in sorted(args.sizes):
                 build(size, state)
-                baseline_ms, baseline_queries = timed(lambda: client.get("/bench/minimal/"), args.runs)
-                day_ms, day_queries = timed(
+                days = free_windows(service_type=state["service_type"], first_day=first_day, last_day=last_day)
+                free = [day.day for day in days if day.windows]
+                if len(free) < 2:
+                    problems.append(f"the data leaves {len(free)} free days in the horizon at {size}")
+                    continue
+                # The week after the first free one: the customer's "Next week".
+                first_week = free[0] - timedelta(days=free[0].weekday())
+                switch = f"{page}?week={first_week + timedelta(weeks=1)}"
+                for label, url, week in (
+                    ("page", page, first_week),
+                    ("switch", switch, first_week + timedelta(weeks=1)),
+                ):
+                    response = client.get(url)
+                    shown = [
+                        datetime.fromisoformat(value).date()
+                        for value in re.findall(r'name="window" value="([^"]+)"', response.content.decode())
+                    ]
+                    expected = [day.day for day in days if day.windows and week <= day.day < week + timedelta(weeks=1)]
+                    if response.status_code != 200 or sorted(set(shown)) != expected:
+                        problems.append(
+                            f"booking {label} at {size}: {response.status_code}, shows {sorted(set(shown))}"
+                        )
+                baseline_ms, baseline_queries, baseline_cpu = timed(lambda: client.get("/bench/minimal/"), args.runs)
+                day_ms, day_queries, _cpu = timed(
                     lambda: free_windows(
                         service_type=state["service_type"],
                         technician=state["technicians"][0],
@@ -187,14 +238,12 @@ def main(argv=None) -> int:
                     ),
                     args.runs,
                 )
-                weeks_ms, weeks_queries = timed(
+                weeks_ms, weeks_queries, _cpu = timed(
                     lambda: free_windows(service_type=state["service_type"], first_day=first_day, last_day=last_day),
                     args.runs,
                 )
-                page_ms, page_queries = timed(lambda: client.get(reverse("selfservice:page")), args.runs)
-                status = client.get(reverse("selfservice:page")).status_code
-                if status != 200:
-                    problems.append(f"booking page answered {status} at {size}")
+                page_ms, page_queries, page_cpu = timed(lambda: client.get(page), args.runs)
+                switch_ms, switch_queries, switch_cpu = timed(lambda url=switch: client.get(url), args.runs)
                 rows.append(
                     (
                         size,
@@ -206,24 +255,40 @@ def main(argv=None) -> int:
                         weeks_queries,
                         page_ms,
                         page_queries,
+                        switch_ms,
+                        switch_queries,
+                        (baseline_cpu, page_cpu, switch_cpu),
                     )
                 )
         print(
             f"Database: {settings.DATABASES['default']['ENGINE'].rsplit('.', 1)[-1]}, "
             f"{TECHNICIANS} technicians, 6 weeks = {first_day} … {last_day}; median of {args.runs} runs\n"
+            f"Booking page: the week the invitation link opens (the first with a free window); "
+            f"week switch: the week after it.\n"
         )
         header = (
             f"{'appointments':>12}  {'baseline ms':>11}  {'1 tech-day ms':>13} {'q':>3}  "
-            f"{'6 wk any ms':>11} {'q':>3}  {'6 wk page ms':>12} {'q':>3}  {'page vs baseline':>16}"
+            f"{'6 wk any ms':>11} {'q':>3}  {'page ms':>8} {'q':>3} {'vs base':>7}  "
+            f"{'switch ms':>9} {'q':>3} {'vs base':>7}"
         )
         print(header)
         print("-" * len(header))
-        for size, base, _bq, day, dq, weeks, wq, page, pq in rows:
+        for size, base, _bq, day, dq, weeks, wq, page_ms, pq, switch_ms, sq, _cpu in rows:
             print(
-                f"{size:>12,}  {base:>11.2f}  {day:>13.2f} {dq:>3}  {weeks:>11.2f} {wq:>3}  {page:>12.2f} {pq:>3}  "
-                f"{page / base:>15.1f}x"
+                f"{size:>12,}  {base:>11.2f}  {day:>13.2f} {dq:>3}  {weeks:>11.2f} {wq:>3}  "
+                f"{page_ms:>8.2f} {pq:>3} {page_ms / base:>6.1f}x  {switch_ms:>9.2f} {sq:>3} {switch_ms / base:>6.1f}x"
             )
-        for label, column in (("technician-day", 4), ("6-week", 6), ("page", 8)):
+        if rows:
+            size, base, *_rest, page_ms, _pq, switch_ms, _sq, (base_cpu, page_cpu, switch_cpu) = rows[-1]
+            for label, ms, cpu in (("booking page", page_ms, page_cpu), ("week switch", switch_ms, switch_cpu)):
+                verdict = "met" if ms / base <= PAGE_TARGET else "NOT met"
+                print(
+                    f"\nTarget at {size:,}: {label} ≤ {PAGE_TARGET:.0f}x the baseline: {ms / base:.1f}x, {verdict} "
+                    f"(CPU {cpu:.2f} ms vs {base_cpu:.2f} ms: {cpu / base_cpu:.1f}x)",
+                    end="",
+                )
+            print()
+        for label, column in (("technician-day", 4), ("6-week", 6), ("page", 8), ("week switch", 10)):
             counts = {row[column] for row in rows}
             if len(counts) > 1:
                 problems.append(f"{label} query count grows with appointments: {sorted(counts)}")

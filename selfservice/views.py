@@ -19,7 +19,7 @@ from django.utils.translation import gettext
 from django.views.decorators.cache import never_cache
 from django.views.decorators.http import require_GET, require_http_methods, require_POST
 
-from appointments.availability import Day, booking_days, free_windows, without_given_up_window
+from appointments.availability import Day, FreeWindows, booking_days, without_given_up_window
 from appointments.cutoff import changeable_online, deadline_text
 from appointments.formatting import format_window
 from appointments.links import (
@@ -297,23 +297,93 @@ def _week_of(day: date) -> date:
     return day - timedelta(days=day.weekday())
 
 
-def _booking_week(days: list[Day], first_day: date, last_day: date, requested: str) -> dict:
+class _Offer:
+    """The windows this page may offer, in the booking horizon, worked out a day at a time when asked.
+
+    Most pages show a week that has free windows: that week alone is loaded (one FreeWindows, a
+    fixed handful of queries). Only a page that must look further (the first week with a free
+    window, the next one after an empty week) loads the whole horizon, once: two loads at most,
+    however far it has to look, and only the days looked at are worked out.
+    """
+
+    def __init__(self, kind, obj, first_day: date, last_day: date):
+        self.first_day, self.last_day = first_day, last_day
+        self._arguments = {
+            "service_type": obj.service_type,
+            "technician": obj.technician if kind == "invitation" else None,
+            "ignoring": obj if kind == "appointment" else None,
+        }
+        # A visit being moved is not offered its own window again (a missed one may take it back),
+        # nor, after the firm gave up its time, any window meeting that time.
+        self._appointment = obj if kind == "appointment" else None
+        self._hide_own_window = kind == "appointment" and obj.status != AppointmentStatus.MISSED
+        self._week: FreeWindows | None = None
+        self._horizon: FreeWindows | None = None
+
+    def load_week(self, monday: date) -> None:
+        self._week = FreeWindows(
+            **self._arguments,
+            first_day=max(monday, self.first_day),
+            last_day=min(monday + timedelta(days=6), self.last_day),
+        )
+
+    def day(self, day: date) -> Day:
+        source = self._week
+        if source is None or not source.first_day <= day <= source.last_day:
+            if self._horizon is None:
+                self._horizon = FreeWindows(**self._arguments, first_day=self.first_day, last_day=self.last_day)
+            source = self._horizon
+        offered = source.day(day)
+        if self._appointment is None:
+            return offered
+        windows = offered.windows
+        if self._hide_own_window:
+            windows = [window for window in windows if window.start != self._appointment.window_start]
+        return without_given_up_window([Day(offered.day, windows)], self._appointment)[0]
+
+    def free_days(self, first: date, last: date):
+        """The days with a window in [first, last] (clipped to the horizon), in order, worked out as consumed."""
+        day = max(first, self.first_day)
+        while day <= min(last, self.last_day):
+            offered = self.day(day)
+            if offered.windows:
+                yield offered
+            day += timedelta(days=1)
+
+
+def _booking_week(offer: _Offer, requested: str) -> dict:
     """One week (Monday to Sunday) of the horizon's free days; by default the week of the earliest free day.
 
     Six weeks of windows on one page are some 200 tiles and 10,000 px on a phone: the
     customer pages through weeks instead. A week outside the horizon, or no valid date, opens the default.
+    Only what the page shows is worked out: the week itself and, for an empty week, the next free day.
     """
-    free = [day for day in days if day.windows]
+    first_day, last_day = offer.first_day, offer.last_day
     first_week, last_week = _week_of(first_day), _week_of(last_day)
     try:
         week = _week_of(date.fromisoformat(requested))
     except (TypeError, ValueError):
         week = None
     if week is None or not first_week <= week <= last_week:
-        week = _week_of(free[0].day) if free else first_week
+        week = first_week
+        offer.load_week(week)
+        earliest = next(offer.free_days(first_day, last_day), None)
+        if earliest is not None:
+            week = _week_of(earliest.day)
+    else:
+        offer.load_week(week)
     sunday = week + timedelta(days=6)
-    shown = [day for day in free if week <= day.day <= sunday]
-    next_free_day = next((day.day for day in free if day.day > sunday), None)
+    shown = list(offer.free_days(week, sunday))
+    # Shown only in place of an empty week, so looked for only then.
+    next_free_day = (
+        None if shown else next((day.day for day in offer.free_days(sunday + timedelta(days=1), last_day)), None)
+    )
+    # Without a free day anywhere the page offers no form at all, only the phone.
+    any_free_day = (
+        bool(shown)
+        or next_free_day is not None
+        or next(offer.free_days(first_day, week - timedelta(days=1)), None) is not None
+    )
     return {
         "monday": week,
         # The bookable part of the week, for its heading.
@@ -324,6 +394,7 @@ def _booking_week(days: list[Day], first_day: date, last_day: date, requested: s
         "next": week + timedelta(weeks=1) if week < last_week else None,
         "next_free_day": next_free_day,
         "next_free_week": _week_of(next_free_day) if next_free_day else None,
+        "any_free_day": any_free_day,
     }
 
 
@@ -345,21 +416,10 @@ def _page_context(request, kind, obj, *, form=None, conflict=False):
     service_type = obj.service_type
     technician = obj.technician
     first_day, last_day = booking_days()
-    days = free_windows(
-        service_type=service_type,
-        technician=technician if kind == "invitation" else None,
-        first_day=first_day,
-        last_day=last_day,
-        ignoring=obj if kind == "appointment" else None,
-    )
-    missed = kind == "appointment" and obj.status == AppointmentStatus.MISSED
-    if kind == "appointment" and not missed:
-        days = [Day(day.day, [window for window in day.windows if window.start != obj.window_start]) for day in days]
-    if kind == "appointment":
-        days = without_given_up_window(days, obj)
     key = _link_key(kind, obj)
     # A redisplay after a POST shows the week the form was on; a GET the week asked for.
     requested_week = request.POST.get("week") if request.method == "POST" else request.GET.get("week")
+    week = _booking_week(_Offer(kind, obj, first_day, last_day), requested_week or "")
     return {
         **_contact(customer),
         "link_key": key,
@@ -368,8 +428,8 @@ def _page_context(request, kind, obj, *, form=None, conflict=False):
         "appointment": obj if kind == "appointment" else None,
         "invitation": obj if kind == "invitation" else None,
         "technician_first_name": technician.first_name if technician else "",
-        "any_free_day": any(day.windows for day in days),
-        "week": _booking_week(days, first_day, last_day, requested_week or ""),
+        "week": week,
+        "any_free_day": week["any_free_day"],
         "day_heading": "h3" if kind == "appointment" else "h2",
         # The note the customer typed survives every redisplay: a form error, a conflict, another week.
         "form": form or WindowForm(initial={"note": _note_draft(request, key)}),

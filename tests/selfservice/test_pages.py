@@ -6,6 +6,7 @@ from urllib.parse import parse_qs, urlsplit
 
 import pytest
 from django.core import signing
+from django.db import connection
 from django.template import RequestContext, Template
 from django.test import RequestFactory
 from django.urls import reverse
@@ -27,6 +28,7 @@ from journal.models import JournalEntry
 from notifications.models import MessageKind, OutboxMessage
 from selfservice.forms import CancelOnlineForm, WindowForm
 from tests.factories import (
+    AppointmentFactory,
     CustomerFactory,
     FirmFactory,
     OfficeUserFactory,
@@ -806,6 +808,108 @@ def test_a_form_error_keeps_the_note_and_the_week(client, invitation):
     assert response.status_code == 400
     assert "Bitte zweimal klingeln" in response.content.decode()
     assert {week_of(day) for day in shown_days(response)} <= {date.fromisoformat(next_week)}
+
+
+def queries_of(client, *args, **kwargs) -> int:
+    """How many queries one GET runs (the test client resets Django's own query log as a request starts)."""
+    run = []
+
+    def counting(execute, sql, params, many, context):
+        run.append(sql)
+        return execute(sql, params, many, context)
+
+    with connection.execute_wrapper(counting):
+        client.get(*args, **kwargs)
+    return len(run)
+
+
+def away_until(technician, day: date) -> None:
+    """The technician is off from today until `day` (exclusive): nothing before it can be offered."""
+    TimeOff.objects.create(
+        technician=technician,
+        starts_at=local_dt(0, 0),
+        ends_at=timezone.make_aware(datetime.combine(day, time(0))),
+    )
+
+
+def test_a_week_with_no_free_windows_after_it_still_offers_the_form_when_earlier_weeks_have_some(
+    client, invitation, setup
+):
+    first_day, last_day = booking_days()
+    last_week = week_of(last_day)
+    TimeOff.objects.create(
+        technician=setup["technician"],
+        starts_at=timezone.make_aware(datetime.combine(last_week - timedelta(weeks=1), time(0))),
+        ends_at=timezone.make_aware(datetime.combine(last_day + timedelta(days=1), time(0))),
+    )
+    open_link(client, invitation_token(invitation))
+
+    response = client.get(PAGE, {"week": (last_week - timedelta(weeks=1)).isoformat()})
+
+    assert offered_windows(response) == []
+    assert "In dieser Woche und in den folgenden online buchbaren Wochen sind keine Zeitfenster frei." in (
+        response.content.decode()
+    )
+    assert (last_week - timedelta(weeks=2)).isoformat() in week_buttons(response)  # "previous" is still there
+
+
+def test_the_booking_pages_queries_do_not_depend_on_the_number_of_visits(
+    client, invitation, setup, django_assert_num_queries
+):
+    open_link(client, invitation_token(invitation))
+    client.get(PAGE)  # the session's first read and write are not the page's
+    empty = queries_of(client, PAGE)
+    next_week = week_buttons(client.get(PAGE))[-1]
+    first_day, last_day = booking_days()
+    for offset in range((last_day - first_day).days + 1):
+        # The morning window of every day is taken; the afternoon stays free.
+        AppointmentFactory(
+            technician=setup["technician"], service_type=setup["service_type"], window_start=local_dt(1 + offset, 8)
+        )
+
+    with django_assert_num_queries(empty):
+        response = client.get(PAGE)
+    with django_assert_num_queries(empty):
+        switched = client.get(PAGE, {"week": next_week})
+
+    assert offered_windows(response) and offered_windows(switched)
+
+
+@pytest.mark.parametrize("weeks_away", [2, 3, 5])
+def test_finding_the_first_free_week_costs_the_same_queries_however_far_it_lies(
+    client, invitation, setup, weeks_away, django_assert_num_queries
+):
+    """Looking past the first week loads the rest of the horizon once: as many queries for the second week
+    as for the fifth, or for none at all."""
+    first_week = week_of(booking_days()[0])
+    open_link(client, invitation_token(invitation))
+    away_until(setup["technician"], first_week + timedelta(weeks=1))
+    client.get(PAGE)
+    second_week = queries_of(client, PAGE)
+    TimeOff.objects.all().delete()
+    away_until(setup["technician"], first_week + timedelta(weeks=weeks_away - 1))
+
+    with django_assert_num_queries(second_week):
+        response = client.get(PAGE)
+
+    assert {week_of(day) for day in shown_days(response)} == {first_week + timedelta(weeks=weeks_away - 1)}
+
+
+def test_a_horizon_without_free_windows_costs_no_more_queries_than_a_far_free_week(
+    client, invitation, setup, django_assert_num_queries
+):
+    first_week = week_of(booking_days()[0])
+    open_link(client, invitation_token(invitation))
+    away_until(setup["technician"], first_week + timedelta(weeks=4))
+    client.get(PAGE)
+    far = queries_of(client, PAGE)
+    away_until(setup["technician"], booking_days()[1] + timedelta(days=1))
+
+    with django_assert_num_queries(far):
+        response = client.get(PAGE)
+
+    assert "In den nächsten Wochen sind keine Zeitfenster frei." in response.content.decode()
+    assert offered_windows(response) == []
 
 
 # A cancel asks once more (issue #10, item 8)
