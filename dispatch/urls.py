@@ -1,5 +1,11 @@
-from django.urls import path  # noqa: F401 - the board's views add their paths here
+from django.urls import path
+
+from dispatch import views
 
 app_name = "dispatch"
 
-urlpatterns: list = []
+urlpatterns = [
+    path("", views.day, name="day"),
+    path("move/", views.move, name="move"),
+    path("move/<int:pk>/", views.move_form, name="move_form"),
+]

@@ -1,0 +1,50 @@
+"""The board's one form: put a visit with a technician at a start time. The drag and drop fills it in;
+without JavaScript the office fills it in on the visit's move page."""
+
+from datetime import datetime
+
+from django import forms
+from django.utils import timezone
+from django.utils.translation import gettext_lazy as _
+
+from appointments.models import Technician
+
+
+class MoveForm(forms.Form):
+    appointment = forms.IntegerField(
+        min_value=1, widget=forms.HiddenInput, error_messages={"invalid": _("This visit does not exist.")}
+    )
+    technician = forms.ModelChoiceField(
+        Technician.objects.filter(is_active=True),
+        label=_("Technician"),
+        empty_label=None,
+        error_messages={
+            "invalid_choice": _("Choose one of the active technicians."),
+            "required": _("Choose one of the active technicians."),
+        },
+    )
+    day = forms.DateField(
+        label=_("Day"),
+        widget=forms.DateInput(attrs={"type": "date"}, format="%Y-%m-%d"),
+        input_formats=["%Y-%m-%d"],
+        error_messages={"invalid": _("Enter the day as a date, e.g. 2026-03-04."), "required": _("Enter the day.")},
+    )
+    time = forms.TimeField(
+        label=_("Planned start"),
+        widget=forms.TimeInput(attrs={"type": "time", "step": 300}, format="%H:%M"),
+        input_formats=["%H:%M", "%H:%M:%S"],
+        error_messages={
+            "invalid": _("Enter the time as hours and minutes, e.g. 10:15."),
+            "required": _("Enter the planned start."),
+        },
+    )
+    # The visit's version when the board was drawn: a visit moved meanwhile is not moved again blindly.
+    version = forms.IntegerField(min_value=1, required=False, widget=forms.HiddenInput)
+    next = forms.CharField(required=False, widget=forms.HiddenInput)
+
+    def planned_start(self) -> datetime:
+        return timezone.make_aware(datetime.combine(self.cleaned_data["day"], self.cleaned_data["time"]))
+
+    def error_text(self) -> str:
+        """All that is wrong, in one sentence per field, for a message on the board."""
+        return " ".join(str(error) for errors in self.errors.values() for error in errors)
