@@ -1,7 +1,7 @@
 """The board's one form: put a visit with a technician at a start time. The drag and drop fills it in;
 without JavaScript the office fills it in on the visit's move page."""
 
-from datetime import datetime
+from datetime import date, datetime, timedelta
 
 from django import forms
 from django.utils import timezone
@@ -42,9 +42,23 @@ class MoveForm(forms.Form):
     version = forms.IntegerField(min_value=1, required=False, widget=forms.HiddenInput)
     next = forms.CharField(required=False, widget=forms.HiddenInput)
 
+    def clean_day(self) -> date:
+        day = self.cleaned_data["day"]
+        if not is_plannable_day(day):
+            raise forms.ValidationError(_("Choose a day within ten years of today."), code="far_away")
+        return day
+
     def planned_start(self) -> datetime:
         return timezone.make_aware(datetime.combine(self.cleaned_data["day"], self.cleaned_data["time"]))
 
     def error_text(self) -> str:
         """All that is wrong, in one sentence per field, for a message on the board."""
         return " ".join(str(error) for errors in self.errors.values() for error in errors)
+
+
+# Far enough for any real plan; a year 9999 typed by mistake must not reach date arithmetic and overflow.
+PLANNABLE_YEARS = 10
+
+
+def is_plannable_day(day: date) -> bool:
+    return abs(day - timezone.localdate()) <= timedelta(days=365 * PLANNABLE_YEARS)

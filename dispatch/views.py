@@ -22,7 +22,7 @@ from appointments.models import Appointment, local_midnight
 from appointments.services import AppointmentError, appointment_plan_move
 from dispatch.access import office_context, office_required
 from dispatch.board import SNAP_MINUTES, build_day
-from dispatch.forms import MoveForm
+from dispatch.forms import MoveForm, is_plannable_day
 
 
 def board_page(view):
@@ -36,9 +36,10 @@ def _int_list(values: list[str]) -> list[int]:
 
 def _parse_day(value: str | None) -> date | None:
     try:
-        return date.fromisoformat(value) if value else None
+        day = date.fromisoformat(value) if value else None
     except ValueError:
         return None
+    return day if day is None or is_plannable_day(day) else None
 
 
 def day_url(day: date, *, technician_ids: list[int] = (), service_type_id: int | None = None) -> str:
@@ -54,7 +55,9 @@ def day(request):
     today = timezone.localdate()
     shown_day = _parse_day(request.GET.get("day"))
     if request.GET.get("day") and shown_day is None:
-        messages.error(request, _("“%(value)s” is not a date; the board shows today.") % {"value": request.GET["day"]})
+        messages.error(
+            request, _("“%(value)s” is not a day the board can show; it shows today.") % {"value": request.GET["day"]}
+        )
     shown_day = shown_day or today
     technician_ids = _int_list(request.GET.getlist("technician"))
     service = request.GET.get("service", "")

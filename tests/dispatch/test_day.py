@@ -183,10 +183,12 @@ def test_prev_and_next_keep_the_filters_and_a_bad_day_shows_today(office):
 
     page = board(office, day, technician=[jan.pk]).content.decode()
     bad = office.get(reverse("dispatch:day"), {"day": "2026-02-31"}, HTTP_ACCEPT_LANGUAGE="en")
+    far = office.get(reverse("dispatch:day"), {"day": "0001-01-01"}, HTTP_ACCEPT_LANGUAGE="en")
 
     assert f"day=2026-03-03&amp;technician={jan.pk}" in page and f"day=2026-03-05&amp;technician={jan.pk}" in page
     assert bad.status_code == 200
-    assert "is not a date" in bad.content.decode()
+    assert "is not a day the board can show" in bad.content.decode()
+    assert far.status_code == 200 and "is not a day the board can show" in far.content.decode()
 
 
 def test_a_technician_and_an_anonymous_visitor_get_the_sign_in(client):
