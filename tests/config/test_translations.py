@@ -9,6 +9,7 @@ from pathlib import Path
 import django
 import polib
 import pytest
+from django.apps import apps
 from django.conf import settings
 from django.utils.translation.trans_real import DjangoTranslation
 from django.views.i18n import JavaScriptCatalog
@@ -20,17 +21,19 @@ LOCALE_DIR = Path(settings.LOCALE_PATHS[0])
 DJANGO_STRINGS_DIR = Path(settings.BASE_DIR) / "config" / "locale_django"
 ROOT = Path(settings.BASE_DIR)
 LANGUAGES = ["de", "nl"]
-# What `make translations` scans: the apps and templates, not tests or tooling.
-SOURCE_DIRS = [
-    "config",
-    "customers",
-    "appointments",
-    "selfservice",
-    "technicians",
-    "journal",
-    "notifications",
-    "templates",
-]
+# What `make translations` scans: the project's own apps (whichever are installed) and templates, not tests
+# or tooling. A new app is found without touching this test.
+SOURCE_DIRS = sorted(
+    {
+        "config",
+        "templates",
+        *(
+            Path(app.path).relative_to(ROOT).parts[0]
+            for app in apps.get_app_configs()
+            if Path(app.path).is_relative_to(ROOT) and not Path(app.path).is_relative_to(ROOT / ".venv")
+        ),
+    }
+)
 
 
 def catalog(language: str, locale_dir: Path = LOCALE_DIR, domain: str = "django") -> polib.POFile:
