@@ -9,7 +9,12 @@ from dataclasses import dataclass, field
 from datetime import date, datetime, timedelta
 
 from django.db.models import Exists, OuterRef, Prefetch
+from django.urls import reverse
 from django.utils import timezone
+from django.utils.html import format_html, format_html_join
+from django.utils.http import urlencode
+from django.utils.safestring import SafeString
+from django.utils.translation import gettext
 
 from appointments.closed_days import closed_reason
 from appointments.models import (
@@ -33,6 +38,24 @@ HISTORY_STATUSES = (Status.COMPLETED, Status.MISSED)
 # The side panel lists the oldest first; the admin's lists hold the rest.
 UNPLANNED_LIMIT = 30
 SNAP_MINUTES = 5
+BLOCK_FIELDS = (
+    "status",
+    "version",
+    "technician_id",
+    "planned_start",
+    "occupied_until",
+    "expected_duration",
+    "window_start",
+    "window_end",
+    "site_postcode",
+    "site_city",
+    "customer__full_name",
+    "service_type__name",
+    "service_type__name_de",
+    "service_type__name_nl",
+)
+# No visit runs longer than this (a job plus buffer); one from the day before may reach into the morning.
+LONGEST_VISIT = timedelta(days=1)
 
 
 @dataclass
@@ -66,6 +89,81 @@ class Block:
     def reference(self) -> str:
         return f"D-{self.appointment.pk}"
 
+    def html(self, texts: "Texts") -> SafeString:
+        visit = self.appointment
+        classes = f"status-{visit.status}" + (" is-muted" if self.muted else "")
+        block_classes = classes + (" is-other" if self.other_service else "") + (" is-movable" if self.movable else "")
+        service = visit.service_type.localized_name()
+        status = texts.statuses.get(visit.status, visit.status)
+        title = " · ".join(
+            [
+                self.reference,
+                visit.customer.full_name,
+                f"{visit.site_postcode} {visit.site_city}",
+                service,
+                f"{_hhmm(visit.planned_start)}–{_hhmm(visit.planned_end)}",
+                f"{texts.window} {_hhmm(visit.window_start)}–{_hhmm(visit.window_end)}",
+                status,
+            ]
+        )
+        move = (
+            format_html('<a class="block-move" href="{}">{}</a>', texts.move_url(visit.pk), texts.move)
+            if self.movable
+            else ""
+        )
+        return format_html(
+            '<div class="buffer {}" style="{}" data-for="{}"></div>'
+            '<div class="block {}" style="{}" id="visit-{}" data-appointment="{}" data-version="{}"'
+            ' data-technician="{}" data-start="{}" data-duration="{}" data-window-from="{}" data-window-until="{}"'
+            ' title="{}"><a class="block-customer" href="{}">{}</a><span class="block-place">{} {}</span>'
+            '<span class="block-service">{}</span><span class="block-status">{}</span>{}</div>',
+            classes,
+            self.buffer.style,
+            visit.pk,
+            block_classes,
+            self.job.style,
+            visit.pk,
+            visit.pk,
+            visit.version,
+            visit.technician_id,
+            self.start_minute,
+            self.duration_minutes,
+            self.window_minutes[0],
+            self.window_minutes[1],
+            title,
+            texts.change_url(visit.pk),
+            visit.customer.full_name,
+            visit.site_postcode,
+            visit.site_city,
+            service,
+            status,
+            move,
+        )
+
+
+def _hhmm(moment: datetime) -> str:
+    return timezone.localtime(moment).strftime("%H:%M")
+
+
+class Texts:
+    """What every block says the same way, translated and reversed once per page rather than once per block."""
+
+    def __init__(self, back_to: str):
+        self.window = gettext("window")
+        self.move = gettext("Move…")
+        self.statuses = {value: str(label) for value, label in Status.choices}
+        # Reversed once with a stand-in id: reverse() for each of a hundred blocks shows in the page's time.
+        self._change = reverse("admin:appointments_appointment_change", args=[0]).replace("/0/", "/{}/")
+        self._move = (
+            reverse("dispatch:move_form", args=[0]).replace("/0/", "/{}/") + "?" + urlencode({"next": back_to})
+        )
+
+    def change_url(self, pk: int) -> str:
+        return self._change.format(pk)
+
+    def move_url(self, pk: int) -> str:
+        return self._move.format(pk)
+
 
 @dataclass
 class Lane:
@@ -73,6 +171,22 @@ class Lane:
     blocks: list[Block] = field(default_factory=list)
     # Outside working hours, time off and closed days: greyed.
     off: list[tuple[Span, str]] = field(default_factory=list)
+    texts: Texts | None = None
+
+    def html(self) -> SafeString:
+        """The lane's greyed hours, the promised windows behind the blocks, then the blocks with their buffers."""
+        off = format_html_join(
+            "",
+            '<div class="off" style="{}"{}></div>',
+            ((span.style, format_html(' title="{}"', reason) if reason else "") for span, reason in self.off),
+        )
+        windows = format_html_join(
+            "",
+            '<div class="window-band" style="{}" data-for="{}"></div>',
+            ((block.window.style, block.appointment.pk) for block in self.blocks),
+        )
+        blocks = SafeString("".join(block.html(self.texts) for block in self.blocks))
+        return off + windows + blocks
 
 
 @dataclass
@@ -84,6 +198,10 @@ class Axis:
     @property
     def minutes(self) -> int:
         return self.last_minute - self.first_minute
+
+    @property
+    def hour_count(self) -> int:
+        return self.minutes // 60
 
     def minute_of(self, moment: datetime) -> int:
         """Wall-clock minutes since the day's local midnight (past midnight counts on: 24:30 is 1470)."""
@@ -116,7 +234,9 @@ class Day:
     new_time: list[Appointment]
 
 
-def build_day(day: date, *, technician_ids: list[int] | None = None, service_type_id: int | None = None) -> Day:
+def build_day(
+    day: date, *, technician_ids: list[int] | None = None, service_type_id: int | None = None, back_to: str = ""
+) -> Day:
     day_start = local_midnight(day)
     day_end = local_midnight(day + timedelta(days=1))
     technicians = list(
@@ -146,14 +266,20 @@ def build_day(day: date, *, technician_ids: list[int] | None = None, service_typ
             technician_id__in=[technician.pk for technician in shown],
             status__in=[*ACTIVE_STATUSES, *HISTORY_STATUSES],
             planned_start__lt=day_end,
+            # A bound the index on (technician, planned_start) can use: without it the database reads
+            # every visit ever planned before the day to find the few still busy at its start.
+            planned_start__gte=day_start - LONGEST_VISIT,
             occupied_until__gt=day_start,
         )
         .select_related("customer", "service_type")
+        # Only what a block shows: a busy day is a hundred rows of some forty columns each otherwise.
+        .only(*BLOCK_FIELDS)
         .order_by("planned_start", "id")
     )
     axis = _axis(day, visits)
     closed = closed_reason(day)
-    lanes = {technician.pk: Lane(technician=technician) for technician in shown}
+    texts = Texts(back_to)
+    lanes = {technician.pk: Lane(technician=technician, texts=texts) for technician in shown}
     for technician in shown:
         lanes[technician.pk].off = _off_spans(axis, technician, closed)
     for visit in visits:

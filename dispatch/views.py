@@ -62,8 +62,13 @@ def day(request):
     technician_ids = _int_list(request.GET.getlist("technician"))
     service = request.GET.get("service", "")
     service_type_id = int(service) if service.isdigit() else None
-    board = build_day(shown_day, technician_ids=technician_ids, service_type_id=service_type_id)
     filters = {"technician_ids": technician_ids, "service_type_id": service_type_id}
+    board = build_day(
+        shown_day,
+        technician_ids=technician_ids,
+        service_type_id=service_type_id,
+        back_to=day_url(shown_day, **filters),
+    )
     return render(
         request,
         "dispatch/day.html",
