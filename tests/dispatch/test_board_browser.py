@@ -88,3 +88,65 @@ def test_the_office_drags_a_visit_to_another_technician_and_the_customer_is_told
     assert moved.planned_start.minute % 5 == 0
     assert tab.locator(f'.lane .track[data-technician="{mia.pk}"] #visit-{visit.pk}').count() == 1
     tab.screenshot(path="/tmp/dispatch-board-1280.png", full_page=True)
+
+
+def drag(tab, source, target_x, target_y):
+    box = tab.locator(source).bounding_box()
+    grab_x, grab_y = box["x"] + 5, box["y"] + box["height"] / 2
+    tab.mouse.move(grab_x, grab_y)
+    tab.mouse.down()
+    tab.mouse.move(grab_x + 10, grab_y + 5, steps=3)
+    tab.mouse.move(target_x, target_y, steps=8)
+    tab.mouse.up()
+
+
+def test_a_drag_inside_the_window_reorders_without_asking_and_a_request_is_planned_from_the_side(browser, live_server):
+    FirmFactory()
+    OfficeUserFactory(username=LOGIN[0])
+    offset = next_weekday_offset(2)
+    day = timezone.localdate() + timedelta(days=offset)
+    service = ServiceTypeFactory(
+        name="Boiler maintenance", duration=timedelta(hours=1), buffer_after=timedelta(minutes=30)
+    )
+    jan = TechnicianFactory(display_name="Jan Verhaag", service_types=[service])
+    visit = AppointmentFactory(
+        technician=jan, service_type=service, window_start=local_dt(offset, 8), window_end=local_dt(offset, 12)
+    )
+    request = AppointmentFactory(
+        customer=CustomerFactory(full_name="Request Without Technician"),
+        technician=None,
+        status="requested",
+        service_type=service,
+        window_start=local_dt(offset, 12),
+        window_end=local_dt(offset, 16),
+    )
+    tab = office_tab(browser, live_server)
+    tab.goto(f"{live_server.url}{reverse('dispatch:day')}?day={day.isoformat()}")
+    dialogs = []
+
+    def accept(dialog):
+        dialogs.append(dialog.message)
+        dialog.accept()
+
+    tab.on("dialog", accept)
+    track = tab.locator(f'.lane .track[data-technician="{jan.pk}"]').bounding_box()
+    per_minute = track["width"] / (19 * 60 - 7 * 60)
+
+    # An hour later along the lane, still inside 08:00-12:00.
+    block = tab.locator(f"#visit-{visit.pk}").bounding_box()
+    drag(tab, f"#visit-{visit.pk}", block["x"] + 5 + 60 * per_minute, block["y"] + block["height"] / 2)
+    tab.wait_for_selector(".messagelist")
+    assert "Re-ordered: " in tab.locator(".messagelist").inner_text()
+    assert dialogs == []
+    moved = Appointment.objects.get(pk=visit.pk)
+    assert moved.window_start == visit.window_start and moved.planned_start == local_dt(offset, 9)
+
+    # The request from the side panel onto Jan's lane at about 13:00 (the message moved the lanes down).
+    track = tab.locator(f'.lane .track[data-technician="{jan.pk}"]').bounding_box()
+    drag(tab, f'.unplanned-item[data-appointment="{request.pk}"]', track["x"] + 6 * 60 * per_minute, track["y"] + 38)
+    tab.wait_for_function(f"!document.querySelector('.unplanned-item[data-appointment=\"{request.pk}\"]')")
+    assert "nobody was told" in tab.locator(".messagelist").inner_text()
+    assert dialogs == ["This plans the visit with another technician or in another window. Move?"]
+    planned = Appointment.objects.get(pk=request.pk)
+    assert planned.technician_id == jan.pk
+    assert tab.locator(f'.lane .track[data-technician="{jan.pk}"] #visit-{request.pk}').count() == 1
