@@ -245,3 +245,34 @@ def test_the_day_view_runs_the_same_queries_whatever_the_number_of_visits(office
 # Session, user, the user's technician profile (office only), technicians (+ hours, services, time off),
 # visits, closed day (firm, closures), service types, the three lists of unplanned work.
 QUERIES_PER_DAY_VIEW = 15
+
+
+def test_done_and_missed_visits_show_muted_and_only_open_ones_can_be_moved(office, service):
+    offset = next_weekday_offset()
+    jan = TechnicianFactory(display_name="Jan Verhaag")
+    done = AppointmentFactory(
+        technician=jan, service_type=service, window_start=local_dt(offset, 8), status=Status.COMPLETED
+    )
+    on_site = AppointmentFactory(
+        technician=jan, service_type=service, window_start=local_dt(offset, 12), status=Status.ON_SITE
+    )
+    open_visit = AppointmentFactory(technician=jan, service_type=service, window_start=local_dt(offset, 16))
+
+    page = board(office, timezone.localdate() + timedelta(days=offset)).content.decode()
+
+    assert 'class="block status-completed is-muted" style' in page
+    assert "block status-on_site" in page and "block status-on_site is-muted" not in page
+    assert reverse("dispatch:move_form", args=[done.pk]) not in page
+    assert reverse("dispatch:move_form", args=[on_site.pk]) not in page
+    assert reverse("dispatch:move_form", args=[open_visit.pk]) in page
+    assert "block status-scheduled is-movable" in page
+
+
+def test_the_board_speaks_the_office_language(admin_client_office):
+    TechnicianFactory()
+
+    german = admin_client_office.get(reverse("dispatch:day"), HTTP_ACCEPT_LANGUAGE="de").content.decode()
+    dutch = admin_client_office.get(reverse("dispatch:day"), HTTP_ACCEPT_LANGUAGE="nl").content.decode()
+
+    assert "Ungeplante Arbeit" in german and "Einsatzplanung" in german
+    assert "Ongepland werk" in dutch and "Planbord" in dutch
