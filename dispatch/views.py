@@ -129,6 +129,20 @@ def _apply_move(request, appointment: Appointment, form: MoveForm) -> str | None
             )
             % {"reference": reference, "time": format_time(moved.planned_start), "window": window},
         )
+    elif result.customer_told and not appointment.customer.email:
+        # The change mail has nowhere to go: the office must not believe the customer knows.
+        messages.warning(
+            request,
+            _(
+                "Moved %(reference)s to %(technician)s, %(window)s; the customer has no email address,"
+                " please call them."
+            )
+            % {
+                "reference": reference,
+                "technician": moved.technician,
+                "window": format_window_short(moved.window_start, moved.window_end),
+            },
+        )
     elif result.customer_told:
         messages.success(
             request,

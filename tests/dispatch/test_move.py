@@ -254,3 +254,14 @@ def test_a_technician_cannot_move_anything(client, scene):
 
     assert unchanged(visit)
     assert response.redirect_chain[0][0].startswith(reverse("admin:login"))
+
+
+def test_a_customer_without_email_is_to_be_called(office, scene):
+    visit = scene["visit"]
+    visit.customer.email = ""
+    visit.customer.save()
+
+    response = drop(office, visit, scene["mia"], "13:00", day=scene["day"])
+
+    [message] = messages_of(response)
+    assert message.endswith("the customer has no email address, please call them.")
