@@ -10,7 +10,7 @@ from datetime import date, datetime, timedelta
 
 from django.db.models import Exists, OuterRef, Prefetch
 from django.urls import reverse
-from django.utils import timezone
+from django.utils import formats, timezone
 from django.utils.html import format_html, format_html_join
 from django.utils.http import urlencode
 from django.utils.safestring import SafeString
@@ -142,7 +142,17 @@ class Block:
 
 
 def _hhmm(moment: datetime) -> str:
-    return timezone.localtime(moment).strftime("%H:%M")
+    return _local(moment).strftime("%H:%M")
+
+
+def _local(moment: datetime) -> datetime:
+    # timezone.localtime() looks the zone up through asgiref's Local on every call: thousands of calls on
+    # a busy day. The firm's zone does not change within a page.
+    return moment.astimezone(_zone())
+
+
+def _zone():
+    return timezone.get_current_timezone()
 
 
 class Texts:
@@ -151,6 +161,7 @@ class Texts:
     def __init__(self, back_to: str):
         self.window = gettext("window")
         self.move = gettext("Move…")
+        self.plan = gettext("Plan…")
         self.statuses = {value: str(label) for value, label in Status.choices}
         # Reversed once with a stand-in id: reverse() for each of a hundred blocks shows in the page's time.
         self._change = reverse("admin:appointments_appointment_change", args=[0]).replace("/0/", "/{}/")
@@ -163,6 +174,44 @@ class Texts:
 
     def move_url(self, pk: int) -> str:
         return self._move.format(pk)
+
+
+def unplanned_html(visit: Appointment, texts: "Texts") -> SafeString:
+    """One piece of unplanned work in the side panel: draggable onto a lane, with its admin page and move page."""
+    start = _local(visit.window_start)
+    technician = f" · {visit.technician.display_name}" if visit.technician_id else ""
+    return format_html(
+        '<li class="unplanned-item status-{}" data-appointment="{}" data-version="{}" data-duration="{}">'
+        '<a href="{}">{}</a><span class="unplanned-place">{} {} · {}</span>'
+        '<span class="unplanned-window">{} {}–{}{}</span><a class="unplanned-move" href="{}">{}</a></li>',
+        visit.status,
+        visit.pk,
+        visit.version,
+        round(visit.expected_duration.total_seconds() / 60),
+        texts.change_url(visit.pk),
+        visit.customer.full_name,
+        visit.site_postcode,
+        visit.site_city,
+        visit.service_type.localized_name(),
+        formats.date_format(start, "D j.n."),
+        _hhmm(visit.window_start),
+        _hhmm(visit.window_end),
+        technician,
+        texts.move_url(visit.pk),
+        texts.plan,
+    )
+
+
+@dataclass
+class Unplanned:
+    visits: list[Appointment]
+    texts: "Texts"
+
+    def __len__(self) -> int:
+        return len(self.visits)
+
+    def html(self) -> SafeString:
+        return SafeString("".join(unplanned_html(visit, self.texts) for visit in self.visits))
 
 
 @dataclass
@@ -205,7 +254,7 @@ class Axis:
 
     def minute_of(self, moment: datetime) -> int:
         """Wall-clock minutes since the day's local midnight (past midnight counts on: 24:30 is 1470)."""
-        local = timezone.localtime(moment)
+        local = _local(moment)
         return (local.date() - self.day).days * 1440 + local.hour * 60 + local.minute
 
     def span(self, start: datetime, end: datetime) -> Span:
@@ -229,9 +278,9 @@ class Day:
     now: Span | None
     technicians: list[Technician]
     service_types: list[ServiceType]
-    unassigned: list[Appointment]
-    rebooking: list[Appointment]
-    new_time: list[Appointment]
+    unassigned: Unplanned
+    rebooking: Unplanned
+    new_time: Unplanned
 
 
 def build_day(
@@ -307,7 +356,7 @@ def build_day(
         now=axis.span(now, now) if timezone.localdate(now) == day else None,
         technicians=technicians,
         service_types=list(ServiceType.objects.filter(is_active=True)),
-        **_unplanned(now),
+        **{name: Unplanned(visits, texts) for name, visits in _unplanned(now).items()},
     )
 
 
