@@ -22,7 +22,7 @@ from appointments.admin_list import (
 )
 from appointments.availability import within_working_hours
 from appointments.closed_days import closed_reason
-from appointments.formatting import format_day, format_window, format_window_short
+from appointments.formatting import format_day, format_duration, format_time, format_window, format_window_short
 from appointments.forms import (
     AppointmentAddForm,
     AppointmentChangeForm,
@@ -171,9 +171,38 @@ class TechnicianAdmin(CheckedSelectionMixin, PrefillMixin, admin.ModelAdmin):
     filter_horizontal = ["service_types"]
     autocomplete_fields = ["user"]
     inlines = [WorkingPeriodInline, TimeOffInline]
+    readonly_fields = ["day_sheets", "calendar_link"]
 
     def get_queryset(self, request):
         return super().get_queryset(request).prefetch_related("service_types")
+
+    @admin.display(description=_("day sheet"))
+    def day_sheets(self, technician):
+        """Links to the PDF the technician takes along (technicians/views_day_sheet.py), today's and tomorrow's."""
+        if technician is None or technician.pk is None:
+            return "—"
+        today = timezone.localdate()
+        days = [(_("Today"), today), (_("Tomorrow"), today + timedelta(days=1))]
+        return format_html_join(
+            " · ",
+            '<a href="{}" download>{} ({})</a>',
+            (
+                (reverse("technician:office_day_sheet", args=[technician.pk, day.isoformat()]), label, format_day(day))
+                for label, day in days
+            ),
+        )
+
+    @admin.display(description=_("calendar link"))
+    def calendar_link(self, technician):
+        """Where the office issues or revokes the technician's calendar feed (technicians/admin.py)."""
+        if technician is None or technician.pk is None:
+            return "—"
+        return format_html(
+            '<a href="{}?technician__id__exact={}">{}</a>',
+            reverse("admin:technicians_calendarfeed_changelist"),
+            technician.pk,
+            _("Calendar links: issue a link for the phone's calendar, or revoke one"),
+        )
 
     def save_related(self, request, form, formsets, change):
         super().save_related(request, form, formsets, change)
@@ -236,8 +265,7 @@ class AppointmentAdmin(CheckedSelectionMixin, PrefillMixin, ActionFormMixin, adm
         "service_type",
         "status",
         "version",
-        "expected_duration",
-        "occupied_until",
+        "planned_slot",
         "cancel_reason",
         "created_by",
         "created_at",
@@ -252,7 +280,19 @@ class AppointmentAdmin(CheckedSelectionMixin, PrefillMixin, ActionFormMixin, adm
     add_fieldsets = [
         (
             None,
-            {"fields": ["customer", "service_type", "technician", "window_start", "window_end", "notes", "requested"]},
+            {
+                "fields": [
+                    "customer",
+                    "service_type",
+                    "technician",
+                    "window_start",
+                    "window_end",
+                    "duration_minutes",
+                    "planned_time",
+                    "notes",
+                    "requested",
+                ]
+            },
         ),
         (
             _("Site address"),
@@ -272,8 +312,9 @@ class AppointmentAdmin(CheckedSelectionMixin, PrefillMixin, ActionFormMixin, adm
                     "window_start",
                     "window_end",
                     "reschedule_reason",
-                    "expected_duration",
-                    "occupied_until",
+                    "duration_minutes",
+                    "planned_time",
+                    "planned_slot",
                     "seen_version",
                 ]
             },
@@ -304,9 +345,11 @@ class AppointmentAdmin(CheckedSelectionMixin, PrefillMixin, ActionFormMixin, adm
             return self.add_fieldsets
         if obj.status in RESCHEDULABLE:
             return self.change_fieldsets
-        # The reason for a move is a form field, not stored: read-only it would show "None" under an English label.
+        # The reason for a move and the plan are form fields, not stored: read-only they would show "None"
+        # under an English label, and a visit done or cancelled is not planned any more.
+        hidden = {"reschedule_reason", "duration_minutes", "planned_time"}
         return [
-            (name, {**options, "fields": [field for field in options["fields"] if field != "reschedule_reason"]})
+            (name, {**options, "fields": [field for field in options["fields"] if field not in hidden]})
             for name, options in self.change_fieldsets
         ]
 
@@ -316,6 +359,17 @@ class AppointmentAdmin(CheckedSelectionMixin, PrefillMixin, ActionFormMixin, adm
         if obj.status not in RESCHEDULABLE:
             return [*self.readonly_fields, "technician", "window_start", "window_end"]
         return self.readonly_fields
+
+    @admin.display(description=_("planned in the technician's day"))
+    def planned_slot(self, appointment):
+        if appointment.pk is None:
+            return "–"
+        buffer = appointment.occupied_until - appointment.planned_end
+        return _("%(start)s–%(end)s, then %(buffer)s buffer (travel, tidying up)") % {
+            "start": format_time(appointment.planned_start),
+            "end": format_time(appointment.planned_end),
+            "buffer": format_duration(buffer),
+        }
 
     def get_form(self, request, obj=None, change=False, **kwargs):
         kwargs["form"] = AppointmentChangeForm if obj else AppointmentAddForm
@@ -329,7 +383,7 @@ class AppointmentAdmin(CheckedSelectionMixin, PrefillMixin, ActionFormMixin, adm
     def save_related(self, request, form, formsets, change):
         # Nothing related to save (see save_model); but the office may book outside working hours on
         # purpose (an urgent repair, an agreed evening), so it is told rather than refused.
-        timing = {"window_start", "window_end", "technician"}
+        timing = {"window_start", "window_end", "technician", "planned_time", "duration_minutes"}
         appointment = form.instance
         if (not change or timing & set(form.changed_data)) and not within_working_hours(appointment):
             self.message_user(

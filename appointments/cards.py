@@ -278,7 +278,7 @@ def day_visits(*, technician: Technician, day: date):
         Appointment.objects.filter(technician=technician, status__in=PACK_STATUSES)
         .starting_on(day)
         .select_related("customer__responsible__office_profile", "service_type", "technician")
-        .order_by("window_start", "id")
+        .order_by("planned_start", "id")
     )
 
 

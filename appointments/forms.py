@@ -1,3 +1,5 @@
+from datetime import datetime, timedelta
+
 from django import forms
 from django.conf import settings
 from django.core.exceptions import ValidationError
@@ -9,11 +11,14 @@ from appointments.services import (
     DETAIL_FIELDS,
     RESCHEDULABLE,
     AppointmentError,
+    appointment_change_duration,
+    appointment_replan,
     appointment_reschedule,
     appointment_schedule,
     appointment_update_details,
 )
 from appointments.services.booking import NOTE_MAX_LENGTH
+from appointments.services.rules import LONGEST_VISIT
 
 
 class DateTimePickerField(forms.SplitDateTimeField):
@@ -38,6 +43,36 @@ def optional_text_field(*, label, max_length: int, help_text="", rows: int = 2) 
         widget=forms.Textarea(attrs={"rows": rows, "maxlength": max_length}),
         help_text=help_text,
     )
+
+
+def duration_minutes_field(**kwargs) -> forms.IntegerField:
+    return forms.IntegerField(
+        label=_("expected duration (minutes)"),
+        min_value=5,
+        max_value=int(LONGEST_VISIT.total_seconds() // 60),
+        widget=forms.NumberInput(attrs={"step": 5}),
+        **kwargs,
+    )
+
+
+def planned_time_field() -> forms.TimeField:
+    return forms.TimeField(
+        label=_("planned start"),
+        required=False,
+        input_formats=["%H:%M", "%H:%M:%S"],
+        widget=forms.TimeInput(attrs={"type": "time"}, format="%H:%M"),
+        help_text=_(
+            "Inside the arrival window; leave empty for the earliest free time. Changing only this re-orders "
+            "the technician's day: the customer is not told."
+        ),
+    )
+
+
+def planned_start_on(window_start: datetime, planned_time) -> datetime | None:
+    """The planned time of day on the window's day, in the firm's time zone."""
+    if planned_time is None:
+        return None
+    return timezone.make_aware(datetime.combine(timezone.localdate(window_start), planned_time))
 
 
 class ServiceModelForm(forms.ModelForm):
@@ -75,6 +110,10 @@ class AppointmentAddForm(ServiceModelForm):
         required=False,
         help_text=_("Leave empty to use the service type's window length."),
     )
+    duration_minutes = duration_minutes_field(
+        required=False, help_text=_("Leave empty to use the service type's expected duration.")
+    )
+    planned_time = planned_time_field()
     requested = forms.BooleanField(
         label=_("only a request for now"),
         required=False,
@@ -137,6 +176,10 @@ class AppointmentAddForm(ServiceModelForm):
             site=site,
             actor=self.actor,
             requested=cleaned_data.get("requested", False),
+            planned_start=planned_start_on(cleaned_data["window_start"], cleaned_data.get("planned_time")),
+            expected_duration=(
+                timedelta(minutes=cleaned_data["duration_minutes"]) if cleaned_data.get("duration_minutes") else None
+            ),
         )
 
 
@@ -148,12 +191,18 @@ class AppointmentChangeForm(ServiceModelForm):
         required=False,
         help_text=_("Recorded in the contact journal; not sent to the customer."),
     )
+    duration_minutes = duration_minutes_field(
+        required=False, help_text=_("The technician's day is re-planned around it; the customer is not told.")
+    )
+    planned_time = planned_time_field()
     # The version this page showed: a visit moved since (online, by a colleague) is not moved back.
     seen_version = forms.IntegerField(label=_("version shown"), widget=forms.HiddenInput)
 
     def __init__(self, *args, **kwargs):
         super().__init__(*args, **kwargs)
         self.fields["seen_version"].initial = self.instance.version
+        self.fields["duration_minutes"].initial = round(self.instance.expected_duration.total_seconds() / 60)
+        self.fields["planned_time"].initial = timezone.localtime(self.instance.planned_start).time()
 
     class Meta:
         model = Appointment
@@ -170,13 +219,23 @@ class AppointmentChangeForm(ServiceModelForm):
 
     def apply(self, cleaned_data) -> Appointment:
         appointment = self.instance
+        seen_version = cleaned_data["seen_version"]
+        duration = cleaned_data.get("duration_minutes")
+        if duration is not None and timedelta(minutes=duration) != appointment.expected_duration:
+            appointment = appointment_change_duration(
+                appointment=appointment,
+                expected_duration=timedelta(minutes=duration),
+                actor=self.actor,
+                expected_version=seen_version,
+            )
         moved = appointment.status in RESCHEDULABLE and (
             cleaned_data.get("window_start", appointment.window_start) != appointment.window_start
             or cleaned_data.get("window_end", appointment.window_end) != appointment.window_end
             or (cleaned_data.get("technician") or appointment.technician) != appointment.technician
         )
         details = {name: cleaned_data[name] for name in DETAIL_FIELDS if name in cleaned_data}
-        seen_version = cleaned_data["seen_version"]
+        # The planned time the page showed is no choice of the clerk's: only a changed one is kept.
+        planned_time = cleaned_data.get("planned_time") if "planned_time" in self.changed_data else None
         if moved:
             appointment = appointment_reschedule(
                 appointment=appointment,
@@ -186,8 +245,16 @@ class AppointmentChangeForm(ServiceModelForm):
                 reason=cleaned_data.get("reschedule_reason", ""),
                 actor=self.actor,
                 expected_version=seen_version,
+                planned_start=planned_start_on(cleaned_data["window_start"], planned_time),
             )
             seen_version = appointment.version
+        elif planned_time is not None:
+            appointment = appointment_replan(
+                appointment=appointment,
+                planned_start=planned_start_on(appointment.window_start, planned_time),
+                actor=self.actor,
+                expected_version=seen_version,
+            )
         return appointment_update_details(
             appointment=appointment, changes=details, actor=self.actor, expected_version=seen_version
         )

@@ -1,7 +1,8 @@
 """`make bench`: admin timings and query counts on a large synthetic data set.
 
 Builds a throw-away database (10,000 customers and 100,000 appointments by
-default), then requests the office's busiest admin pages and prints, for each,
+default), then requests the office's busiest admin pages (and the dispatch board's
+day on its busiest date, week and "find a time") and prints, for each,
 the median and p90 time, the number of queries and the ratio to a minimal
 Django view measured in the same run. Machines differ and CI runners are
 noisy, so only the ratios are comparable from one run to the next.
@@ -549,11 +550,17 @@ class Page:
 
 def pages_to_measure(dataset: Dataset) -> list[Page]:
     import phonenumbers
+    from django.utils import timezone
 
-    from appointments.models import AppointmentStatus
+    from appointments.models import AppointmentStatus, ServiceType, Technician
     from customers.models import Customer
 
     heavy = Customer.objects.get(pk=dataset.heavy_customer_id)
+    # The board (issue #11): next week, whose diary is full at this size, and a service to find a time for.
+    next_week = timezone.localdate() + timedelta(days=7)
+    service_type = ServiceType.objects.order_by("id").first()
+    technician = Technician.objects.order_by("display_name", "id").first()
+    tomorrow = timezone.localdate() + timedelta(days=1)
     surname = heavy.full_name.split()[-1]
     phone_customer = Customer.objects.filter(phone__startswith="+4930").order_by("id").first() or heavy
     national = phonenumbers.format_number(phone_customer.phone, phonenumbers.PhoneNumberFormat.NATIONAL)
@@ -589,6 +596,14 @@ def pages_to_measure(dataset: Dataset) -> list[Page]:
         Page("appointment change", f"{appointments}{dataset.appointment_id}/change/", ""),
         Page("journal changelist", "/admin/journal/journalentry/", ""),
         Page(BOARD_PAGE, f"/board/?day={busiest_day.isoformat()}", f"visit-{busiest_visit}"),
+        Page("board: week, all technicians", f"/board/week/?week={next_week}", technician.display_name),
+        Page("board: week, one technician", f"/board/week/?week={next_week}&technician={technician.pk}",
+             technician.display_name),
+        Page("board: find a time (6 weeks)", "/board/find/?" + urlencode(
+            {"service_type": service_type.pk, "first_day": tomorrow.isoformat()}), "free-times"),
+        Page("board: find a time, one technician", "/board/find/?" + urlencode(
+            {"service_type": service_type.pk, "first_day": tomorrow.isoformat(), "technician": technician.pk}),
+             "free-times"),
     ]  # fmt: skip
 
 

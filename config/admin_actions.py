@@ -1,8 +1,11 @@
 """Admin actions that ask for one more thing first (a reason, a note, a new time), shared by the apps' admins."""
 
+from django import forms
 from django.contrib import admin, messages
 from django.core.exceptions import ValidationError
 from django.template.response import TemplateResponse
+from django.utils import timezone
+from django.utils.dateparse import parse_datetime
 from django.utils.translation import gettext_lazy as _
 
 
@@ -58,13 +61,24 @@ class PrefillMixin:
     """An add page opened with ?field=value (the pages link to each other so) takes only what the field can.
 
     Django hands the raw text to the widget, and an autocomplete or date widget fails on text it cannot
-    read (?customer=abc was a 500): such a value is left out and the field starts empty.
+    read (?customer=abc was a 500): such a value is left out and the field starts empty. A date-and-time
+    field split in two takes one ISO value (?window_start=2026-12-01T08:00, local time unless it says).
     """
 
     def get_changeform_initial_data(self, request):
         initial = super().get_changeform_initial_data(request)
         fields = self.get_form(request).base_fields
         for name in [name for name in initial if name in fields and name in request.GET]:
+            if isinstance(fields[name], forms.SplitDateTimeField) and isinstance(initial[name], str):
+                try:
+                    moment = parse_datetime(initial[name])
+                except ValueError:
+                    moment = None
+                if moment is None:
+                    del initial[name]
+                else:
+                    initial[name] = moment if timezone.is_aware(moment) else timezone.make_aware(moment)
+                continue
             try:
                 fields[name].clean(initial[name])
             except (ValidationError, ValueError, TypeError):

@@ -74,7 +74,18 @@ class CustomerAdminForm(_PhoneInCountryForm):
 class FirmAdminForm(_PhoneInCountryForm):
     class Meta:
         model = Firm
-        fields = ["name", "email", "phone", "country", "holiday_subdivision", "street", "postcode", "city", "website"]
+        fields = [
+            "name",
+            "email",
+            "phone",
+            "country",
+            "holiday_subdivision",
+            "street",
+            "postcode",
+            "city",
+            "website",
+            "calendar_feed_shows_contact",
+        ]
 
 
 class FirmCountryPhonesForm(forms.ModelForm):

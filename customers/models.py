@@ -76,6 +76,16 @@ class Firm(models.Model):
         ),
     )
 
+    calendar_feed_shows_contact = models.BooleanField(
+        _("technicians' calendars show customers' phone and email"),
+        default=False,
+        help_text=_(
+            "Technicians' calendar links always show the customer's name and the site address. Their phone "
+            "number and email are left out unless this is ticked: calendars are often shared with family or "
+            "colleagues."
+        ),
+    )
+
     class Meta:
         verbose_name = _("firm")
         verbose_name_plural = _("firm")

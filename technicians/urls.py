@@ -1,6 +1,6 @@
 from django.urls import path
 
-from technicians import views, views_cards
+from technicians import views, views_cards, views_day_sheet, views_feed
 
 app_name = "technician"
 
@@ -16,4 +16,7 @@ urlpatterns = [
     path("visit/<int:pk>/card.pdf", views_cards.missed_card, name="missed_card"),
     path("cards/day-<str:day>.pdf", views_cards.day_pack, name="day_pack"),
     path("cards/blank.pdf", views_cards.blank_cards, name="blank_cards"),
+    path("day-sheet/<str:day>.pdf", views_day_sheet.day_sheet, name="day_sheet"),
+    path("day-sheet/<int:technician_id>/<str:day>.pdf", views_day_sheet.office_day_sheet, name="office_day_sheet"),
+    path("feed/<str:token>.ics", views_feed.feed, name="feed"),
 ]

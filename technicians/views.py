@@ -93,7 +93,8 @@ def _visits(technician, first_day: date, last_day: date):
         # Requested visits are not confirmed yet: nobody drives there.
         .exclude(status=Status.REQUESTED)
         .select_related("customer", "service_type")
-        .order_by("window_start", "id")
+        # The order of the round: the planned starts, which the office may set apart from the windows' order.
+        .order_by("planned_start", "id")
     )
 
 

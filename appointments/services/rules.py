@@ -49,6 +49,7 @@ def _window_data(appointment: Appointment) -> dict[str, Any]:
     return {
         "window_start": appointment.window_start.isoformat(),
         "window_end": appointment.window_end.isoformat(),
+        "planned_start": appointment.planned_start.isoformat(),
         "technician_id": appointment.technician_id,
         "version": appointment.version,
     }

@@ -575,3 +575,13 @@ def test_a_filtered_appointment_list_counts_its_rows_once(admin_client_office):
     counts = [query["sql"] for query in captured.captured_queries if "COUNT(" in query["sql"]]
     assert len(counts) == 1, counts
     assert page.context["cl"].result_count == 3
+
+
+def test_a_technicians_page_leads_to_their_calendar_links(admin_client_office):
+    technician = TechnicianFactory()
+
+    page = admin_client_office.get(reverse("admin:appointments_technician_change", args=[technician.pk]))
+
+    assert f"{reverse('admin:technicians_calendarfeed_changelist')}?technician__id__exact={technician.pk}" in (
+        page.content.decode()
+    )

@@ -2,6 +2,7 @@
 
 import threading
 from datetime import timedelta
+from itertools import pairwise
 
 import pytest
 from django.db import IntegrityError, connection, connections, transaction
@@ -118,3 +119,51 @@ def test_database_accepts_back_to_back_and_cancelled_rows():
     )
 
     assert Appointment.objects.filter(technician=existing.technician).count() == 3
+
+
+@pytest.mark.django_db(transaction=True)
+@pytest.mark.parametrize(("minutes", "fit"), [(210, 1), (90, 2), (30, 4)])
+def test_fifty_bookings_for_the_last_slots_of_a_window_book_exactly_as_many_as_fit(minutes, fit):
+    # With the 30-minute buffer, a 4-hour window holds one 3.5-hour job, two 1.5-hour or four half-hour ones.
+    service_type = ServiceTypeFactory(duration=timedelta(minutes=minutes))
+    technician = TechnicianFactory(service_types=[service_type])
+
+    results = book_concurrently(
+        50,
+        customer=CustomerFactory(),
+        service_type=service_type,
+        technician=technician,
+        window_start=local_dt(3, 8),
+        actor=None,
+        require_working_hours=True,
+    )
+
+    booked = [result for result in results if isinstance(result, Appointment)]
+    assert len(booked) == fit, results
+    assert all(isinstance(result, AppointmentError) for result in results if result not in booked), results
+    planned = sorted(Appointment.objects.filter(technician=technician).values_list("planned_start", "occupied_until"))
+    assert len(planned) == fit
+    assert all(earlier_end <= later_start for (_s, earlier_end), (later_start, _e) in pairwise(planned))
+
+
+@needs_postgres
+@pytest.mark.django_db(transaction=True)
+def test_database_accepts_two_visits_in_one_window_one_after_the_other():
+    short = ServiceTypeFactory(duration=timedelta(minutes=30))
+    first = AppointmentFactory(service_type=short, window_start=local_dt(2, 8))
+
+    second = AppointmentFactory(
+        technician=first.technician,
+        service_type=short,
+        window_start=local_dt(2, 8),
+        planned_start=first.occupied_until,
+    )
+
+    assert second.window_start == first.window_start
+    with pytest.raises(IntegrityError, match="appointment_technician_no_overlap"), transaction.atomic():
+        AppointmentFactory(
+            technician=first.technician,
+            service_type=short,
+            window_start=local_dt(2, 8),
+            planned_start=first.planned_start + timedelta(minutes=15),
+        )

@@ -86,7 +86,7 @@ class Visit:
     moved_from: Slot | None = None  # booked there first, then moved to `slot`
     moved_to: Slot | None = None  # after a missed visit, moved here
     notes: str = ""
-    trip_offset: int = 0  # minutes after the window starts
+    trip_offset: int = 0  # minutes after the planned start the technician is at the door
     travel: int = 20  # minutes on the road
     overrun: int = 0  # minutes longer than the expected duration
     report: str = ""
@@ -234,10 +234,19 @@ class Command(BaseCommand):
         now = timezone.now()
         today = timezone.localdate()
         visits = self._plan(rng, today, technicians, service_types, customers)
+        # Every visit is booked before any is carried out: a visit done (no longer holding its slot) must not
+        # let the next one of its window be planned at the same time.
+        booked = []
         for visit in visits:
             try:
                 with transaction.atomic():
-                    self.appointments.append(self._book(visit, office, technicians, today, now))
+                    booked.append((visit, self._book(visit, office, technicians, today)))
+            except AppointmentError as exc:
+                self.skipped.append(f"{visit.customer} {visit.slot.day} {visit.slot.half}: {exc.message}")
+        for visit, appointment in booked:
+            try:
+                with transaction.atomic():
+                    self.appointments.append(self._outcome(visit, appointment, office, technicians, today, now))
             except AppointmentError as exc:
                 self.skipped.append(f"{visit.customer} {visit.slot.day} {visit.slot.half}: {exc.message}")
         self.created["appointments"] += len(self.appointments)
@@ -301,15 +310,19 @@ class Command(BaseCommand):
                     if not choices:
                         continue
                     name = choices[0] if len(choices) == 1 or rng.random() < 0.6 else choices[1]
-                    visits.append(Visit(Slot(day, index, half), service_types[name]))
+                    # A window holds several short visits one after another (the services plan them in order):
+                    # a maintenance technician does five or six a day.
+                    # Today's windows are full, so the board and My day show a real day at any hour.
+                    extra = rng.choice([0, 1, 1, 2] if name == GAS else [0, 1])
+                    for _ in range(1 + (3 if name == GAS else 1) if day == today else 1 + extra):
+                        visits.append(Visit(Slot(day, index, half), service_types[name]))
 
         order = list(customers)
         rng.shuffle(order)
         for number, visit in enumerate(visits):
             visit.customer = order[number % len(order)]
             visit.notes = rng.choice(VISIT_NOTES)
-            window_minutes = int(visit.service.arrival_window.total_seconds() // 60)
-            visit.trip_offset = rng.randint(-10, max(0, int(window_minutes * 0.6)))
+            visit.trip_offset = rng.randint(-5, 10)
             visit.travel = rng.randint(12, 35)
             visit.overrun = rng.randint(-10, 25)
             visit.report = rng.choice(REPORTS.get(visit.service.name, ["Arbeiten erledigt."]))
@@ -359,7 +372,7 @@ class Command(BaseCommand):
     def _window_start(self, slot: Slot) -> datetime:
         return _aware(slot.day, SLOT_STARTS[slot.half])
 
-    def _book(self, visit: Visit, office, technicians, today: date, now: datetime) -> Appointment:
+    def _book(self, visit: Visit, office, technicians, today: date) -> Appointment:
         customer = visit.customer
         first = visit.moved_from or visit.slot
         appointment = appointment_schedule(
@@ -385,7 +398,9 @@ class Command(BaseCommand):
                 else RESCHEDULE_EARLIER_REASON,
                 channel=Channel.PHONE,
             )
+        return appointment
 
+    def _outcome(self, visit: Visit, appointment: Appointment, office, technicians, today: date, now: datetime):
         if visit.outcome == "cancelled":
             return appointment_cancel(
                 appointment=appointment,
@@ -402,8 +417,8 @@ class Command(BaseCommand):
 
     def _miss(self, visit: Visit, appointment: Appointment, technicians, now: datetime) -> Appointment:
         technician_user = appointment.technician.user
-        trip = appointment.window_start + timedelta(minutes=max(0, visit.trip_offset))
-        at_the_door = trip + timedelta(minutes=visit.travel)
+        at_the_door = max(appointment.window_start, appointment.planned_start + timedelta(minutes=visit.trip_offset))
+        trip = at_the_door - timedelta(minutes=visit.travel)
         if at_the_door > now:
             return appointment
         appointment = visit_start_trip(appointment=appointment, actor=technician_user, at=trip)
@@ -427,10 +442,14 @@ class Command(BaseCommand):
         return appointment
 
     def _carry_out(self, visit: Visit, appointment: Appointment, now: datetime, *, live: bool) -> Appointment:
-        """Trip, arrival, completion, each only if its moment has passed."""
+        """Trip, arrival, completion, each only if its moment has passed; around the visit's planned slot."""
         technician_user = appointment.technician.user
-        start, end = appointment.window_start, appointment.window_end
-        if live and start <= now < end:
+        start, end = appointment.planned_start, appointment.occupied_until
+        # The drive fits the buffer after the visit before, and the day keeps roughly to its plan.
+        buffer_minutes = int(appointment.service_type.buffer_after.total_seconds() // 60)
+        visit.travel = min(visit.travel, max(buffer_minutes, 10))
+        visit.overrun = min(visit.overrun, 10)
+        if live and start - timedelta(minutes=visit.travel) <= now < end:
             # Under way right now: one technician driving, the other at work.
             if visit.slot.tech % 2 == 0:
                 trip, arrive = max(start - timedelta(minutes=20), now - timedelta(minutes=visit.travel)), None
@@ -439,7 +458,9 @@ class Command(BaseCommand):
                 trip = arrive - timedelta(minutes=visit.travel)
             complete = None
         else:
-            trip = start + timedelta(minutes=visit.trip_offset)
+            trip = max(appointment.window_start, start + timedelta(minutes=visit.trip_offset)) - timedelta(
+                minutes=visit.travel
+            )
             arrive = trip + timedelta(minutes=visit.travel)
             complete = arrive + appointment.expected_duration + timedelta(minutes=visit.overrun)
         if trip > now:
