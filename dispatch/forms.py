@@ -1,13 +1,42 @@
 """The board's one form: put a visit with a technician at a start time. The drag and drop fills it in;
 without JavaScript the office fills it in on the visit's move page."""
 
-from datetime import date, datetime, timedelta
+from datetime import date, datetime, time, timedelta
 
 from django import forms
 from django.utils import timezone
 from django.utils.translation import gettext_lazy as _
 
 from appointments.models import Technician
+
+
+class PickerInput:
+    """A browser date or time picker: text it could not read goes back empty, since a date or time
+    input's value must be one (the field's error says what was wrong)."""
+
+    def format_value(self, value):
+        if isinstance(value, str):
+            try:
+                self.parse(value)
+            except ValueError:
+                return None
+        return super().format_value(value)
+
+
+class DatePicker(PickerInput, forms.DateInput):
+    input_type = "date"
+    parse = staticmethod(date.fromisoformat)
+
+    def __init__(self):
+        super().__init__(format="%Y-%m-%d")
+
+
+class TimePicker(PickerInput, forms.TimeInput):
+    input_type = "time"
+    parse = staticmethod(time.fromisoformat)
+
+    def __init__(self):
+        super().__init__(attrs={"step": 300}, format="%H:%M")
 
 
 class MoveForm(forms.Form):
@@ -25,13 +54,13 @@ class MoveForm(forms.Form):
     )
     day = forms.DateField(
         label=_("Day"),
-        widget=forms.DateInput(attrs={"type": "date"}, format="%Y-%m-%d"),
+        widget=DatePicker(),
         input_formats=["%Y-%m-%d"],
         error_messages={"invalid": _("Enter the day as a date, e.g. 2026-03-04."), "required": _("Enter the day.")},
     )
     time = forms.TimeField(
         label=_("Planned start"),
-        widget=forms.TimeInput(attrs={"type": "time", "step": 300}, format="%H:%M"),
+        widget=TimePicker(),
         input_formats=["%H:%M", "%H:%M:%S"],
         error_messages={
             "invalid": _("Enter the time as hours and minutes, e.g. 10:15."),

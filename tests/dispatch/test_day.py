@@ -276,3 +276,41 @@ def test_the_board_speaks_the_office_language(admin_client_office):
 
     assert "Ungeplante Arbeit" in german and "Einsatzplanung" in german
     assert "Ongepland werk" in dutch and "Planbord" in dutch
+
+
+def test_the_day_leads_to_its_week_and_to_find_a_time(office):
+    page = board(office, date(2026, 3, 4)).content.decode()
+
+    assert f'href="{reverse("dispatch:week")}?week=2026-03-04"' in page
+    assert f'href="{reverse("dispatch:find")}"' in page
+
+
+def test_the_day_and_move_pages_are_valid_html(office, service, vnu_jar, tmp_path):
+    from tests.conftest import ROOT, describe_vnu, run_vnu
+
+    offset = next_weekday_offset()
+    day = timezone.localdate() + timedelta(days=offset)
+    jan = TechnicianFactory(display_name="Jan Verhaag", service_types=[service])
+    visit = AppointmentFactory(technician=jan, service_type=service, window_start=local_dt(offset, 8))
+    AppointmentFactory(technician=None, status=Status.REQUESTED, window_start=local_dt(offset + 1, 8))
+    VisitAttemptFactory(appointment=AppointmentFactory(status=Status.MISSED, window_start=local_dt(-2, 8)))
+    TimeOff.objects.create(technician=jan, starts_at=local_dt(offset, 13), ends_at=local_dt(offset, 15), reason="Arzt")
+    pages = {
+        "day": board(office, day),
+        "today": board(office),
+        "closed": (Closure.objects.create(first_day=day, last_day=day, reason="Inventur"), board(office, day))[1],
+        "move": office.get(reverse("dispatch:move_form", args=[visit.pk])),
+        "move-refused": office.post(reverse("dispatch:move_form", args=[visit.pk]), {"time": "x", "day": "x"}),
+    }
+    for name, response in pages.items():
+        assert response.status_code in (200, 400), name
+        (tmp_path / f"{name}.html").write_bytes(response.content)
+
+    messages = run_vnu(
+        vnu_jar,
+        "--also-check-css",
+        *[str(path) for path in sorted(tmp_path.iterdir())],
+        str(ROOT / "static" / "dispatch" / "board.css"),
+    )
+    errors = [describe_vnu(message) for message in messages if message["type"] != "info"]
+    assert not errors, "Nu HTML checker errors:\n" + "\n".join(errors)
