@@ -314,3 +314,15 @@ def test_the_day_and_move_pages_are_valid_html(office, service, vnu_jar, tmp_pat
     )
     errors = [describe_vnu(message) for message in messages if message["type"] != "info"]
     assert not errors, "Nu HTML checker errors:\n" + "\n".join(errors)
+
+
+def test_names_are_escaped_in_blocks_and_the_side_panel(office, service):
+    offset = next_weekday_offset()
+    hostile = CustomerFactory(full_name='<script>alert("x")</script> & Söhne', city='Kleve"><b>')
+    AppointmentFactory(customer=hostile, service_type=service, window_start=local_dt(offset, 8))
+    AppointmentFactory(customer=hostile, technician=None, status=Status.REQUESTED, window_start=local_dt(offset, 12))
+
+    page = board(office, timezone.localdate() + timedelta(days=offset)).content.decode()
+
+    assert "<script>alert" not in page and '"><b>' not in page
+    assert page.count("&lt;script&gt;alert(&quot;x&quot;)&lt;/script&gt; &amp; Söhne") >= 3  # link, title, panel
