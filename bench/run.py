@@ -2,7 +2,7 @@
 
 Builds a throw-away database (10,000 customers and 100,000 appointments by
 default), then requests the office's busiest admin pages (and the dispatch board's
-week and "find a time") and prints, for each,
+day on its busiest date, week and "find a time") and prints, for each,
 the median and p90 time, the number of queries and the ratio to a minimal
 Django view measured in the same run. Machines differ and CI runners are
 noisy, so only the ratios are comparable from one run to the next.
@@ -52,6 +52,10 @@ DEFAULT_MAX_QUERIES = 30
 TARGET_RATIO = 30
 TARGET_PAGES = ("appointment changelist", "appointments: this week", "appointments: status=scheduled")
 SMALL_SIZE = {"customers": 100, "appointments": 1_000, "journal": 1_000}
+# The dispatch board's day view (issue #11) on the day with the most planned visits: at most this many
+# times the baseline, with the same queries at any size.
+BOARD_PAGE = "board: busiest day"
+BOARD_TARGET_RATIO = 20
 
 
 def parse_args(argv: list[str] | None = None) -> argparse.Namespace:
@@ -573,6 +577,7 @@ def pages_to_measure(dataset: Dataset) -> list[Page]:
 
     customers = "/admin/customers/customer/"
     appointments = "/admin/appointments/appointment/"
+    busiest_day, busiest_visit = busiest_board_day()
     return [
         Page("baseline: minimal view", "/bench/minimal/", "yes"),
         Page("customer changelist", customers, first_listed(Customer.objects.all())),
@@ -590,6 +595,7 @@ def pages_to_measure(dataset: Dataset) -> list[Page]:
         Page("appointment search: surname", search(appointments, surname), ""),
         Page("appointment change", f"{appointments}{dataset.appointment_id}/change/", ""),
         Page("journal changelist", "/admin/journal/journalentry/", ""),
+        Page(BOARD_PAGE, f"/board/?day={busiest_day.isoformat()}", f"visit-{busiest_visit}"),
         Page("board: week, all technicians", f"/board/week/?week={next_week}", technician.display_name),
         Page("board: week, one technician", f"/board/week/?week={next_week}&technician={technician.pk}",
              technician.display_name),
@@ -599,6 +605,25 @@ def pages_to_measure(dataset: Dataset) -> list[Page]:
             {"service_type": service_type.pk, "first_day": tomorrow.isoformat(), "technician": technician.pk}),
              "free-times"),
     ]  # fmt: skip
+
+
+def busiest_board_day():
+    """The day with the most active visits planned with a technician, and one of them (the page must show it)."""
+    from django.db.models import Count, Min
+    from django.db.models.functions import TruncDate
+
+    from appointments.models import Appointment
+
+    busiest = (
+        Appointment.objects.active()
+        .filter(technician__isnull=False)
+        .annotate(day=TruncDate("planned_start"))
+        .values("day")
+        .annotate(visits=Count("id"), first=Min("id"))
+        .order_by("-visits", "day")
+        .first()
+    )
+    return busiest["day"], busiest["first"]
 
 
 # Measuring ------------------------------------------------------------------
@@ -816,7 +841,28 @@ def target_report(name: str, small: dict, large: dict) -> list[str]:
                 f" {result['queries']:>8} {result['ratio']:>11.1f}x{verdict}"
             )
         failures += [f"{name} {page}: {problem}" for problem in problems]
+    failures += board_report(name, small, large)
     return failures
+
+
+def board_report(name: str, small: dict, large: dict) -> list[str]:
+    """The board's day view at both sizes against its own target (issue #11)."""
+    rows = [
+        (run["dataset"]["row_counts"]["appointments"], next(r for r in run["results"] if r["name"] == BOARD_PAGE))
+        for run in (small, large)
+    ]
+    same = rows[0][1]["queries"] == rows[1][1]["queries"]
+    over = max(result["ratio"] for _count, result in rows) > BOARD_TARGET_RATIO
+    for index, (count, result) in enumerate(rows):
+        verdict = ""
+        if index == 1:
+            verdict = "  same queries" if same else "  FAIL: queries grow with the rows"
+            verdict += f"; over {BOARD_TARGET_RATIO}x" if over else f"; within {BOARD_TARGET_RATIO}x"
+        print(
+            f"{BOARD_PAGE if index == 0 else '':<32} {count:>12,} {result['median_ms']:>10.1f}"
+            f" {result.get('all_queries_ms', 0):>10.1f} {result['queries']:>8} {result['ratio']:>11.1f}x{verdict}"
+        )
+    return [] if same else [f"{name} {BOARD_PAGE}: queries grow with the rows"]
 
 
 def run_all(args: argparse.Namespace) -> int:
@@ -881,6 +927,12 @@ def run(args: argparse.Namespace, started: float) -> int:
     for result in results:
         result.ratio = result.median_ms / baseline if baseline else float("inf")
     print_table(results)
+    board = next(result for result in results if result.name == BOARD_PAGE)
+    print(
+        f"\nDispatch board day view ({board.url}): median {board.median_ms:.1f} ms, {board.queries} queries,"
+        f" {board.ratio:.1f}x the minimal view (target at most {BOARD_TARGET_RATIO}x)"
+        + ("" if board.ratio <= BOARD_TARGET_RATIO else " OVER TARGET")
+    )
 
     if args.explain:
         for result in results[1:]:

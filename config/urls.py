@@ -43,5 +43,6 @@ urlpatterns = [
     path("i18n/", include("django.conf.urls.i18n")),
     path("healthz", health, name="health"),
     path("favicon.ico", favicon, name="favicon"),
-    path("", RedirectView.as_view(pattern_name="admin:index", permanent=False)),
+    # The office's home page is the dispatch board (it sends anyone else to the sign-in).
+    path("", RedirectView.as_view(pattern_name="dispatch:day", permanent=False)),
 ]
