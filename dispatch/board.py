@@ -33,7 +33,7 @@ from appointments.planning import working_periods_on
 Status = AppointmentStatus
 # The axis shows at least the usual working day; it widens to hold a visit planned outside it.
 AXIS_FIRST_HOUR = 7
-AXIS_LAST_HOUR = 19
+AXIS_LAST_HOUR = 17
 # Done or missed visits of the day stay in their lane, muted: the planner sees what the day held.
 HISTORY_STATUSES = (Status.COMPLETED, Status.MISSED)
 # The side panel lists the oldest first; the admin's lists hold the rest.

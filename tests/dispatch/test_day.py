@@ -147,7 +147,7 @@ def test_time_off_and_hours_outside_work_are_greyed_with_the_reason(office):
 
     page = board(office, timezone.localdate() + timedelta(days=offset)).content.decode()
 
-    # 07:00-07:30 before work, 16:30-19:00 after it, and the time off.
+    # 07:00-07:30 before work, 16:30-17:00 after it, and the time off.
     assert page.count('class="off"') == 3
     assert 'title="Zahnarzt"' in page
 
