@@ -7,6 +7,7 @@ from django.urls import reverse
 from django.utils import timezone
 
 from appointments.models import Appointment
+from dispatch.board import AXIS_FIRST_HOUR, AXIS_LAST_HOUR
 from tests.dispatch.test_day import next_weekday_offset
 from tests.factories import (
     AppointmentFactory,
@@ -130,7 +131,7 @@ def test_a_drag_inside_the_window_reorders_without_asking_and_a_request_is_plann
 
     tab.on("dialog", accept)
     track = tab.locator(f'.lane .track[data-technician="{jan.pk}"]').bounding_box()
-    per_minute = track["width"] / (19 * 60 - 7 * 60)
+    per_minute = track["width"] / ((AXIS_LAST_HOUR - AXIS_FIRST_HOUR) * 60)
 
     # An hour later along the lane, still inside 08:00-12:00.
     block = tab.locator(f"#visit-{visit.pk}").bounding_box()

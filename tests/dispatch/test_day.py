@@ -7,6 +7,7 @@ from django.urls import reverse
 from django.utils import timezone
 
 from appointments.models import AppointmentStatus, Closure, TimeOff
+from dispatch.board import AXIS_LAST_HOUR
 from tests.factories import (
     AppointmentFactory,
     CustomerFactory,
@@ -85,7 +86,7 @@ def test_the_axis_widens_for_a_visit_planned_early(office, service):
 
     page = board(office, timezone.localdate() + timedelta(days=offset)).content.decode()
 
-    assert 'data-first-minute="300"' in page and 'data-last-minute="1140"' in page
+    assert 'data-first-minute="300"' in page and f'data-last-minute="{AXIS_LAST_HOUR * 60}"' in page
     assert ">05:00<" in page
 
 
