@@ -35,7 +35,7 @@ run: messages
 	DEBUG=1 $(PY) manage.py migrate --noinput -v0
 	DEBUG=1 $(PY) manage.py seed_demo
 	@echo
-	@echo "  Doorstep runs at http://127.0.0.1:$(PORT)/admin/  (Ctrl-C stops web, worker and beat)"
+	@echo "  Doorstep runs at http://127.0.0.1:$(PORT)/  (the office lands on the dispatch board; admin at /admin/; Ctrl-C stops web, worker and beat)"
 	@echo "  Each mail is one line on this console; read it in full in the admin's outbox (Benachrichtigungen › Postausgang)."
 	@echo "  EMAIL_URL=console:// make run prints whole mails instead."
 	@echo
