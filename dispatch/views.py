@@ -30,8 +30,24 @@ def board_page(view):
     return never_cache(office_required(view))
 
 
-def _int_list(values: list[str]) -> list[int]:
-    return [int(value) for value in values if value.isdigit()]
+# An id the database could hold; longer digit strings are a hand-edited link, not a technician.
+LONGEST_ID = 18
+
+
+def _is_id(value: str) -> bool:
+    # isdigit() alone takes "²" and other Unicode digits that int() refuses.
+    return value.isascii() and value.isdigit() and len(value) <= LONGEST_ID
+
+
+def _ids(request, name: str, unreadable: str) -> list[int]:
+    """The ids in ?name=; a value that is none (a hand-edited link) is named in a warning and left out."""
+    ids = []
+    for value in request.GET.getlist(name):
+        if _is_id(value):
+            ids.append(int(value))
+        elif value:
+            messages.warning(request, unreadable % {"value": value})
+    return ids
 
 
 def _parse_day(value: str | None) -> date | None:
@@ -59,9 +75,9 @@ def day(request):
             request, _("“%(value)s” is not a day the board can show; it shows today.") % {"value": request.GET["day"]}
         )
     shown_day = shown_day or today
-    technician_ids = _int_list(request.GET.getlist("technician"))
-    service = request.GET.get("service", "")
-    service_type_id = int(service) if service.isdigit() else None
+    technician_ids = _ids(request, "technician", _("There is no technician “%(value)s”; showing all technicians."))
+    service_ids = _ids(request, "service", _("There is no service type “%(value)s”; showing every service."))
+    service_type_id = service_ids[0] if service_ids else None
     filters = {"technician_ids": technician_ids, "service_type_id": service_type_id}
     board = build_day(
         shown_day,
