@@ -6,6 +6,7 @@ from datetime import date, datetime, time, timedelta
 from django import forms
 from django.utils import timezone
 from django.utils.translation import gettext_lazy as _
+from django.utils.translation import pgettext_lazy
 
 from appointments.models import Technician
 
@@ -45,7 +46,8 @@ class MoveForm(forms.Form):
     )
     technician = forms.ModelChoiceField(
         Technician.objects.filter(is_active=True),
-        label=_("Technician"),
+        # The plain msgid is the customer's "your technician" on their pages and emails.
+        label=pgettext_lazy("office", "Technician"),
         empty_label=None,
         error_messages={
             "invalid_choice": _("Choose one of the active technicians."),

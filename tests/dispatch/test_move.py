@@ -265,3 +265,17 @@ def test_a_customer_without_email_is_to_be_called(office, scene):
 
     [message] = messages_of(response)
     assert message.endswith("the customer has no email address, please call them.")
+
+
+@pytest.mark.parametrize(
+    ("language", "label", "customer_voice"), [("de", "Techniker", "Ihr"), ("nl", "Monteur", "Uw")]
+)
+def test_the_move_page_labels_the_technician_for_the_office_not_the_customer(
+    office, scene, language, label, customer_voice
+):
+    page = office.get(
+        reverse("dispatch:move_form", args=[scene["visit"].pk]), HTTP_ACCEPT_LANGUAGE=language
+    ).content.decode()
+
+    assert f'<label for="id_technician">{label}:</label>' in page
+    assert f"{customer_voice} {label}" not in page and f"{customer_voice} {label.lower()}" not in page
