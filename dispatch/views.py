@@ -17,6 +17,8 @@ from django.utils.translation import gettext as _
 from django.views.decorators.cache import never_cache
 from django.views.decorators.http import require_http_methods
 
+from appointments.availability import within_working_hours
+from appointments.closed_days import closed_reason
 from appointments.formatting import format_day, format_time, format_window_short
 from appointments.models import Appointment, local_midnight
 from appointments.services import AppointmentError, appointment_plan_move
@@ -182,7 +184,26 @@ def _apply_move(request, appointment: Appointment, form: MoveForm) -> str | None
                 "window": format_window_short(moved.window_start, moved.window_end),
             },
         )
+    _tell_about_the_day(request, moved)
     return None
+
+
+def _tell_about_the_day(request, moved: Appointment) -> None:
+    """The office may plan outside working hours or on a closed day on purpose (an urgent repair), so
+    the move is done; but a drop a little too far right must not pass unnoticed, as in the admin."""
+    if not within_working_hours(moved):
+        messages.warning(
+            request,
+            _("D-%(id)s lies outside %(technician)s's working hours. It is booked as entered; please check.")
+            % {"id": moved.pk, "technician": moved.technician},
+        )
+    day = timezone.localdate(moved.planned_start)
+    if reason := closed_reason(day):
+        messages.warning(
+            request,
+            _("D-%(id)s is on a closed day, %(day)s: %(reason)s. It is booked as entered; please check.")
+            % {"id": moved.pk, "day": format_day(day), "reason": reason},
+        )
 
 
 def _appointment(pk) -> Appointment | None:

@@ -6,7 +6,7 @@ import pytest
 from django.urls import reverse
 from django.utils import timezone
 
-from appointments.models import Appointment, AppointmentStatus
+from appointments.models import Appointment, AppointmentStatus, Closure
 from journal.models import JournalEntry
 from notifications.models import MessageKind, OutboxMessage
 from tests.dispatch.test_day import next_weekday_offset
@@ -279,3 +279,30 @@ def test_the_move_page_labels_the_technician_for_the_office_not_the_customer(
 
     assert f'<label for="id_technician">{label}:</label>' in page
     assert f"{customer_voice} {label}" not in page and f"{customer_voice} {label.lower()}" not in page
+
+
+def test_a_move_outside_working_hours_is_done_with_a_warning(office, scene):
+    visit = scene["visit"]
+
+    response = drop(office, visit, scene["mia"], "16:30", day=scene["day"])
+
+    visit.refresh_from_db()
+    assert visit.technician == scene["mia"] and visit.planned_start == local_dt(scene["offset"], 16, 30)
+    assert messages_of(response)[1] == (
+        f"D-{visit.pk} lies outside Mia Janssen's working hours. It is booked as entered; please check."
+    )
+
+
+def test_a_move_onto_a_closed_day_is_done_with_a_warning(office, scene):
+    visit = scene["visit"]
+    closed = scene["day"] + timedelta(days=1)
+    Closure.objects.create(first_day=closed, last_day=closed, reason="Inventory day")
+
+    response = drop(office, visit, scene["jan"], "09:00", day=closed)
+
+    visit.refresh_from_db()
+    assert timezone.localdate(visit.planned_start) == closed
+    assert any(
+        message.startswith(f"D-{visit.pk} is on a closed day, ") and "Inventory day" in message
+        for message in messages_of(response)
+    )
