@@ -42,7 +42,9 @@ class TimePicker(PickerInput, forms.TimeInput):
 
 class MoveForm(forms.Form):
     appointment = forms.IntegerField(
-        min_value=1, widget=forms.HiddenInput, error_messages={"invalid": _("This visit does not exist.")}
+        min_value=1,
+        widget=forms.HiddenInput,
+        error_messages={"invalid": _("This visit does not exist."), "min_value": _("This visit does not exist.")},
     )
     technician = forms.ModelChoiceField(
         Technician.objects.filter(is_active=True),
@@ -70,7 +72,16 @@ class MoveForm(forms.Form):
         },
     )
     # The visit's version when the board was drawn: a visit moved meanwhile is not moved again blindly.
-    version = forms.IntegerField(min_value=1, required=False, widget=forms.HiddenInput)
+    # Hidden: a bad one is an old or edited page, and Django's "Enter a whole number" would puzzle the clerk.
+    version = forms.IntegerField(
+        min_value=1,
+        required=False,
+        widget=forms.HiddenInput,
+        error_messages={
+            "invalid": _("Please reload the page and try again."),
+            "min_value": _("Please reload the page and try again."),
+        },
+    )
     next = forms.CharField(required=False, widget=forms.HiddenInput)
 
     def clean_day(self) -> date:

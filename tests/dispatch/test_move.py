@@ -134,6 +134,9 @@ def test_a_refused_move_changes_nothing_and_says_why(office, scene):
         ({"technician": 999999}, "Choose one of the active technicians."),
         ({"time": "23:30"}, "A visit must end on the day it starts"),
         ({"version": 7}, "This visit was moved in the meantime"),
+        ({"appointment": -1}, "This visit does not exist."),
+        ({"version": 0}, "Please reload the page and try again."),
+        ({"version": "abc"}, "Please reload the page and try again."),
     ],
 )
 def test_bad_input_gets_a_clear_message_and_changes_nothing(office, scene, change, expected):
@@ -306,3 +309,18 @@ def test_a_move_onto_a_closed_day_is_done_with_a_warning(office, scene):
         message.startswith(f"D-{visit.pk} is on a closed day, ") and "Inventory day" in message
         for message in messages_of(response)
     )
+
+
+@pytest.mark.parametrize("version", ["abc", "0", "9" * 5000])
+def test_the_move_page_says_why_when_its_hidden_version_is_bad(office, scene, version):
+    visit = scene["visit"]
+
+    response = office.post(
+        reverse("dispatch:move_form", args=[visit.pk]),
+        {"technician": scene["mia"].pk, "day": scene["day"].isoformat(), "time": "14:00", "version": version},
+        HTTP_ACCEPT_LANGUAGE="en",
+    )
+
+    assert response.status_code == 400
+    assert "Please reload the page and try again." in response.content.decode()
+    assert unchanged(visit)
