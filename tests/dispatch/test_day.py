@@ -343,3 +343,12 @@ def test_a_filter_the_board_cannot_read_is_named_and_the_whole_board_shown(offic
     assert response.status_code == 200
     assert 'aria-label="Jan Verhaag"' in page
     assert message in page
+
+
+@pytest.mark.parametrize("name", ["dispatch:day", "dispatch:week", "dispatch:find"])
+def test_no_board_page_is_kept_in_a_cache(office, name):
+    # A cached page shows an old plan, and after signing out the back button would show the customers.
+    response = office.get(reverse(name), HTTP_ACCEPT_LANGUAGE="en")
+
+    assert response.status_code == 200
+    assert "no-store" in response["Cache-Control"] and "private" in response["Cache-Control"]
