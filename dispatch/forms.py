@@ -1,7 +1,7 @@
 """The board's one form: put a visit with a technician at a start time. The drag and drop fills it in;
 without JavaScript the office fills it in on the visit's move page."""
 
-from datetime import date, datetime, time, timedelta
+from datetime import UTC, date, datetime, time, timedelta
 
 from django import forms
 from django.utils import timezone
@@ -89,6 +89,17 @@ class MoveForm(forms.Form):
         if not is_plannable_day(day):
             raise forms.ValidationError(_("Choose a day within ten years of today."), code="far_away")
         return day
+
+    def clean(self):
+        cleaned_data = super().clean()
+        if cleaned_data.get("day") and cleaned_data.get("time"):
+            # 02:30 on the night the clocks go forward would be saved as 03:30 and promise a shorter window.
+            # Through UTC: astimezone() to the datetime's own zone would hand it back unchanged.
+            if timezone.localtime(self.planned_start().astimezone(UTC)).time() != cleaned_data["time"]:
+                self.add_error(
+                    "time", _("This time does not exist on that day (the clocks go forward); choose another.")
+                )
+        return cleaned_data
 
     def planned_start(self) -> datetime:
         return timezone.make_aware(datetime.combine(self.cleaned_data["day"], self.cleaned_data["time"]))

@@ -1,6 +1,6 @@
 """Moving a visit from the dispatch board: the drop's POST and the move page without JavaScript."""
 
-from datetime import timedelta
+from datetime import UTC, date, datetime, time, timedelta
 
 import pytest
 from django.urls import reverse
@@ -324,3 +324,25 @@ def test_the_move_page_says_why_when_its_hidden_version_is_bad(office, scene, ve
     assert response.status_code == 400
     assert "Please reload the page and try again." in response.content.decode()
     assert unchanged(visit)
+
+
+def next_spring_forward() -> date:
+    """The next day whose 02:30 the firm's clocks skip (the change to summer time)."""
+    day = timezone.localdate()
+    while True:
+        day += timedelta(days=1)
+        moment = timezone.make_aware(datetime.combine(day, time(2, 30)))
+        if timezone.localtime(moment.astimezone(UTC)).time() != time(2, 30):
+            return day
+
+
+def test_a_time_the_clocks_skip_is_refused(office, scene):
+    visit = scene["visit"]
+
+    response = drop(office, visit, scene["jan"], "02:30", day=next_spring_forward())
+
+    assert unchanged(visit)
+    [message] = messages_of(response)
+    assert message == (
+        "Nothing was moved: This time does not exist on that day (the clocks go forward); choose another."
+    )
