@@ -42,14 +42,12 @@ def _is_id(value: str) -> bool:
 
 
 def _ids(request, name: str, unreadable: str) -> list[int]:
-    """The ids in ?name=; a value that is none (a hand-edited link) is named in a warning and left out."""
-    ids = []
-    for value in request.GET.getlist(name):
-        if _is_id(value):
-            ids.append(int(value))
-        elif value:
-            messages.warning(request, unreadable % {"value": value})
-    return ids
+    """The ids in ?name=; values that are none (a hand-edited link) are left out, the first named in a
+    warning (one, however many: a link with thousands must not fill the session with messages)."""
+    values = request.GET.getlist(name)
+    if bad := next((value for value in values if value and not _is_id(value)), None):
+        messages.warning(request, unreadable % {"value": bad})
+    return [int(value) for value in values if _is_id(value)]
 
 
 def _parse_day(value: str | None) -> date | None:

@@ -352,3 +352,14 @@ def test_no_board_page_is_kept_in_a_cache(office, name):
 
     assert response.status_code == 200
     assert "no-store" in response["Cache-Control"] and "private" in response["Cache-Control"]
+
+
+def test_a_link_with_many_unreadable_technicians_gets_one_warning(office):
+    jan = TechnicianFactory(display_name="Jan Verhaag")
+
+    response = office.get(reverse("dispatch:day"), {"technician": ["x"] * 500 + [jan.pk]}, HTTP_ACCEPT_LANGUAGE="en")
+
+    assert [str(message) for message in response.context["messages"]] == [
+        "There is no technician “x”; showing all technicians."
+    ]
+    assert 'aria-label="Jan Verhaag"' in response.content.decode()
