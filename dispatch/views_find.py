@@ -52,7 +52,12 @@ def find(request):
     searched = "service_type" in request.GET
     # A link from the week may name a technician before any service is chosen: it starts the form.
     initial = {name: request.GET[name] for name in ("technician", "first_day") if name in request.GET}
-    form = FindForm(request.GET if searched else None, first_day=first_day, initial={} if searched else initial)
+    data = request.GET
+    if searched and not data.get("first_day"):
+        # Searched from the first bookable day: the date field shows it, as its help text says.
+        data = data.copy()
+        data["first_day"] = first_day.isoformat()
+    form = FindForm(data if searched else None, first_day=first_day, initial={} if searched else initial)
     offers = None
     if searched and form.is_valid():
         service_type = form.cleaned_data["service_type"]
