@@ -1,11 +1,12 @@
 """The board's one form: put a visit with a technician at a start time. The drag and drop fills it in;
 without JavaScript the office fills it in on the visit's move page."""
 
-from datetime import date, datetime, time, timedelta
+from datetime import UTC, date, datetime, time, timedelta
 
 from django import forms
 from django.utils import timezone
 from django.utils.translation import gettext_lazy as _
+from django.utils.translation import pgettext_lazy
 
 from appointments.models import Technician
 
@@ -41,11 +42,14 @@ class TimePicker(PickerInput, forms.TimeInput):
 
 class MoveForm(forms.Form):
     appointment = forms.IntegerField(
-        min_value=1, widget=forms.HiddenInput, error_messages={"invalid": _("This visit does not exist.")}
+        min_value=1,
+        widget=forms.HiddenInput,
+        error_messages={"invalid": _("This visit does not exist."), "min_value": _("This visit does not exist.")},
     )
     technician = forms.ModelChoiceField(
         Technician.objects.filter(is_active=True),
-        label=_("Technician"),
+        # The plain msgid is the customer's "your technician" on their pages and emails.
+        label=pgettext_lazy("office", "Technician"),
         empty_label=None,
         error_messages={
             "invalid_choice": _("Choose one of the active technicians."),
@@ -68,7 +72,16 @@ class MoveForm(forms.Form):
         },
     )
     # The visit's version when the board was drawn: a visit moved meanwhile is not moved again blindly.
-    version = forms.IntegerField(min_value=1, required=False, widget=forms.HiddenInput)
+    # Hidden: a bad one is an old or edited page, and Django's "Enter a whole number" would puzzle the clerk.
+    version = forms.IntegerField(
+        min_value=1,
+        required=False,
+        widget=forms.HiddenInput,
+        error_messages={
+            "invalid": _("Please reload the page and try again."),
+            "min_value": _("Please reload the page and try again."),
+        },
+    )
     next = forms.CharField(required=False, widget=forms.HiddenInput)
 
     def clean_day(self) -> date:
@@ -76,6 +89,17 @@ class MoveForm(forms.Form):
         if not is_plannable_day(day):
             raise forms.ValidationError(_("Choose a day within ten years of today."), code="far_away")
         return day
+
+    def clean(self):
+        cleaned_data = super().clean()
+        if cleaned_data.get("day") and cleaned_data.get("time"):
+            # 02:30 on the night the clocks go forward would be saved as 03:30 and promise a shorter window.
+            # Through UTC: astimezone() to the datetime's own zone would hand it back unchanged.
+            if timezone.localtime(self.planned_start().astimezone(UTC)).time() != cleaned_data["time"]:
+                self.add_error(
+                    "time", _("This time does not exist on that day (the clocks go forward); choose another.")
+                )
+        return cleaned_data
 
     def planned_start(self) -> datetime:
         return timezone.make_aware(datetime.combine(self.cleaned_data["day"], self.cleaned_data["time"]))

@@ -17,6 +17,8 @@ from django.utils.translation import gettext as _
 from django.views.decorators.cache import never_cache
 from django.views.decorators.http import require_http_methods
 
+from appointments.availability import within_working_hours
+from appointments.closed_days import closed_reason
 from appointments.formatting import format_day, format_time, format_window_short
 from appointments.models import Appointment, local_midnight
 from appointments.services import AppointmentError, appointment_plan_move
@@ -30,8 +32,22 @@ def board_page(view):
     return never_cache(office_required(view))
 
 
-def _int_list(values: list[str]) -> list[int]:
-    return [int(value) for value in values if value.isdigit()]
+# An id the database could hold; longer digit strings are a hand-edited link, not a technician.
+LONGEST_ID = 18
+
+
+def _is_id(value: str) -> bool:
+    # isdigit() alone takes "²" and other Unicode digits that int() refuses.
+    return value.isascii() and value.isdigit() and len(value) <= LONGEST_ID
+
+
+def _ids(request, name: str, unreadable: str) -> list[int]:
+    """The ids in ?name=; values that are none (a hand-edited link) are left out, the first named in a
+    warning (one, however many: a link with thousands must not fill the session with messages)."""
+    values = request.GET.getlist(name)
+    if bad := next((value for value in values if value and not _is_id(value)), None):
+        messages.warning(request, unreadable % {"value": bad})
+    return [int(value) for value in values if _is_id(value)]
 
 
 def _parse_day(value: str | None) -> date | None:
@@ -59,9 +75,9 @@ def day(request):
             request, _("“%(value)s” is not a day the board can show; it shows today.") % {"value": request.GET["day"]}
         )
     shown_day = shown_day or today
-    technician_ids = _int_list(request.GET.getlist("technician"))
-    service = request.GET.get("service", "")
-    service_type_id = int(service) if service.isdigit() else None
+    technician_ids = _ids(request, "technician", _("There is no technician “%(value)s”; showing all technicians."))
+    service_ids = _ids(request, "service", _("There is no service type “%(value)s”; showing every service."))
+    service_type_id = service_ids[0] if service_ids else None
     filters = {"technician_ids": technician_ids, "service_type_id": service_type_id}
     board = build_day(
         shown_day,
@@ -166,7 +182,26 @@ def _apply_move(request, appointment: Appointment, form: MoveForm) -> str | None
                 "window": format_window_short(moved.window_start, moved.window_end),
             },
         )
+    _tell_about_the_day(request, moved)
     return None
+
+
+def _tell_about_the_day(request, moved: Appointment) -> None:
+    """The office may plan outside working hours or on a closed day on purpose (an urgent repair), so
+    the move is done; but a drop a little too far right must not pass unnoticed, as in the admin."""
+    if not within_working_hours(moved):
+        messages.warning(
+            request,
+            _("D-%(id)s lies outside %(technician)s's working hours. It is booked as entered; please check.")
+            % {"id": moved.pk, "technician": moved.technician},
+        )
+    day = timezone.localdate(moved.planned_start)
+    if reason := closed_reason(day):
+        messages.warning(
+            request,
+            _("D-%(id)s is on a closed day, %(day)s: %(reason)s. It is booked as entered; please check.")
+            % {"id": moved.pk, "day": format_day(day), "reason": reason},
+        )
 
 
 def _appointment(pk) -> Appointment | None:

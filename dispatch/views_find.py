@@ -14,9 +14,10 @@ from appointments.closed_days import closed_reason
 from appointments.formatting import format_day, format_time, format_window
 from appointments.services import AppointmentError, appointment_schedule
 from customers.models import Customer
-from dispatch.access import office_context, office_required
+from dispatch.access import office_context
 from dispatch.find import find_offers
 from dispatch.forms_find import BookForm, FindForm
+from dispatch.views import board_page
 
 
 def _customer(request):
@@ -44,14 +45,19 @@ def _admin_add_url(*, service_type, technician, window_start) -> str:
     return f"{reverse('admin:appointments_appointment_add')}?{urlencode(prefill)}"
 
 
-@office_required
+@board_page
 def find(request):
     first_day = booking_days()[0]
     customer = _customer(request)
     searched = "service_type" in request.GET
     # A link from the week may name a technician before any service is chosen: it starts the form.
     initial = {name: request.GET[name] for name in ("technician", "first_day") if name in request.GET}
-    form = FindForm(request.GET if searched else None, first_day=first_day, initial={} if searched else initial)
+    data = request.GET
+    if searched and not data.get("first_day"):
+        # Searched from the first bookable day: the date field shows it, as its help text says.
+        data = data.copy()
+        data["first_day"] = first_day.isoformat()
+    form = FindForm(data if searched else None, first_day=first_day, initial={} if searched else initial)
     offers = None
     if searched and form.is_valid():
         service_type = form.cleaned_data["service_type"]
@@ -111,7 +117,7 @@ def _still_free(*, service_type, technician, window_start):
     return None
 
 
-@office_required
+@board_page
 def find_book(request):
     if request.method != "POST":
         # A GET never books: whoever lands here (an old tab, a bookmark) sees the offers instead.

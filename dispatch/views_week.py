@@ -9,7 +9,8 @@ from django.utils.translation import gettext as _
 
 from appointments.formatting import format_day
 from appointments.models import ServiceType, Technician
-from dispatch.access import office_context, office_required
+from dispatch.access import office_context
+from dispatch.views import board_page
 from dispatch.week import monday_of, week_plan
 
 FARTHEST_WEEK = timedelta(days=3653)
@@ -47,7 +48,7 @@ def _requested(request, name: str, queryset, unknown_message: str):
         return None
 
 
-@office_required
+@board_page
 def week(request):
     monday = monday_of(_requested_day(request))
     technician = _requested(

@@ -327,3 +327,39 @@ def test_names_are_escaped_in_blocks_and_the_side_panel(office, service):
 
     assert "<script>alert" not in page and '"><b>' not in page
     assert page.count("&lt;script&gt;alert(&quot;x&quot;)&lt;/script&gt; &amp; Söhne") >= 3  # link, title, panel
+
+
+@pytest.mark.parametrize(
+    ("name", "message"),
+    [("technician", "; showing all technicians."), ("service", "; showing every service.")],
+)
+@pytest.mark.parametrize("value", ["²", "9" * 5000, "abc", "-1"])
+def test_a_filter_the_board_cannot_read_is_named_and_the_whole_board_shown(office, name, message, value):
+    TechnicianFactory(display_name="Jan Verhaag")
+
+    response = board(office, date(2026, 3, 4), **{name: value})
+
+    page = response.content.decode()
+    assert response.status_code == 200
+    assert 'aria-label="Jan Verhaag"' in page
+    assert message in page
+
+
+@pytest.mark.parametrize("name", ["dispatch:day", "dispatch:week", "dispatch:find"])
+def test_no_board_page_is_kept_in_a_cache(office, name):
+    # A cached page shows an old plan, and after signing out the back button would show the customers.
+    response = office.get(reverse(name), HTTP_ACCEPT_LANGUAGE="en")
+
+    assert response.status_code == 200
+    assert "no-store" in response["Cache-Control"] and "private" in response["Cache-Control"]
+
+
+def test_a_link_with_many_unreadable_technicians_gets_one_warning(office):
+    jan = TechnicianFactory(display_name="Jan Verhaag")
+
+    response = office.get(reverse("dispatch:day"), {"technician": ["x"] * 500 + [jan.pk]}, HTTP_ACCEPT_LANGUAGE="en")
+
+    assert [str(message) for message in response.context["messages"]] == [
+        "There is no technician “x”; showing all technicians."
+    ]
+    assert 'aria-label="Jan Verhaag"' in response.content.decode()

@@ -366,3 +366,12 @@ def test_a_technician_s_week_links_to_find_a_time_for_them(admin_client_office, 
     assert link in week.content.decode()
     assert response.context["form"]["technician"].value() == str(anna.pk)
     assert not response.context["form"].errors
+
+
+def test_a_search_without_an_earliest_day_shows_the_day_it_searched_from(admin_client_office, service, anna):
+    # The day's and the week's links name only the service; the help text speaks of "the day shown".
+    response = admin_client_office.get(FIND, {"service_type": service.pk})
+
+    first_day = response.context["searched_first_day"]
+    assert first_day is not None and offers_of(response)
+    assert f'name="first_day" value="{first_day.isoformat()}"' in response.content.decode()

@@ -1,12 +1,12 @@
 """Moving a visit from the dispatch board: the drop's POST and the move page without JavaScript."""
 
-from datetime import timedelta
+from datetime import UTC, date, datetime, time, timedelta
 
 import pytest
 from django.urls import reverse
 from django.utils import timezone
 
-from appointments.models import Appointment, AppointmentStatus
+from appointments.models import Appointment, AppointmentStatus, Closure
 from journal.models import JournalEntry
 from notifications.models import MessageKind, OutboxMessage
 from tests.dispatch.test_day import next_weekday_offset
@@ -134,6 +134,9 @@ def test_a_refused_move_changes_nothing_and_says_why(office, scene):
         ({"technician": 999999}, "Choose one of the active technicians."),
         ({"time": "23:30"}, "A visit must end on the day it starts"),
         ({"version": 7}, "This visit was moved in the meantime"),
+        ({"appointment": -1}, "This visit does not exist."),
+        ({"version": 0}, "Please reload the page and try again."),
+        ({"version": "abc"}, "Please reload the page and try again."),
     ],
 )
 def test_bad_input_gets_a_clear_message_and_changes_nothing(office, scene, change, expected):
@@ -265,3 +268,81 @@ def test_a_customer_without_email_is_to_be_called(office, scene):
 
     [message] = messages_of(response)
     assert message.endswith("the customer has no email address, please call them.")
+
+
+@pytest.mark.parametrize(
+    ("language", "label", "customer_voice"), [("de", "Techniker", "Ihr"), ("nl", "Monteur", "Uw")]
+)
+def test_the_move_page_labels_the_technician_for_the_office_not_the_customer(
+    office, scene, language, label, customer_voice
+):
+    page = office.get(
+        reverse("dispatch:move_form", args=[scene["visit"].pk]), HTTP_ACCEPT_LANGUAGE=language
+    ).content.decode()
+
+    assert f'<label for="id_technician">{label}:</label>' in page
+    assert f"{customer_voice} {label}" not in page and f"{customer_voice} {label.lower()}" not in page
+
+
+def test_a_move_outside_working_hours_is_done_with_a_warning(office, scene):
+    visit = scene["visit"]
+
+    response = drop(office, visit, scene["mia"], "16:30", day=scene["day"])
+
+    visit.refresh_from_db()
+    assert visit.technician == scene["mia"] and visit.planned_start == local_dt(scene["offset"], 16, 30)
+    assert messages_of(response)[1] == (
+        f"D-{visit.pk} lies outside Mia Janssen's working hours. It is booked as entered; please check."
+    )
+
+
+def test_a_move_onto_a_closed_day_is_done_with_a_warning(office, scene):
+    visit = scene["visit"]
+    closed = scene["day"] + timedelta(days=1)
+    Closure.objects.create(first_day=closed, last_day=closed, reason="Inventory day")
+
+    response = drop(office, visit, scene["jan"], "09:00", day=closed)
+
+    visit.refresh_from_db()
+    assert timezone.localdate(visit.planned_start) == closed
+    assert any(
+        message.startswith(f"D-{visit.pk} is on a closed day, ") and "Inventory day" in message
+        for message in messages_of(response)
+    )
+
+
+@pytest.mark.parametrize("version", ["abc", "0", "9" * 5000])
+def test_the_move_page_says_why_when_its_hidden_version_is_bad(office, scene, version):
+    visit = scene["visit"]
+
+    response = office.post(
+        reverse("dispatch:move_form", args=[visit.pk]),
+        {"technician": scene["mia"].pk, "day": scene["day"].isoformat(), "time": "14:00", "version": version},
+        HTTP_ACCEPT_LANGUAGE="en",
+    )
+
+    assert response.status_code == 400
+    assert "Please reload the page and try again." in response.content.decode()
+    assert unchanged(visit)
+
+
+def next_spring_forward() -> date:
+    """The next day whose 02:30 the firm's clocks skip (the change to summer time)."""
+    day = timezone.localdate()
+    while True:
+        day += timedelta(days=1)
+        moment = timezone.make_aware(datetime.combine(day, time(2, 30)))
+        if timezone.localtime(moment.astimezone(UTC)).time() != time(2, 30):
+            return day
+
+
+def test_a_time_the_clocks_skip_is_refused(office, scene):
+    visit = scene["visit"]
+
+    response = drop(office, visit, scene["jan"], "02:30", day=next_spring_forward())
+
+    assert unchanged(visit)
+    [message] = messages_of(response)
+    assert message == (
+        "Nothing was moved: This time does not exist on that day (the clocks go forward); choose another."
+    )
