@@ -2,9 +2,9 @@
 
 Builds a throw-away database (10,000 customers and 100,000 appointments by
 default), then requests the office's busiest admin pages (and the dispatch board's
-week and "find a time") and prints, for each,
+week and "find a time") over HTTP from a server thread and prints, for each,
 the median and p90 time, the number of queries and the ratio to a minimal
-Django view measured in the same run. Machines differ and CI runners are
+Django view measured in the same run (and the CPU ratios, over HTTP and in-process). Machines differ and CI runners are
 noisy, so only the ratios are comparable from one run to the next.
 
     .venv/bin/python bench/run.py                                   # full size, SQLite in a temp dir
