@@ -52,15 +52,22 @@ def _firm_region() -> tuple[str, str]:
     return region or (default_region(), "")
 
 
-def closed_days(first_day: date, last_day: date) -> dict[date, str]:
+def firm_region(firm: Firm | None) -> tuple[str, str]:
+    """The (country, subdivision) whose public holidays `firm` keeps (Firm.objects.first(), maybe None):
+    for a caller that has loaded the firm anyway, so closed_days need not read it again."""
+    return (firm.country, firm.holiday_subdivision) if firm is not None else (default_region(), "")
+
+
+def closed_days(first_day: date, last_day: date, *, region: tuple[str, str] | None = None) -> dict[date, str]:
     """Each closed day in [first_day, last_day] with why: the holiday's name and/or the closure's reason.
 
-    Two queries (the firm's region, the closures) whatever the length of the range.
+    Two queries (the firm's region, the closures) whatever the length of the range; one if the caller
+    passes the firm's `region` (firm_region()).
     """
     if last_day < first_day:
         return {}
     reasons: dict[date, list[str]] = {}
-    country, subdivision = _firm_region()
+    country, subdivision = region or _firm_region()
     if country in _supported_countries():
         years = tuple(range(first_day.year, last_day.year + 1))
         for day, name in _public_holidays(country, subdivision, years, _holiday_language(country)).items():

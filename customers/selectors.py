@@ -2,6 +2,7 @@ import re
 
 import phonenumbers
 from django.conf import settings
+from django.contrib.auth import get_user_model
 from django.db.models import Q
 
 from customers.models import Country, Customer
@@ -54,7 +55,7 @@ def responsible_contact(customer, *, firm) -> dict[str, str]:
     Falls back to the firm's own phone and email where the person has no direct ones, so every
     customer-facing page and mail names a reachable human.
     """
-    responsible = customer.responsible
+    responsible = _responsible_with_profiles(customer)
     office = firm_contact(firm)
     if not is_office_staff(responsible):
         # Someone who has left must not be named, nor get the replies, and neither may a technician (a
@@ -67,6 +68,17 @@ def responsible_contact(customer, *, firm) -> dict[str, str]:
         "phone": profile.direct_phone.as_international if profile and profile.direct_phone else office["phone"],
         "email": (profile.email if profile else responsible.email) or office["email"],
     }
+
+
+def _responsible_with_profiles(customer):
+    """customer.responsible with the technician and office profiles read along: one query, not three."""
+    if Customer.responsible.is_cached(customer):
+        return customer.responsible
+    responsible = (
+        get_user_model().objects.select_related("technician", "office_profile").get(pk=customer.responsible_id)
+    )
+    Customer.responsible.field.set_cached_value(customer, responsible)
+    return responsible
 
 
 def firm_contact(firm) -> dict[str, str]:

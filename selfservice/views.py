@@ -20,6 +20,7 @@ from django.views.decorators.cache import never_cache
 from django.views.decorators.http import require_GET, require_http_methods, require_POST
 
 from appointments.availability import Day, FreeWindows, booking_days, without_given_up_window
+from appointments.closed_days import firm_region
 from appointments.cutoff import changeable_online, deadline_text
 from appointments.formatting import format_window
 from appointments.links import (
@@ -77,7 +78,10 @@ def _private(response, referrer_policy: str = "same-origin"):
 
 
 def _contact(customer=None) -> dict:
-    firm = Firm.objects.first()
+    return _contact_of(Firm.objects.first(), customer)
+
+
+def _contact_of(firm, customer=None) -> dict:
     context = {"firm": firm}
     if customer is not None:
         context["responsible"] = responsible_contact(customer, firm=firm)
@@ -306,12 +310,14 @@ class _Offer:
     however far it has to look, and only the days looked at are worked out.
     """
 
-    def __init__(self, kind, obj, first_day: date, last_day: date):
+    def __init__(self, kind, obj, first_day: date, last_day: date, *, region: tuple[str, str]):
         self.first_day, self.last_day = first_day, last_day
         self._arguments = {
             "service_type": obj.service_type,
             "technician": obj.technician if kind == "invitation" else None,
             "ignoring": obj if kind == "appointment" else None,
+            # The page reads the firm for its footer anyway: the closed days need not read it again.
+            "region": region,
         }
         # A visit being moved is not offered its own window again (a missed one may take it back),
         # nor, after the firm gave up its time, any window meeting that time.
@@ -419,9 +425,10 @@ def _page_context(request, kind, obj, *, form=None, conflict=False):
     key = _link_key(kind, obj)
     # A redisplay after a POST shows the week the form was on; a GET the week asked for.
     requested_week = request.POST.get("week") if request.method == "POST" else request.GET.get("week")
-    week = _booking_week(_Offer(kind, obj, first_day, last_day), requested_week or "")
+    firm = Firm.objects.first()
+    week = _booking_week(_Offer(kind, obj, first_day, last_day, region=firm_region(firm)), requested_week or "")
     return {
-        **_contact(customer),
+        **_contact_of(firm, customer),
         "link_key": key,
         "first_name": customer.first_name,
         "service": service_type.localized_name(translation.get_language()),
