@@ -247,3 +247,16 @@ def test_a_reschedule_is_planned_at_the_earliest_free_start_of_the_new_window(te
 
     assert moved.planned_start == local_dt(2, 13)
     assert moved.status == AppointmentStatus.SCHEDULED
+
+
+def test_a_visit_being_moved_is_offered_only_windows_its_own_expected_duration_fits(technician, gas_check, office):
+    # The office made this gas check a 3-hour job; 13:00-15:00 has room for a 45-minute one only.
+    long_job = book(technician, gas_check, office, day=2, expected_duration=timedelta(hours=3))
+    book(technician, gas_check, office, day=3, hour=12, planned_start=local_dt(3, 12))
+    book(technician, gas_check, office, day=3, hour=12, planned_start=local_dt(3, 15))
+
+    (day,) = free_windows(
+        service_type=gas_check, first_day=local_dt(3, 0).date(), last_day=local_dt(3, 0).date(), ignoring=long_job
+    )
+
+    assert [(window.start, window.end) for window in day.windows] == [(local_dt(3, 8), local_dt(3, 12))]
