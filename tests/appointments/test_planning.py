@@ -9,6 +9,7 @@ from appointments.models import Appointment, AppointmentStatus, TimeOff, Working
 from appointments.services import (
     AppointmentError,
     appointment_change_duration,
+    appointment_confirm,
     appointment_plan_move,
     appointment_replan,
     appointment_reschedule,
@@ -260,3 +261,31 @@ def test_a_visit_being_moved_is_offered_only_windows_its_own_expected_duration_f
     )
 
     assert [(window.start, window.end) for window in day.windows] == [(local_dt(3, 8), local_dt(3, 12))]
+
+
+def test_confirming_a_request_whose_planned_slot_was_taken_by_time_off_plans_it_later_in_its_window(
+    technician, gas_check, office
+):
+    request = book(technician, gas_check, office, requested=True)
+    TimeOff.objects.create(technician=technician, starts_at=local_dt(2, 8), ends_at=local_dt(2, 9), reason="Arzt")
+
+    confirmed = appointment_confirm(appointment=request, actor=office)
+
+    confirmed.refresh_from_db()
+    assert confirmed.status == AppointmentStatus.SCHEDULED
+    assert (confirmed.window_start, confirmed.planned_start) == (local_dt(2, 8), local_dt(2, 9))
+    assert confirmed.occupied_until == local_dt(2, 10)
+
+
+def test_confirming_a_request_whose_window_has_no_room_left_is_refused_with_what_is_in_the_way(
+    technician, gas_check, office
+):
+    request = book(technician, gas_check, office, requested=True)
+    TimeOff.objects.create(technician=technician, starts_at=local_dt(2, 8), ends_at=local_dt(2, 12), reason="Arzt")
+
+    with pytest.raises(AppointmentError) as refused:
+        appointment_confirm(appointment=request, actor=office)
+
+    request.refresh_from_db()
+    assert refused.value.code == "time_off"
+    assert (request.status, request.planned_start) == (AppointmentStatus.REQUESTED, local_dt(2, 8))
