@@ -23,7 +23,7 @@ from appointments.models import (
     Technician,
     TimeOff,
 )
-from appointments.planning import Busy, anywhere_in, earliest_start, fits_at, working_periods_on
+from appointments.planning import Busy, anywhere_in, earliest_start, fits_at, in_utc, working_periods_on
 from journal.models import Channel, Direction
 from journal.services import journal_record
 
@@ -154,6 +154,10 @@ def _plan_slot(
     """
     _ensure_can_do(technician, service_type)
     needed = duration + service_type.buffer_after
+    # The busy range is a real length of time, also across a DST change (see planning.in_utc).
+    window_start, window_end = in_utc(window_start), in_utc(window_end)
+    if planned_start is not None:
+        planned_start = in_utc(planned_start)
     # Whatever can meet a visit starting inside the window.
     reach_end = window_end + needed
     others = list(

@@ -1,8 +1,9 @@
 """The promise (arrival window) and the plan (planned slot inside it) are two things."""
 
-from datetime import time, timedelta
+from datetime import date, datetime, time, timedelta
 
 import pytest
+from django.utils import timezone
 
 from appointments.availability import free_windows, within_working_hours
 from appointments.models import Appointment, AppointmentStatus, TimeOff, WorkingPeriod
@@ -289,3 +290,42 @@ def test_confirming_a_request_whose_window_has_no_room_left_is_refused_with_what
     request.refresh_from_db()
     assert refused.value.code == "time_off"
     assert (request.status, request.planned_start) == (AppointmentStatus.REQUESTED, local_dt(2, 8))
+
+
+@pytest.mark.parametrize("day", [date(2027, 3, 28), date(2027, 10, 31)])
+def test_a_night_visit_on_a_dst_day_keeps_its_technician_busy_for_its_real_length(day, office):
+    # A boiler emergency across the clock change: the technician works 3h30 and drives 30 minutes,
+    # whatever the wall clock says meanwhile.
+    emergency = ServiceTypeFactory(arrival_window=timedelta(hours=4))
+    technician = TechnicianFactory(service_types=[emergency])
+
+    visit = appointment_schedule(
+        customer=CustomerFactory(),
+        service_type=emergency,
+        technician=technician,
+        window_start=timezone.make_aware(datetime.combine(day, time(0))),
+        planned_start=timezone.make_aware(datetime.combine(day, time(1))),
+        actor=office,
+    )
+
+    visit.refresh_from_db()
+    assert visit.occupied_until - visit.planned_start == timedelta(hours=4)
+
+
+def test_a_visit_planned_at_the_start_of_working_hours_on_a_dst_night_is_busy_for_its_real_length(office):
+    day = date(2027, 3, 28)
+    emergency = ServiceTypeFactory(arrival_window=timedelta(hours=4))
+    technician = TechnicianFactory(service_types=[emergency], weekdays=False)
+    WorkingPeriod.objects.create(technician=technician, weekday=day.weekday(), starts=time(1), ends=time(23))
+
+    visit = appointment_schedule(
+        customer=CustomerFactory(),
+        service_type=emergency,
+        technician=technician,
+        window_start=timezone.make_aware(datetime.combine(day, time(0))),
+        actor=office,
+    )
+
+    visit.refresh_from_db()
+    assert visit.planned_start == timezone.make_aware(datetime.combine(day, time(1)))
+    assert visit.occupied_until - visit.planned_start == timedelta(hours=4)
