@@ -16,6 +16,7 @@ from appointments.services import (
     appointment_reschedule,
     appointment_schedule,
 )
+from appointments.services.booking import appointment_request_new_time
 from journal.models import JournalEntry
 from notifications.models import OutboxMessage
 from tests.factories import CustomerFactory, OfficeUserFactory, ServiceTypeFactory, TechnicianFactory, local_dt
@@ -329,3 +330,28 @@ def test_a_visit_planned_at_the_start_of_working_hours_on_a_dst_night_is_busy_fo
     visit.refresh_from_db()
     assert visit.planned_start == timezone.make_aware(datetime.combine(day, time(1)))
     assert visit.occupied_until - visit.planned_start == timedelta(hours=4)
+
+
+def test_a_visit_waiting_for_a_new_time_can_be_put_back_into_its_window_on_the_board(technician, gas_check, office):
+    # The technician was ill, the office asked the customer for a new time; now he is back after all.
+    visit = book(technician, gas_check, office)
+    visit = appointment_request_new_time(appointment=visit, actor=office, reason="Techniker krank")
+
+    move = appointment_plan_move(appointment=visit, technician=technician, planned_start=local_dt(2, 9), actor=office)
+
+    visit.refresh_from_db()
+    assert move.customer_told
+    assert (visit.status, visit.window_start, visit.planned_start) == (
+        AppointmentStatus.SCHEDULED,
+        local_dt(2, 8),
+        local_dt(2, 9),
+    )
+
+
+def test_the_office_may_book_a_visit_waiting_for_a_new_time_back_into_its_own_window(technician, gas_check, office):
+    visit = book(technician, gas_check, office)
+    visit = appointment_request_new_time(appointment=visit, actor=office, reason="Techniker krank")
+
+    moved = appointment_reschedule(appointment=visit, window_start=visit.window_start, actor=office)
+
+    assert (moved.status, moved.window_start, moved.version) == (AppointmentStatus.SCHEDULED, local_dt(2, 8), 2)
