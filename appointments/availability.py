@@ -148,7 +148,10 @@ class FreeWindows:
         ):
             busy_intervals[technician_id].append((_utc(start), _utc(end)))
         self._busy = {technician_id: Busy(busy_intervals[technician_id]) for technician_id in self._technician_ids}
-        self._needed = service_type.duration + service_type.buffer_after
+        # A visit being moved needs its own expected duration (the office may have changed it), as the
+        # reschedule that follows plans it by; a new booking needs the service's.
+        duration = ignoring.expected_duration if ignoring is not None else service_type.duration
+        self._needed = duration + service_type.buffer_after
         # Public holidays and the firm's closures are never offered; the office books on them by hand.
         self._closed = closed_days(first_day, last_day, region=region)
 

@@ -3,6 +3,7 @@ from datetime import datetime, timedelta
 from django import forms
 from django.conf import settings
 from django.core.exceptions import ValidationError
+from django.db import transaction
 from django.utils import timezone
 from django.utils.translation import gettext_lazy as _
 
@@ -93,7 +94,11 @@ class ServiceModelForm(forms.ModelForm):
         if self.errors:
             return cleaned_data
         try:
-            self.instance = self.apply(cleaned_data)
+            # One form may run several services (duration, move, details): a refusal by a later one must
+            # undo the earlier ones, as the page reports the whole change as not made. The admin's own
+            # transaction commits a page with form errors.
+            with transaction.atomic():
+                self.instance = self.apply(cleaned_data)
         except AppointmentError as exc:
             raise ValidationError(exc.message, code=exc.code) from exc
         return cleaned_data

@@ -12,7 +12,7 @@ days at once, the services for one technician under a lock).
 
 from bisect import bisect_left
 from collections.abc import Iterable, Sequence
-from datetime import date, datetime, timedelta
+from datetime import UTC, date, datetime, timedelta
 
 from django.utils import timezone
 
@@ -60,14 +60,21 @@ def earliest_start(
     A free stretch begins either where the window or a working period begins, or where something
     busy ends, so those are the only starts worth trying.
     """
+    window_start, window_end = in_utc(window_start), in_utc(window_end)
     for period_start, period_end in periods:
-        first = max(window_start, period_start)
+        first = in_utc(max(window_start, period_start))
         if first >= window_end:
             continue
         for start in (first, *busy.ends_between(first, window_end)):
             if start + needed <= period_end and busy.is_free(start, start + needed):
                 return start
     return None
+
+
+def in_utc(moment: datetime) -> datetime:
+    """`moment` for arithmetic: adding a duration to a local time adds wall-clock time, an hour off across
+    a DST change, where the technician is busy for the real length of the job."""
+    return moment if moment.tzinfo is UTC else moment.astimezone(UTC)
 
 
 def anywhere_in(window_start: datetime) -> list[tuple[datetime, datetime]]:
@@ -77,6 +84,7 @@ def anywhere_in(window_start: datetime) -> list[tuple[datetime, datetime]]:
 
 def fits_at(*, start: datetime, needed: timedelta, periods: Sequence[tuple[datetime, datetime]], busy: Busy) -> bool:
     """Does a visit planned at `start` fit inside one working period and meet nothing busy?"""
+    start = in_utc(start)
     return busy.is_free(start, start + needed) and any(
         period_start <= start and start + needed <= period_end for period_start, period_end in periods
     )

@@ -120,6 +120,8 @@ def appointment_plan_move(
     if (
         technician.pk == appointment.technician_id
         and appointment.window_start <= planned_start < appointment.window_end
+        # A visit waiting for a new time (or missed) no longer has its window: putting it back is a booking.
+        and appointment.status in REPLANNABLE
     ):
         return PlanMove(
             appointment_replan(

@@ -23,7 +23,7 @@ from appointments.models import (
     Technician,
     TimeOff,
 )
-from appointments.planning import Busy, anywhere_in, earliest_start, fits_at, working_periods_on
+from appointments.planning import Busy, anywhere_in, earliest_start, fits_at, in_utc, working_periods_on
 from journal.models import Channel, Direction
 from journal.services import journal_record
 
@@ -86,15 +86,27 @@ def _ensure_confirmable(appointment: Appointment, moment: datetime) -> None:
     """A request may wait days for its confirmation: meanwhile its time may pass, or its technician
     may have taken time off or stopped doing the service."""
     _ensure_window_ahead(appointment.window_end, moment)
-    _plan_slot(
-        technician=_lock_technician(appointment.technician),
-        service_type=appointment.service_type,
-        window_start=appointment.window_start,
-        window_end=appointment.window_end,
-        duration=appointment.expected_duration,
-        planned_start=appointment.planned_start,
-        exclude_pk=appointment.pk,
-    )
+    plan = {
+        "technician": _lock_technician(appointment.technician),
+        "service_type": appointment.service_type,
+        "window_start": appointment.window_start,
+        "window_end": appointment.window_end,
+        "duration": appointment.expected_duration,
+        "exclude_pk": appointment.pk,
+    }
+    try:
+        _plan_slot(**plan, planned_start=appointment.planned_start)
+    except AppointmentError as refused:
+        if refused.code not in ("overlap", "time_off"):
+            raise
+        # Time off entered since took the planned slot: the window (the promise) still holds while it
+        # has room elsewhere, so the request is planned there, within working hours, rather than refused.
+        try:
+            slot = _plan_slot(**plan, require_working_hours=True)
+        except AppointmentError:
+            raise refused from None
+        appointment.planned_start = slot.planned_start
+        appointment.occupied_until = slot.occupied_until
 
 
 def _lock_technician(technician: Technician) -> Technician:
@@ -142,6 +154,10 @@ def _plan_slot(
     """
     _ensure_can_do(technician, service_type)
     needed = duration + service_type.buffer_after
+    # The busy range is a real length of time, also across a DST change (see planning.in_utc).
+    window_start, window_end = in_utc(window_start), in_utc(window_end)
+    if planned_start is not None:
+        planned_start = in_utc(planned_start)
     # Whatever can meet a visit starting inside the window.
     reach_end = window_end + needed
     others = list(

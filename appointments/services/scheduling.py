@@ -219,7 +219,9 @@ def appointment_reschedule(
     if technician is None:
         raise AppointmentError(_("Choose a technician."), code="technician_missing")
     if (
-        window_start == appointment.window_start
+        # The firm gave up a new-time visit's window: booking it back into that window is a change.
+        appointment.status != Status.NEW_TIME
+        and window_start == appointment.window_start
         and window_end == appointment.window_end
         and technician.pk == appointment.technician_id
     ):

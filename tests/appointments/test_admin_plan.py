@@ -135,3 +135,22 @@ def test_booking_in_the_admin_takes_a_duration_and_a_planned_time(admin_client_o
     visit = Appointment.objects.get()
     assert (visit.planned_start, visit.expected_duration) == (local_dt(2, 9, 15), timedelta(minutes=90))
     assert split(visit.window_start) == split(local_dt(2, 8))
+
+
+def test_a_refused_move_also_leaves_the_duration_typed_with_it_unchanged(
+    admin_client_office, office_user, gas_check, technician
+):
+    visit = book(technician, gas_check, office_user)
+    # The afternoon window is taken by time off: the move is refused, so nothing of the form may stick.
+    technician.time_off.create(starts_at=local_dt(2, 12), ends_at=local_dt(2, 17), reason="Arzt")
+
+    response = admin_client_office.post(
+        change_url(visit),
+        change_form(visit, local_dt(2, 12), local_dt(2, 16), duration_minutes=90),
+        HTTP_ACCEPT_LANGUAGE="en",
+    )
+
+    assert response.status_code == 200
+    assert "time off" in response.content.decode()
+    visit.refresh_from_db()
+    assert (visit.window_start, visit.expected_duration, visit.version) == (local_dt(2, 8), timedelta(minutes=45), 1)

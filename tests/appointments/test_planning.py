@@ -1,19 +1,22 @@
 """The promise (arrival window) and the plan (planned slot inside it) are two things."""
 
-from datetime import time, timedelta
+from datetime import date, datetime, time, timedelta
 
 import pytest
+from django.utils import timezone
 
 from appointments.availability import free_windows, within_working_hours
 from appointments.models import Appointment, AppointmentStatus, TimeOff, WorkingPeriod
 from appointments.services import (
     AppointmentError,
     appointment_change_duration,
+    appointment_confirm,
     appointment_plan_move,
     appointment_replan,
     appointment_reschedule,
     appointment_schedule,
 )
+from appointments.services.booking import appointment_request_new_time
 from journal.models import JournalEntry
 from notifications.models import OutboxMessage
 from tests.factories import CustomerFactory, OfficeUserFactory, ServiceTypeFactory, TechnicianFactory, local_dt
@@ -247,3 +250,108 @@ def test_a_reschedule_is_planned_at_the_earliest_free_start_of_the_new_window(te
 
     assert moved.planned_start == local_dt(2, 13)
     assert moved.status == AppointmentStatus.SCHEDULED
+
+
+def test_a_visit_being_moved_is_offered_only_windows_its_own_expected_duration_fits(technician, gas_check, office):
+    # The office made this gas check a 3-hour job; 13:00-15:00 has room for a 45-minute one only.
+    long_job = book(technician, gas_check, office, day=2, expected_duration=timedelta(hours=3))
+    book(technician, gas_check, office, day=3, hour=12, planned_start=local_dt(3, 12))
+    book(technician, gas_check, office, day=3, hour=12, planned_start=local_dt(3, 15))
+
+    (day,) = free_windows(
+        service_type=gas_check, first_day=local_dt(3, 0).date(), last_day=local_dt(3, 0).date(), ignoring=long_job
+    )
+
+    assert [(window.start, window.end) for window in day.windows] == [(local_dt(3, 8), local_dt(3, 12))]
+
+
+def test_confirming_a_request_whose_planned_slot_was_taken_by_time_off_plans_it_later_in_its_window(
+    technician, gas_check, office
+):
+    request = book(technician, gas_check, office, requested=True)
+    TimeOff.objects.create(technician=technician, starts_at=local_dt(2, 8), ends_at=local_dt(2, 9), reason="Arzt")
+
+    confirmed = appointment_confirm(appointment=request, actor=office)
+
+    confirmed.refresh_from_db()
+    assert confirmed.status == AppointmentStatus.SCHEDULED
+    assert (confirmed.window_start, confirmed.planned_start) == (local_dt(2, 8), local_dt(2, 9))
+    assert confirmed.occupied_until == local_dt(2, 10)
+
+
+def test_confirming_a_request_whose_window_has_no_room_left_is_refused_with_what_is_in_the_way(
+    technician, gas_check, office
+):
+    request = book(technician, gas_check, office, requested=True)
+    TimeOff.objects.create(technician=technician, starts_at=local_dt(2, 8), ends_at=local_dt(2, 12), reason="Arzt")
+
+    with pytest.raises(AppointmentError) as refused:
+        appointment_confirm(appointment=request, actor=office)
+
+    request.refresh_from_db()
+    assert refused.value.code == "time_off"
+    assert (request.status, request.planned_start) == (AppointmentStatus.REQUESTED, local_dt(2, 8))
+
+
+@pytest.mark.parametrize("day", [date(2027, 3, 28), date(2027, 10, 31)])
+def test_a_night_visit_on_a_dst_day_keeps_its_technician_busy_for_its_real_length(day, office):
+    # A boiler emergency across the clock change: the technician works 3h30 and drives 30 minutes,
+    # whatever the wall clock says meanwhile.
+    emergency = ServiceTypeFactory(arrival_window=timedelta(hours=4))
+    technician = TechnicianFactory(service_types=[emergency])
+
+    visit = appointment_schedule(
+        customer=CustomerFactory(),
+        service_type=emergency,
+        technician=technician,
+        window_start=timezone.make_aware(datetime.combine(day, time(0))),
+        planned_start=timezone.make_aware(datetime.combine(day, time(1))),
+        actor=office,
+    )
+
+    visit.refresh_from_db()
+    assert visit.occupied_until - visit.planned_start == timedelta(hours=4)
+
+
+def test_a_visit_planned_at_the_start_of_working_hours_on_a_dst_night_is_busy_for_its_real_length(office):
+    day = date(2027, 3, 28)
+    emergency = ServiceTypeFactory(arrival_window=timedelta(hours=4))
+    technician = TechnicianFactory(service_types=[emergency], weekdays=False)
+    WorkingPeriod.objects.create(technician=technician, weekday=day.weekday(), starts=time(1), ends=time(23))
+
+    visit = appointment_schedule(
+        customer=CustomerFactory(),
+        service_type=emergency,
+        technician=technician,
+        window_start=timezone.make_aware(datetime.combine(day, time(0))),
+        actor=office,
+    )
+
+    visit.refresh_from_db()
+    assert visit.planned_start == timezone.make_aware(datetime.combine(day, time(1)))
+    assert visit.occupied_until - visit.planned_start == timedelta(hours=4)
+
+
+def test_a_visit_waiting_for_a_new_time_can_be_put_back_into_its_window_on_the_board(technician, gas_check, office):
+    # The technician was ill, the office asked the customer for a new time; now he is back after all.
+    visit = book(technician, gas_check, office)
+    visit = appointment_request_new_time(appointment=visit, actor=office, reason="Techniker krank")
+
+    move = appointment_plan_move(appointment=visit, technician=technician, planned_start=local_dt(2, 9), actor=office)
+
+    visit.refresh_from_db()
+    assert move.customer_told
+    assert (visit.status, visit.window_start, visit.planned_start) == (
+        AppointmentStatus.SCHEDULED,
+        local_dt(2, 8),
+        local_dt(2, 9),
+    )
+
+
+def test_the_office_may_book_a_visit_waiting_for_a_new_time_back_into_its_own_window(technician, gas_check, office):
+    visit = book(technician, gas_check, office)
+    visit = appointment_request_new_time(appointment=visit, actor=office, reason="Techniker krank")
+
+    moved = appointment_reschedule(appointment=visit, window_start=visit.window_start, actor=office)
+
+    assert (moved.status, moved.window_start, moved.version) == (AppointmentStatus.SCHEDULED, local_dt(2, 8), 2)
