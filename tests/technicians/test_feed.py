@@ -374,6 +374,21 @@ def test_the_office_issues_a_first_link_and_sees_it_once(office_client, technici
     assert again.status_code == 200 and CalendarFeed.objects.count() == 1
 
 
+def test_an_issue_form_sent_again_says_the_technician_has_a_link_now(office_client, technician):
+    """A reload of the page that showed the new link: nothing is issued, and the clerk is told why in words,
+    not "Select a valid choice"."""
+    add = reverse("admin:technicians_calendarfeed_add")
+    office_client.post(add, {"technician": technician.pk})
+
+    again = office_client.post(add, {"technician": technician.pk})
+
+    assert again.status_code == 200 and CalendarFeed.objects.count() == 1
+    errors = again.context["form"].errors["technician"]
+    assert len(errors) == 1 and technician.display_name in errors[0]
+    # Still offered only the technicians without a link.
+    assert technician.display_name not in again.context["form"]["technician"].as_widget()
+
+
 def test_the_office_replaces_a_link_and_a_resent_form_issues_nothing(office_client, technician, office):
     old = feed_issue(technician=technician, actor=office)
     changelist = reverse("admin:technicians_calendarfeed_changelist")
