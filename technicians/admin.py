@@ -135,7 +135,10 @@ class CalendarFeedAdmin(CheckedSelectionMixin, ActionFormMixin, admin.ModelAdmin
         issued, errors = [], []
         for feed in feeds:
             try:
-                issued.append(feed_issue(technician=feed.technician, actor=request.user, replacing=feed))
+                # A revoked row (a lost phone's link) replaces nothing: the technician gets a new link unless
+                # they have one by now, which the service then names.
+                replacing = feed if feed.is_active else None
+                issued.append(feed_issue(technician=feed.technician, actor=request.user, replacing=replacing))
             except AppointmentError as error:
                 errors.append(error.message)
         for error in errors:
