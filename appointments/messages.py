@@ -40,6 +40,18 @@ def invitation_context(message: OutboxMessage) -> dict:
     }
 
 
+def _previous_window(previous: dict, appointment: Appointment) -> str:
+    """The window a change replaced, or "" where it did not replace it: a move to another technician
+    inside the same window (the board's lanes) keeps the time, and the mail must not cross it out."""
+    if not previous.get("window_start"):
+        return ""
+    start = timezone.datetime.fromisoformat(previous["window_start"])
+    end = timezone.datetime.fromisoformat(previous["window_end"])
+    if (start, end) == (appointment.window_start, appointment.window_end):
+        return ""
+    return format_window(start, end)
+
+
 def visit_context(message: OutboxMessage, *, manage_link: bool = True) -> dict:
     """The visit as it is now, and the time it had when the message was queued (a change names both)."""
     appointment = message.appointment
@@ -52,14 +64,7 @@ def visit_context(message: OutboxMessage, *, manage_link: bool = True) -> dict:
         "technician_name": single_line(appointment.technician.display_name if appointment.technician else ""),
         "window": format_window(appointment.window_start, appointment.window_end),
         "site_address": single_line(appointment.site_address),
-        "previous_window": (
-            format_window(
-                timezone.datetime.fromisoformat(previous["window_start"]),
-                timezone.datetime.fromisoformat(previous["window_end"]),
-            )
-            if previous.get("window_start")
-            else ""
-        ),
+        "previous_window": _previous_window(previous, appointment),
         "previous_technician_name": message.context.get("previous_technician_name", ""),
         # A request for a new time says why, in the office's words as they were when it was sent.
         "new_time_reason": message.context.get("reason", ""),

@@ -36,9 +36,14 @@ class IssueForm(forms.Form):
 
     def __init__(self, *args, **kwargs):
         super().__init__(*args, **kwargs)
-        self.fields["technician"].queryset = Technician.objects.filter(is_active=True).exclude(
-            pk__in=CalendarFeed.objects.active().values("technician")
-        )
+        field = self.fields["technician"]
+        # Accepted: any technician, so that the service says in words why one who has a link by now (this
+        # form sent again by a reload of the page that showed the link) or who left gets none.
+        field.queryset = Technician.objects.all()
+        # Offered: those a link can be issued to.
+        with_link = CalendarFeed.objects.active().values("technician")
+        offered = field.queryset.filter(is_active=True).exclude(pk__in=with_link)
+        field.widget.choices = [("", field.empty_label), *((technician.pk, str(technician)) for technician in offered)]
 
 
 class StateFilter(admin.SimpleListFilter):
@@ -130,7 +135,10 @@ class CalendarFeedAdmin(CheckedSelectionMixin, ActionFormMixin, admin.ModelAdmin
         issued, errors = [], []
         for feed in feeds:
             try:
-                issued.append(feed_issue(technician=feed.technician, actor=request.user, replacing=feed))
+                # A revoked row (a lost phone's link) replaces nothing: the technician gets a new link unless
+                # they have one by now, which the service then names.
+                replacing = feed if feed.is_active else None
+                issued.append(feed_issue(technician=feed.technician, actor=request.user, replacing=replacing))
             except AppointmentError as error:
                 errors.append(error.message)
         for error in errors:

@@ -13,7 +13,7 @@ from appointments.services.booking import booking_invite
 from notifications.models import MessageKind, OutboxMessage
 from notifications.rendering import OutgoingMail, render_message
 from notifications.services import message_queue
-from tests.factories import CustomerFactory, local_dt
+from tests.factories import CustomerFactory, TechnicianFactory, local_dt
 
 pytestmark = pytest.mark.django_db
 
@@ -131,6 +131,29 @@ def test_change_mail_strikes_through_the_old_window(office, firm, service_type, 
     assert "<del" in mail.alternatives[0][0]
     assert "08:00–12:00</del>" in mail.alternatives[0][0]
     assert "08:00–12:00" in mail.body and "12:00–16:00" in mail.body
+
+
+def test_a_change_of_technician_alone_does_not_call_the_same_window_no_longer_valid(
+    office, firm, service_type, technician, customer
+):
+    """The board moves a visit to another lane inside its window: the customer keeps the time, only
+    the technician changes, and the mail must not cross out the window it confirms."""
+    mia = TechnicianFactory(service_types=[service_type], display_name="Mia Kempkes")
+    appointment = appointment_schedule(
+        customer=customer, service_type=service_type, technician=technician, window_start=local_dt(3, 8), actor=office
+    )
+    appointment_reschedule(appointment=appointment, window_start=local_dt(3, 8), technician=mia, actor=office)
+
+    mail = render_message(OutboxMessage.objects.get(kind=MessageKind.CHANGE))
+
+    html = mail.alternatives[0][0]
+    assert "<del" not in html
+    with translation.override("de"):
+        no_longer_valid = translation.gettext("No longer valid: %(previous_window)s") % {"previous_window": ""}
+    assert no_longer_valid.strip() not in mail.body
+    for body in (mail.body, html):
+        assert "Mia Kempkes" in body and "Jan Verhaag" in body
+        assert "08:00–12:00" in body
 
 
 def test_markup_and_line_breaks_from_customer_data_are_escaped(office, firm, service_type, technician):

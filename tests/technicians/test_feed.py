@@ -374,6 +374,21 @@ def test_the_office_issues_a_first_link_and_sees_it_once(office_client, technici
     assert again.status_code == 200 and CalendarFeed.objects.count() == 1
 
 
+def test_an_issue_form_sent_again_says_the_technician_has_a_link_now(office_client, technician):
+    """A reload of the page that showed the new link: nothing is issued, and the clerk is told why in words,
+    not "Select a valid choice"."""
+    add = reverse("admin:technicians_calendarfeed_add")
+    office_client.post(add, {"technician": technician.pk})
+
+    again = office_client.post(add, {"technician": technician.pk})
+
+    assert again.status_code == 200 and CalendarFeed.objects.count() == 1
+    errors = again.context["form"].errors["technician"]
+    assert len(errors) == 1 and technician.display_name in errors[0]
+    # Still offered only the technicians without a link.
+    assert technician.display_name not in again.context["form"]["technician"].as_widget()
+
+
 def test_the_office_replaces_a_link_and_a_resent_form_issues_nothing(office_client, technician, office):
     old = feed_issue(technician=technician, actor=office)
     changelist = reverse("admin:technicians_calendarfeed_changelist")
@@ -389,6 +404,24 @@ def test_the_office_replaces_a_link_and_a_resent_form_issues_nothing(office_clie
     assert office_client.get(new_url.removeprefix("http://localhost:8000")).status_code == 200
     assert resent.status_code == 200 and CalendarFeed.objects.count() == 2
     assert [message.level_tag for message in resent.context["messages"]] == ["error"]
+
+
+def test_a_new_link_is_issued_from_a_revoked_one(office_client, technician, office):
+    """A lost phone: the office revoked its link; for the new phone it picks the revoked row and issues anew."""
+    old = feed_issue(technician=technician, actor=office)
+    feed_revoke(feed=old.feed, actor=office)
+    changelist = reverse("admin:technicians_calendarfeed_changelist")
+    action = {"action": "issue_new_link", "_selected_action": [old.feed.pk], "apply": "1"}
+
+    issued = office_client.post(changelist, action)
+    resent = office_client.post(changelist, action, follow=True)
+
+    new_url = issued_url_on(issued.content.decode())
+    assert office_client.get(new_url.removeprefix("http://localhost:8000")).status_code == 200
+    assert CalendarFeed.objects.count() == 2 and CalendarFeed.objects.active().count() == 1
+    # Sent again: nothing more is issued, and the clerk is told the technician has a link now.
+    [message] = resent.context["messages"]
+    assert message.level_tag == "error" and technician.display_name in message.message
 
 
 def test_the_office_revokes_a_link(office_client, technician, office):
