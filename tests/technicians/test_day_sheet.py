@@ -156,26 +156,44 @@ def test_eight_visits_fit_on_two_pages_numbered_in_the_footer(office_client, sce
         assert f"Kunde {number} Schmitz" in text
 
 
-def test_long_names_addresses_and_notes_wrap_and_eight_visits_still_fit_two_pages(office_client, tmp_path):
+def sheet_with_notes(office_client, *, visit_note: str, customer_note: str):
     scene = sheet_scene(long_names=True)
     for appointment in scene["appointments"]:
-        # The most the sheet prints of a note is three lines; the phone shows the rest.
-        appointment.notes = "Anlage im Dachboden, Leiter mitbringen. " * 20
+        appointment.notes = visit_note
         appointment.save()
-        appointment.customer.notes = "Bitte vorher anrufen, Klingel defekt. " * 20
+        appointment.customer.notes = customer_note
         appointment.customer.save()
+    return office_client.get(office_sheet_url(scene["technician"], scene["day"]))
 
-    response = office_client.get(office_sheet_url(scene["technician"], scene["day"]))
+
+def assert_nothing_overflows(pages):
+    for page in pages:
+        # The right page margin (12 mm; 8 mm checked) stays blank: no line ran past the visits' boxes.
+        margin = page.crop((page.width - round(8 / 25.4 * 50), 0, page.width, page.height))
+        assert margin.getextrema()[0] > 250, "ink in the right margin: something overflowed"
+
+
+def test_eight_visits_with_long_names_and_addresses_fit_two_pages(office_client, tmp_path):
+    response = sheet_with_notes(
+        office_client, visit_note="Anlage im Dachboden, Leiter mitbringen.", customer_note="Klingel defekt."
+    )
 
     text = squeezed(pdf_text(response.content))
     assert text.count(squeezed(LONG_NAME)) == 8
     assert text.count(squeezed(LONG_STREET)) == 8
     pages = pages_as_png(response.content, tmp_path)
     assert len(pages) == 2
-    for page in pages:
-        # The right page margin (12 mm; 8 mm checked) stays blank: no line ran past the visits' boxes.
-        margin = page.crop((page.width - round(8 / 25.4 * 50), 0, page.width, page.height))
-        assert margin.getextrema()[0] > 250, "ink in the right margin: something overflowed"
+    assert_nothing_overflows(pages)
+
+
+def test_long_notes_are_printed_in_full_and_wrap(office_client, tmp_path):
+    # What the office wrote for the technician is never cut: a sheet with long notes gets more pages.
+    visit_note = "Anlage im Dachboden, Leiter mitbringen. " * 20 + "Schlüssel beim Nachbarn Nr. 12."
+    response = sheet_with_notes(office_client, visit_note=visit_note, customer_note="Bitte vorher anrufen. " * 20)
+
+    text = squeezed(pdf_text(response.content))
+    assert text.count(squeezed("Schlüssel beim Nachbarn Nr. 12.")) == 8
+    assert_nothing_overflows(pages_as_png(response.content, tmp_path))
 
 
 def test_status_is_printed_when_not_scheduled_and_cancelled_visits_are_left_out(office_client, scene):
