@@ -369,7 +369,9 @@ def _off_spans(axis: Axis, technician: Technician, closed: str | None) -> list[t
 def _unplanned(now: datetime) -> dict[str, list[Appointment]]:
     """Work the office still has to place: requests nobody took, missed visits to rebook, and visits whose
     customer was asked to choose a new time."""
-    base = Appointment.objects.select_related("customer", "service_type", "technician")
+    base = Appointment.objects.select_related("customer", "service_type", "technician").only(
+        *BLOCK_FIELDS, "technician__display_name"
+    )
     open_attempt = VisitAttempt.objects.filter(
         appointment=OuterRef("pk"),
         appointment_version=OuterRef("version"),

@@ -90,6 +90,7 @@ def day(request):
         "dispatch/day.html",
         office_context(
             request,
+            with_sidebar=False,
             title=_("Dispatch board"),
             subtitle=format_day(shown_day),
             board=board,

@@ -245,7 +245,7 @@ def test_the_day_view_runs_the_same_queries_whatever_the_number_of_visits(office
 
 # Session, user, the user's technician profile (office only), technicians (+ hours, services, time off),
 # visits, closed day (firm, closures), service types, the three lists of unplanned work.
-QUERIES_PER_DAY_VIEW = 15
+QUERIES_PER_DAY_VIEW = 14
 
 
 def test_done_and_missed_visits_show_muted_and_only_open_ones_can_be_moved(office, service):
