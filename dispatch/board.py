@@ -11,7 +11,7 @@ from html import escape
 
 from django.db.models import Exists, OuterRef, Prefetch
 from django.urls import reverse
-from django.utils import formats, timezone
+from django.utils import formats, timezone, translation
 from django.utils.html import format_html, format_html_join
 from django.utils.http import urlencode
 from django.utils.safestring import SafeString
@@ -37,7 +37,9 @@ AXIS_LAST_HOUR = 17
 # Done or missed visits of the day stay in their lane, muted: the planner sees what the day held.
 HISTORY_STATUSES = (Status.COMPLETED, Status.MISSED)
 # The side panel lists the oldest first; the admin's lists hold the rest.
-UNPLANNED_LIMIT = 30
+# The side panel shows the oldest few of each list and links to the rest: a panel of thirty requests is
+# read by nobody, and each costs the office's most opened page time.
+UNPLANNED_SHOWN = 10
 SNAP_MINUTES = 5
 BLOCK_FIELDS = (
     "status",
@@ -73,7 +75,7 @@ class Span:
 
 @dataclass
 class Block:
-    appointment: Appointment
+    appointment: "BlockVisit"
     job: Span
     buffer: Span
     window: Span
@@ -95,9 +97,9 @@ class Block:
         hhmm = texts.hhmm
         classes = f"status-{visit.status}" + (" is-muted" if self.muted else "")
         block_classes = classes + (" is-other" if self.other_service else "") + (" is-movable" if self.movable else "")
-        name = _e(visit.customer.full_name)
+        name = _e(visit.customer_name)
         place = _e(f"{visit.site_postcode} {visit.site_city}")
-        service = _e(visit.service_type.localized_name())
+        service = _e(visit.service_name(texts.language))
         status = _e(texts.statuses.get(visit.status, visit.status))
         title = " · ".join(
             [
@@ -125,6 +127,59 @@ class Block:
         )
 
 
+@dataclass(slots=True)
+class BlockVisit:
+    """What a block shows of a visit, read as plain values: a busy day is a hundred and forty visits, and
+    building a model instance with its customer and service for each was a good part of the page's time."""
+
+    pk: int
+    status: str
+    version: int
+    technician_id: int
+    service_type_id: int
+    planned_start: datetime
+    occupied_until: datetime
+    expected_duration: timedelta
+    window_start: datetime
+    window_end: datetime
+    site_postcode: str
+    site_city: str
+    customer_name: str
+    service_names: tuple[str, str, str]  # English, German, Dutch
+
+    @property
+    def planned_end(self) -> datetime:
+        return self.planned_start + self.expected_duration
+
+    def service_name(self, language: str) -> str:
+        english, german, dutch = self.service_names
+        return {"de": german, "nl": dutch}.get(language) or english
+
+
+BLOCK_VALUES = (
+    "pk",
+    "status",
+    "version",
+    "technician_id",
+    "service_type_id",
+    "planned_start",
+    "occupied_until",
+    "expected_duration",
+    "window_start",
+    "window_end",
+    "site_postcode",
+    "site_city",
+    "customer__full_name",
+    "service_type__name",
+    "service_type__name_de",
+    "service_type__name_nl",
+)
+
+
+def _block_visit(row: tuple) -> BlockVisit:
+    return BlockVisit(*row[:13], service_names=row[13:])
+
+
 def _e(text) -> str:
     return escape(str(text), quote=True)
 
@@ -136,6 +191,7 @@ class Texts:
         # timezone.localtime() looks the zone up through asgiref's Local on every call: thousands of
         # calls on a busy day, for a zone that does not change within a page.
         self.zone = zone
+        self.language = (translation.get_language() or "en")[:2]
         self.window = _e(gettext("window"))
         self.move = _e(gettext("Move…"))
         self.plan = _e(gettext("Plan…"))
@@ -177,12 +233,18 @@ def unplanned_html(visit: Appointment, texts: "Texts") -> SafeString:
 class Unplanned:
     visits: list[Appointment]
     texts: "Texts"
+    # The appointment list filtered to this kind of work, for when there is more than the panel shows.
+    more_url: str = ""
 
     def __len__(self) -> int:
-        return len(self.visits)
+        return min(len(self.visits), UNPLANNED_SHOWN)
+
+    @property
+    def more(self) -> bool:
+        return len(self.visits) > UNPLANNED_SHOWN
 
     def html(self) -> SafeString:
-        return SafeString("".join(unplanned_html(visit, self.texts) for visit in self.visits))
+        return SafeString("".join(unplanned_html(visit, self.texts) for visit in self.visits[:UNPLANNED_SHOWN]))
 
 
 @dataclass
@@ -265,7 +327,6 @@ def build_day(
         .select_related("user")
         .prefetch_related(
             "working_periods",
-            "service_types",
             Prefetch(
                 "time_off",
                 queryset=TimeOff.objects.filter(starts_at__lt=day_end, ends_at__gt=day_start),
@@ -273,14 +334,21 @@ def build_day(
             ),
         )
     )
+    # Who does the filtered service: asked only when the clerk filters by one.
+    doing_service = (
+        set(
+            Technician.service_types.through.objects.filter(servicetype_id=service_type_id).values_list(
+                "technician_id", flat=True
+            )
+        )
+        if service_type_id
+        else None
+    )
     shown = [
         technician
         for technician in technicians
         if (not technician_ids or technician.pk in technician_ids)
-        and (
-            not service_type_id
-            or any(service_type.pk == service_type_id for service_type in technician.service_types.all())
-        )
+        and (doing_service is None or technician.pk in doing_service)
     ]
     visits = list(
         Appointment.objects.filter(
@@ -292,11 +360,11 @@ def build_day(
             planned_start__gte=day_start - LONGEST_VISIT,
             occupied_until__gt=day_start,
         )
-        .select_related("customer", "service_type")
         # Only what a block shows: a busy day is a hundred rows of some forty columns each otherwise.
-        .only(*BLOCK_FIELDS)
         .order_by("planned_start", "id")
+        .values_list(*BLOCK_VALUES)
     )
+    visits = [_block_visit(row) for row in visits]
     axis = _axis(day, visits)
     closed = closed_reason(day)
     texts = Texts(back_to, axis.zone)
@@ -328,7 +396,7 @@ def build_day(
         now=axis.span(now, now) if timezone.localdate(now) == day else None,
         technicians=technicians,
         service_types=list(ServiceType.objects.filter(is_active=True)),
-        **{name: Unplanned(visits, texts) for name, visits in _unplanned(now).items()},
+        **{name: Unplanned(visits, texts, more_url=_more_url(name)) for name, visits in _unplanned(now).items()},
     )
 
 
@@ -366,6 +434,13 @@ def _off_spans(axis: Axis, technician: Technician, closed: str | None) -> list[t
     return [(span, reason) for span, reason in spans if span.width > 0]
 
 
+def _more_url(name: str) -> str:
+    if name == "rebooking":
+        return reverse("admin:appointments_missedvisitfollowup_changelist")
+    status = {"unassigned": Status.REQUESTED, "new_time": Status.NEW_TIME}[name]
+    return f"{reverse('admin:appointments_appointment_changelist')}?status__exact={status}"
+
+
 def _unplanned(now: datetime) -> dict[str, list[Appointment]]:
     """Work the office still has to place: requests nobody took, missed visits to rebook, and visits whose
     customer was asked to choose a new time."""
@@ -382,12 +457,14 @@ def _unplanned(now: datetime) -> dict[str, list[Appointment]]:
         "unassigned": list(
             base.filter(status=Status.REQUESTED, technician__isnull=True, window_end__gt=now).order_by(
                 "window_start", "id"
-            )[:UNPLANNED_LIMIT]
+            )[: UNPLANNED_SHOWN + 1]
         ),
         "rebooking": list(
-            base.filter(Exists(open_attempt), status=Status.MISSED).order_by("window_start", "id")[:UNPLANNED_LIMIT]
+            base.filter(Exists(open_attempt), status=Status.MISSED).order_by("window_start", "id")[
+                : UNPLANNED_SHOWN + 1
+            ]
         ),
         "new_time": list(
-            base.filter(status=Status.NEW_TIME).order_by("new_time_requested_at", "id")[:UNPLANNED_LIMIT]
+            base.filter(status=Status.NEW_TIME).order_by("new_time_requested_at", "id")[: UNPLANNED_SHOWN + 1]
         ),
     }

@@ -7,7 +7,7 @@ from django.urls import reverse
 from django.utils import timezone
 
 from appointments.models import AppointmentStatus, Closure, TimeOff
-from dispatch.board import AXIS_LAST_HOUR
+from dispatch.board import AXIS_LAST_HOUR, UNPLANNED_SHOWN
 from tests.factories import (
     AppointmentFactory,
     CustomerFactory,
@@ -88,6 +88,25 @@ def test_the_axis_widens_for_a_visit_planned_early(office, service):
 
     assert 'data-first-minute="300"' in page and f'data-last-minute="{AXIS_LAST_HOUR * 60}"' in page
     assert ">05:00<" in page
+
+
+def test_the_side_panel_shows_the_oldest_requests_and_links_to_all_of_them(office, service):
+    offset = next_weekday_offset()
+    for number in range(UNPLANNED_SHOWN + 2):
+        AppointmentFactory(
+            customer=CustomerFactory(full_name=f"Anfrage {number:02d}"),
+            technician=None,
+            status=Status.REQUESTED,
+            service_type=service,
+            window_start=local_dt(offset + 3 + number, 8),
+        )
+
+    page = board(office).content.decode()
+
+    assert f"({UNPLANNED_SHOWN}+)" in page
+    assert "Anfrage 00" in page and f"Anfrage {UNPLANNED_SHOWN - 1:02d}" in page
+    assert f"Anfrage {UNPLANNED_SHOWN:02d}" not in page
+    assert f"{reverse('admin:appointments_appointment_changelist')}?status__exact=requested" in page
 
 
 def test_unplanned_work_is_listed_beside_the_lanes(office, service):
@@ -243,9 +262,9 @@ def test_the_day_view_runs_the_same_queries_whatever_the_number_of_visits(office
     assert response.content.decode().count('class="block ') == visits
 
 
-# Session, user, the user's technician profile (office only), technicians (+ hours, services, time off),
+# Session, user, the user's technician profile (office only), technicians (+ hours, time off),
 # visits, closed day (firm, closures), service types, the three lists of unplanned work.
-QUERIES_PER_DAY_VIEW = 14
+QUERIES_PER_DAY_VIEW = 13
 
 
 def test_done_and_missed_visits_show_muted_and_only_open_ones_can_be_moved(office, service):
