@@ -8,7 +8,8 @@ def drop_exclusion(apps, schema_editor):
         schema_editor.execute(f"ALTER TABLE appointments_appointment DROP CONSTRAINT IF EXISTS {CONSTRAINT}")
 
 
-def add_exclusion_on_plan(apps, schema_editor):
+def _add_exclusion(schema_editor, start_column: str) -> None:
+    """No two active visits of one technician meet over [start_column, occupied_until), half-open."""
     if schema_editor.connection.vendor != "postgresql":
         return
     schema_editor.execute(
@@ -16,25 +17,17 @@ def add_exclusion_on_plan(apps, schema_editor):
         ALTER TABLE appointments_appointment ADD CONSTRAINT {CONSTRAINT}
         EXCLUDE USING gist (
             technician_id WITH =,
-            tstzrange(planned_start, occupied_until, '[)') WITH &&
+            tstzrange({start_column}, occupied_until, '[)') WITH &&
         )
         WHERE (technician_id IS NOT NULL
                AND status IN ('requested', 'scheduled', 'en_route', 'on_site'))
         """
     )
+
+
+def add_exclusion_on_plan(apps, schema_editor):
+    _add_exclusion(schema_editor, "planned_start")
 
 
 def add_exclusion_on_window(apps, schema_editor):
-    if schema_editor.connection.vendor != "postgresql":
-        return
-    schema_editor.execute(
-        f"""
-        ALTER TABLE appointments_appointment ADD CONSTRAINT {CONSTRAINT}
-        EXCLUDE USING gist (
-            technician_id WITH =,
-            tstzrange(window_start, occupied_until, '[)') WITH &&
-        )
-        WHERE (technician_id IS NOT NULL
-               AND status IN ('requested', 'scheduled', 'en_route', 'on_site'))
-        """
-    )
+    _add_exclusion(schema_editor, "window_start")

@@ -17,7 +17,7 @@ from django.utils.translation import gettext as _
 from appointments.availability import candidate_windows
 from appointments.formatting import format_duration, format_time, format_window
 from appointments.models import ACTIVE_STATUSES, Appointment, Technician
-from appointments.planning import fits_at, working_periods_on
+from appointments.planning import Busy, fits_at, working_periods_on
 from appointments.services.rules import (
     AppointmentError,
     Status,
@@ -179,7 +179,7 @@ def appointment_change_duration(
             start=appointment.planned_start,
             needed=previous + appointment.service_type.buffer_after,
             periods=periods,
-            busy=_nothing_busy,
+            busy=Busy([]),
         )
         plan = {
             "technician": technician,
@@ -225,11 +225,3 @@ def appointment_change_duration(
         },
     )
     return appointment
-
-
-class _NothingBusy:
-    def is_free(self, start: datetime, end: datetime) -> bool:
-        return True
-
-
-_nothing_busy = _NothingBusy()
