@@ -59,26 +59,13 @@ def test_the_office_drags_a_visit_to_another_technician_and_the_customer_is_told
     )
     tab = office_tab(browser, live_server)
     tab.goto(f"{live_server.url}{reverse('dispatch:day')}?day={day.isoformat()}")
-    dialogs = []
-
-    def accept(dialog):
-        dialogs.append(dialog.message)
-        dialog.accept()
-
-    tab.on("dialog", accept)
+    dialogs = accepted_dialogs(tab)
 
     assert tab.evaluate("document.documentElement.scrollWidth") <= OFFICE_WIDTH
     block = tab.locator(f"#visit-{visit.pk}").bounding_box()
-    target = tab.locator(f'.lane .track[data-technician="{mia.pk}"]')
-    lane = target.bounding_box()
-    block = tab.locator(f"#visit-{visit.pk}").bounding_box()
-    # Grab the block near its left edge and let go in Mia's lane, a little to the right (later that morning).
-    grab_x, grab_y = block["x"] + 5, block["y"] + block["height"] / 2
-    tab.mouse.move(grab_x, grab_y)
-    tab.mouse.down()
-    tab.mouse.move(grab_x + 20, grab_y + 10, steps=4)
-    tab.mouse.move(grab_x + 60, lane["y"] + lane["height"] / 2, steps=8)
-    tab.mouse.up()
+    lane = tab.locator(f'.lane .track[data-technician="{mia.pk}"]').bounding_box()
+    # Let go in Mia's lane, a little to the right of where it was grabbed (later that morning).
+    drag(tab, f"#visit-{visit.pk}", block["x"] + 65, lane["y"] + lane["height"] / 2)
 
     tab.wait_for_selector(".messagelist")
     message = tab.locator(".messagelist").inner_text()
@@ -91,7 +78,20 @@ def test_the_office_drags_a_visit_to_another_technician_and_the_customer_is_told
     tab.screenshot(path="/tmp/dispatch-board-1280.png", full_page=True)
 
 
+def accepted_dialogs(tab) -> list[str]:
+    """Accept every confirm() the page asks, and keep what it asked."""
+    dialogs = []
+
+    def accept(dialog):
+        dialogs.append(dialog.message)
+        dialog.accept()
+
+    tab.on("dialog", accept)
+    return dialogs
+
+
 def drag(tab, source, target_x, target_y):
+    """Grab `source` near its left edge and let go at the target point."""
     box = tab.locator(source).bounding_box()
     grab_x, grab_y = box["x"] + 5, box["y"] + box["height"] / 2
     tab.mouse.move(grab_x, grab_y)
@@ -123,13 +123,7 @@ def test_a_drag_inside_the_window_reorders_without_asking_and_a_request_is_plann
     )
     tab = office_tab(browser, live_server)
     tab.goto(f"{live_server.url}{reverse('dispatch:day')}?day={day.isoformat()}")
-    dialogs = []
-
-    def accept(dialog):
-        dialogs.append(dialog.message)
-        dialog.accept()
-
-    tab.on("dialog", accept)
+    dialogs = accepted_dialogs(tab)
     track = tab.locator(f'.lane .track[data-technician="{jan.pk}"]').bounding_box()
     per_minute = track["width"] / ((AXIS_LAST_HOUR - AXIS_FIRST_HOUR) * 60)
 
