@@ -23,10 +23,6 @@ from appointments.services.booking import (
 from journal.models import JournalEntry
 from tests.factories import (
     CustomerFactory,
-    FirmFactory,
-    OfficeUserFactory,
-    ServiceTypeFactory,
-    TechnicianFactory,
     local_dt,
 )
 
@@ -35,18 +31,6 @@ PAGE = reverse("selfservice:page")
 BOOK = reverse("selfservice:book")
 CANCEL = reverse("selfservice:cancel")
 DONE = reverse("selfservice:done")
-
-
-@pytest.fixture
-def setup(db):
-    FirmFactory(phone="+492821100000", email="office@firm.example")
-    office = OfficeUserFactory(first_name="Sandra", last_name="Brinkmann", email="s.brinkmann@firm.example")
-    service_type = ServiceTypeFactory(name_de="Heizungswartung")
-    technician = TechnicianFactory(service_types=[service_type], display_name="Jan Verhaag")
-    customer = CustomerFactory(
-        full_name="Anna Schmitz", responsible=office, preferred_language="de", email="anna@example.com"
-    )
-    return {"office": office, "service_type": service_type, "technician": technician, "customer": customer}
 
 
 @pytest.fixture

@@ -18,10 +18,6 @@ from appointments.services import AppointmentError, appointment_cancel
 from appointments.services.booking import appointment_book_online, booking_invite
 from tests.factories import (
     CustomerFactory,
-    FirmFactory,
-    OfficeUserFactory,
-    ServiceTypeFactory,
-    TechnicianFactory,
     local_dt,
 )
 
@@ -36,18 +32,6 @@ def mid_morning():
     """Tomorrow's first window is then well before its cut-off, whenever the tests run."""
     with time_machine.travel(local_dt(0, 10)):
         yield
-
-
-@pytest.fixture
-def setup(db):
-    FirmFactory(phone="+492821100000", email="office@firm.example")
-    office = OfficeUserFactory(first_name="Sandra", last_name="Brinkmann", email="s.brinkmann@firm.example")
-    service_type = ServiceTypeFactory(name_de="Heizungswartung")
-    technician = TechnicianFactory(service_types=[service_type], display_name="Jan Verhaag")
-    customer = CustomerFactory(
-        full_name="Anna Schmitz", responsible=office, preferred_language="de", email="anna@example.com"
-    )
-    return {"office": office, "service_type": service_type, "technician": technician, "customer": customer}
 
 
 @pytest.fixture

@@ -30,8 +30,6 @@ from selfservice.forms import CancelOnlineForm, WindowForm
 from tests.factories import (
     AppointmentFactory,
     CustomerFactory,
-    FirmFactory,
-    OfficeUserFactory,
     ServiceTypeFactory,
     TechnicianFactory,
     local_dt,
@@ -44,22 +42,6 @@ CANCEL = reverse("selfservice:cancel")
 DONE = reverse("selfservice:done")
 WEEK = reverse("selfservice:week")
 TEMPLATES = Path(__file__).resolve().parents[2] / "selfservice" / "templates"
-
-
-@pytest.fixture
-def setup(db):
-    FirmFactory(phone="+492821100000", email="office@firm.example")
-    office = OfficeUserFactory(first_name="Sandra", last_name="Brinkmann")
-    service_type = ServiceTypeFactory(name_de="Heizungswartung")
-    technician = TechnicianFactory(service_types=[service_type], display_name="Jan Verhaag")
-    customer = CustomerFactory(
-        full_name="Anna Schmitz",
-        responsible=office,
-        preferred_language="de",
-        phone="+4930987654",
-        email="anna@example.com",
-    )
-    return {"office": office, "service_type": service_type, "technician": technician, "customer": customer}
 
 
 def open_link(client, token):
