@@ -90,6 +90,16 @@ def test_the_axis_widens_for_a_visit_planned_early(office, service):
     assert ">05:00<" in page
 
 
+def test_each_lane_links_to_its_technicians_day_sheet(office, service):
+    offset = next_weekday_offset()
+    jan = TechnicianFactory(display_name="Jan Verhaag")
+    day = timezone.localdate() + timedelta(days=offset)
+
+    page = board(office, day).content.decode()
+
+    assert reverse("technician:office_day_sheet", args=[jan.pk, day.isoformat()]) in page
+
+
 def test_the_side_panel_shows_the_oldest_requests_and_links_to_all_of_them(office, service):
     offset = next_weekday_offset()
     for number in range(UNPLANNED_SHOWN + 2):
