@@ -45,7 +45,7 @@ def test_concurrent_posts_for_one_window_book_as_many_visits_as_fit(settings, te
 
     def post(index: int) -> None:
         try:
-            barrier.wait(timeout=30)
+            barrier.wait(timeout=60)
             statuses[index] = clients[index].post(reverse("selfservice:book"), {"window": window}).status_code
         finally:
             connections.close_all()
@@ -54,7 +54,8 @@ def test_concurrent_posts_for_one_window_book_as_many_visits_as_fit(settings, te
     for thread in threads:
         thread.start()
     for thread in threads:
-        thread.join(timeout=120)
+        # Bounds only a hang: each join returns as soon as its booking is done, however busy the machine.
+        thread.join(timeout=300)
 
     # Customers who picked the least loaded technician at once get a visit with the other one or later in the
     # window, as long as a slot is left; everyone else gets the friendly conflict page, nobody a 500.
