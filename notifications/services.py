@@ -56,10 +56,15 @@ def message_queue(
     customer=None,
     invitation=None,
     context: dict[str, Any] | None = None,
+    dedupe: str | None = None,
 ) -> OutboxMessage | None:
-    """Queue one message about `appointment` (as it is now) or `invitation`; None if queued before."""
+    """Queue one message about `appointment` (as it is now) or `invitation`; None if queued before.
+
+    A message about neither (a reply to a request, a status note on a promise) names its own `dedupe`
+    key, unique per thing it answers: queuing the same key twice is a no-op.
+    """
     message = _outbox_row_create(
-        kind=kind, appointment=appointment, customer=customer, invitation=invitation, context=context
+        kind=kind, appointment=appointment, customer=customer, invitation=invitation, context=context, dedupe=dedupe
     )
     if message is not None:
         transaction.on_commit(lambda: hand_to_worker([message.pk]))
@@ -73,7 +78,10 @@ def _outbox_row_create(
     customer=None,
     invitation=None,
     context: dict[str, Any] | None = None,
+    dedupe: str | None = None,
 ) -> OutboxMessage | None:
+    if dedupe is None and appointment is None and invitation is None:
+        raise ValueError("A message about no appointment or invitation needs its own dedupe key.")
     # Before anything is written: a kind nobody registered could never be rendered (UnregisteredKind).
     kind_registration(kind)
     customer = customer or (appointment.customer if appointment else invitation.customer)
@@ -93,7 +101,7 @@ def _outbox_row_create(
         with transaction.atomic():
             return OutboxMessage.objects.create(
                 kind=kind,
-                dedupe_key=dedupe_key(kind, appointment, invitation),
+                dedupe_key=f"{kind}:{dedupe}" if dedupe is not None else dedupe_key(kind, appointment, invitation),
                 customer=customer,
                 appointment=appointment,
                 invitation=invitation,

@@ -401,3 +401,18 @@ def test_the_kept_mail_is_byte_for_byte_what_a_real_smtp_server_received(book, s
     message.refresh_from_db()
     assert len(received) == 1
     assert message.sent_mime_bytes() == received[0]
+
+
+def test_a_message_about_no_visit_is_queued_once_per_its_own_dedupe_key(django_capture_on_commit_callbacks):
+    customer = CustomerFactory(email="anna@example.org")
+    with django_capture_on_commit_callbacks():
+        first = message_queue(kind=MessageKind.CONFIRMATION, customer=customer, dedupe="request-7")
+        again = message_queue(kind=MessageKind.CONFIRMATION, customer=customer, dedupe="request-7")
+    assert first is not None and again is None
+    assert OutboxMessage.objects.get().dedupe_key == "confirmation:request-7"
+
+
+def test_a_message_about_no_visit_without_a_dedupe_key_is_refused():
+    with pytest.raises(ValueError):
+        message_queue(kind=MessageKind.CONFIRMATION, customer=CustomerFactory(email="anna@example.org"))
+    assert not OutboxMessage.objects.exists()
