@@ -11,6 +11,7 @@ import pytest
 from django.urls import reverse
 
 from appointments.services import appointment_schedule
+from config.settings import anymail_from_env
 from journal.models import Direction, JournalEntry
 from notifications.models import BounceKind, MessageStatus, OutboxMessage
 from notifications.replies import message_for_bounce
@@ -262,3 +263,74 @@ def test_the_outbox_lists_and_filters_bounced_mails_and_the_message_says_so(
     assert "kam am" in detail and "als unzustellbar zurück" in detail
     assert "anna@example.com nicht erreicht" in detail
     assert "550 5.1.1 no such user" in detail
+
+
+def test_the_webhook_settings_come_from_the_environment():
+    anymail = anymail_from_env(
+        {
+            "ANYMAIL_WEBHOOK_SECRET": "mailgun:one, mailgun:two",
+            "ANYMAIL_MAILGUN_WEBHOOK_SIGNING_KEY": "key-1",
+            "X": "y",
+        }
+    )
+
+    assert anymail == {"WEBHOOK_SECRET": ["mailgun:one", "mailgun:two"], "MAILGUN_WEBHOOK_SIGNING_KEY": "key-1"}
+
+
+def test_without_a_configured_secret_a_webhook_that_signs_nothing_accepts_nobody(
+    client, sent_message, settings, signalled, django_capture_on_commit_callbacks
+):
+    settings.ANYMAIL = anymail_from_env({})
+    body = {
+        "RecordType": "Bounce",
+        "Type": "HardBounce",
+        "MessageID": sent_message.provider_message_id,
+        "Email": "anna@example.com",
+        "BouncedAt": "2026-12-03T09:15:00Z",
+        "Description": "The server was unable to deliver your message",
+    }
+
+    with django_capture_on_commit_callbacks(execute=True):
+        anonymous = client.post(
+            reverse("anymail:postmark_tracking_webhook"), data=json.dumps(body), content_type="application/json"
+        )
+        guessed = client.post(
+            reverse("anymail:postmark_tracking_webhook"),
+            data=json.dumps(body),
+            content_type="application/json",
+            headers={"authorization": "Basic " + base64.b64encode(b"anymail:anymail").decode()},
+        )
+
+    assert (anonymous.status_code, guessed.status_code) == (400, 400)
+    sent_message.refresh_from_db()
+    assert sent_message.bounced_at is None
+    assert signalled == []
+
+
+def test_a_postmark_bounce_with_the_secret_marks_the_message(
+    client, sent_message, settings, signalled, django_capture_on_commit_callbacks
+):
+    settings.ANYMAIL = anymail_from_env({"ANYMAIL_WEBHOOK_SECRET": "postmark:s3cret"})
+    body = {
+        "RecordType": "Bounce",
+        "Type": "HardBounce",
+        "TypeCode": 1,
+        "MessageID": sent_message.provider_message_id,
+        "Email": "anna@example.com",
+        "BouncedAt": "2026-12-03T09:15:00Z",
+        "Description": "The server was unable to deliver your message (ex: unknown user, mailbox not found).",
+    }
+
+    with django_capture_on_commit_callbacks(execute=True):
+        response = client.post(
+            reverse("anymail:postmark_tracking_webhook"),
+            data=json.dumps(body),
+            content_type="application/json",
+            headers={"authorization": "Basic " + base64.b64encode(b"postmark:s3cret").decode()},
+        )
+
+    assert response.status_code == 200
+    sent_message.refresh_from_db()
+    assert sent_message.bounce_kind == BounceKind.BOUNCE
+    assert "unknown user" in sent_message.bounce_detail
+    assert len(signalled) == 1
