@@ -7,6 +7,7 @@ REDIS_URL, SECRET_KEY, ALLOWED_HOSTS, SITE_URL and the mail settings.
 
 import os
 import secrets
+from datetime import timedelta
 from pathlib import Path
 from urllib.parse import parse_qs, unquote, urlsplit
 
@@ -64,6 +65,7 @@ INSTALLED_APPS = [
     "dispatch",
     "journal",
     "notifications",
+    "desk",
 ]
 
 MIDDLEWARE = [
@@ -358,3 +360,26 @@ if BOOKING_CHANGE_CUTOFF_HOURS < 0:
 RATELIMIT_BAD_LINKS = int(os.environ.get("RATELIMIT_BAD_LINKS", "20"))
 RATELIMIT_BOOKING_POSTS = int(os.environ.get("RATELIMIT_BOOKING_POSTS", "30"))
 RATELIMIT_PERIOD_SECONDS = 600
+
+# The office desk (promises, requests, inbound mail, feedback) ----------------------------------------
+
+# The office's hours, Monday first, "HH:MM-HH:MM" or "" for a closed day; comma-separated in the
+# environment. Deadlines below count only these hours, never public holidays or the firm's closures.
+OFFICE_HOURS = [
+    part.strip()
+    for part in os.environ.get("OFFICE_HOURS", "08:00-17:00,08:00-17:00,08:00-17:00,08:00-17:00,08:00-17:00,,").split(
+        ","
+    )
+]
+if len(OFFICE_HOURS) != 7:
+    raise ImproperlyConfigured("OFFICE_HOURS needs seven comma-separated entries, Monday first.")
+# In office hours: a web request is called back, an email answered, feedback answered within these.
+# 9 hours of an 08:00-17:00 office is one working day.
+REQUEST_CALLBACK_WITHIN = timedelta(hours=float(os.environ.get("REQUEST_CALLBACK_WITHIN_HOURS", "9")))
+REPLY_WITHIN = timedelta(hours=float(os.environ.get("REPLY_WITHIN_HOURS", "9")))
+FEEDBACK_REPLY_WITHIN = timedelta(hours=float(os.environ.get("FEEDBACK_REPLY_WITHIN_HOURS", "18")))
+# The owner is told this long before a promise is due; a lead this many office hours after it was due.
+PROMISE_DUE_SOON = timedelta(hours=float(os.environ.get("PROMISE_DUE_SOON_HOURS", "1")))
+PROMISE_ESCALATE_AFTER = timedelta(hours=float(os.environ.get("PROMISE_ESCALATE_AFTER_HOURS", "4")))
+# The staff group whose members are told of promises left late (Django admin › Groups).
+DESK_LEADS_GROUP = os.environ.get("DESK_LEADS_GROUP", "Office leads")

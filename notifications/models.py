@@ -17,6 +17,17 @@ class MessageKind(models.TextChoices):
     RESCHEDULE_REQUEST = "reschedule_request", _("request to choose a new time")
     ON_MY_WAY = "on_my_way", _("technician on the way")
     MISSED_VISIT = "missed_visit", _("missed visit: we were at your door")
+    # The office desk's mails to customers.
+    REQUEST_REPLY = "request_reply", _("reply to a request: who calls when")
+    CALL_TIME_CHANGED = "call_time_changed", _("call time changed")
+    PROMISE_STATUS = "promise_status", _("status: no answer yet")
+    FEEDBACK_REQUEST = "feedback_request", _("request for feedback")
+    FEEDBACK_ACK = "feedback_ack", _("feedback received")
+    FEEDBACK_REPLY = "feedback_reply", _("answer to feedback")
+    # The desk's mails to office staff.
+    PROMISE_DUE_SOON = "promise_due_soon", _("staff: promise due soon")
+    PROMISE_LATE = "promise_late", _("staff: promise late")
+    PROMISE_ESCALATED = "promise_escalated", _("staff: promise left late (to a lead)")
 
 
 class MessageStatus(models.TextChoices):

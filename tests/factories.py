@@ -138,3 +138,13 @@ class VisitAttemptFactory(factory.django.DjangoModelFactory):
     appointment_version = factory.LazyAttribute(lambda attempt: attempt.appointment.version)
     waited_minutes = 10
     card_left = True
+
+
+class PromiseFactory(factory.django.DjangoModelFactory):
+    class Meta:
+        model = "desk.Promise"
+
+    kind = "call_back"
+    customer = factory.SubFactory(CustomerFactory)
+    owner = factory.LazyAttribute(lambda promise: promise.customer.responsible)
+    due_at = factory.LazyFunction(lambda: local_dt(1, 10))

@@ -1,0 +1,1 @@
+"""The desk's admin pages, one module per area."""
