@@ -19,7 +19,7 @@ def journal_record(
     *,
     customer,
     action: str,
-    summary: str,
+    summary: str = "",
     channel: str = Channel.SYSTEM,
     direction: str = Direction.INTERNAL,
     appointment=None,
@@ -27,7 +27,11 @@ def journal_record(
     data: dict[str, Any] | None = None,
     occurred_at: datetime | None = None,
 ) -> JournalEntry:
-    """Append one entry to the customer's contact journal."""
+    """Append one entry to the customer's contact journal.
+
+    `action` and `data` say what happened; the text a reader sees is built from them in the reader's
+    language (journal.rendering). `summary` is an optional fixed text, the fallback where no renderer fits.
+    """
     return JournalEntry.objects.create(
         customer=customer,
         appointment=appointment,
