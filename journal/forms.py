@@ -76,10 +76,6 @@ class ContactEntryForm(forms.ModelForm):
                 self.add_error(refused.field if refused.field in self.fields else None, refused.message)
         return cleaned_data
 
-    def _post_clean(self):
-        # Nothing to build on the instance: the service writes the entry (contact_record).
-        pass
-
 
 class QuickContactForm(ContactEntryForm):
     """The same, compact, on the customer's page: the customer is the page's, the time one field."""

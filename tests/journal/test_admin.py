@@ -1,6 +1,9 @@
 """Recording a contact by hand: from the customer's page, about one of their visits, and back to the customer."""
 
+from datetime import timedelta
+
 import pytest
+from django.utils import timezone
 from django.urls import reverse
 
 from journal.models import JournalEntry
@@ -17,7 +20,7 @@ def entry(customer, appointment, **changes):
         "appointment": appointment.pk if appointment else "",
         "contact": "phone_in",
         "note": "Kunde bittet um Rückruf am Nachmittag.",
-        "occurred_at_0": "2026-11-30",
+        "occurred_at_0": (timezone.localdate() - timedelta(days=1)).isoformat(),
         "occurred_at_1": "09:15",
         **changes,
     }
