@@ -34,6 +34,7 @@ from tests.factories import (
     TechnicianFactory,
     local_dt,
 )
+from tests.journal.reading import as_read_in
 
 pytestmark = pytest.mark.django_db
 
@@ -62,20 +63,6 @@ def schedule(setup, window_start):
         window_start=window_start,
         actor=setup["office"],
     )
-
-
-def as_read_in(language: str, entry: JournalEntry) -> str:
-    """The entry as a reader in `language` sees it, from its data alone: its stored text is replaced by "x"."""
-    from_data_only = JournalEntry(
-        action=entry.action,
-        data=entry.data,
-        occurred_at=entry.occurred_at,
-        channel=entry.channel,
-        direction=entry.direction,
-        summary="x",
-    )
-    with translation.override(language):
-        return entry_text(from_data_only)
 
 
 def latest(action: str) -> JournalEntry:
