@@ -28,15 +28,22 @@ class ContactEntryForm(forms.ModelForm):
     """A contact the office had with a customer: how, about which of their visits, what was said, when."""
 
     contact = forms.ChoiceField(
-        label=_("contact"), choices=[(code, capfirst(kind.label)) for code, kind in CONTACT_KINDS.items()]
+        label=_("contact"),
+        choices=[(code, capfirst(kind.label)) for code, kind in CONTACT_KINDS.items()],
+        error_messages={"invalid_choice": _("Please choose how the contact took place.")},
     )
     appointment = VisitChoiceField(
         label=_("appointment"),
         queryset=Appointment.objects.none(),
         required=False,
         help_text=_("The customer's visits, latest first. Start from the customer's page to choose one."),
+        error_messages={"invalid_choice": _("Please choose one of this customer's visits.")},
     )
-    note = forms.CharField(label=_("what was said or agreed"), widget=forms.Textarea(attrs={"rows": 4}))
+    note = forms.CharField(
+        label=_("what was said or agreed"),
+        widget=forms.Textarea(attrs={"rows": 4}),
+        error_messages={"required": _("Please note what was said or agreed.")},
+    )
     occurred_at = forms.SplitDateTimeField(label=_("when"), initial=_now_to_the_minute, widget=AdminSplitDateTime)
     # The desk's promise this contact keeps (?keeps_promise=…): carried into the entry's data unchanged.
     keeps_promise = forms.IntegerField(required=False, min_value=1, widget=forms.HiddenInput)
