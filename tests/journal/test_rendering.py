@@ -8,7 +8,6 @@ from django.utils import translation
 from django.utils.translation import gettext_lazy
 
 from journal.admin import journal_timeline_html
-from journal.models import JournalEntry
 from journal.rendering import action_label, entry_text, register_action, registered_actions
 from journal.services import journal_record
 from tests.factories import AppointmentFactory, CustomerFactory, OfficeUserFactory
@@ -74,7 +73,8 @@ def test_a_contact_logged_by_the_office_is_shown_as_typed_in_every_language():
 def test_every_action_the_apps_write_today_is_registered_with_a_label():
     actions = registered_actions()
 
-    for action in ["appointment.scheduled", "visit.missed", "customer.updated", "message.reminder", "contact.recorded"]:
+    written_today = ["appointment.scheduled", "visit.missed", "customer.updated", "message.reminder", "contact.recorded"]
+    for action in written_today:
         assert action in actions
     with translation.override("de"):
         assert action_label("message.reminder") == "E-Mail gesendet: Erinnerung"
@@ -140,8 +140,8 @@ def test_the_customer_page_shows_the_timeline_in_the_readers_language(admin_clie
 def test_the_visits_page_shows_what_the_journal_holds_about_that_visit_only(admin_client_office):
     visit = AppointmentFactory()
     other = AppointmentFactory(customer=visit.customer)
-    journal_record(customer=visit.customer, appointment=visit, action="contact.recorded", data={"note": "Zu diesem."})
-    journal_record(customer=visit.customer, appointment=other, action="contact.recorded", data={"note": "Zum anderen."})
+    for appointment, note in [(visit, "Zu diesem."), (other, "Zum anderen.")]:
+        journal_record(customer=visit.customer, appointment=appointment, action="contact.recorded", data={"note": note})
 
     page = admin_client_office.get(reverse("admin:appointments_appointment_change", args=[visit.pk])).content.decode()
 
