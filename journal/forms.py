@@ -69,6 +69,14 @@ class ContactEntryForm(forms.ModelForm):
                 .order_by("-window_start")
             )
 
+    def clean_occurred_at(self):
+        occurred_at = self.cleaned_data["occurred_at"]
+        # The field shows minutes only: left at "now", the contact would sort below entries of the same
+        # minute written a few seconds earlier, so the call just logged would not show first.
+        if occurred_at == _now_to_the_minute():
+            return timezone.now()
+        return occurred_at
+
     def clean(self):
         cleaned_data = super().clean()
         if "customer" in cleaned_data and "note" in cleaned_data:

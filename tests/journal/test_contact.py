@@ -8,6 +8,7 @@ from django.urls import reverse
 from django.utils import timezone
 
 from journal.models import JournalEntry
+from journal.services import journal_record
 from tests.factories import AppointmentFactory, CustomerFactory
 
 pytestmark = pytest.mark.django_db
@@ -143,3 +144,15 @@ def test_an_unknown_customer_is_not_found_and_a_technician_may_not_log(client, a
 
     assert response.status_code in (302, 403)
     assert not JournalEntry.objects.exists()
+
+
+def test_a_contact_logged_at_the_suggested_time_shows_first_in_the_timeline(admin_client_office):
+    customer = CustomerFactory()
+    journal_record(customer=customer, action="customer.created", summary="Kundendaten angelegt.")
+
+    admin_client_office.post(
+        contact_url(customer),
+        posted(customer, occurred_at=timezone.localtime().strftime("%Y-%m-%dT%H:%M"), note="Gerade angerufen."),
+    )
+
+    assert JournalEntry.objects.filter(customer=customer).first().data["note"] == "Gerade angerufen."
