@@ -81,3 +81,17 @@ def test_the_contact_form_labels_start_with_a_capital_like_the_others(admin_clie
     form = admin_client_office.get(f"{ADD}?customer={CustomerFactory().pk}").context["adminform"].form
 
     assert [str(form.fields[name].label)[0].isupper() for name in form.fields] == [True] * len(form.fields)
+
+
+def test_the_add_page_carries_the_promise_a_contact_keeps_into_its_data(admin_client_office):
+    customer = CustomerFactory()
+
+    page = admin_client_office.get(f"{ADD}?customer={customer.pk}&keeps_promise=7").content.decode()
+    admin_client_office.post(f"{ADD}?customer={customer.pk}", entry(customer, None, keeps_promise="7"))
+
+    assert 'name="keeps_promise" value="7"' in page
+    assert JournalEntry.objects.get().data == {
+        "contact": "phone_in",
+        "note": "Kunde bittet um Rückruf am Nachmittag.",
+        "keeps_promise": 7,
+    }
