@@ -9,3 +9,8 @@ class NotificationsConfig(AppConfig):
     def ready(self):
         # Connects the receiver of the mail providers' bounce and complaint reports.
         from notifications import webhooks  # noqa: F401
+
+        # The journal shows the outbox's entries in the reader's language only as registered here.
+        from notifications.journal_texts import register_journal_actions
+
+        register_journal_actions()

@@ -104,6 +104,7 @@ def _outbox_row_create(
             summary=summary,
             channel=Channel.SYSTEM,
             direction=Direction.INTERNAL,
+            data={"kind": kind},
         )
         return None
     try:
@@ -249,7 +250,8 @@ def message_mark_sent(*, message: OutboxMessage, subject: str, provider_message_
         summary=summary,
         channel=Channel.EMAIL,
         direction=Direction.OUTBOUND,
-        data=data,
+        # As sent, in the customer's language: the journal shows what they read.
+        data={**data, "kind": message.kind, "subject": subject},
         occurred_at=now,
     )
     return True
@@ -334,7 +336,7 @@ def message_resend(*, message: OutboxMessage, actor: AbstractBaseUser | None) ->
         action="message.resend_requested",
         summary=summary,
         actor=actor,
-        data={"outbox_id": message.pk},
+        data={"outbox_id": message.pk, "kind": message.kind},
     )
     return True
 
