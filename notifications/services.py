@@ -377,7 +377,14 @@ def message_mark_bounced(*, message: OutboxMessage, kind: str, detail: str, occu
             summary=summary,
             channel=Channel.EMAIL,
             direction=Direction.INTERNAL,
-            data={"outbox_id": message.pk, "to": message.to_email, "kind": kind, "detail": detail},
+            data={
+                "outbox_id": message.pk,
+                "to": message.to_email,
+                "kind": kind,
+                "message_kind": message.kind,
+                "subject": message.subject,
+                "detail": detail,
+            },
             occurred_at=occurred_at,
         )
     transaction.on_commit(lambda: _signal_bounced(message.pk))
