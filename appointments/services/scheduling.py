@@ -34,6 +34,7 @@ from appointments.services.rules import (
     _save_guarded,
     _window_data,
 )
+from appointments.signals import visit_time_changed
 from customers.models import Customer
 from journal.models import Channel
 from journal.services import journal_record, recorded_actor
@@ -276,6 +277,17 @@ def appointment_reschedule(
         channel=channel,
         data={"previous": previous, "previous_status": previous_status, "reason": reason},
     )
+    old_window = (datetime.fromisoformat(previous["window_start"]), datetime.fromisoformat(previous["window_end"]))
+    if old_window != (window_start, window_end) or previous_status == Status.NEW_TIME:
+        # Only the time matters to what was promised around it; another technician at the same time does not.
+        visit_time_changed.send(
+            sender=Appointment,
+            appointment=appointment,
+            old_window_start=old_window[0],
+            old_window_end=old_window[1],
+            previous_status=previous_status,
+            actor=actor,
+        )
     if appointment.status != Status.REQUESTED:
         message_queue(
             kind=MessageKind.CHANGE,
