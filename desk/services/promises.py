@@ -184,8 +184,16 @@ def promise_move(
     _journal(
         new,
         action="promise.moved",
-        summary=_("Promise moved: %(kind)s, now by %(due)s.")
-        % {"kind": new.get_kind_display(), "due": timezone.localtime(due_at).strftime("%Y-%m-%d %H:%M")},
+        summary=(
+            _("Promise moved: %(kind)s, now by %(due)s (%(reason)s).")
+            if old.closed_reason
+            else _("Promise moved: %(kind)s, now by %(due)s.")
+        )
+        % {
+            "kind": new.get_kind_display(),
+            "due": timezone.localtime(due_at).strftime("%Y-%m-%d %H:%M"),
+            "reason": old.closed_reason,
+        },
         actor=actor,
         old_promise_id=old.pk,
         old_due_at=old.due_at.isoformat(),

@@ -5,8 +5,10 @@ from datetime import datetime, time, timedelta
 
 import pytest
 import time_machine
-from django.utils import timezone
+from django.conf import settings
+from django.utils import timezone, translation
 
+from appointments.formatting import format_window
 from appointments.models import AppointmentStatus
 from appointments.services import (
     AppointmentError,
@@ -124,8 +126,12 @@ def test_the_office_moving_the_visit_moves_the_call_before_it_voids_the_confirma
 def test_the_journal_says_why_each_promise_moved_was_voided_or_stayed(setup, visit, promises, day):
     appointment_reschedule(appointment=visit, window_start=at(day + timedelta(days=1), 12), actor=setup["office"])
 
-    for entry in JournalEntry.objects.filter(data__reason_code="visit_moved"):
-        assert "the visit moved to" in entry.data["reason"] or "the visit moved to" in entry.summary
+    with translation.override(settings.LANGUAGE_CODE):
+        new_window = format_window(at(day + timedelta(days=1), 12), at(day + timedelta(days=1), 16))
+    entries = JournalEntry.objects.filter(data__reason_code="visit_moved")
+    assert entries.count() == 3
+    for entry in entries:
+        assert new_window in entry.data["reason"] and new_window in entry.summary
         assert entry.actor == setup["office"]
 
 
@@ -191,7 +197,10 @@ def test_asking_for_a_new_time_voids_the_promises_of_the_old_time_and_the_custom
     assert set(open_promises(visit)) == {PromiseKind.SEND_QUOTE}
     for name in ("call", "confirm"):
         voided = Promise.objects.get(pk=promises[name].pk)
-        assert voided.state == PromiseState.VOIDED and "new time" in voided.closed_reason
+        assert voided.state == PromiseState.VOIDED and voided.closed_reason
+        assert JournalEntry.objects.get(
+            action="promise.voided", data__promise_id=voided.pk, data__reason_code="visit_time_withdrawn"
+        )
 
     appointment_move_online(appointment=visit, window_start=at(day + timedelta(days=2), 12))
 

@@ -191,7 +191,7 @@ def test_the_beat_runs_the_warnings_every_five_minutes(customer, office):
 @pytest.mark.parametrize(
     "language, words",
     [
-        ("de", ["Bald fällig", "Rückruf", "Anna Schmitz", "+49 30 123456", "Zusage öffnen"]),
+        ("de", ["Bald fällig", "zurückrufen", "Anna Schmitz", "+49 30 123456", "Zusage öffnen"]),
         ("nl", ["Binnenkort", "terugbellen", "Anna Schmitz", "+49 30 123456", "Toezegging openen"]),
         ("en", ["Due soon", "call back", "Anna Schmitz", "+49 30 123456", "Open the promise"]),
     ],
@@ -207,8 +207,9 @@ def test_the_due_soon_mail_says_what_for_whom_with_phone_when_and_links_the_prom
     with time_machine.travel(at(day, 9, 31), tick=False):
         mail = render_message(mails(MessageKind.PROMISE_DUE_SOON)[0])
     html = mail.alternatives[0][0]
-    for text in (mail.subject + mail.body, html):
-        for word in words:
+    assert words[0] in mail.subject
+    for text in (mail.body, html):
+        for word in words[1:]:
             assert word in text, (word, text)
     assert f"/admin/desk/promise/{promise.pk}/change/" in mail.body
     with translation.override(language):
