@@ -169,6 +169,27 @@ class OutboxMessageAdmin(CheckedSelectionMixin, RecordAdminMixin, admin.ModelAdm
     def last_error_display(self, message):
         return last_error_display(message.last_error)
 
+    def change_view(self, request, object_id, form_url="", extra_context=None):
+        # A bounce heads the page, above every field: the office must not read on as if the mail arrived.
+        message = self.get_object(request, object_id) if request.method == "GET" else None
+        if message is not None and message.bounced_at is not None:
+            self.message_user(request, self._bounce_banner(message), messages.ERROR)
+        return super().change_view(request, object_id, form_url, extra_context)
+
+    @staticmethod
+    def _bounce_banner(message) -> str:
+        when = formats.date_format(timezone.localtime(message.bounced_at), "DATETIME_FORMAT")
+        if message.bounce_kind == BounceKind.COMPLAINT:
+            text = _(
+                "Marked as spam by the recipient on %(when)s: do not rely on email for this customer; call them."
+            ) % {"when": when}
+        else:
+            text = _("This email bounced on %(when)s: it did not reach %(address)s. Check the address, or call.") % {
+                "when": when,
+                "address": message.to_email,
+            }
+        return f"{text} {message.bounce_detail}".strip()
+
     def get_queryset(self, request):
         # The kept mails are read one at a time on their own page, never for the list.
         return super().get_queryset(request).defer("sent_mime")
