@@ -15,6 +15,7 @@ from django.template.response import TemplateResponse
 from django.urls import path, reverse
 from django.utils import timezone
 from django.utils.html import format_html
+from django.utils.text import capfirst
 from django.utils.translation import gettext_lazy as _
 
 from appointments.formatting import format_short_day, format_time, format_window_short
@@ -91,15 +92,17 @@ class PromiseAddForm(forms.ModelForm):
     actor = None
     customer_pk = None
 
-    due_at = DateTimePickerField(label=_("due"))
+    due_at = DateTimePickerField(label=capfirst(_("due")))
     appointment = VisitChoiceField(
-        label=_("visit"),
+        label=capfirst(_("visit")),
         queryset=Appointment.objects.none(),
         required=False,
         help_text=_("Only if the promise is about one of the customer's visits: it then follows the visit's moves."),
     )
-    owner = OwnerChoiceField(label=_("owner"), queryset=office_people())
-    note = text_field(_("details"), required=False, help_text=_("What exactly was promised, in a few words."))
+    owner = OwnerChoiceField(label=capfirst(_("owner")), queryset=office_people())
+    note = text_field(
+        capfirst(_("details")), required=False, help_text=_("What exactly was promised, in a few words.")
+    )
 
     class Meta:
         model = Promise
@@ -291,6 +294,8 @@ class PromiseAdmin(CheckedSelectionMixin, admin.ModelAdmin):
     list_select_related = ["customer", "owner", "appointment__service_type"]
     search_fields = ["customer__full_name", "customer__email", "note"]
     search_help_text = _("Customer's name, email or phone; or words of the details.")
+    # Thousands of customers: searched, not listed.
+    autocomplete_fields = ["customer"]
     date_hierarchy = None
     list_per_page = 50
     change_form_template = "admin/desk/promise/change_form.html"
@@ -345,12 +350,6 @@ class PromiseAdmin(CheckedSelectionMixin, admin.ModelAdmin):
             return type(form_class.__name__, (form_class,), {"actor": request.user})
         kwargs["fields"] = []
         return super().get_form(request, obj, change=change, **kwargs)
-
-    def formfield_for_foreignkey(self, db_field, request, **kwargs):
-        if db_field.name == "customer":
-            kwargs["widget"] = forms.Select()
-            kwargs["queryset"] = Customer.objects.order_by("full_name")
-        return super().formfield_for_foreignkey(db_field, request, **kwargs)
 
     def get_changeform_initial_data(self, request):
         initial = {"kind": PromiseKind.CALL_BACK, "due_at": add_working_time(timezone.now(), office_day_length())}
@@ -464,7 +463,7 @@ class PromiseAdmin(CheckedSelectionMixin, admin.ModelAdmin):
     def customer_link(self, promise):
         url = reverse("admin:customers_customer_change", args=[promise.customer_id])
         phone = promise.customer.phone.as_international if promise.customer.phone else ""
-        return format_html('<a href="{}">{}</a><span class="secondary">{}</span>', url, promise.customer, phone)
+        return format_html('<a href="{}">{}</a> <span class="secondary">{}</span>', url, promise.customer, phone)
 
     @admin.display(description=_("visit"), ordering="appointment__window_start")
     def visit(self, promise):
