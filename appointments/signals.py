@@ -17,3 +17,7 @@ visit_time_withdrawn = Signal()
 
 # The visit was cancelled. Arguments: appointment, reason, actor.
 visit_cancelled = Signal()
+
+# A new visit for the same service and site answers a missed one (the missed visit keeps its time on record).
+# Arguments: appointment (the missed visit), rebooked_as (the new visit), actor.
+visit_rebooked = Signal()

@@ -11,7 +11,7 @@ from django.utils import timezone
 
 from appointments.formatting import format_day, format_duration, format_time, format_window
 from appointments.models import Appointment
-from appointments.signals import visit_cancelled, visit_time_changed, visit_time_withdrawn
+from appointments.signals import visit_cancelled, visit_rebooked, visit_time_changed, visit_time_withdrawn
 from desk.models import Promise
 from desk.working_time import working_time_between
 from notifications.models import MessageKind, OutboxMessage
@@ -37,6 +37,12 @@ def on_visit_time_withdrawn(sender, *, appointment, actor=None, **_):
     from desk.services.promises import promises_visit_time_withdrawn
 
     promises_visit_time_withdrawn(appointment=appointment, actor=actor)
+
+
+def on_visit_rebooked(sender, *, appointment, rebooked_as, actor=None, **_):
+    from desk.services.promises import promises_follow_rebooking
+
+    promises_follow_rebooking(appointment=appointment, rebooked_as=rebooked_as, actor=actor)
 
 
 def on_visit_cancelled(sender, *, appointment, reason="", actor=None, **_):
@@ -140,6 +146,7 @@ def setup() -> None:
         on_visit_time_withdrawn, sender=Appointment, dispatch_uid="desk.promises.time_withdrawn"
     )
     visit_cancelled.connect(on_visit_cancelled, sender=Appointment, dispatch_uid="desk.promises.cancelled")
+    visit_rebooked.connect(on_visit_rebooked, sender=Appointment, dispatch_uid="desk.promises.rebooked")
     register_kind(MessageKind.PROMISE_STATUS, context=promise_status_context, stale_reason=_never_stale)
     for kind in (MessageKind.PROMISE_DUE_SOON, MessageKind.PROMISE_LATE, MessageKind.PROMISE_ESCALATED):
         register_kind(

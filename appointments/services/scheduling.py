@@ -34,7 +34,7 @@ from appointments.services.rules import (
     _save_guarded,
     _window_data,
 )
-from appointments.signals import visit_time_changed
+from appointments.signals import visit_rebooked, visit_time_changed
 from customers.models import Customer
 from journal.models import Channel
 from journal.services import journal_record, recorded_actor
@@ -165,6 +165,7 @@ def _missed_visits_rebooked(*, rebooked_as: Appointment, actor: AbstractBaseUser
                 "new": rebooked_as.pk,
             }
         _journal(attempt.appointment, action="visit.rebooked", summary=summary, actor=actor)
+        visit_rebooked.send(sender=Appointment, appointment=attempt.appointment, rebooked_as=rebooked_as, actor=actor)
 
 
 @transaction.atomic

@@ -161,11 +161,21 @@ def promise_void(*, promise: Promise, reason: str, actor: AbstractBaseUser | Non
 
 @transaction.atomic
 def promise_move(
-    *, promise: Promise, due_at: datetime, actor: AbstractBaseUser | None = None, reason: str = "", code: str = ""
+    *,
+    promise: Promise,
+    due_at: datetime,
+    actor: AbstractBaseUser | None = None,
+    reason: str = "",
+    code: str = "",
+    appointment=None,
 ) -> Promise:
     """Give `promise` a new due time: the old one is closed as moved and a new one replaces it, so nobody
-    acts on the old time (seed story 001: called at the old time by someone else)."""
+    acts on the old time (seed story 001: called at the old time by someone else).
+
+    `appointment`: the visit the new one is about, when a missed visit was rebooked as another one."""
     old = _locked_open(promise)
+    if appointment is not None and appointment.customer_id != old.customer_id:
+        raise PromiseError(_("This visit belongs to another customer."), code="appointment")
     old.state = PromiseState.MOVED
     old.closed_reason = reason.strip()
     old.closed_at = timezone.now()
@@ -173,7 +183,7 @@ def promise_move(
     new = Promise.objects.create(
         kind=old.kind,
         customer=old.customer,
-        appointment=old.appointment,
+        appointment=appointment or old.appointment,
         owner=old.owner,
         due_at=due_at,
         note=old.note,
@@ -361,6 +371,34 @@ def promises_visit_time_withdrawn(*, appointment, actor: AbstractBaseUser | None
         else:
             promise_void(promise=promise, reason=reason, actor=actor, code=VISIT_TIME_WITHDRAWN)
     return kept
+
+
+@transaction.atomic
+def promises_follow_rebooking(*, appointment, rebooked_as, actor: AbstractBaseUser | None = None) -> list[Promise]:
+    """A missed visit was answered by a new booking: its open promises go to the new visit, by their rule
+    (moved by as much as the time did, voided, or left on the missed visit as they were)."""
+    shift = rebooked_as.window_start - appointment.window_start
+    reason = _office_text(gettext_lazy("the missed visit was rebooked as D-%(new)s"), new=rebooked_as.pk)
+    result = []
+    for promise in _open_for_visit(appointment):
+        rule = promise.visit_move_rule
+        if rule == VisitMoveRule.MOVE:
+            result.append(
+                promise_move(
+                    promise=promise,
+                    due_at=_not_before_now(promise.due_at + shift),
+                    actor=actor,
+                    reason=reason,
+                    code=VISIT_MOVED,
+                    appointment=rebooked_as,
+                )
+            )
+        elif rule == VisitMoveRule.VOID:
+            promise_void(promise=promise, reason=reason, actor=actor, code=VISIT_MOVED)
+        else:
+            _journal_left_as_is(promise, reason=reason, code=VISIT_MOVED, actor=actor)
+            result.append(promise)
+    return result
 
 
 @transaction.atomic

@@ -189,6 +189,34 @@ def test_a_missed_visit_rebooked_from_the_link_takes_its_promises_along(setup):
     assert moved.due_at == follow_up.due_at + (at(new_day, 8) - start)
 
 
+def test_a_missed_visit_answered_by_a_new_booking_hands_its_promises_to_the_new_visit(setup):
+    start = max(timezone.now().replace(second=0, microsecond=0) - timedelta(hours=1), at(timezone.localdate(), 0))
+    missed = appointment_schedule(
+        customer=setup["customer"],
+        service_type=setup["service_type"],
+        technician=setup["technician"],
+        window_start=start,
+        actor=setup["office"],
+    )
+    call = promise(setup, missed, PromiseKind.CALL_BEFORE_VISIT, start + timedelta(days=1))
+    confirm = promise(setup, missed, PromiseKind.CONFIRM_TIME, start + timedelta(days=1))
+    visit_mark_missed(appointment=missed, actor=setup["technician"].user, waited_minutes=10, card_left=True)
+    new_day = next_weekday(3)
+
+    new_visit = appointment_schedule(
+        customer=setup["customer"],
+        service_type=setup["service_type"],
+        technician=setup["technician"],
+        window_start=at(new_day, 8),
+        actor=setup["office"],
+    )
+
+    assert not open_promises(missed)
+    moved = open_promises(new_visit)[PromiseKind.CALL_BEFORE_VISIT]
+    assert moved.replaces_id == call.pk and moved.due_at == call.due_at + (at(new_day, 8) - start)
+    assert Promise.objects.get(pk=confirm.pk).state == PromiseState.VOIDED
+
+
 def test_asking_for_a_new_time_voids_the_promises_of_the_old_time_and_the_customers_choice_brings_the_call_back(
     setup, visit, promises, day
 ):
