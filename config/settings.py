@@ -336,6 +336,7 @@ CELERY_BEAT_SCHEDULE = {
     "outbox-relay": {"task": "notifications.tasks.relay_outbox", "schedule": 60.0},
     "reminder-sweep": {"task": "notifications.tasks.sweep_reminders", "schedule": 300.0},
     "missed-visit-follow-ups": {"task": "appointments.tasks.flag_missed_follow_ups", "schedule": 900.0},
+    "promise-warnings": {"task": "desk.tasks.warn_about_promises", "schedule": 300.0},
     # At night in Europe, when nobody books.
     "clear-expired-sessions": {"task": "config.tasks.clear_expired_sessions", "schedule": crontab(hour=2, minute=30)},
 }

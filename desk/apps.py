@@ -5,3 +5,9 @@ from django.utils.translation import gettext_lazy as _
 class DeskConfig(AppConfig):
     name = "desk"
     verbose_name = _("Office desk")
+
+    def ready(self):
+        # Each area of the desk wires its signal receivers and message kinds in desk/<area>_setup.py.
+        from desk import promises_setup
+
+        promises_setup.setup()

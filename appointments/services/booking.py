@@ -38,6 +38,7 @@ from appointments.services import (
     invitation_close,
 )
 from appointments.services.rules import service_type_names
+from appointments.signals import visit_time_withdrawn
 from customers.models import Customer
 from journal.models import Channel
 from journal.services import journal_record, recorded_actor
@@ -216,6 +217,7 @@ def appointment_request_new_time(
         extra_fields={"new_time_reason": reason},
     )
     messages_supersede_queued(appointment=appointment, reason=STALE_NEW_TIME_REQUESTED)
+    visit_time_withdrawn.send(sender=Appointment, appointment=appointment, actor=actor)
     message_queue(kind=MessageKind.RESCHEDULE_REQUEST, appointment=appointment, context={"reason": reason})
     return appointment
 

@@ -34,6 +34,7 @@ from appointments.services.rules import (
     _window_data,
     service_type_names,
 )
+from appointments.signals import visit_rebooked, visit_time_changed
 from customers.models import Customer
 from journal.models import Channel
 from journal.services import journal_record, recorded_actor
@@ -175,6 +176,7 @@ def _missed_visits_rebooked(*, rebooked_as: Appointment, actor: AbstractBaseUser
                 "rebooked_as": rebooked_as.pk,
             },
         )
+        visit_rebooked.send(sender=Appointment, appointment=attempt.appointment, rebooked_as=rebooked_as, actor=actor)
 
 
 @transaction.atomic
@@ -300,6 +302,17 @@ def appointment_reschedule(
             "reason": reason,
         },
     )
+    old_window = (datetime.fromisoformat(previous["window_start"]), datetime.fromisoformat(previous["window_end"]))
+    if old_window != (window_start, window_end) or previous_status == Status.NEW_TIME:
+        # Only the time matters to what was promised around it; another technician at the same time does not.
+        visit_time_changed.send(
+            sender=Appointment,
+            appointment=appointment,
+            old_window_start=old_window[0],
+            old_window_end=old_window[1],
+            previous_status=previous_status,
+            actor=actor,
+        )
     if appointment.status != Status.REQUESTED:
         message_queue(
             kind=MessageKind.CHANGE,

@@ -31,6 +31,7 @@ from appointments.services.rules import (
     _moment,
 )
 from appointments.services.scheduling import _missed_visits_rebooked
+from appointments.signals import visit_cancelled
 from journal.models import Channel, Direction
 from journal.services import recorded_actor
 from notifications.models import MessageKind
@@ -153,6 +154,7 @@ def appointment_cancel(
         data={"reason": reason, **(journal_data or {})},
         extra_fields={"cancel_reason": reason},
     )
+    visit_cancelled.send(sender=Appointment, appointment=appointment, reason=reason, actor=actor)
     message_queue(kind=MessageKind.CANCELLATION, appointment=appointment)
     return appointment
 

@@ -6,7 +6,10 @@ from desk.services.promises import (
     promise_make,
     promise_move,
     promise_reassign,
+    promise_report_no_answer,
     promise_void,
+    promises_warn,
 )
 
 __all__ = ["PromiseError", "promise_keep", "promise_make", "promise_move", "promise_reassign", "promise_void"]
+__all__ += ["promise_report_no_answer", "promises_warn"]

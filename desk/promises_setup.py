@@ -1,0 +1,158 @@
+"""Promises' wiring: they follow their visit (appointments.signals) and the outbox knows their mails.
+
+Called once from DeskConfig.ready(); connecting and registering again replaces, never doubles.
+"""
+
+from datetime import datetime
+
+from django.conf import settings
+from django.urls import reverse
+from django.utils import timezone
+
+from appointments.formatting import format_day, format_duration, format_time, format_window
+from appointments.models import Appointment
+from appointments.signals import visit_cancelled, visit_rebooked, visit_time_changed, visit_time_withdrawn
+from desk.models import Promise
+from desk.working_time import working_time_between
+from notifications.models import MessageKind, OutboxMessage
+from notifications.registry import Audience, register_kind
+from notifications.rendering import single_line
+
+
+def on_visit_time_changed(
+    sender, *, appointment, old_window_start, old_window_end, previous_status="", actor=None, **_
+):
+    from desk.services.promises import promises_follow_visit
+
+    promises_follow_visit(
+        appointment=appointment,
+        old_window_start=old_window_start,
+        old_window_end=old_window_end,
+        previous_status=previous_status,
+        actor=actor,
+    )
+
+
+def on_visit_time_withdrawn(sender, *, appointment, actor=None, **_):
+    from desk.services.promises import promises_visit_time_withdrawn
+
+    promises_visit_time_withdrawn(appointment=appointment, actor=actor)
+
+
+def on_visit_rebooked(sender, *, appointment, rebooked_as, actor=None, **_):
+    from desk.services.promises import promises_follow_rebooking
+
+    promises_follow_rebooking(appointment=appointment, rebooked_as=rebooked_as, actor=actor)
+
+
+def on_visit_cancelled(sender, *, appointment, reason="", actor=None, **_):
+    from desk.services.promises import promises_visit_cancelled
+
+    promises_visit_cancelled(appointment=appointment, reason=reason, actor=actor)
+
+
+# The mails' data ----------------------------------------------------------------------------------------
+
+
+def format_moment(moment: datetime) -> str:
+    """'Mi, 4. März 2026, 13:05' in the active language and the firm's time zone."""
+    return f"{format_day(moment)}, {format_time(moment)}"
+
+
+def promise_admin_link(promise_id: int) -> str:
+    return settings.SITE_URL + reverse("admin:desk_promise_change", args=[promise_id])
+
+
+def _promise(message: OutboxMessage) -> Promise | None:
+    promise_id = (message.context or {}).get("promise_id")
+    return (
+        Promise.objects.select_related("customer", "owner", "appointment").filter(pk=promise_id).first()
+        if promise_id
+        else None
+    )
+
+
+def person_name(user) -> str:
+    return single_line(user.get_full_name() or user.get_username())
+
+
+def promise_staff_context(message: OutboxMessage) -> dict:
+    """What an owner or a lead reads about a promise: what, for whom (with a phone to call), due when."""
+    promise = _promise(message)
+    if promise is None:
+        return {}
+    customer = promise.customer
+    now = timezone.now()
+    return {
+        "promise_kind": promise.get_kind_display(),
+        "promise_note": single_line(promise.note),
+        "customer_name": single_line(customer.full_name),
+        "customer_phone": customer.phone.as_international if customer.phone else "",
+        "customer_email": customer.email,
+        "due": format_moment(promise.due_at),
+        "late_by": format_duration(working_time_between(promise.due_at, now)) if promise.due_at < now else "",
+        "owner_name": person_name(promise.owner),
+        "visit": (
+            f"D-{promise.appointment_id}, "
+            f"{format_window(promise.appointment.window_start, promise.appointment.window_end)}"
+            if promise.appointment_id
+            else ""
+        ),
+        "promise_link": promise_admin_link(promise.pk),
+    }
+
+
+def owner_contact(user) -> dict[str, str]:
+    """The owner as the customer's contact person: full name, direct phone, email (the firm's where none)."""
+    from customers.models import Firm
+    from customers.selectors import firm_contact
+
+    office = firm_contact(Firm.objects.first())
+    profile = getattr(user, "office_profile", None)
+    return {
+        "name": person_name(user),
+        "phone": profile.direct_phone.as_international if profile and profile.direct_phone else office["phone"],
+        "email": (profile.email if profile else user.email) or office["email"],
+    }
+
+
+def promise_status_context(message: OutboxMessage) -> dict:
+    """The "no answer yet" note: what we wait for, when the customer hears next, and from whom."""
+    from django.contrib.auth import get_user_model
+
+    data = message.context or {}
+    owner = get_user_model().objects.select_related("office_profile").filter(pk=data.get("owner_id")).first()
+    context = {
+        "waiting_for": single_line(data.get("waiting_for", "")),
+        "next_contact": format_moment(datetime.fromisoformat(data["next_contact_at"]))
+        if data.get("next_contact_at")
+        else "",
+        "promise_kind": Promise(kind=data.get("kind", "")).get_kind_display() if data.get("kind") else "",
+    }
+    if owner is not None:
+        # The person who owes the answer signs the note and gets the reply (not the customer's usual contact).
+        context["responsible"] = owner_contact(owner)
+    return context
+
+
+def _never_stale(message: OutboxMessage, *, now: datetime) -> str:
+    # A warning about a promise closed since is harmless; one that was due must not be held back.
+    return ""
+
+
+def setup() -> None:
+    visit_time_changed.connect(on_visit_time_changed, sender=Appointment, dispatch_uid="desk.promises.time_changed")
+    visit_time_withdrawn.connect(
+        on_visit_time_withdrawn, sender=Appointment, dispatch_uid="desk.promises.time_withdrawn"
+    )
+    visit_cancelled.connect(on_visit_cancelled, sender=Appointment, dispatch_uid="desk.promises.cancelled")
+    visit_rebooked.connect(on_visit_rebooked, sender=Appointment, dispatch_uid="desk.promises.rebooked")
+    register_kind(MessageKind.PROMISE_STATUS, context=promise_status_context, stale_reason=_never_stale)
+    for kind in (MessageKind.PROMISE_DUE_SOON, MessageKind.PROMISE_LATE, MessageKind.PROMISE_ESCALATED):
+        register_kind(
+            kind,
+            context=promise_staff_context,
+            stale_reason=_never_stale,
+            audience=Audience.STAFF,
+            label=MessageKind(kind).label,
+        )
