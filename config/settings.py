@@ -55,6 +55,7 @@ INSTALLED_APPS = [
     "crispy_forms",
     "crispy_bootstrap5",
     "phonenumber_field",
+    "anymail",
     "config",
     "customers",
     "appointments",
@@ -304,6 +305,22 @@ LOGGING = {
 REMINDER_DAY_BEFORE_AT = os.environ.get("REMINDER_DAY_BEFORE_AT", "18:00")
 REMINDER_HOURS_BEFORE = int(os.environ["REMINDER_HOURS_BEFORE"]) if os.environ.get("REMINDER_HOURS_BEFORE") else None
 OUTBOX_MAX_ATTEMPTS = int(os.environ.get("OUTBOX_MAX_ATTEMPTS", "6"))
+# Where customers' replies go, with "{token}" naming the message replied to, e.g.
+# "office+{token}@mail.firm.example" (a catch-all or plus-address that reaches the inbound path).
+# Empty: Reply-To is the customer's contact person.
+INBOUND_REPLY_ADDRESS = os.environ.get("INBOUND_REPLY_ADDRESS", "").strip()
+if INBOUND_REPLY_ADDRESS and INBOUND_REPLY_ADDRESS.count("{token}") != 1:
+    raise ImproperlyConfigured("INBOUND_REPLY_ADDRESS must contain {token} exactly once.")
+# django-anymail's webhooks under /anymail/ (bounces and complaints: /anymail/<provider>/tracking/).
+# Every ANYMAIL_<NAME> variable becomes ANYMAIL["<NAME>"]: ANYMAIL_WEBHOOK_SECRET ("user:password", the
+# basic auth the provider is given; comma-separated while rotating), ANYMAIL_MAILGUN_WEBHOOK_SIGNING_KEY, …
+ANYMAIL = {
+    name.removeprefix("ANYMAIL_"): value
+    for name, value in sorted(os.environ.items())
+    if name.startswith("ANYMAIL_") and value
+}
+if "," in ANYMAIL.get("WEBHOOK_SECRET", ""):
+    ANYMAIL["WEBHOOK_SECRET"] = [secret.strip() for secret in ANYMAIL["WEBHOOK_SECRET"].split(",") if secret.strip()]
 CELERY_BEAT_SCHEDULE = {
     "outbox-relay": {"task": "notifications.tasks.relay_outbox", "schedule": 60.0},
     "reminder-sweep": {"task": "notifications.tasks.sweep_reminders", "schedule": 300.0},

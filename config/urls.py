@@ -41,6 +41,8 @@ urlpatterns = [
     # spaces or hyphens the reader typed (appointment_from_card_code sorts those out).
     re_path(r"^r/(?P<code>[^/]+)/?$", selfservice_views.card_open, name="card"),
     path("i18n/", include("django.conf.urls.i18n")),
+    # Mail providers' webhooks (bounces, complaints; inbound mail): authenticated by anymail, no CSRF.
+    path("anymail/", include("anymail.urls")),
     path("healthz", health, name="health"),
     path("favicon.ico", favicon, name="favicon"),
     # The office's home page is the dispatch board (it sends anyone else to the sign-in).

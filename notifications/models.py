@@ -3,6 +3,7 @@ import email.message
 import email.policy
 import zlib
 
+from django.conf import settings
 from django.db import models
 from django.utils.translation import gettext_lazy as _
 
@@ -38,8 +39,15 @@ class MessageStatus(models.TextChoices):
     SUPERSEDED = "superseded", _("superseded")
 
 
+class BounceKind(models.TextChoices):
+    BOUNCE = "bounce", _("bounced")
+    # The recipient marked the mail as spam: their provider tells the sender so.
+    COMPLAINT = "complaint", _("marked as spam")
+
+
 class OutboxMessage(models.Model):
-    """One message to one customer, written in the transaction that caused it.
+    """One message to one customer (or, with `recipient_user`, to one office person), written in the
+    transaction that caused it.
 
     The row is the source of truth: Celery only carries its id, and a relay
     re-hands rows that are still queued, so a lost broker message delays a
@@ -47,11 +55,28 @@ class OutboxMessage(models.Model):
     the same appointment version twice a no-op.
     """
 
-    kind = models.CharField(_("kind"), max_length=20, choices=MessageKind.choices)
+    # Apps register further kinds (notifications.registry), e.g. the desk's staff mails: the choices
+    # only label today's customer mails.
+    kind = models.CharField(_("kind"), max_length=40, choices=MessageKind.choices)
     status = models.CharField(_("status"), max_length=12, choices=MessageStatus.choices, default=MessageStatus.QUEUED)
     dedupe_key = models.CharField(_("deduplication key"), max_length=120, unique=True)
+    # A staff mail may concern no customer at all; every customer mail has one.
     customer = models.ForeignKey(
-        "customers.Customer", on_delete=models.PROTECT, related_name="outbox_messages", verbose_name=_("customer")
+        "customers.Customer",
+        on_delete=models.PROTECT,
+        related_name="outbox_messages",
+        null=True,
+        blank=True,
+        verbose_name=_("customer"),
+    )
+    # Set for a mail to an office person (a promise due, an escalation): not a mail to the customer.
+    recipient_user = models.ForeignKey(
+        settings.AUTH_USER_MODEL,
+        on_delete=models.PROTECT,
+        related_name="staff_outbox_messages",
+        null=True,
+        blank=True,
+        verbose_name=_("office recipient"),
     )
     appointment = models.ForeignKey(
         "appointments.Appointment",
@@ -76,7 +101,8 @@ class OutboxMessage(models.Model):
     subject = models.CharField(_("subject"), max_length=250, blank=True)
     attempts = models.PositiveSmallIntegerField(_("attempts"), default=0)
     last_error = models.TextField(_("last error"), blank=True)
-    provider_message_id = models.CharField(_("message ID"), max_length=250, blank=True)
+    # Our Message-ID as sent: replies (In-Reply-To, References) and bounce reports are matched on it.
+    provider_message_id = models.CharField(_("message ID"), max_length=250, blank=True, db_index=True)
     next_attempt_at = models.DateTimeField(_("next attempt"), null=True, blank=True)
     handed_at = models.DateTimeField(_("passed to the sending process"), null=True, blank=True)
     claimed_at = models.DateTimeField(_("sending since"), null=True, blank=True)
@@ -87,6 +113,10 @@ class OutboxMessage(models.Model):
     # what the customer was told, even after the visit has changed. Empty for mails never sent, and for
     # those sent before Doorstep kept them.
     sent_mime = models.BinaryField(_("mail as sent"), null=True, blank=True, editable=False)
+    # Reported after the send by the provider or a returned delivery report; `status` stays "sent".
+    bounced_at = models.DateTimeField(_("bounced"), null=True, blank=True)
+    bounce_kind = models.CharField(_("bounce"), max_length=10, choices=BounceKind.choices, blank=True)
+    bounce_detail = models.TextField(_("bounce report"), blank=True)
     created_at = models.DateTimeField(_("created"), auto_now_add=True)
 
     class Meta:
@@ -97,9 +127,26 @@ class OutboxMessage(models.Model):
             models.Index(fields=["status", "next_attempt_at"], name="outbox_status_due_idx"),
             models.Index(fields=["appointment", "kind"], name="outbox_appointment_kind_idx"),
         ]
+        constraints = [
+            # To a customer, or (a staff mail) to an office person: never to nobody.
+            models.CheckConstraint(
+                condition=models.Q(customer__isnull=False) | models.Q(recipient_user__isnull=False),
+                name="outbox_customer_or_staff_recipient",
+            ),
+        ]
 
     def __str__(self):
-        return f"{self.get_kind_display()} → {self.to_email} ({self.get_status_display()})"
+        return f"{self.kind_label()} → {self.to_email} ({self.get_status_display()})"
+
+    @property
+    def is_staff_mail(self) -> bool:
+        return self.recipient_user_id is not None
+
+    def kind_label(self) -> str:
+        """The kind's name for the office: today's customer mails by their choice, others as registered."""
+        from notifications.registry import kind_label
+
+        return kind_label(self.kind)
 
     @staticmethod
     def pack_sent_mime(raw: bytes) -> bytes:

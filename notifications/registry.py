@@ -36,6 +36,13 @@ def _no_attachments(message: OutboxMessage, context: dict[str, Any]) -> Sequence
     return ()
 
 
+class Audience:
+    """Who a kind of message is for. A staff mail is never queued for a customer, nor the other way round."""
+
+    CUSTOMER = "customer"
+    STAFF = "staff"
+
+
 @dataclass(frozen=True)
 class KindRegistration:
     kind: str
@@ -53,6 +60,11 @@ class KindRegistration:
     # For a kind the clock queues (a reminder): at `now`, the appointments whose message of this kind is due
     # and not yet queued for their current version. The reminder sweep queues them.
     due: Callable[[datetime], Iterable[Any]] | None = None
+    # Customer mails get the contact person, a reply address and the firm's footer; staff mails go to one
+    # office person (notifications.services.staff_message_queue) and carry none of a customer's links.
+    audience: str = Audience.CUSTOMER
+    # The kind's name for the office (outbox list, journal); today's customer kinds have theirs in MessageKind.
+    label: Any = None
 
 
 _kinds: dict[str, KindRegistration] = {}
@@ -67,11 +79,18 @@ def register_kind(
     attachments: Callable[[OutboxMessage, dict[str, Any]], Sequence[Attachment]] | None = None,
     select_related: Sequence[str] = (),
     due: Callable[[datetime], Iterable[Any]] | None = None,
+    audience: str = Audience.CUSTOMER,
+    label: Any = None,
 ) -> None:
     """Tell the outbox how messages of `kind` are rendered and when one is no longer true.
 
     Registering a kind again replaces it: Django may run an AppConfig's ready() more than once.
+    A staff mail's kind says `audience=Audience.STAFF` and gives its `label` (lazily translated).
     """
+    if audience not in (Audience.CUSTOMER, Audience.STAFF):
+        raise ValueError(f"unknown audience {audience!r}")
+    if len(str(kind)) > 40:
+        raise ValueError(f"kind {str(kind)!r} is longer than the 40 characters the outbox stores")
     _kinds[str(kind)] = KindRegistration(
         kind=str(kind),
         context=context,
@@ -79,6 +98,8 @@ def register_kind(
         attachments=attachments or _no_attachments,
         select_related=tuple(select_related),
         due=due,
+        audience=audience,
+        label=label,
     )
 
 
@@ -91,6 +112,16 @@ def kind_registration(kind: str) -> KindRegistration:
             f"notifications.registry.register_kind({str(kind)!r}, context=..., stale_reason=...) "
             "from its AppConfig.ready()."
         ) from None
+
+
+def kind_label(kind: str) -> str:
+    """The kind's name for the office: its MessageKind label, else the registered label, else the code."""
+    from notifications.models import MessageKind
+
+    if kind in MessageKind.values:
+        return str(MessageKind(kind).label)
+    registration = _kinds.get(str(kind))
+    return str(registration.label) if registration is not None and registration.label else str(kind)
 
 
 def registered_kinds() -> list[KindRegistration]:

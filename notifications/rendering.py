@@ -15,6 +15,14 @@ from customers.models import Firm
 from customers.selectors import firm_contact, responsible_contact
 from notifications.models import OutboxMessage
 from notifications.registry import KindRegistration, kind_registration
+from notifications.replies import reply_address
+
+# The customer's own pages: a staff mail carrying one would let its reader act as the customer.
+SELF_SERVICE_PATHS = ("/booking/", "/r/")
+
+
+class StaffMailCarriesCustomerLink(ValueError):
+    """A staff mail's template data put a customer's self-service link into the mail."""
 
 
 def single_line(text: str) -> str:
@@ -28,6 +36,8 @@ def contact_context(message: OutboxMessage, *, firm: Firm | None) -> dict:
 
 def message_context(message: OutboxMessage, *, firm: Firm | None, registration: KindRegistration) -> dict:
     """What every mail has, plus the data its kind's app registered (notifications.registry)."""
+    if message.is_staff_mail:
+        return staff_message_context(message, firm=firm, registration=registration)
     context = {
         # The mail's own language: there is no request whose LANGUAGE_CODE a template could read.
         "language": message.language,
@@ -37,6 +47,39 @@ def message_context(message: OutboxMessage, *, firm: Firm | None, registration: 
     }
     context.update(registration.context(message))
     return context
+
+
+def staff_message_context(message: OutboxMessage, *, firm: Firm | None, registration: KindRegistration) -> dict:
+    """A mail to an office person: who it is for and, if any, which customer it is about; no contact person."""
+    user = message.recipient_user
+    context = {
+        "language": message.language,
+        "text_direction": "rtl" if translation.get_language_info(message.language)["bidi"] else "ltr",
+        "firm": firm_contact(firm),
+        "recipient_name": single_line(user.get_full_name() or user.get_username()),
+        "customer_name": single_line(message.customer.full_name) if message.customer_id else "",
+        "site_url": settings.SITE_URL,
+    }
+    context.update(registration.context(message))
+    return context
+
+
+def customer_reply_to(message: OutboxMessage, context: dict) -> list[str]:
+    """Replies go to the inbound address naming this message when one is set up, else to the contact person."""
+    address = reply_address(message)
+    if address is None:
+        return [context["responsible"]["email"]]
+    # The contact person's name on the reply address: the customer still writes to a person.
+    return [str(email.headerregistry.Address(display_name=context["responsible"]["name"], addr_spec=address))]
+
+
+def refuse_customer_links(message: OutboxMessage, *bodies: str) -> None:
+    for body in bodies:
+        for path in SELF_SERVICE_PATHS:
+            if settings.SITE_URL + path in body:
+                raise StaffMailCarriesCustomerLink(
+                    f"staff mail {message.kind} carries a customer's self-service link ({path}); it is not sent"
+                )
 
 
 class CachedHeaderRegistry(email.headerregistry.HeaderRegistry):
@@ -114,13 +157,15 @@ def render_message(message: OutboxMessage, *, firm: Firm | None = None) -> Outgo
         text_body = render_to_string(f"{template_dir}/body.txt", context)
         html_body = render_to_string(f"{template_dir}/body.html", context)
         attachments = registration.attachments(message, context)
+    if message.is_staff_mail:
+        refuse_customer_links(message, subject, text_body, html_body)
     host = urlsplit(settings.SITE_URL).hostname or "localhost"
     mail = OutgoingMail(
         subject=subject,
         body=text_body,
         from_email=settings.DEFAULT_FROM_EMAIL,
         to=[message.to_email],
-        reply_to=[context["responsible"]["email"]],
+        reply_to=[] if message.is_staff_mail else customer_reply_to(message, context),
         headers={
             "Message-ID": make_msgid(domain=host),
             "Auto-Submitted": "auto-generated",

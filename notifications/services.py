@@ -24,8 +24,16 @@ from django.utils.translation import gettext as _
 
 from journal.models import Channel, Direction
 from journal.services import journal_record
-from notifications.models import MessageKind, MessageStatus, OutboxMessage
-from notifications.registry import UnregisteredKind, delivery_select_related, kind_registration, registered_kinds
+from notifications.models import BounceKind, MessageStatus, OutboxMessage
+from notifications.registry import (
+    Audience,
+    UnregisteredKind,
+    delivery_select_related,
+    kind_label,
+    kind_registration,
+    registered_kinds,
+)
+from notifications.signals import message_bounced
 from notifications.superseded import superseded_reason
 
 logger = logging.getLogger(__name__)
@@ -83,11 +91,12 @@ def _outbox_row_create(
     if dedupe is None and appointment is None and invitation is None:
         raise ValueError("A message about no appointment or invitation needs its own dedupe key.")
     # Before anything is written: a kind nobody registered could never be rendered (UnregisteredKind).
-    kind_registration(kind)
+    if kind_registration(kind).audience != Audience.CUSTOMER:
+        raise ValueError(f"{kind!r} is a staff mail: queue it with staff_message_queue.")
     customer = customer or (appointment.customer if appointment else invitation.customer)
     if not customer.email:
         with translation.override(settings.LANGUAGE_CODE):
-            summary = _("Not sent by email (no address on file): %(kind)s.") % {"kind": MessageKind(kind).label}
+            summary = _("Not sent by email (no address on file): %(kind)s.") % {"kind": kind_label(kind)}
         journal_record(
             customer=customer,
             appointment=appointment,
@@ -113,6 +122,56 @@ def _outbox_row_create(
             )
     except IntegrityError:
         return None
+
+
+def staff_message_queue(
+    *,
+    kind: str,
+    user: AbstractBaseUser,
+    context: dict[str, Any],
+    dedupe: str,
+    customer=None,
+) -> OutboxMessage | None:
+    """Queue a mail to one office person (a promise due soon, an escalation); None if queued before.
+
+    `customer` is what the mail is about, if anything: the mail is not to them, so it never reaches
+    their journal as a mail sent to them, and it carries none of their links. `dedupe` is unique per
+    thing the mail is about (e.g. "promise-12:late"): queuing the same key twice is a no-op. Someone
+    without an email address, or no longer active, is not mailed (None): the caller escalates elsewhere.
+    """
+    if kind_registration(kind).audience != Audience.STAFF:
+        raise ValueError(f"{kind!r} is a mail to customers, not to office staff: queue it with message_queue.")
+    to_email = staff_email(user)
+    if not (user.is_active and to_email):
+        logger.warning("Staff mail %s:%s not queued: %s is inactive or has no email address", kind, dedupe, user)
+        return None
+    try:
+        with transaction.atomic():
+            message = OutboxMessage.objects.create(
+                kind=kind,
+                dedupe_key=f"{kind}:{dedupe}",
+                customer=customer,
+                recipient_user=user,
+                to_email=to_email,
+                language=staff_language(user),
+                context=context,
+                next_attempt_at=timezone.now(),
+            )
+    except IntegrityError:
+        return None
+    transaction.on_commit(lambda: hand_to_worker([message.pk]))
+    return message
+
+
+def staff_email(user: AbstractBaseUser) -> str:
+    """Where an office person is mailed: their direct address if they have one, else their login's."""
+    profile = getattr(user, "office_profile", None)
+    return (profile.email if profile is not None else "") or getattr(user, "email", "") or ""
+
+
+def staff_language(user: AbstractBaseUser) -> str:
+    """Office people have no language of their own yet: the office's."""
+    return settings.LANGUAGE_CODE.split("-")[0][:2]
 
 
 def hand_to_worker(message_ids: Sequence[int]) -> None:
@@ -169,6 +228,18 @@ def message_mark_sent(*, message: OutboxMessage, subject: str, provider_message_
     )
     if not updated:
         return False
+    data = {
+        "outbox_id": message.pk,
+        "to": message.to_email,
+        "message_id": provider_message_id,
+        "version": message.appointment_version,
+        # The journal cannot be edited: this fingerprint shows the kept mail is the one sent,
+        # and still names this send after "send again" has replaced the kept copy.
+        "sha256": hashlib.sha256(sent_mime).hexdigest(),
+    }
+    if message.is_staff_mail:
+        _journal_staff_mail_sent(message=message, subject=subject, data=data, occurred_at=now)
+        return True
     with translation.override(settings.LANGUAGE_CODE):
         summary = _("Email sent: %(subject)s") % {"subject": subject}
     journal_record(
@@ -178,18 +249,32 @@ def message_mark_sent(*, message: OutboxMessage, subject: str, provider_message_
         summary=summary,
         channel=Channel.EMAIL,
         direction=Direction.OUTBOUND,
-        data={
-            "outbox_id": message.pk,
-            "to": message.to_email,
-            "message_id": provider_message_id,
-            "version": message.appointment_version,
-            # The journal cannot be edited: this fingerprint shows the kept mail is the one sent,
-            # and still names this send after "send again" has replaced the kept copy.
-            "sha256": hashlib.sha256(sent_mime).hexdigest(),
-        },
+        data=data,
         occurred_at=now,
     )
     return True
+
+
+def _journal_staff_mail_sent(*, message: OutboxMessage, subject: str, data: dict, occurred_at: datetime) -> None:
+    """A mail to an office person about a customer: an internal note in their journal, never "sent to the customer"."""
+    if message.customer_id is None:
+        return
+    user = message.recipient_user
+    with translation.override(settings.LANGUAGE_CODE):
+        summary = _("Email to %(name)s (office) about this customer: %(subject)s") % {
+            "name": " ".join((user.get_full_name() or user.get_username()).split()),
+            "subject": subject,
+        }
+    journal_record(
+        customer=message.customer,
+        appointment=message.appointment,
+        action="message.staff_mail",
+        summary=summary,
+        channel=Channel.SYSTEM,
+        direction=Direction.INTERNAL,
+        data={**data, "kind": message.kind, "recipient_user": message.recipient_user_id},
+        occurred_at=occurred_at,
+    )
 
 
 def retry_delay(attempts: int) -> timedelta:
@@ -238,8 +323,11 @@ def message_resend(*, message: OutboxMessage, actor: AbstractBaseUser | None) ->
     ).update(status=MessageStatus.QUEUED, attempts=0, next_attempt_at=timezone.now(), handed_at=None)
     if not updated:
         return False
+    transaction.on_commit(lambda: hand_to_worker([message.pk]))
+    if message.customer_id is None:
+        return True
     with translation.override(settings.LANGUAGE_CODE):
-        summary = _("Email queued again by the office: %(kind)s.") % {"kind": message.get_kind_display()}
+        summary = _("Email queued again by the office: %(kind)s.") % {"kind": message.kind_label()}
     journal_record(
         customer=message.customer,
         appointment=message.appointment,
@@ -248,8 +336,58 @@ def message_resend(*, message: OutboxMessage, actor: AbstractBaseUser | None) ->
         actor=actor,
         data={"outbox_id": message.pk},
     )
-    transaction.on_commit(lambda: hand_to_worker([message.pk]))
     return True
+
+
+@transaction.atomic
+def message_mark_bounced(*, message: OutboxMessage, kind: str, detail: str, occurred_at: datetime) -> bool:
+    """Record that a sent mail bounced or was marked as spam; False (nothing changed) if it was recorded before.
+
+    Providers report again and a returned delivery report may follow their webhook: the first report
+    counts, later ones change nothing and signal nothing. After the commit `message_bounced` tells
+    whoever follows up (the desk: "email bounced — call the customer").
+    """
+    if kind not in BounceKind.values:
+        raise ValueError(f"unknown bounce kind {kind!r}")
+    detail = detail.strip()[:2000]
+    updated = OutboxMessage.objects.filter(pk=message.pk, bounced_at__isnull=True).update(
+        bounced_at=occurred_at, bounce_kind=kind, bounce_detail=detail
+    )
+    if not updated:
+        return False
+    message.bounced_at, message.bounce_kind, message.bounce_detail = occurred_at, kind, detail
+    # A staff mail that bounced concerns the office's own address, not the customer's journal.
+    if message.customer_id is not None and not message.is_staff_mail:
+        with translation.override(settings.LANGUAGE_CODE):
+            if kind == BounceKind.COMPLAINT:
+                summary = _("The customer marked our email as spam: %(subject)s") % {"subject": message.subject}
+            else:
+                summary = _("Email could not be delivered to %(address)s: %(subject)s") % {
+                    "address": message.to_email,
+                    "subject": message.subject,
+                }
+            if detail:
+                summary += " (" + detail + ")"
+        journal_record(
+            customer=message.customer,
+            appointment=message.appointment,
+            action=f"message.{kind}",
+            summary=summary,
+            channel=Channel.EMAIL,
+            direction=Direction.INTERNAL,
+            data={"outbox_id": message.pk, "to": message.to_email, "kind": kind, "detail": detail},
+            occurred_at=occurred_at,
+        )
+    transaction.on_commit(lambda: _signal_bounced(message.pk))
+    return True
+
+
+def _signal_bounced(message_id: int) -> None:
+    message = OutboxMessage.objects.select_related("customer", "recipient_user").get(pk=message_id)
+    # A failing receiver must not hide the others; nor can it undo the mark, so it is logged, not raised.
+    for receiver, result in message_bounced.send_robust(sender=OutboxMessage, message=message):
+        if isinstance(result, Exception):
+            logger.error("A receiver of message_bounced failed for outbox %s: %r", message_id, result, exc_info=result)
 
 
 def outbox_relay(*, now: datetime | None = None) -> int:
@@ -347,7 +485,11 @@ def messages_deliver(*, message_ids: Sequence[int]) -> dict[int, str]:
     token = messages_claim(message_ids=message_ids)
     claimed = list(
         OutboxMessage.objects.filter(pk__in=message_ids, status=MessageStatus.SENDING, claim_token=token)
-        .select_related("customer__responsible__office_profile", *delivery_select_related())
+        .select_related(
+            "customer__responsible__office_profile",
+            "recipient_user__office_profile",
+            *delivery_select_related(),
+        )
         .order_by("pk")
     )
     if not claimed:
@@ -377,6 +519,9 @@ def _deliver_claimed(message: OutboxMessage, *, mailer, firm) -> str | None:
         registration = kind_registration(message.kind)
     except UnregisteredKind as exc:
         return message_mark_attempt_failed(message=message, error=str(exc), permanent=True)
+    if message.is_staff_mail and not message.recipient_user.is_active:
+        message_mark_superseded(message=message, reason=superseded_reason("recipient_inactive"))
+        return MessageStatus.SUPERSEDED
     reason = registration.stale_reason(message, now=timezone.now())
     if reason:
         message_mark_superseded(message=message, reason=reason)

@@ -26,6 +26,7 @@ REASONS = {
     "rebooked": _("Not sent: a new visit was booked instead."),
     "passed": _("Not sent: the visit's time had passed."),
     "new_time": _("Not sent: the office asked the customer to choose a new time."),
+    "recipient_inactive": _("Not sent: the office recipient's account is no longer active."),
 }
 
 # The English sentences stored before the codes, with the code each one stands for.
