@@ -12,7 +12,7 @@ class Migration(migrations.Migration):
         ("customers", "0004_firm_calendar_feed_shows_contact"),
         ("desk", "0001_initial"),
         ("journal", "0003_journal_time_index"),
-        ("notifications", "0007_inbound"),
+        ("notifications", "0005_outbox_sent_mime"),
     ]
 
     operations = [
