@@ -20,6 +20,10 @@ def inbound_received(sender, event, esp_name, **kwargs):
     message = event.message
     if message is None:
         return
+    envelope_recipient = getattr(message, "envelope_recipient", None)
+    if envelope_recipient and "X-Original-To" not in message:
+        # The address it was delivered to (a reply address may be only there, e.g. when Bcc'd).
+        message["X-Original-To"] = envelope_recipient
     try:
         inbound_receive(raw=message.as_bytes(), source=f"webhook:{esp_name.lower()}"[:40])
     except InboundError as error:
