@@ -6,6 +6,7 @@ REDIS_URL, SECRET_KEY, ALLOWED_HOSTS, SITE_URL and the mail settings.
 """
 
 import os
+import secrets
 from datetime import timedelta
 from pathlib import Path
 from urllib.parse import parse_qs, unquote, urlsplit
@@ -314,13 +315,23 @@ if INBOUND_REPLY_ADDRESS and INBOUND_REPLY_ADDRESS.count("{token}") != 1:
 # django-anymail's webhooks under /anymail/ (bounces and complaints: /anymail/<provider>/tracking/).
 # Every ANYMAIL_<NAME> variable becomes ANYMAIL["<NAME>"]: ANYMAIL_WEBHOOK_SECRET ("user:password", the
 # basic auth the provider is given; comma-separated while rotating), ANYMAIL_MAILGUN_WEBHOOK_SIGNING_KEY, …
-ANYMAIL = {
-    name.removeprefix("ANYMAIL_"): value
-    for name, value in sorted(os.environ.items())
-    if name.startswith("ANYMAIL_") and value
-}
-if "," in ANYMAIL.get("WEBHOOK_SECRET", ""):
-    ANYMAIL["WEBHOOK_SECRET"] = [secret.strip() for secret in ANYMAIL["WEBHOOK_SECRET"].split(",") if secret.strip()]
+
+
+def anymail_from_env(environ) -> dict:
+    """ANYMAIL from ANYMAIL_* variables. Without a webhook secret every webhook stays shut: anymail would
+    otherwise accept unauthenticated posts from anyone for providers that sign nothing (it only warns)."""
+    anymail = {
+        name.removeprefix("ANYMAIL_"): value
+        for name, value in sorted(environ.items())
+        if name.startswith("ANYMAIL_") and value
+    }
+    secrets_given = [secret.strip() for secret in anymail.get("WEBHOOK_SECRET", "").split(",") if secret.strip()]
+    # A random one nobody knows (and no "user:password" form, so no basic auth ever matches it).
+    anymail["WEBHOOK_SECRET"] = secrets_given or [secrets.token_urlsafe(32)]
+    return anymail
+
+
+ANYMAIL = anymail_from_env(os.environ)
 CELERY_BEAT_SCHEDULE = {
     "outbox-relay": {"task": "notifications.tasks.relay_outbox", "schedule": 60.0},
     "reminder-sweep": {"task": "notifications.tasks.sweep_reminders", "schedule": 300.0},

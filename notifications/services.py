@@ -385,7 +385,7 @@ def message_mark_bounced(*, message: OutboxMessage, kind: str, detail: str, occu
 def _signal_bounced(message_id: int) -> None:
     message = OutboxMessage.objects.select_related("customer", "recipient_user").get(pk=message_id)
     # A failing receiver must not hide the others; nor can it undo the mark, so it is logged, not raised.
-    for receiver, result in message_bounced.send_robust(sender=OutboxMessage, message=message):
+    for _receiver, result in message_bounced.send_robust(sender=OutboxMessage, message=message):
         if isinstance(result, Exception):
             logger.error("A receiver of message_bounced failed for outbox %s: %r", message_id, result, exc_info=result)
 

@@ -1,4 +1,5 @@
 from datetime import timedelta
+from pathlib import Path
 
 import pytest
 
@@ -37,3 +38,28 @@ def customer(office, firm):
     return CustomerFactory(
         full_name="Anna Schmitz", email="anna@example.com", responsible=office, preferred_language="de"
     )
+
+
+# A staff mail kind of the tests' own: the desk registers its real ones from its AppConfig.ready().
+STAFF_KIND = "test_staff_note"
+TEST_TEMPLATES = Path(__file__).resolve().parent / "templates"
+
+
+def staff_note_context(message):
+    return {"note": message.context.get("note", ""), "link": message.context.get("link", "")}
+
+
+@pytest.fixture
+def staff_kind(settings):
+    from notifications import registry
+
+    settings.TEMPLATES = [{**settings.TEMPLATES[0], "DIRS": [*settings.TEMPLATES[0]["DIRS"], TEST_TEMPLATES]}]
+    registry.register_kind(
+        STAFF_KIND,
+        context=staff_note_context,
+        stale_reason=lambda message, now: "",
+        audience=registry.Audience.STAFF,
+        label="test note to the office",
+    )
+    yield STAFF_KIND
+    registry._kinds.pop(STAFF_KIND, None)

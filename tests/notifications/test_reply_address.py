@@ -1,0 +1,165 @@
+"""A customer's reply names the message it answers: by a signed reply address, or by our Message-ID."""
+
+import re
+
+import pytest
+from django.core.exceptions import ImproperlyConfigured
+from django.utils.http import int_to_base36
+
+from appointments.services import appointment_schedule
+from notifications.models import MessageStatus, OutboxMessage
+from notifications.replies import message_for_references, message_for_reply_address, reply_address, reply_token
+from notifications.services import message_deliver, message_resend
+from tests.factories import local_dt
+
+pytestmark = pytest.mark.django_db
+
+PATTERN = "office+{token}@mail.firm.example"
+
+
+@pytest.fixture
+def sent(customer, service_type, technician, office, firm, mailoutbox, django_capture_on_commit_callbacks):
+    """A confirmation as the customer received it: (outbox row, the mail)."""
+
+    def send():
+        with django_capture_on_commit_callbacks(execute=True):
+            appointment_schedule(
+                customer=customer,
+                service_type=service_type,
+                technician=technician,
+                window_start=local_dt(3 + len(mailoutbox), 8),
+                actor=office,
+            )
+        message = OutboxMessage.objects.order_by("-pk").first()
+        message.refresh_from_db()
+        assert message.status == MessageStatus.SENT
+        return message, mailoutbox[-1]
+
+    return send
+
+
+def test_without_an_inbound_address_replies_go_to_the_contact_person_as_before(sent, settings):
+    settings.INBOUND_REPLY_ADDRESS = ""
+    message, mail = sent()
+
+    assert mail.reply_to == ["s.brinkmann@firm.example"]
+    assert reply_address(message) is None
+    assert message_for_reply_address("office+abc@mail.firm.example") is None
+
+
+def test_with_an_inbound_address_each_mail_gets_a_reply_to_naming_it_and_the_contact_person(sent, settings):
+    settings.INBOUND_REPLY_ADDRESS = PATTERN
+    message, mail = sent()
+
+    [reply_to] = mail.reply_to
+    assert reply_to == f"Sandra Brinkmann <office+{reply_token(message)}@mail.firm.example>"
+    assert f"Reply-To: Sandra Brinkmann <office+{reply_token(message)}@mail.firm.example>" in (
+        message.sent_mime_bytes().decode()
+    )
+    assert message_for_reply_address(reply_to) == message
+
+
+def test_a_contact_person_with_umlauts_survives_the_reply_to_header(sent, settings, office):
+    settings.INBOUND_REPLY_ADDRESS = PATTERN
+    office.first_name, office.last_name = "Jürgen", "Weiß, Sohn"
+    office.save()
+    message, _mail = sent()
+
+    kept = message.sent_mail()
+
+    assert kept["Reply-To"].addresses[0].display_name == "Jürgen Weiß, Sohn"
+    assert message_for_reply_address(str(kept["Reply-To"])) == message
+
+
+def test_the_token_is_short_lower_case_letters_and_digits(sent, settings):
+    settings.INBOUND_REPLY_ADDRESS = PATTERN
+    message, _mail = sent()
+
+    assert re.fullmatch(r"[0-9a-z]{17,30}", reply_token(message))
+
+
+def test_a_reply_address_is_found_whatever_case_the_mail_server_gave_it(sent, settings):
+    settings.INBOUND_REPLY_ADDRESS = PATTERN
+    message, _mail = sent()
+    address = reply_address(message)
+
+    assert message_for_reply_address(address.upper()) == message
+    assert message_for_reply_address(f'"Anna Schmitz" <{address}>') == message
+
+
+def test_a_tampered_or_foreign_reply_address_names_no_message(sent, settings):
+    settings.INBOUND_REPLY_ADDRESS = PATTERN
+    first, _mail = sent()
+    second, _mail = sent()
+    token = reply_token(first)
+    # The first message's signature on the second message's id.
+    forged = int_to_base36(second.pk) + token[len(int_to_base36(first.pk)) :]
+    flipped = token[:-1] + ("a" if token[-1] != "a" else "b")
+
+    for address in [
+        f"office+{flipped}@mail.firm.example",
+        f"office+{forged}@mail.firm.example",
+        f"office+{token}@other.example",
+        f"sales+{token}@mail.firm.example",
+        "office@mail.firm.example",
+        f"office+{token}@mail.firm.example, second@example.com",
+        "",
+        "<<<>>>",
+        f"office+{'9' * 40}@mail.firm.example",
+    ]:
+        assert message_for_reply_address(address) is None, address
+
+
+def test_a_reply_address_of_a_message_that_no_longer_exists_names_none(sent, settings):
+    settings.INBOUND_REPLY_ADDRESS = PATTERN
+    message, _mail = sent()
+    address = reply_address(OutboxMessage(pk=message.pk + 1000))
+
+    assert message_for_reply_address(address) is None
+
+
+def test_a_pattern_without_its_token_is_refused_clearly(sent, settings):
+    message, _mail = sent()
+    settings.INBOUND_REPLY_ADDRESS = "office@mail.firm.example"
+
+    with pytest.raises(ImproperlyConfigured, match=r"\{token\}"):
+        reply_address(message)
+
+
+def test_a_reply_is_matched_by_our_message_id_in_in_reply_to_or_references(sent):
+    message, mail = sent()
+    ours = mail.extra_headers["Message-ID"]
+
+    assert message.provider_message_id == ours
+    assert message_for_references([ours]) == message
+    assert message_for_references(["<thread-start@customer.example>", ours]) == message
+    assert message_for_references([f"<thread-start@customer.example>\r\n {ours} <later@customer.example>"]) == message
+    assert message_for_references([ours.strip("<>")]) == message
+
+
+def test_the_most_recent_of_our_messages_in_a_thread_wins(sent):
+    first, _mail = sent()
+    second, _mail = sent()
+
+    assert message_for_references([first.provider_message_id, second.provider_message_id]) == second
+    assert message_for_references([second.provider_message_id, first.provider_message_id]) == first
+
+
+def test_unknown_or_empty_references_name_no_message(sent):
+    sent()
+
+    assert message_for_references([]) is None
+    assert message_for_references(["<someone-else@example.com>"]) is None
+    assert message_for_references(["not a message id at all", "", None]) is None
+
+
+def test_a_reply_to_a_mail_sent_again_is_still_found_by_the_earlier_message_id(sent, office):
+    message, _mail = sent()
+    earlier = message.provider_message_id
+    message_resend(message=message, actor=office)
+    message_deliver(message_id=message.pk)
+    message.refresh_from_db()
+
+    assert message.provider_message_id != earlier
+    assert message_for_references([earlier]) == message
+    assert message_for_references([message.provider_message_id]) == message
