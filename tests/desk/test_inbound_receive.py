@@ -6,9 +6,10 @@ import time_machine
 from django.conf import settings as django_settings
 
 from desk.models import InboundKind, InboundMail, InboundStatus, Promise, PromiseKind, PromiseState
-from desk.services import InboundError, inbound_assign, inbound_dismiss, inbound_receive
+from desk.services import InboundError, inbound_assign, inbound_dismiss, inbound_receive, promise_keep, promise_move
 from desk.working_time import add_working_time
 from journal.models import Channel, Direction, JournalEntry
+from journal.services import journal_record
 from notifications.models import BounceKind, MessageKind, MessageStatus, OutboxMessage
 from notifications.replies import reply_address
 from tests.desk.inbound_samples import mail_with_attachment, replace, sample, with_header
@@ -338,3 +339,22 @@ def test_no_reply_needed_wants_a_reason(juergen):
         inbound_dismiss(mail=mail, reason="  ", actor=OfficeUserFactory())
     mail.refresh_from_db()
     assert mail.status == InboundStatus.NEW and mail.promise.state == PromiseState.OPEN
+
+
+def test_keeping_the_reply_promise_marks_the_mail_answered(juergen):
+    mail = inbound_receive(raw=sample("reply_de_quoted.eml"), source="pipe")
+    answer = journal_record(customer=juergen, action="contact.recorded", summary="Zurückgerufen")
+
+    promise_keep(promise=mail.promise, entry=answer)
+
+    mail.refresh_from_db()
+    assert mail.status == InboundStatus.ANSWERED
+
+
+def test_a_moved_reply_promise_stays_the_mails_promise(juergen):
+    mail = inbound_receive(raw=sample("reply_de_quoted.eml"), source="pipe")
+
+    new = promise_move(promise=mail.promise, due_at=local_dt(3, 12), reason="Kunde im Urlaub")
+
+    mail.refresh_from_db()
+    assert mail.promise == new and mail.status == InboundStatus.NEW
