@@ -52,6 +52,7 @@ class DismissForm(forms.Form):
 @admin.register(InboundMail)
 class InboundMailAdmin(admin.ModelAdmin):
     list_display = ["received_at", "sender", "subject", "customer_link", "status_display"]
+    list_display_links = ["subject"]
     list_filter = ["status", "kind", "source"]
     search_fields = ["from_email", "from_name", "subject"]
     date_hierarchy = "received_at"
@@ -69,6 +70,11 @@ class InboundMailAdmin(admin.ModelAdmin):
     def get_readonly_fields(self, request, obj=None):
         # Nothing is edited here: what came in stays as it came, decisions go through the services.
         return [field for fieldset in self.fieldsets for field in fieldset[1]["fields"]]
+
+    def change_view(self, request, object_id, form_url="", extra_context=None):
+        # Nothing to save on this page: the decisions have their own forms.
+        extra_context = {**(extra_context or {}), "show_save": False, "show_save_and_continue": False}
+        return super().change_view(request, object_id, form_url, extra_context)
 
     def has_add_permission(self, request):
         return False

@@ -20,6 +20,14 @@ class InboundKind(models.TextChoices):
     LOOP = "loop", _("our own mail")
 
 
+class MatchedBy(models.TextChoices):
+    REPLY_ADDRESS = "reply_address", _("the reply address of our mail")
+    REFERENCES = "references", _("our mail it quotes (References)")
+    SENDER = "sender", _("the sender's address")
+    BOUNCE = "bounce", _("our mail the report names")
+    OFFICE = "office", _("the office")
+
+
 class InboundMail(models.Model):
     """A mail that came in (by the MTA pipe or a provider's webhook), as received and as the desk read it."""
 
@@ -71,7 +79,7 @@ class InboundMail(models.Model):
         blank=True,
         verbose_name=_("in answer to"),
     )
-    matched_by = models.CharField(_("matched by"), max_length=20, blank=True)
+    matched_by = models.CharField(_("matched by"), max_length=20, choices=MatchedBy.choices, blank=True)
     promise = models.ForeignKey(
         "desk.Promise",
         on_delete=models.SET_NULL,
