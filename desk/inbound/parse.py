@@ -13,6 +13,7 @@ import re
 from dataclasses import dataclass, field
 from datetime import datetime
 from email import policy
+from email.header import decode_header, make_header
 from email.headerregistry import Address
 from email.message import EmailMessage
 from email.utils import getaddresses, parsedate_to_datetime
@@ -120,7 +121,7 @@ def parse_mail(raw: bytes, *, own_addresses: tuple[str, ...] = ()) -> ParsedMail
     if not isinstance(raw, bytes | bytearray) or not raw.strip():
         raise ParseError("empty message")
     message = email.message_from_bytes(bytes(raw), policy=policy.default)
-    if not message.keys() or message.defects and not message.get("From"):
+    if not message.keys():
         raise ParseError("no header fields")
     from_name, from_address = _first_address(_header(message, "From"))
     if not from_address:
@@ -147,26 +148,52 @@ def parse_mail(raw: bytes, *, own_addresses: tuple[str, ...] = ()) -> ParsedMail
         reply_text=reply_part(text),
         html=html,
         attachments=[] if bounce else _attachments(message),
-        headers=[(name, _safe_str(value)) for name, value in message.items()],
+        headers=[(_clean(name), _decoded_raw(value)) for name, value in message.raw_items()],
         is_auto_reply=_is_auto_reply(message, subject, from_address) or bounce is not None,
-        is_loop=bool(message.get("X-Doorstep")) or from_address.lower() in own,
+        is_loop=bool(_header(message, "X-Doorstep")) or from_address.lower() in own,
         bounce=bounce,
     )
 
 
+def _clean(value: str) -> str:
+    """Text a database stores: no NUL (PostgreSQL refuses it), no lone surrogates (the stdlib's stand-ins for
+    raw 8-bit bytes in a header, read here as the UTF-8 mail programs send)."""
+    try:
+        value.encode("utf-8")
+    except UnicodeEncodeError:
+        try:
+            value = value.encode("utf-8", "surrogateescape").decode("utf-8", "replace")
+        except UnicodeEncodeError:
+            value = value.encode("utf-8", "replace").decode("utf-8")
+    return value.replace("\x00", "")
+
+
 def _safe_str(value) -> str:
     try:
-        return str(value)
+        return _clean(str(value))
     except Exception:  # a header the policy cannot decode: keep its raw form rather than lose the mail
-        return getattr(value, "_raw", "") or ""
+        return _clean(getattr(value, "_raw", "") or "")
+
+
+def _decoded_raw(value: str) -> str:
+    """A header as received, RFC 2047 decoded where that works (the policy's parser gave up on it)."""
+    try:
+        return _clean(str(make_header(decode_header(value))))
+    except Exception:
+        return _clean(str(value))
 
 
 def _header(message: EmailMessage, name: str) -> str:
     try:
         value = message.get(name)
+        return _safe_str(value) if value is not None else ""
     except Exception:
+        # The stdlib parses a header when it is read and may trip over a malformed one (a broken group,
+        # an address cut off): fall back to the raw value, decoded as far as it goes.
+        for raw_name, raw_value in message.raw_items():
+            if raw_name.lower() == name.lower():
+                return _decoded_raw(raw_value)
         return ""
-    return _safe_str(value) if value is not None else ""
 
 
 def _single_line(value: str) -> str:
@@ -174,11 +201,10 @@ def _single_line(value: str) -> str:
 
 
 def _addresses(message: EmailMessage, name: str) -> list[tuple[str, str]]:
-    values = []
     try:
         values = message.get_all(name) or []
     except Exception:
-        return []
+        values = [_header(message, name)]
     found = []
     for value in values:
         addresses = getattr(value, "addresses", None)
@@ -186,22 +212,27 @@ def _addresses(message: EmailMessage, name: str) -> list[tuple[str, str]]:
             found += [(_single_line(a.display_name), a.addr_spec) for a in addresses if isinstance(a, Address)]
         else:
             found += [(name, addr) for name, addr in getaddresses([_safe_str(value)])]
-    return [(name, addr.strip()) for name, addr in found if "@" in (addr or "")]
+    return [(_clean(name), _clean(addr.strip())) for name, addr in found if "@" in (addr or "")]
 
 
 def _first_address(value: str) -> tuple[str, str]:
     for name, addr in getaddresses([value]):
         if "@" in addr:
-            return _single_line(name), addr.strip()
+            return _single_line(_clean(name)), _clean(addr.strip())
     return "", ""
 
 
 def _message_id(value: str) -> str:
     found = MESSAGE_ID.findall(value)
-    if found:
-        return found[0][:998]
     value = value.strip()
-    return f"<{value.strip('<>')}>" if value and not any(c.isspace() for c in value) else ""
+    if found:
+        value = found[0]
+    elif value and not any(c.isspace() for c in value):
+        value = f"<{value.strip('<>')}>"
+    else:
+        return ""
+    # RFC 5322's line limit; a longer one is not a real id, and must not break storing the mail.
+    return value[:998]
 
 
 def _date(value: str) -> datetime | None:
@@ -216,7 +247,7 @@ def _is_auto_reply(message: EmailMessage, subject: str, from_address: str) -> bo
     auto_submitted = _header(message, "Auto-Submitted").strip().lower()
     if auto_submitted and auto_submitted.split(";")[0].strip() != "no":
         return True
-    if message.get("X-Autoreply") or message.get("X-Autorespond") or message.get("X-Autoresponder"):
+    if any(_header(message, name) for name in ("X-Autoreply", "X-Autorespond", "X-Autoresponder")):
         return True
     if _header(message, "Precedence").strip().lower() in AUTO_PRECEDENCE:
         return True
@@ -236,6 +267,15 @@ def _part_text(part: EmailMessage) -> str:
 
 def _bodies(message: EmailMessage) -> tuple[str, str]:
     """The text (text/plain, else the text of the HTML) and the sanitised HTML (empty without HTML)."""
+    try:
+        return _readable_bodies(message)
+    except Exception:
+        # A structure the stdlib cannot walk: the bytes of the first part as text, which the office can read.
+        payload = message.get_payload(decode=True) if not message.is_multipart() else b""
+        return normalise_text((payload or b"").decode("utf-8", errors="replace")), ""
+
+
+def _readable_bodies(message: EmailMessage) -> tuple[str, str]:
     plain = html = None
     try:
         plain = message.get_body(preferencelist=("plain",))
@@ -253,6 +293,7 @@ def _bodies(message: EmailMessage) -> tuple[str, str]:
 
 
 def normalise_text(text: str) -> str:
+    text = _clean(text)
     lines = [line.rstrip() for line in text.replace("\r\n", "\n").replace("\r", "\n").split("\n")]
     return re.sub(r"\n{3,}", "\n\n", "\n".join(lines)).strip()
 
@@ -311,20 +352,30 @@ def _leaves(part: EmailMessage):
 
 
 def _attachments(message: EmailMessage) -> list[ParsedAttachment]:
-    if message.get_content_maintype() != "multipart":
+    try:
+        if message.get_content_maintype() != "multipart":
+            return []
+        parts = list(_leaves(message))
+    except Exception:
         return []
     found = []
-    for part in _leaves(message):
-        if _is_body_part(part):
-            continue
-        content_type = part.get_content_type()
-        if content_type == "message/rfc822":
-            inner = part.get_payload()
-            inner = inner[0] if isinstance(inner, list) and inner else inner
-            content = inner.as_bytes() if hasattr(inner, "as_bytes") else b""
-        else:
-            content = part.get_payload(decode=True) or b""
-        filename = _safe_filename(part, content_type)
+    for part in parts:
+        try:
+            if _is_body_part(part):
+                continue
+            content_type = part.get_content_type()
+            if content_type == "message/rfc822":
+                inner = part.get_payload()
+                inner = inner[0] if isinstance(inner, list) and inner else inner
+                content = inner.as_bytes() if hasattr(inner, "as_bytes") else b""
+            else:
+                content = part.get_payload(decode=True) or b""
+            filename = _safe_filename(part, content_type)
+        except Exception:
+            # A part too broken to read is still noted (and refused by its type), never silently dropped.
+            payload = part.get_payload()
+            content = payload.encode("utf-8", errors="replace") if isinstance(payload, str) else b""
+            content_type, filename = "application/octet-stream", "attachment.bin"
         found.append(ParsedAttachment(filename=filename, content_type=content_type, content=content))
     return found
 
@@ -335,7 +386,7 @@ def _safe_filename(part: EmailMessage, content_type: str) -> str:
     except Exception:
         name = ""
     # Only the last path component, no control characters: the name is shown and offered for download.
-    name = re.sub(r"[\x00-\x1f\x7f]", "", name.replace("\\", "/").split("/")[-1]).strip(" .")
+    name = re.sub(r"[\x00-\x1f\x7f]", "", _clean(name).replace("\\", "/").split("/")[-1]).strip(" .")
     if not name:
         name = "attachment" + (mimetypes.guess_extension(content_type) or ".bin")
     return name[:200]
@@ -343,6 +394,14 @@ def _safe_filename(part: EmailMessage, content_type: str) -> str:
 
 def _bounce(message: EmailMessage) -> BounceReport | None:
     """The delivery report of a multipart/report; report-type=delivery-status (RFC 3464)."""
+    try:
+        return _delivery_report(message)
+    except Exception:
+        # Too broken to read as a report: kept as an automatic mail (its sender is a mailer daemon).
+        return None
+
+
+def _delivery_report(message: EmailMessage) -> BounceReport | None:
     if message.get_content_type() != "multipart/report":
         return None
     if (message.get_param("report-type") or "").lower() != "delivery-status":
@@ -362,11 +421,11 @@ def _bounce(message: EmailMessage) -> BounceReport | None:
         elif content_type in {"message/rfc822", "text/rfc822-headers", "message/rfc822-headers"}:
             original_message_id = original_message_id or _returned_message_id(part)
     return BounceReport(
-        original_message_id=original_message_id,
-        recipient=recipient,
-        action=action or "failed",
-        status=status,
-        diagnostic=diagnostic[:1000],
+        original_message_id=_clean(original_message_id),
+        recipient=_clean(recipient),
+        action=_clean(action) or "failed",
+        status=_clean(status),
+        diagnostic=_clean(diagnostic)[:1000],
     )
 
 

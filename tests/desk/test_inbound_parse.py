@@ -1,6 +1,8 @@
 """The parser reads real-world mails: quoted replies in German and Dutch, HTML-only mail, auto-replies, DSNs."""
 
 import pytest
+from hypothesis import given, settings
+from hypothesis import strategies as st
 
 from desk.inbound.parse import ParseError, parse_mail, reply_part
 from tests.desk.inbound_samples import mail_with_attachment, sample, with_header
@@ -129,3 +131,35 @@ def test_garbage_is_refused(raw):
 def test_the_garbage_sample_is_refused():
     with pytest.raises(ParseError):
         parse_mail(sample("garbage.eml"))
+
+
+def storable(value: str) -> bool:
+    return "\x00" not in value and value.encode("utf-8", errors="strict") is not None
+
+
+@settings(max_examples=300, deadline=None, derandomize=True)
+@given(
+    name=st.sampled_from(["reply_de_quoted.eml", "reply_nl.eml", "new_unknown_sender.eml", "dsn_bounce.eml"]),
+    edits=st.lists(
+        st.tuples(
+            st.floats(0, 1),
+            st.sampled_from([b"", b"\x00", b"\xff\xfe", b"\xc3", b"=?utf-8?q?=FF=?=", b"\r\n\r\n", b"To: a:<b@"]),
+            st.integers(0, 40),
+        ),
+        max_size=12,
+    ),
+)
+def test_a_damaged_mail_is_read_or_refused_and_what_is_read_can_be_stored(name, edits):
+    raw = bytearray(sample(name))
+    for where, insert, cut in edits:
+        position = int(where * len(raw))
+        raw[position : position + cut] = insert
+    try:
+        mail = parse_mail(bytes(raw))
+    except ParseError:
+        return
+    texts = [mail.subject, mail.text, mail.reply_text, mail.html, mail.from_name, mail.from_address, mail.message_id]
+    texts += [value for header in mail.headers for value in header] + [a.filename for a in mail.attachments]
+    if mail.bounce:
+        texts += [mail.bounce.recipient, mail.bounce.diagnostic, mail.bounce.original_message_id]
+    assert all(storable(text) for text in texts)

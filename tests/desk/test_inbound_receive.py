@@ -360,3 +360,30 @@ def test_a_moved_reply_promise_stays_the_mails_promise(juergen):
 
     mail.refresh_from_db()
     assert mail.promise == new and mail.status == InboundStatus.NEW
+
+
+@pytest.mark.parametrize(
+    "raw",
+    [
+        b"From: a@example.de\r\nSubject: N\x00UL\r\n\r\nText mit \x00 NUL\r\n",
+        b"From: Broken group: <b@example.de\r\nTo: a:<b@\r\nSubject: x\r\n\r\nText\r\n",
+        b"From: a@example.de\r\nMessage-ID: " + b"x" * 3000 + b"\r\nIn-Reply-To: " + b"y" * 3000 + b"\r\n\r\nText\r\n",
+        b"From: a@example.de\r\nSubject: =?x-unknown?b?AAAA?= =?utf-8?q?=FF?=\r\n"
+        b"Content-Type: text/plain; charset=x-unknown\r\n\r\n\xff\xfe Text\r\n",
+        b"From: a@example.de\r\nContent-Type: multipart/mixed; boundary=x\r\n\r\n--x\r\nContent-Type: image/png\r\n"
+        b"Content-Transfer-Encoding: base64\r\n\r\n!!!not base64\r\n",
+        b"From: "
+        + "Jörg".encode()
+        + b" <"
+        + b"a" * 300
+        + b"@example.de>\r\nSubject: "
+        + b"s" * 2000
+        + b"\r\n\r\nx\r\n",
+    ],
+    ids=["nul", "broken-addresses", "huge-ids", "unknown-charset", "bad-base64", "overlong-fields"],
+)
+def test_a_malformed_mail_from_the_wild_is_still_stored(firm, raw):
+    mail = inbound_receive(raw=raw, source="pipe")
+
+    mail.refresh_from_db()
+    assert mail.status == InboundStatus.TRIAGE and mail.raw == raw
