@@ -43,7 +43,7 @@ class InboundMail(models.Model):
     subject = models.CharField(_("subject"), max_length=500, blank=True)
     sent_at = models.DateTimeField(_("sent"), null=True, blank=True)
     message_id = models.CharField(_("message ID"), max_length=998, blank=True)
-    # sha256 of the Message-ID (of the whole mail when it has none): a redelivered mail is stored once.
+    # sha256 of sender and Message-ID (of the whole mail when it has none): a redelivered mail is stored once.
     dedupe_key = models.CharField(max_length=64, unique=True, editable=False)
     in_reply_to = models.CharField(_("in reply to"), max_length=998, blank=True)
     references = models.TextField(_("references"), blank=True)

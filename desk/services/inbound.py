@@ -58,7 +58,11 @@ def own_addresses() -> tuple[str, ...]:
 
 
 def _dedupe_key(parsed: ParsedMail, raw: bytes) -> str:
-    return hashlib.sha256(parsed.message_id.encode() if parsed.message_id else raw).hexdigest()
+    # With its sender: a redelivery keeps both, while two senders' programs that mint poor ids do not
+    # swallow each other's mail.
+    if parsed.message_id:
+        return hashlib.sha256(f"{parsed.from_address.lower()}\n{parsed.message_id}".encode()).hexdigest()
+    return hashlib.sha256(raw).hexdigest()
 
 
 def _name(user) -> str:

@@ -209,6 +209,16 @@ def test_a_redelivered_mail_is_stored_once_and_promised_once(juergen):
     assert JournalEntry.objects.filter(action="inbound.received").count() == 1
 
 
+def test_the_same_message_id_from_another_sender_is_another_mail(juergen):
+    first = inbound_receive(raw=sample("reply_de_quoted.eml"), source="pipe")
+    other = inbound_receive(
+        raw=replace(sample("reply_de_quoted.eml"), "Juergen.Mueller@Example.DE", "someone@else.example"),
+        source="pipe",
+    )
+
+    assert other.pk != first.pk and InboundMail.objects.count() == 2
+
+
 def test_a_mail_without_message_id_is_deduplicated_by_its_bytes(juergen):
     raw = b"From: juergen.mueller@example.de\r\nSubject: Kurz\r\n\r\nBitte um Anruf.\r\n"
 
