@@ -3,6 +3,7 @@ customer in the autocomplete and the mail gets its reply promise."""
 
 import pytest
 from django.urls import reverse
+from playwright.sync_api import expect
 
 from desk.models import InboundMail, InboundStatus, PromiseKind
 from desk.services import inbound_receive
@@ -38,8 +39,10 @@ def test_the_clerk_assigns_a_triage_mail_to_a_customer_found_by_name(browser, li
     tab.goto(f"{live_server.url}{reverse('admin:desk_inboundmail_changelist')}?status__exact=triage")
     shot(tab, "inbound-list")
     tab.get_by_role("link", name="Anfrage Wartung Gastherme").click()
+    # Waits for the page to load (a bare content() right after the click may read it half loaded).
+    expect(tab.get_by_role("link", name="typenschild.jpg")).to_be_visible()
+    expect(tab.locator("body")).to_contain_text("ein Programm oder Skript")
     shot(tab, "inbound-change")
-    assert "typenschild.jpg" in tab.content() and "ein Programm oder Skript" in tab.content()
     tab.get_by_role("link", name="Einem Kunden zuordnen").click()
     tab.locator(".select2-selection").click()
     tab.locator(".select2-search__field").fill("Neum")
