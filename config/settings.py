@@ -384,3 +384,23 @@ PROMISE_DUE_SOON = timedelta(hours=float(os.environ.get("PROMISE_DUE_SOON_HOURS"
 PROMISE_ESCALATE_AFTER = timedelta(hours=float(os.environ.get("PROMISE_ESCALATE_AFTER_HOURS", "4")))
 # The staff group whose members are told of promises left late (Django admin › Groups).
 DESK_LEADS_GROUP = os.environ.get("DESK_LEADS_GROUP", "Office leads")
+
+# Mail that comes in (the `inbound_mail` pipe command and anymail's inbound webhooks) --------------
+
+# Uploaded and received files (inbound attachments under inbound/); served only through views that check
+# who asks, never as static files.
+MEDIA_ROOT = Path(os.environ.get("MEDIA_ROOT", VAR_DIR / "media"))
+MEDIA_URL = "/media/"
+# A larger mail is refused before it is read (the pipe exits 65, the MTA bounces it to the sender).
+INBOUND_MAX_MESSAGE_BYTES = int(os.environ.get("INBOUND_MAX_MESSAGE_BYTES", str(40 * 1024 * 1024)))
+# A larger attachment, one past the count, or one of another type is noted as refused; the mail is kept.
+INBOUND_MAX_ATTACHMENT_BYTES = int(os.environ.get("INBOUND_MAX_ATTACHMENT_BYTES", str(10 * 1024 * 1024)))
+INBOUND_MAX_ATTACHMENTS = int(os.environ.get("INBOUND_MAX_ATTACHMENTS", "10"))
+# Kept types (shell patterns): documents, pictures, text. SVG (it can hold script) and executables are not.
+INBOUND_ALLOWED_ATTACHMENT_TYPES = env_list(
+    "INBOUND_ALLOWED_ATTACHMENT_TYPES",
+    "application/pdf,image/jpeg,image/png,image/gif,image/webp,image/heic,image/heif,image/tiff,image/bmp,"
+    "text/plain,text/csv,text/calendar,application/rtf,message/rfc822,"
+    "application/msword,application/vnd.ms-excel,application/vnd.ms-powerpoint,"
+    "application/vnd.openxmlformats-officedocument.*,application/vnd.oasis.opendocument.*",
+)

@@ -11,3 +11,7 @@ class DeskConfig(AppConfig):
         from desk import promises_setup
 
         promises_setup.setup()
+
+        from desk import inbound_setup
+
+        inbound_setup.setup()

@@ -13,3 +13,4 @@ from desk.services.promises import (
 
 __all__ = ["PromiseError", "promise_keep", "promise_make", "promise_move", "promise_reassign", "promise_void"]
 __all__ += ["promise_report_no_answer", "promises_warn"]
+from desk.services.inbound import InboundError, inbound_assign, inbound_dismiss, inbound_receive  # noqa: E402,F401

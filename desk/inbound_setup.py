@@ -1,0 +1,93 @@
+"""The inbound area's receivers: providers' inbound webhooks (anymail) and notifications' bounce signal."""
+
+import logging
+
+from anymail.signals import inbound
+from django.conf import settings
+from django.db import transaction
+from django.utils import timezone, translation
+from django.utils.translation import gettext as _
+
+from notifications.signals import message_bounced
+
+logger = logging.getLogger(__name__)
+
+
+def inbound_received(sender, event, esp_name, **kwargs):
+    """A provider posted a mail (anymail checked its basic auth or signature first)."""
+    from desk.services import InboundError, inbound_receive
+
+    message = event.message
+    if message is None:
+        return
+    envelope_recipient = getattr(message, "envelope_recipient", None)
+    if envelope_recipient and "X-Original-To" not in message:
+        # The address it was delivered to (a reply address may be only there, e.g. when Bcc'd).
+        message["X-Original-To"] = envelope_recipient
+    try:
+        inbound_receive(raw=message.as_bytes(), source=f"webhook:{esp_name.lower()}"[:40])
+    except InboundError as error:
+        # Garbage or too large: the provider would only post it again; it is logged, not stored.
+        logger.warning("Inbound mail from %s refused: %s", esp_name, error.code)
+    # A database error propagates: the webhook answers 500 and the provider posts the mail again later.
+
+
+def open_call_promise(sender, message, **kwargs):
+    """Our mail to a customer bounced or was marked as spam: someone calls them (once per message)."""
+    from desk.models import Promise, PromiseKind
+    from desk.owners import owner_for
+    from desk.services import promise_make
+    from desk.working_time import add_working_time
+    from journal.models import JournalEntry
+
+    if message.customer_id is None or message.is_staff_mail:
+        return
+    entry = (
+        JournalEntry.objects.filter(
+            customer_id=message.customer_id, action__in=["message.bounce", "message.complaint"]
+        )
+        .filter(data__outbox_id=message.pk)
+        .order_by("-occurred_at", "-id")
+        .first()
+    )
+    with transaction.atomic():
+        if entry is not None and Promise.objects.filter(kind=PromiseKind.CALL_BOUNCED, made_in=entry).exists():
+            return
+        owner = owner_for(customer=message.customer)
+        if owner is None:
+            logger.error("No office staff to call customer %s about bounced mail %s", message.customer_id, message.pk)
+            return
+        with translation.override(settings.LANGUAGE_CODE):
+            promise_make(
+                customer=message.customer,
+                kind=PromiseKind.CALL_BOUNCED,
+                owner=owner,
+                due_at=add_working_time(timezone.now(), settings.REPLY_WITHIN),
+                appointment=message.appointment,
+                note=_("Our email “%(subject)s” to %(address)s did not arrive (%(detail)s).")
+                % {"subject": message.subject, "address": message.to_email, "detail": message.bounce_detail},
+                made_in=entry,
+            )
+
+
+def follow_reply_promise(sender, instance, created, **kwargs):
+    """A mail's status follows its reply promise: kept (the answer logged) is answered; moved, the mail
+    points at the promise that replaces it."""
+    from desk.models import InboundMail, InboundStatus, PromiseKind, PromiseState
+
+    if instance.kind != PromiseKind.REPLY_MAIL:
+        return
+    if created and instance.replaces_id is not None:
+        InboundMail.objects.filter(promise_id=instance.replaces_id).update(promise=instance)
+    elif instance.state == PromiseState.DONE:
+        InboundMail.objects.filter(promise=instance, status=InboundStatus.NEW).update(status=InboundStatus.ANSWERED)
+
+
+def setup() -> None:
+    from django.db.models.signals import post_save
+
+    from desk.models import Promise
+
+    inbound.connect(inbound_received, dispatch_uid="desk.inbound_received")
+    message_bounced.connect(open_call_promise, dispatch_uid="desk.inbound.open_call_promise")
+    post_save.connect(follow_reply_promise, sender=Promise, dispatch_uid="desk.inbound.follow_reply_promise")

@@ -1,0 +1,57 @@
+"""At an office screen's width: a mail from an unknown sender waits in triage, the clerk reads it, picks the
+customer in the autocomplete and the mail gets its reply promise."""
+
+import pytest
+from django.urls import reverse
+from playwright.sync_api import expect
+
+from desk.models import InboundMail, InboundStatus, PromiseKind
+from desk.services import inbound_receive
+from tests.desk.inbound_samples import sample
+from tests.factories import CustomerFactory, FirmFactory, OfficeUserFactory
+
+pytestmark = [pytest.mark.browser, pytest.mark.django_db(transaction=True)]
+
+OFFICE_WIDTH = 1280
+SCREENSHOTS = None  # a directory to keep PNGs of the pages while working on them
+
+
+def shot(tab, name):
+    if SCREENSHOTS:
+        tab.screenshot(path=f"{SCREENSHOTS}/{name}.png", full_page=True)
+
+
+def test_the_clerk_assigns_a_triage_mail_to_a_customer_found_by_name(browser, live_server, settings, tmp_path):
+    settings.MEDIA_ROOT = tmp_path / "media"
+    FirmFactory(email="office@heizung-beispiel.de")
+    OfficeUserFactory(username="clerk", password="clerk-password-1")
+    petra = CustomerFactory(full_name="Petra Neumann", email="petra.neumann@example.de")
+    mail = inbound_receive(raw=sample("new_unknown_sender.eml"), source="pipe")
+    tab = browser.new_context(
+        viewport={"width": OFFICE_WIDTH, "height": 900}, locale="de", extra_http_headers={"Accept-Language": "de"}
+    ).new_page()
+    tab.goto(f"{live_server.url}{reverse('admin:login')}")
+    tab.fill("#id_username", "clerk")
+    tab.fill("#id_password", "clerk-password-1")
+    tab.click("input[type=submit]")
+    tab.wait_for_url(f"{live_server.url}{reverse('admin:index')}")
+
+    tab.goto(f"{live_server.url}{reverse('admin:desk_inboundmail_changelist')}?status__exact=triage")
+    shot(tab, "inbound-list")
+    tab.get_by_role("link", name="Anfrage Wartung Gastherme").click()
+    # Waits for the page to load (a bare content() right after the click may read it half loaded).
+    expect(tab.get_by_role("link", name="typenschild.jpg")).to_be_visible()
+    expect(tab.locator("body")).to_contain_text("ein Programm oder Skript")
+    shot(tab, "inbound-change")
+    tab.get_by_role("link", name="Einem Kunden zuordnen").click()
+    tab.locator(".select2-selection").click()
+    tab.locator(".select2-search__field").fill("Neum")
+    tab.locator(".select2-results__option", has_text="Petra Neumann").click()
+    shot(tab, "inbound-assign")
+    tab.locator("input[type=submit]").click()
+    tab.wait_for_url(f"{live_server.url}{reverse('admin:desk_inboundmail_change', args=[mail.pk])}")
+    shot(tab, "inbound-assigned")
+
+    mail = InboundMail.objects.get(pk=mail.pk)
+    assert mail.customer == petra and mail.status == InboundStatus.NEW
+    assert mail.promise.kind == PromiseKind.REPLY_MAIL
