@@ -309,6 +309,7 @@ CELERY_BEAT_SCHEDULE = {
     "reminder-sweep": {"task": "notifications.tasks.sweep_reminders", "schedule": 300.0},
     "missed-visit-follow-ups": {"task": "appointments.tasks.flag_missed_follow_ups", "schedule": 900.0},
     # At night in Europe, when nobody books.
+    "feedback-requests": {"task": "desk.tasks.queue_feedback_requests", "schedule": 900.0},
     "clear-expired-sessions": {"task": "config.tasks.clear_expired_sessions", "schedule": crontab(hour=2, minute=30)},
 }
 
@@ -355,3 +356,5 @@ PROMISE_DUE_SOON = timedelta(hours=float(os.environ.get("PROMISE_DUE_SOON_HOURS"
 PROMISE_ESCALATE_AFTER = timedelta(hours=float(os.environ.get("PROMISE_ESCALATE_AFTER_HOURS", "4")))
 # The staff group whose members are told of promises left late (Django admin › Groups).
 DESK_LEADS_GROUP = os.environ.get("DESK_LEADS_GROUP", "Office leads")
+# A completed visit's feedback request goes out this long after completion (the sweep runs every 15 minutes).
+FEEDBACK_REQUEST_DELAY = timedelta(minutes=float(os.environ.get("FEEDBACK_REQUEST_DELAY_MINUTES", "120")))

@@ -5,3 +5,8 @@ from django.utils.translation import gettext_lazy as _
 class DeskConfig(AppConfig):
     name = "desk"
     verbose_name = _("Office desk")
+
+    def ready(self):
+        from desk import feedback_setup
+
+        feedback_setup.setup()

@@ -26,6 +26,7 @@ REASONS = {
     "rebooked": _("Not sent: a new visit was booked instead."),
     "passed": _("Not sent: the visit's time had passed."),
     "new_time": _("Not sent: the office asked the customer to choose a new time."),
+    "feedback_opted_out": _("Not sent: the customer asked not to be asked for feedback."),
 }
 
 # The English sentences stored before the codes, with the code each one stands for.
