@@ -1,1 +1,3 @@
 """The desk's admin pages, one module per area."""
+
+from desk.admin import feedback  # noqa: F401
