@@ -90,7 +90,9 @@ class RatingFilter(admin.SimpleListFilter):
     parameter_name = "rating"
 
     def lookups(self, request, model_admin):
-        return [(str(value), "★" * value) for value in range(RATING_MIN, RATING_MAX + 1)] + [("none", _("no rating"))]
+        return [(str(value), f"{'★' * value} ({value})") for value in range(RATING_MIN, RATING_MAX + 1)] + [
+            ("none", _("no rating"))
+        ]
 
     def queryset(self, request, queryset):
         if self.value() == "none":
@@ -159,7 +161,7 @@ class FeedbackReplyForm(forms.ModelForm):
         widget=forms.Textarea(attrs={"rows": 10, "cols": 80}),
         required=False,
         help_text=_(
-            "Sent by email exactly as written, with you named as the contact person. "
+            "Sent by email exactly as written, naming the feedback's owner as the contact person. "
             "Sending it closes the feedback's promise."
         ),
     )
@@ -204,6 +206,7 @@ class FeedbackAdmin(PrefillMixin, admin.ModelAdmin):
     autocomplete_fields = ["customer", "appointment"]
     change_list_template = "admin/desk/feedback/change_list.html"
     list_per_page = 50
+    answer_fields = ("replied_at", "replied_by", "reply_display")
     readonly_change_fields = [
         "customer",
         "appointment",
@@ -229,7 +232,9 @@ class FeedbackAdmin(PrefillMixin, admin.ModelAdmin):
             return ["customer", "appointment", "channel", "rating", "comment"]
         if obj.state == FeedbackState.ANSWERED:
             return self.readonly_change_fields
-        return [*self.readonly_change_fields, "reply"]
+        # Not answered yet: no empty reply rows above the reply form.
+        unanswered = [name for name in self.readonly_change_fields if name not in self.answer_fields]
+        return [*unanswered, "reply"]
 
     def get_form(self, request, obj=None, change=False, **kwargs):
         kwargs["form"] = FeedbackReplyForm if obj is not None else FeedbackLogForm

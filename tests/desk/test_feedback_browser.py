@@ -12,8 +12,8 @@ from django.utils import timezone, translation
 from django.utils.translation import gettext
 
 from appointments.models import AppointmentStatus
-from desk.models import Feedback
-from desk.services.feedback import feedback_requests_queue
+from desk.models import Feedback, FeedbackChannel, FeedbackState
+from desk.services.feedback import feedback_receive, feedback_requests_queue
 from notifications.models import MessageKind, OutboxMessage
 from tests.factories import AppointmentFactory, CustomerFactory, FirmFactory, OfficeUserFactory
 
@@ -86,3 +86,32 @@ def test_customer_rates_a_visit_from_the_mail_link_on_a_phone(
     # The acknowledgement went out at once (eager worker), naming the owner.
     assert OutboxMessage.objects.filter(kind=MessageKind.FEEDBACK_ACK).exists()
     assert any("Sandra Brinkmann" in sent.body and sent.subject != mail.subject for sent in mailoutbox)
+
+
+def test_office_sees_the_share_and_replies_at_1280(live_server, page, tmp_path):
+    FirmFactory()
+    office = OfficeUserFactory(username="office-feedback", first_name="Sandra", last_name="Brinkmann")
+    customer = CustomerFactory(full_name="Anna Schmitz", responsible=office, email="anna@example.com")
+    feedback = feedback_receive(
+        customer=customer, channel=FeedbackChannel.PHONE, rating=2, comment="Der Techniker kam zwei Stunden zu spät."
+    )
+
+    page.set_viewport_size({"width": 1280, "height": 900})
+    page.goto(f"{live_server.url}/admin/")
+    page.fill("#id_username", "office-feedback")
+    page.fill("#id_password", "secret-password")
+    page.click("input[type=submit]")
+    page.goto(f"{live_server.url}/admin/desk/feedback/")
+    assert page.locator("#feedback-share").is_visible()
+    assert "★★☆☆☆" in page.locator("#result_list").inner_text()
+    page.screenshot(path=str(tmp_path / "feedback-list-1280.png"), full_page=True)
+
+    page.click("#result_list tbody a")
+    page.fill("#id_reply", "Liebe Frau Schmitz,\n\ndas tut uns leid. Wir melden uns.")
+    page.screenshot(path=str(tmp_path / "feedback-reply-1280.png"), full_page=True)
+    page.click("input[name=_save]")
+    page.wait_for_url(f"{live_server.url}/admin/desk/feedback/")
+
+    feedback.refresh_from_db()
+    assert feedback.state == FeedbackState.ANSWERED
+    assert feedback.reply_text == "Liebe Frau Schmitz,\n\ndas tut uns leid. Wir melden uns."
