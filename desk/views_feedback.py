@@ -57,15 +57,22 @@ class FeedbackForm(forms.Form):
     comment = forms.CharField(
         label=_("What was good, and what could we do better? (optional)"),
         required=False,
-        max_length=FEEDBACK_COMMENT_MAX_LENGTH,
         widget=forms.Textarea(attrs={"rows": 5}),
-        error_messages={
-            "max_length": _("Please keep your comment to %(limit_value)d characters (it has %(show_value)d).")
-        },
     )
     no_more_requests = forms.BooleanField(
         label=_("Please don't ask me for feedback after future visits."), required=False
     )
+
+    def clean_comment(self) -> str:
+        # Counted as the page counts it: browsers send each line break as CR LF, the textarea counts one.
+        comment = self.cleaned_data["comment"].replace("\r\n", "\n")
+        if len(comment) > FEEDBACK_COMMENT_MAX_LENGTH:
+            raise forms.ValidationError(
+                _("Please keep your comment to %(limit_value)d characters (it has %(show_value)d)."),
+                code="max_length",
+                params={"limit_value": FEEDBACK_COMMENT_MAX_LENGTH, "show_value": len(comment)},
+            )
+        return comment
 
 
 def _private(response):

@@ -284,11 +284,16 @@ def feedback_reply(*, feedback: Feedback, text: str, actor: AbstractBaseUser | N
             code="reply_length",
         )
     now = timezone.now()
+    promise = _open_promise(feedback)
+    if promise is not None and promise.owner_id != feedback.owner_id:
+        # Handed over since (promise_reassign): the reply names whoever owns it now. The deadline stays the
+        # one the customer was told in the acknowledgement, however the promise was moved.
+        feedback.owner_id = promise.owner_id
     feedback.state = FeedbackState.ANSWERED
     feedback.reply_text = text
     feedback.replied_at = now
     feedback.replied_by = actor if actor is not None and actor.is_authenticated else None
-    feedback.save(update_fields=["state", "reply_text", "replied_at", "replied_by"])
+    feedback.save(update_fields=["state", "reply_text", "replied_at", "replied_by", "owner"])
     entry = journal_record(
         customer=feedback.customer,
         appointment=feedback.appointment,
@@ -312,6 +317,6 @@ def feedback_reply(*, feedback: Feedback, text: str, actor: AbstractBaseUser | N
         context={"feedback_id": feedback.pk},
         dedupe=f"feedback-{feedback.pk}",
     )
-    if (promise := _open_promise(feedback)) is not None:
+    if promise is not None:
         promise_keep(promise=promise, entry=entry, actor=actor)
     return feedback

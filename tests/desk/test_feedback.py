@@ -11,7 +11,7 @@ from appointments.formatting import format_day, format_time
 from appointments.models import AppointmentStatus
 from desk.admin.feedback import answered_in_time_share
 from desk.models import Feedback, FeedbackChannel, FeedbackRequest, FeedbackState, Promise, PromiseKind, PromiseState
-from desk.services import FeedbackError, feedback_receive, feedback_reply, promise_move
+from desk.services import FeedbackError, feedback_receive, feedback_reply, promise_move, promise_reassign
 from desk.services.feedback import feedback_request_token, feedback_requests_opt_out, feedback_requests_queue
 from desk.working_time import add_working_time
 from journal.models import JournalEntry
@@ -275,6 +275,17 @@ def test_a_reply_keeps_the_promise_after_it_was_moved(customer, office):
     feedback_reply(feedback=feedback, text="Thank you.", actor=office)
     moved.refresh_from_db()
     assert moved.state == PromiseState.DONE
+
+
+def test_a_reply_names_whoever_owns_the_promise_now(customer, office, mailoutbox):
+    feedback = FeedbackFactory(customer=customer)
+    colleague = OfficeUserFactory(first_name="Jonas", last_name="Verbeek")
+    promise_reassign(promise=feedback.promise, owner=colleague, actor=office)
+    feedback_reply(feedback=feedback, text="Thank you.", actor=colleague)
+    feedback.refresh_from_db()
+    assert feedback.owner == colleague
+    message_deliver(message_id=OutboxMessage.objects.get(kind=MessageKind.FEEDBACK_REPLY).pk)
+    assert "Jonas Verbeek" in mailoutbox[-1].body and "Sandra Brinkmann" not in mailoutbox[-1].body
 
 
 def test_unanswered_feedback_is_an_open_promise_that_the_escalation_sees(customer):

@@ -105,6 +105,13 @@ def test_a_10000_character_comment_is_refused_with_a_message(client, feedback_re
     assert nothing_stored()
 
 
+def test_a_comment_of_2000_characters_with_line_breaks_as_browsers_send_them_is_accepted(client, feedback_request):
+    comment = ("a" * 99 + "\r\n") * 20  # 2000 characters as the textarea counts them, 2020 as sent
+    response = client.post(url(feedback_request), {"rating": "3", "comment": comment})
+    assert response.status_code == 200
+    assert Feedback.objects.get().comment == comment.replace("\r\n", "\n").strip()
+
+
 def test_feedback_is_stored_once_with_its_promise_and_acknowledgement(client, feedback_request):
     response = client.post(url(feedback_request), {"rating": "4", "comment": "<script>x</script> Sehr gut"})
     assert response.status_code == 200
