@@ -5,13 +5,18 @@ answers and by when. feedback_reply: the office's answer. The acknowledgement an
 feedback's owner as the contact person (full name, direct phone, email; Reply-To goes to them).
 """
 
+from datetime import datetime
+
 from django.conf import settings
 from django.urls import reverse
+from django.utils.translation import gettext as _
+from django.utils.translation import gettext_lazy
 
-from appointments.formatting import format_day, format_time
+from appointments.formatting import format_day, format_short_day, format_time
 from appointments.models import AppointmentStatus
 from customers.models import Customer, Firm
 from customers.selectors import firm_contact, is_office_staff
+from desk.models.feedback import FeedbackChannel
 from notifications.models import MessageKind, OutboxMessage
 from notifications.registry import register_kind
 from notifications.rendering import single_line
@@ -123,7 +128,39 @@ def always_true(message: OutboxMessage, *, now) -> str:
     return ""
 
 
+# The journal's sentences for feedback, in the reader's language (journal.rendering, fix/journal-render).
+
+
+def render_received(entry) -> str:
+    data = entry.data
+    text = _("Feedback by %(channel)s, owner %(owner)s, reply due %(due)s.") % {
+        "channel": FeedbackChannel(data["channel"]).label,
+        "owner": data["owner_name"],
+        "due": format_short_day(datetime.fromisoformat(data["due_at"])),
+    }
+    if data.get("rating"):
+        text = f"{text} {data['rating']}/5"
+    return f"{text} {data['comment']}".strip() if data.get("comment") else text
+
+
+def render_replied(entry) -> str:
+    if entry.data["in_time"]:
+        return _("Feedback answered by email, within the deadline.")
+    return _("Feedback answered by email, after the deadline.")
+
+
+def _register_journal_renderers() -> None:
+    try:
+        from journal.rendering import register_action
+    except ImportError:
+        # Before the journal's renderer registry is merged: entries show their stored summary.
+        return
+    register_action("feedback.received", label=gettext_lazy("feedback received"), render=render_received)
+    register_action("feedback.replied", label=gettext_lazy("feedback answered"), render=render_replied)
+
+
 def setup() -> None:
+    _register_journal_renderers()
     register_kind(
         MessageKind.FEEDBACK_REQUEST,
         context=request_context,

@@ -218,7 +218,14 @@ def feedback_receive(
         channel=JOURNAL_CHANNELS[channel],
         direction=Direction.INBOUND,
         actor=actor,
-        data={"channel": channel, "rating": rating, "comment": comment[:500], "owner_id": owner.pk},
+        data={
+            "channel": channel,
+            "rating": rating,
+            "comment": comment[:500],
+            "owner_id": owner.pk,
+            "owner_name": _person_name(owner),
+            "due_at": due.isoformat(),
+        },
         occurred_at=received_at,
     )
     promise = promise_make(

@@ -10,6 +10,7 @@ from django.utils import timezone, translation
 from appointments.formatting import format_day, format_time
 from appointments.models import AppointmentStatus
 from desk.admin.feedback import answered_in_time_share
+from desk.feedback_setup import render_received, render_replied
 from desk.models import Feedback, FeedbackChannel, FeedbackRequest, FeedbackState, Promise, PromiseKind, PromiseState
 from desk.services import FeedbackError, feedback_receive, feedback_reply, promise_move, promise_reassign
 from desk.services.feedback import feedback_request_token, feedback_requests_opt_out, feedback_requests_queue
@@ -342,3 +343,18 @@ def test_journal_entries_of_feedback_carry_what_a_renderer_needs(customer, offic
     assert set(received.data) >= {"channel", "rating", "comment", "owner_id"}
     assert set(replied.data) >= {"feedback_id", "reply", "in_time", "due_at"}
     assert re.search(r"\d/5", received.summary)
+
+
+@pytest.mark.parametrize(
+    ("language", "words"), [("de", "Rückmeldung per"), ("nl", "Feedback via"), ("en", "Feedback by")]
+)
+def test_the_journal_sentences_render_in_the_readers_language(customer, office, language, words):
+    feedback = feedback_receive(
+        customer=customer, channel=FeedbackChannel.PHONE, rating=4, comment="Prima", actor=office
+    )
+    feedback_reply(feedback=feedback, text="Danke", actor=office)
+    with translation.override(language):
+        received = render_received(JournalEntry.objects.get(action="feedback.received"))
+        replied = render_replied(JournalEntry.objects.get(action="feedback.replied"))
+    assert words in received and "Sandra Brinkmann" in received and "4/5" in received and "Prima" in received
+    assert replied
