@@ -82,7 +82,7 @@ def feedback_requests_due(*, now: datetime):
 def feedback_request_queue(*, appointment: Appointment) -> FeedbackRequest | None:
     """Ask the customer of a completed visit how it went: one mail per visit, ever. None if not asked
     (the visit is not completed, the customer opted out, or it was asked about already)."""
-    appointment = Appointment.objects.select_for_update().select_related("customer").get(pk=appointment.pk)
+    appointment = Appointment.objects.select_for_update(of=("self",)).select_related("customer").get(pk=appointment.pk)
     if appointment.status != AppointmentStatus.COMPLETED or not appointment.customer.feedback_requests:
         return None
     try:
@@ -279,7 +279,10 @@ def _open_promise(feedback: Feedback) -> Promise | None:
 @transaction.atomic
 def feedback_reply(*, feedback: Feedback, text: str, actor: AbstractBaseUser | None) -> Feedback:
     """Send the office's reply (`text`, as written, escaped in the mail) and close the feedback's promise."""
-    feedback = Feedback.objects.select_for_update().select_related("customer", "promise").get(pk=feedback.pk)
+    # Only this row is locked (of=self): PostgreSQL refuses FOR UPDATE on the nullable side of the promise join.
+    feedback = (
+        Feedback.objects.select_for_update(of=("self",)).select_related("customer", "promise").get(pk=feedback.pk)
+    )
     if feedback.state == FeedbackState.ANSWERED:
         raise FeedbackError(_("This feedback has already been answered."), code="answered")
     text = (text or "").replace("\r\n", "\n").strip()
