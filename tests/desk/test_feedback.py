@@ -358,3 +358,13 @@ def test_the_journal_sentences_render_in_the_readers_language(customer, office, 
         replied = render_replied(JournalEntry.objects.get(action="feedback.replied"))
     assert words in received and "Sandra Brinkmann" in received and "4/5" in received and "Prima" in received
     assert replied
+
+
+def test_beat_runs_the_request_sweep_every_quarter_hour(settings, customer):
+    import desk.tasks
+    from config.celery import app
+
+    entry = settings.CELERY_BEAT_SCHEDULE["feedback-requests"]
+    assert entry["schedule"] == 900.0 and entry["task"] in app.tasks
+    completed_visit(customer, completed_at=timezone.now() - timedelta(hours=3))
+    assert desk.tasks.queue_feedback_requests() == 1
