@@ -337,6 +337,7 @@ CELERY_BEAT_SCHEDULE = {
     "reminder-sweep": {"task": "notifications.tasks.sweep_reminders", "schedule": 300.0},
     "missed-visit-follow-ups": {"task": "appointments.tasks.flag_missed_follow_ups", "schedule": 900.0},
     "promise-warnings": {"task": "desk.tasks.warn_about_promises", "schedule": 300.0},
+    "feedback-requests": {"task": "desk.tasks.queue_feedback_requests", "schedule": 900.0},
     # At night in Europe, when nobody books.
     "clear-expired-sessions": {"task": "config.tasks.clear_expired_sessions", "schedule": crontab(hour=2, minute=30)},
 }
@@ -404,3 +405,5 @@ INBOUND_ALLOWED_ATTACHMENT_TYPES = env_list(
     "application/msword,application/vnd.ms-excel,application/vnd.ms-powerpoint,"
     "application/vnd.openxmlformats-officedocument.*,application/vnd.oasis.opendocument.*",
 )
+# A completed visit's feedback request goes out this long after completion (the sweep runs every 15 minutes).
+FEEDBACK_REQUEST_DELAY = timedelta(minutes=float(os.environ.get("FEEDBACK_REQUEST_DELAY_MINUTES", "120")))

@@ -128,7 +128,20 @@ class CustomerAdmin(CheckedSelectionMixin, PrefillMixin, ActionFormMixin, admin.
     readonly_fields = ["visit_record", "journal_timeline", "created_at", "updated_at"]
     autocomplete_fields = []
     fieldsets = [
-        (None, {"fields": ["full_name", "email", "phone", "preferred_language", "preferred_channel", "responsible"]}),
+        (
+            None,
+            {
+                "fields": [
+                    "full_name",
+                    "email",
+                    "phone",
+                    "preferred_language",
+                    "preferred_channel",
+                    "responsible",
+                    "feedback_requests",
+                ]
+            },
+        ),
         (_("Address"), {"fields": ["street", "postcode", "city", "country"]}),
         (_("Notes"), {"fields": ["notes"]}),
         (_("Contact journal"), {"fields": ["visit_record", "journal_timeline"]}),

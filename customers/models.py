@@ -156,6 +156,12 @@ class Customer(models.Model):
         verbose_name=_("responsible office person"),
     )
     notes = models.TextField(_("notes"), blank=True)
+    # Asked once after each completed visit unless they said "don't ask me again" (or told the office).
+    feedback_requests = models.BooleanField(
+        _("ask for feedback after visits"),
+        default=True,
+        help_text=_("Untick when the customer does not want to be asked how a visit went."),
+    )
     created_at = models.DateTimeField(_("created"), auto_now_add=True)
     updated_at = models.DateTimeField(_("updated"), auto_now=True)
 

@@ -25,6 +25,7 @@ EDITABLE_FIELDS = (
     "preferred_channel",
     "responsible",
     "notes",
+    "feedback_requests",
 )
 
 

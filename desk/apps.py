@@ -7,11 +7,9 @@ class DeskConfig(AppConfig):
     verbose_name = _("Office desk")
 
     def ready(self):
-        # Each area of the desk wires its signal receivers and message kinds in desk/<area>_setup.py.
-        from desk import promises_setup
+        # Each area of the desk wires its signal receivers, message kinds and journal texts in desk/<area>_setup.py.
+        from desk import feedback_setup, inbound_setup, promises_setup
 
         promises_setup.setup()
-
-        from desk import inbound_setup
-
         inbound_setup.setup()
+        feedback_setup.setup()

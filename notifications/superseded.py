@@ -27,6 +27,7 @@ REASONS = {
     "passed": _("Not sent: the visit's time had passed."),
     "new_time": _("Not sent: the office asked the customer to choose a new time."),
     "recipient_inactive": _("Not sent: the office recipient's account is no longer active."),
+    "feedback_opted_out": _("Not sent: the customer asked not to be asked for feedback."),
 }
 
 # The English sentences stored before the codes, with the code each one stands for.

@@ -148,3 +148,24 @@ class PromiseFactory(factory.django.DjangoModelFactory):
     customer = factory.SubFactory(CustomerFactory)
     owner = factory.LazyAttribute(lambda promise: promise.customer.responsible)
     due_at = factory.LazyFunction(lambda: local_dt(1, 10))
+
+
+class FeedbackFactory(factory.django.DjangoModelFactory):
+    """Feedback as feedback_receive records it (with its owner's open promise), without its mail."""
+
+    class Meta:
+        model = "desk.Feedback"
+        skip_postgeneration_save = True
+
+    customer = factory.SubFactory(CustomerFactory)
+    channel = "phone"
+    rating = 3
+    comment = "Alles gut, aber etwas spät."
+    received_at = factory.LazyFunction(timezone.now)
+    owner = factory.LazyAttribute(lambda feedback: feedback.customer.responsible)
+    reply_due_at = factory.LazyAttribute(lambda feedback: feedback.received_at + timedelta(days=2))
+    promise = factory.LazyAttribute(
+        lambda feedback: PromiseFactory(
+            kind="reply_feedback", customer=feedback.customer, owner=feedback.owner, due_at=feedback.reply_due_at
+        )
+    )
