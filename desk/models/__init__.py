@@ -1,5 +1,6 @@
 """The office desk's data: what the office promised customers, and (later modules) what customers send in."""
 
 from desk.models.promises import PostcodeArea, Promise, PromiseKind, PromiseState, VisitMoveRule
+from desk.models.requests import MatchOutcome, Reachability, RequestStatus, WebRequest  # noqa: F401
 
 __all__ = ["PostcodeArea", "Promise", "PromiseKind", "PromiseState", "VisitMoveRule"]
