@@ -60,7 +60,7 @@ def _with_phone_read_in_country(fields: Mapping[str, Any], country: str) -> dict
 def customer_create(
     *, fields: Mapping[str, Any], actor: AbstractBaseUser | None, from_website: bool = False
 ) -> Customer:
-    """A new customer record; `from_website` for one made from a request on the public page (said so in the journal)."""
+    """A new customer record; `from_website`: made from a request on the public page (the journal says so)."""
     unknown = set(fields) - set(EDITABLE_FIELDS)
     if unknown:
         raise TypeError(f"Not customer fields: {sorted(unknown)}")

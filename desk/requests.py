@@ -39,9 +39,7 @@ def request_link(web_request: WebRequest) -> str:
 
 def request_from_link(pk: int, secret: str) -> WebRequest | None:
     """The request the link names, if its secret is right; None for anything else (never says which part)."""
-    web_request = (
-        WebRequest.objects.select_related("customer", "promise__owner__office_profile").filter(pk=pk).first()
-    )
+    web_request = WebRequest.objects.select_related("customer", "promise__owner__office_profile").filter(pk=pk).first()
     expected = web_request.link_secret if web_request is not None else new_link_secret()
     if not hmac.compare_digest(expected.encode(), (secret or "").encode()) or web_request is None:
         return None

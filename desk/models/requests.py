@@ -67,7 +67,9 @@ class WebRequest(models.Model):
         blank=True,
         verbose_name=_("promise"),
     )
-    status = models.CharField(_("status"), max_length=15, choices=RequestStatus.choices, default=RequestStatus.CALL_BACK)
+    status = models.CharField(
+        _("status"), max_length=15, choices=RequestStatus.choices, default=RequestStatus.CALL_BACK
+    )
     # The secret of the customer's link to move the call; compared in constant time, never shown in the admin.
     link_secret = models.CharField(max_length=64, editable=False)
 
