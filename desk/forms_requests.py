@@ -13,6 +13,7 @@ from crispy_forms.layout import HTML, Div, Field, Fieldset, Layout
 from django import forms
 from django.conf import settings
 from django.core import signing
+from django.utils import translation
 from django.utils.translation import gettext_lazy as _
 
 from customers.models import Country, Language
@@ -64,6 +65,10 @@ class RequestForm(forms.Form):
     def __init__(self, *args, now: float | None = None, **kwargs):
         super().__init__(*args, **kwargs)
         self.now = now if now is not None else time.time()
+        # Each language in its own name: someone who cannot read the page's language still finds theirs.
+        self.fields["language"].choices = [
+            (code, translation.get_language_info(code)["name_local"].capitalize()) for code in Language.values
+        ]
         self.fields["about"].error_messages["max_length"] = _(
             "Please shorten your message to at most %(limit_value)d characters (it has %(show_value)d). "
             "We will ask you about the details on the phone."
