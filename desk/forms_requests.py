@@ -14,6 +14,7 @@ from django import forms
 from django.conf import settings
 from django.core import signing
 from django.utils import translation
+from django.utils.text import capfirst
 from django.utils.translation import gettext_lazy as _
 
 from customers.models import Country, Language
@@ -65,6 +66,7 @@ class RequestForm(forms.Form):
     def __init__(self, *args, now: float | None = None, **kwargs):
         super().__init__(*args, **kwargs)
         self.now = now if now is not None else time.time()
+        self.fields["reachable"].choices = [(value, capfirst(label)) for value, label in Reachability.choices]
         # Each language in its own name: someone who cannot read the page's language still finds theirs.
         self.fields["language"].choices = [
             (code, translation.get_language_info(code)["name_local"].capitalize()) for code in Language.values

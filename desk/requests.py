@@ -84,6 +84,14 @@ def within_reach(moment: datetime, reachable: str) -> datetime:
     return moment
 
 
+def rounded_up(moment: datetime, step: timedelta = timedelta(minutes=15)) -> datetime:
+    """`moment` on the next quarter hour: a customer is told "at 08:30", not "at 08:23"."""
+    local = timezone.localtime(moment)
+    midnight = local.replace(hour=0, minute=0, second=0, microsecond=0)
+    steps = -(-(local - midnight) // step)
+    return midnight + steps * step
+
+
 def call_slots(*, now: datetime) -> list[datetime]:
     """The call times a customer may choose: on the hour inside office hours, over the next few office days."""
     earliest = now + CALL_SLOT_LEAD

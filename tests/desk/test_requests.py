@@ -67,12 +67,17 @@ def test_a_request_from_someone_unknown_becomes_a_new_customer_with_a_callback_p
     assert (promise.made_in.channel, promise.made_in.direction) == ("web", "in")
     assert promise.made_in.data["about"] == "Our boiler makes a noise."
     created = JournalEntry.objects.get(customer=customer, action="customer.created")
-    assert created.data == {"source": "website"} and "website" in created.summary
+    assert created.data == {"source": "website"} and "Website" in created.summary
 
 
 def test_the_call_is_due_one_working_day_later(office):
     # The office is open 08:00–17:00: nine hours, one working day.
     assert submit().promise.due_at == at(date(2026, 12, 1), 10)
+
+
+def test_the_call_time_is_rounded_up_to_the_quarter_hour(office):
+    web_request = request_submit(fields=fields(), language="nl", now=at(MONDAY, 10, 7))
+    assert web_request.promise.due_at == at(date(2026, 12, 1), 10, 15)
 
 
 def test_a_request_on_friday_afternoon_is_due_on_monday_not_over_the_weekend(office):
