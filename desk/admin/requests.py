@@ -49,6 +49,7 @@ class WebRequestAdmin(admin.ModelAdmin):
         "customer_link",
         "duplicate",
         "owner",
+        "status",
         "promise_link",
     ]
     list_filter = [DuplicateFilter, "match", "status", "promise__state", "promise__owner"]

@@ -253,6 +253,7 @@ def test_the_call_page_shows_the_time_and_a_get_changes_nothing(client, web_requ
 def test_a_wrong_secret_or_unknown_request_shows_that_the_link_does_not_work(client, web_request):
     assert client.get(call_url(web_request, "x" * 43)).status_code == 404
     assert client.get(reverse("requests:call", args=[web_request.pk + 1, web_request.link_secret])).status_code == 404
+    assert client.get(f"/request/call/{10**30}/{web_request.link_secret}/").status_code == 404
     response = client.post(call_url(web_request, "wrong"), {"slot": at(date(2026, 12, 2), 14).isoformat()})
     assert response.status_code == 404
     assert Promise.objects.get().due_at == web_request.promise.due_at
@@ -298,3 +299,45 @@ def test_asking_for_email_instead_on_the_page(client, web_request):
 def test_the_call_page_is_never_framed(client, web_request, settings):
     settings.REQUEST_FRAME_ORIGINS = ["https://www.firm.example"]
     assert client.get(call_url(web_request))["X-Frame-Options"] == "DENY"
+
+
+# The office's list --------------------------------------------------------------------------
+
+
+def test_the_office_filters_possible_duplicates_and_follows_the_links(admin_client_office, office):
+    from tests.factories import CustomerFactory
+
+    existing = CustomerFactory(full_name="Piet de Vries", email="eva@example.nl")
+    duplicate = request_submit(
+        fields={**_service_fields(), "email": "eva@example.nl"}, language="nl", now=at(MONDAY, 10)
+    )
+    plain = request_submit(
+        fields={**_service_fields(), "email": "jan@example.nl", "full_name": "Jan Smit"},
+        language="nl",
+        now=at(MONDAY, 10),
+    )
+    url = reverse("admin:desk_webrequest_changelist")
+
+    everything = admin_client_office.get(url).content.decode()
+    flagged = admin_client_office.get(url + "?duplicate=yes").content.decode()
+
+    assert "Jan Smit" in everything and "Eva Janssen" in everything
+    assert "Jan Smit" not in flagged and "Eva Janssen" in flagged
+    assert reverse("admin:customers_customer_change", args=[existing.pk]) in flagged
+    assert reverse("admin:customers_customer_change", args=[duplicate.customer.pk]) in flagged
+    assert plain.customer.full_name == "Jan Smit"
+
+
+def _service_fields():
+    return {
+        "full_name": "Eva Janssen",
+        "email": "",
+        "phone": "",
+        "street": "Hoogstraat 5",
+        "postcode": "6511 AB",
+        "city": "Nijmegen",
+        "country": "NL",
+        "about": "Boiler",
+        "reachable": "any",
+        "reachable_note": "",
+    }
