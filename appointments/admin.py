@@ -247,6 +247,10 @@ def _described(queryset):
     return queryset.select_related("customer", "technician", "service_type")
 
 
+# Everything about one visit: rarely more than a dozen entries, the rest behind "Show the whole journal".
+VISIT_JOURNAL_LENGTH = 30
+
+
 @admin.register(Appointment)
 class AppointmentAdmin(CheckedSelectionMixin, PrefillMixin, ActionFormMixin, admin.ModelAdmin):
     # What a clerk scans a day's list for; the version and the full address are on the visit's page.
@@ -267,6 +271,7 @@ class AppointmentAdmin(CheckedSelectionMixin, PrefillMixin, ActionFormMixin, adm
         "version",
         "planned_slot",
         "cancel_reason",
+        "visit_journal",
         "created_by",
         "created_at",
         "requested_at",
@@ -321,6 +326,7 @@ class AppointmentAdmin(CheckedSelectionMixin, PrefillMixin, ActionFormMixin, adm
         ),
         (_("Site address"), {"fields": ["site_street", "site_postcode", "site_city", "site_country"]}),
         (_("Notes"), {"fields": ["notes", "cancel_reason"]}),
+        (_("Contact journal"), {"fields": ["visit_journal"]}),
         (
             _("History"),
             {
@@ -359,6 +365,12 @@ class AppointmentAdmin(CheckedSelectionMixin, PrefillMixin, ActionFormMixin, adm
         if obj.status not in RESCHEDULABLE:
             return [*self.readonly_fields, "technician", "window_start", "window_end"]
         return self.readonly_fields
+
+    @admin.display(description=_("about this visit"))
+    def visit_journal(self, appointment):
+        if appointment.pk is None:
+            return "–"
+        return journal_timeline_html(appointment.customer, appointment=appointment, length=VISIT_JOURNAL_LENGTH)
 
     @admin.display(description=_("planned in the technician's day"))
     def planned_slot(self, appointment):

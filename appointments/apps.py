@@ -8,6 +8,9 @@ class AppointmentsConfig(AppConfig):
 
     def ready(self):
         # notifications/ renders and voids the mails this app queues only as registered here.
+        from appointments.journal_texts import register_journal_actions
         from appointments.messages import register_message_kinds
 
         register_message_kinds()
+        # The journal shows this app's entries in the reader's language only as registered here.
+        register_journal_actions()

@@ -21,6 +21,7 @@ from customers.models import Customer, Firm, Language, OfficeProfile
 from customers.selectors import phone_search_q
 from customers.services import EDITABLE_FIELDS, customer_create, customer_update
 from journal.admin import journal_timeline_html
+from journal.forms import QuickContactForm
 
 User = get_user_model()
 JOURNAL_TIMELINE_LENGTH = 50
@@ -206,7 +207,9 @@ class CustomerAdmin(CheckedSelectionMixin, PrefillMixin, ActionFormMixin, admin.
 
     @admin.display(description=_("timeline"))
     def journal_timeline(self, customer):
-        return journal_timeline_html(customer, length=JOURNAL_TIMELINE_LENGTH)
+        # Logging a call takes seconds from here; the form posts to the journal's own view.
+        contact_form = QuickContactForm(initial={"customer": customer.pk})
+        return journal_timeline_html(customer, length=JOURNAL_TIMELINE_LENGTH, contact_form=contact_form)
 
     @admin.action(description=_("Invite to book online (e.g. maintenance due)"), permissions=["change"])
     def invite_to_book(self, request, queryset):

@@ -95,6 +95,7 @@ def _outbox_row_create(
             summary=summary,
             channel=Channel.SYSTEM,
             direction=Direction.INTERNAL,
+            data={"kind": kind},
         )
         return None
     try:
@@ -180,6 +181,9 @@ def message_mark_sent(*, message: OutboxMessage, subject: str, provider_message_
         direction=Direction.OUTBOUND,
         data={
             "outbox_id": message.pk,
+            "kind": message.kind,
+            # As sent, in the customer's language: the journal shows what they read.
+            "subject": subject,
             "to": message.to_email,
             "message_id": provider_message_id,
             "version": message.appointment_version,
@@ -246,7 +250,7 @@ def message_resend(*, message: OutboxMessage, actor: AbstractBaseUser | None) ->
         action="message.resend_requested",
         summary=summary,
         actor=actor,
-        data={"outbox_id": message.pk},
+        data={"outbox_id": message.pk, "kind": message.kind},
     )
     transaction.on_commit(lambda: hand_to_worker([message.pk]))
     return True

@@ -14,11 +14,11 @@ from django.db import transaction
 from django.db.models import Count, Q
 from django.utils import timezone, translation
 from django.utils.translation import gettext as _
-from django.utils.translation import gettext_lazy
 
 from appointments.availability import Window, window_is_offered
 from appointments.cutoff import changeable_online, deadline_text
 from appointments.formatting import format_day, format_window
+from appointments.journal_texts import INVITATION_WITHDRAWN
 from appointments.models import (
     ACTIVE_STATUSES,
     Appointment,
@@ -37,6 +37,7 @@ from appointments.services import (
     appointment_update_details,
     invitation_close,
 )
+from appointments.services.rules import service_type_names
 from customers.models import Customer
 from journal.models import Channel
 from journal.services import journal_record, recorded_actor
@@ -146,7 +147,11 @@ def booking_invite(
         action="booking.invited",
         summary=summary,
         actor=actor,
-        data={"invitation_id": invitation.pk, "service_type_id": service_type.pk},
+        data={
+            "invitation_id": invitation.pk,
+            "service_type_id": service_type.pk,
+            "service": service_type_names(service_type),
+        },
     )
     message_queue(kind=MessageKind.INVITATION, customer=customer, invitation=invitation)
     return invitation
@@ -160,7 +165,7 @@ def booking_invitation_withdraw(*, invitation: BookingInvitation, actor: Abstrac
     )
     if not invitation.is_open():
         return False
-    invitation_close(invitation=invitation, actor=actor, reason=gettext_lazy("withdrawn by the office"))
+    invitation_close(invitation=invitation, actor=actor, reason=INVITATION_WITHDRAWN)
     return True
 
 
@@ -311,4 +316,6 @@ def appointment_cancel_online(*, appointment: Appointment, reason: str = "") -> 
         reason=f"{text} {reason}".strip(),
         actor=None,
         channel=Channel.WEB,
+        # The customer's own words apart from the office-language prefix: the journal says the rest.
+        journal_data={"reason_code": "online", "note": reason},
     )

@@ -53,7 +53,11 @@ def missed_follow_ups_flag(*, now: datetime | None = None) -> int:
                 summary=summary,
                 channel=Channel.SYSTEM,
                 direction=Direction.INTERNAL,
-                data={"attempt_id": attempt.pk},
+                data={
+                    "attempt_id": attempt.pk,
+                    "attempt_at": attempt.at.isoformat(),
+                    "days": settings.MISSED_FOLLOW_UP_AFTER_DAYS,
+                },
                 occurred_at=now,
             )
             flagged += 1
@@ -81,6 +85,6 @@ def follow_up_close(*, attempt: VisitAttempt, actor: AbstractBaseUser | None, no
         action="visit.follow_up_closed",
         summary=summary,
         actor=actor,
-        data={"attempt_id": attempt.pk},
+        data={"attempt_id": attempt.pk, "note": note},
     )
     return attempt

@@ -55,6 +55,25 @@ def _window_data(appointment: Appointment) -> dict[str, Any]:
     }
 
 
+def service_type_names(service_type: ServiceType) -> dict[str, str]:
+    """The service's name in each language, for journal data: the entry is read later in any of them."""
+    return {
+        language: name
+        for language, name in (("en", service_type.name), ("de", service_type.name_de), ("nl", service_type.name_nl))
+        if name
+    }
+
+
+def _visit_journal_data(appointment: Appointment) -> dict[str, Any]:
+    return {
+        **_window_data(appointment),
+        "status": appointment.status,
+        "service_type_id": appointment.service_type_id,
+        "service": service_type_names(appointment.service_type),
+        "technician": appointment.technician.display_name if appointment.technician_id else "",
+    }
+
+
 def _check_window(window_start: datetime, window_end: datetime) -> None:
     if timezone.is_naive(window_start) or timezone.is_naive(window_end):
         raise ValueError("Appointment windows must be aware datetimes.")
@@ -342,6 +361,6 @@ def _journal(
         channel=channel,
         direction=direction,
         actor=actor,
-        data={**_window_data(appointment), "status": appointment.status, **(data or {})},
+        data={**_visit_journal_data(appointment), **(data or {})},
         occurred_at=occurred_at,
     )

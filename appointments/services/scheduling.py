@@ -8,11 +8,10 @@ from django.contrib.auth.models import AbstractBaseUser
 from django.db import transaction
 from django.db.models import F
 from django.utils import timezone, translation
-from django.utils.functional import Promise
 from django.utils.translation import gettext as _
-from django.utils.translation import gettext_lazy
 
 from appointments.formatting import format_window
+from appointments.journal_texts import INVITATION_BOOKED_OTHERWISE, INVITATION_CLOSE_REASONS
 from appointments.models import (
     Appointment,
     BookingInvitation,
@@ -33,6 +32,7 @@ from appointments.services.rules import (
     _plan_slot,
     _save_guarded,
     _window_data,
+    service_type_names,
 )
 from customers.models import Customer
 from journal.models import Channel
@@ -135,7 +135,7 @@ def appointment_schedule(
     if not requested:
         _missed_visits_rebooked(rebooked_as=appointment, actor=actor)
     for other in BookingInvitation.objects.open().filter(customer=customer, service_type=service_type):
-        invitation_close(invitation=other, actor=actor, reason=gettext_lazy("a visit was booked otherwise"))
+        invitation_close(invitation=other, actor=actor, reason=INVITATION_BOOKED_OTHERWISE)
     if not requested:
         message_queue(kind=MessageKind.CONFIRMATION, appointment=appointment)
     return appointment
@@ -163,24 +163,43 @@ def _missed_visits_rebooked(*, rebooked_as: Appointment, actor: AbstractBaseUser
                 "window": format_window(attempt.window_start, attempt.window_end),
                 "new": rebooked_as.pk,
             }
-        _journal(attempt.appointment, action="visit.rebooked", summary=summary, actor=actor)
+        _journal(
+            attempt.appointment,
+            action="visit.rebooked",
+            summary=summary,
+            actor=actor,
+            data={
+                "attempt_id": attempt.pk,
+                "attempt_window_start": attempt.window_start.isoformat(),
+                "attempt_window_end": attempt.window_end.isoformat(),
+                "rebooked_as": rebooked_as.pk,
+            },
+        )
 
 
 @transaction.atomic
-def invitation_close(*, invitation: BookingInvitation, actor: AbstractBaseUser | None, reason: Promise) -> None:
-    """The link stops working (it counts as expired now); the journal says why (`reason`: a lazy text)."""
+def invitation_close(*, invitation: BookingInvitation, actor: AbstractBaseUser | None, reason: str) -> None:
+    """The link stops working (it counts as expired now); the journal says why (`reason`: a code of
+    INVITATION_CLOSE_REASONS)."""
+    if reason not in INVITATION_CLOSE_REASONS:
+        raise ValueError(f"Unknown reason for closing an invitation: {reason!r}")
     BookingInvitation.objects.filter(pk=invitation.pk).update(expires_at=timezone.now())
     with translation.override(settings.LANGUAGE_CODE):
         summary = _("Invitation to book online (%(service)s) closed: %(reason)s.") % {
             "service": invitation.service_type.localized_name(),
-            "reason": reason,
+            "reason": INVITATION_CLOSE_REASONS[reason],
         }
     journal_record(
         customer=invitation.customer,
         action="booking.invitation_closed",
         summary=summary,
         actor=actor,
-        data={"invitation_id": invitation.pk},
+        data={
+            "invitation_id": invitation.pk,
+            "service_type_id": invitation.service_type_id,
+            "service": service_type_names(invitation.service_type),
+            "reason": reason,
+        },
     )
 
 
@@ -274,7 +293,12 @@ def appointment_reschedule(
         summary=summary,
         actor=actor,
         channel=channel,
-        data={"previous": previous, "previous_status": previous_status, "reason": reason},
+        data={
+            "previous": previous,
+            "previous_status": previous_status,
+            "previous_technician": previous_technician_name,
+            "reason": reason,
+        },
     )
     if appointment.status != Status.REQUESTED:
         message_queue(
@@ -308,5 +332,11 @@ def appointment_update_details(
     with translation.override(settings.LANGUAGE_CODE):
         labels = ", ".join(str(Appointment._meta.get_field(name).verbose_name) for name in changed)
         summary = _("Visit details changed: %(fields)s.") % {"fields": labels}
-    _journal(appointment, action="appointment.updated", summary=summary, actor=actor, data={"changes": changed})
+    _journal(
+        appointment,
+        action="appointment.updated",
+        summary=summary,
+        actor=actor,
+        data={"changes": changed, "fields": list(changed)},
+    )
     return appointment

@@ -134,7 +134,10 @@ def appointment_cancel(
     actor: AbstractBaseUser | None,
     channel: str = Channel.SYSTEM,
     direction: str = Direction.INTERNAL,
+    journal_data: Mapping[str, Any] | None = None,
 ) -> Appointment:
+    """`journal_data`: what the journal needs beyond the reason to say it (e.g. a reason code, see
+    appointment_cancel_online)."""
     reason = reason.strip()
     if not reason:
         raise AppointmentError(_("Please give a reason for the cancellation."), code="reason_missing")
@@ -147,7 +150,7 @@ def appointment_cancel(
         summary=summary,
         channel=channel,
         direction=direction,
-        data={"reason": reason},
+        data={"reason": reason, **(journal_data or {})},
         extra_fields={"cancel_reason": reason},
     )
     message_queue(kind=MessageKind.CANCELLATION, appointment=appointment)

@@ -1,7 +1,10 @@
 """Recording a contact by hand: from the customer's page, about one of their visits, and back to the customer."""
 
+from datetime import timedelta
+
 import pytest
 from django.urls import reverse
+from django.utils import timezone
 
 from journal.models import JournalEntry
 from journal.services import journal_record
@@ -15,10 +18,9 @@ def entry(customer, appointment, **changes):
     return {
         "customer": customer.pk,
         "appointment": appointment.pk if appointment else "",
-        "channel": "phone",
-        "direction": "in",
-        "summary": "Kunde bittet um Rückruf am Nachmittag.",
-        "occurred_at_0": "2026-11-30",
+        "contact": "phone_in",
+        "note": "Kunde bittet um Rückruf am Nachmittag.",
+        "occurred_at_0": (timezone.localdate() - timedelta(days=1)).isoformat(),
         "occurred_at_1": "09:15",
         **changes,
     }
@@ -35,10 +37,11 @@ def test_the_visit_is_chosen_from_the_customers_own_visits(admin_client_office):
     assert f'<option value="{someone_elses.pk}">' not in page
 
 
-def test_only_the_channels_a_person_uses_are_offered(admin_client_office):
+def test_only_the_ways_a_person_gets_in_touch_are_offered_with_their_direction(admin_client_office):
     page = admin_client_office.get(f"{ADD}?customer={CustomerFactory().pk}").content.decode()
 
-    assert '<option value="phone"' in page and '<option value="letter"' in page
+    assert '<option value="phone_in" selected>Anruf vom Kunden</option>' in page
+    assert '<option value="letter_out">' in page and '<option value="office_visit">' in page
     assert '<option value="system"' not in page
     assert '<option value="web"' not in page
 

@@ -54,9 +54,8 @@ def test_office_records_a_phone_call_in_the_journal(admin_client_office, office_
         reverse("admin:journal_journalentry_add"),
         {
             "customer": customer.pk,
-            "channel": "phone",
-            "direction": "in",
-            "summary": "Kunde bittet um Rückruf morgen früh.",
+            "contact": "phone_in",
+            "note": "Kunde bittet um Rückruf morgen früh.",
             "occurred_at_0": "2026-11-20",
             "occurred_at_1": "09:15",
         },
@@ -78,9 +77,8 @@ def test_a_contact_cannot_name_another_customers_appointment(admin_client_office
         {
             "customer": customer.pk,
             "appointment": foreign.pk,
-            "channel": "phone",
-            "direction": "in",
-            "summary": "Rückruf",
+            "contact": "phone_in",
+            "note": "Rückruf",
             "occurred_at_0": "2026-11-20",
             "occurred_at_1": "09:15",
         },

@@ -1,0 +1,111 @@
+from django import forms
+from django.contrib.admin.widgets import AdminSplitDateTime
+from django.utils import timezone
+from django.utils.text import capfirst
+from django.utils.translation import gettext_lazy as _
+
+from appointments.formatting import format_window_short
+from appointments.models import Appointment
+from journal.models import JournalEntry
+from journal.services import CONTACT_KINDS, ContactError, contact_check
+
+# The id of the empty <form> the quick contact's fields belong to: they sit inside the customer's own form.
+QUICK_CONTACT_FORM_ID = "journal-contact"
+
+
+class VisitChoiceField(forms.ModelChoiceField):
+    def label_from_instance(self, appointment):
+        return f"D-{appointment.pk} · {format_window_short(appointment.window_start, appointment.window_end)} · " + (
+            f"{appointment.service_type} ({appointment.get_status_display()})"
+        )
+
+
+def _now_to_the_minute():
+    return timezone.localtime().replace(second=0, microsecond=0)
+
+
+class ContactEntryForm(forms.ModelForm):
+    """A contact the office had with a customer: how, about which of their visits, what was said, when."""
+
+    contact = forms.ChoiceField(
+        label=_("contact"),
+        choices=[(code, capfirst(kind.label)) for code, kind in CONTACT_KINDS.items()],
+        error_messages={"invalid_choice": _("Please choose how the contact took place.")},
+    )
+    appointment = VisitChoiceField(
+        label=_("appointment"),
+        queryset=Appointment.objects.none(),
+        required=False,
+        help_text=_("The customer's visits, latest first. Start from the customer's page to choose one."),
+        error_messages={"invalid_choice": _("Please choose one of this customer's visits.")},
+    )
+    note = forms.CharField(
+        label=_("what was said or agreed"),
+        widget=forms.Textarea(attrs={"rows": 4}),
+        error_messages={"required": _("Please note what was said or agreed.")},
+    )
+    occurred_at = forms.SplitDateTimeField(label=_("when"), initial=_now_to_the_minute, widget=AdminSplitDateTime)
+    # The desk's promise this contact keeps (?keeps_promise=…): carried into the entry's data unchanged.
+    keeps_promise = forms.IntegerField(required=False, min_value=1, widget=forms.HiddenInput)
+
+    class Meta:
+        model = JournalEntry
+        fields = ["customer", "contact", "appointment", "note", "occurred_at"]
+
+    def __init__(self, *args, **kwargs):
+        super().__init__(*args, **kwargs)
+        # Labels given here are used as written; the model's own fields get a capital from Django.
+        for field in self.fields.values():
+            field.label = capfirst(field.label)
+        self.fields["keeps_promise"].error_messages["invalid"] = _("The promise this contact keeps is not valid.")
+        self.fields["keeps_promise"].error_messages["min_value"] = _("The promise this contact keeps is not valid.")
+        # Only this customer's visits: a contact about someone else's visit cannot be picked.
+        customer_id = self.data.get("customer") if self.is_bound else self.initial.get("customer")
+        customer_id = getattr(customer_id, "pk", customer_id)
+        if customer_id and str(customer_id).isdigit():
+            self.fields["appointment"].queryset = (
+                Appointment.objects.filter(customer_id=customer_id)
+                .select_related("service_type")
+                .order_by("-window_start")
+            )
+
+    def clean_occurred_at(self):
+        occurred_at = self.cleaned_data["occurred_at"]
+        # The field shows minutes only: left at "now", the contact would sort below entries of the same
+        # minute written a few seconds earlier, so the call just logged would not show first.
+        if occurred_at == _now_to_the_minute():
+            return timezone.now()
+        return occurred_at
+
+    def clean(self):
+        cleaned_data = super().clean()
+        if "customer" in cleaned_data and "note" in cleaned_data:
+            try:
+                contact_check(
+                    customer=cleaned_data["customer"],
+                    appointment=cleaned_data.get("appointment"),
+                    note=cleaned_data["note"],
+                    occurred_at=cleaned_data.get("occurred_at"),
+                )
+            except ContactError as refused:
+                self.add_error(refused.field if refused.field in self.fields else None, refused.message)
+        return cleaned_data
+
+
+class QuickContactForm(ContactEntryForm):
+    """The same, compact, on the customer's page: the customer is the page's, the time one field."""
+
+    occurred_at = forms.DateTimeField(
+        label=_("when"),
+        initial=_now_to_the_minute,
+        widget=forms.DateTimeInput(attrs={"type": "datetime-local"}, format="%Y-%m-%dT%H:%M"),
+    )
+
+    def __init__(self, *args, **kwargs):
+        super().__init__(*args, **kwargs)
+        self.fields["customer"].widget = forms.HiddenInput()
+        self.fields["appointment"].help_text = ""
+        self.fields["appointment"].empty_label = _("(no particular visit)")
+        self.fields["note"].widget.attrs.update({"rows": 2, "cols": 60})
+        for field in self.fields.values():
+            field.widget.attrs["form"] = QUICK_CONTACT_FORM_ID
