@@ -1,11 +1,16 @@
-"""What the mails about website requests say; registered with the outbox from DeskConfig.ready()."""
+"""What the mails and journal entries about website requests say; registered from DeskConfig.ready()."""
+
+from datetime import datetime
 
 from django.utils import timezone
+from django.utils.translation import gettext as _
+from django.utils.translation import gettext_lazy
 
 from appointments.formatting import format_day, format_time
 from customers.models import Firm
 from desk.models import RequestStatus, WebRequest
 from desk.requests import call_changeable, office_person_contact, request_link
+from journal.rendering import register_action
 from notifications.models import MessageKind, OutboxMessage
 from notifications.registry import register_kind
 
@@ -42,6 +47,39 @@ def _still_true(message: OutboxMessage, **kwargs) -> str:
     return ""
 
 
+# The journal's sentences, from each entry's data in the reader's language (no queries) ----------------
+
+
+def _quoted(text: str) -> str:
+    text = " ".join(text.split())
+    return text if len(text) <= 200 else text[:199] + "…"
+
+
+def _received(entry) -> str:
+    text = _("Request from the website: %(about)s") % {"about": _quoted(entry.data["about"])}
+    if entry.data.get("possible_duplicate_of_id"):
+        text += " " + _("Possible duplicate of customer no. %(id)s: please check.") % {
+            "id": entry.data["possible_duplicate_of_id"]
+        }
+    return text
+
+
+def _call_moved(entry) -> str:
+    due = datetime.fromisoformat(entry.data["due_at"])
+    return _("The customer moved the call to %(day)s, %(time)s.") % {"day": format_day(due), "time": format_time(due)}
+
+
+def _email_instead(entry) -> str:
+    return _("The customer asked for an answer by email to %(email)s instead of a call.") % {
+        "email": entry.data["email"]
+    }
+
+
 def setup() -> None:
     for kind in (MessageKind.REQUEST_REPLY, MessageKind.CALL_TIME_CHANGED):
         register_kind(kind, context=request_message_context, stale_reason=_still_true)
+    register_action("request.received", label=gettext_lazy("request from the website"), render=_received)
+    register_action("request.call_moved", label=gettext_lazy("call moved by the customer"), render=_call_moved)
+    register_action(
+        "request.email_instead", label=gettext_lazy("answer by email instead of a call"), render=_email_instead
+    )

@@ -239,7 +239,12 @@ def request_move_call(*, web_request: WebRequest, due_at: datetime, now: datetim
             % {"due": timezone.localtime(due_at).strftime("%Y-%m-%d %H:%M")},
             channel=Channel.WEB,
             direction=Direction.INBOUND,
-            data={"request_id": web_request.pk, "old_due_at": old.due_at, "due_at": due_at, "promise_id": new.pk},
+            data={
+                "request_id": web_request.pk,
+                "old_due_at": old.due_at.isoformat(),
+                "due_at": due_at.isoformat(),
+                "promise_id": new.pk,
+            },
             occurred_at=now,
         )
     web_request.promise = new

@@ -278,3 +278,29 @@ def test_a_call_already_made_cannot_be_moved(office):
         request_move_call(
             web_request=web_request, due_at=at(date(2026, 12, 2), 14), now=at(date(2026, 12, 2), 9) + timedelta(days=1)
         )
+
+
+# The journal, as the office reads it ----------------------------------------------------------
+
+
+@time_machine.travel(at(MONDAY, 10), tick=False)
+def test_the_requests_journal_entries_read_in_german_dutch_and_english(office):
+    from tests.journal.reading import as_read_in
+
+    CustomerFactory(full_name="Piet de Vries", email="eva@example.nl")
+    web_request = submit()
+    request_move_call(web_request=web_request, due_at=at(date(2026, 12, 2), 14), now=timezone.now())
+    request_email_instead(web_request=web_request, now=timezone.now())
+    customer = web_request.customer
+
+    def read(action, language):
+        return as_read_in(language, JournalEntry.objects.get(customer=customer, action=action))
+
+    assert read("customer.created", "de") == "Kundendaten aus einer Anfrage über die Website angelegt."
+    assert read("request.received", "nl").startswith("Aanvraag via de website: Our boiler makes a noise.")
+    assert "Mogelijk dubbel van klant nr." in read("request.received", "nl")
+    assert read("request.call_moved", "de") == "Der Kunde hat den Anruf auf Mi, 2. Dezember 2026, 14:00 verschoben."
+    assert read("request.call_moved", "en") == "The customer moved the call to Wed, Dec. 2, 2026, 14:00."
+    assert read("request.email_instead", "en") == (
+        "The customer asked for an answer by email to eva@example.nl instead of a call."
+    )
