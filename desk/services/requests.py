@@ -25,7 +25,7 @@ from django.utils.translation import gettext as _
 from customers.models import Customer, PreferredChannel
 from customers.phones import parse_phone
 from customers.services import CustomerError, customer_create
-from desk.models import MatchOutcome, Promise, PromiseKind, RequestStatus, WebRequest
+from desk.models import MatchOutcome, Promise, PromiseKind, Reachability, RequestStatus, WebRequest
 from desk.owners import owner_for
 from desk.requests import call_changeable, call_slots, new_link_secret, rounded_up, within_reach
 from desk.services.promises import promise_make, promise_move, promise_void
@@ -104,6 +104,8 @@ def _cleaned(fields: Mapping[str, Any]) -> dict[str, Any]:
     for name in ("full_name", "email", "street", "postcode", "city", "reachable_note"):
         cleaned[name] = " ".join(str(cleaned[name]).split())
     cleaned["about"] = str(cleaned["about"]).strip()
+    if cleaned["reachable"] not in Reachability.values:
+        cleaned["reachable"] = Reachability.ANY_TIME
     cleaned["email"] = cleaned["email"].lower() if cleaned["email"] else ""
     phone = parse_phone(cleaned["phone"], region=cleaned["country"]) if cleaned["phone"] else ""
     if phone and not phone.is_valid():
