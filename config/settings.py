@@ -6,6 +6,7 @@ REDIS_URL, SECRET_KEY, ALLOWED_HOSTS, SITE_URL and the mail settings.
 """
 
 import os
+import re
 import secrets
 from datetime import timedelta
 from pathlib import Path
@@ -407,3 +408,18 @@ INBOUND_ALLOWED_ATTACHMENT_TYPES = env_list(
 )
 # A completed visit's feedback request goes out this long after completion (the sweep runs every 15 minutes).
 FEEDBACK_REQUEST_DELAY = timedelta(minutes=float(os.environ.get("FEEDBACK_REQUEST_DELAY_MINUTES", "120")))
+# Requests from the firm's website (/request/) --------------------------------------------------------
+
+# Sites that may show the request page in an iframe, e.g. "https://www.firm.example" (comma-separated).
+# Empty: the page may not be framed at all (X-Frame-Options DENY, as every other page).
+REQUEST_FRAME_ORIGINS = env_list("REQUEST_FRAME_ORIGINS")
+for _origin in REQUEST_FRAME_ORIGINS:
+    # Only scheme://host[:port]: the value goes into a response header as it is.
+    if not re.fullmatch(r"https?://[A-Za-z0-9.-]+(:\d+)?", _origin):
+        raise ImproperlyConfigured(
+            f"REQUEST_FRAME_ORIGINS: {_origin!r} is not an origin like https://www.firm.example"
+        )
+# A form sent sooner than this after the page was shown was filled in by a program.
+REQUEST_MIN_FILL_SECONDS = float(os.environ.get("REQUEST_MIN_FILL_SECONDS", "3"))
+# Requests sent per IP in RATELIMIT_PERIOD_SECONDS.
+RATELIMIT_REQUEST_POSTS = int(os.environ.get("RATELIMIT_REQUEST_POSTS", "10"))

@@ -38,6 +38,7 @@ urlpatterns = [
     path("technician/", include("technicians.urls")),
     path("board/", include("dispatch.urls")),
     path("feedback/", include("desk.urls_feedback")),
+    path("request/", include("desk.urls_requests")),
     # Short, to be typed from a printed card: with or without a slash at the end, and with whatever
     # spaces or hyphens the reader typed (appointment_from_card_code sorts those out).
     re_path(r"^r/(?P<code>[^/]+)/?$", selfservice_views.card_open, name="card"),

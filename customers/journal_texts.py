@@ -7,6 +7,12 @@ from phonenumber_field.phonenumber import PhoneNumber
 from journal.rendering import register_action
 
 
+def _created(entry) -> str:
+    if entry.data.get("source") == "website":
+        return _("Customer record created from a request on the website.")
+    return _("Customer record created.")
+
+
 def _changed(entry) -> str:
     from customers.models import Customer
 
@@ -26,9 +32,7 @@ def _phone_reread(entry) -> str:
 
 
 def register_journal_actions() -> None:
-    register_action(
-        "customer.created", label=gettext_lazy("customer created"), render=lambda entry: _("Customer record created.")
-    )
+    register_action("customer.created", label=gettext_lazy("customer created"), render=_created)
     register_action("customer.updated", label=gettext_lazy("customer details changed"), render=_changed)
     register_action("customer.phone_reread", label=gettext_lazy("phone number corrected"), render=_phone_reread)
     # Written once by a migration with the person's name in its text: the stored summary is what it says.

@@ -58,7 +58,10 @@ def _with_phone_read_in_country(fields: Mapping[str, Any], country: str) -> dict
 
 
 @transaction.atomic
-def customer_create(*, fields: Mapping[str, Any], actor: AbstractBaseUser | None) -> Customer:
+def customer_create(
+    *, fields: Mapping[str, Any], actor: AbstractBaseUser | None, from_website: bool = False
+) -> Customer:
+    """A new customer record; `from_website`: made from a request on the public page (the journal says so)."""
     unknown = set(fields) - set(EDITABLE_FIELDS)
     if unknown:
         raise TypeError(f"Not customer fields: {sorted(unknown)}")
@@ -69,7 +72,10 @@ def customer_create(*, fields: Mapping[str, Any], actor: AbstractBaseUser | None
         journal_record(
             customer=customer,
             action="customer.created",
-            summary=_("Customer record created."),
+            summary=_("Customer record created from a request on the website.")
+            if from_website
+            else _("Customer record created."),
+            data={"source": "website"} if from_website else None,
             actor=actor,
         )
     return customer

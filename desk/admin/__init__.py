@@ -1,3 +1,3 @@
 """The desk's admin pages, one module per area."""
 
-from desk.admin import feedback, inbound, promises  # noqa: F401
+from desk.admin import feedback, inbound, promises, requests  # noqa: F401

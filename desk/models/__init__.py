@@ -3,5 +3,6 @@
 from desk.models.feedback import Feedback, FeedbackChannel, FeedbackRequest, FeedbackState  # noqa: F401
 from desk.models.inbound import InboundAttachment, InboundKind, InboundMail, InboundStatus  # noqa: F401
 from desk.models.promises import PostcodeArea, Promise, PromiseKind, PromiseState, VisitMoveRule
+from desk.models.requests import MatchOutcome, Reachability, RequestStatus, WebRequest  # noqa: F401
 
 __all__ = ["PostcodeArea", "Promise", "PromiseKind", "PromiseState", "VisitMoveRule"]

@@ -11,6 +11,7 @@ from desk.services.promises import (
     promise_void,
     promises_warn,
 )
+from desk.services.requests import RequestError, request_email_instead, request_move_call, request_submit  # noqa: F401
 
 __all__ = ["PromiseError", "promise_keep", "promise_make", "promise_move", "promise_reassign", "promise_void"]
 __all__ += ["promise_report_no_answer", "promises_warn"]

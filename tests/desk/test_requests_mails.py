@@ -1,0 +1,106 @@
+"""The reply to a website request and the mail after the customer moved the call, read as the customer reads them."""
+
+import re
+from datetime import date, datetime
+
+import pytest
+import time_machine
+from django.utils import timezone
+
+from desk.models import WebRequest
+from desk.services import request_move_call, request_submit
+from notifications.models import MessageKind, OutboxMessage
+from notifications.registry import registered_kinds
+from notifications.rendering import render_message
+from tests.factories import FirmFactory, OfficeProfileFactory, OfficeUserFactory
+
+MONDAY = date(2026, 11, 30)
+
+
+def at(day: date, hour: int, minute: int = 0) -> datetime:
+    return timezone.make_aware(datetime(day.year, day.month, day.day, hour, minute))
+
+
+@pytest.fixture
+def owner(db, settings):
+    settings.SITE_URL = "https://doorstep.example"
+    FirmFactory(name="Haustechnik Verhaag", phone="+492821100000", email="office@firm.example")
+    user = OfficeUserFactory(
+        first_name="Sandra", last_name="Brinkmann", email="sandra@firm.example", office_profile=None
+    )
+    OfficeProfileFactory(user=user, direct_phone="+492821555123", direct_email="s.brinkmann@firm.example")
+    return user
+
+
+def submit(language: str, **changes) -> WebRequest:
+    fields = {
+        "full_name": "Eva Janssen",
+        "email": "eva@example.nl",
+        "phone": "",
+        "street": "Hoogstraat 5",
+        "postcode": "6511 AB",
+        "city": "Nijmegen",
+        "country": "NL",
+        "about": "Our boiler <b>makes</b> a noise.",
+        "reachable": "any",
+        "reachable_note": "",
+        **changes,
+    }
+    return request_submit(fields=fields, language=language, now=at(MONDAY, 10))
+
+
+EXPECTED = {
+    "de": ("Sandra Brinkmann ruft Sie am Di, 1. Dezember 2026 um 10:00 an.", "Ihr Anliegen:", "Andere Zeit wählen"),
+    "nl": ("Sandra Brinkmann belt u op di, 1 december 2026 om 10:00.", "Uw vraag:", "Ander tijdstip kiezen"),
+    "en": (
+        "Sandra Brinkmann will call you on Tue, Dec. 1, 2026 at 10:00.",
+        "What you asked about:",
+        "Choose another time",
+    ),
+}
+
+
+@time_machine.travel(at(MONDAY, 10), tick=False)
+@pytest.mark.parametrize("language", ["de", "nl", "en"])
+def test_the_reply_names_the_owner_the_call_time_the_question_and_the_link(owner, language):
+    web_request = submit(language)
+    mail = render_message(OutboxMessage.objects.get(kind=MessageKind.REQUEST_REPLY))
+    html = mail.alternatives[0].content
+    when, asked, button = EXPECTED[language]
+
+    assert mail.to == ["eva@example.nl"] and mail.extra_headers["Content-Language"] == language
+    assert "Sandra Brinkmann" in mail.subject and "10:00" in mail.subject
+    for body in (mail.body, html):
+        assert when in body
+        assert "Sandra Brinkmann" in body and "+49 2821 555123" in body and "s.brinkmann@firm.example" in body
+        assert asked in body
+    # What they wrote: as text in the text part, escaped in the HTML part.
+    assert "Our boiler <b>makes</b> a noise." in mail.body
+    assert "Our boiler &lt;b&gt;makes&lt;/b&gt; a noise." in html
+    link = f"https://doorstep.example/request/call/{web_request.pk}/{web_request.link_secret}/"
+    assert link in mail.body and link in html and button in html
+    # Replies go to the person who calls.
+    assert mail.reply_to == ["s.brinkmann@firm.example"]
+
+
+@time_machine.travel(at(MONDAY, 10), tick=False)
+def test_the_mail_after_a_move_names_the_new_time(owner):
+    web_request = submit("de")
+    request_move_call(web_request=web_request, due_at=at(date(2026, 12, 2), 14), now=timezone.now())
+    mail = render_message(OutboxMessage.objects.get(kind=MessageKind.CALL_TIME_CHANGED))
+    assert "Neue Zeit für unseren Anruf: Mi, 2. Dezember 2026 um 14:00" == mail.subject
+    assert "ruft Sandra Brinkmann Sie nun am Mi, 2. Dezember 2026 um 14:00 an." in mail.body
+    assert "Zur alten Zeit ruft Sie niemand an." in mail.body
+
+
+@time_machine.travel(at(MONDAY, 10), tick=False)
+def test_a_reply_sent_after_a_move_names_the_current_time_not_the_first(owner):
+    web_request = submit("en")
+    request_move_call(web_request=web_request, due_at=at(date(2026, 12, 2), 14), now=timezone.now())
+    mail = render_message(OutboxMessage.objects.get(kind=MessageKind.REQUEST_REPLY))
+    assert "Wed, Dec. 2, 2026 at 14:00" in mail.body and "10:00" not in re.sub(r"\+49[\d ]+", "", mail.body)
+
+
+def test_the_desks_request_kinds_are_registered(db):
+    kinds = {registration.kind for registration in registered_kinds()}
+    assert {MessageKind.REQUEST_REPLY, MessageKind.CALL_TIME_CHANGED} <= kinds
