@@ -3,3 +3,4 @@
 from desk.models.promises import PostcodeArea, Promise, PromiseKind, PromiseState, VisitMoveRule
 
 __all__ = ["PostcodeArea", "Promise", "PromiseKind", "PromiseState", "VisitMoveRule"]
+from desk.models.page import DeskVisit  # noqa: E402, F401

@@ -10,3 +10,4 @@ from desk.services.promises import (
 )
 
 __all__ = ["PromiseError", "promise_keep", "promise_make", "promise_move", "promise_reassign", "promise_void"]
+from desk.services.page import desk_mark_seen  # noqa: E402, F401
