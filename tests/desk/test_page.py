@@ -26,6 +26,7 @@ BERLIN = ZoneInfo("Europe/Berlin")
 # A Wednesday at 11:00: "today" runs to midnight, "this week" to Sunday night.
 NOW = datetime(2026, 3, 4, 11, 0, tzinfo=BERLIN)
 URL = reverse("desk:page")
+pytestmark = pytest.mark.django_db
 
 
 @pytest.fixture(autouse=True)
