@@ -1,7 +1,7 @@
 """What My desk shows: reads only, a fixed number of queries however many promises are open.
 
 Every list is cut at SECTION_ROWS and comes with its full count from one aggregate, so 10,000 open
-promises cost the same queries as ten (tests/desk/test_page.py, bench/desk.py).
+promises cost the same queries as ten (tests/desk/test_page.py, bench/desk_page.py).
 """
 
 from dataclasses import dataclass, field
@@ -15,8 +15,8 @@ from appointments.models import VisitAttempt, local_midnight
 from desk.models import DeskVisit, Promise, PromiseKind, PromiseState
 from journal.models import Channel, JournalEntry
 
-# Enough to work through in a day; the rest is one click away in the admin's lists.
-SECTION_ROWS = 50
+# Enough to work through before looking again; the rest is counted, and one click away in the admin's lists.
+SECTION_ROWS = 25
 
 # The customer's own paths on the self-service pages (appointments/services/booking.py), journalled with
 # channel "web": booking from an invitation, moving or cancelling from a mail's link, choosing a new time
@@ -47,6 +47,8 @@ class DeskCounts:
 class Section:
     rows: list
     count: int
+    # The rows as HTML, built by the view (desk/page_html.py).
+    html: str = ""
 
     @property
     def more(self) -> int:

@@ -7,56 +7,22 @@ from datetime import datetime
 
 from django.contrib import messages
 from django.shortcuts import redirect, render
-from django.urls import NoReverseMatch, reverse
 from django.utils import timezone
 from django.utils.translation import gettext as _
-from django.utils.translation import gettext_lazy
 from django.views.decorators.cache import never_cache
 from django.views.decorators.http import require_http_methods
 
 from appointments.formatting import format_day, format_time
-from desk.models import Promise
+from desk.page_html import Links, change_items, follow_up_items, promise_items
 from desk.selectors import DeskCounts, is_desk_lead, my_desk
 from desk.services import desk_mark_seen
 from desk.templatetags.desk_nav import remember_counts
 from dispatch.access import office_context, office_required
 
-# Kinds whose keeping is a phone call: their link says so.
-CALL_KINDS = {"call_back", "call_before_visit", "confirm_time", "call_bounced"}
-
-# What the customer did, in a word, for the list of online changes (the entry's summary says the rest).
-CHANGE_LABELS = {
-    "appointment.scheduled": gettext_lazy("booked online"),
-    "appointment.requested": gettext_lazy("requested online"),
-    "appointment.rescheduled": gettext_lazy("moved online"),
-    "appointment.cancelled": gettext_lazy("cancelled online"),
-    "appointment.new_time_requested": gettext_lazy("asked for a new time"),
-    "visit.rebooked": gettext_lazy("rebooked a missed visit"),
-}
-
 
 def desk_page(view):
     """Office staff only, never cached: yesterday's desk from a cache would hide what is late now."""
     return never_cache(office_required(view))
-
-
-def _keep_url():
-    """Where the clerk logs the contact that keeps a promise: the promise's admin page once the desk's
-    admin has one, else the customer's page (its journal takes the contact)."""
-    try:
-        reverse("admin:desk_promise_change", args=[0])
-    except NoReverseMatch:
-        return lambda promise: (
-            reverse("admin:customers_customer_change", args=[promise.customer_id]) + f"?keeps_promise={promise.pk}"
-        )
-    return lambda promise: reverse("admin:desk_promise_change", args=[promise.pk])
-
-
-def _decorate(promises: list[Promise], keep_url) -> list[Promise]:
-    for promise in promises:
-        promise.keep_url = keep_url(promise)
-        promise.is_call = promise.kind in CALL_KINDS
-    return promises
 
 
 @desk_page
@@ -67,11 +33,14 @@ def page(request):
     desk = my_desk(request.user, team=team, with_owners=team and lead)
     # The navigation's counts come from the page's own aggregate: no second query for them.
     remember_counts(request, DeskCounts(overdue=desk.counts.overdue, today=desk.counts.today))
-    keep_url = _keep_url()
-    for section in (desk.overdue, desk.today, desk.this_week, desk.callbacks, desk.replies):
-        _decorate(section.rows, keep_url)
-    for entry in desk.changes.rows:
-        entry.label = CHANGE_LABELS.get(entry.action, entry.action)
+    links = Links()
+    for section in (desk.overdue, desk.today, desk.this_week):
+        section.html = promise_items(section.rows, now=desk.now, links=links, show_owner=team)
+    for section in (desk.callbacks, desk.replies):
+        # The office's shared queues: whose it is matters there.
+        section.html = promise_items(section.rows, now=desk.now, links=links, show_owner=True)
+    desk.follow_ups.html = follow_up_items(desk.follow_ups.rows, links=links)
+    desk.changes.html = change_items(desk.changes.rows, links=links)
     return render(
         request,
         "desk/page/desk.html",

@@ -35,6 +35,11 @@ def wednesday_morning():
         yield
 
 
+@pytest.fixture(autouse=True)
+def english(client):
+    client.defaults["HTTP_ACCEPT_LANGUAGE"] = "en"
+
+
 def at(days: int, hour: int, minute: int = 0) -> datetime:
     return (NOW + timedelta(days=days)).replace(hour=hour, minute=minute)
 
@@ -249,6 +254,17 @@ def test_the_navigation_counts_in_one_query(office_user, django_assert_num_queri
         counts = desk_counts(office_user)
 
     assert (counts.overdue, counts.today) == (1, 1)
+
+
+def test_the_desk_and_its_count_speak_the_offices_language(admin_client_office, office_user):
+    promise(office_user, due_at=at(-1, 9))
+
+    german = admin_client_office.get(URL, HTTP_ACCEPT_LANGUAGE="de").content.decode()
+    dutch = admin_client_office.get(URL, HTTP_ACCEPT_LANGUAGE="nl").content.decode()
+
+    assert 'Mein Schreibtisch (<span class="desk-overdue">1 überfällig</span>)' in german
+    assert "Meine überfälligen Zusagen" in german and "Anruf erfassen, der sie einlöst" in german
+    assert 'Mijn bureau (<span class="desk-overdue">1 te laat</span>)' in dutch
 
 
 def test_with_nothing_due_the_navigation_just_says_my_desk(admin_client_office):

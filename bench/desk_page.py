@@ -5,9 +5,9 @@ HTTP, each with its query count, and the header's "My desk (3 overdue · 5 today
 next to the minimal Django view measured in the same run. The number of queries must not depend on the
 number of promises (a FAIL otherwise).
 
-    .venv/bin/python bench/desk.py                      # 100 and 10,000 open promises, SQLite in a temp dir
-    .venv/bin/python bench/desk.py --sizes 100 50000
-    BENCH_DATABASE_URL=postgres://postgres@127.0.0.1:5432/doorstep_bench .venv/bin/python bench/desk.py
+    .venv/bin/python bench/desk_page.py                      # 100 and 10,000 open promises, SQLite in a temp dir
+    .venv/bin/python bench/desk_page.py --sizes 100 50000
+    BENCH_DATABASE_URL=postgres://postgres@127.0.0.1:5432/doorstep_bench .venv/bin/python bench/desk_page.py
 """
 
 import argparse
