@@ -30,8 +30,8 @@ OFFICE_PEOPLE = 12
 CUSTOMERS = 3_000
 # For every open promise, this many kept or voided ones: the desk reads only the open ones.
 CLOSED_PER_OPEN = 2
-# The desk at 10,000 open items should stay within this many times the minimal view. Reported, not a failure.
-PAGE_TARGET = 15
+# As the admin's appointment list (bench/run.py): at most this many times the minimal view. Reported, not a failure.
+PAGE_TARGET = 30
 
 
 def parse_args(argv=None):
