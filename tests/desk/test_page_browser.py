@@ -118,3 +118,4 @@ def test_a_full_desk_fits_the_screen(browser, live_server, language, width):
     assert tab.evaluate("document.documentElement.scrollWidth") <= width
     assert tab.locator(".desk-list > li").count() > 40
     tab.screenshot(path=f"/tmp/desk-{language}-{width}.png", full_page=True)
+    tab.screenshot(path=f"/tmp/desk-{language}-{width}-top.png")
