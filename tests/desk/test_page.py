@@ -308,3 +308,13 @@ def test_the_desk_runs_the_same_queries_at_10_and_at_200_open_promises(
         response, html = page(admin_client_office, view=view)
 
     assert html.count('class="promise') >= min(count, 50) // 2
+
+
+def test_marking_as_seen_never_goes_back_nor_into_the_future(office_user):
+    from desk.services import desk_mark_seen
+
+    desk_mark_seen(user=office_user, seen_until=NOW + timedelta(days=1))
+    assert DeskVisit.objects.get(user=office_user).last_seen_at == NOW
+
+    desk_mark_seen(user=office_user, seen_until=NOW - timedelta(hours=1))  # an older tab
+    assert DeskVisit.objects.get(user=office_user).last_seen_at == NOW
