@@ -223,3 +223,19 @@ RESCHEDULE_MISSED_REASON = "Nicht angetroffen; neuer Termin telefonisch vereinba
 SLOT_STARTS = {"am": time(8, 0), "pm": time(12, 30), "day": time(8, 0)}
 SLOT_WINDOWS = {"am": (time(8, 0), time(12, 0)), "pm": (time(12, 30), time(16, 30))}
 CHANNEL_FOR_PREFERENCE = {"email": Channel.EMAIL, "phone": Channel.PHONE, "letter": Channel.PHONE}
+
+# My desk's story (#12): what the office promised a few demo customers, by index into CUSTOMERS. `due` is
+# "overdue" (three hours ago), "today 1" / "today 2" (later today), "next week", or "before visit" (the
+# afternoon before the customer's next booked visit, which the promise is tied to).
+PROMISES = [
+    (
+        0,
+        "call_back",
+        "overdue",
+        "Rückruf erbeten: Heizung macht nachts Geräusche, möchte wissen ob das gefährlich ist.",
+    ),
+    (1, "send_quote", "today 1", "Angebot Wärmepumpe (Luft/Wasser, 9 kW) mit Förderantrag BEG zusenden."),
+    (3, "reply_mail", "today 2", "Fragt per E-Mail, ob die Wartung auch samstags möglich ist."),
+    (5, "check", "next week", "Klären, ob das Ersatzteil für den Brenner (Vaillant ecoTEC) lieferbar ist."),
+    (None, "call_before_visit", "before visit", "Vor dem Termin anrufen: Hund im Garten, Zugang über den Hof."),
+]

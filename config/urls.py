@@ -39,6 +39,7 @@ urlpatterns = [
     path("board/", include("dispatch.urls")),
     path("feedback/", include("desk.urls_feedback")),
     path("request/", include("desk.urls_requests")),
+    path("desk/", include("desk.urls_page")),
     # Short, to be typed from a printed card: with or without a slash at the end, and with whatever
     # spaces or hyphens the reader typed (appointment_from_card_code sorts those out).
     re_path(r"^r/(?P<code>[^/]+)/?$", selfservice_views.card_open, name="card"),

@@ -6,3 +6,4 @@ from desk.models.promises import PostcodeArea, Promise, PromiseKind, PromiseStat
 from desk.models.requests import MatchOutcome, Reachability, RequestStatus, WebRequest  # noqa: F401
 
 __all__ = ["PostcodeArea", "Promise", "PromiseKind", "PromiseState", "VisitMoveRule"]
+from desk.models.page import DeskVisit  # noqa: E402, F401

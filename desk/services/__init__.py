@@ -1,6 +1,7 @@
-"""State changes of the desk. Views, admin actions and tasks load objects and call these."""
+"""State changes of the desk, one module per area. Views, admin actions and tasks load objects and call these."""
 
-from desk.services.feedback import FeedbackError, feedback_receive, feedback_reply, feedback_request_queue  # noqa: F401
+from desk.services.inbound import InboundError, inbound_assign, inbound_dismiss, inbound_receive
+from desk.services.page import desk_mark_seen
 from desk.services.promises import (
     PromiseError,
     promise_keep,
@@ -11,8 +12,24 @@ from desk.services.promises import (
     promise_void,
     promises_warn,
 )
-from desk.services.requests import RequestError, request_email_instead, request_move_call, request_submit  # noqa: F401
+from desk.services.requests import RequestError, request_email_instead, request_move_call, request_submit
 
-__all__ = ["PromiseError", "promise_keep", "promise_make", "promise_move", "promise_reassign", "promise_void"]
-__all__ += ["promise_report_no_answer", "promises_warn"]
-from desk.services.inbound import InboundError, inbound_assign, inbound_dismiss, inbound_receive  # noqa: E402,F401
+__all__ = [
+    "InboundError",
+    "PromiseError",
+    "RequestError",
+    "desk_mark_seen",
+    "inbound_assign",
+    "inbound_dismiss",
+    "inbound_receive",
+    "promise_keep",
+    "promise_make",
+    "promise_move",
+    "promise_reassign",
+    "promise_report_no_answer",
+    "promise_void",
+    "promises_warn",
+    "request_email_instead",
+    "request_move_call",
+    "request_submit",
+]

@@ -572,7 +572,12 @@ def test_a_filtered_appointment_list_counts_its_rows_once(admin_client_office):
     with CaptureQueriesContext(connection) as captured:
         page = admin_client_office.get(CHANGELIST, {"status__exact": AppointmentStatus.SCHEDULED})
 
-    counts = [query["sql"] for query in captured.captured_queries if "COUNT(" in query["sql"]]
+    # The visits' counts only: the header's "My desk" count (desk_promise) is another table's.
+    counts = [
+        query["sql"]
+        for query in captured.captured_queries
+        if "COUNT(" in query["sql"] and 'FROM "appointments_appointment"' in query["sql"]
+    ]
     assert len(counts) == 1, counts
     assert page.context["cl"].result_count == 3
 

@@ -198,3 +198,19 @@ def test_seed_demo_gives_the_same_visits_for_the_same_moment():
             transaction.set_rollback(True)
 
     assert stories[0] and stories[0] == stories[1]
+
+
+@pytest.mark.django_db
+def test_seed_demo_gives_the_office_a_live_desk():
+    from desk.models import Promise
+    from desk.selectors import desk_counts
+
+    with time_machine.travel(WEDNESDAY_MORNING, tick=False):
+        seed()
+        office = get_user_model().objects.get(username="office")
+        counts = desk_counts(office)
+        tied = Promise.objects.get(appointment__isnull=False)
+
+        assert (counts.overdue, counts.today) == (1, 2)
+        assert Promise.objects.filter(due_at__gt=WEDNESDAY_MORNING + timedelta(days=6)).exists()
+        assert tied.kind == "call_before_visit" and tied.due_at < tied.appointment.window_start

@@ -50,6 +50,7 @@ from config.demo_data import (
     MISSED_NOTES,
     OFFICE_PASSWORD,
     OFFICE_USER,
+    PROMISES,
     REPORTS,
     RESCHEDULE_EARLIER_REASON,
     RESCHEDULE_LATER_REASONS,
@@ -67,6 +68,8 @@ from config.demo_data import (
 )
 from customers.models import Customer, Firm, OfficeProfile
 from customers.services import customer_create
+from desk.models import Promise
+from desk.services import promise_make
 from journal.models import Channel, Direction
 
 
@@ -113,6 +116,7 @@ class Command(BaseCommand):
             self._seed_closure()
             customers = self._seed_customers(office)
             self._seed_appointments(office, technicians, service_types, customers)
+            self._seed_promises(office, customers)
         if self.created["appointments"]:
             # Fresh demo data shows a follow-up list at once; later the periodic task keeps it current.
             self.created["missed visits to follow up"] += missed_follow_ups_flag()
@@ -473,6 +477,52 @@ class Command(BaseCommand):
             return appointment
         return visit_complete(appointment=appointment, actor=technician_user, at=complete, report=visit.report)
 
+    # My desk ----------------------------------------------------------------------
+
+    def _seed_promises(self, office, customers) -> None:
+        """A live desk for `make run`: one promise overdue, two due later today, one next week, one tied to a visit
+        (a later visit's: a call due the afternoon before, not adding to today's two)."""
+        if Promise.objects.filter(customer__in=customers).exists():
+            return
+        now = timezone.now()
+        end_of_today = _aware(timezone.localdate() + timedelta(days=1), time.min)
+        next_visit = (
+            Appointment.objects.filter(
+                customer__in=customers, status="scheduled", window_start__gt=now + timedelta(days=2)
+            )
+            .select_related("customer")
+            .order_by("window_start")
+            .first()
+        )
+        for index, kind, due, note in PROMISES:
+            appointment = None
+            if due == "before visit":
+                if next_visit is None:
+                    continue
+                appointment = next_visit
+                customer = next_visit.customer
+                eve = timezone.localdate(next_visit.window_start) - timedelta(days=1)
+                due_at = max(_aware(eve, time(16)), now + timedelta(hours=1))
+            else:
+                customer = customers[index]
+                due_at = {
+                    "overdue": now - timedelta(hours=3),
+                    # Always later today, whatever time the demo is seeded.
+                    "today 1": now + (end_of_today - now) / 3,
+                    "today 2": now + (end_of_today - now) * 2 / 3,
+                    "next week": _aware(timezone.localdate() + timedelta(days=7), time(10)),
+                }[due]
+            promise_make(
+                customer=customer,
+                kind=kind,
+                owner=office,
+                due_at=due_at,
+                appointment=appointment,
+                note=note,
+                actor=office,
+            )
+            self.created["promises"] += 1
+
     # Output -----------------------------------------------------------------------
 
     def _print_summary(self) -> None:
@@ -499,6 +549,8 @@ class Command(BaseCommand):
                 moved = sum(1 for appointment in self.appointments if appointment.version > 1)
                 detail = ", ".join(f"{status} {count}" for status, count in sorted(statuses.items()))
                 write(f"  appointments: {self.created['appointments']} ({detail}; {moved} rescheduled)")
+            if self.created["promises"]:
+                write(f"  promises on the office's desk (/desk/): {self.created['promises']}")
             if self.created["missed visits to follow up"]:
                 write(f"  missed visits to follow up: {self.created['missed visits to follow up']}")
         for problem in self.skipped:
