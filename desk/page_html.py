@@ -4,8 +4,9 @@ as the board found for its blocks (dispatch/board.py). Everything is escaped by 
 
 from datetime import date, datetime
 from functools import lru_cache
+from urllib.parse import urlencode
 
-from django.urls import NoReverseMatch, reverse
+from django.urls import reverse
 from django.utils import formats, timezone
 from django.utils.html import format_html, format_html_join
 from django.utils.safestring import SafeString, mark_safe
@@ -65,21 +66,17 @@ def _phone(customer) -> SafeString:
 class Links:
     """URLs reversed once per page; an item only puts its id in."""
 
-    def __init__(self):
+    def __init__(self, *, back: str = ""):
         self.customer = reverse("admin:customers_customer_change", args=[0]).replace("/0/", "/{}/")
         self.visit = reverse("admin:appointments_appointment_change", args=[0]).replace("/0/", "/{}/")
         self.follow_up = reverse("admin:appointments_missedvisitfollowup_change", args=[0]).replace("/0/", "/{}/")
-        # Where the clerk logs the contact that keeps a promise: the promise's admin page once the desk's
-        # admin has one, else the customer's page (its journal takes the contact).
-        try:
-            self.promise = reverse("admin:desk_promise_change", args=[0]).replace("/0/", "/{}/")
-        except NoReverseMatch:
-            self.promise = None
+        # Where the clerk logs the contact that keeps a promise: the journal's "log a contact" form with
+        # the promise chosen, which comes back to My desk afterwards.
+        self.contact = reverse("admin:journal_journalentry_contact", args=[0]).replace("/0/", "/{}/")
+        self.back = urlencode({"next": back or reverse("desk:page")})
 
     def keep(self, promise: Promise) -> str:
-        if self.promise:
-            return self.promise.format(promise.pk)
-        return self.customer.format(promise.customer_id) + f"?keeps_promise={promise.pk}"
+        return f"{self.contact.format(promise.customer_id)}?keeps_promise={promise.pk}&{self.back}"
 
 
 def kind_labels() -> dict[str, str]:

@@ -33,7 +33,7 @@ def page(request):
     desk = my_desk(request.user, team=team, with_owners=team and lead)
     # The navigation's counts come from the page's own aggregate: no second query for them.
     remember_counts(request, DeskCounts(overdue=desk.counts.overdue, today=desk.counts.today))
-    links = Links()
+    links = Links(back=request.get_full_path())
     for section in (desk.overdue, desk.today, desk.this_week):
         section.html = promise_items(section.rows, now=desk.now, links=links, show_owner=team)
     for section in (desk.callbacks, desk.replies):

@@ -2,6 +2,7 @@ from django.contrib import admin, messages
 from django.core.exceptions import PermissionDenied
 from django.http import HttpResponseRedirect
 from django.shortcuts import get_object_or_404
+from django.utils.http import url_has_allowed_host_and_scheme
 from django.template.loader import render_to_string
 from django.template.response import TemplateResponse
 from django.urls import path, reverse
@@ -10,6 +11,7 @@ from django.utils.translation import gettext_lazy
 
 from config.admin_actions import PrefillMixin
 from customers.models import Customer
+from journal.contacts import contact_extensions
 from journal.forms import QUICK_CONTACT_FORM_ID, ContactEntryForm, QuickContactForm
 from journal.models import JournalEntry
 from journal.rendering import action_label, entry_text
@@ -54,7 +56,24 @@ class ActionFilter(admin.SimpleListFilter):
 
 
 def _keeps_promise(form) -> int | None:
-    return form.cleaned_data.get("keeps_promise")
+    # The desk's field gives the promise itself; the entry's data carries its id.
+    value = form.cleaned_data.get("keeps_promise")
+    return getattr(value, "pk", value)
+
+
+def _back_url(request, customer_id: int) -> str:
+    """Where the clerk came from (?next=, e.g. My desk), if it is this site's; else the customer's page."""
+    target = request.POST.get("next") or request.GET.get("next") or ""
+    if target and url_has_allowed_host_and_scheme(
+        target, allowed_hosts={request.get_host()}, require_https=request.is_secure()
+    ):
+        return target
+    return reverse("admin:customers_customer_change", args=[customer_id])
+
+
+def _contact_done(request, form, customer) -> None:
+    done = [_("The contact is in %(customer)s's journal.") % {"customer": customer}, *form.done_messages()]
+    messages.success(request, " ".join(done))
 
 
 @admin.register(JournalEntry)
@@ -84,6 +103,16 @@ class JournalEntryAdmin(PrefillMixin, admin.ModelAdmin):
             *super().get_urls(),
         ]
 
+    def get_fields(self, request, obj=None):
+        # The fields other apps add (journal.contacts) exist only on the form instance: name them here.
+        names = [name for extension in contact_extensions() for name in extension.fields(None)]
+        return [*ContactEntryForm.base_fields, *names]
+
+    def get_form(self, request, obj=None, change=False, **kwargs):
+        # Only the model's fields go to the form factory; it refuses the extensions' names.
+        kwargs["fields"] = ContactEntryForm.Meta.fields
+        return super().get_form(request, obj, change=change, **kwargs)
+
     def get_changeform_initial_data(self, request):
         initial = super().get_changeform_initial_data(request)
         initial.setdefault("contact", "phone_in")
@@ -97,9 +126,16 @@ class JournalEntryAdmin(PrefillMixin, admin.ModelAdmin):
 
     def response_post_save_add(self, request, obj):
         # Started from a customer's page (?customer=…): back to that customer, where the entry now shows.
-        if "customer" in request.GET:
-            return HttpResponseRedirect(reverse("admin:customers_customer_change", args=[obj.customer_id]))
+        if "customer" in request.GET or "next" in request.GET:
+            return HttpResponseRedirect(_back_url(request, obj.customer_id))
         return super().response_post_save_add(request, obj)
+
+    def message_user(self, request, message, *args, **kwargs):
+        # The add page's own "added successfully" says less than what the contact did (kept, promised).
+        done = getattr(request, "_contact_done", None)
+        if done:
+            return super().message_user(request, done, *args, **kwargs)
+        return super().message_user(request, message, *args, **kwargs)
 
     def save_model(self, request, obj, form, change):
         saved = contact_record(
@@ -109,9 +145,13 @@ class JournalEntryAdmin(PrefillMixin, admin.ModelAdmin):
             note=form.cleaned_data["note"],
             occurred_at=form.cleaned_data["occurred_at"],
             keeps_promise=_keeps_promise(form),
+            extension_data=form.extension_data(),
             actor=request.user,
         )
         obj.pk = saved.pk
+        request._contact_done = " ".join(
+            [_("The contact is in %(customer)s's journal.") % {"customer": saved.customer}, *form.done_messages()]
+        )
 
     def contact_view(self, request, customer_id: int):
         """The customer page's quick form posts here: stored, then back to the customer with a message.
@@ -134,13 +174,14 @@ class JournalEntryAdmin(PrefillMixin, admin.ModelAdmin):
                         note=form.cleaned_data["note"],
                         occurred_at=form.cleaned_data["occurred_at"],
                         keeps_promise=_keeps_promise(form),
+                        extension_data=form.extension_data(),
                         actor=request.user,
                     )
                 except ContactError as refused:
                     form.add_error(refused.field if refused.field in form.fields else None, refused.message)
                 else:
-                    messages.success(request, _("The contact is in %(customer)s's journal.") % {"customer": customer})
-                    return HttpResponseRedirect(reverse("admin:customers_customer_change", args=[customer.pk]))
+                    _contact_done(request, form, customer)
+                    return HttpResponseRedirect(_back_url(request, customer.pk))
         else:
             form = QuickContactForm(
                 initial={"customer": customer.pk, "keeps_promise": request.GET.get("keeps_promise")}
@@ -152,5 +193,7 @@ class JournalEntryAdmin(PrefillMixin, admin.ModelAdmin):
             "form": form,
             "contact_form_id": QUICK_CONTACT_FORM_ID,
             "opts": self.opts,
+            "next": request.POST.get("next") or request.GET.get("next") or "",
+            "back_url": _back_url(request, customer.pk),
         }
         return TemplateResponse(request, "admin/journal/contact_form.html", context)

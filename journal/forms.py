@@ -6,6 +6,8 @@ from django.utils.translation import gettext_lazy as _
 
 from appointments.formatting import format_window_short
 from appointments.models import Appointment
+from customers.models import Customer
+from journal.contacts import contact_extensions
 from journal.models import JournalEntry
 from journal.services import CONTACT_KINDS, ContactError, contact_check
 
@@ -45,8 +47,6 @@ class ContactEntryForm(forms.ModelForm):
         error_messages={"required": _("Please note what was said or agreed.")},
     )
     occurred_at = forms.SplitDateTimeField(label=_("when"), initial=_now_to_the_minute, widget=AdminSplitDateTime)
-    # The desk's promise this contact keeps (?keeps_promise=…): carried into the entry's data unchanged.
-    keeps_promise = forms.IntegerField(required=False, min_value=1, widget=forms.HiddenInput)
 
     class Meta:
         model = JournalEntry
@@ -57,17 +57,32 @@ class ContactEntryForm(forms.ModelForm):
         # Labels given here are used as written; the model's own fields get a capital from Django.
         for field in self.fields.values():
             field.label = capfirst(field.label)
-        self.fields["keeps_promise"].error_messages["invalid"] = _("The promise this contact keeps is not valid.")
-        self.fields["keeps_promise"].error_messages["min_value"] = _("The promise this contact keeps is not valid.")
         # Only this customer's visits: a contact about someone else's visit cannot be picked.
         customer_id = self.data.get("customer") if self.is_bound else self.initial.get("customer")
         customer_id = getattr(customer_id, "pk", customer_id)
+        self.contact_customer = None
         if customer_id and str(customer_id).isdigit():
             self.fields["appointment"].queryset = (
                 Appointment.objects.filter(customer_id=customer_id)
                 .select_related("service_type")
                 .order_by("-window_start")
             )
+            self.contact_customer = Customer.objects.filter(pk=customer_id).first()
+        # Other apps' fields (the desk: the promise this contact keeps, one it makes), after the journal's own.
+        self.extension_names = []
+        for extension in contact_extensions():
+            for name, field in extension.fields(self.contact_customer).items():
+                field.label = capfirst(field.label)
+                self.fields[name] = field
+                self.extension_names.append(name)
+
+    @property
+    def extension_fields(self):
+        return [self[name] for name in self.extension_names]
+
+    def extension_data(self) -> dict:
+        """The cleaned values of the other apps' fields, for contact_record(extension_data=…)."""
+        return {name: self.cleaned_data.get(name) for name in self.extension_names}
 
     def clean_occurred_at(self):
         occurred_at = self.cleaned_data["occurred_at"]
@@ -89,7 +104,17 @@ class ContactEntryForm(forms.ModelForm):
                 )
             except ContactError as refused:
                 self.add_error(refused.field if refused.field in self.fields else None, refused.message)
+            for extension in contact_extensions():
+                try:
+                    extension.clean(cleaned_data["customer"], cleaned_data)
+                except ContactError as refused:
+                    self.add_error(refused.field if refused.field in self.fields else None, refused.message)
         return cleaned_data
+
+    def done_messages(self) -> list[str]:
+        """What the extensions did, for the clerk's success message."""
+        data = self.extension_data()
+        return [text for extension in contact_extensions() if extension.done and (text := extension.done(data))]
 
 
 class QuickContactForm(ContactEntryForm):

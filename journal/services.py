@@ -9,6 +9,7 @@ from django.utils.functional import Promise
 from django.utils.translation import gettext as _
 from django.utils.translation import gettext_lazy
 
+from journal.contacts import contact_extensions
 from journal.models import Channel, Direction, JournalEntry
 
 
@@ -106,11 +107,14 @@ def contact_record(
     appointment=None,
     occurred_at: datetime | None = None,
     keeps_promise: int | None = None,
+    extension_data: dict[str, Any] | None = None,
 ) -> JournalEntry:
     """A contact the office had with the customer (`contact`: a code of CONTACT_KINDS), in its own words.
 
     `keeps_promise`: the id of a promise this contact keeps, stored in the entry's data as given; the
-    desk reads it, the journal only carries it.
+    desk reads it, the journal only carries it. `extension_data`: the cleaned values of the fields other
+    apps add to the form (journal.contacts); each extension applies them in this transaction, so a refusal
+    (ContactError) leaves nothing stored, not even the entry.
     """
     if contact not in CONTACT_KINDS:
         raise ContactError(_("Please choose how the contact took place."), field="contact")
@@ -120,7 +124,7 @@ def contact_record(
     data: dict[str, Any] = {"contact": contact, "note": note}
     if keeps_promise is not None:
         data["keeps_promise"] = keeps_promise
-    return journal_record(
+    entry = journal_record(
         customer=customer,
         appointment=appointment,
         channel=channel,
@@ -132,3 +136,7 @@ def contact_record(
         actor=actor,
         occurred_at=occurred_at,
     )
+    if extension_data is not None:
+        for extension in contact_extensions():
+            extension.apply(entry, extension_data, actor)
+    return entry

@@ -8,7 +8,7 @@ from django.utils import timezone
 
 from journal.models import JournalEntry
 from journal.services import journal_record
-from tests.factories import AppointmentFactory, CustomerFactory
+from tests.factories import AppointmentFactory, CustomerFactory, PromiseFactory
 
 pytestmark = pytest.mark.django_db
 ADD = reverse("admin:journal_journalentry_add")
@@ -84,14 +84,15 @@ def test_the_contact_form_labels_start_with_a_capital_like_the_others(admin_clie
 
 
 def test_the_add_page_carries_the_promise_a_contact_keeps_into_its_data(admin_client_office):
-    customer = CustomerFactory()
+    promise = PromiseFactory()
+    customer = promise.customer
 
-    page = admin_client_office.get(f"{ADD}?customer={customer.pk}&keeps_promise=7").content.decode()
-    admin_client_office.post(f"{ADD}?customer={customer.pk}", entry(customer, None, keeps_promise="7"))
+    page = admin_client_office.get(f"{ADD}?customer={customer.pk}&keeps_promise={promise.pk}").content.decode()
+    admin_client_office.post(f"{ADD}?customer={customer.pk}", entry(customer, None, keeps_promise=str(promise.pk)))
 
-    assert 'name="keeps_promise" value="7"' in page
-    assert JournalEntry.objects.get().data == {
+    assert f'<option value="{promise.pk}" selected>' in page
+    assert JournalEntry.objects.get(action="contact.recorded").data == {
         "contact": "phone_in",
         "note": "Kunde bittet um Rückruf am Nachmittag.",
-        "keeps_promise": 7,
+        "keeps_promise": promise.pk,
     }

@@ -9,7 +9,7 @@ from django.utils import timezone
 
 from journal.models import JournalEntry
 from journal.services import journal_record
-from tests.factories import AppointmentFactory, CustomerFactory
+from tests.factories import AppointmentFactory, CustomerFactory, PromiseFactory
 
 pytestmark = pytest.mark.django_db
 
@@ -53,9 +53,7 @@ def test_a_logged_call_lands_in_the_journal_and_the_clerk_is_back_on_the_custome
 ):
     visit = AppointmentFactory()
 
-    response = admin_client_office.post(
-        contact_url(visit.customer), posted(visit.customer, appointment=visit.pk, keeps_promise="17")
-    )
+    response = admin_client_office.post(contact_url(visit.customer), posted(visit.customer, appointment=visit.pk))
 
     assert response.status_code == 302 and response.url == customer_page(visit.customer)
     assert [str(m) for m in get_messages(response.wsgi_request)] == [
@@ -67,7 +65,6 @@ def test_a_logged_call_lands_in_the_journal_and_the_clerk_is_back_on_the_custome
     assert entry.data == {
         "contact": "phone_out",
         "note": "Rückruf: Termin passt, Hund wird weggesperrt.",
-        "keeps_promise": 17,
     }
     assert timezone.now() - timedelta(hours=1, minutes=2) < entry.occurred_at < timezone.now()
     page = admin_client_office.get(customer_page(visit.customer)).content.decode()
@@ -90,7 +87,7 @@ def test_a_visit_at_the_office_is_a_visit_from_the_customer(admin_client_office)
         ({"contact": "system"}, "Bitte wählen Sie, wie der Kontakt stattfand."),
         ({"occurred_at": "morgen"}, "Bitte ein gültiges Datum und Uhrzeit eingeben."),
         ({"occurred_at": "2099-01-01T10:00"}, "Dieser Zeitpunkt liegt in der Zukunft."),
-        ({"keeps_promise": "abc"}, "Die Zusage, die dieser Kontakt einlöst, ist ungültig."),
+        ({"keeps_promise": "abc"}, "Diese Zusage gibt es nicht (mehr)."),
         ({"appointment": "999999"}, "Bitte wählen Sie einen Termin dieses Kunden."),
     ],
 )
@@ -122,11 +119,11 @@ def test_the_customer_is_the_one_in_the_address_not_one_slipped_into_the_form(ad
 
 
 def test_opening_the_form_changes_nothing_and_carries_the_promise_it_keeps(admin_client_office):
-    customer = CustomerFactory()
+    promise = PromiseFactory()
 
-    page = admin_client_office.get(f"{contact_url(customer)}?keeps_promise=42").content.decode()
+    page = admin_client_office.get(f"{contact_url(promise.customer)}?keeps_promise={promise.pk}").content.decode()
 
-    assert 'name="keeps_promise" value="42"' in page
+    assert f'<option value="{promise.pk}" selected>' in page
     assert not JournalEntry.objects.exists()
 
 
