@@ -36,9 +36,7 @@ def _person(user) -> str:
 def promise_label(promise: Promise) -> str:
     """'call back · due Tue 1.12.2026, 10:00 · Sandra Brinkmann': what, by when, whose."""
     due = f"{format_short_day(promise.due_at)}, {format_time(promise.due_at)}"
-    return " · ".join(
-        [promise.get_kind_display(), _("due %(when)s") % {"when": due}, _person(promise.owner)]
-    )
+    return " · ".join([promise.get_kind_display(), _("due %(when)s") % {"when": due}, _person(promise.owner)])
 
 
 class KeptPromiseField(forms.ModelChoiceField):
