@@ -7,6 +7,7 @@ from django.conf import settings
 from django.db import transaction
 from django.utils import timezone, translation
 from django.utils.translation import gettext as _
+from django.utils.translation import gettext_lazy
 
 from notifications.signals import message_bounced
 
@@ -83,8 +84,47 @@ def follow_reply_promise(sender, instance, created, **kwargs):
         InboundMail.objects.filter(promise=instance, status=InboundStatus.NEW).update(status=InboundStatus.ANSWERED)
 
 
+# The journal's sentences, from each entry's data in the reader's language (no queries) ----------------
+
+
+def _sender(entry) -> str:
+    data = entry.data
+    return f"{data['from_name']} <{data['from']}>" if data.get("from_name") else data["from"]
+
+
+def render_received(entry) -> str:
+    return _("Email from %(sender)s: %(subject)s") % {"sender": _sender(entry), "subject": entry.data["subject"]}
+
+
+def render_auto_reply(entry) -> str:
+    return _("Automatic reply from %(sender)s: %(subject)s") % {
+        "sender": _sender(entry),
+        "subject": entry.data["subject"],
+    }
+
+
+def render_dismissed(entry) -> str:
+    return _("No reply needed to the email “%(subject)s”: %(reason)s") % {
+        "subject": entry.data["subject"],
+        "reason": entry.data["reason"],
+    }
+
+
+JOURNAL_ACTIONS = {
+    "inbound.received": (gettext_lazy("email received"), render_received),
+    "inbound.auto_reply": (gettext_lazy("automatic reply"), render_auto_reply),
+    "inbound.assigned": (gettext_lazy("email assigned by the office"), render_received),
+    "inbound.dismissed": (gettext_lazy("email needs no reply"), render_dismissed),
+}
+
+
 def setup() -> None:
     from django.db.models.signals import post_save
+
+    from journal.rendering import register_action
+
+    for action, (label, render) in JOURNAL_ACTIONS.items():
+        register_action(action, label=label, render=render)
 
     from desk.models import Promise
 

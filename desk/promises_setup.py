@@ -8,12 +8,15 @@ from datetime import datetime
 from django.conf import settings
 from django.urls import reverse
 from django.utils import timezone
+from django.utils.translation import gettext as _
+from django.utils.translation import gettext_lazy
 
 from appointments.formatting import format_day, format_duration, format_time, format_window
 from appointments.models import Appointment
 from appointments.signals import visit_cancelled, visit_rebooked, visit_time_changed, visit_time_withdrawn
-from desk.models import Promise
+from desk.models import Promise, PromiseKind
 from desk.working_time import working_time_between
+from journal.rendering import register_action
 from notifications.models import MessageKind, OutboxMessage
 from notifications.registry import Audience, register_kind
 from notifications.rendering import single_line
@@ -140,7 +143,81 @@ def _never_stale(message: OutboxMessage, *, now: datetime) -> str:
     return ""
 
 
+# The journal's sentences, from each entry's data in the reader's language (no queries) ----------------
+
+
+def _kind(entry) -> str:
+    return str(PromiseKind(entry.data["kind"]).label)
+
+
+def _due(value: str) -> str:
+    return format_moment(datetime.fromisoformat(value))
+
+
+def render_made(entry) -> str:
+    return _("Promise: %(kind)s by %(due)s (%(owner)s).") % {
+        "kind": _kind(entry),
+        "due": _due(entry.data["due_at"]),
+        "owner": entry.data["owner_name"],
+    }
+
+
+def render_kept(entry) -> str:
+    if entry.data.get("late"):
+        return _("Promise kept late: %(kind)s.") % {"kind": _kind(entry)}
+    return _("Promise kept: %(kind)s.") % {"kind": _kind(entry)}
+
+
+def render_moved(entry) -> str:
+    # The reason is stored as written (the office's language, or the clerk's words) and shown as is.
+    reason = entry.data.get("reason") or ""
+    text = (
+        _("Promise moved: %(kind)s, now by %(due)s (%(reason)s).")
+        if reason
+        else _("Promise moved: %(kind)s, now by %(due)s.")
+    )
+    return text % {"kind": _kind(entry), "due": _due(entry.data["due_at"]), "reason": reason}
+
+
+def render_voided(entry) -> str:
+    return _("Promise voided: %(kind)s (%(reason)s).") % {"kind": _kind(entry), "reason": entry.data["reason"]}
+
+
+def render_reassigned(entry) -> str:
+    return _("Promise handed over: %(kind)s, now %(owner)s.") % {
+        "kind": _kind(entry),
+        "owner": entry.data["owner_name"],
+    }
+
+
+def render_unchanged(entry) -> str:
+    return _("Promise stays as it was: %(kind)s by %(due)s (%(reason)s).") % {
+        "kind": _kind(entry),
+        "due": _due(entry.data["due_at"]),
+        "reason": entry.data["reason"],
+    }
+
+
+def render_no_answer_yet(entry) -> str:
+    return _(
+        "Customer told there is no answer yet (waiting for: %(waiting_for)s); next contact by %(due)s."
+    ) % {"waiting_for": entry.data["waiting_for"], "due": _due(entry.data["next_contact_at"])}
+
+
+JOURNAL_ACTIONS = {
+    "promise.made": (gettext_lazy("promise made"), render_made),
+    "promise.kept": (gettext_lazy("promise kept"), render_kept),
+    "promise.moved": (gettext_lazy("promise moved"), render_moved),
+    "promise.voided": (gettext_lazy("promise voided"), render_voided),
+    "promise.reassigned": (gettext_lazy("promise handed over"), render_reassigned),
+    "promise.unchanged": (gettext_lazy("promise left as it was"), render_unchanged),
+    "promise.no_answer_yet": (gettext_lazy("customer told: no answer yet"), render_no_answer_yet),
+}
+
+
 def setup() -> None:
+    for action, (label, render) in JOURNAL_ACTIONS.items():
+        register_action(action, label=label, render=render)
     visit_time_changed.connect(on_visit_time_changed, sender=Appointment, dispatch_uid="desk.promises.time_changed")
     visit_time_withdrawn.connect(
         on_visit_time_withdrawn, sender=Appointment, dispatch_uid="desk.promises.time_withdrawn"

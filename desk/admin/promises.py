@@ -176,7 +176,7 @@ class KeepForm(forms.Form):
             actor=actor,
             channel=self.cleaned_data["channel"],
             direction=self.cleaned_data["direction"],
-            data={"keeps_promise": promise.pk, "text": self.cleaned_data["said"].strip()},
+            data={"keeps_promise": promise.pk, "note": self.cleaned_data["said"].strip()},
         )
         promise_keep(promise=promise, entry=entry, actor=actor)
         return _("Promise kept; the contact is in the customer's journal.")
