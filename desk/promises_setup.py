@@ -199,9 +199,10 @@ def render_unchanged(entry) -> str:
 
 
 def render_no_answer_yet(entry) -> str:
-    return _(
-        "Customer told there is no answer yet (waiting for: %(waiting_for)s); next contact by %(due)s."
-    ) % {"waiting_for": entry.data["waiting_for"], "due": _due(entry.data["next_contact_at"])}
+    return _("Customer told there is no answer yet (waiting for: %(waiting_for)s); next contact by %(due)s.") % {
+        "waiting_for": entry.data["waiting_for"],
+        "due": _due(entry.data["next_contact_at"]),
+    }
 
 
 JOURNAL_ACTIONS = {

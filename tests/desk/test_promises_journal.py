@@ -31,7 +31,10 @@ def every_promise_entry(office):
     moved = promise_move(promise=made, due_at=due + timedelta(days=1), actor=office, reason="Hersteller langsam")
     handed = promise_reassign(promise=moved, owner=colleague, actor=office)
     later = promise_report_no_answer(
-        promise=handed, waiting_for="das Angebot des Herstellers", next_contact_at=due + timedelta(days=3), actor=office
+        promise=handed,
+        waiting_for="das Angebot des Herstellers",
+        next_contact_at=due + timedelta(days=3),
+        actor=office,
     )
     _journal_left_as_is(later, reason="Besuch verschoben", code="visit_moved", actor=office)
     call = journal_record(customer=customer, action="contact.recorded", data={"note": "Angebot besprochen"})
