@@ -80,6 +80,12 @@ class ContactEntryForm(forms.ModelForm):
     def extension_fields(self):
         return [self[name] for name in self.extension_names]
 
+    @property
+    def field_groups(self):
+        """The contact's own fields, then the other apps' (shown apart: what the contact did beyond itself)."""
+        own = [field for field in self.visible_fields() if field.name not in self.extension_names]
+        return [group for group in (own, self.extension_fields) if group]
+
     def extension_data(self) -> dict:
         """The cleaned values of the other apps' fields, for contact_record(extension_data=…)."""
         return {name: self.cleaned_data.get(name) for name in self.extension_names}

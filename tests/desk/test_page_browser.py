@@ -99,7 +99,8 @@ def test_my_desk_shows_an_overdue_promise_and_the_count_in_the_navigation(browse
     tab.click("text=Log the call that keeps it")
     tab.wait_for_load_state()
     assert tab.url.startswith(
-        f"{live_server.url}{reverse('admin:customers_customer_change', args=[late.customer_id])}"
+        f"{live_server.url}{reverse('admin:journal_journalentry_contact', args=[late.customer_id])}"
+        f"?keeps_promise={late.pk}&next="
     )
 
     tab.goto(f"{live_server.url}{reverse('dispatch:day')}")
