@@ -207,7 +207,13 @@ def request_submit(*, fields: Mapping[str, Any], language: str, now: datetime) -
 
 
 def _locked(web_request: WebRequest) -> WebRequest:
-    return WebRequest.objects.select_for_update().select_related("customer", "promise__owner").get(pk=web_request.pk)
+    # Only the request's row: PostgreSQL refuses FOR UPDATE on the nullable side of the join to its promise
+    # (promise_move and promise_void lock the promise themselves).
+    return (
+        WebRequest.objects.select_for_update(of=("self",))
+        .select_related("customer", "promise__owner")
+        .get(pk=web_request.pk)
+    )
 
 
 def _not_changeable() -> RequestError:
