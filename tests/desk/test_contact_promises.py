@@ -237,3 +237,12 @@ def test_my_desk_links_each_promise_to_the_form_that_keeps_it_and_back(admin_cli
     page = admin_client_office.get(reverse("desk:page")).content.decode()
 
     assert f"{contact_url(promise.customer)}?keeps_promise={promise.pk}&amp;next=%2Fdesk%2F" in page
+
+
+def test_the_customers_open_promises_each_link_to_the_form_that_keeps_them(admin_client_office):
+    promise = PromiseFactory()
+
+    page = admin_client_office.get(customer_page(promise.customer)).content.decode()
+
+    link = f'href="{contact_url(promise.customer)}?keeps_promise={promise.pk}">'
+    assert f"{link}Kontakt erfassen, der sie einlöst</a>" in page
