@@ -15,9 +15,10 @@ days), whatever the number of appointments; the rest is arithmetic on sorted int
 
 from collections import defaultdict
 from dataclasses import dataclass, field
-from datetime import UTC, date, datetime, time, timedelta
+from datetime import date, datetime, time, timedelta
 
 from django.conf import settings
+from django.db.models import Func, IntegerField
 from django.utils import timezone
 
 from appointments.closed_days import closed_days
@@ -30,10 +31,39 @@ from appointments.models import (
     WorkingPeriod,
     local_midnight,
 )
-from appointments.planning import Busy, earliest_start, fits_at, working_periods_on
+from appointments.planning import Busy, first_fit, fits_at, working_periods_on
 
 # No visit reserves a technician for longer than this after its window opens.
 RESERVATION_LOOKBACK = timedelta(days=7)
+
+
+class EpochSeconds(Func):
+    """A datetime column as whole seconds since 1970 (UTC), worked out by the database.
+
+    The busy times of a week are a few hundred values: turning each into an aware datetime (the
+    driver's parse, Django's converter) cost more than the rest of the week's arithmetic. Rounded
+    down, or up with `ceiling` (the end of something busy), so a fraction of a second never frees
+    a moment that is taken. SQLite keeps UTC text (YYYY-MM-DD HH:MM:SS[.ffffff]): a value with a
+    fraction sorts after its whole second.
+    """
+
+    output_field = IntegerField()
+
+    def __init__(self, expression, *, ceiling: bool = False):
+        super().__init__(expression)
+        self.ceiling = ceiling
+
+    def as_sqlite(self, compiler, connection, **extra_context):
+        # %%%% becomes %% in the SQL text and % once the SQLite backend swaps its placeholders.
+        template = "CAST(strftime('%%%%s', %(expressions)s) AS INTEGER)"
+        if self.ceiling:
+            template += " + (%(expressions)s > datetime(%(expressions)s))"
+        return self.as_sql(compiler, connection, template=template, **extra_context)
+
+    def as_postgresql(self, compiler, connection, **extra_context):
+        rounding = "CEIL" if self.ceiling else "FLOOR"
+        template = f"{rounding}(EXTRACT(EPOCH FROM %(expressions)s))::bigint"
+        return self.as_sql(compiler, connection, template=template, **extra_context)
 
 
 @dataclass(frozen=True)
@@ -139,19 +169,24 @@ class FreeWindows:
         time_off = TimeOff.objects.filter(
             technician_id__in=self._technician_ids, starts_at__lt=range_end, ends_at__gt=range_start
         )
-        # Visits and time off in one query, unordered: Busy sorts them anyway.
+        # Visits and time off in one query, unordered (Busy sorts them anyway), in seconds since 1970.
         for technician_id, start, end in (
             appointments.order_by()
-            .values_list("technician_id", "planned_start", "occupied_until")
-            .union(time_off.order_by().values_list("technician_id", "starts_at", "ends_at"), all=True)
+            .values_list("technician_id", EpochSeconds("planned_start"), EpochSeconds("occupied_until", ceiling=True))
+            .union(
+                time_off.order_by().values_list(
+                    "technician_id", EpochSeconds("starts_at"), EpochSeconds("ends_at", ceiling=True)
+                ),
+                all=True,
+            )
             .order_by()
         ):
-            busy_intervals[technician_id].append((_utc(start), _utc(end)))
+            busy_intervals[technician_id].append((start, end))
         self._busy = {technician_id: Busy(busy_intervals[technician_id]) for technician_id in self._technician_ids}
         # A visit being moved needs its own expected duration (the office may have changed it), as the
         # reschedule that follows plans it by; a new booking needs the service's.
         duration = ignoring.expected_duration if ignoring is not None else service_type.duration
-        self._needed = duration + service_type.buffer_after
+        self._needed = (duration + service_type.buffer_after).total_seconds()
         # Public holidays and the firm's closures are never offered; the office books on them by hand.
         self._closed = closed_days(first_day, last_day, region=region)
 
@@ -173,14 +208,13 @@ class FreeWindows:
         offered = Day(day)
         if not self._technician_ids or day in self._closed:
             return offered
-        # All arithmetic in UTC: comparing datetimes of two different time zones costs a UTC offset
-        # look-up each time, and the busy times come from the database in UTC. The windows themselves
-        # keep the local time zone the candidates were made in (the page posts their isoformat back).
-        instants: dict[time, datetime] = {}
+        # All arithmetic in seconds since 1970, as the busy times came from the database. The windows
+        # themselves keep the local time zone the candidates were made in (the page posts their isoformat back).
+        instants: dict[time, float] = {}
 
-        def instant(at: time) -> datetime:
+        def instant(at: time) -> float:
             if at not in instants:
-                instants[at] = _utc(timezone.make_aware(datetime.combine(day, at)))
+                instants[at] = timezone.make_aware(datetime.combine(day, at)).timestamp()
             return instants[at]
 
         periods = {
@@ -191,11 +225,11 @@ class FreeWindows:
         if not working:
             return offered
         for window_start, window_end in candidate_windows(day, self.service_type):
-            start, end = _utc(window_start), _utc(window_end)
+            start, end = window_start.timestamp(), window_end.timestamp()
             free = tuple(
                 technician_id
                 for technician_id in working
-                if earliest_start(
+                if first_fit(
                     window_start=start,
                     window_end=end,
                     needed=self._needed,
@@ -207,10 +241,6 @@ class FreeWindows:
             if free:
                 offered.windows.append(Window(window_start, window_end, free))
         return offered
-
-
-def _utc(moment: datetime) -> datetime:
-    return moment if moment.tzinfo is UTC else moment.astimezone(UTC)
 
 
 def free_windows(
