@@ -7,6 +7,7 @@ anything; only the POSTs act, with CSRF.
 """
 
 import time
+from dataclasses import dataclass
 from datetime import date, datetime, timedelta
 from urllib.parse import urlencode
 
@@ -297,6 +298,34 @@ def _visit_outcome(request, appointment):
     return _private(render(request, "selfservice/card_closed.html", context))
 
 
+@dataclass(frozen=True)
+class _Tile:
+    """A window as its radio tile shows it: the value the form posts back and the label. Worked out
+    here once, not by template filters per tile: a week has up to 30 tiles (issue #11's page budget)."""
+
+    value: str
+    label: str
+
+
+@dataclass(frozen=True)
+class _ShownDay:
+    day: date
+    windows: list[_Tile]
+
+
+def _shown(day: Day) -> _ShownDay:
+    return _ShownDay(
+        day.day,
+        [
+            _Tile(
+                window.start.isoformat(),
+                f"{timezone.localtime(window.start):%H:%M}–{timezone.localtime(window.end):%H:%M}",
+            )
+            for window in day.windows
+        ],
+    )
+
+
 def _week_of(day: date) -> date:
     return day - timedelta(days=day.weekday())
 
@@ -395,7 +424,7 @@ def _booking_week(offer: _Offer, requested: str) -> dict:
         # The bookable part of the week, for its heading.
         "first": max(week, first_day),
         "last": min(sunday, last_day),
-        "days": shown,
+        "days": [_shown(day) for day in shown],
         "previous": week - timedelta(weeks=1) if week > first_week else None,
         "next": week + timedelta(weeks=1) if week < last_week else None,
         "next_free_day": next_free_day,
