@@ -11,3 +11,7 @@ class AppointmentsConfig(AppConfig):
         from appointments.messages import register_message_kinds
 
         register_message_kinds()
+        # A change to the working hours, closures or the firm reaches the next page of every process.
+        from appointments.plan_inputs import connect_signals
+
+        connect_signals()

@@ -21,6 +21,7 @@ from django.conf import settings
 from django.db.models import Func, IntegerField
 from django.utils import timezone
 
+from appointments import plan_inputs
 from appointments.closed_days import closed_days
 from appointments.models import (
     Appointment,
@@ -28,7 +29,6 @@ from appointments.models import (
     ServiceType,
     Technician,
     TimeOff,
-    WorkingPeriod,
     local_midnight,
 )
 from appointments.planning import Busy, first_fit, fits_at, working_periods_on
@@ -138,17 +138,12 @@ class FreeWindows:
         self.first_day = first_day
         self.last_day = last_day
         self._days: dict[date, Day] = {}
-        # The working hours of every active technician who does the service, in one query: one who has
-        # none is never free, so is left out with them. Plain values, no model instances.
-        periods = WorkingPeriod.objects.filter(technician__is_active=True, technician__service_types=service_type)
+        # The working hours of every active technician who does the service, by weekday, in order: read
+        # once, not once per day, and kept across requests until one of them changes (plan_inputs).
+        hours = plan_inputs.working_hours(service_type)
         if technician is not None:
-            periods = periods.filter(technician_id=technician.pk)
-        # Each technician's working hours by weekday, in order: read once, not once per day.
-        self._hours: dict[int, dict[int, list[tuple[time, time]]]] = {}
-        for technician_id, weekday, starts, ends in periods.order_by(
-            "technician__display_name", "technician_id", "starts"
-        ).values_list("technician_id", "weekday", "starts", "ends"):
-            self._hours.setdefault(technician_id, defaultdict(list))[weekday].append((starts, ends))
+            hours = {technician.pk: hours[technician.pk]} if technician.pk in hours else {}
+        self._hours: dict[int, dict[int, list[tuple[time, time]]]] = hours
         self._technician_ids = list(self._hours)
         self._busy: dict[int, Busy] = {}
         self._closed: dict[date, str] = {}

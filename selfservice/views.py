@@ -20,6 +20,7 @@ from django.utils.translation import gettext
 from django.views.decorators.cache import never_cache
 from django.views.decorators.http import require_GET, require_http_methods, require_POST
 
+from appointments import plan_inputs
 from appointments.availability import Day, FreeWindows, booking_days, without_given_up_window
 from appointments.closed_days import firm_region
 from appointments.cutoff import changeable_online, deadline_text
@@ -79,7 +80,7 @@ def _private(response, referrer_policy: str = "same-origin"):
 
 
 def _contact(customer=None) -> dict:
-    return _contact_of(Firm.objects.first(), customer)
+    return _contact_of(plan_inputs.firm(), customer)
 
 
 def _contact_of(firm, customer=None) -> dict:
@@ -454,7 +455,7 @@ def _page_context(request, kind, obj, *, form=None, conflict=False):
     key = _link_key(kind, obj)
     # A redisplay after a POST shows the week the form was on; a GET the week asked for.
     requested_week = request.POST.get("week") if request.method == "POST" else request.GET.get("week")
-    firm = Firm.objects.first()
+    firm = plan_inputs.firm()
     week = _booking_week(_Offer(kind, obj, first_day, last_day, region=firm_region(firm)), requested_week or "")
     return {
         **_contact_of(firm, customer),
