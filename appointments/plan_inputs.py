@@ -33,6 +33,10 @@ logger = logging.getLogger(__name__)
 VERSION_KEY = "doorstep:plan-inputs:version"
 # The longest a process trusts what it keeps without a version it can see change (see above).
 MAX_AGE_SECONDS = 60
+# After the cache failed to answer, this process reads the database without asking it for this long: a hung
+# Redis costs its socket timeout, which no page should wait for more than once in a while.
+CACHE_PAUSE_SECONDS = 30
+_cache_paused_until = 0.0
 
 _lock = threading.Lock()
 # {"version": str, "at": monotonic seconds, "firm": (Firm | None,), "closures": [...], "hours": {service id: ...}}
@@ -44,13 +48,21 @@ WorkingHours = dict[int, dict[int, list[tuple[time, time]]]]
 
 def _current_version() -> str | None:
     """The version in the cache, a new one if it has none; None if the cache cannot be read."""
+    global _cache_paused_until
+    if clock.monotonic() < _cache_paused_until:
+        return None
     try:
         version = cache.get(VERSION_KEY)
         if version is None:
             cache.add(VERSION_KEY, secrets.token_hex(8), timeout=None)
             version = cache.get(VERSION_KEY)
-    except Exception:  # noqa: BLE001  (Redis down or hung: the database still answers)
-        logger.warning("plan inputs: the cache cannot be read, reading the database", exc_info=True)
+    except Exception as error:  # noqa: BLE001  (Redis down or hung: the database still answers)
+        _cache_paused_until = clock.monotonic() + CACHE_PAUSE_SECONDS
+        logger.warning(
+            "Working hours, closures and the firm are read from the database for %d s: the cache did not answer (%s)",
+            CACHE_PAUSE_SECONDS,
+            error,
+        )
         return None
     return version
 
@@ -121,8 +133,12 @@ def _publish_new_version() -> None:
         _kept = {}
     try:
         cache.set(VERSION_KEY, secrets.token_hex(8), timeout=None)
-    except Exception:  # noqa: BLE001  (other workers fall back on MAX_AGE_SECONDS)
-        logger.warning("plan inputs: the new version could not be stored", exc_info=True)
+    except Exception as error:  # noqa: BLE001  (other processes fall back on MAX_AGE_SECONDS)
+        logger.warning(
+            "Other processes see the new working hours, closures or firm within %d s: the cache did not answer (%s)",
+            MAX_AGE_SECONDS,
+            error,
+        )
 
 
 def changed(**_kwargs) -> None:
