@@ -14,3 +14,8 @@ class AppointmentsConfig(AppConfig):
         register_message_kinds()
         # The journal shows this app's entries in the reader's language only as registered here.
         register_journal_actions()
+
+        # A change to the working hours, closures or the firm reaches the next page of every process.
+        from appointments.plan_inputs import connect_signals
+
+        connect_signals()

@@ -18,8 +18,11 @@ from dataclasses import dataclass, field
 from datetime import UTC, date, datetime, time, timedelta
 
 from django.conf import settings
+from django.db import connections
+from django.db.models import Func, IntegerField
 from django.utils import timezone
 
+from appointments import plan_inputs
 from appointments.closed_days import closed_days
 from appointments.models import (
     Appointment,
@@ -27,13 +30,128 @@ from appointments.models import (
     ServiceType,
     Technician,
     TimeOff,
-    WorkingPeriod,
     local_midnight,
 )
-from appointments.planning import Busy, earliest_start, fits_at, working_periods_on
+from appointments.planning import Busy, first_fit, fits_at, working_periods_on
 
 # No visit reserves a technician for longer than this after its window opens.
 RESERVATION_LOOKBACK = timedelta(days=7)
+
+
+class EpochSeconds(Func):
+    """A datetime column as whole seconds since 1970 (UTC), worked out by the database.
+
+    The busy times of a week are a few hundred values: turning each into an aware datetime (the
+    driver's parse, Django's converter) cost more than the rest of the week's arithmetic. Rounded
+    down, or up with `ceiling` (the end of something busy), so a fraction of a second never frees
+    a moment that is taken. SQLite keeps UTC text (YYYY-MM-DD HH:MM:SS[.ffffff]): a value with a
+    fraction sorts after its whole second.
+    """
+
+    output_field = IntegerField()
+
+    def __init__(self, expression, *, ceiling: bool = False):
+        super().__init__(expression)
+        self.ceiling = ceiling
+
+    def as_sqlite(self, compiler, connection, **extra_context):
+        # %%%% becomes %% in the SQL text and % once the SQLite backend swaps its placeholders.
+        template = "CAST(strftime('%%%%s', %(expressions)s) AS INTEGER)"
+        if self.ceiling:
+            template += " + (%(expressions)s > datetime(%(expressions)s))"
+        return self.as_sql(compiler, connection, template=template, **extra_context)
+
+    def as_postgresql(self, compiler, connection, **extra_context):
+        rounding = "CEIL" if self.ceiling else "FLOOR"
+        template = f"{rounding}(EXTRACT(EPOCH FROM %(expressions)s))::bigint"
+        return self.as_sql(compiler, connection, template=template, **extra_context)
+
+
+def _busy_queryset(*, technician_ids, range_start, range_end, ignoring_pk):
+    """Visits and time off of [range_start, range_end) in one query, unordered (Busy sorts them anyway), as
+    (technician id, start, end) in seconds since 1970."""
+    appointments = Appointment.objects.active().filter(
+        technician_id__in=technician_ids,
+        # The lower bound lets the (technician, window_start) index skip the years of history.
+        window_start__gte=range_start - RESERVATION_LOOKBACK,
+        window_start__lt=range_end,
+        occupied_until__gt=range_start,
+    )
+    if ignoring_pk is not None:
+        appointments = appointments.exclude(pk=ignoring_pk)
+    time_off = TimeOff.objects.filter(
+        technician_id__in=technician_ids, starts_at__lt=range_end, ends_at__gt=range_start
+    )
+    return (
+        appointments.order_by()
+        .values_list("technician_id", EpochSeconds("planned_start"), EpochSeconds("occupied_until", ceiling=True))
+        .union(
+            time_off.order_by().values_list(
+                "technician_id", EpochSeconds("starts_at"), EpochSeconds("ends_at", ceiling=True)
+            ),
+            all=True,
+        )
+        .order_by()
+    )
+
+
+# The busy-times query's SQL by (database, number of technicians, leaving a visit out), with where each of
+# its parameters comes from: built by the ORM once per process, not on every page (issue #11: building it
+# cost the booking page several times what the database takes to answer it).
+_BUSY_SQL: dict[tuple[str, str, int, bool], tuple[str, list] | None] = {}
+_SENTINEL_ID = -(10**12)
+_SENTINEL_INSTANT = datetime(1901, 1, 1, tzinfo=UTC)
+
+
+def _busy_rows(*, technician_ids: list[int], range_start: datetime, range_end: datetime, ignoring_pk):
+    connection = connections[Appointment.objects.db]
+    key = (connection.alias, connection.vendor, len(technician_ids), ignoring_pk is not None)
+    adapt = connection.ops.adapt_datetimefield_value
+    if key not in _BUSY_SQL:
+        # Built with stand-ins no real row has, then each parameter equal to a stand-in is named after it.
+        stand_ins = {
+            "range_start": _SENTINEL_INSTANT,
+            "range_end": _SENTINEL_INSTANT + timedelta(days=400),
+            "ignoring": _SENTINEL_ID - 10**6,
+        }
+        sample = _busy_queryset(
+            technician_ids=[_SENTINEL_ID - index for index in range(len(technician_ids))],
+            range_start=stand_ins["range_start"],
+            range_end=stand_ins["range_end"],
+            ignoring_pk=stand_ins["ignoring"] if ignoring_pk is not None else None,
+        )
+        slots = {
+            **{_SENTINEL_ID - index: ("technician", index) for index in range(len(technician_ids))},
+            adapt(stand_ins["range_start"]): ("range_start", None),
+            adapt(stand_ins["range_end"]): ("range_end", None),
+            adapt(stand_ins["range_start"] - RESERVATION_LOOKBACK): ("lookback", None),
+        }
+        if ignoring_pk is not None:
+            slots[stand_ins["ignoring"]] = ("ignoring", None)
+        sql, params = sample.query.get_compiler(connection=connection).as_sql()
+        sources = [slots.get(param, ("constant", param)) for param in params]
+        # Every stand-in must have been found, or the query would run with one: then the ORM builds it each time.
+        _BUSY_SQL[key] = (sql, sources) if set(slots.values()) <= set(sources) else None
+    if _BUSY_SQL[key] is None:
+        return list(
+            _busy_queryset(
+                technician_ids=technician_ids, range_start=range_start, range_end=range_end, ignoring_pk=ignoring_pk
+            )
+        )
+    sql, sources = _BUSY_SQL[key]
+    values = {
+        "range_start": adapt(range_start),
+        "range_end": adapt(range_end),
+        "lookback": adapt(range_start - RESERVATION_LOOKBACK),
+        "ignoring": ignoring_pk,
+    }
+    params = [
+        technician_ids[extra] if source == "technician" else extra if source == "constant" else values[source]
+        for source, extra in sources
+    ]
+    with connection.cursor() as cursor:
+        cursor.execute(sql, params)
+        return cursor.fetchall()
 
 
 @dataclass(frozen=True)
@@ -108,17 +226,12 @@ class FreeWindows:
         self.first_day = first_day
         self.last_day = last_day
         self._days: dict[date, Day] = {}
-        # The working hours of every active technician who does the service, in one query: one who has
-        # none is never free, so is left out with them. Plain values, no model instances.
-        periods = WorkingPeriod.objects.filter(technician__is_active=True, technician__service_types=service_type)
+        # The working hours of every active technician who does the service, by weekday, in order: read
+        # once, not once per day, and kept across requests until one of them changes (plan_inputs).
+        hours = plan_inputs.working_hours(service_type)
         if technician is not None:
-            periods = periods.filter(technician_id=technician.pk)
-        # Each technician's working hours by weekday, in order: read once, not once per day.
-        self._hours: dict[int, dict[int, list[tuple[time, time]]]] = {}
-        for technician_id, weekday, starts, ends in periods.order_by(
-            "technician__display_name", "technician_id", "starts"
-        ).values_list("technician_id", "weekday", "starts", "ends"):
-            self._hours.setdefault(technician_id, defaultdict(list))[weekday].append((starts, ends))
+            hours = {technician.pk: hours[technician.pk]} if technician.pk in hours else {}
+        self._hours: dict[int, dict[int, list[tuple[time, time]]]] = hours
         self._technician_ids = list(self._hours)
         self._busy: dict[int, Busy] = {}
         self._closed: dict[date, str] = {}
@@ -126,32 +239,19 @@ class FreeWindows:
             return
         range_start = local_midnight(first_day)
         range_end = local_midnight(last_day + timedelta(days=1))
-        busy_intervals: dict[int, list[tuple[datetime, datetime]]] = defaultdict(list)
-        appointments = Appointment.objects.active().filter(
-            technician_id__in=self._technician_ids,
-            # The lower bound lets the (technician, window_start) index skip the years of history.
-            window_start__gte=range_start - RESERVATION_LOOKBACK,
-            window_start__lt=range_end,
-            occupied_until__gt=range_start,
-        )
-        if ignoring is not None:
-            appointments = appointments.exclude(pk=ignoring.pk)
-        time_off = TimeOff.objects.filter(
-            technician_id__in=self._technician_ids, starts_at__lt=range_end, ends_at__gt=range_start
-        )
-        # Visits and time off in one query, unordered: Busy sorts them anyway.
-        for technician_id, start, end in (
-            appointments.order_by()
-            .values_list("technician_id", "planned_start", "occupied_until")
-            .union(time_off.order_by().values_list("technician_id", "starts_at", "ends_at"), all=True)
-            .order_by()
+        busy_intervals: dict[int, list[tuple[int, int]]] = defaultdict(list)
+        for technician_id, start, end in _busy_rows(
+            technician_ids=self._technician_ids,
+            range_start=range_start,
+            range_end=range_end,
+            ignoring_pk=ignoring.pk if ignoring is not None else None,
         ):
-            busy_intervals[technician_id].append((_utc(start), _utc(end)))
+            busy_intervals[technician_id].append((start, end))
         self._busy = {technician_id: Busy(busy_intervals[technician_id]) for technician_id in self._technician_ids}
         # A visit being moved needs its own expected duration (the office may have changed it), as the
         # reschedule that follows plans it by; a new booking needs the service's.
         duration = ignoring.expected_duration if ignoring is not None else service_type.duration
-        self._needed = duration + service_type.buffer_after
+        self._needed = (duration + service_type.buffer_after).total_seconds()
         # Public holidays and the firm's closures are never offered; the office books on them by hand.
         self._closed = closed_days(first_day, last_day, region=region)
 
@@ -173,14 +273,13 @@ class FreeWindows:
         offered = Day(day)
         if not self._technician_ids or day in self._closed:
             return offered
-        # All arithmetic in UTC: comparing datetimes of two different time zones costs a UTC offset
-        # look-up each time, and the busy times come from the database in UTC. The windows themselves
-        # keep the local time zone the candidates were made in (the page posts their isoformat back).
-        instants: dict[time, datetime] = {}
+        # All arithmetic in seconds since 1970, as the busy times came from the database. The windows
+        # themselves keep the local time zone the candidates were made in (the page posts their isoformat back).
+        instants: dict[time, float] = {}
 
-        def instant(at: time) -> datetime:
+        def instant(at: time) -> float:
             if at not in instants:
-                instants[at] = _utc(timezone.make_aware(datetime.combine(day, at)))
+                instants[at] = timezone.make_aware(datetime.combine(day, at)).timestamp()
             return instants[at]
 
         periods = {
@@ -191,11 +290,11 @@ class FreeWindows:
         if not working:
             return offered
         for window_start, window_end in candidate_windows(day, self.service_type):
-            start, end = _utc(window_start), _utc(window_end)
+            start, end = window_start.timestamp(), window_end.timestamp()
             free = tuple(
                 technician_id
                 for technician_id in working
-                if earliest_start(
+                if first_fit(
                     window_start=start,
                     window_end=end,
                     needed=self._needed,
@@ -207,10 +306,6 @@ class FreeWindows:
             if free:
                 offered.windows.append(Window(window_start, window_end, free))
         return offered
-
-
-def _utc(moment: datetime) -> datetime:
-    return moment if moment.tzinfo is UTC else moment.astimezone(UTC)
 
 
 def free_windows(

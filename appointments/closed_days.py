@@ -11,7 +11,7 @@ from functools import lru_cache
 import holidays
 from django.utils import translation
 
-from appointments.models import Closure
+from appointments import plan_inputs
 from customers.models import Firm
 from customers.phones import default_region
 
@@ -48,8 +48,7 @@ def _public_holidays(country: str, subdivision: str, years: tuple[int, ...], lan
 
 
 def _firm_region() -> tuple[str, str]:
-    region = Firm.objects.order_by("pk").values_list("country", "holiday_subdivision").first()
-    return region or (default_region(), "")
+    return firm_region(plan_inputs.firm())
 
 
 def firm_region(firm: Firm | None) -> tuple[str, str]:
@@ -73,9 +72,7 @@ def closed_days(first_day: date, last_day: date, *, region: tuple[str, str] | No
         for day, name in _public_holidays(country, subdivision, years, _holiday_language(country)).items():
             if first_day <= day <= last_day:
                 reasons.setdefault(day, []).append(name)
-    for closure_first, closure_last, reason in Closure.objects.filter(
-        first_day__lte=last_day, last_day__gte=first_day
-    ).values_list("first_day", "last_day", "reason"):
+    for closure_first, closure_last, reason in plan_inputs.closures(first_day, last_day):
         day = max(closure_first, first_day)
         while day <= min(closure_last, last_day):
             reasons.setdefault(day, []).append(reason)

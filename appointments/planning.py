@@ -21,7 +21,8 @@ NO_END = timedelta(days=2)
 
 
 class Busy:
-    """A technician's busy intervals, sorted and merged, for fast overlap questions."""
+    """A technician's busy intervals, sorted and merged, for fast overlap questions: UTC datetimes, or
+    seconds since 1970 (availability), never the two mixed."""
 
     def __init__(self, intervals: Iterable[tuple[datetime, datetime]]):
         merged: list[list[datetime]] = []
@@ -56,13 +57,25 @@ def earliest_start(
     """The earliest planned start inside [window_start, window_end) where `needed` (duration plus
     buffer) fits inside one of `periods` (sorted working periods) without meeting `busy`; None if
     the window is full.
+    """
+    return first_fit(
+        window_start=in_utc(window_start),
+        window_end=in_utc(window_end),
+        needed=needed,
+        periods=[(in_utc(period_start), in_utc(period_end)) for period_start, period_end in periods],
+        busy=busy,
+    )
+
+
+def first_fit(*, window_start, window_end, needed, periods, busy: Busy):
+    """earliest_start's rule on instants of one kind: UTC datetimes (with a timedelta `needed`), or
+    seconds since 1970 (with `needed` in seconds), as availability works out many days at once.
 
     A free stretch begins either where the window or a working period begins, or where something
     busy ends, so those are the only starts worth trying.
     """
-    window_start, window_end = in_utc(window_start), in_utc(window_end)
     for period_start, period_end in periods:
-        first = in_utc(max(window_start, period_start))
+        first = max(window_start, period_start)
         if first >= window_end:
             continue
         for start in (first, *busy.ends_between(first, window_end)):

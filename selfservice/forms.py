@@ -3,6 +3,11 @@
 The page's own facts (which link the page was opened from, which week it shows, what the
 button says) come from the page's context: crispy renders hidden values, button labels and
 HTML pieces as templates in that context.
+
+The one exception is WindowForm, the booking page's form: the page has a budget (issue #11: at most
+4x the minimal view) and crispy's layout rendering alone took a quarter of it. Its template
+(selfservice/_window_form.html) writes the same markup directly; its note still renders through a
+field template (selfservice/_field.html).
 """
 
 from datetime import datetime, timedelta
@@ -23,7 +28,8 @@ from appointments.services.booking import NOTE_MAX_LENGTH
 class WindowForm(forms.Form):
     """The chosen window travels as its start in ISO form; the service re-checks it is still free.
 
-    Context: `link_key`, `week` (see selfservice.views._booking_week) and `submit_label`.
+    Rendered by selfservice/_window_form.html; context: `link_key`, `week` (see
+    selfservice.views._booking_week), `day_heading` and `submit_label`.
     """
 
     window = forms.CharField(error_messages={"required": _("Please choose a window.")})
@@ -35,21 +41,13 @@ class WindowForm(forms.Form):
 
     def __init__(self, *args, **kwargs):
         super().__init__(*args, **kwargs)
-        self.helper = FormHelper()
-        self.helper.form_action = reverse_lazy("selfservice:book")
-        self.helper.form_class = "mb-5"
-        self.helper.layout = Layout(
-            Hidden("link", "{{ link_key }}"),
-            # A redisplay (a form error, a window taken meanwhile) shows the same week again.
-            Hidden("week", "{{ week.monday.isoformat }}"),
-            # The week's windows as big radio tiles, with the buttons to the other weeks.
-            Field("window", template="selfservice/_windows.html"),
-            Div(Field("note"), css_class="mt-3"),
-            HTML(
-                '{% if week.days %}<button type="submit" class="btn btn-brand btn-lg mt-2">'
-                "{{ submit_label }}</button>{% endif %}"
-            ),
-        )
+        self.fields["note"].template_name = "selfservice/_field.html"
+        self.fields["note"].widget.attrs["class"] = "textarea form-control"
+
+    def _post_clean(self):
+        super()._post_clean()
+        if "note" in self.errors:
+            self.fields["note"].widget.attrs["class"] += " is-invalid"
 
     def clean_window(self):
         try:

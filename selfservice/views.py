@@ -7,6 +7,7 @@ anything; only the POSTs act, with CSRF.
 """
 
 import time
+from dataclasses import dataclass, replace
 from datetime import date, datetime, timedelta
 from urllib.parse import urlencode
 
@@ -15,10 +16,13 @@ from django.http import HttpResponse
 from django.shortcuts import redirect, render
 from django.urls import reverse
 from django.utils import timezone, translation
+from django.utils.html import format_html_join
+from django.utils.safestring import mark_safe
 from django.utils.translation import gettext
 from django.views.decorators.cache import never_cache
 from django.views.decorators.http import require_GET, require_http_methods, require_POST
 
+from appointments import plan_inputs
 from appointments.availability import Day, FreeWindows, booking_days, without_given_up_window
 from appointments.closed_days import firm_region
 from appointments.cutoff import changeable_online, deadline_text
@@ -78,7 +82,7 @@ def _private(response, referrer_policy: str = "same-origin"):
 
 
 def _contact(customer=None) -> dict:
-    return _contact_of(Firm.objects.first(), customer)
+    return _contact_of(plan_inputs.firm(), customer)
 
 
 def _contact_of(firm, customer=None) -> dict:
@@ -297,6 +301,47 @@ def _visit_outcome(request, appointment):
     return _private(render(request, "selfservice/card_closed.html", context))
 
 
+@dataclass(frozen=True)
+class _Tile:
+    """A window as its radio tile shows it: the value the form posts back and the label. Worked out
+    here once, not by template filters per tile: a week has up to 30 tiles (issue #11's page budget)."""
+
+    value: str
+    label: str
+
+
+@dataclass(frozen=True)
+class _ShownDay:
+    day: date
+    windows: list[_Tile]
+    # The day's radio tiles as HTML (_tiles): one template variable instead of some ten nodes per tile.
+    tiles: str = ""
+
+
+def _tiles(windows: list[_Tile], *, name: str, chosen) -> str:
+    """The markup _windows.html had per tile, for a whole day: a week is up to 30 tiles (issue #11)."""
+    return format_html_join(
+        "",
+        '\n      <div class="col-6 col-md-3">\n        <label class="window-option">\n'
+        '          <input type="radio" name="{}" value="{}"{} required>\n'
+        "          <span>{}</span>\n        </label>\n      </div>\n      ",
+        ((name, tile.value, mark_safe(" checked") if tile.value == chosen else "", tile.label) for tile in windows),
+    )
+
+
+def _shown(day: Day) -> _ShownDay:
+    return _ShownDay(
+        day.day,
+        [
+            _Tile(
+                window.start.isoformat(),
+                f"{timezone.localtime(window.start):%H:%M}–{timezone.localtime(window.end):%H:%M}",
+            )
+            for window in day.windows
+        ],
+    )
+
+
 def _week_of(day: date) -> date:
     return day - timedelta(days=day.weekday())
 
@@ -395,7 +440,7 @@ def _booking_week(offer: _Offer, requested: str) -> dict:
         # The bookable part of the week, for its heading.
         "first": max(week, first_day),
         "last": min(sunday, last_day),
-        "days": shown,
+        "days": [_shown(day) for day in shown],
         "previous": week - timedelta(weeks=1) if week > first_week else None,
         "next": week + timedelta(weeks=1) if week < last_week else None,
         "next_free_day": next_free_day,
@@ -425,8 +470,14 @@ def _page_context(request, kind, obj, *, form=None, conflict=False):
     key = _link_key(kind, obj)
     # A redisplay after a POST shows the week the form was on; a GET the week asked for.
     requested_week = request.POST.get("week") if request.method == "POST" else request.GET.get("week")
-    firm = Firm.objects.first()
+    firm = plan_inputs.firm()
     week = _booking_week(_Offer(kind, obj, first_day, last_day, region=firm_region(firm)), requested_week or "")
+    # The note the customer typed survives every redisplay: a form error, a conflict, another week.
+    form = form or WindowForm(initial={"note": _note_draft(request, key)})
+    field = form["window"]
+    chosen = field.value()
+    name = field.html_name
+    week["days"] = [replace(day, tiles=_tiles(day.windows, name=name, chosen=chosen)) for day in week["days"]]
     return {
         **_contact_of(firm, customer),
         "link_key": key,
@@ -438,8 +489,7 @@ def _page_context(request, kind, obj, *, form=None, conflict=False):
         "week": week,
         "any_free_day": week["any_free_day"],
         "day_heading": "h3" if kind == "appointment" else "h2",
-        # The note the customer typed survives every redisplay: a form error, a conflict, another week.
-        "form": form or WindowForm(initial={"note": _note_draft(request, key)}),
+        "form": form,
         "submit_label": _submit_label(kind, obj),
         "conflict": conflict,
         # After a missed visit the page leads with what happened: the firm was there.

@@ -82,6 +82,30 @@ def test_time_off_removes_the_windows_it_touches(service_type, technician):
     assert windows_on(MONDAY, service_type) == [("08:00", "12:00")]
 
 
+def test_time_off_ending_half_a_second_after_the_last_start_still_blocks_it(service_type, technician):
+    # The visit needs 1.5 h: from 15:00:00.5 it would end half a second after the 16:30 end of the day.
+    TimeOff.objects.create(
+        technician=technician,
+        starts_at=at(MONDAY, 12, 30),
+        ends_at=at(MONDAY, 15) + timedelta(milliseconds=500),
+        reason="Arzt",
+    )
+
+    assert windows_on(MONDAY, service_type) == [("08:00", "12:00")]
+
+
+def test_time_off_starting_half_a_second_before_a_visit_would_end_blocks_it(service_type, technician):
+    # From 9:29:59.5 the morning has no 1.5 h left in it: a visit at 8:00 would meet the time off.
+    TimeOff.objects.create(
+        technician=technician,
+        starts_at=at(MONDAY, 9, 30) - timedelta(milliseconds=500),
+        ends_at=at(MONDAY, 12),
+        reason="Arzt",
+    )
+
+    assert windows_on(MONDAY, service_type) == [("12:00", "16:00")]
+
+
 def test_a_visit_that_cannot_finish_in_working_hours_is_not_offered(technician):
     long_job = ServiceTypeFactory(duration=timedelta(hours=5), arrival_window=timedelta(hours=2))
     technician.service_types.add(long_job)
