@@ -16,7 +16,6 @@ from appointments.models import Appointment
 from appointments.signals import visit_cancelled, visit_rebooked, visit_time_changed, visit_time_withdrawn
 from desk.models import Promise, PromiseKind
 from desk.working_time import working_time_between
-from journal.rendering import register_action
 from notifications.models import MessageKind, OutboxMessage
 from notifications.registry import Audience, register_kind
 from notifications.rendering import single_line
@@ -143,82 +142,117 @@ def _never_stale(message: OutboxMessage, *, now: datetime) -> str:
     return ""
 
 
-# The journal's sentences, from each entry's data in the reader's language (no queries) ----------------
+# The journal's sentences for promises, in the reader's language (journal.rendering). Reasons the system
+# gives are said from their code and details; a reason the office typed is shown as typed.
 
 
-def _kind(entry) -> str:
-    return str(PromiseKind(entry.data["kind"]).label)
+def _journal_moment(iso: str) -> str:
+    return format_moment(datetime.fromisoformat(iso))
 
 
-def _due(value: str) -> str:
-    return format_moment(datetime.fromisoformat(value))
+def _kind(data: dict) -> str:
+    return str(PromiseKind(data["kind"]).label)
+
+
+def _system_reason(data: dict) -> str:
+    code = data.get("reason_code", "")
+    if code == "visit_moved":
+        if data.get("rebooked_as_id"):
+            return _("the missed visit was rebooked as D-%(new)s") % {"new": data["rebooked_as_id"]}
+        if data.get("visit_window_start"):
+            start = datetime.fromisoformat(data["visit_window_start"])
+            end = datetime.fromisoformat(data["visit_window_end"])
+            return _("the visit moved to %(window)s") % {"window": format_window(start, end)}
+        return _("the visit was moved")
+    if code == "visit_time_withdrawn":
+        return _("we asked the customer to choose a new time for the visit")
+    if code == "visit_cancelled":
+        if data.get("cancel_reason"):
+            return _("the visit was cancelled (%(reason)s)") % {"reason": data["cancel_reason"]}
+        return _("the visit was cancelled")
+    if code == "customer_moved":
+        return _("The customer chose another time on the request page.")
+    if code == "email_instead":
+        return _("The customer asked for an answer by email instead of a call.")
+    if code == "no_answer_yet":
+        if data.get("waiting_for"):
+            return _("No answer yet (waiting for: %(waiting_for)s); the customer was told.") % {
+                "waiting_for": data["waiting_for"]
+            }
+        return _("No answer yet")
+    return data.get("reason", "")
 
 
 def render_made(entry) -> str:
+    data = entry.data
     return _("Promise: %(kind)s by %(due)s (%(owner)s).") % {
-        "kind": _kind(entry),
-        "due": _due(entry.data["due_at"]),
-        "owner": entry.data["owner_name"],
+        "kind": _kind(data),
+        "due": _journal_moment(data["due_at"]),
+        "owner": data["owner_name"],
     }
 
 
 def render_kept(entry) -> str:
     if entry.data.get("late"):
-        return _("Promise kept late: %(kind)s.") % {"kind": _kind(entry)}
-    return _("Promise kept: %(kind)s.") % {"kind": _kind(entry)}
-
-
-def render_moved(entry) -> str:
-    # The reason is stored as written (the office's language, or the clerk's words) and shown as is.
-    reason = entry.data.get("reason") or ""
-    text = (
-        _("Promise moved: %(kind)s, now by %(due)s (%(reason)s).")
-        if reason
-        else _("Promise moved: %(kind)s, now by %(due)s.")
-    )
-    return text % {"kind": _kind(entry), "due": _due(entry.data["due_at"]), "reason": reason}
+        return _("Promise kept late: %(kind)s.") % {"kind": _kind(entry.data)}
+    return _("Promise kept: %(kind)s.") % {"kind": _kind(entry.data)}
 
 
 def render_voided(entry) -> str:
-    return _("Promise voided: %(kind)s (%(reason)s).") % {"kind": _kind(entry), "reason": entry.data["reason"]}
+    data = entry.data
+    reason = _system_reason(data)
+    if not reason:
+        return _("Promise voided: %(kind)s.") % {"kind": _kind(data)}
+    return _("Promise voided: %(kind)s (%(reason)s).") % {"kind": _kind(data), "reason": reason}
+
+
+def render_moved(entry) -> str:
+    data = entry.data
+    values = {"kind": _kind(data), "due": _journal_moment(data["due_at"]), "reason": _system_reason(data)}
+    if values["reason"]:
+        return _("Promise moved: %(kind)s, now by %(due)s (%(reason)s).") % values
+    return _("Promise moved: %(kind)s, now by %(due)s.") % values
 
 
 def render_reassigned(entry) -> str:
-    return _("Promise handed over: %(kind)s, now %(owner)s.") % {
-        "kind": _kind(entry),
-        "owner": entry.data["owner_name"],
-    }
+    data = entry.data
+    return _("Promise handed over: %(kind)s, now %(owner)s.") % {"kind": _kind(data), "owner": data["owner_name"]}
 
 
 def render_unchanged(entry) -> str:
+    data = entry.data
     return _("Promise stays as it was: %(kind)s by %(due)s (%(reason)s).") % {
-        "kind": _kind(entry),
-        "due": _due(entry.data["due_at"]),
-        "reason": entry.data["reason"],
+        "kind": _kind(data),
+        "due": _journal_moment(data["due_at"]),
+        "reason": _system_reason(data),
     }
 
 
 def render_no_answer_yet(entry) -> str:
+    data = entry.data
     return _("Customer told there is no answer yet (waiting for: %(waiting_for)s); next contact by %(due)s.") % {
-        "waiting_for": entry.data["waiting_for"],
-        "due": _due(entry.data["next_contact_at"]),
+        "waiting_for": data["waiting_for"],
+        "due": _journal_moment(data["next_contact_at"]),
     }
 
 
-JOURNAL_ACTIONS = {
-    "promise.made": (gettext_lazy("promise made"), render_made),
-    "promise.kept": (gettext_lazy("promise kept"), render_kept),
-    "promise.moved": (gettext_lazy("promise moved"), render_moved),
-    "promise.voided": (gettext_lazy("promise voided"), render_voided),
-    "promise.reassigned": (gettext_lazy("promise handed over"), render_reassigned),
-    "promise.unchanged": (gettext_lazy("promise left as it was"), render_unchanged),
-    "promise.no_answer_yet": (gettext_lazy("customer told: no answer yet"), render_no_answer_yet),
-}
+def _register_journal_renderers() -> None:
+    from journal.rendering import register_action
+
+    for action, label, render in (
+        ("promise.made", gettext_lazy("promise made"), render_made),
+        ("promise.kept", gettext_lazy("promise kept"), render_kept),
+        ("promise.voided", gettext_lazy("promise voided"), render_voided),
+        ("promise.moved", gettext_lazy("promise moved"), render_moved),
+        ("promise.reassigned", gettext_lazy("promise handed over"), render_reassigned),
+        ("promise.unchanged", gettext_lazy("promise left as it was"), render_unchanged),
+        ("promise.no_answer_yet", gettext_lazy("customer told: no answer yet"), render_no_answer_yet),
+    ):
+        register_action(action, label=label, render=render)
 
 
 def setup() -> None:
-    for action, (label, render) in JOURNAL_ACTIONS.items():
-        register_action(action, label=label, render=render)
+    _register_journal_renderers()
     visit_time_changed.connect(on_visit_time_changed, sender=Appointment, dispatch_uid="desk.promises.time_changed")
     visit_time_withdrawn.connect(
         on_visit_time_withdrawn, sender=Appointment, dispatch_uid="desk.promises.time_withdrawn"

@@ -139,8 +139,18 @@ def promise_keep(*, promise: Promise, entry: JournalEntry, actor: AbstractBaseUs
 
 
 @transaction.atomic
-def promise_void(*, promise: Promise, reason: str, actor: AbstractBaseUser | None = None, code: str = "") -> Promise:
-    """Close `promise` unkept because it no longer applies (the visit it was about moved, was cancelled…)."""
+def promise_void(
+    *,
+    promise: Promise,
+    reason: str,
+    actor: AbstractBaseUser | None = None,
+    code: str = "",
+    reason_data: dict | None = None,
+) -> Promise:
+    """Close `promise` unkept because it no longer applies (the visit it was about moved, was cancelled…).
+
+    `code` names a reason the system gives and `reason_data` its details (JSON), so the journal can say it
+    in the reader's language; `reason` is the office-language text kept with the promise."""
     promise = _locked_open(promise)
     if not reason.strip():
         raise PromiseError(_("Say why the promise no longer applies."), code="reason")
@@ -155,6 +165,7 @@ def promise_void(*, promise: Promise, reason: str, actor: AbstractBaseUser | Non
         actor=actor,
         reason=promise.closed_reason,
         reason_code=code,
+        **(reason_data or {}),
     )
     return promise
 
@@ -168,6 +179,7 @@ def promise_move(
     reason: str = "",
     code: str = "",
     appointment=None,
+    reason_data: dict | None = None,
 ) -> Promise:
     """Give `promise` a new due time: the old one is closed as moved and a new one replaces it, so nobody
     acts on the old time (seed story 001: called at the old time by someone else).
@@ -209,6 +221,7 @@ def promise_move(
         old_due_at=old.due_at.isoformat(),
         reason=old.closed_reason,
         reason_code=code,
+        **(reason_data or {}),
     )
     return new
 
@@ -258,14 +271,22 @@ def _office_text(text, **values) -> str:
         return str(text) % values if values else str(text)
 
 
-def _journal_left_as_is(promise: Promise, *, reason: str, code: str, actor) -> None:
+def _journal_left_as_is(promise: Promise, *, reason: str, code: str, actor, reason_data: dict | None = None) -> None:
     with translation.override(settings.LANGUAGE_CODE):
         summary = _("Promise stays as it was: %(kind)s by %(due)s (%(reason)s).") % {
             "kind": promise.get_kind_display(),
             "due": timezone.localtime(promise.due_at).strftime("%Y-%m-%d %H:%M"),
             "reason": reason,
         }
-    _journal(promise, action="promise.unchanged", summary=summary, actor=actor, reason=reason, reason_code=code)
+    _journal(
+        promise,
+        action="promise.unchanged",
+        summary=summary,
+        actor=actor,
+        reason=reason,
+        reason_code=code,
+        **(reason_data or {}),
+    )
 
 
 @transaction.atomic
@@ -287,6 +308,10 @@ def promises_follow_visit(
     with translation.override(settings.LANGUAGE_CODE):
         window_text = format_window(appointment.window_start, appointment.window_end)
     reason = _office_text(gettext_lazy("the visit moved to %(window)s"), window=window_text)
+    details = {
+        "visit_window_start": appointment.window_start.isoformat(),
+        "visit_window_end": appointment.window_end.isoformat(),
+    }
     result = []
     for promise in _open_for_visit(appointment):
         rule = promise.visit_move_rule
@@ -298,12 +323,13 @@ def promises_follow_visit(
                     actor=actor,
                     reason=reason,
                     code=VISIT_MOVED,
+                    reason_data=details,
                 )
             )
         elif rule == VisitMoveRule.VOID:
-            promise_void(promise=promise, reason=reason, actor=actor, code=VISIT_MOVED)
+            promise_void(promise=promise, reason=reason, actor=actor, code=VISIT_MOVED, reason_data=details)
         else:
-            _journal_left_as_is(promise, reason=reason, code=VISIT_MOVED, actor=actor)
+            _journal_left_as_is(promise, reason=reason, code=VISIT_MOVED, actor=actor, reason_data=details)
             result.append(promise)
     if previous_status == "new_time":
         result += _revive_withdrawn(appointment=appointment, shift=shift, reason=reason, actor=actor)
@@ -379,6 +405,7 @@ def promises_follow_rebooking(*, appointment, rebooked_as, actor: AbstractBaseUs
     (moved by as much as the time did, voided, or left on the missed visit as they were)."""
     shift = rebooked_as.window_start - appointment.window_start
     reason = _office_text(gettext_lazy("the missed visit was rebooked as D-%(new)s"), new=rebooked_as.pk)
+    details = {"rebooked_as_id": rebooked_as.pk}
     result = []
     for promise in _open_for_visit(appointment):
         rule = promise.visit_move_rule
@@ -391,12 +418,13 @@ def promises_follow_rebooking(*, appointment, rebooked_as, actor: AbstractBaseUs
                     reason=reason,
                     code=VISIT_MOVED,
                     appointment=rebooked_as,
+                    reason_data=details,
                 )
             )
         elif rule == VisitMoveRule.VOID:
-            promise_void(promise=promise, reason=reason, actor=actor, code=VISIT_MOVED)
+            promise_void(promise=promise, reason=reason, actor=actor, code=VISIT_MOVED, reason_data=details)
         else:
-            _journal_left_as_is(promise, reason=reason, code=VISIT_MOVED, actor=actor)
+            _journal_left_as_is(promise, reason=reason, code=VISIT_MOVED, actor=actor, reason_data=details)
             result.append(promise)
     return result
 
@@ -411,7 +439,13 @@ def promises_visit_cancelled(*, appointment, reason: str = "", actor: AbstractBa
     )
     promises = _open_for_visit(appointment)
     for promise in promises:
-        promise_void(promise=promise, reason=text, actor=actor, code=VISIT_CANCELLED)
+        promise_void(
+            promise=promise,
+            reason=text,
+            actor=actor,
+            code=VISIT_CANCELLED,
+            reason_data={"cancel_reason": reason.strip()},
+        )
     return len(promises)
 
 
@@ -450,7 +484,14 @@ def promise_report_no_answer(
         reason = _("No answer yet (waiting for: %(waiting_for)s); the customer was told.") % {
             "waiting_for": waiting_for
         }
-    new = promise_move(promise=locked, due_at=next_contact_at, actor=actor, reason=reason, code="no_answer_yet")
+    new = promise_move(
+        promise=locked,
+        due_at=next_contact_at,
+        actor=actor,
+        reason=reason,
+        code="no_answer_yet",
+        reason_data={"waiting_for": waiting_for},
+    )
     message_queue(
         kind=MessageKind.PROMISE_STATUS,
         customer=new.customer,
