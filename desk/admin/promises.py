@@ -130,6 +130,13 @@ class PromiseAddForm(forms.ModelForm):
         except (TypeError, ValueError):
             return None
 
+    def clean_due_at(self):
+        # A promise made due in the past would be late (and escalated) the moment it is made.
+        due_at = self.cleaned_data["due_at"]
+        if due_at is not None and due_at <= timezone.now():
+            raise ValidationError(_("The due time must be in the future."), code="due_at")
+        return due_at
+
     def clean(self):
         cleaned_data = super().clean()
         if self.errors:

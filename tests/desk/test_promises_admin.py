@@ -273,3 +273,30 @@ def test_postcode_areas_are_managed_in_the_admin(client_office, office):
     assert response.status_code == 302
     assert PostcodeArea.objects.get().owner == office
     assert "475" in client_office.get(reverse("admin:desk_postcodearea_changelist")).content.decode()
+
+
+@pytest.mark.parametrize(
+    "changes",
+    [
+        {"due_at_0": "2020-01-01", "due_at_1": "10:00"},
+        {"note": "x" * 10_000},
+        {"owner": ""},
+    ],
+)
+def test_the_add_form_refuses_a_due_time_in_the_past_and_other_bad_input_with_a_message(
+    client_office, office, customer, changes
+):
+    data = {
+        "customer": customer.pk,
+        "kind": PromiseKind.CALL_BACK,
+        "owner": office.pk,
+        "note": "<script>alert(1)</script>",
+        **dt_fields("due_at", local_dt(2, 10)),
+        **changes,
+    }
+
+    response = client_office.post(ADD + f"?customer={customer.pk}", data)
+
+    assert response.status_code == 200
+    assert response.context["adminform"].form.errors
+    assert not Promise.objects.exists() and not JournalEntry.objects.exists()
