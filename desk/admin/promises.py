@@ -38,7 +38,7 @@ from desk.services.promises import (
 )
 from desk.working_time import add_working_time, office_day_length
 from journal.models import Channel, Direction
-from journal.services import journal_record
+from journal.services import CONTACT_KINDS, journal_record
 
 NOTE_MAX_LENGTH = 2000
 
@@ -183,10 +183,22 @@ class KeepForm(forms.Form):
             actor=actor,
             channel=self.cleaned_data["channel"],
             direction=self.cleaned_data["direction"],
-            data={"keeps_promise": promise.pk, "note": self.cleaned_data["said"].strip()},
+            # As journal.services.contact_record stores a logged contact, so the timeline shows it as typed.
+            data={
+                "contact": self._contact_code(),
+                "note": self.cleaned_data["said"].strip(),
+                "keeps_promise": promise.pk,
+            },
         )
         promise_keep(promise=promise, entry=entry, actor=actor)
         return _("Promise kept; the contact is in the customer's journal.")
+
+    def _contact_code(self) -> str:
+        channel, direction = self.cleaned_data["channel"], self.cleaned_data["direction"]
+        for code, kind in CONTACT_KINDS.items():
+            if (kind.channel, kind.direction) == (channel, direction):
+                return code
+        return "office_visit" if channel == Channel.VISIT else ""
 
 
 class MoveForm(forms.Form):

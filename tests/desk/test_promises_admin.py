@@ -10,6 +10,7 @@ from django.utils import timezone
 from desk.models import PostcodeArea, Promise, PromiseKind, PromiseState
 from desk.services import promise_make
 from journal.models import JournalEntry
+from journal.rendering import entry_text
 from notifications.models import MessageKind, OutboxMessage
 from tests.factories import (
     AppointmentFactory,
@@ -300,3 +301,16 @@ def test_the_add_form_refuses_a_due_time_in_the_past_and_other_bad_input_with_a_
     assert response.status_code == 200
     assert response.context["adminform"].form.errors
     assert not Promise.objects.exists() and not JournalEntry.objects.exists()
+
+
+def test_the_contact_that_keeps_a_promise_reads_on_the_timeline_as_typed_like_any_logged_contact(
+    client_office, customer
+):
+    promise = make(customer, local_dt(1, 10))
+    said = "Angebot besprochen.\nKunde meldet sich nächste Woche."
+
+    client_office.post(action_url(promise, "keep"), {"channel": "phone", "direction": "in", "said": said})
+
+    entry = Promise.objects.get(pk=promise.pk).kept_by
+    assert entry.data["note"] == said and entry.data["contact"] == "phone_in"
+    assert entry_text(entry) == said
