@@ -159,7 +159,23 @@ def _register_journal_renderers() -> None:
     register_action("feedback.replied", label=gettext_lazy("feedback answered"), render=render_replied)
 
 
+def answer_feedback_kept_by_contact(sender, instance, created, update_fields=None, **kwargs):
+    """A reply-to-feedback promise kept (by any contact) answers its feedback (desk.services.feedback)."""
+    from desk.models import PromiseKind, PromiseState
+    from desk.services.feedback import feedback_answered_by_contact
+
+    if instance.kind == PromiseKind.REPLY_FEEDBACK and instance.state == PromiseState.DONE:
+        feedback_answered_by_contact(promise=instance)
+
+
 def setup() -> None:
+    from django.db.models.signals import post_save
+
+    from desk.models import Promise
+
+    post_save.connect(
+        answer_feedback_kept_by_contact, sender=Promise, dispatch_uid="desk.feedback.answer_kept_by_contact"
+    )
     _register_journal_renderers()
     register_kind(
         MessageKind.FEEDBACK_REQUEST,

@@ -330,3 +330,26 @@ def feedback_reply(*, feedback: Feedback, text: str, actor: AbstractBaseUser | N
     if promise is not None:
         promise_keep(promise=promise, entry=entry, actor=actor)
     return feedback
+
+
+@transaction.atomic
+def feedback_answered_by_contact(*, promise: Promise) -> Feedback | None:
+    """The feedback's reply promise was kept by a contact the office logged (a call, a letter) rather than
+    by feedback_reply's email: the feedback is answered then, by whoever kept it, so it neither waits for a
+    reply any more nor counts as answered late. Returns the feedback answered, or None."""
+    chain = [promise.pk]
+    earlier = promise.replaces_id
+    while earlier is not None and len(chain) < 50:
+        chain.append(earlier)
+        earlier = Promise.objects.filter(pk=earlier).values_list("replaces_id", flat=True).first()
+    feedback = (
+        Feedback.objects.select_for_update(of=("self",)).filter(promise_id__in=chain, state=FeedbackState.OPEN).first()
+    )
+    if feedback is None:
+        return None
+    kept_by = promise.kept_by
+    feedback.state = FeedbackState.ANSWERED
+    feedback.replied_at = promise.closed_at or timezone.now()
+    feedback.replied_by = kept_by.actor if kept_by is not None else None
+    feedback.save(update_fields=["state", "replied_at", "replied_by"])
+    return feedback
