@@ -121,10 +121,12 @@ DEFAULT_AUTO_FIELD = "django.db.models.BigAutoField"
 
 REDIS_URL = os.environ.get("REDIS_URL", "")
 # Redis is never what a customer's page waits for: the cache holds only rate-limit counters (they
-# fail open) and a message the broker does not take is handed over later by the outbox relay. A
-# stopped Redis refuses at once, but a hung one (SIGSTOP, a dropped network path) accepts the
-# connection and never answers: only these timeouts bound the wait. A healthy Redis answers in
-# about a millisecond. Sessions live in the database (Django's default SESSION_ENGINE), not here.
+# fail open), the version of the working hours, closures and firm the booking pages keep (without an answer
+# they read the database and leave Redis alone for a while: appointments.plan_inputs), and a message the
+# broker does not take is handed over later by the outbox relay. A stopped Redis refuses at once, but a hung
+# one (SIGSTOP, a dropped network path) accepts the connection and never answers: only these timeouts bound
+# the wait. A healthy Redis answers in about a millisecond. Sessions live in the database (Django's default
+# SESSION_ENGINE), not here.
 REDIS_CONNECT_TIMEOUT = float(os.environ.get("REDIS_CONNECT_TIMEOUT", "0.25"))
 REDIS_SOCKET_TIMEOUT = float(os.environ.get("REDIS_SOCKET_TIMEOUT", "0.25"))
 if REDIS_URL:
