@@ -202,6 +202,8 @@ def request_submit(*, fields: Mapping[str, Any], language: str, now: datetime) -
             customer=customer,
             context={"request_id": web_request.pk},
             dedupe=f"request:{web_request.pk}",
+            # The form asked "Language for our reply"; a known customer's record keeps its own.
+            language=web_request.language,
         )
     return web_request
 
@@ -256,6 +258,7 @@ def request_move_call(*, web_request: WebRequest, due_at: datetime, now: datetim
         customer=web_request.customer,
         context={"request_id": web_request.pk, "promise_id": new.pk},
         dedupe=f"request:{web_request.pk}:promise:{new.pk}",
+        language=web_request.language,
     )
     return web_request
 

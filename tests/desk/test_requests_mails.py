@@ -7,12 +7,12 @@ import pytest
 import time_machine
 from django.utils import timezone
 
-from desk.models import WebRequest
+from desk.models import MatchOutcome, WebRequest
 from desk.services import request_move_call, request_submit
 from notifications.models import MessageKind, OutboxMessage
 from notifications.registry import registered_kinds
 from notifications.rendering import render_message
-from tests.factories import FirmFactory, OfficeProfileFactory, OfficeUserFactory
+from tests.factories import CustomerFactory, FirmFactory, OfficeProfileFactory, OfficeUserFactory
 
 MONDAY = date(2026, 11, 30)
 
@@ -104,3 +104,29 @@ def test_a_reply_sent_after_a_move_names_the_current_time_not_the_first(owner):
 def test_the_desks_request_kinds_are_registered(db):
     kinds = {registration.kind for registration in registered_kinds()}
     assert {MessageKind.REQUEST_REPLY, MessageKind.CALL_TIME_CHANGED} <= kinds
+
+
+@time_machine.travel(at(MONDAY, 10), tick=False)
+@pytest.mark.parametrize("language", ["nl", "en"])
+def test_a_known_customer_gets_the_reply_and_the_move_mail_in_the_language_chosen_on_the_form(owner, language):
+    # The form asks "Language for our reply"; the customer's record (not overwritten from a public form)
+    # may say another one.
+    CustomerFactory(
+        full_name="Eva Janssen",
+        email="eva@example.nl",
+        street="Hoogstraat 5",
+        postcode="6511 AB",
+        city="Nijmegen",
+        country="NL",
+        preferred_language="de",
+        responsible=owner,
+    )
+    web_request = submit(language)
+    assert web_request.match == MatchOutcome.MATCHED
+    request_move_call(web_request=web_request, due_at=at(MONDAY, 15), now=at(MONDAY, 10))
+
+    for kind in (MessageKind.REQUEST_REPLY, MessageKind.CALL_TIME_CHANGED):
+        message = OutboxMessage.objects.get(kind=kind)
+        mail = render_message(message)
+        assert message.language == language and mail.extra_headers["Content-Language"] == language
+        assert "Sandra Brinkmann ruft Sie" not in mail.body and "Guten Tag" not in mail.body

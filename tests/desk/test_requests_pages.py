@@ -341,3 +341,35 @@ def _service_fields():
         "reachable": "any",
         "reachable_note": "",
     }
+
+
+@time_machine.travel(at(MONDAY, 10, 5), tick=False)
+def test_the_call_page_speaks_the_language_chosen_on_the_form_not_the_one_on_file(client, office):
+    Customer.objects.create(
+        full_name="Eva Janssen",
+        email="eva@example.nl",
+        street="Hoogstraat 5",
+        postcode="6511 AB",
+        city="Nijmegen",
+        country="NL",
+        preferred_language="de",
+        responsible=office,
+    )
+    web_request = request_submit(
+        fields={
+            "full_name": "Eva Janssen",
+            "email": "eva@example.nl",
+            "phone": "",
+            "street": "Hoogstraat 5",
+            "postcode": "6511 AB",
+            "city": "Nijmegen",
+            "country": "NL",
+            "about": "Boiler",
+            "reachable": "any",
+            "reachable_note": "",
+        },
+        language="en",
+        now=at(MONDAY, 10),
+    )
+    body = client.get(call_url(web_request)).content.decode()
+    assert '<html lang="en"' in body and "will call you on" in body
