@@ -1,7 +1,7 @@
 """Feedback: one request per completed visit, an owner and a deadline for every feedback, the reply keeps it."""
 
 import re
-from datetime import timedelta
+from datetime import datetime, timedelta
 
 import pytest
 import time_machine
@@ -184,6 +184,19 @@ def test_feedback_gets_an_owner_a_deadline_a_promise_and_a_journal_entry(custome
     entry = JournalEntry.objects.get(action="feedback.received")
     assert entry.channel == "phone" and entry.direction == "in" and entry.data["rating"] == 2
     assert promise.made_in == entry
+
+
+def test_the_reply_deadline_the_customer_is_told_is_on_a_quarter_hour(customer, office):
+    # The acknowledgement says "by Wednesday, 14:15", not "by Wednesday, 14:07" (as the request's reply does).
+    # A Tuesday afternoon, inside office hours.
+    received = timezone.make_aware(datetime(2026, 12, 1, 14, 7, 31))
+    with time_machine.travel(received, tick=False):
+        feedback = feedback_receive(customer=customer, channel=FeedbackChannel.PHONE, rating=4, actor=office)
+    due = timezone.localtime(feedback.reply_due_at)
+    assert (due.minute, due.second, due.microsecond) == (15, 0, 0)
+    exact = add_working_time(received, timedelta(hours=18))
+    assert exact < due <= exact + timedelta(minutes=15)
+    assert feedback.promise.due_at == feedback.reply_due_at
 
 
 def test_the_office_may_log_feedback_without_a_rating_but_not_empty(customer, office):
