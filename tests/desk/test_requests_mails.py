@@ -5,7 +5,7 @@ from datetime import date, datetime
 
 import pytest
 import time_machine
-from django.utils import timezone
+from django.utils import timezone, translation
 
 from desk.models import MatchOutcome, WebRequest
 from desk.services import request_email_instead, request_move_call, request_submit
@@ -147,4 +147,5 @@ def test_a_move_mail_not_yet_sent_when_the_customer_changes_the_call_again_is_no
     assert messages_deliver(message_ids=[second.pk]) == {second.pk: MessageStatus.SUPERSEDED}
     assert not mailoutbox
     second.refresh_from_db()
-    assert "changed the call again" in last_error_display(second.last_error)
+    with translation.override("en"):
+        assert "changed the call again" in last_error_display(second.last_error)
