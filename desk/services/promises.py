@@ -14,7 +14,7 @@ from django.utils.translation import gettext_lazy
 from appointments.formatting import format_window
 from customers.models import OFFICE_STAFF
 from customers.selectors import is_office_staff
-from desk.models import Promise, PromiseKind, PromiseState, VisitMoveRule
+from desk.models import Feedback, Promise, PromiseKind, PromiseState, VisitMoveRule, WebRequest
 from desk.owners import owner_for
 from desk.working_time import working_time_between
 from journal.models import JournalEntry
@@ -191,6 +191,10 @@ def promise_move(
         replaces=old,
         created_by=recorded_actor(actor),
     )
+    # A request or a feedback names the promise that stands: its customer's link and the office's pages
+    # then show the new time, and nobody acts on the old one (seed 001's second rule).
+    WebRequest.objects.filter(promise=old).update(promise=new)
+    Feedback.objects.filter(promise=old).update(promise=new)
     _journal(
         new,
         action="promise.moved",

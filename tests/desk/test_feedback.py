@@ -286,6 +286,9 @@ def test_a_reply_cannot_be_sent_twice_nor_empty(customer, office):
 def test_a_reply_keeps_the_promise_after_it_was_moved(customer, office):
     feedback = FeedbackFactory(customer=customer)
     moved = promise_move(promise=feedback.promise, due_at=local_dt(3, 12), actor=office)
+    # The feedback names the promise that stands (its admin page shows it), not the one moved away from.
+    feedback.refresh_from_db()
+    assert feedback.promise == moved
     feedback_reply(feedback=feedback, text="Thank you.", actor=office)
     moved.refresh_from_db()
     assert moved.state == PromiseState.DONE

@@ -12,7 +12,7 @@ from django.utils import timezone
 from customers.models import Customer
 from desk.forms_requests import shown_at_stamp
 from desk.models import Promise, PromiseState, WebRequest
-from desk.services import request_submit
+from desk.services import promise_report_no_answer, request_submit
 from journal.models import JournalEntry
 from notifications.models import OutboxMessage
 from tests.factories import FirmFactory, OfficeUserFactory
@@ -373,3 +373,23 @@ def test_the_call_page_speaks_the_language_chosen_on_the_form_not_the_one_on_fil
     )
     body = client.get(call_url(web_request)).content.decode()
     assert '<html lang="en"' in body and "will call you on" in body
+
+
+@time_machine.travel(at(MONDAY, 10, 5), tick=False)
+def test_when_the_office_moves_the_call_the_customers_link_shows_the_new_time_and_still_works(client, web_request):
+    # "No answer yet": the office moves the promise; the customer's page must not name the old time.
+    promise_report_no_answer(
+        promise=web_request.promise,
+        waiting_for="the manufacturer",
+        next_contact_at=at(date(2026, 12, 3), 11),
+        actor=web_request.promise.owner,
+    )
+    web_request.refresh_from_db()
+    assert web_request.promise.state == PromiseState.OPEN and web_request.promise.due_at == at(date(2026, 12, 3), 11)
+    body = client.get(call_url(web_request)).content.decode()
+    assert "Thu, Dec. 3, 2026" in body and "11:00" in body and "can no longer be changed" not in body
+
+    new_time = at(date(2026, 12, 4), 9)
+    response = client.post(call_url(web_request), {"action": "move", "slot": new_time.isoformat()})
+    assert response.status_code == 302
+    assert Promise.objects.get(state=PromiseState.OPEN).due_at == new_time
