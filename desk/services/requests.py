@@ -27,7 +27,7 @@ from customers.phones import parse_phone
 from customers.services import CustomerError, customer_create
 from desk.models import MatchOutcome, Promise, PromiseKind, Reachability, RequestStatus, WebRequest
 from desk.owners import owner_for
-from desk.requests import call_changeable, call_slots, new_link_secret, rounded_up, within_reach
+from desk.requests import before_closing, call_changeable, call_slots, new_link_secret, rounded_up, within_reach
 from desk.services.promises import promise_make, promise_move, promise_void
 from desk.working_time import add_working_time
 from journal.models import Channel, Direction, JournalEntry
@@ -169,7 +169,9 @@ def request_submit(*, fields: Mapping[str, Any], language: str, now: datetime) -
         link_secret=new_link_secret(),
         **fields,
     )
-    due_at = within_reach(rounded_up(add_working_time(now, settings.REQUEST_CALLBACK_WITHIN)), fields["reachable"])
+    due_at = within_reach(
+        before_closing(rounded_up(add_working_time(now, settings.REQUEST_CALLBACK_WITHIN))), fields["reachable"]
+    )
     with translation.override(settings.LANGUAGE_CODE):
         entry = journal_record(
             customer=customer,
