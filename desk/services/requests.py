@@ -269,6 +269,9 @@ def request_move_call(*, web_request: WebRequest, due_at: datetime, now: datetim
 def request_email_instead(*, web_request: WebRequest, now: datetime) -> WebRequest:
     """The customer asked for an answer by email: the call is voided, a promise to send it takes its place."""
     web_request = _locked(web_request)
+    if web_request.status == RequestStatus.EMAIL_INSTEAD:
+        # Asked already (a double click, the form sent again): the answer is the same, nothing changes.
+        return web_request
     if not call_changeable(web_request, now=now):
         raise _not_changeable()
     if not web_request.email:

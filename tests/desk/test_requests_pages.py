@@ -393,3 +393,13 @@ def test_when_the_office_moves_the_call_the_customers_link_shows_the_new_time_an
     response = client.post(call_url(web_request), {"action": "move", "slot": new_time.isoformat()})
     assert response.status_code == 302
     assert Promise.objects.get(state=PromiseState.OPEN).due_at == new_time
+
+
+@time_machine.travel(at(MONDAY, 10, 5), tick=False)
+def test_asking_for_email_twice_by_a_double_click_shows_the_success_not_an_error(client, web_request):
+    first = client.post(call_url(web_request), {"action": "email"})
+    second = client.post(call_url(web_request), {"action": "email"})
+    assert first.status_code == second.status_code == 302
+    assert "we will answer you by email instead" in client.get(second.url).content.decode()
+    assert Promise.objects.filter(state=PromiseState.OPEN).count() == 1
+    assert JournalEntry.objects.filter(action="request.email_instead").count() == 1
