@@ -226,6 +226,8 @@ def promise_reassign(*, promise: Promise, owner, actor: AbstractBaseUser | None 
     promise.owner = owner
     promise.warned_due_soon_at = promise.warned_late_at = None
     promise.save(update_fields=["owner", "warned_due_soon_at", "warned_late_at"])
+    # A feedback's owner is whoever owes its reply: its link page and the office's lists name them now.
+    Feedback.objects.filter(promise=promise).update(owner=owner)
     _journal(
         promise,
         action="promise.reassigned",

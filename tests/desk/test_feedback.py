@@ -294,6 +294,15 @@ def test_a_reply_keeps_the_promise_after_it_was_moved(customer, office):
     assert moved.state == PromiseState.DONE
 
 
+def test_handing_the_feedbacks_promise_over_makes_the_colleague_its_owner_at_once(customer, office):
+    # The link page (opened again) and the office's lists name the owner before anyone replies.
+    feedback = FeedbackFactory(customer=customer)
+    colleague = OfficeUserFactory(first_name="Jonas", last_name="Verbeek")
+    promise_reassign(promise=feedback.promise, owner=colleague, actor=office)
+    feedback.refresh_from_db()
+    assert feedback.owner == colleague
+
+
 def test_a_reply_names_whoever_owns_the_promise_now(customer, office, mailoutbox):
     feedback = FeedbackFactory(customer=customer)
     colleague = OfficeUserFactory(first_name="Jonas", last_name="Verbeek")
