@@ -211,7 +211,13 @@ def request_submit(*, fields: Mapping[str, Any], language: str, now: datetime) -
 
 
 def _locked(web_request: WebRequest) -> WebRequest:
-    return WebRequest.objects.select_for_update().select_related("customer", "promise__owner").get(pk=web_request.pk)
+    # Only this row is locked (of=self): PostgreSQL refuses FOR UPDATE on the nullable side of the promise join,
+    # so on PostgreSQL every move and "email instead" failed; the promise itself is locked by promise_move/void.
+    return (
+        WebRequest.objects.select_for_update(of=("self",))
+        .select_related("customer", "promise__owner")
+        .get(pk=web_request.pk)
+    )
 
 
 def _not_changeable() -> RequestError:
