@@ -6,6 +6,7 @@ from django.db.models import Count, Q
 from django.db.models.functions import Length
 
 from customers.models import OFFICE_STAFF
+from customers.selectors import is_office_staff
 from desk.models import PostcodeArea, PromiseState
 
 
@@ -14,7 +15,9 @@ def owner_for(*, customer=None, postcode: str = ""):
 
     None only when the firm has no active office staff at all.
     """
-    if customer is not None and customer.responsible.is_active:
+    # Office staff as OFFICE_STAFF says, not merely active: a responsible person who became a technician
+    # or lost staff access would own a promise nobody sees on the desk, and mails would name the firm.
+    if customer is not None and is_office_staff(customer.responsible):
         return customer.responsible
     postcode = (postcode or (customer.postcode if customer is not None else "")).replace(" ", "").upper()
     if postcode:

@@ -92,6 +92,19 @@ def rounded_up(moment: datetime, step: timedelta = timedelta(minutes=15)) -> dat
     return midnight + steps * step
 
 
+def before_closing(moment: datetime, step: timedelta = timedelta(minutes=15)) -> datetime:
+    """`moment`, or the last quarter hour before the office closes when it falls at (or after) closing.
+
+    A deadline of "one working day" often ends exactly at closing time (a request sent before opening,
+    or on a weekend); a customer told "we call you at 17:00" would wait for a call the office cannot make.
+    Earlier keeps the firm's promise; later would break it.
+    """
+    for opens, closes in office_periods(timezone.localtime(moment).date(), 0):
+        if moment >= closes:
+            return max(opens, closes - step)
+    return moment
+
+
 def call_slots(*, now: datetime) -> list[datetime]:
     """The call times a customer may choose: on the hour inside office hours, over the next few office days."""
     earliest = now + CALL_SLOT_LEAD

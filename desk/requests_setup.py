@@ -13,6 +13,7 @@ from desk.requests import call_changeable, office_person_contact, request_link
 from journal.rendering import register_action
 from notifications.models import MessageKind, OutboxMessage
 from notifications.registry import register_kind
+from notifications.superseded import superseded_reason
 
 
 def request_message_context(message: OutboxMessage) -> dict:
@@ -44,6 +45,15 @@ def request_message_context(message: OutboxMessage) -> dict:
 
 def _still_true(message: OutboxMessage, **kwargs) -> str:
     # The context is read when the mail goes out, so it always names the current call time.
+    return ""
+
+
+def _call_change_still_true(message: OutboxMessage, **kwargs) -> str:
+    """A move mail is about one new promise: moved again or turned into "email instead" since, the mail
+    for that change (queued after this one, or none for email) is the one the customer should read."""
+    current = WebRequest.objects.filter(pk=message.context.get("request_id")).values_list("promise_id", flat=True)
+    if current.first() != message.context.get("promise_id"):
+        return superseded_reason("changed_again")
     return ""
 
 
@@ -88,8 +98,8 @@ def setup() -> None:
     from desk.models import Promise
 
     post_save.connect(follow_moved_promise, sender=Promise, dispatch_uid="desk.requests.follow_moved_promise")
-    for kind in (MessageKind.REQUEST_REPLY, MessageKind.CALL_TIME_CHANGED):
-        register_kind(kind, context=request_message_context, stale_reason=_still_true)
+    register_kind(MessageKind.REQUEST_REPLY, context=request_message_context, stale_reason=_still_true)
+    register_kind(MessageKind.CALL_TIME_CHANGED, context=request_message_context, stale_reason=_call_change_still_true)
     register_action("request.received", label=gettext_lazy("request from the website"), render=_received)
     register_action("request.call_moved", label=gettext_lazy("call moved by the customer"), render=_call_moved)
     register_action(

@@ -197,7 +197,8 @@ def call_page(request, pk: int, secret: str):
         _page_language(request)
         status = 429 if bad_link_limited(request) else 404
         return _private(render(request, "desk/requests/invalid.html", {"firm": Firm.objects.first()}, status=status))
-    _page_language(request, web_request.customer.preferred_language)
+    # The language chosen on the form, as in the mails that carry this link (a known customer's record may differ).
+    _page_language(request, web_request.language)
     firm, now = Firm.objects.first(), timezone.now()
     if request.method == "GET":
         context = _call_context(web_request, firm=firm, now=now)

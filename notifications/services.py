@@ -65,14 +65,22 @@ def message_queue(
     invitation=None,
     context: dict[str, Any] | None = None,
     dedupe: str | None = None,
+    language: str | None = None,
 ) -> OutboxMessage | None:
     """Queue one message about `appointment` (as it is now) or `invitation`; None if queued before.
 
     A message about neither (a reply to a request, a status note on a promise) names its own `dedupe`
-    key, unique per thing it answers: queuing the same key twice is a no-op.
+    key, unique per thing it answers: queuing the same key twice is a no-op. `language` is for a mail
+    answering something the customer wrote in a language they chose there (else: the one on file).
     """
     message = _outbox_row_create(
-        kind=kind, appointment=appointment, customer=customer, invitation=invitation, context=context, dedupe=dedupe
+        kind=kind,
+        appointment=appointment,
+        customer=customer,
+        invitation=invitation,
+        context=context,
+        dedupe=dedupe,
+        language=language,
     )
     if message is not None:
         transaction.on_commit(lambda: hand_to_worker([message.pk]))
@@ -87,6 +95,7 @@ def _outbox_row_create(
     invitation=None,
     context: dict[str, Any] | None = None,
     dedupe: str | None = None,
+    language: str | None = None,
 ) -> OutboxMessage | None:
     if dedupe is None and appointment is None and invitation is None:
         raise ValueError("A message about no appointment or invitation needs its own dedupe key.")
@@ -117,7 +126,7 @@ def _outbox_row_create(
                 invitation=invitation,
                 appointment_version=appointment.version if appointment else None,
                 to_email=customer.email,
-                language=customer.preferred_language,
+                language=language or customer.preferred_language,
                 context=context or {},
                 next_attempt_at=timezone.now(),
             )

@@ -28,6 +28,7 @@ REASONS = {
     "new_time": _("Not sent: the office asked the customer to choose a new time."),
     "recipient_inactive": _("Not sent: the office recipient's account is no longer active."),
     "feedback_opted_out": _("Not sent: the customer asked not to be asked for feedback."),
+    "changed_again": _("Not sent: the customer changed the call again since (a newer message says so)."),
 }
 
 # The English sentences stored before the codes, with the code each one stands for.

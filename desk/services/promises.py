@@ -14,7 +14,7 @@ from django.utils.translation import gettext_lazy
 from appointments.formatting import format_window
 from customers.models import OFFICE_STAFF
 from customers.selectors import is_office_staff
-from desk.models import Promise, PromiseKind, PromiseState, VisitMoveRule
+from desk.models import Feedback, Promise, PromiseKind, PromiseState, VisitMoveRule, WebRequest
 from desk.owners import owner_for
 from desk.working_time import working_time_between
 from journal.models import JournalEntry
@@ -203,6 +203,10 @@ def promise_move(
         replaces=old,
         created_by=recorded_actor(actor),
     )
+    # A request or a feedback names the promise that stands: its customer's link and the office's pages
+    # then show the new time, and nobody acts on the old one (seed 001's second rule).
+    WebRequest.objects.filter(promise=old).update(promise=new)
+    Feedback.objects.filter(promise=old).update(promise=new)
     _journal(
         new,
         action="promise.moved",
@@ -235,6 +239,8 @@ def promise_reassign(*, promise: Promise, owner, actor: AbstractBaseUser | None 
     promise.owner = owner
     promise.warned_due_soon_at = promise.warned_late_at = None
     promise.save(update_fields=["owner", "warned_due_soon_at", "warned_late_at"])
+    # A feedback's owner is whoever owes its reply: its link page and the office's lists name them now.
+    Feedback.objects.filter(promise=promise).update(owner=owner)
     _journal(
         promise,
         action="promise.reassigned",

@@ -1,7 +1,7 @@
 """Feedback: one request per completed visit, an owner and a deadline for every feedback, the reply keeps it."""
 
 import re
-from datetime import timedelta
+from datetime import datetime, timedelta
 
 import pytest
 import time_machine
@@ -186,6 +186,19 @@ def test_feedback_gets_an_owner_a_deadline_a_promise_and_a_journal_entry(custome
     assert promise.made_in == entry
 
 
+def test_the_reply_deadline_the_customer_is_told_is_on_a_quarter_hour(customer, office):
+    # The acknowledgement says "by Wednesday, 14:15", not "by Wednesday, 14:07" (as the request's reply does).
+    # A Tuesday afternoon, inside office hours.
+    received = timezone.make_aware(datetime(2026, 12, 1, 14, 7, 31))
+    with time_machine.travel(received, tick=False):
+        feedback = feedback_receive(customer=customer, channel=FeedbackChannel.PHONE, rating=4, actor=office)
+    due = timezone.localtime(feedback.reply_due_at)
+    assert (due.minute, due.second, due.microsecond) == (15, 0, 0)
+    exact = add_working_time(received, timedelta(hours=18))
+    assert exact < due <= exact + timedelta(minutes=15)
+    assert feedback.promise.due_at == feedback.reply_due_at
+
+
 def test_the_office_may_log_feedback_without_a_rating_but_not_empty(customer, office):
     feedback_receive(customer=customer, channel=FeedbackChannel.LETTER, comment="Very tidy work.", actor=office)
     with pytest.raises(FeedbackError):
@@ -273,9 +286,21 @@ def test_a_reply_cannot_be_sent_twice_nor_empty(customer, office):
 def test_a_reply_keeps_the_promise_after_it_was_moved(customer, office):
     feedback = FeedbackFactory(customer=customer)
     moved = promise_move(promise=feedback.promise, due_at=local_dt(3, 12), actor=office)
+    # The feedback names the promise that stands (its admin page shows it), not the one moved away from.
+    feedback.refresh_from_db()
+    assert feedback.promise == moved
     feedback_reply(feedback=feedback, text="Thank you.", actor=office)
     moved.refresh_from_db()
     assert moved.state == PromiseState.DONE
+
+
+def test_handing_the_feedbacks_promise_over_makes_the_colleague_its_owner_at_once(customer, office):
+    # The link page (opened again) and the office's lists name the owner before anyone replies.
+    feedback = FeedbackFactory(customer=customer)
+    colleague = OfficeUserFactory(first_name="Jonas", last_name="Verbeek")
+    promise_reassign(promise=feedback.promise, owner=colleague, actor=office)
+    feedback.refresh_from_db()
+    assert feedback.owner == colleague
 
 
 def test_a_reply_names_whoever_owns_the_promise_now(customer, office, mailoutbox):

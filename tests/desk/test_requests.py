@@ -87,7 +87,22 @@ def test_a_request_on_friday_afternoon_is_due_on_monday_not_over_the_weekend(off
 
 def test_a_request_on_saturday_is_due_at_the_end_of_the_next_working_day(office):
     web_request = request_submit(fields=fields(), language="nl", now=at(date(2026, 12, 5), 11))
-    assert web_request.promise.due_at == at(NEXT_MONDAY, 17)
+    # The customer is told a time to be called: the last quarter hour before closing, not the closing time.
+    assert web_request.promise.due_at == at(NEXT_MONDAY, 16, 45)
+
+
+@pytest.mark.parametrize(
+    ("sent", "call"),
+    [
+        (at(MONDAY, 7), at(MONDAY, 16, 45)),  # before opening: a whole office day is the rest of today
+        (at(MONDAY, 8), at(MONDAY, 16, 45)),
+        (at(MONDAY, 16, 53), at(date(2026, 12, 1), 16, 45)),  # 16:53 rounds up to 17:00, the closing time
+        (at(date(2026, 11, 29), 21, 30), at(MONDAY, 16, 45)),  # a Sunday evening, as people do
+    ],
+)
+def test_the_call_is_never_at_the_offices_closing_time(office, sent, call):
+    web_request = request_submit(fields=fields(), language="nl", now=sent)
+    assert web_request.promise.due_at == call
 
 
 def test_the_call_falls_into_the_mornings_the_customer_prefers(office):

@@ -5,14 +5,16 @@ from datetime import date, datetime
 
 import pytest
 import time_machine
-from django.utils import timezone
+from django.utils import timezone, translation
 
-from desk.models import WebRequest
-from desk.services import request_move_call, request_submit
-from notifications.models import MessageKind, OutboxMessage
+from desk.models import MatchOutcome, WebRequest
+from desk.services import request_email_instead, request_move_call, request_submit
+from notifications.models import MessageKind, MessageStatus, OutboxMessage
 from notifications.registry import registered_kinds
 from notifications.rendering import render_message
-from tests.factories import FirmFactory, OfficeProfileFactory, OfficeUserFactory
+from notifications.services import messages_deliver
+from notifications.superseded import last_error_display
+from tests.factories import CustomerFactory, FirmFactory, OfficeProfileFactory, OfficeUserFactory
 
 MONDAY = date(2026, 11, 30)
 
@@ -104,3 +106,46 @@ def test_a_reply_sent_after_a_move_names_the_current_time_not_the_first(owner):
 def test_the_desks_request_kinds_are_registered(db):
     kinds = {registration.kind for registration in registered_kinds()}
     assert {MessageKind.REQUEST_REPLY, MessageKind.CALL_TIME_CHANGED} <= kinds
+
+
+@time_machine.travel(at(MONDAY, 10), tick=False)
+@pytest.mark.parametrize("language", ["nl", "en"])
+def test_a_known_customer_gets_the_reply_and_the_move_mail_in_the_language_chosen_on_the_form(owner, language):
+    # The form asks "Language for our reply"; the customer's record (not overwritten from a public form)
+    # may say another one.
+    CustomerFactory(
+        full_name="Eva Janssen",
+        email="eva@example.nl",
+        street="Hoogstraat 5",
+        postcode="6511 AB",
+        city="Nijmegen",
+        country="NL",
+        preferred_language="de",
+        responsible=owner,
+    )
+    web_request = submit(language)
+    assert web_request.match == MatchOutcome.MATCHED
+    request_move_call(web_request=web_request, due_at=at(MONDAY, 15), now=at(MONDAY, 10))
+
+    for kind in (MessageKind.REQUEST_REPLY, MessageKind.CALL_TIME_CHANGED):
+        message = OutboxMessage.objects.get(kind=kind)
+        mail = render_message(message)
+        assert message.language == language and mail.extra_headers["Content-Language"] == language
+        assert "Sandra Brinkmann ruft Sie" not in mail.body and "Guten Tag" not in mail.body
+
+
+@time_machine.travel(at(MONDAY, 10), tick=False)
+def test_a_move_mail_not_yet_sent_when_the_customer_changes_the_call_again_is_not_sent(owner, mailoutbox):
+    # Mail delayed (the server was away): the customer moves the call twice, then asks for email instead.
+    web_request = submit("en")
+    request_move_call(web_request=web_request, due_at=at(date(2026, 12, 2), 14), now=timezone.now())
+    request_move_call(web_request=web_request, due_at=at(date(2026, 12, 3), 9), now=timezone.now())
+    first, second = OutboxMessage.objects.filter(kind=MessageKind.CALL_TIME_CHANGED).order_by("pk")
+    assert messages_deliver(message_ids=[first.pk]) == {first.pk: MessageStatus.SUPERSEDED}
+
+    request_email_instead(web_request=web_request, now=timezone.now())
+    assert messages_deliver(message_ids=[second.pk]) == {second.pk: MessageStatus.SUPERSEDED}
+    assert not mailoutbox
+    second.refresh_from_db()
+    with translation.override("en"):
+        assert "changed the call again" in last_error_display(second.last_error)

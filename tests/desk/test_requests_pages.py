@@ -12,7 +12,7 @@ from django.utils import timezone
 from customers.models import Customer
 from desk.forms_requests import shown_at_stamp
 from desk.models import Promise, PromiseState, WebRequest
-from desk.services import request_submit
+from desk.services import promise_report_no_answer, request_submit
 from journal.models import JournalEntry
 from notifications.models import OutboxMessage
 from tests.factories import FirmFactory, OfficeUserFactory
@@ -341,3 +341,65 @@ def _service_fields():
         "reachable": "any",
         "reachable_note": "",
     }
+
+
+@time_machine.travel(at(MONDAY, 10, 5), tick=False)
+def test_the_call_page_speaks_the_language_chosen_on_the_form_not_the_one_on_file(client, office):
+    Customer.objects.create(
+        full_name="Eva Janssen",
+        email="eva@example.nl",
+        street="Hoogstraat 5",
+        postcode="6511 AB",
+        city="Nijmegen",
+        country="NL",
+        preferred_language="de",
+        responsible=office,
+    )
+    web_request = request_submit(
+        fields={
+            "full_name": "Eva Janssen",
+            "email": "eva@example.nl",
+            "phone": "",
+            "street": "Hoogstraat 5",
+            "postcode": "6511 AB",
+            "city": "Nijmegen",
+            "country": "NL",
+            "about": "Boiler",
+            "reachable": "any",
+            "reachable_note": "",
+        },
+        language="en",
+        now=at(MONDAY, 10),
+    )
+    body = client.get(call_url(web_request)).content.decode()
+    assert '<html lang="en"' in body and "will call you on" in body
+
+
+@time_machine.travel(at(MONDAY, 10, 5), tick=False)
+def test_when_the_office_moves_the_call_the_customers_link_shows_the_new_time_and_still_works(client, web_request):
+    # "No answer yet": the office moves the promise; the customer's page must not name the old time.
+    promise_report_no_answer(
+        promise=web_request.promise,
+        waiting_for="the manufacturer",
+        next_contact_at=at(date(2026, 12, 3), 11),
+        actor=web_request.promise.owner,
+    )
+    web_request.refresh_from_db()
+    assert web_request.promise.state == PromiseState.OPEN and web_request.promise.due_at == at(date(2026, 12, 3), 11)
+    body = client.get(call_url(web_request)).content.decode()
+    assert "Thu, Dec. 3, 2026" in body and "11:00" in body and "can no longer be changed" not in body
+
+    new_time = at(date(2026, 12, 4), 9)
+    response = client.post(call_url(web_request), {"action": "move", "slot": new_time.isoformat()})
+    assert response.status_code == 302
+    assert Promise.objects.get(state=PromiseState.OPEN).due_at == new_time
+
+
+@time_machine.travel(at(MONDAY, 10, 5), tick=False)
+def test_asking_for_email_twice_by_a_double_click_shows_the_success_not_an_error(client, web_request):
+    first = client.post(call_url(web_request), {"action": "email"})
+    second = client.post(call_url(web_request), {"action": "email"})
+    assert first.status_code == second.status_code == 302
+    assert "we will answer you by email instead" in client.get(second.url).content.decode()
+    assert Promise.objects.filter(state=PromiseState.OPEN).count() == 1
+    assert JournalEntry.objects.filter(action="request.email_instead").count() == 1
