@@ -27,7 +27,7 @@ from customers.phones import parse_phone
 from customers.services import CustomerError, customer_create
 from desk.models import MatchOutcome, Promise, PromiseKind, Reachability, RequestStatus, WebRequest
 from desk.owners import owner_for
-from desk.requests import call_changeable, call_slots, new_link_secret, rounded_up, within_reach
+from desk.requests import before_closing, call_changeable, call_slots, new_link_secret, rounded_up, within_reach
 from desk.services.promises import promise_make, promise_move, promise_void
 from desk.working_time import add_working_time
 from journal.models import Channel, Direction, JournalEntry
@@ -169,7 +169,9 @@ def request_submit(*, fields: Mapping[str, Any], language: str, now: datetime) -
         link_secret=new_link_secret(),
         **fields,
     )
-    due_at = within_reach(rounded_up(add_working_time(now, settings.REQUEST_CALLBACK_WITHIN)), fields["reachable"])
+    due_at = within_reach(
+        before_closing(rounded_up(add_working_time(now, settings.REQUEST_CALLBACK_WITHIN))), fields["reachable"]
+    )
     with translation.override(settings.LANGUAGE_CODE):
         entry = journal_record(
             customer=customer,
@@ -202,6 +204,8 @@ def request_submit(*, fields: Mapping[str, Any], language: str, now: datetime) -
             customer=customer,
             context={"request_id": web_request.pk},
             dedupe=f"request:{web_request.pk}",
+            # The form asked "Language for our reply"; a known customer's record keeps its own.
+            language=web_request.language,
         )
     return web_request
 
@@ -262,6 +266,7 @@ def request_move_call(*, web_request: WebRequest, due_at: datetime, now: datetim
         customer=web_request.customer,
         context={"request_id": web_request.pk, "promise_id": new.pk},
         dedupe=f"request:{web_request.pk}:promise:{new.pk}",
+        language=web_request.language,
     )
     return web_request
 
@@ -270,6 +275,9 @@ def request_move_call(*, web_request: WebRequest, due_at: datetime, now: datetim
 def request_email_instead(*, web_request: WebRequest, now: datetime) -> WebRequest:
     """The customer asked for an answer by email: the call is voided, a promise to send it takes its place."""
     web_request = _locked(web_request)
+    if web_request.status == RequestStatus.EMAIL_INSTEAD:
+        # Asked already (a double click, the form sent again): the answer is the same, nothing changes.
+        return web_request
     if not call_changeable(web_request, now=now):
         raise _not_changeable()
     if not web_request.email:
