@@ -14,11 +14,12 @@ from django.utils.translation import gettext_lazy
 from appointments.formatting import format_day, format_duration, format_time, format_window
 from appointments.models import Appointment
 from appointments.signals import visit_cancelled, visit_rebooked, visit_time_changed, visit_time_withdrawn
-from desk.models import Promise, PromiseKind
+from desk.models import Promise, PromiseKind, PromiseState
 from desk.working_time import working_time_between
 from notifications.models import MessageKind, OutboxMessage
 from notifications.registry import Audience, register_kind
 from notifications.rendering import single_line
+from notifications.superseded import superseded_reason
 
 
 def on_visit_time_changed(
@@ -138,8 +139,15 @@ def promise_status_context(message: OutboxMessage) -> dict:
 
 
 def _never_stale(message: OutboxMessage, *, now: datetime) -> str:
-    # A warning about a promise closed since is harmless; one that was due must not be held back.
+    # The customer's status note says what was true when the office wrote it; it goes out as written.
     return ""
+
+
+def _warning_stale(message: OutboxMessage, *, now: datetime) -> str:
+    # A "due soon" or "late" mail about a promise kept, moved or voided since would send the owner (or a lead)
+    # after work that is done; a moved promise is a new row and warns afresh in its own time.
+    state = Promise.objects.filter(pk=message.context.get("promise_id")).values_list("state", flat=True).first()
+    return "" if state == PromiseState.OPEN else superseded_reason("promise_closed")
 
 
 # The journal's sentences for promises, in the reader's language (journal.rendering). Reasons the system
@@ -264,7 +272,7 @@ def setup() -> None:
         register_kind(
             kind,
             context=promise_staff_context,
-            stale_reason=_never_stale,
+            stale_reason=_warning_stale,
             audience=Audience.STAFF,
             label=MessageKind(kind).label,
         )

@@ -29,6 +29,7 @@ REASONS = {
     "recipient_inactive": _("Not sent: the office recipient's account is no longer active."),
     "feedback_opted_out": _("Not sent: the customer asked not to be asked for feedback."),
     "changed_again": _("Not sent: the customer changed the call again since (a newer message says so)."),
+    "promise_closed": _("Not sent: the promise was kept, moved or voided in the meantime."),
 }
 
 # The English sentences stored before the codes, with the code each one stands for.

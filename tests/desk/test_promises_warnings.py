@@ -229,3 +229,21 @@ def test_the_late_and_escalated_mails_name_the_owner_and_how_late(customer, offi
     assert "Sandra Brinkmann" in escalated.subject and "4 Std. 30 Min." in escalated.subject
     assert escalated.to == [office["lead"].email]
     assert Promise.objects.get().escalated_at == at(day, 14, 30)
+
+
+def test_a_warning_queued_before_its_promise_was_kept_is_not_sent(customer, office):
+    from notifications.models import MessageStatus
+    from notifications.services import messages_deliver
+
+    day = monday()
+    kept = make(customer, office, at(day, 10))
+    still_open = make(customer, office, at(day, 10, 15))
+    warn_at(at(day, 9, 15))
+    promise_keep(promise=kept, entry=journal_record(customer=customer, action="contact.recorded", summary="x"))
+
+    with time_machine.travel(at(day, 9, 20), tick=False):
+        messages_deliver(message_ids=[m.pk for m in mails(MessageKind.PROMISE_DUE_SOON)])
+
+    statuses = {m.context["promise_id"]: (m.status, m.last_error) for m in mails(MessageKind.PROMISE_DUE_SOON)}
+    assert statuses[kept.pk] == (MessageStatus.SUPERSEDED, "superseded:promise_closed")
+    assert statuses[still_open.pk][0] == MessageStatus.SENT
