@@ -50,23 +50,28 @@ def is_office_staff(user) -> bool:
 
 
 def responsible_contact(customer, *, firm) -> dict[str, str]:
-    """Name, direct phone and email of the office person responsible for `customer`.
+    """Name, direct phone and email of the office person responsible for `customer` (office_person_contact)."""
+    return office_person_contact(_responsible_with_profiles(customer), firm=firm)
+
+
+def office_person_contact(user, *, firm) -> dict[str, str]:
+    """Name, direct phone and email of an office person named to a customer (a responsible person, the owner
+    of a promise).
 
     Falls back to the firm's own phone and email where the person has no direct ones, so every
     customer-facing page and mail names a reachable human.
     """
-    responsible = _responsible_with_profiles(customer)
     office = firm_contact(firm)
-    if not is_office_staff(responsible):
+    if user is None or not is_office_staff(user):
         # Someone who has left must not be named, nor get the replies, and neither may a technician (a
-        # customer assigned to one before that was refused): the office answers until the customer is
+        # customer assigned to one before that was refused): the office answers until the work is
         # handed to a colleague.
         return {"name": office["name"], "phone": office["phone"], "email": office["email"]}
-    profile = getattr(responsible, "office_profile", None)
+    profile = getattr(user, "office_profile", None)
     return {
-        "name": " ".join((responsible.get_full_name() or responsible.get_username()).split()),
+        "name": " ".join((user.get_full_name() or user.get_username()).split()),
         "phone": profile.direct_phone.as_international if profile and profile.direct_phone else office["phone"],
-        "email": (profile.email if profile else responsible.email) or office["email"],
+        "email": (profile.email if profile else user.email) or office["email"],
     }
 
 

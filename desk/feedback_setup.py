@@ -15,25 +15,12 @@ from django.utils.translation import gettext_lazy
 from appointments.formatting import format_day, format_short_day, format_time
 from appointments.models import AppointmentStatus
 from customers.models import Customer, Firm
-from customers.selectors import firm_contact, is_office_staff
+from customers.selectors import office_person_contact
 from desk.models.feedback import FeedbackChannel
 from notifications.models import MessageKind, OutboxMessage
 from notifications.registry import register_kind
 from notifications.rendering import single_line
 from notifications.superseded import superseded_reason
-
-
-def office_person_contact(user, *, firm) -> dict[str, str]:
-    """Full name, direct phone and email of an office person, the firm's where they have none (or left)."""
-    office = firm_contact(firm)
-    if user is None or not is_office_staff(user):
-        return {"name": office["name"], "phone": office["phone"], "email": office["email"]}
-    profile = getattr(user, "office_profile", None)
-    return {
-        "name": " ".join((user.get_full_name() or user.get_username()).split()),
-        "phone": profile.direct_phone.as_international if profile and profile.direct_phone else office["phone"],
-        "email": (profile.email if profile else user.email) or office["email"],
-    }
 
 
 def feedback_link(request) -> str:

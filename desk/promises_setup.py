@@ -14,6 +14,8 @@ from django.utils.translation import gettext_lazy
 from appointments.formatting import format_day, format_duration, format_time, format_window
 from appointments.models import Appointment
 from appointments.signals import visit_cancelled, visit_rebooked, visit_time_changed, visit_time_withdrawn
+from customers.models import Firm
+from customers.selectors import office_person_contact
 from desk.models import Promise, PromiseKind, PromiseState
 from desk.working_time import working_time_between
 from notifications.models import MessageKind, OutboxMessage
@@ -105,20 +107,6 @@ def promise_staff_context(message: OutboxMessage) -> dict:
     }
 
 
-def owner_contact(user) -> dict[str, str]:
-    """The owner as the customer's contact person: full name, direct phone, email (the firm's where none)."""
-    from customers.models import Firm
-    from customers.selectors import firm_contact
-
-    office = firm_contact(Firm.objects.first())
-    profile = getattr(user, "office_profile", None)
-    return {
-        "name": person_name(user),
-        "phone": profile.direct_phone.as_international if profile and profile.direct_phone else office["phone"],
-        "email": (profile.email if profile else user.email) or office["email"],
-    }
-
-
 def promise_status_context(message: OutboxMessage) -> dict:
     """The "no answer yet" note: what we wait for, when the customer hears next, and from whom."""
     from django.contrib.auth import get_user_model
@@ -134,7 +122,7 @@ def promise_status_context(message: OutboxMessage) -> dict:
     }
     if owner is not None:
         # The person who owes the answer signs the note and gets the reply (not the customer's usual contact).
-        context["responsible"] = owner_contact(owner)
+        context["responsible"] = office_person_contact(owner, firm=Firm.objects.first())
     return context
 
 

@@ -13,7 +13,6 @@ from django.urls import reverse
 from django.utils import timezone
 
 from appointments.closed_days import closed_days
-from customers.selectors import firm_contact, is_office_staff
 from desk.models import PromiseState, Reachability, RequestStatus, WebRequest
 from desk.working_time import office_hours
 
@@ -122,16 +121,3 @@ def call_slots(*, now: datetime) -> list[datetime]:
                 slots.append(slot)
             slot += CALL_SLOT_STEP
     return slots
-
-
-def office_person_contact(user, *, firm) -> dict[str, str]:
-    """Full name, direct phone and email of the office person who owns the call (the firm's where they have none)."""
-    office = firm_contact(firm)
-    if user is None or not is_office_staff(user):
-        return {"name": office["name"], "phone": office["phone"], "email": office["email"]}
-    profile = getattr(user, "office_profile", None)
-    return {
-        "name": " ".join((user.get_full_name() or user.get_username()).split()),
-        "phone": profile.direct_phone.as_international if profile and profile.direct_phone else office["phone"],
-        "email": (profile.email if profile else user.email) or office["email"],
-    }

@@ -8,8 +8,9 @@ from django.utils.translation import gettext_lazy
 
 from appointments.formatting import format_day, format_time
 from customers.models import Firm
+from customers.selectors import office_person_contact
 from desk.models import RequestStatus, WebRequest
-from desk.requests import call_changeable, office_person_contact, request_link
+from desk.requests import call_changeable, request_link
 from journal.rendering import register_action
 from notifications.models import MessageKind, OutboxMessage
 from notifications.registry import register_kind

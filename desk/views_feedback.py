@@ -21,8 +21,7 @@ from django.views.decorators.http import require_http_methods
 
 from appointments.formatting import format_day, format_time
 from customers.models import Firm
-from customers.selectors import responsible_contact
-from desk.feedback_setup import office_person_contact
+from customers.selectors import office_person_contact, responsible_contact
 from desk.models import Feedback, FeedbackChannel
 from desk.models.feedback import FEEDBACK_COMMENT_MAX_LENGTH, RATING_MAX, RATING_MIN
 from desk.services.feedback import (

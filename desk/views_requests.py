@@ -23,9 +23,10 @@ from django.views.decorators.http import require_http_methods
 
 from appointments.formatting import format_day, format_time
 from customers.models import Firm
+from customers.selectors import office_person_contact
 from desk.forms_requests import CallTimeForm, RequestForm, shown_at_stamp
 from desk.models import RequestStatus, WebRequest
-from desk.requests import call_changeable, call_slots, office_person_contact, request_from_link
+from desk.requests import call_changeable, call_slots, request_from_link
 from desk.services.requests import RequestError, request_email_instead, request_move_call, request_submit
 from selfservice.ratelimit import bad_link_limited, client_ip, limited
 
