@@ -1,6 +1,6 @@
 """Promises: made, kept, moved, voided, handed over. Each change is one journal entry of the customer."""
 
-from datetime import datetime
+from datetime import datetime, timedelta
 
 from django.conf import settings
 from django.contrib.auth import get_user_model
@@ -318,27 +318,36 @@ def promises_follow_visit(
         "visit_window_start": appointment.window_start.isoformat(),
         "visit_window_end": appointment.window_end.isoformat(),
     }
+    result = _apply_visit_move_rules(appointment, shift=shift, reason=reason, details=details, actor=actor)
+    if previous_status == "new_time":
+        result += _revive_withdrawn(appointment=appointment, shift=shift, reason=reason, actor=actor)
+    return result
+
+
+def _apply_visit_move_rules(
+    appointment, *, shift: timedelta, reason: str, details: dict, actor, new_visit=None
+) -> list[Promise]:
+    """Each open promise of `appointment` moved by `shift` (onto `new_visit`, if given), voided or left as it
+    is, by its kind's rule (VISIT_MOVE_RULES). Returns the promises open afterwards."""
     result = []
     for promise in _open_for_visit(appointment):
         rule = promise.visit_move_rule
         if rule == VisitMoveRule.MOVE:
-            result.append(
-                promise_move(
-                    promise=promise,
-                    due_at=_not_before_now(promise.due_at + shift),
-                    actor=actor,
-                    reason=reason,
-                    code=VISIT_MOVED,
-                    reason_data=details,
-                )
+            moved = promise_move(
+                promise=promise,
+                due_at=_not_before_now(promise.due_at + shift),
+                actor=actor,
+                reason=reason,
+                code=VISIT_MOVED,
+                reason_data=details,
+                appointment=new_visit,
             )
+            result.append(moved)
         elif rule == VisitMoveRule.VOID:
             promise_void(promise=promise, reason=reason, actor=actor, code=VISIT_MOVED, reason_data=details)
         else:
             _journal_left_as_is(promise, reason=reason, code=VISIT_MOVED, actor=actor, reason_data=details)
             result.append(promise)
-    if previous_status == "new_time":
-        result += _revive_withdrawn(appointment=appointment, shift=shift, reason=reason, actor=actor)
     return result
 
 
@@ -412,27 +421,9 @@ def promises_follow_rebooking(*, appointment, rebooked_as, actor: AbstractBaseUs
     shift = rebooked_as.window_start - appointment.window_start
     reason = _office_text(gettext_lazy("the missed visit was rebooked as D-%(new)s"), new=rebooked_as.pk)
     details = {"rebooked_as_id": rebooked_as.pk}
-    result = []
-    for promise in _open_for_visit(appointment):
-        rule = promise.visit_move_rule
-        if rule == VisitMoveRule.MOVE:
-            result.append(
-                promise_move(
-                    promise=promise,
-                    due_at=_not_before_now(promise.due_at + shift),
-                    actor=actor,
-                    reason=reason,
-                    code=VISIT_MOVED,
-                    appointment=rebooked_as,
-                    reason_data=details,
-                )
-            )
-        elif rule == VisitMoveRule.VOID:
-            promise_void(promise=promise, reason=reason, actor=actor, code=VISIT_MOVED, reason_data=details)
-        else:
-            _journal_left_as_is(promise, reason=reason, code=VISIT_MOVED, actor=actor, reason_data=details)
-            result.append(promise)
-    return result
+    return _apply_visit_move_rules(
+        appointment, shift=shift, reason=reason, details=details, actor=actor, new_visit=rebooked_as
+    )
 
 
 @transaction.atomic
