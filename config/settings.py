@@ -58,6 +58,7 @@ INSTALLED_APPS = [
     "crispy_bootstrap5",
     "phonenumber_field",
     "anymail",
+    "health_check",
     "config",
     "customers",
     "appointments",
@@ -309,6 +310,12 @@ LOGGING = {
 REMINDER_DAY_BEFORE_AT = os.environ.get("REMINDER_DAY_BEFORE_AT", "18:00")
 REMINDER_HOURS_BEFORE = int(os.environ["REMINDER_HOURS_BEFORE"]) if os.environ.get("REMINDER_HOURS_BEFORE") else None
 OUTBOX_MAX_ATTEMPTS = int(os.environ.get("OUTBOX_MAX_ATTEMPTS", "6"))
+# The office sees a banner, and /readyz fails, when a message failed within this many hours or one that was due
+# has waited longer than this many minutes (the worker or beat is down, the broker unreachable).
+OUTBOX_ALERT_FAILED_WITHIN = timedelta(hours=float(os.environ.get("OUTBOX_ALERT_FAILED_HOURS", "24")))
+OUTBOX_STUCK_AFTER = timedelta(minutes=float(os.environ.get("OUTBOX_STUCK_MINUTES", "15")))
+# /readyz fails when no worker has run beat's one-minute heartbeat job for this long.
+WORKER_HEARTBEAT_MAX_AGE = timedelta(minutes=float(os.environ.get("WORKER_HEARTBEAT_MAX_MINUTES", "3")))
 # Where customers' replies go, with "{token}" naming the message replied to, e.g.
 # "office+{token}@mail.firm.example" (a catch-all or plus-address that reaches the inbound path).
 # Empty: Reply-To is the customer's contact person.
@@ -342,6 +349,7 @@ CELERY_BEAT_SCHEDULE = {
     "promise-warnings": {"task": "desk.tasks.warn_about_promises", "schedule": 300.0},
     "feedback-requests": {"task": "desk.tasks.queue_feedback_requests", "schedule": 900.0},
     # At night in Europe, when nobody books.
+    "heartbeat": {"task": "config.tasks.record_heartbeat", "schedule": 60.0},
     "clear-expired-sessions": {"task": "config.tasks.clear_expired_sessions", "schedule": crontab(hour=2, minute=30)},
 }
 

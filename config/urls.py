@@ -8,6 +8,7 @@ from django.urls import include, path, re_path
 from django.utils.translation import gettext_lazy as _
 from django.views.generic import RedirectView
 
+from config.health import readiness
 from selfservice import views as selfservice_views
 
 
@@ -47,6 +48,7 @@ urlpatterns = [
     # Mail providers' webhooks (bounces, complaints; inbound mail): authenticated by anymail, no CSRF.
     path("anymail/", include("anymail.urls")),
     path("healthz", health, name="health"),
+    path("readyz", readiness, name="readiness"),
     path("favicon.ico", favicon, name="favicon"),
     # The office's home page is the dispatch board (it sends anyone else to the sign-in).
     path("", RedirectView.as_view(pattern_name="dispatch:day", permanent=False)),

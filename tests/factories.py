@@ -169,3 +169,15 @@ class FeedbackFactory(factory.django.DjangoModelFactory):
             kind="reply_feedback", customer=feedback.customer, owner=feedback.owner, due_at=feedback.reply_due_at
         )
     )
+
+
+class OutboxMessageFactory(factory.django.DjangoModelFactory):
+    class Meta:
+        model = "notifications.OutboxMessage"
+
+    kind = "confirmation"
+    status = "sent"
+    dedupe_key = factory.Sequence(lambda n: f"factory:{n}")
+    customer = factory.SubFactory(CustomerFactory)
+    to_email = factory.LazyAttribute(lambda message: message.customer.email)
+    language = "de"

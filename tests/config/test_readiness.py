@@ -1,0 +1,103 @@
+"""/readyz: database, cache, broker, a worker that ran lately, and mail going out."""
+
+import json
+from datetime import timedelta
+
+import pytest
+from django.utils import timezone
+
+from config.celery import app as celery_app
+from config.models import Heartbeat
+from config.tasks import WORKER_HEARTBEAT, record_heartbeat
+from notifications.models import MessageStatus
+from tests.factories import OutboxMessageFactory
+
+pytestmark = pytest.mark.django_db
+
+
+def readiness(client):
+    response = client.get("/readyz?format=json")
+    return response.status_code, json.loads(response.content)
+
+
+def failing(results):
+    return {name.split("(")[0] for name, state in results.items() if state != "OK"}
+
+
+@pytest.fixture
+def worker_alive():
+    record_heartbeat()
+
+
+def test_ready_when_every_part_answers(client, worker_alive):
+    status, results = readiness(client)
+
+    assert status == 200
+    assert failing(results) == set()
+    assert {name.split("(")[0] for name in results} == {"Database", "Cache", "Broker", "Worker", "Outbox"}
+
+
+def test_the_heartbeat_job_records_when_a_worker_last_ran_it():
+    record_heartbeat()
+
+    assert timezone.now() - Heartbeat.objects.get(name=WORKER_HEARTBEAT).beat_at < timedelta(seconds=5)
+
+
+def test_not_ready_before_any_worker_ran_the_heartbeat(client):
+    status, results = readiness(client)
+
+    assert status == 503
+    assert failing(results) == {"Worker"}
+    assert "heartbeat" in results["Worker()"]
+
+
+def test_not_ready_when_the_last_heartbeat_is_older_than_the_limit(client, settings, worker_alive):
+    settings.WORKER_HEARTBEAT_MAX_AGE = timedelta(minutes=3)
+    Heartbeat.objects.update(beat_at=timezone.now() - timedelta(minutes=10))
+
+    status, results = readiness(client)
+
+    assert status == 503
+    assert "10 min" in results["Worker()"]
+
+
+def test_not_ready_while_mail_fails(client, worker_alive):
+    OutboxMessageFactory(status=MessageStatus.FAILED)
+
+    status, results = readiness(client)
+
+    assert status == 503
+    assert failing(results) == {"Outbox"}
+    assert "1 failed" in results["Outbox()"]
+
+
+def test_not_ready_when_the_broker_cannot_be_reached(client, monkeypatch, worker_alive):
+    monkeypatch.setattr(celery_app.conf, "broker_url", "redis://127.0.0.1:9/0")
+    monkeypatch.setattr(celery_app.conf, "broker_write_url", None)
+
+    status, results = readiness(client)
+
+    assert status == 503
+    assert failing(results) == {"Broker"}
+
+
+def test_not_ready_when_the_cache_server_is_down_and_never_a_500(client, settings, worker_alive):
+    settings.CACHES = {
+        "default": {
+            "BACKEND": "django.core.cache.backends.redis.RedisCache",
+            "LOCATION": "redis://127.0.0.1:9/0",
+            "OPTIONS": {"socket_connect_timeout": 0.2, "socket_timeout": 0.2},
+        }
+    }
+
+    status, results = readiness(client)
+
+    assert status == 503
+    assert "Cache" in failing(results)
+
+
+def test_liveness_stays_an_answer_that_touches_nothing(client, django_assert_num_queries):
+    with django_assert_num_queries(0):
+        response = client.get("/healthz")
+
+    assert response.status_code == 200
