@@ -204,7 +204,8 @@ def promise_move(
         created_by=recorded_actor(actor),
     )
     # A request or a feedback names the promise that stands: its customer's link and the office's pages
-    # then show the new time, and nobody acts on the old one (seed 001's second rule).
+    # then show the new time, and nobody acts on the old one (seed 001's second rule). Said here, where
+    # the move happens, rather than in a post_save receiver that fires for every new promise.
     WebRequest.objects.filter(promise=old).update(promise=new)
     Feedback.objects.filter(promise=old).update(promise=new)
     _journal(
