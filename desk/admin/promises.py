@@ -1,8 +1,6 @@
 """The office's promises: a list to work from, a form to make one (from a customer's page), and a page
 per promise that changes it only through the desk's services (keep, move, hand over, void, no answer yet)."""
 
-from datetime import timedelta
-
 from django import forms
 from django.contrib import admin, messages
 from django.contrib.auth import get_user_model
@@ -26,6 +24,7 @@ from customers.models import OFFICE_STAFF, Customer
 from customers.selectors import is_office_staff, phone_search_q
 from desk.models import PostcodeArea, Promise, PromiseKind, PromiseState
 from desk.owners import owner_for
+from desk.selectors import Bounds
 from desk.services.promises import (
     WAITING_FOR_MAX_LENGTH,
     PromiseError,
@@ -287,20 +286,21 @@ class MineFilter(admin.SimpleListFilter):
 
 
 class DueFilter(admin.SimpleListFilter):
+    """The sections of My desk and the counts in the navigation, by the same definition (desk.selectors.Bounds):
+    "due today" is still ahead today, what is already late is overdue, never both."""
+
     title = _("due")
     parameter_name = "due"
 
     def lookups(self, request, model_admin):
-        return [("overdue", _("overdue")), ("today", _("due today"))]
+        return [("overdue", _("overdue")), ("today", _("due today")), ("week", _("later this week"))]
 
     def queryset(self, request, queryset):
-        now = timezone.now()
-        if self.value() == "overdue":
-            return queryset.filter(state=PromiseState.OPEN, due_at__lt=now)
-        if self.value() == "today":
-            start = timezone.localtime(now).replace(hour=0, minute=0, second=0, microsecond=0)
-            return queryset.filter(state=PromiseState.OPEN, due_at__gte=start, due_at__lt=start + timedelta(days=1))
-        return queryset
+        bounds = Bounds.at(timezone.now())
+        condition = {"overdue": bounds.overdue, "today": bounds.today, "week": bounds.this_week}.get(self.value())
+        if condition is None:
+            return queryset
+        return queryset.filter(condition(), state=PromiseState.OPEN)
 
 
 # The admin ----------------------------------------------------------------------------------------------
