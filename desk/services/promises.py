@@ -522,7 +522,8 @@ def promise_report_no_answer(
 
 # Warnings: the owner when a promise is due soon and when it is late, a lead when it stays late ------------
 
-# At most this many of each warning per run; the job runs every few minutes and goes on where it stopped.
+# At most this many of each warning per run; the job runs every few minutes and goes on where it stopped:
+# oldest due first, and what a run warned is stamped, so the next run's batch starts after it.
 WARN_BATCH = 200
 
 
@@ -571,18 +572,20 @@ def promises_warn(*, now: datetime | None = None) -> dict[str, int]:
         ("due_soon", "warned_due_soon_at", soon, MessageKind.PROMISE_DUE_SOON),
         ("late", "warned_late_at", late, MessageKind.PROMISE_LATE),
     ):
-        ids = open_promises.filter(condition, **{f"{stamp}__isnull": True}).values_list("pk", flat=True)
+        ids = _oldest_first(open_promises.filter(condition, **{f"{stamp}__isnull": True})).values_list("pk", flat=True)
         for promise_id in ids[:WARN_BATCH]:
             counts[name] += _warn_once(
                 promise_id=promise_id, stamp=stamp, still_due=condition, kind=kind, recipients=owner, now=now
             )
-    # Office time late is at most wall time late: the query narrows, working_time_between decides.
+    # Office time late is at most wall time late: the query narrows, working_time_between decides. The
+    # earlier a promise was due, the more office time it is late, so once one is not late enough, none
+    # after it is: the run stops there rather than weigh a thousand promises a weekend made wall-time late.
     after = settings.PROMISE_ESCALATE_AFTER
-    candidates = open_promises.filter(escalated_at__isnull=True, due_at__lte=now - after).values_list("pk", "due_at")
+    candidates = _oldest_first(open_promises.filter(escalated_at__isnull=True, due_at__lte=now - after))
     leads = None
-    for promise_id, due_at in candidates[: WARN_BATCH * 5]:
+    for promise_id, due_at in candidates.values_list("pk", "due_at")[:WARN_BATCH]:
         if working_time_between(due_at, now) < after:
-            continue
+            break
         if leads is None:
             leads = desk_leads()
         counts["escalated"] += _warn_once(
@@ -594,3 +597,9 @@ def promises_warn(*, now: datetime | None = None) -> dict[str, int]:
             now=now,
         )
     return counts
+
+
+def _oldest_first(promises):
+    # Said here, not left to Promise.Meta.ordering: the most pressing warnings go first when a run has more
+    # than a batch, and the escalations' early stop is only right in this order.
+    return promises.order_by("due_at", "pk")

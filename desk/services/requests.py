@@ -313,4 +313,3 @@ def request_email_instead(*, web_request: WebRequest, now: datetime) -> WebReque
     web_request.status = RequestStatus.EMAIL_INSTEAD
     web_request.save(update_fields=["promise", "status"])
     return web_request
-
