@@ -92,7 +92,6 @@ def test_the_call_that_keeps_a_promise_closes_it_and_the_clerk_is_back_on_my_des
     promise.refresh_from_db()
     entry = JournalEntry.objects.get(action="contact.recorded")
     assert (promise.state, promise.kept_by) == (PromiseState.DONE, entry)
-    assert entry.data["keeps_promise"] == promise.pk
     assert JournalEntry.objects.filter(action="promise.kept", data__entry_id=entry.pk).exists()
     assert [str(m) for m in get_messages(response.wsgi_request)] == [
         f"Der Kontakt steht im Journal von {promise.customer}. Zusage erledigt: zurückrufen."
@@ -194,6 +193,19 @@ def test_a_refusal_while_applying_undoes_the_entry_too(office_user):
         )
 
     assert not JournalEntry.objects.exists()
+
+
+def test_a_service_caller_keeps_a_promise_the_one_way_the_form_does(office_user):
+    promise = PromiseFactory()
+    said = {"customer": promise.customer, "contact": "phone_out", "note": "Zurückgerufen.", "actor": office_user}
+
+    with pytest.raises(TypeError):
+        contact_record(**said, keeps_promise=promise.pk)  # stored an id and kept nothing
+    entry = contact_record(**said, extension_data={"keeps_promise": promise})
+
+    promise.refresh_from_db()
+    assert promise.state == PromiseState.DONE and promise.kept_by == entry
+    assert JournalEntry.objects.filter(action="contact.recorded").count() == 1
 
 
 def test_a_next_address_elsewhere_leads_back_to_the_customer(admin_client_office):
