@@ -82,6 +82,23 @@ def test_the_customers_page_offers_the_same_choices_in_its_quick_form(admin_clie
     assert 'name="promise_kind" form="journal-contact"' in page
 
 
+def test_a_customer_without_an_open_promise_is_not_offered_an_empty_choice_of_promises(admin_client_office):
+    customer = CustomerFactory()
+    PromiseFactory(customer=customer, state=PromiseState.DONE, closed_at=timezone.now())
+
+    quick_forms = [
+        admin_client_office.get(url).content.decode() for url in (customer_page(customer), contact_url(customer))
+    ]
+    add_page = admin_client_office.get(f"{ADD}?customer={customer.pk}").content.decode()
+
+    for page in quick_forms:
+        assert "Dieser Kontakt löst ein" not in page
+    assert 'class="form-row hidden field-keeps_promise"' in add_page  # the admin's own way to leave it out
+    for page in [*quick_forms, add_page]:
+        assert '<select name="keeps_promise"' not in page
+        assert 'name="promise_kind"' in page  # a promise can still be made in the contact
+
+
 def test_the_call_that_keeps_a_promise_closes_it_and_the_clerk_is_back_on_my_desk(admin_client_office, office_user):
     promise = PromiseFactory(owner=office_user)
     back = reverse("desk:page") + "?view=team"
