@@ -3,6 +3,7 @@
 
 import re
 from datetime import timedelta
+from urllib.parse import urlencode
 
 import pytest
 from django.contrib.messages import get_messages
@@ -273,5 +274,7 @@ def test_the_customers_open_promises_each_link_to_the_form_that_keeps_them(admin
 
     page = admin_client_office.get(customer_page(promise.customer)).content.decode()
 
-    link = f'href="{contact_url(promise.customer)}?keeps_promise={promise.pk}">'
-    assert f"{link}Kontakt erfassen, der sie einlöst</a>" in page
+    # Back to the customer afterwards; a promise to call back is kept by a call to them.
+    back = urlencode({"next": customer_page(promise.customer)})
+    link = f'href="{contact_url(promise.customer)}?keeps_promise={promise.pk}&amp;{back}&amp;contact=phone_out">'
+    assert f"{link}Anruf erfassen, der sie einlöst</a>" in page
