@@ -14,12 +14,12 @@ from django.utils.translation import gettext_lazy
 from appointments.formatting import format_window
 from customers.models import OFFICE_STAFF
 from customers.selectors import is_office_staff
-from desk.models import Feedback, Promise, PromiseKind, PromiseState, VisitMoveRule, WebRequest
+from desk.models import Feedback, InboundMail, Promise, PromiseKind, PromiseState, VisitMoveRule, WebRequest
 from desk.owners import owner_for
 from desk.working_time import working_time_between
 from journal.models import JournalEntry
 from journal.services import journal_record, recorded_actor
-from notifications.models import MessageKind
+from notifications.models import MessageKind, OutboxMessage
 from notifications.services import message_queue, staff_message_queue
 
 
@@ -478,6 +478,7 @@ def promise_report_no_answer(
         raise PromiseError(
             _("This customer has no email address: call them and log the call instead."), code="no_email"
         )
+    language = conversation_language(locked)
     with translation.override(settings.LANGUAGE_CODE):
         reason = _("No answer yet (waiting for: %(waiting_for)s); the customer was told.") % {
             "waiting_for": waiting_for
@@ -503,6 +504,7 @@ def promise_report_no_answer(
         # Each report closes the promise it was made on, so its id counts the reports: a double submit
         # of the same form queues one mail.
         dedupe=f"promise-{locked.pk}:status",
+        language=language,
     )
     with translation.override(settings.LANGUAGE_CODE):
         summary = _(
@@ -518,6 +520,36 @@ def promise_report_no_answer(
         old_promise_id=locked.pk,
     )
     return new
+
+
+def conversation_language(promise: Promise) -> str | None:
+    """The language we speak with the customer about `promise`: that of the last mail we sent them about it
+    (about it or an earlier version of it, the website request or feedback it answers, or the mail of ours
+    they replied to), else the one they chose for their website request; None for their record's language.
+
+    A customer who wrote in Dutch from the website and got our reply in Dutch gets the status note in Dutch,
+    whatever language their record had before."""
+    chain = [promise.pk]
+    earlier = promise.replaces_id
+    while earlier is not None and earlier not in chain:
+        chain.append(earlier)
+        earlier = Promise.objects.filter(pk=earlier).values_list("replaces_id", flat=True).first()
+    requests = list(WebRequest.objects.filter(promise_id__in=chain).order_by("-pk").values_list("pk", "language"))
+    feedback = list(Feedback.objects.filter(promise_id__in=chain).values_list("pk", flat=True))
+    replied_to = InboundMail.objects.filter(promise_id__in=chain, outbox_message__isnull=False)
+    about = (
+        Q(context__promise_id__in=chain)
+        | Q(context__request_id__in=[pk for pk, _language in requests])
+        | Q(context__feedback_id__in=feedback)
+        | Q(pk__in=replied_to.values("outbox_message_id"))
+    )
+    last_mail = (
+        OutboxMessage.objects.filter(about, customer_id=promise.customer_id, recipient_user__isnull=True)
+        .order_by("-pk")
+        .values_list("language", flat=True)
+        .first()
+    )
+    return last_mail or (requests[0][1] if requests else None)
 
 
 # Warnings: the owner when a promise is due soon and when it is late, a lead when it stays late ------------
