@@ -18,6 +18,11 @@ from desk.models import Promise, PromiseKind
 
 # Kinds whose keeping is a phone call: their link says so.
 CALL_KINDS = {"call_back", "call_before_visit", "confirm_time", "call_bounced"}
+# The contact that usually keeps a kind, preset in the form (journal.services.CONTACT_KINDS).
+KEPT_BY_CONTACT = {
+    **dict.fromkeys(CALL_KINDS, "phone_out"),
+    **dict.fromkeys(("send_information", "send_quote", "reply_mail"), "email_out"),
+}
 
 # What the customer did, in a word, for the list of online changes (the entry's summary says the rest).
 CHANGE_LABELS = {
@@ -77,12 +82,12 @@ class Links:
 
     def keep(self, promise: Promise) -> str:
         url = f"{self.contact.format(promise.customer_id)}?keeps_promise={promise.pk}&{self.back}"
-        # The form comes with the visit the promise is about and, for a call, the call: the clerk types
+        # The form comes with the visit the promise is about and the usual kind of contact: the clerk types
         # what was said.
         if promise.appointment_id:
             url += f"&appointment={promise.appointment_id}"
-        if promise.kind in CALL_KINDS:
-            url += "&contact=phone_out"
+        if promise.kind in KEPT_BY_CONTACT:
+            url += f"&contact={KEPT_BY_CONTACT[promise.kind]}"
         return url
 
 

@@ -264,9 +264,15 @@ def test_the_journals_add_page_keeps_and_makes_promises_too(admin_client_office)
 def test_my_desk_links_each_promise_to_the_form_that_keeps_it_and_back(admin_client_office, office_user):
     promise = PromiseFactory(owner=office_user, due_at=timezone.now() - timedelta(hours=1))
 
+    quote = PromiseFactory(owner=office_user, due_at=timezone.now() + timedelta(hours=1), kind=PromiseKind.SEND_QUOTE)
+
     page = admin_client_office.get(reverse("desk:page")).content.decode()
 
-    assert f"{contact_url(promise.customer)}?keeps_promise={promise.pk}&amp;next=%2Fdesk%2F" in page
+    assert (
+        f"{contact_url(promise.customer)}?keeps_promise={promise.pk}&amp;next=%2Fdesk%2F&amp;contact=phone_out" in page
+    )
+    # A quote is sent by email: the form comes with that chosen.
+    assert f"?keeps_promise={quote.pk}&amp;next=%2Fdesk%2F&amp;contact=email_out" in page
 
 
 def test_the_customers_open_promises_each_link_to_the_form_that_keeps_them(admin_client_office):
