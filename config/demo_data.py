@@ -226,7 +226,8 @@ CHANNEL_FOR_PREFERENCE = {"email": Channel.EMAIL, "phone": Channel.PHONE, "lette
 
 # My desk's story (#12): what the office promised a few demo customers, by index into CUSTOMERS. `due` is
 # "overdue" (three hours ago), "today 1" / "today 2" (later today), "next week", or "before visit" (the
-# afternoon before the customer's next booked visit, which the promise is tied to).
+# afternoon before the customer's next booked visit, which the promise is tied to); each moved to a quarter
+# hour in office hours (settings.OFFICE_HOURS, desk.working_time), as a clerk would promise it.
 PROMISES = [
     (
         0,

@@ -78,6 +78,10 @@ def fields(customer) -> dict[str, forms.Field]:
         required=False,
         empty_label=gettext_lazy("(no promise)"),
     )
+    if not open_promises.exists():
+        # Nothing to choose: not shown, yet still read, so a promise posted from a page opened earlier (and
+        # closed since) gets its own message rather than vanishing.
+        kept.widget = forms.HiddenInput()
     kind = forms.ChoiceField(
         label=gettext_lazy("and we promised"),
         choices=[("", gettext_lazy("(nothing)")), *[(kind.value, kind.label) for kind in KINDS_PROMISED_IN_A_CONTACT]],

@@ -18,6 +18,11 @@ from desk.models import Promise, PromiseKind
 
 # Kinds whose keeping is a phone call: their link says so.
 CALL_KINDS = {"call_back", "call_before_visit", "confirm_time", "call_bounced"}
+# The contact that usually keeps a kind, preset in the form (journal.services.CONTACT_KINDS).
+KEPT_BY_CONTACT = {
+    **dict.fromkeys(CALL_KINDS, "phone_out"),
+    **dict.fromkeys(("send_information", "send_quote", "reply_mail"), "email_out"),
+}
 
 # What the customer did, in a word, for the list of online changes (the entry's summary says the rest).
 CHANGE_LABELS = {
@@ -76,7 +81,18 @@ class Links:
         self.back = urlencode({"next": back or reverse("desk:page")})
 
     def keep(self, promise: Promise) -> str:
-        return f"{self.contact.format(promise.customer_id)}?keeps_promise={promise.pk}&{self.back}"
+        url = f"{self.contact.format(promise.customer_id)}?keeps_promise={promise.pk}&{self.back}"
+        # The form comes with the visit the promise is about and the usual kind of contact: the clerk types
+        # what was said.
+        if promise.appointment_id:
+            url += f"&appointment={promise.appointment_id}"
+        if promise.kind in KEPT_BY_CONTACT:
+            url += f"&contact={KEPT_BY_CONTACT[promise.kind]}"
+        return url
+
+
+def keep_label(promise: Promise) -> str:
+    return _("Log the call that keeps it") if promise.kind in CALL_KINDS else _("Log the contact that keeps it")
 
 
 def kind_labels() -> dict[str, str]:
@@ -112,7 +128,6 @@ def promise_item(promise: Promise, *, now: datetime, links: Links, show_owner: b
         name = promise.owner.get_full_name() or promise.owner.get_username()
         meta.append(format_html(' <span class="promise-owner">{}</span>', _("owner: %(name)s") % {"name": name}))
     note = format_html('<p class="promise-note">{}</p>', _short(promise.note)) if promise.note else ""
-    keep = _("Log the call that keeps it") if promise.kind in CALL_KINDS else _("Log the contact that keeps it")
     return format_html(
         '<li class="promise{}"><div class="promise-head"><span class="promise-kind">{}</span>'
         ' <a class="promise-customer" href="{}">{}</a>{}</div><div class="promise-meta">{}</div>{}'
@@ -125,7 +140,7 @@ def promise_item(promise: Promise, *, now: datetime, links: Links, show_owner: b
         mark_safe("".join(meta)),
         note,
         links.keep(promise),
-        keep,
+        keep_label(promise),
     )
 
 

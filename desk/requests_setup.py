@@ -86,19 +86,7 @@ def _email_instead(entry) -> str:
     }
 
 
-def follow_moved_promise(sender, instance, created, **kwargs):
-    if created and instance.replaces_id is not None:
-        from desk.services.requests import requests_follow_promise
-
-        requests_follow_promise(promise=instance)
-
-
 def setup() -> None:
-    from django.db.models.signals import post_save
-
-    from desk.models import Promise
-
-    post_save.connect(follow_moved_promise, sender=Promise, dispatch_uid="desk.requests.follow_moved_promise")
     register_kind(MessageKind.REQUEST_REPLY, context=request_message_context, stale_reason=_still_true)
     register_kind(MessageKind.CALL_TIME_CHANGED, context=request_message_context, stale_reason=_call_change_still_true)
     register_action("request.received", label=gettext_lazy("request from the website"), render=_received)

@@ -37,7 +37,8 @@ def office_day_length() -> timedelta:
     return max(lengths, default=timedelta(hours=8))
 
 
-def _periods(first_day: date, days: int):
+def office_periods(first_day: date, days: int):
+    """(opens, closes) of each office day from `first_day` on, for `days` calendar days, in the firm's zone."""
     hours = office_hours()
     closed = closed_days(first_day, first_day + timedelta(days=days))
     zone = timezone.get_current_timezone()
@@ -54,7 +55,7 @@ def add_working_time(start: datetime, duration: timedelta) -> datetime:
     remaining = duration
     start_day = timezone.localtime(start).date()
     last = start
-    for opens, closes in _periods(start_day, SEARCH_DAYS):
+    for opens, closes in office_periods(start_day, SEARCH_DAYS):
         begin = max(opens, start)
         if begin >= closes:
             continue
@@ -72,8 +73,44 @@ def working_time_between(start: datetime, end: datetime) -> timedelta:
         return timedelta(0)
     total = timedelta(0)
     days = (timezone.localtime(end).date() - timezone.localtime(start).date()).days
-    for opens, closes in _periods(timezone.localtime(start).date(), days):
+    for opens, closes in office_periods(timezone.localtime(start).date(), days):
         begin, finish = max(opens, start), min(closes, end)
         if finish > begin:
             total += finish - begin
     return total
+
+
+QUARTER = timedelta(minutes=15)
+
+
+def on_the_quarter(moment: datetime, *, up: bool) -> datetime:
+    """`moment` on the quarter hour of the firm's clock, the next one (`up`) or the one before."""
+    local = timezone.localtime(moment)
+    midnight = local.replace(hour=0, minute=0, second=0, microsecond=0)
+    steps, rest = divmod(local - midnight, QUARTER)
+    return midnight + QUARTER * (steps + 1 if up and rest else steps)
+
+
+def last_quarter(closes: datetime) -> datetime:
+    """The last quarter hour before closing: something due at closing time is due when nobody is there."""
+    last = on_the_quarter(closes, up=False)
+    return last - QUARTER if last == closes else last
+
+
+def office_quarter_at_or_after(moment: datetime) -> datetime:
+    """The first quarter hour at or after `moment` at which the office is open."""
+    for opens, closes in office_periods(timezone.localtime(moment).date(), SEARCH_DAYS):
+        candidate = max(on_the_quarter(moment, up=True), on_the_quarter(opens, up=True))
+        if candidate <= last_quarter(closes):
+            return candidate
+    return on_the_quarter(moment, up=True)
+
+
+def office_quarter_at_or_before(moment: datetime) -> datetime:
+    """The last quarter hour at or before `moment` at which the office is open."""
+    first_day = timezone.localtime(moment).date() - timedelta(days=SEARCH_DAYS)
+    for opens, closes in reversed(list(office_periods(first_day, SEARCH_DAYS))):
+        candidate = min(on_the_quarter(moment, up=False), last_quarter(closes))
+        if candidate >= opens:
+            return candidate
+    return on_the_quarter(moment, up=False)

@@ -55,12 +55,6 @@ class ActionFilter(admin.SimpleListFilter):
         return queryset.filter(action=self.value()) if self.value() else queryset
 
 
-def _keeps_promise(form) -> int | None:
-    # The desk's field gives the promise itself; the entry's data carries its id.
-    value = form.cleaned_data.get("keeps_promise")
-    return getattr(value, "pk", value)
-
-
 def _back_url(request, customer_id: int) -> str:
     """Where the clerk came from (?next=, e.g. My desk), if it is this site's; else the customer's page."""
     target = request.POST.get("next") or request.GET.get("next") or ""
@@ -144,7 +138,6 @@ class JournalEntryAdmin(PrefillMixin, admin.ModelAdmin):
             contact=form.cleaned_data["contact"],
             note=form.cleaned_data["note"],
             occurred_at=form.cleaned_data["occurred_at"],
-            keeps_promise=_keeps_promise(form),
             extension_data=form.extension_data(),
             actor=request.user,
         )
@@ -173,7 +166,6 @@ class JournalEntryAdmin(PrefillMixin, admin.ModelAdmin):
                         contact=form.cleaned_data["contact"],
                         note=form.cleaned_data["note"],
                         occurred_at=form.cleaned_data["occurred_at"],
-                        keeps_promise=_keeps_promise(form),
                         extension_data=form.extension_data(),
                         actor=request.user,
                     )
@@ -183,9 +175,9 @@ class JournalEntryAdmin(PrefillMixin, admin.ModelAdmin):
                     _contact_done(request, form, customer)
                     return HttpResponseRedirect(_back_url(request, customer.pk))
         else:
-            form = QuickContactForm(
-                initial={"customer": customer.pk, "keeps_promise": request.GET.get("keeps_promise")}
-            )
+            # The link may preset any field, the other apps' too: My desk's "log the call that keeps it"
+            # names the promise, its visit and the kind of contact.
+            form = QuickContactForm(initial={**request.GET.dict(), "customer": customer.pk})
         context = {
             **self.admin_site.each_context(request),
             "title": _("Log a contact with %(customer)s") % {"customer": customer},

@@ -78,13 +78,20 @@ class ContactEntryForm(forms.ModelForm):
 
     @property
     def extension_fields(self):
-        return [self[name] for name in self.extension_names]
+        """The other apps' fields to show: one with nothing to offer (its widget hidden) is left out."""
+        return [self[name] for name in self.extension_names if not self[name].is_hidden]
 
     @property
     def field_groups(self):
         """The contact's own fields, then the other apps' (shown apart: what the contact did beyond itself)."""
         own = [field for field in self.visible_fields() if field.name not in self.extension_names]
         return [group for group in (own, self.extension_fields) if group]
+
+    def add_error(self, field, error):
+        # An extension's field left hidden (nothing to offer) cannot show its error: the form says it.
+        if field in self.extension_names and self[field].is_hidden:
+            field = None
+        super().add_error(field, error)
 
     def extension_data(self) -> dict:
         """The cleaned values of the other apps' fields, for contact_record(extension_data=…)."""

@@ -26,7 +26,7 @@ Writing an entry: `journal.services.journal_record(customer=..., action=..., dat
 optional (default ""), fill it only where raw-data readers need a sentence. Keep `data` JSON-serialisable
 (datetimes as `.isoformat()`); free text a person typed (a note, a reason) goes into data as typed and is
 shown as is, never translated. A contact the office logs (`contact.recorded`) keeps its text in
-`data["note"]`; `data["keeps_promise"]` carries the id of a promise that contact keeps, unchanged.
+`data["note"]` (older ones may carry `data["keeps_promise"]`, the id of the promise they kept).
 """
 
 from collections.abc import Callable

@@ -106,15 +106,14 @@ def contact_record(
     actor: AbstractBaseUser | None,
     appointment=None,
     occurred_at: datetime | None = None,
-    keeps_promise: int | None = None,
     extension_data: dict[str, Any] | None = None,
 ) -> JournalEntry:
     """A contact the office had with the customer (`contact`: a code of CONTACT_KINDS), in its own words.
 
-    `keeps_promise`: the id of a promise this contact keeps, stored in the entry's data as given; the
-    desk reads it, the journal only carries it. `extension_data`: the cleaned values of the fields other
-    apps add to the form (journal.contacts); each extension applies them in this transaction, so a refusal
-    (ContactError) leaves nothing stored, not even the entry.
+    `extension_data`: the cleaned values of the fields other apps add to the form (journal.contacts); each
+    extension applies them in this transaction, so a refusal (ContactError) leaves nothing stored, not even
+    the entry. What a contact does beyond itself goes this way only: the promise it keeps is the desk's
+    `{"keeps_promise": promise}` (desk.forms_contact), which the journal neither reads nor stores.
     """
     if contact not in CONTACT_KINDS:
         raise ContactError(_("Please choose how the contact took place."), field="contact")
@@ -122,8 +121,6 @@ def contact_record(
     note = note.strip()
     channel, direction = CONTACT_KINDS[contact].channel, CONTACT_KINDS[contact].direction
     data: dict[str, Any] = {"contact": contact, "note": note}
-    if keeps_promise is not None:
-        data["keeps_promise"] = keeps_promise
     entry = journal_record(
         customer=customer,
         appointment=appointment,

@@ -1,8 +1,6 @@
 """The office's promises: a list to work from, a form to make one (from a customer's page), and a page
 per promise that changes it only through the desk's services (keep, move, hand over, void, no answer yet)."""
 
-from datetime import timedelta
-
 from django import forms
 from django.contrib import admin, messages
 from django.contrib.auth import get_user_model
@@ -26,10 +24,11 @@ from customers.models import OFFICE_STAFF, Customer
 from customers.selectors import is_office_staff, phone_search_q
 from desk.models import PostcodeArea, Promise, PromiseKind, PromiseState
 from desk.owners import owner_for
+from desk.page_html import Links, keep_label
+from desk.selectors import Bounds
 from desk.services.promises import (
     WAITING_FOR_MAX_LENGTH,
     PromiseError,
-    promise_keep,
     promise_make,
     promise_move,
     promise_reassign,
@@ -37,8 +36,6 @@ from desk.services.promises import (
     promise_void,
 )
 from desk.working_time import add_working_time, office_day_length
-from journal.models import Channel, Direction
-from journal.services import CONTACT_KINDS, journal_record
 
 NOTE_MAX_LENGTH = 2000
 
@@ -164,43 +161,6 @@ class PromiseAddForm(forms.ModelForm):
 # The buttons on a promise's page -----------------------------------------------------------------------
 
 
-OFFICE_CHANNELS = [(Channel.PHONE, Channel.PHONE.label), (Channel.EMAIL, Channel.EMAIL.label)]
-OFFICE_CHANNELS += [(Channel.LETTER, Channel.LETTER.label), (Channel.VISIT, _("visit at the office"))]
-CONTACT_DIRECTIONS = [(Direction.OUTBOUND, Direction.OUTBOUND.label), (Direction.INBOUND, Direction.INBOUND.label)]
-
-
-class KeepForm(forms.Form):
-    channel = forms.ChoiceField(label=_("how"), choices=OFFICE_CHANNELS, initial=Channel.PHONE)
-    direction = forms.ChoiceField(label=_("direction"), choices=CONTACT_DIRECTIONS, initial=Direction.OUTBOUND)
-    said = text_field(_("what was said"), help_text=_("Goes into the customer's journal as the contact that kept it."))
-
-    def apply(self, promise, actor):
-        entry = journal_record(
-            customer=promise.customer,
-            appointment=promise.appointment,
-            action="contact.recorded",
-            summary=" ".join(self.cleaned_data["said"].split()),
-            actor=actor,
-            channel=self.cleaned_data["channel"],
-            direction=self.cleaned_data["direction"],
-            # As journal.services.contact_record stores a logged contact, so the timeline shows it as typed.
-            data={
-                "contact": self._contact_code(),
-                "note": self.cleaned_data["said"].strip(),
-                "keeps_promise": promise.pk,
-            },
-        )
-        promise_keep(promise=promise, entry=entry, actor=actor)
-        return _("Promise kept; the contact is in the customer's journal.")
-
-    def _contact_code(self) -> str:
-        channel, direction = self.cleaned_data["channel"], self.cleaned_data["direction"]
-        for code, kind in CONTACT_KINDS.items():
-            if (kind.channel, kind.direction) == (channel, direction):
-                return code
-        return "office_visit" if channel == Channel.VISIT else ""
-
-
 class MoveForm(forms.Form):
     due_at = DateTimePickerField(label=_("new due time"))
     reason = text_field(_("why"), required=False, rows=2, max_length=500)
@@ -257,8 +217,8 @@ class NoAnswerForm(forms.Form):
         }
 
 
+# Keeping a promise is logging the contact that keeps it: the journal's form does that (render_change_form).
 ACTIONS = {
-    "keep": (KeepForm, _("Keep"), _("Keep the promise: log the contact that keeps it")),
     "move": (MoveForm, _("Move"), _("Move the promise to another time")),
     "hand-over": (HandOverForm, _("Hand over"), _("Hand the promise to a colleague")),
     "void": (VoidForm, _("Void"), _("Void the promise")),
@@ -287,20 +247,21 @@ class MineFilter(admin.SimpleListFilter):
 
 
 class DueFilter(admin.SimpleListFilter):
+    """The sections of My desk and the counts in the navigation, by the same definition (desk.selectors.Bounds):
+    "due today" is still ahead today, what is already late is overdue, never both."""
+
     title = _("due")
     parameter_name = "due"
 
     def lookups(self, request, model_admin):
-        return [("overdue", _("overdue")), ("today", _("due today"))]
+        return [("overdue", _("overdue")), ("today", _("due today")), ("week", _("later this week"))]
 
     def queryset(self, request, queryset):
-        now = timezone.now()
-        if self.value() == "overdue":
-            return queryset.filter(state=PromiseState.OPEN, due_at__lt=now)
-        if self.value() == "today":
-            start = timezone.localtime(now).replace(hour=0, minute=0, second=0, microsecond=0)
-            return queryset.filter(state=PromiseState.OPEN, due_at__gte=start, due_at__lt=start + timedelta(days=1))
-        return queryset
+        bounds = Bounds.at(timezone.now())
+        condition = {"overdue": bounds.overdue, "today": bounds.today, "week": bounds.this_week}.get(self.value())
+        if condition is None:
+            return queryset
+        return queryset.filter(condition(), state=PromiseState.OPEN)
 
 
 # The admin ----------------------------------------------------------------------------------------------
@@ -411,6 +372,13 @@ class PromiseAdmin(CheckedSelectionMixin, admin.ModelAdmin):
             "promise_actions": [(name, button, title) for name, (_form, button, title) in ACTIONS.items()],
         }
         return super().change_view(request, object_id, form_url, extra_context)
+
+    def render_change_form(self, request, context, add=False, change=False, form_url="", obj=None):
+        if obj is not None and obj.pk:
+            # Kept by logging the contact in the journal's form, as from My desk; back here afterwards.
+            back = reverse("admin:desk_promise_change", args=[obj.pk])
+            context.update(keep_url=Links(back=back).keep(obj), keep_label=keep_label(obj))
+        return super().render_change_form(request, context, add=add, change=change, form_url=form_url, obj=obj)
 
     # The buttons ----------------------------------------------------------------------------------
 

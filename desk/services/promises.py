@@ -14,12 +14,12 @@ from django.utils.translation import gettext_lazy
 from appointments.formatting import format_window
 from customers.models import OFFICE_STAFF
 from customers.selectors import is_office_staff
-from desk.models import Feedback, Promise, PromiseKind, PromiseState, VisitMoveRule, WebRequest
+from desk.models import Feedback, InboundMail, Promise, PromiseKind, PromiseState, VisitMoveRule, WebRequest
 from desk.owners import owner_for
 from desk.working_time import working_time_between
 from journal.models import JournalEntry
 from journal.services import journal_record, recorded_actor
-from notifications.models import MessageKind
+from notifications.models import MessageKind, OutboxMessage
 from notifications.services import message_queue, staff_message_queue
 
 
@@ -204,7 +204,8 @@ def promise_move(
         created_by=recorded_actor(actor),
     )
     # A request or a feedback names the promise that stands: its customer's link and the office's pages
-    # then show the new time, and nobody acts on the old one (seed 001's second rule).
+    # then show the new time, and nobody acts on the old one (seed 001's second rule). Said here, where
+    # the move happens, rather than in a post_save receiver that fires for every new promise.
     WebRequest.objects.filter(promise=old).update(promise=new)
     Feedback.objects.filter(promise=old).update(promise=new)
     _journal(
@@ -477,6 +478,7 @@ def promise_report_no_answer(
         raise PromiseError(
             _("This customer has no email address: call them and log the call instead."), code="no_email"
         )
+    language = conversation_language(locked)
     with translation.override(settings.LANGUAGE_CODE):
         reason = _("No answer yet (waiting for: %(waiting_for)s); the customer was told.") % {
             "waiting_for": waiting_for
@@ -502,6 +504,7 @@ def promise_report_no_answer(
         # Each report closes the promise it was made on, so its id counts the reports: a double submit
         # of the same form queues one mail.
         dedupe=f"promise-{locked.pk}:status",
+        language=language,
     )
     with translation.override(settings.LANGUAGE_CODE):
         summary = _(
@@ -519,9 +522,40 @@ def promise_report_no_answer(
     return new
 
 
+def conversation_language(promise: Promise) -> str | None:
+    """The language we speak with the customer about `promise`: that of the last mail we sent them about it
+    (about it or an earlier version of it, the website request or feedback it answers, or the mail of ours
+    they replied to), else the one they chose for their website request; None for their record's language.
+
+    A customer who wrote in Dutch from the website and got our reply in Dutch gets the status note in Dutch,
+    whatever language their record had before."""
+    chain = [promise.pk]
+    earlier = promise.replaces_id
+    while earlier is not None and earlier not in chain:
+        chain.append(earlier)
+        earlier = Promise.objects.filter(pk=earlier).values_list("replaces_id", flat=True).first()
+    requests = list(WebRequest.objects.filter(promise_id__in=chain).order_by("-pk").values_list("pk", "language"))
+    feedback = list(Feedback.objects.filter(promise_id__in=chain).values_list("pk", flat=True))
+    replied_to = InboundMail.objects.filter(promise_id__in=chain, outbox_message__isnull=False)
+    about = (
+        Q(context__promise_id__in=chain)
+        | Q(context__request_id__in=[pk for pk, _language in requests])
+        | Q(context__feedback_id__in=feedback)
+        | Q(pk__in=replied_to.values("outbox_message_id"))
+    )
+    last_mail = (
+        OutboxMessage.objects.filter(about, customer_id=promise.customer_id, recipient_user__isnull=True)
+        .order_by("-pk")
+        .values_list("language", flat=True)
+        .first()
+    )
+    return last_mail or (requests[0][1] if requests else None)
+
+
 # Warnings: the owner when a promise is due soon and when it is late, a lead when it stays late ------------
 
-# At most this many of each warning per run; the job runs every few minutes and goes on where it stopped.
+# At most this many of each warning per run; the job runs every few minutes and goes on where it stopped:
+# oldest due first, and what a run warned is stamped, so the next run's batch starts after it.
 WARN_BATCH = 200
 
 
@@ -570,18 +604,20 @@ def promises_warn(*, now: datetime | None = None) -> dict[str, int]:
         ("due_soon", "warned_due_soon_at", soon, MessageKind.PROMISE_DUE_SOON),
         ("late", "warned_late_at", late, MessageKind.PROMISE_LATE),
     ):
-        ids = open_promises.filter(condition, **{f"{stamp}__isnull": True}).values_list("pk", flat=True)
+        ids = _oldest_first(open_promises.filter(condition, **{f"{stamp}__isnull": True})).values_list("pk", flat=True)
         for promise_id in ids[:WARN_BATCH]:
             counts[name] += _warn_once(
                 promise_id=promise_id, stamp=stamp, still_due=condition, kind=kind, recipients=owner, now=now
             )
-    # Office time late is at most wall time late: the query narrows, working_time_between decides.
+    # Office time late is at most wall time late: the query narrows, working_time_between decides. The
+    # earlier a promise was due, the more office time it is late, so once one is not late enough, none
+    # after it is: the run stops there rather than weigh a thousand promises a weekend made wall-time late.
     after = settings.PROMISE_ESCALATE_AFTER
-    candidates = open_promises.filter(escalated_at__isnull=True, due_at__lte=now - after).values_list("pk", "due_at")
+    candidates = _oldest_first(open_promises.filter(escalated_at__isnull=True, due_at__lte=now - after))
     leads = None
-    for promise_id, due_at in candidates[: WARN_BATCH * 5]:
+    for promise_id, due_at in candidates.values_list("pk", "due_at")[:WARN_BATCH]:
         if working_time_between(due_at, now) < after:
-            continue
+            break
         if leads is None:
             leads = desk_leads()
         counts["escalated"] += _warn_once(
@@ -593,3 +629,9 @@ def promises_warn(*, now: datetime | None = None) -> dict[str, int]:
             now=now,
         )
     return counts
+
+
+def _oldest_first(promises):
+    # Said here, not left to Promise.Meta.ordering: the most pressing warnings go first when a run has more
+    # than a batch, and the escalations' early stop is only right in this order.
+    return promises.order_by("due_at", "pk")

@@ -313,12 +313,3 @@ def request_email_instead(*, web_request: WebRequest, now: datetime) -> WebReque
     web_request.status = RequestStatus.EMAIL_INSTEAD
     web_request.save(update_fields=["promise", "status"])
     return web_request
-
-
-def requests_follow_promise(*, promise: Promise) -> int:
-    """`promise` replaces an earlier one (the office moved the call, or sent a "no answer yet" note): a
-    request whose call was the earlier one now points at it, so the customer's page shows the time they
-    will really be called and lets them move it. Returns how many requests followed."""
-    if promise.replaces_id is None:
-        return 0
-    return WebRequest.objects.filter(promise_id=promise.replaces_id).update(promise=promise)

@@ -214,3 +214,34 @@ def test_seed_demo_gives_the_office_a_live_desk():
         assert (counts.overdue, counts.today) == (1, 2)
         assert Promise.objects.filter(due_at__gt=WEDNESDAY_MORNING + timedelta(days=6)).exists()
         assert tied.kind == "call_before_visit" and tied.due_at < tied.appointment.window_start
+
+
+@pytest.mark.django_db
+@pytest.mark.parametrize(
+    "moment",
+    [
+        datetime(2026, 3, 2, 7, 29, tzinfo=BERLIN),  # Monday, before the office opens
+        datetime(2026, 3, 4, 10, 15, tzinfo=BERLIN),
+        datetime(2026, 3, 4, 16, 50, tzinfo=BERLIN),  # ten minutes before closing
+        datetime(2026, 3, 4, 19, 29, tzinfo=BERLIN),  # Wednesday evening
+        datetime(2026, 3, 7, 12, 0, tzinfo=BERLIN),  # Saturday
+    ],
+    ids=["monday-0729", "wednesday-1015", "wednesday-1650", "wednesday-1929", "saturday"],
+)
+def test_seed_demo_promises_are_due_on_a_quarter_hour_in_office_hours(moment):
+    from desk.models import Promise
+    from desk.working_time import office_hours
+
+    with time_machine.travel(moment, tick=False):
+        seed()
+
+    promises = list(Promise.objects.all())
+    assert len(promises) == 5
+    hours = office_hours()
+    for promise in promises:
+        due = promise.due_at.astimezone(BERLIN)
+        assert (due.minute % 15, due.second, due.microsecond) == (0, 0, 0), due
+        assert hours[due.weekday()] is not None, due
+        opens, closes = hours[due.weekday()]
+        assert opens <= due.time() < closes, due
+    assert sum(promise.due_at < moment for promise in promises) == 1

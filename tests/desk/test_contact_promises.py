@@ -3,6 +3,7 @@
 
 import re
 from datetime import timedelta
+from urllib.parse import urlencode
 
 import pytest
 from django.contrib.messages import get_messages
@@ -82,6 +83,23 @@ def test_the_customers_page_offers_the_same_choices_in_its_quick_form(admin_clie
     assert 'name="promise_kind" form="journal-contact"' in page
 
 
+def test_a_customer_without_an_open_promise_is_not_offered_an_empty_choice_of_promises(admin_client_office):
+    customer = CustomerFactory()
+    PromiseFactory(customer=customer, state=PromiseState.DONE, closed_at=timezone.now())
+
+    quick_forms = [
+        admin_client_office.get(url).content.decode() for url in (customer_page(customer), contact_url(customer))
+    ]
+    add_page = admin_client_office.get(f"{ADD}?customer={customer.pk}").content.decode()
+
+    for page in quick_forms:
+        assert "Dieser Kontakt löst ein" not in page
+    assert 'class="form-row hidden field-keeps_promise"' in add_page  # the admin's own way to leave it out
+    for page in [*quick_forms, add_page]:
+        assert '<select name="keeps_promise"' not in page
+        assert 'name="promise_kind"' in page  # a promise can still be made in the contact
+
+
 def test_the_call_that_keeps_a_promise_closes_it_and_the_clerk_is_back_on_my_desk(admin_client_office, office_user):
     promise = PromiseFactory(owner=office_user)
     back = reverse("desk:page") + "?view=team"
@@ -92,7 +110,6 @@ def test_the_call_that_keeps_a_promise_closes_it_and_the_clerk_is_back_on_my_des
     promise.refresh_from_db()
     entry = JournalEntry.objects.get(action="contact.recorded")
     assert (promise.state, promise.kept_by) == (PromiseState.DONE, entry)
-    assert entry.data["keeps_promise"] == promise.pk
     assert JournalEntry.objects.filter(action="promise.kept", data__entry_id=entry.pk).exists()
     assert [str(m) for m in get_messages(response.wsgi_request)] == [
         f"Der Kontakt steht im Journal von {promise.customer}. Zusage erledigt: zurückrufen."
@@ -196,6 +213,19 @@ def test_a_refusal_while_applying_undoes_the_entry_too(office_user):
     assert not JournalEntry.objects.exists()
 
 
+def test_a_service_caller_keeps_a_promise_the_one_way_the_form_does(office_user):
+    promise = PromiseFactory()
+    said = {"customer": promise.customer, "contact": "phone_out", "note": "Zurückgerufen.", "actor": office_user}
+
+    with pytest.raises(TypeError):
+        contact_record(**said, keeps_promise=promise.pk)  # stored an id and kept nothing
+    entry = contact_record(**said, extension_data={"keeps_promise": promise})
+
+    promise.refresh_from_db()
+    assert promise.state == PromiseState.DONE and promise.kept_by == entry
+    assert JournalEntry.objects.filter(action="contact.recorded").count() == 1
+
+
 def test_a_next_address_elsewhere_leads_back_to_the_customer(admin_client_office):
     customer = CustomerFactory()
 
@@ -234,9 +264,15 @@ def test_the_journals_add_page_keeps_and_makes_promises_too(admin_client_office)
 def test_my_desk_links_each_promise_to_the_form_that_keeps_it_and_back(admin_client_office, office_user):
     promise = PromiseFactory(owner=office_user, due_at=timezone.now() - timedelta(hours=1))
 
+    quote = PromiseFactory(owner=office_user, due_at=timezone.now() + timedelta(hours=1), kind=PromiseKind.SEND_QUOTE)
+
     page = admin_client_office.get(reverse("desk:page")).content.decode()
 
-    assert f"{contact_url(promise.customer)}?keeps_promise={promise.pk}&amp;next=%2Fdesk%2F" in page
+    assert (
+        f"{contact_url(promise.customer)}?keeps_promise={promise.pk}&amp;next=%2Fdesk%2F&amp;contact=phone_out" in page
+    )
+    # A quote is sent by email: the form comes with that chosen.
+    assert f"?keeps_promise={quote.pk}&amp;next=%2Fdesk%2F&amp;contact=email_out" in page
 
 
 def test_the_customers_open_promises_each_link_to_the_form_that_keeps_them(admin_client_office):
@@ -244,5 +280,7 @@ def test_the_customers_open_promises_each_link_to_the_form_that_keeps_them(admin
 
     page = admin_client_office.get(customer_page(promise.customer)).content.decode()
 
-    link = f'href="{contact_url(promise.customer)}?keeps_promise={promise.pk}">'
-    assert f"{link}Kontakt erfassen, der sie einlöst</a>" in page
+    # Back to the customer afterwards; a promise to call back is kept by a call to them.
+    back = urlencode({"next": customer_page(promise.customer)})
+    link = f'href="{contact_url(promise.customer)}?keeps_promise={promise.pk}&amp;{back}&amp;contact=phone_out">'
+    assert f"{link}Anruf erfassen, der sie einlöst</a>" in page

@@ -30,7 +30,6 @@ def call(feedback, keeps=None):
         contact="phone_out",
         note="Angerufen, Beschwerde geklärt.",
         actor=feedback.owner,
-        keeps_promise=keeps.pk if keeps else None,
         extension_data={"keeps_promise": keeps} if keeps else None,
     )
 

@@ -246,6 +246,38 @@ def test_the_navigation_counts_my_overdue_and_todays_promises_on_the_board_and_t
         ), url
 
 
+def test_the_navigation_counts_are_the_lengths_of_the_lists_they_stand_for(admin_client_office, office_user):
+    promise(office_user, due_at=at(-1, 9))
+    promise(office_user, due_at=at(0, 9))  # earlier today: overdue now, not also "due today"
+    for hour in (13, 23):
+        promise(office_user, due_at=at(0, hour))
+    promise(office_user, due_at=at(1, 0))  # tomorrow's first minute
+    promise(OfficeUserFactory(), due_at=at(0, 15))
+    counts = desk_counts(office_user)
+    promises_list = reverse("admin:desk_promise_changelist")
+
+    def listed(due: str) -> int:
+        return len(admin_client_office.get(promises_list, {"owner": "mine", "due": due}).context["cl"].result_list)
+
+    assert (counts.overdue, counts.today) == (2, 2)
+    assert (listed("overdue"), listed("today")) == (counts.overdue, counts.today)
+    _, html = page(admin_client_office)
+    assert len(section(html, "today").split('class="promise"')) - 1 == counts.today
+
+
+def test_a_cut_section_links_to_the_list_filtered_as_the_section(admin_client_office, office_user, monkeypatch):
+    monkeypatch.setattr("desk.selectors.SECTION_ROWS", 1)
+    for hour in (8, 9):
+        promise(office_user, due_at=at(0, hour))
+
+    _, mine = page(admin_client_office)
+    _, team = page(admin_client_office, view="team")
+
+    promises_list = reverse("admin:desk_promise_changelist")
+    assert f'href="{promises_list}?owner=mine&amp;due=overdue"' in section(mine, "overdue")
+    assert f'href="{promises_list}?due=overdue"' in section(team, "overdue")
+
+
 def test_the_navigation_counts_in_one_query(office_user, django_assert_num_queries):
     promise(office_user, due_at=at(-1, 9))
     promise(office_user, due_at=at(0, 16))

@@ -1,6 +1,8 @@
 """The promises' admin: a list to work from, a form that starts from a customer, and a page whose buttons
 change a promise only through the desk's services; bad input gets a clear message and changes nothing."""
 
+import html
+import re
 from datetime import timedelta
 
 import pytest
@@ -10,7 +12,6 @@ from django.utils import timezone
 from desk.models import PostcodeArea, Promise, PromiseKind, PromiseState
 from desk.services import promise_make
 from journal.models import JournalEntry
-from journal.rendering import entry_text
 from notifications.models import MessageKind, OutboxMessage
 from tests.factories import (
     AppointmentFactory,
@@ -158,28 +159,55 @@ def test_a_bad_customer_id_in_the_link_opens_an_empty_form_not_an_error(client_o
 # The buttons -----------------------------------------------------------------------------------------------
 
 
-def test_the_promise_page_is_read_only_with_the_five_buttons(client_office, customer):
+def keep_link(client, promise) -> str:
+    page = client.get(reverse("admin:desk_promise_change", args=[promise.pk])).content.decode()
+    return html.unescape(re.search(r'<a class="button default promise-keep" href="([^"]+)"', page).group(1))
+
+
+def test_the_promise_page_is_read_only_with_a_link_to_keep_it_and_four_buttons(client_office, customer):
     promise = make(customer, local_dt(1, 10))
 
     page = client_office.get(reverse("admin:desk_promise_change", args=[promise.pk])).content.decode()
 
-    for name in ("keep", "move", "hand-over", "void", "no-answer"):
+    for name in ("move", "hand-over", "void", "no-answer"):
         assert action_url(promise, name) in page
+    assert "Anruf erfassen, der sie einlöst" in page
     assert 'name="_save"' not in page
+    # Kept only by logging the contact in the journal's form: the page has no form of its own for it.
+    assert client_office.get(action_url(promise, "keep")).status_code == 404
 
 
-def test_keeping_logs_the_contact_and_keeps_the_promise(client_office, office, customer):
-    promise = make(customer, local_dt(1, 10))
+def test_keeping_logs_the_contact_in_the_journals_form_and_comes_back_to_the_promise(client_office, office, customer):
+    visit = AppointmentFactory(customer=customer)
+    promise = make(customer, local_dt(1, 10), appointment=visit)
+    promise_page = reverse("admin:desk_promise_change", args=[promise.pk])
+    link = keep_link(client_office, promise)
 
+    form = client_office.get(link).context["form"]
+    assert link.startswith(reverse("admin:journal_journalentry_contact", args=[customer.pk]))
+    assert (form["keeps_promise"].value(), form["appointment"].value(), form["contact"].value()) == (
+        str(promise.pk),
+        str(visit.pk),
+        "phone_out",
+    )
     response = client_office.post(
-        action_url(promise, "keep"), {"channel": "phone", "direction": "out", "said": "Angebot besprochen."}
+        link,
+        {
+            "contact": "phone_out",
+            "appointment": visit.pk,
+            "note": "Angebot besprochen.",
+            "occurred_at": timezone.localtime().strftime("%Y-%m-%dT%H:%M"),
+            "keeps_promise": promise.pk,
+            "next": promise_page,
+        },
     )
 
-    assert response.status_code == 302
+    assert response.status_code == 302 and response.url == promise_page
     promise.refresh_from_db()
     assert promise.state == PromiseState.DONE
     assert promise.kept_by.summary == "Angebot besprochen." and promise.kept_by.channel == "phone"
-    assert promise.kept_by.actor == office
+    assert (promise.kept_by.actor, promise.kept_by.appointment) == (office, visit)
+    assert "Diese Zusage ist abgeschlossen" in client_office.get(promise_page).content.decode()
 
 
 def test_moving_handing_over_and_voiding_go_through_the_services(client_office, office, customer):
@@ -200,8 +228,6 @@ def test_moving_handing_over_and_voiding_go_through_the_services(client_office, 
 @pytest.mark.parametrize(
     "name, data",
     [
-        ("keep", {"channel": "system", "direction": "out", "said": "x"}),
-        ("keep", {"channel": "phone", "direction": "out", "said": "   "}),
         ("move", {"due_at_0": "2020-01-01", "due_at_1": "10:00"}),
         ("move", {"due_at_0": "kein Datum", "due_at_1": "10:00"}),
         ("void", {"reason": ""}),
@@ -301,16 +327,3 @@ def test_the_add_form_refuses_a_due_time_in_the_past_and_other_bad_input_with_a_
     assert response.status_code == 200
     assert response.context["adminform"].form.errors
     assert not Promise.objects.exists() and not JournalEntry.objects.exists()
-
-
-def test_the_contact_that_keeps_a_promise_reads_on_the_timeline_as_typed_like_any_logged_contact(
-    client_office, customer
-):
-    promise = make(customer, local_dt(1, 10))
-    said = "Angebot besprochen.\nKunde meldet sich nächste Woche."
-
-    client_office.post(action_url(promise, "keep"), {"channel": "phone", "direction": "in", "said": said})
-
-    entry = Promise.objects.get(pk=promise.pk).kept_by
-    assert entry.data["note"] == said and entry.data["contact"] == "phone_in"
-    assert entry_text(entry) == said

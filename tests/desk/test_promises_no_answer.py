@@ -6,8 +6,8 @@ from datetime import timedelta
 import pytest
 from django.utils import timezone
 
-from desk.models import Promise, PromiseKind, PromiseState
-from desk.services import PromiseError, promise_make, promise_report_no_answer, promise_void
+from desk.models import InboundMail, Promise, PromiseKind, PromiseState
+from desk.services import PromiseError, promise_make, promise_report_no_answer, promise_void, request_submit
 from journal.models import JournalEntry
 from notifications.models import MessageKind, OutboxMessage
 from notifications.rendering import render_message
@@ -135,3 +135,57 @@ def test_a_closed_promise_gets_no_note(owner):
     with pytest.raises(PromiseError):
         report(promise, owner)
     assert not OutboxMessage.objects.exists()
+
+
+def test_the_note_goes_in_the_language_of_the_website_request_not_the_customers_record(owner):
+    customer = CustomerFactory(
+        full_name="Eva Janssen",
+        email="eva@example.nl",
+        street="Hoogstraat 5",
+        postcode="6511 AB",
+        city="Nijmegen",
+        country="NL",
+        preferred_language="de",
+        responsible=owner,
+    )
+    typed = {"full_name": "Eva Janssen", "email": "eva@example.nl", "phone": "", "street": "Hoogstraat 5"}
+    typed |= {"postcode": "6511 AB", "city": "Nijmegen", "country": "NL", "about": "De ketel maakt lawaai."}
+    web_request = request_submit(fields=typed, language="nl", now=timezone.now())
+    assert web_request.customer == customer  # matched: the record keeps its own language
+
+    report(web_request.promise, owner)
+
+    note = OutboxMessage.objects.get(kind=MessageKind.PROMISE_STATUS)
+    assert note.language == "nl"
+    assert "Nog geen antwoord" in render_message(note).subject
+
+
+def test_a_later_note_follows_the_language_of_the_earlier_mails_about_the_promise(owner):
+    promise = promise_for(owner, language="de")
+    mail_about_it = report(promise, owner)
+    OutboxMessage.objects.filter(kind=MessageKind.PROMISE_STATUS).update(language="en")  # as a reply went out
+    promise.customer.preferred_language = "nl"
+    promise.customer.save()
+
+    report(mail_about_it, owner, next_contact_at=local_dt(5, 12))
+
+    assert list(OutboxMessage.objects.order_by("pk").values_list("language", flat=True)) == ["en", "en"]
+
+
+def test_a_reply_promise_is_reported_in_the_language_of_our_mail_the_customer_answered(owner):
+    customer = CustomerFactory(preferred_language="de", responsible=owner)
+    ours = OutboxMessage.objects.create(
+        kind=MessageKind.CONFIRMATION,
+        dedupe_key="test:ours",
+        customer=customer,
+        to_email=customer.email,
+        language="nl",
+    )
+    promise = promise_make(customer=customer, kind=PromiseKind.REPLY_MAIL, owner=owner, due_at=local_dt(1, 10))
+    InboundMail.objects.create(
+        source="test", from_email=customer.email, customer=customer, outbox_message=ours, promise=promise
+    )
+
+    report(promise, owner)
+
+    assert OutboxMessage.objects.get(kind=MessageKind.PROMISE_STATUS).language == "nl"

@@ -12,6 +12,7 @@ from django.utils import timezone, translation
 from desk.models import Promise, PromiseKind
 from desk.services import promise_keep, promise_make, promise_move, promise_reassign, promise_void, promises_warn
 from desk.tasks import warn_about_promises
+from desk.working_time import working_time_between
 from journal.services import journal_record
 from notifications.models import MessageKind, OutboxMessage
 from notifications.rendering import render_message
@@ -132,6 +133,37 @@ def test_a_busy_machine_that_runs_the_job_late_still_warns_each_once_and_never_d
     assert warn_at(at(day, 16, 30)) == {"due_soon": 0, "late": 1, "escalated": 1}
     assert warn_at(at(day, 16, 31)) == {"due_soon": 0, "late": 0, "escalated": 0}
     assert len(mails()) == 2
+
+
+def test_a_run_warns_a_batch_oldest_first_and_the_next_run_goes_on_where_it_stopped(customer, office, monkeypatch):
+    monkeypatch.setattr("desk.services.promises.WARN_BATCH", 3)
+    day = monday()
+    # Made newest first: the runs must not take them in the order they were written.
+    promises = [make(customer, office, at(day, 10, minute)) for minute in range(6, -1, -1)][::-1]
+
+    runs = [warn_at(at(day, 16, 30 + run)) for run in range(4)]
+
+    assert [(run["late"], run["escalated"]) for run in runs] == [(3, 3), (3, 3), (1, 1), (0, 0)]
+    escalated = [m.context["promise_id"] for m in mails(MessageKind.PROMISE_ESCALATED)]
+    assert escalated == [promise.pk for promise in promises]  # the 7th (2 batches + 1) too, oldest first
+
+
+def test_promises_a_weekend_made_late_by_the_clock_but_not_in_office_hours_are_weighed_once_a_run(
+    customer, office, monkeypatch
+):
+    friday = monday() + timedelta(days=4)
+    for minute in range(20):
+        make(customer, office, at(friday, 16, minute))
+    weighed = []
+    real = working_time_between
+    monkeypatch.setattr(
+        "desk.services.promises.working_time_between", lambda start, end: weighed.append(start) or real(start, end)
+    )
+
+    counts = warn_at(at(friday + timedelta(days=3), 9))  # Monday: about two office hours late, 65 by the clock
+
+    assert counts["escalated"] == 0
+    assert weighed == [at(friday, 16, 0)]
 
 
 @pytest.mark.parametrize(

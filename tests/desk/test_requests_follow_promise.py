@@ -5,6 +5,8 @@ from datetime import date, datetime
 
 import pytest
 import time_machine
+from django.db import connection
+from django.test.utils import CaptureQueriesContext
 from django.utils import timezone
 
 from desk.models import PromiseState, WebRequest
@@ -49,3 +51,13 @@ def test_a_call_the_office_moved_is_the_one_the_customer_sees_and_may_move_again
     web_request = request_move_call(web_request=web_request, due_at=at(date(2026, 12, 3), 14), now=timezone.now())
     assert web_request.promise.due_at == at(date(2026, 12, 3), 14)
     assert web_request.promise.state == PromiseState.OPEN
+
+
+@time_machine.travel(at(MONDAY, 11), tick=False)
+def test_the_move_itself_points_the_request_at_the_new_promise_once(web_request):
+    with CaptureQueriesContext(connection) as queries:
+        moved = promise_move(promise=web_request.promise, due_at=at(date(2026, 12, 2), 10), reason="krank")
+
+    updates = [query["sql"] for query in queries if query["sql"].startswith('UPDATE "desk_webrequest"')]
+    assert len(updates) == 1
+    assert WebRequest.objects.get(pk=web_request.pk).promise == moved

@@ -4,7 +4,13 @@ import pytest
 from django.utils import timezone
 
 from appointments.models import Closure
-from desk.working_time import add_working_time, office_day_length, working_time_between
+from desk.working_time import (
+    add_working_time,
+    office_day_length,
+    office_quarter_at_or_after,
+    office_quarter_at_or_before,
+    working_time_between,
+)
 
 
 def at(day: date, hour: int, minute: int = 0) -> datetime:
@@ -44,3 +50,17 @@ def test_the_office_hours_setting_decides_what_counts(db, settings):
     settings.OFFICE_HOURS = ["07:00-12:00"] * 5 + ["09:00-12:00", ""]
     assert office_day_length() == timedelta(hours=5)
     assert add_working_time(at(FRIDAY, 11), timedelta(hours=2)) == at(date(2026, 12, 5), 10)
+
+
+def test_the_next_office_quarter_hour_is_in_office_hours_never_at_closing_time(db):
+    assert office_quarter_at_or_after(at(MONDAY, 10, 1)) == at(MONDAY, 10, 15)
+    assert office_quarter_at_or_after(at(MONDAY, 10, 15)) == at(MONDAY, 10, 15)
+    assert office_quarter_at_or_after(at(MONDAY, 7, 29)) == at(MONDAY, 8)
+    assert office_quarter_at_or_after(at(MONDAY, 16, 50)) == at(date(2026, 12, 1), 8)
+    assert office_quarter_at_or_after(at(FRIDAY, 19, 29)) == at(NEXT_MONDAY, 8)
+
+
+def test_the_last_office_quarter_hour_is_in_office_hours_never_at_closing_time(db):
+    assert office_quarter_at_or_before(at(MONDAY, 10, 14)) == at(MONDAY, 10)
+    assert office_quarter_at_or_before(at(MONDAY, 19, 29)) == at(MONDAY, 16, 45)
+    assert office_quarter_at_or_before(at(NEXT_MONDAY, 7, 29)) == at(FRIDAY, 16, 45)

@@ -70,6 +70,13 @@ from customers.models import Customer, Firm, OfficeProfile
 from customers.services import customer_create
 from desk.models import Promise
 from desk.services import promise_make
+from desk.working_time import (
+    last_quarter,
+    office_periods,
+    office_quarter_at_or_after,
+    office_quarter_at_or_before,
+    on_the_quarter,
+)
 from journal.models import Channel, Direction
 
 
@@ -99,6 +106,18 @@ class Visit:
 
 def _aware(day: date, at: time) -> datetime:
     return timezone.make_aware(datetime.combine(day, at))
+
+
+def _later_today(now: datetime) -> tuple[datetime, datetime]:
+    """Two quarter hours in the office's time still ahead today, a third and two thirds of the way to its last
+    quarter; after closing (or on a day it is shut), in the next office day's."""
+    for opens, closes in office_periods(timezone.localdate(now), 14):
+        start, last = max(now, opens), last_quarter(closes)
+        if last > start:
+            break
+    else:  # an office that is never open: the clock's quarter hours
+        start, last = now, now + timedelta(hours=3)
+    return tuple(min(on_the_quarter(start + (last - start) * share / 3, up=True), last) for share in (1, 2))
 
 
 class Command(BaseCommand):
@@ -481,11 +500,14 @@ class Command(BaseCommand):
 
     def _seed_promises(self, office, customers) -> None:
         """A live desk for `make run`: one promise overdue, two due later today, one next week, one tied to a visit
-        (a later visit's: a call due the afternoon before, not adding to today's two)."""
+        (a later visit's: a call due the afternoon before, not adding to today's two). Each due on a quarter hour
+        in office hours, as a clerk would promise; seeded after closing, "today" is the next office day."""
         if Promise.objects.filter(customer__in=customers).exists():
             return
         now = timezone.now()
-        end_of_today = _aware(timezone.localdate() + timedelta(days=1), time.min)
+        first, second = _later_today(now)
+        in_a_week = office_quarter_at_or_after(_aware(timezone.localdate() + timedelta(days=7), time(10)))
+        soonest = office_quarter_at_or_after(now + timedelta(hours=1))
         next_visit = (
             Appointment.objects.filter(
                 customer__in=customers, status="scheduled", window_start__gt=now + timedelta(days=2)
@@ -502,15 +524,16 @@ class Command(BaseCommand):
                 appointment = next_visit
                 customer = next_visit.customer
                 eve = timezone.localdate(next_visit.window_start) - timedelta(days=1)
-                due_at = max(_aware(eve, time(16)), now + timedelta(hours=1))
+                due_at = max(office_quarter_at_or_before(_aware(eve, time(16))), soonest)
+                if due_at >= next_visit.window_start:
+                    continue
             else:
                 customer = customers[index]
                 due_at = {
-                    "overdue": now - timedelta(hours=3),
-                    # Always later today, whatever time the demo is seeded.
-                    "today 1": now + (end_of_today - now) / 3,
-                    "today 2": now + (end_of_today - now) * 2 / 3,
-                    "next week": _aware(timezone.localdate() + timedelta(days=7), time(10)),
+                    "overdue": office_quarter_at_or_before(now - timedelta(hours=3)),
+                    "today 1": first,
+                    "today 2": second,
+                    "next week": in_a_week,
                 }[due]
             promise_make(
                 customer=customer,
