@@ -27,6 +27,10 @@ from desk.services.feedback import (
 SHARE_RECENT_DAYS = 90
 
 
+def _person(user) -> str:
+    return (user.get_full_name() or user.get_username()) if user is not None else "–"
+
+
 def answered_in_time_share(*, now=None) -> dict:
     """Of the feedback whose outcome is known (answered, or left unanswered past its deadline), the share
     answered by its deadline: over the last SHARE_RECENT_DAYS days (by receipt) and all time. One query.
@@ -181,7 +185,7 @@ class FeedbackReplyForm(forms.ModelForm):
     )
 
     close_reason = forms.CharField(
-        label=_("close without reply"),
+        label=_("Close without reply: reason"),
         widget=forms.Textarea(attrs={"rows": 2, "cols": 80}),
         required=False,
         max_length=FEEDBACK_CLOSE_REASON_MAX_LENGTH,
@@ -226,7 +230,6 @@ class FeedbackAdmin(PrefillMixin, admin.ModelAdmin):
         "comment_excerpt",
         "owner_name",
         "reply_due_at",
-        "state",
         "in_time_display",
     ]
     list_filter = [AnsweredFilter, OverdueFilter, RatingFilter, "channel"]
@@ -236,8 +239,8 @@ class FeedbackAdmin(PrefillMixin, admin.ModelAdmin):
     autocomplete_fields = ["customer", "appointment"]
     change_list_template = "admin/desk/feedback/change_list.html"
     list_per_page = 50
-    answer_fields = ("replied_at", "replied_by", "reply_display")
-    close_fields = ("closed_at", "closed_by", "closed_reason")
+    answer_fields = ("replied_at", "replied_by_name", "reply_display")
+    close_fields = ("closed_at", "closed_by_name", "closed_reason")
     readonly_change_fields = [
         "customer",
         "appointment",
@@ -245,17 +248,17 @@ class FeedbackAdmin(PrefillMixin, admin.ModelAdmin):
         "rating_display",
         "comment_display",
         "received_at",
-        "owner",
+        "owner_name",
         "reply_due_at",
         "state",
         "replied_at",
-        "replied_by",
+        "replied_by_name",
         "reply_display",
         "closed_at",
-        "closed_by",
+        "closed_by_name",
         "closed_reason",
         "promise",
-        "created_by",
+        "created_by_name",
     ]
 
     def get_readonly_fields(self, request, obj=None):
@@ -320,7 +323,20 @@ class FeedbackAdmin(PrefillMixin, admin.ModelAdmin):
 
     @admin.display(description=_("owner"), ordering="owner__last_name")
     def owner_name(self, feedback):
-        return feedback.owner.get_full_name() or feedback.owner.get_username()
+        return _person(feedback.owner)
+
+    # People by name on the change page, as the customer's mails name them (not by login).
+    @admin.display(description=_("replied by"))
+    def replied_by_name(self, feedback):
+        return _person(feedback.replied_by)
+
+    @admin.display(description=_("closed by"))
+    def closed_by_name(self, feedback):
+        return _person(feedback.closed_by)
+
+    @admin.display(description=_("logged by"))
+    def created_by_name(self, feedback):
+        return _person(feedback.created_by)
 
     @admin.display(description=_("answered in time"), boolean=True)
     def in_time_display(self, feedback):

@@ -123,3 +123,11 @@ def test_the_admin_sidebar_names_the_feedback_list_in_the_plural(admin_client_of
         page = admin_client_office.get(LIST, headers={"accept-language": language}).content.decode()
     assert f'<a href="{LIST}"' in page
     assert re.search(rf'<a href="{re.escape(LIST)}"[^>]*>\s*{plural}\s*</a>', page), page[:200]
+
+
+def test_the_change_page_names_people_by_name_not_by_login(admin_client_office, customer, office_user):
+    office_user.first_name, office_user.last_name = "Sandra", "Brinkmann"
+    office_user.save(update_fields=["first_name", "last_name"])
+    feedback = FeedbackFactory(customer=customer, owner=office_user)
+    page = admin_client_office.get(reverse("admin:desk_feedback_change", args=[feedback.pk])).content.decode()
+    assert "Sandra Brinkmann" in page and f">{office_user.get_username()}</a>" not in page

@@ -167,7 +167,7 @@ EMAIL_INSTEAD = {
     "en": (
         "Your request: Sandra Brinkmann will answer you by email",
         "as you asked, we will answer you by email instead of calling: Sandra Brinkmann will write to you "
-        "by Tue, Dec. 1, 2026, 10:00 at the latest.",
+        "by 10:00 on Tue, Dec. 1, 2026 at the latest.",
     ),
 }
 
