@@ -182,6 +182,7 @@ def _call_context(web_request, *, firm, now, form=None, error=""):
         "call_day": format_day(promise.due_at),
         "call_time": format_time(promise.due_at),
         "changeable": call_changeable(web_request, now=now),
+        "outside_reach": call_outside_reach(web_request),
         "email_instead": web_request.status == RequestStatus.EMAIL_INSTEAD,
         "days": days,
         "form": form,

@@ -452,3 +452,21 @@ def test_the_reply_mail_says_when_the_promise_came_before_the_preferred_time(out
             assert said in html.unescape(body)
         else:
             assert "lieber" not in body
+
+
+@time_machine.travel(at(MONDAY, 13), tick=False)
+def test_the_call_page_says_the_promise_came_first_until_the_call_is_moved(client, office, settings):
+    settings.REQUEST_CALLBACK_WITHIN = timedelta(hours=3)
+    web_request = request_submit(
+        fields={
+            **{k: v for k, v in form().items() if k not in ("language", "website", "shown_at")},
+            "reachable": "mornings",
+        },
+        language="en",
+        now=timezone.now(),
+    )
+    url = reverse("requests:call", args=[web_request.pk, web_request.link_secret])
+    assert "You would rather be called in the morning." in html.unescape(client.get(url).content.decode())
+
+    client.post(url, {"action": "move", "slot": at(date(2026, 12, 1), 9).isoformat()})
+    assert "You would rather be called" not in html.unescape(client.get(url).content.decode())
