@@ -136,6 +136,12 @@ def render_replied(entry) -> str:
     return _("Feedback answered by email, after the deadline.")
 
 
+def render_closed(entry) -> str:
+    if entry.data.get("late"):
+        return _("Feedback closed without reply, after the deadline: %(reason)s") % {"reason": entry.data["reason"]}
+    return _("Feedback closed without reply: %(reason)s") % {"reason": entry.data["reason"]}
+
+
 def _register_journal_renderers() -> None:
     try:
         from journal.rendering import register_action
@@ -144,6 +150,7 @@ def _register_journal_renderers() -> None:
         return
     register_action("feedback.received", label=gettext_lazy("feedback received"), render=render_received)
     register_action("feedback.replied", label=gettext_lazy("feedback answered"), render=render_replied)
+    register_action("feedback.closed", label=gettext_lazy("feedback closed without reply"), render=render_closed)
 
 
 def answer_feedback_kept_by_contact(sender, instance, created, update_fields=None, **kwargs):
@@ -155,6 +162,15 @@ def answer_feedback_kept_by_contact(sender, instance, created, update_fields=Non
         feedback_answered_by_contact(promise=instance)
 
 
+def renew_voided_reply_promise(sender, instance, created, update_fields=None, **kwargs):
+    """A reply-to-feedback promise voided (not by closing its feedback) leaves no feedback awaiting in silence."""
+    from desk.models import PromiseKind, PromiseState
+    from desk.services.feedback import feedback_reply_promise_voided
+
+    if instance.kind == PromiseKind.REPLY_FEEDBACK and instance.state == PromiseState.VOIDED:
+        feedback_reply_promise_voided(promise=instance)
+
+
 def setup() -> None:
     from django.db.models.signals import post_save
 
@@ -162,6 +178,9 @@ def setup() -> None:
 
     post_save.connect(
         answer_feedback_kept_by_contact, sender=Promise, dispatch_uid="desk.feedback.answer_kept_by_contact"
+    )
+    post_save.connect(
+        renew_voided_reply_promise, sender=Promise, dispatch_uid="desk.feedback.renew_voided_reply_promise"
     )
     _register_journal_renderers()
     register_kind(

@@ -14,12 +14,13 @@ from django.utils import timezone
 
 from appointments.closed_days import closed_days
 from desk.models import PromiseState, Reachability, RequestStatus, WebRequest
-from desk.working_time import office_hours
+from desk.working_time import add_working_time, office_hours
 
 # Offered call times: on the hour, from this long after now, over this many office days.
 CALL_SLOT_LEAD = timedelta(hours=1)
 CALL_SLOT_DAYS = 5
 CALL_SLOT_STEP = timedelta(hours=1)
+QUARTER_HOUR = timedelta(minutes=15)
 NOON = time(12, 0)
 # What "mornings" and "afternoons" mean, inside the office's hours.
 REACH_HOURS = {
@@ -69,21 +70,15 @@ def office_periods(first_day: date, days: int):
         yield datetime.combine(day, opens, tzinfo=zone), datetime.combine(day, closes, tzinfo=zone)
 
 
-def within_reach(moment: datetime, reachable: str) -> datetime:
-    """`moment`, or the first office time after it inside the hours the customer said suit them best."""
+def in_reach(moment: datetime, reachable: str) -> bool:
+    """Whether `moment` falls into the part of the day the customer said suits them (any time does)."""
     if reachable not in REACH_HOURS:
-        return moment
+        return True
     reach_from, reach_to = REACH_HOURS[reachable]
-    for opens, closes in office_periods(timezone.localtime(moment).date(), 60):
-        day, zone = opens.date(), opens.tzinfo
-        start = max(opens, datetime.combine(day, reach_from, tzinfo=zone))
-        end = min(closes, datetime.combine(day, reach_to, tzinfo=zone))
-        if start < end and moment < end:
-            return max(moment, start)
-    return moment
+    return reach_from <= timezone.localtime(moment).time() < reach_to
 
 
-def rounded_up(moment: datetime, step: timedelta = timedelta(minutes=15)) -> datetime:
+def rounded_up(moment: datetime, step: timedelta = QUARTER_HOUR) -> datetime:
     """`moment` on the next quarter hour: a customer is told "at 08:30", not "at 08:23"."""
     local = timezone.localtime(moment)
     midnight = local.replace(hour=0, minute=0, second=0, microsecond=0)
@@ -91,7 +86,14 @@ def rounded_up(moment: datetime, step: timedelta = timedelta(minutes=15)) -> dat
     return midnight + steps * step
 
 
-def before_closing(moment: datetime, step: timedelta = timedelta(minutes=15)) -> datetime:
+def rounded_down(moment: datetime, step: timedelta = QUARTER_HOUR) -> datetime:
+    """`moment` on the quarter hour before it: a deadline rounded up would be a promise broken by minutes."""
+    local = timezone.localtime(moment)
+    midnight = local.replace(hour=0, minute=0, second=0, microsecond=0)
+    return midnight + ((local - midnight) // step) * step
+
+
+def before_closing(moment: datetime, step: timedelta = QUARTER_HOUR) -> datetime:
     """`moment`, or the last quarter hour before the office closes when it falls at (or after) closing.
 
     A deadline of "one working day" often ends exactly at closing time (a request sent before opening,
@@ -102,6 +104,51 @@ def before_closing(moment: datetime, step: timedelta = timedelta(minutes=15)) ->
         if moment >= closes:
             return max(opens, closes - step)
     return moment
+
+
+def callback_deadline(now: datetime) -> datetime:
+    """The latest call time inside the firm's promise (REQUEST_CALLBACK_WITHIN of office time from `now`)."""
+    return before_closing(rounded_down(add_working_time(now, settings.REQUEST_CALLBACK_WITHIN)))
+
+
+def callback_due(*, now: datetime, reachable: str) -> datetime:
+    """When to call back a request sent at `now` by someone best reached `reachable`.
+
+    Any time: at the promise's deadline. Mornings or afternoons: the earliest quarter hour of that part of
+    an office day from CALL_SLOT_LEAD after now on, as long as it is inside the promise; the promise
+    comes first, so when that part of the day has no office time left before the deadline, the call
+    stays at the deadline (the reply says so, see call_outside_reach).
+    """
+    deadline = callback_deadline(now)
+    if reachable not in REACH_HOURS:
+        return deadline
+    reach_from, reach_to = REACH_HOURS[reachable]
+    earliest = rounded_up(now + CALL_SLOT_LEAD)
+    days = (timezone.localtime(deadline).date() - timezone.localtime(now).date()).days
+    for opens, closes in office_periods(timezone.localtime(now).date(), days):
+        day, zone = opens.date(), opens.tzinfo
+        start = rounded_up(max(opens, datetime.combine(day, reach_from, tzinfo=zone), earliest))
+        end = min(closes, datetime.combine(day, reach_to, tzinfo=zone))
+        if start > deadline:
+            break
+        if start < end:
+            return start
+    return deadline
+
+
+def call_outside_reach(web_request: WebRequest) -> str:
+    """The customer's preferred part of the day ("mornings", "afternoons") when the call is not in it,
+    else "". The call is at a time the customer did not prefer, because their preferred part of the day had no
+    office time left inside the firm's promise: the customer is told that the promise came first.
+    A call moved since (by the customer, or the office) is at a time somebody chose: not this case."""
+    promise = web_request.promise
+    outside = (
+        web_request.status == RequestStatus.CALL_BACK
+        and promise is not None
+        and promise.replaces_id is None
+        and not in_reach(promise.due_at, web_request.reachable)
+    )
+    return web_request.reachable if outside else ""
 
 
 def call_slots(*, now: datetime) -> list[datetime]:

@@ -26,7 +26,7 @@ from customers.models import Firm
 from customers.selectors import office_person_contact
 from desk.forms_requests import CallTimeForm, RequestForm, shown_at_stamp
 from desk.models import RequestStatus, WebRequest
-from desk.requests import call_changeable, call_slots, request_from_link
+from desk.requests import call_changeable, call_outside_reach, call_slots, request_from_link
 from desk.services.requests import RequestError, request_email_instead, request_move_call, request_submit
 from selfservice.ratelimit import bad_link_limited, client_ip, limited
 
@@ -161,6 +161,7 @@ def thanks(request, token: str):
         "owner": office_person_contact(promise.owner, firm=firm),
         "call_day": format_day(promise.due_at),
         "call_time": format_time(promise.due_at),
+        "outside_reach": call_outside_reach(web_request),
     }
     return _private(render(request, "desk/requests/thanks.html", context))
 
@@ -181,6 +182,7 @@ def _call_context(web_request, *, firm, now, form=None, error=""):
         "call_day": format_day(promise.due_at),
         "call_time": format_time(promise.due_at),
         "changeable": call_changeable(web_request, now=now),
+        "outside_reach": call_outside_reach(web_request),
         "email_instead": web_request.status == RequestStatus.EMAIL_INSTEAD,
         "days": days,
         "form": form,

@@ -16,20 +16,36 @@ from django.utils.translation import gettext_lazy as _
 from config.admin_actions import PrefillMixin
 from desk.models import Feedback, FeedbackChannel, FeedbackState
 from desk.models.feedback import RATING_MAX, RATING_MIN
-from desk.services.feedback import FeedbackError, feedback_receive, feedback_reply
+from desk.services.feedback import (
+    FEEDBACK_CLOSE_REASON_MAX_LENGTH,
+    FeedbackError,
+    feedback_close,
+    feedback_receive,
+    feedback_reply,
+)
 
 SHARE_RECENT_DAYS = 90
 
 
+def _person(user) -> str:
+    return (user.get_full_name() or user.get_username()) if user is not None else "–"
+
+
 def answered_in_time_share(*, now=None) -> dict:
-    """Of the feedback whose outcome is known (answered, or past its deadline unanswered), the share
+    """Of the feedback whose outcome is known (answered, or left unanswered past its deadline), the share
     answered by its deadline: over the last SHARE_RECENT_DAYS days (by receipt) and all time. One query.
 
     Feedback still open and not yet due is left out: it may yet be answered in time.
     """
     now = now or timezone.now()
     recent = Q(received_at__gte=now - timedelta(days=SHARE_RECENT_DAYS))
-    decided = Q(replied_at__isnull=False) | Q(reply_due_at__lt=now)
+    # Closed without reply before its deadline: no reply was owed, so it is neither in time nor late.
+    # Closed after it, it had been left late first, and still counts so.
+    decided = (
+        Q(replied_at__isnull=False)
+        | Q(state=FeedbackState.OPEN, reply_due_at__lt=now)
+        | Q(state=FeedbackState.CLOSED, closed_at__gt=F("reply_due_at"))
+    )
     in_time = Q(replied_at__isnull=False, replied_at__lte=F("reply_due_at"))
     counts = Feedback.objects.aggregate(
         decided_all=Count("pk", filter=decided),
@@ -57,13 +73,15 @@ class AnsweredFilter(admin.SimpleListFilter):
     parameter_name = "answered"
 
     def lookups(self, request, model_admin):
-        return [("no", _("unanswered")), ("yes", _("answered"))]
+        return [("no", _("unanswered")), ("yes", _("answered")), ("closed", _("closed without reply"))]
 
     def queryset(self, request, queryset):
         if self.value() == "no":
             return queryset.filter(state=FeedbackState.OPEN)
         if self.value() == "yes":
             return queryset.filter(state=FeedbackState.ANSWERED)
+        if self.value() == "closed":
+            return queryset.filter(state=FeedbackState.CLOSED)
         return queryset
 
 
@@ -166,22 +184,37 @@ class FeedbackReplyForm(forms.ModelForm):
         ),
     )
 
+    close_reason = forms.CharField(
+        label=_("Close without reply: reason"),
+        widget=forms.Textarea(attrs={"rows": 2, "cols": 80}),
+        required=False,
+        max_length=FEEDBACK_CLOSE_REASON_MAX_LENGTH,
+        help_text=_(
+            "Only when no reply is owed (the customer withdrew it, it was settled in person): say why. "
+            "Nothing is sent to the customer; the reason goes into the journal and the feedback's promise is voided."
+        ),
+    )
+
     class Meta:
         model = Feedback
         fields = []
 
     def clean(self):
         cleaned = super().clean()
-        if self.errors or self.instance.state == FeedbackState.ANSWERED:
+        if self.errors or self.instance.state != FeedbackState.OPEN:
             return cleaned
-        if not (cleaned.get("reply") or "").strip():
-            # Saving the page without a reply changes nothing (the reply is the only thing to change).
-            return cleaned
+        reply, reason = (cleaned.get("reply") or "").strip(), (cleaned.get("close_reason") or "").strip()
+        if reply and reason:
+            raise ValidationError(_("Either send a reply or close the feedback without reply, not both."))
         try:
             with transaction.atomic():
-                self.instance = feedback_reply(feedback=self.instance, text=cleaned["reply"], actor=self.actor)
+                if reply:
+                    self.instance = feedback_reply(feedback=self.instance, text=reply, actor=self.actor)
+                elif reason:
+                    self.instance = feedback_close(feedback=self.instance, reason=reason, actor=self.actor)
         except FeedbackError as error:
-            raise ValidationError({"reply": error.message}) from error
+            raise ValidationError({"close_reason" if reason else "reply": error.message}) from error
+        # Saving the page with neither changes nothing.
         return cleaned
 
     def _post_clean(self):
@@ -206,7 +239,8 @@ class FeedbackAdmin(PrefillMixin, admin.ModelAdmin):
     autocomplete_fields = ["customer", "appointment"]
     change_list_template = "admin/desk/feedback/change_list.html"
     list_per_page = 50
-    answer_fields = ("replied_at", "replied_by", "reply_display")
+    answer_fields = ("replied_at", "replied_by_name", "reply_display")
+    close_fields = ("closed_at", "closed_by_name", "closed_reason")
     readonly_change_fields = [
         "customer",
         "appointment",
@@ -214,14 +248,17 @@ class FeedbackAdmin(PrefillMixin, admin.ModelAdmin):
         "rating_display",
         "comment_display",
         "received_at",
-        "owner",
+        "owner_name",
         "reply_due_at",
         "state",
         "replied_at",
-        "replied_by",
+        "replied_by_name",
         "reply_display",
+        "closed_at",
+        "closed_by_name",
+        "closed_reason",
         "promise",
-        "created_by",
+        "created_by_name",
     ]
 
     def get_readonly_fields(self, request, obj=None):
@@ -230,16 +267,20 @@ class FeedbackAdmin(PrefillMixin, admin.ModelAdmin):
     def get_fields(self, request, obj=None):
         if obj is None:
             return ["customer", "appointment", "channel", "rating", "comment"]
+        # Only the rows that say something: a reply's, or a closing's, or (still open) the two ways to end it.
         if obj.state == FeedbackState.ANSWERED:
-            return self.readonly_change_fields
-        # Not answered yet: no empty reply rows above the reply form.
-        unanswered = [name for name in self.readonly_change_fields if name not in self.answer_fields]
-        return [*unanswered, "reply"]
+            return [name for name in self.readonly_change_fields if name not in self.close_fields]
+        if obj.state == FeedbackState.CLOSED:
+            return [name for name in self.readonly_change_fields if name not in self.answer_fields]
+        unanswered = [
+            name for name in self.readonly_change_fields if name not in self.answer_fields + self.close_fields
+        ]
+        return [*unanswered, "reply", "close_reason"]
 
     def get_form(self, request, obj=None, change=False, **kwargs):
         kwargs["form"] = FeedbackReplyForm if obj is not None else FeedbackLogForm
         if obj is not None:
-            kwargs["fields"] = [] if obj.state == FeedbackState.ANSWERED else ["reply"]
+            kwargs["fields"] = ["reply", "close_reason"] if obj.state == FeedbackState.OPEN else []
         form_class = super().get_form(request, obj, change=change, **kwargs)
         return type(form_class.__name__, (form_class,), {"actor": request.user})
 
@@ -282,10 +323,23 @@ class FeedbackAdmin(PrefillMixin, admin.ModelAdmin):
 
     @admin.display(description=_("owner"), ordering="owner__last_name")
     def owner_name(self, feedback):
-        return feedback.owner.get_full_name() or feedback.owner.get_username()
+        return _person(feedback.owner)
+
+    # People by name on the change page, as the customer's mails name them (not by login).
+    @admin.display(description=_("replied by"))
+    def replied_by_name(self, feedback):
+        return _person(feedback.replied_by)
+
+    @admin.display(description=_("closed by"))
+    def closed_by_name(self, feedback):
+        return _person(feedback.closed_by)
+
+    @admin.display(description=_("logged by"))
+    def created_by_name(self, feedback):
+        return _person(feedback.created_by)
 
     @admin.display(description=_("answered in time"), boolean=True)
     def in_time_display(self, feedback):
-        if feedback.replied_at is None and feedback.reply_due_at < timezone.now():
+        if feedback.state == FeedbackState.OPEN and feedback.reply_due_at < timezone.now():
             return False
         return feedback.answered_in_time

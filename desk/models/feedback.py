@@ -2,6 +2,7 @@ from django.conf import settings
 from django.db import models
 from django.db.models import Q
 from django.utils.translation import gettext_lazy as _
+from django.utils.translation import pgettext_lazy
 
 from customers.models import OFFICE_STAFF
 
@@ -21,6 +22,8 @@ class FeedbackChannel(models.TextChoices):
 class FeedbackState(models.TextChoices):
     OPEN = "open", _("awaiting reply")
     ANSWERED = "answered", _("answered")
+    # The office decided no reply is owed (a reason is required): not answered, and no longer awaited.
+    CLOSED = "closed", _("closed without reply")
 
 
 class Feedback(models.Model):
@@ -61,6 +64,16 @@ class Feedback(models.Model):
         blank=True,
         verbose_name=_("replied by"),
     )
+    closed_at = models.DateTimeField(_("closed"), null=True, blank=True)
+    closed_reason = models.TextField(_("why closed without reply"), blank=True)
+    closed_by = models.ForeignKey(
+        settings.AUTH_USER_MODEL,
+        on_delete=models.PROTECT,
+        related_name="+",
+        null=True,
+        blank=True,
+        verbose_name=_("closed by"),
+    )
     # The reply owed, as a promise: it escalates like every other one when it runs late.
     promise = models.OneToOneField(
         "desk.Promise",
@@ -81,7 +94,8 @@ class Feedback(models.Model):
 
     class Meta:
         verbose_name = _("feedback")
-        verbose_name_plural = _("feedback")
+        # Its own msgid: the singular "feedback" is "Rückmeldung" in German, the list is "Rückmeldungen".
+        verbose_name_plural = pgettext_lazy("plural", "feedback")
         ordering = ["-received_at", "-id"]
         indexes = [
             models.Index(fields=["state", "reply_due_at"], name="feedback_state_due_idx"),
@@ -93,7 +107,9 @@ class Feedback(models.Model):
                 name="feedback_rating_1_to_5",
             ),
             models.CheckConstraint(
-                condition=Q(state="open", replied_at__isnull=True) | Q(state="answered", replied_at__isnull=False),
+                condition=Q(state="open", replied_at__isnull=True, closed_at__isnull=True)
+                | Q(state="answered", replied_at__isnull=False, closed_at__isnull=True)
+                | Q(state="closed", replied_at__isnull=True, closed_at__isnull=False),
                 name="feedback_replied_iff_answered",
             ),
         ]
@@ -103,9 +119,13 @@ class Feedback(models.Model):
 
     @property
     def answered_in_time(self) -> bool | None:
-        """True or False once it is decided; None while the reply is still due (unanswered, not yet late)."""
+        """True or False once it is decided; None while the reply is still due (unanswered, not yet late),
+        or when it was closed without reply before its deadline (no reply was owed in the end). Closed
+        after its deadline, it was left late first: closing it does not make that in time."""
         if self.replied_at is not None:
             return self.replied_at <= self.reply_due_at
+        if self.closed_at is not None and self.closed_at > self.reply_due_at:
+            return False
         return None
 
 

@@ -16,12 +16,13 @@ from django.utils.translation import gettext as _
 
 from appointments.models import Appointment, AppointmentStatus
 from customers.models import Customer
+from customers.selectors import is_office_staff
 from customers.services import customer_update
 from desk.models import Feedback, FeedbackChannel, FeedbackRequest, FeedbackState, Promise, PromiseKind, PromiseState
 from desk.models.feedback import FEEDBACK_COMMENT_MAX_LENGTH, RATING_MAX, RATING_MIN
 from desk.owners import owner_for
 from desk.requests import rounded_up
-from desk.services.promises import promise_keep, promise_make
+from desk.services.promises import promise_keep, promise_make, promise_void
 from desk.working_time import add_working_time
 from journal.models import Channel, Direction
 from journal.services import journal_record
@@ -287,6 +288,8 @@ def feedback_reply(*, feedback: Feedback, text: str, actor: AbstractBaseUser | N
     )
     if feedback.state == FeedbackState.ANSWERED:
         raise FeedbackError(_("This feedback has already been answered."), code="answered")
+    if feedback.state == FeedbackState.CLOSED:
+        raise FeedbackError(_("This feedback has already been closed."), code="closed")
     text = (text or "").replace("\r\n", "\n").strip()
     if not text:
         raise FeedbackError(_("Write the reply to the customer."), code="empty")
@@ -334,19 +337,25 @@ def feedback_reply(*, feedback: Feedback, text: str, actor: AbstractBaseUser | N
     return feedback
 
 
-@transaction.atomic
-def feedback_answered_by_contact(*, promise: Promise) -> Feedback | None:
-    """The feedback's reply promise was kept by a contact the office logged (a call, a letter) rather than
-    by feedback_reply's email: the feedback is answered then, by whoever kept it, so it neither waits for a
-    reply any more nor counts as answered late. Returns the feedback answered, or None."""
+def _feedback_of_chain(promise: Promise) -> Feedback | None:
+    """The open feedback whose reply `promise` is, directly or by replacing (moving) its first promise;
+    locked (only its own row: PostgreSQL refuses FOR UPDATE on the nullable side of a join)."""
     chain = [promise.pk]
     earlier = promise.replaces_id
     while earlier is not None and len(chain) < 50:
         chain.append(earlier)
         earlier = Promise.objects.filter(pk=earlier).values_list("replaces_id", flat=True).first()
-    feedback = (
+    return (
         Feedback.objects.select_for_update(of=("self",)).filter(promise_id__in=chain, state=FeedbackState.OPEN).first()
     )
+
+
+@transaction.atomic
+def feedback_answered_by_contact(*, promise: Promise) -> Feedback | None:
+    """The feedback's reply promise was kept by a contact the office logged (a call, a letter) rather than
+    by feedback_reply's email: the feedback is answered then, by whoever kept it, so it neither waits for a
+    reply any more nor counts as answered late. Returns the feedback answered, or None."""
+    feedback = _feedback_of_chain(promise)
     if feedback is None:
         return None
     kept_by = promise.kept_by
@@ -355,3 +364,93 @@ def feedback_answered_by_contact(*, promise: Promise) -> Feedback | None:
     feedback.replied_by = kept_by.actor if kept_by is not None else None
     feedback.save(update_fields=["state", "replied_at", "replied_by"])
     return feedback
+
+
+# Closing without a reply ----------------------------------------------------------------------
+
+FEEDBACK_CLOSE_REASON_MAX_LENGTH = 500
+
+
+@transaction.atomic
+def feedback_close(*, feedback: Feedback, reason: str, actor: AbstractBaseUser | None) -> Feedback:
+    """The office decides that no reply is owed (the customer withdrew it, it was answered in person and
+    not logged, it is spam): the feedback is closed with `reason` (required), journalled, and its reply
+    promise voided. It no longer awaits a reply, and counts as late only if it was left past its deadline."""
+    feedback = (
+        Feedback.objects.select_for_update(of=("self",)).select_related("customer", "promise").get(pk=feedback.pk)
+    )
+    if feedback.state == FeedbackState.ANSWERED:
+        raise FeedbackError(_("This feedback has already been answered."), code="answered")
+    if feedback.state == FeedbackState.CLOSED:
+        raise FeedbackError(_("This feedback has already been closed."), code="closed")
+    reason = " ".join((reason or "").split())
+    if not reason:
+        raise FeedbackError(_("Say why this feedback needs no reply."), code="reason")
+    if len(reason) > FEEDBACK_CLOSE_REASON_MAX_LENGTH:
+        raise FeedbackError(
+            _("Please keep the reason to %(max)s characters.") % {"max": FEEDBACK_CLOSE_REASON_MAX_LENGTH},
+            code="reason_length",
+        )
+    now = timezone.now()
+    feedback.state = FeedbackState.CLOSED
+    feedback.closed_at = now
+    feedback.closed_reason = reason
+    feedback.closed_by = actor if actor is not None and actor.is_authenticated else None
+    feedback.save(update_fields=["state", "closed_at", "closed_reason", "closed_by"])
+    journal_record(
+        customer=feedback.customer,
+        appointment=feedback.appointment,
+        action="feedback.closed",
+        summary=_office(lambda: _("Feedback closed without reply: %(reason)s") % {"reason": reason}),
+        actor=actor,
+        data={
+            "feedback_id": feedback.pk,
+            "reason": reason,
+            "late": now > feedback.reply_due_at,
+            "due_at": feedback.reply_due_at.isoformat(),
+        },
+        occurred_at=now,
+    )
+    promise = _open_promise(feedback)
+    if promise is not None:
+        # The feedback is closed first, so feedback_reply_promise_voided leaves it closed.
+        promise_void(promise=promise, reason=reason, actor=actor, code="feedback_closed")
+    return feedback
+
+
+@transaction.atomic
+def feedback_reply_promise_voided(*, promise: Promise) -> Promise | None:
+    """A reply-to-feedback promise was voided some other way than feedback_close (the visit it named was
+    cancelled; someone voided it in the promise list). Voiding is not answering: the customer was told who
+    answers by when, so the feedback gets a new promise for its owner, due at the same deadline (late at
+    once if that has passed, which is the truth). Only feedback_close ends a feedback without a reply.
+    Returns the new promise, or None if the feedback is answered or closed already."""
+    feedback = _feedback_of_chain(promise)
+    if feedback is None:
+        return None
+    owner = promise.owner if is_office_staff(promise.owner) else owner_for(customer=feedback.customer)
+    if owner is None:
+        return None
+    note = _office(
+        lambda: (
+            _(
+                "The feedback still awaits a reply (the earlier promise was voided: %(reason)s). "
+                "If no reply is owed, close the feedback without reply."
+            )
+            % {"reason": promise.closed_reason}
+        )
+    )
+    renewed = promise_make(
+        customer=feedback.customer,
+        kind=PromiseKind.REPLY_FEEDBACK,
+        owner=owner,
+        due_at=feedback.reply_due_at,
+        appointment=feedback.appointment,
+        note=note,
+        made_in=promise.made_in,
+        replaces=promise,
+    )
+    feedback.promise = renewed
+    feedback.owner = owner
+    feedback.save(update_fields=["promise", "owner"])
+    return renewed

@@ -27,9 +27,8 @@ from customers.phones import parse_phone
 from customers.services import CustomerError, customer_create
 from desk.models import MatchOutcome, Promise, PromiseKind, Reachability, RequestStatus, WebRequest
 from desk.owners import owner_for
-from desk.requests import before_closing, call_changeable, call_slots, new_link_secret, rounded_up, within_reach
+from desk.requests import call_changeable, call_slots, callback_due, new_link_secret
 from desk.services.promises import promise_make, promise_move, promise_void
-from desk.working_time import add_working_time
 from journal.models import Channel, Direction, JournalEntry
 from journal.services import journal_record
 from notifications.models import MessageKind
@@ -169,9 +168,7 @@ def request_submit(*, fields: Mapping[str, Any], language: str, now: datetime) -
         link_secret=new_link_secret(),
         **fields,
     )
-    due_at = within_reach(
-        before_closing(rounded_up(add_working_time(now, settings.REQUEST_CALLBACK_WITHIN))), fields["reachable"]
-    )
+    due_at = callback_due(now=now, reachable=fields["reachable"])
     with translation.override(settings.LANGUAGE_CODE):
         entry = journal_record(
             customer=customer,
@@ -226,6 +223,18 @@ def _not_changeable() -> RequestError:
     )
 
 
+def _queue_call_change_mail(web_request: WebRequest, promise: Promise) -> None:
+    """Tell the customer what became of their call (moved, or an email answer instead). The mail is about
+    this one promise: one queued for an earlier change is superseded when it comes to be sent."""
+    message_queue(
+        kind=MessageKind.CALL_TIME_CHANGED,
+        customer=web_request.customer,
+        context={"request_id": web_request.pk, "promise_id": promise.pk},
+        dedupe=f"request:{web_request.pk}:promise:{promise.pk}",
+        language=web_request.language,
+    )
+
+
 @transaction.atomic
 def request_move_call(*, web_request: WebRequest, due_at: datetime, now: datetime) -> WebRequest:
     """The customer picked another call time: the promise moves (the old time is struck), and a mail says so."""
@@ -261,13 +270,7 @@ def request_move_call(*, web_request: WebRequest, due_at: datetime, now: datetim
         )
     web_request.promise = new
     web_request.save(update_fields=["promise"])
-    message_queue(
-        kind=MessageKind.CALL_TIME_CHANGED,
-        customer=web_request.customer,
-        context={"request_id": web_request.pk, "promise_id": new.pk},
-        dedupe=f"request:{web_request.pk}:promise:{new.pk}",
-        language=web_request.language,
-    )
+    _queue_call_change_mail(web_request, new)
     return web_request
 
 
@@ -312,4 +315,5 @@ def request_email_instead(*, web_request: WebRequest, now: datetime) -> WebReque
     web_request.promise = new
     web_request.status = RequestStatus.EMAIL_INSTEAD
     web_request.save(update_fields=["promise", "status"])
+    _queue_call_change_mail(web_request, new)
     return web_request

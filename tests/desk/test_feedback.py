@@ -223,9 +223,10 @@ def test_feedback_about_another_customers_visit_is_refused(customer):
 @pytest.mark.parametrize(
     ("language", "words"),
     [
-        ("de", ["Vielen Dank für Ihre Rückmeldung", "antwortet Ihnen spätestens"]),
-        ("nl", ["Hartelijk dank voor uw feedback", "uiterlijk"]),
-        ("en", ["Thank you for your feedback", "at the latest"]),
+        # After "Guten Tag …," the sentence goes on in lower case, as in every other mail.
+        ("de", ["vielen Dank für Ihre Rückmeldung. Wir", "antwortet Ihnen spätestens"]),
+        ("nl", ["hartelijk dank voor uw feedback. Wij", "uiterlijk"]),
+        ("en", ["thank you for your feedback. We", "at the latest"]),
     ],
 )
 def test_the_acknowledgement_names_the_owner_and_when_they_will_answer(customer, office, mailoutbox, language, words):
@@ -271,6 +272,8 @@ def test_the_reply_goes_out_escaped_and_keeps_the_promise(customer, office, mail
     assert "sorry – <b>we</b> will do better & call you." in mail.body
     html = mail.alternatives[0][0]
     assert "&lt;b&gt;we&lt;/b&gt; will do better &amp; call you." in html and "<b>we</b>" not in html
+    # The greeting's sentence goes on in lower case, as in every other mail.
+    assert re.search(r",\n\n(nochmals vielen Dank|nogmaals dank|thank you again) ", mail.body), mail.body
 
 
 def test_a_reply_cannot_be_sent_twice_nor_empty(customer, office):

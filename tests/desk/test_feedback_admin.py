@@ -1,10 +1,11 @@
 """The office's feedback pages: the list with the share answered in time, logging feedback, replying."""
 
+import re
 from datetime import timedelta
 
 import pytest
 from django.urls import reverse
-from django.utils import timezone
+from django.utils import timezone, translation
 
 from desk.models import Feedback, FeedbackState, PromiseState
 from journal.models import JournalEntry
@@ -114,3 +115,19 @@ def test_a_too_long_reply_is_refused_and_nothing_sent(admin_client_office, custo
 def test_the_customer_admin_offers_the_opt_out(admin_client_office, customer):
     page = admin_client_office.get(reverse("admin:customers_customer_change", args=[customer.pk])).content.decode()
     assert 'name="feedback_requests"' in page
+
+
+@pytest.mark.parametrize(("language", "plural"), [("de", "Rückmeldungen"), ("nl", "Feedback"), ("en", "Feedback")])
+def test_the_admin_sidebar_names_the_feedback_list_in_the_plural(admin_client_office, customer, language, plural):
+    with translation.override(language):
+        page = admin_client_office.get(LIST, headers={"accept-language": language}).content.decode()
+    assert f'<a href="{LIST}"' in page
+    assert re.search(rf'<a href="{re.escape(LIST)}"[^>]*>\s*{plural}\s*</a>', page), page[:200]
+
+
+def test_the_change_page_names_people_by_name_not_by_login(admin_client_office, customer, office_user):
+    office_user.first_name, office_user.last_name = "Sandra", "Brinkmann"
+    office_user.save(update_fields=["first_name", "last_name"])
+    feedback = FeedbackFactory(customer=customer, owner=office_user)
+    page = admin_client_office.get(reverse("admin:desk_feedback_change", args=[feedback.pk])).content.decode()
+    assert "Sandra Brinkmann" in page and f">{office_user.get_username()}</a>" not in page

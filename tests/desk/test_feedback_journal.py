@@ -12,6 +12,7 @@ ENTRIES = {
         "comment": "Techniker kam zu spät.",
     },
     "feedback.replied": {"in_time": True},
+    "feedback.closed": {"reason": "Doppelt erfasst.", "late": False},
 }
 
 
@@ -21,3 +22,9 @@ def test_every_feedback_action_is_said_in_german_dutch_and_english():
         assert "x" not in texts.values(), action
         assert len(set(texts.values())) == 3, (action, texts)
     assert read("feedback.received", ENTRIES["feedback.received"], "nl").endswith("2/5 Techniker kam zu spät.")
+
+
+def test_feedback_closed_after_its_deadline_says_so():
+    assert read("feedback.closed", {"reason": "Nicht erreichbar.", "late": True}, "en") == (
+        "Feedback closed without reply, after the deadline: Nicht erreichbar."
+    )

@@ -4,11 +4,13 @@ from datetime import date, datetime, timedelta
 
 import pytest
 import time_machine
+from django.test import override_settings
 from django.utils import timezone
 
+from appointments.models import Closure
 from customers.models import Customer
 from desk.models import MatchOutcome, Promise, PromiseKind, PromiseState, RequestStatus, WebRequest
-from desk.requests import call_slots
+from desk.requests import call_outside_reach, call_slots, callback_deadline
 from desk.services import RequestError, request_email_instead, request_move_call, request_submit
 from journal.models import JournalEntry
 from notifications.models import MessageKind, OutboxMessage
@@ -75,9 +77,9 @@ def test_the_call_is_due_one_working_day_later(office):
     assert submit().promise.due_at == at(date(2026, 12, 1), 10)
 
 
-def test_the_call_time_is_rounded_up_to_the_quarter_hour(office):
+def test_the_call_time_is_rounded_down_to_the_quarter_hour_so_it_stays_inside_the_promise(office):
     web_request = request_submit(fields=fields(), language="nl", now=at(MONDAY, 10, 7))
-    assert web_request.promise.due_at == at(date(2026, 12, 1), 10, 15)
+    assert web_request.promise.due_at == at(date(2026, 12, 1), 10)
 
 
 def test_a_request_on_friday_afternoon_is_due_on_monday_not_over_the_weekend(office):
@@ -105,15 +107,58 @@ def test_the_call_is_never_at_the_offices_closing_time(office, sent, call):
     assert web_request.promise.due_at == call
 
 
-def test_the_call_falls_into_the_mornings_the_customer_prefers(office):
-    web_request = request_submit(fields=fields(reachable="mornings"), language="nl", now=at(FRIDAY, 15))
-    # Monday 15:00 is an afternoon: the first morning office time after it is Tuesday 08:00.
-    assert web_request.promise.due_at == at(date(2026, 12, 8), 8)
+@pytest.mark.parametrize(
+    ("sent", "reachable", "call"),
+    [
+        # Friday 15:00, one working day: by Monday 15:00. Monday morning, not Tuesday's (past the promise).
+        (at(FRIDAY, 15), "mornings", at(NEXT_MONDAY, 8)),
+        # The earliest afternoon time an hour from now: still on Friday.
+        (at(FRIDAY, 15), "afternoons", at(FRIDAY, 16)),
+        (at(FRIDAY, 15, 50), "afternoons", at(NEXT_MONDAY, 12)),
+        # Near closing: the next morning, not the morning after the deadline.
+        (at(MONDAY, 16), "mornings", at(date(2026, 12, 1), 8)),
+        (at(MONDAY, 16, 10), "afternoons", at(date(2026, 12, 1), 12)),
+        # Before opening: the same day's morning an hour ahead, or its afternoon.
+        (at(MONDAY, 7), "mornings", at(MONDAY, 8)),
+        (at(MONDAY, 7), "afternoons", at(MONDAY, 12)),
+        # The last morning quarter hour is 11:45; from 10:50 on, the next morning is the first.
+        (at(MONDAY, 10, 40), "mornings", at(MONDAY, 11, 45)),
+        (at(MONDAY, 10, 50), "mornings", at(date(2026, 12, 1), 8)),
+    ],
+)
+def test_the_call_is_the_earliest_preferred_time_inside_the_promise(office, sent, reachable, call):
+    web_request = request_submit(fields=fields(reachable=reachable), language="nl", now=sent)
+    assert web_request.promise.due_at == call
+    assert web_request.promise.due_at <= callback_deadline(sent)
+    assert call_outside_reach(web_request) == ""
 
 
-def test_the_call_stays_when_it_already_falls_into_the_preferred_afternoon(office):
-    web_request = request_submit(fields=fields(reachable="afternoons"), language="nl", now=at(FRIDAY, 15))
-    assert web_request.promise.due_at == at(NEXT_MONDAY, 15)
+@pytest.mark.public_holidays
+def test_a_preferred_morning_skips_christmas_and_stays_inside_the_promise(office):
+    # Christmas Eve 15:00: the 25th and 26th are holidays, then the weekend; the promise ends Monday 28th 15:00.
+    web_request = request_submit(fields=fields(reachable="mornings"), language="nl", now=at(date(2026, 12, 24), 15))
+    assert web_request.promise.due_at == at(date(2026, 12, 28), 8)
+
+
+def test_a_preferred_afternoon_skips_a_closure_of_the_firm(office):
+    Closure.objects.create(first_day=NEXT_MONDAY, last_day=NEXT_MONDAY, reason="Training")
+    web_request = request_submit(fields=fields(reachable="afternoons"), language="nl", now=at(FRIDAY, 16, 30))
+    assert web_request.promise.due_at == at(date(2026, 12, 8), 12)
+
+
+@override_settings(REQUEST_CALLBACK_WITHIN=timedelta(hours=3))
+@pytest.mark.parametrize(
+    ("sent", "reachable", "call"),
+    [
+        (at(MONDAY, 13), "mornings", at(MONDAY, 16)),
+        (at(MONDAY, 8), "afternoons", at(MONDAY, 11)),
+        (at(FRIDAY, 16), "afternoons", at(NEXT_MONDAY, 10)),
+    ],
+)
+def test_without_a_preferred_time_inside_the_promise_the_call_keeps_the_promise(office, sent, reachable, call):
+    web_request = request_submit(fields=fields(reachable=reachable), language="nl", now=sent)
+    assert web_request.promise.due_at == call
+    assert call_outside_reach(web_request) == reachable
 
 
 def test_the_reply_mail_is_queued_at_once_for_the_new_customer(office):

@@ -145,7 +145,72 @@ def test_a_move_mail_not_yet_sent_when_the_customer_changes_the_call_again_is_no
 
     request_email_instead(web_request=web_request, now=timezone.now())
     assert messages_deliver(message_ids=[second.pk]) == {second.pk: MessageStatus.SUPERSEDED}
+    # Only the mail about the last change (the answer by email) is still to be sent.
     assert not mailoutbox
+    assert OutboxMessage.objects.filter(kind=MessageKind.CALL_TIME_CHANGED, status=MessageStatus.QUEUED).count() == 1
     second.refresh_from_db()
     with translation.override("en"):
         assert "changed the call again" in last_error_display(second.last_error)
+
+
+EMAIL_INSTEAD = {
+    "de": (
+        "Ihre Anfrage: Sandra Brinkmann antwortet Ihnen per E-Mail",
+        "wie gewünscht antworten wir Ihnen per E-Mail, statt anzurufen: Sandra Brinkmann schreibt Ihnen "
+        "spätestens am Di, 1. Dezember 2026 um 10:00.",
+    ),
+    "nl": (
+        "Uw aanvraag: Sandra Brinkmann antwoordt u per e-mail",
+        "zoals u vroeg, antwoorden wij u per e-mail in plaats van te bellen: Sandra Brinkmann schrijft u "
+        "uiterlijk op di, 1 december 2026 om 10:00.",
+    ),
+    "en": (
+        "Your request: Sandra Brinkmann will answer you by email",
+        "as you asked, we will answer you by email instead of calling: Sandra Brinkmann will write to you "
+        "by 10:00 on Tue, Dec. 1, 2026 at the latest.",
+    ),
+}
+
+
+@time_machine.travel(at(MONDAY, 10), tick=False)
+@pytest.mark.parametrize("language", ["de", "nl", "en"])
+def test_asking_for_email_instead_is_confirmed_by_mail_naming_the_owner(owner, language, mailoutbox):
+    web_request = submit(language)
+    request_email_instead(web_request=web_request, now=timezone.now())
+    message = OutboxMessage.objects.get(kind=MessageKind.CALL_TIME_CHANGED)
+    assert messages_deliver(message_ids=[message.pk]) == {message.pk: MessageStatus.SENT}
+
+    (mail,) = mailoutbox
+    html = mail.alternatives[0][0]
+    subject, sentence = EMAIL_INSTEAD[language]
+    assert mail.subject == subject and mail.to == ["eva@example.nl"]
+    for body in (mail.body, html):
+        assert " ".join(body.split()).count(sentence) == 1
+        assert "+49 2821 555123" in body and "s.brinkmann@firm.example" in body
+        # The call is gone: no link to move it.
+        assert f"/request/call/{web_request.pk}/" not in body
+    assert "Our boiler <b>makes</b> a noise." in mail.body
+    assert mail.reply_to == ["s.brinkmann@firm.example"]
+
+
+@time_machine.travel(at(MONDAY, 10), tick=False)
+def test_the_email_instead_confirmation_replaces_a_move_mail_still_queued(owner, mailoutbox):
+    web_request = submit("de")
+    request_move_call(web_request=web_request, due_at=at(date(2026, 12, 2), 14), now=timezone.now())
+    request_email_instead(web_request=web_request, now=timezone.now())
+    moved, email_instead = OutboxMessage.objects.filter(kind=MessageKind.CALL_TIME_CHANGED).order_by("pk")
+
+    assert messages_deliver(message_ids=[moved.pk, email_instead.pk]) == {
+        moved.pk: MessageStatus.SUPERSEDED,
+        email_instead.pk: MessageStatus.SENT,
+    }
+    (mail,) = mailoutbox
+    assert "per E-Mail" in mail.subject and "Mi, 2. Dezember 2026 um 14:00" in mail.body
+
+
+@time_machine.travel(at(MONDAY, 10), tick=False)
+def test_asking_for_email_instead_twice_sends_one_confirmation(owner):
+    web_request = submit("nl")
+    request_email_instead(web_request=web_request, now=timezone.now())
+    request_email_instead(web_request=web_request, now=timezone.now())
+    assert OutboxMessage.objects.filter(kind=MessageKind.CALL_TIME_CHANGED).count() == 1

@@ -1,13 +1,15 @@
 """The public request page, its thank-you page and the customer's page to move the call."""
 
+import html
 import re
 import time
-from datetime import date, datetime
+from datetime import date, datetime, timedelta
 
 import pytest
 import time_machine
+from django.template.loader import render_to_string
 from django.urls import reverse
-from django.utils import timezone
+from django.utils import timezone, translation
 
 from customers.models import Customer
 from desk.forms_requests import shown_at_stamp
@@ -403,3 +405,68 @@ def test_asking_for_email_twice_by_a_double_click_shows_the_success_not_an_error
     assert "we will answer you by email instead" in client.get(second.url).content.decode()
     assert Promise.objects.filter(state=PromiseState.OPEN).count() == 1
     assert JournalEntry.objects.filter(action="request.email_instead").count() == 1
+
+
+@time_machine.travel(at(date(2026, 12, 4), 15), tick=False)
+def test_the_thank_you_page_names_the_preferred_morning_inside_the_promise(client, office):
+    # Friday 15:00, one working day: the promise ends Monday 15:00, so Monday morning, not Tuesday's.
+    response = client.post(URL + "?lang=de", form(reachable="mornings", language="de"))
+    body = client.get(response.url).content.decode()
+    assert "Sandra Brinkmann ruft Sie am Mo, 7. Dezember 2026 um 08:00 an." in body
+    assert "lieber vormittags" not in body
+
+
+@time_machine.travel(at(MONDAY, 13), tick=False)
+@pytest.mark.parametrize(
+    ("language", "said"),
+    [
+        ("de", "Sie möchten lieber vormittags angerufen werden. Der nächste Vormittag wäre später, als wir"),
+        ("nl", "U wordt liever 's ochtends gebeld. De eerstvolgende ochtend valt later dan we u"),
+        ("en", "You would rather be called in the morning. The next morning would be later than we promised"),
+    ],
+)
+def test_the_thank_you_page_says_the_promise_came_first(client, office, settings, language, said):
+    settings.REQUEST_CALLBACK_WITHIN = timedelta(hours=3)
+    response = client.post(URL + f"?lang={language}", form(reachable="mornings", language=language))
+    body = html.unescape(client.get(response.url).content.decode())
+    assert "16:00" in body and said in body
+
+
+@pytest.mark.parametrize(
+    ("outside_reach", "said"),
+    [
+        ("mornings", "Sie möchten lieber vormittags angerufen werden."),
+        ("afternoons", "Sie möchten lieber nachmittags angerufen werden."),
+        ("", None),
+    ],
+)
+def test_the_reply_mail_says_when_the_promise_came_before_the_preferred_time(outside_reach, said):
+    context = {"owner": {"name": "Sandra Brinkmann"}, "call_day": "Mo", "call_time": "16:00"}
+    with translation.override("de"):
+        bodies = [
+            render_to_string(f"emails/request_reply/{name}", {**context, "outside_reach": outside_reach})
+            for name in ("body.txt", "body.html")
+        ]
+    for body in bodies:
+        if said:
+            assert said in html.unescape(body)
+        else:
+            assert "lieber" not in body
+
+
+@time_machine.travel(at(MONDAY, 13), tick=False)
+def test_the_call_page_says_the_promise_came_first_until_the_call_is_moved(client, office, settings):
+    settings.REQUEST_CALLBACK_WITHIN = timedelta(hours=3)
+    web_request = request_submit(
+        fields={
+            **{k: v for k, v in form().items() if k not in ("language", "website", "shown_at")},
+            "reachable": "mornings",
+        },
+        language="en",
+        now=timezone.now(),
+    )
+    url = reverse("requests:call", args=[web_request.pk, web_request.link_secret])
+    assert "You would rather be called in the morning." in html.unescape(client.get(url).content.decode())
+
+    client.post(url, {"action": "move", "slot": at(date(2026, 12, 1), 9).isoformat()})
+    assert "You would rather be called" not in html.unescape(client.get(url).content.decode())
