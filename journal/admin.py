@@ -48,6 +48,16 @@ def journal_timeline_html(
     )
 
 
+def _json_text_forms(word: str) -> list[str]:
+    """How `word` may appear in the data's JSON text. PostgreSQL keeps letters as they are and compares them
+    case-blind; SQLite writes non-ASCII letters \\u-escaped (ü as \\u00fc), where case-blind means ASCII
+    only, so the escaped word is looked for as typed, in lower and upper case and capitalised."""
+    forms = {word}
+    if not word.isascii():
+        forms.update(json.dumps(form)[1:-1] for form in (word, word.lower(), word.upper(), word.capitalize()))
+    return sorted(forms)
+
+
 class ActionFilter(admin.SimpleListFilter):
     title = gettext_lazy("action")
     parameter_name = "action"
@@ -107,15 +117,14 @@ class JournalEntryAdmin(PrefillMixin, admin.ModelAdmin):
         for word in smart_split(search_term):
             if word[:1] in {'"', "'"} and word[-1:] == word[:1] and len(word) > 1:
                 word = unescape_string_literal(word)
-            # The data as the database keeps its JSON text: SQLite writes non-ASCII letters \u-escaped
-            # (ü as \u00fc), PostgreSQL as they are; either form of the word is looked for.
+            data_matches = Q()
+            for form in _json_text_forms(word):
+                data_matches |= Q(data_text__icontains=form)
             queryset = queryset.filter(
                 Q(customer__full_name__icontains=word)
                 | Q(summary__icontains=word)
                 | Q(action__icontains=word)
-                | Q(data_text__icontains=word)
-                | Q(data_text__icontains=json.dumps(word)[1:-1])
-                | Q(data_text__icontains=json.dumps(word.lower())[1:-1])
+                | data_matches
             )
         return queryset, False
 

@@ -78,7 +78,9 @@ class AssignForm(forms.Form):
                 queryset=self.visits,
                 required=False,
                 empty_label=_("(no particular visit)"),
-                help_text=_("The customer's visits, latest first: the reply promise and the journal entry concern it."),
+                help_text=_(
+                    "The customer's visits, latest first: the reply promise and the journal entry concern it."
+                ),
                 error_messages={"invalid_choice": _("Please choose one of this customer's visits.")},
             )
 

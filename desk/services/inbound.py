@@ -398,7 +398,7 @@ def inbound_dismiss(*, mail: InboundMail, reason: str, actor: AbstractBaseUser |
 def inbound_dismiss_many(
     *, mails: list[InboundMail], reason: str, actor: AbstractBaseUser | None = None
 ) -> tuple[list[InboundMail], list[InboundMail]]:
-    """"No reply needed" for several mails at once (the office's list): each closed, journalled and its reply
+    """ "No reply needed" for several mails at once (the office's list): each closed, journalled and its reply
     promise voided with the reason, as `inbound_dismiss` does for one. Returns (closed, skipped): a mail
     closed already is skipped, not an error. All or nothing: a refusal leaves every mail as it was."""
     if not reason.strip():

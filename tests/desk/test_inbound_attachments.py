@@ -23,7 +23,9 @@ def files_in(root) -> list:
     return [path for path in root.rglob("*") if path.is_file()] if root.exists() else []
 
 
-def test_an_error_after_the_attachments_are_saved_leaves_no_file(media_root, monkeypatch, django_capture_on_commit_callbacks):
+def test_an_error_after_the_attachments_are_saved_leaves_no_file(
+    media_root, monkeypatch, django_capture_on_commit_callbacks
+):
     def fail(mail, parsed):
         raise RuntimeError("routing failed")
 

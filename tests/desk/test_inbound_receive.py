@@ -63,7 +63,9 @@ def test_a_reply_naming_our_mail_in_references_lands_with_its_customer_and_visit
     visit = AppointmentFactory(customer=juergen)
     ours = sent_message(juergen, appointment=visit)
     # The customer wrote from another address than the one we know: References still find them.
-    raw = replace(ours_in(sample("reply_de_quoted.eml"), ours), "Juergen.Mueller@Example.DE", "j.mueller@arbeit.example")
+    raw = replace(
+        ours_in(sample("reply_de_quoted.eml"), ours), "Juergen.Mueller@Example.DE", "j.mueller@arbeit.example"
+    )
     now = local_dt(1, 10)
 
     with time_machine.travel(now, tick=False):
