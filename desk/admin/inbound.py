@@ -74,7 +74,7 @@ class AssignForm(forms.Form):
             )
         if self.visits:
             self.fields["appointment"] = VisitChoiceField(
-                label=_("visit"),
+                label=_("appointment"),
                 queryset=self.visits,
                 required=False,
                 empty_label=_("(no particular visit)"),
