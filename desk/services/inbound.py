@@ -189,7 +189,13 @@ def _store_attachments(mail: InboundMail, attachments: list[ParsedAttachment]) -
 
 def _write_attachment_files(contents: dict[int, bytes]) -> None:
     for record in InboundAttachment.objects.filter(pk__in=contents, file=""):
-        record.file.save("attachment", ContentFile(contents[record.pk]), save=False)
+        try:
+            record.file.save("attachment", ContentFile(contents[record.pk]), save=False)
+        except OSError:
+            # The mail is stored (a retry by the MTA would only find it stored): the office downloads the
+            # attachment from the raw mail instead.
+            logger.exception("Inbound attachment %s not written to storage", record.pk)
+            continue
         # Conditional: should the row have a file by now (a second writer), this file goes again.
         if not InboundAttachment.objects.filter(pk=record.pk, file="").update(file=record.file.name):
             record.file.delete(save=False)
