@@ -341,7 +341,7 @@ def message_resend(*, message: OutboxMessage, actor: AbstractBaseUser | None) ->
     What the earlier send was and that it bounced stays in the journal: its "sent" and "bounce" entries,
     and this entry's data.
     """
-    message = OutboxMessage.objects.select_for_update().select_related("customer").filter(pk=message.pk).first()
+    message = OutboxMessage.objects.select_for_update().filter(pk=message.pk).first()
     if message is None or message.status not in {MessageStatus.SENT, MessageStatus.FAILED}:
         return False
     earlier = {
