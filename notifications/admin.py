@@ -74,7 +74,14 @@ class OutboxMessageAdmin(CheckedSelectionMixin, RecordAdminMixin, admin.ModelAdm
     list_display = ["created_at", "kind_name", "customer_and_recipient", "status_and_sent", "short_error"]
     list_filter = ["status", BounceFilter, KindFilter, LanguageFilter]
     list_select_related = ["customer", "recipient_user"]
-    search_fields = ["to_email", "customer__full_name", "subject", "=appointment__id", "=provider_message_id"]
+    search_fields = [
+        "to_email",
+        "customer__full_name",
+        "subject",
+        "=appointment__id",
+        "=provider_message_id",
+        "=esp_message_id",
+    ]
     actions = ["send_again"]
     list_per_page = 100
     fields = [
@@ -92,6 +99,7 @@ class OutboxMessageAdmin(CheckedSelectionMixin, RecordAdminMixin, admin.ModelAdm
         "attempts",
         "last_error_display",
         "provider_message_id",
+        "esp_message_id",
         "created_at",
         "handed_at",
         "claimed_at",

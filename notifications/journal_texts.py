@@ -21,7 +21,16 @@ def _not_sent(entry) -> str:
 
 
 def _resend(entry) -> str:
-    return _("Email queued again by the office: %(kind)s.") % {"kind": _kind(entry)}
+    text = _("Email queued again by the office: %(kind)s.") % {"kind": _kind(entry)}
+    earlier = entry.data.get("earlier") or {}
+    if earlier.get("to") and entry.data.get("to") and earlier["to"] != entry.data["to"]:
+        text += " " + _("Now to %(address)s (before: %(earlier)s).") % {
+            "address": entry.data["to"],
+            "earlier": earlier["to"],
+        }
+    if earlier.get("bounced_at"):
+        text += " " + _("The earlier send had bounced.")
+    return text
 
 
 def _sent_label(kind: MessageKind) -> str:

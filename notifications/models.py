@@ -103,6 +103,9 @@ class OutboxMessage(models.Model):
     last_error = models.TextField(_("last error"), blank=True)
     # Our Message-ID as sent: replies (In-Reply-To, References) and bounce reports are matched on it.
     provider_message_id = models.CharField(_("message ID"), max_length=250, blank=True, db_index=True)
+    # The provider's own id for the latest send (anymail's message.anymail_status.message_id), for providers
+    # whose tracking webhooks report theirs (Postmark, SES) rather than ours. Empty for plain SMTP.
+    esp_message_id = models.CharField(_("provider's message ID"), max_length=250, blank=True, db_index=True)
     next_attempt_at = models.DateTimeField(_("next attempt"), null=True, blank=True)
     handed_at = models.DateTimeField(_("passed to the sending process"), null=True, blank=True)
     claimed_at = models.DateTimeField(_("sending since"), null=True, blank=True)

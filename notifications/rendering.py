@@ -3,7 +3,6 @@
 import email.headerregistry
 import email.message
 import email.policy
-from email.utils import make_msgid
 from urllib.parse import urlsplit
 
 from django.conf import settings
@@ -15,8 +14,10 @@ from customers.models import Firm
 from customers.selectors import firm_contact, responsible_contact
 from notifications.models import OutboxMessage
 from notifications.registry import KindRegistration, kind_registration
-from notifications.replies import reply_address
+from notifications.replies import new_message_id, reply_address
 
+# Set on every mail we send; a mail that comes in carrying it is our own coming back.
+OWN_HEADER = "X-Doorstep"
 # The customer's own pages: a staff mail carrying one would let its reader act as the customer.
 SELF_SERVICE_PATHS = ("/booking/", "/r/")
 
@@ -167,8 +168,11 @@ def render_message(message: OutboxMessage, *, firm: Firm | None = None) -> Outgo
         to=[message.to_email],
         reply_to=[] if message.is_staff_mail else customer_reply_to(message, context),
         headers={
-            "Message-ID": make_msgid(domain=host),
+            # Signed: a reply quoting it finds this message, and it coming back to us is recognised as a loop.
+            "Message-ID": new_message_id(message, domain=host),
             "Auto-Submitted": "auto-generated",
+            # Our marker, kept by a mail server that forwards or returns the whole mail (desk.inbound: a loop).
+            OWN_HEADER: "outbox",
             # RFC 3282: the language of the whole mail, for mail programs that read it (spelling, reading aloud).
             "Content-Language": message.language,
         },
@@ -193,3 +197,13 @@ def render_message(message: OutboxMessage, *, firm: Firm | None = None) -> Outgo
 
 def message_id_of(mail: EmailMultiAlternatives) -> str:
     return mail.extra_headers["Message-ID"]
+
+
+def esp_message_id_of(mail: EmailMultiAlternatives) -> str:
+    """The provider's own id for the sent mail, where an anymail backend reported one ("" for plain SMTP)."""
+    status = getattr(mail, "anymail_status", None)
+    found = getattr(status, "message_id", None)
+    if isinstance(found, set):
+        # One id per recipient; ours have one recipient.
+        found = next(iter(found)) if len(found) == 1 else None
+    return str(found)[:250] if found else ""

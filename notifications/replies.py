@@ -4,18 +4,23 @@ Three ways in, for the desk's inbound mail: the reply address (settings.INBOUND_
 "office+{token}@mail.firm.example", carries a token naming the message), our Message-ID quoted in
 In-Reply-To/References, and the Message-ID a bounce report names. The token is the message's id and an
 HMAC of it (SECRET_KEY): lower-case letters and digits only, as some mail servers lower-case addresses.
+
+Our Message-IDs are signed the same way (`<id.nonce.signature@host>`, a salt of their own): anyone can
+write a References header, so only an id whose signature holds names one of our mails. A provider's
+tracking webhook is authenticated by anymail, so its report may also name the provider's own id.
 """
 
 import base64
 import re
+import secrets
 from email.utils import getaddresses
 
 from django.conf import settings
 from django.core.exceptions import ImproperlyConfigured
+from django.db.models import Q
 from django.utils.crypto import constant_time_compare, salted_hmac
 from django.utils.http import base36_to_int, int_to_base36
 
-from journal.models import JournalEntry
 from notifications.models import OutboxMessage
 
 TOKEN_PLACEHOLDER = "{token}"
@@ -25,6 +30,13 @@ _SALT = "notifications.reply-address"
 # The longest id base36 writes for a 64-bit key.
 _TOKEN = re.compile(rf"(?P<id>[0-9a-z]{{1,13}})(?P<signature>[a-z2-7]{{{SIGNATURE_LENGTH}}})")
 _MESSAGE_ID = re.compile(r"<[^<>\s]+>")
+_MESSAGE_ID_SALT = "notifications.message-id"
+# No length to save in a header: 120 bits.
+MESSAGE_ID_SIGNATURE_LENGTH = 24
+_OUR_MESSAGE_ID = re.compile(
+    rf"<(?P<id>[0-9a-z]{{1,13}})\.(?P<nonce>[0-9a-f]{{16}})\.(?P<signature>[a-z2-7]{{{MESSAGE_ID_SIGNATURE_LENGTH}}})"
+    r"@[^<>\s@]+>"
+)
 
 
 def _signature(message_id: int) -> str:
@@ -85,34 +97,85 @@ def message_ids_in(values: list[str]) -> list[str]:
     return list(dict.fromkeys(found))
 
 
+def _message_id_signature(outbox_id: int, nonce: str) -> str:
+    digest = salted_hmac(_MESSAGE_ID_SALT, f"{outbox_id}.{nonce}", algorithm="sha256").digest()
+    return base64.b32encode(digest).decode().lower()[:MESSAGE_ID_SIGNATURE_LENGTH]
+
+
+def new_message_id(message: OutboxMessage, *, domain: str) -> str:
+    """A Message-ID for one send of `message`: unique per send, and naming the message under our signature."""
+    nonce = secrets.token_hex(8)
+    return f"<{int_to_base36(message.pk)}.{nonce}.{_message_id_signature(message.pk, nonce)}@{domain}>"
+
+
+def outbox_id_of(message_id: str) -> int | None:
+    """The outbox id one of our Message-IDs names ("<…>" or bare), if its signature holds; else None."""
+    if not isinstance(message_id, str):
+        return None
+    ids = message_ids_in([message_id])
+    if len(ids) != 1:
+        return None
+    # Some systems lower-case what they quote; ours is lower-case throughout.
+    match = _OUR_MESSAGE_ID.fullmatch(ids[0].lower())
+    if match is None:
+        return None
+    outbox_id = base36_to_int(match["id"])
+    if not constant_time_compare(match["signature"], _message_id_signature(outbox_id, match["nonce"])):
+        return None
+    return outbox_id
+
+
+def is_our_message_id(message_id: str) -> bool:
+    """Did Doorstep write this Message-ID (the signature holds)? True even if the message is gone since."""
+    return outbox_id_of(message_id) is not None
+
+
 def message_for_references(message_ids: list[str]) -> OutboxMessage | None:
     """The message of ours that In-Reply-To/References names; the most recent reference wins.
 
-    Each value may be a whole header ("<a@x> <b@y>"). A message sent again has a new Message-ID; a reply
-    to its earlier send is found through the send recorded in the journal.
+    Each value may be a whole header ("<a@x> <b@y>"). Only a Message-ID whose signature holds counts: a
+    forged References header naming another customer's mail names nothing. Every send of a message has
+    its own Message-ID, each naming the message: a reply to an earlier send finds it too.
     """
-    ids = message_ids_in(message_ids)
-    if not ids:
-        return None
-    by_id = {
-        message.provider_message_id: message for message in OutboxMessage.objects.filter(provider_message_id__in=ids)
-    }
-    earlier_sends = {}
-    if len(by_id) < len(ids):
-        entries = JournalEntry.objects.filter(action__startswith="message.", data__message_id__in=ids)
-        earlier_sends = {
-            entry["data"]["message_id"]: entry["data"].get("outbox_id")
-            for entry in entries.order_by("occurred_at").values("data")
-        }
     # References lists the thread oldest first and In-Reply-To is the one answered: read from the end.
-    for message_id in reversed(ids):
-        if message_id in by_id:
-            return by_id[message_id]
-        if earlier_sends.get(message_id):
-            return OutboxMessage.objects.filter(pk=earlier_sends[message_id]).first()
-    return None
+    outbox_ids = [outbox_id for outbox_id in map(outbox_id_of, reversed(message_ids_in(message_ids))) if outbox_id]
+    if not outbox_ids:
+        return None
+    found = OutboxMessage.objects.in_bulk(outbox_ids)
+    return next((found[outbox_id] for outbox_id in outbox_ids if outbox_id in found), None)
+
+
+def _same_send(message: OutboxMessage, message_id: str) -> bool:
+    """Does `message_id` name the message's latest send? A report on a send before "send again" does not."""
+    return bool(message.provider_message_id) and message_ids_in([message.provider_message_id]) == message_ids_in(
+        [message_id]
+    )
 
 
 def message_for_bounce(original_message_id: str) -> OutboxMessage | None:
-    """The message a bounce report (a provider's webhook, a returned delivery report) names by its Message-ID."""
-    return message_for_references([original_message_id]) if original_message_id else None
+    """The message a returned delivery report (arriving by mail, so unauthenticated) names by its Message-ID:
+    only one of ours whose signature holds, and only while it names the message's latest send."""
+    outbox_id = outbox_id_of(original_message_id) if original_message_id else None
+    message = OutboxMessage.objects.filter(pk=outbox_id).first() if outbox_id else None
+    return message if message is not None and _same_send(message, original_message_id) else None
+
+
+def message_for_tracking_event(reported_id: str) -> OutboxMessage | None:
+    """The message a provider's (authenticated) tracking webhook reports on: by the provider's own message id
+    (Postmark, SES, SendGrid report theirs) or by our Message-ID, with or without its angle brackets.
+
+    Both are the latest send's: a late report on a send before "send again" names nothing.
+    """
+    reported_id = (reported_id or "").strip() if isinstance(reported_id, str) else ""
+    if not reported_id:
+        return None
+    bare = reported_id.strip("<>")
+    if not bare:
+        return None
+    return (
+        OutboxMessage.objects.filter(
+            Q(esp_message_id__in={reported_id, bare}) | Q(provider_message_id__in={reported_id, bare, f"<{bare}>"})
+        )
+        .order_by("-pk")
+        .first()
+    )

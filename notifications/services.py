@@ -225,14 +225,19 @@ def message_claim_renew(*, message: OutboxMessage) -> bool:
 
 
 @transaction.atomic
-def message_mark_sent(*, message: OutboxMessage, subject: str, provider_message_id: str, sent_mime: bytes) -> bool:
-    """Record the delivery, the mail exactly as sent, and its journal entry together, once."""
+def message_mark_sent(
+    *, message: OutboxMessage, subject: str, provider_message_id: str, sent_mime: bytes, esp_message_id: str = ""
+) -> bool:
+    """Record the delivery, the mail exactly as sent, and its journal entry together, once.
+
+    `provider_message_id` is our Message-ID; `esp_message_id` the provider's own id, if it reported one."""
     now = timezone.now()
     updated = OutboxMessage.objects.filter(**_own_claim(message)).update(
         status=MessageStatus.SENT,
         sent_at=now,
         subject=subject[:250],
         provider_message_id=provider_message_id,
+        esp_message_id=esp_message_id[:250],
         last_error="",
         sent_mime=OutboxMessage.pack_sent_mime(sent_mime),
     )
@@ -242,6 +247,7 @@ def message_mark_sent(*, message: OutboxMessage, subject: str, provider_message_
         "outbox_id": message.pk,
         "to": message.to_email,
         "message_id": provider_message_id,
+        **({"esp_message_id": esp_message_id} if esp_message_id else {}),
         "version": message.appointment_version,
         # The journal cannot be edited: this fingerprint shows the kept mail is the one sent,
         # and still names this send after "send again" has replaced the kept copy.
@@ -328,12 +334,37 @@ def _own_claim(message: OutboxMessage) -> dict[str, Any]:
 
 @transaction.atomic
 def message_resend(*, message: OutboxMessage, actor: AbstractBaseUser | None) -> bool:
-    """The office's "send again": back through the same queue and worker."""
-    updated = OutboxMessage.objects.filter(
-        pk=message.pk, status__in=[MessageStatus.SENT, MessageStatus.FAILED]
-    ).update(status=MessageStatus.QUEUED, attempts=0, next_attempt_at=timezone.now(), handed_at=None)
-    if not updated:
+    """The office's "send again": back through the same queue and worker, as a new attempt.
+
+    The attempt starts clean: no bounce mark and no message ids of the earlier send (a late report on that
+    send then names nothing), and to the customer's address as it is now (the usual fix after a bounce).
+    What the earlier send was and that it bounced stays in the journal: its "sent" and "bounce" entries,
+    and this entry's data.
+    """
+    message = OutboxMessage.objects.select_for_update().filter(pk=message.pk).first()
+    if message is None or message.status not in {MessageStatus.SENT, MessageStatus.FAILED}:
         return False
+    earlier = {
+        "message_id": message.provider_message_id,
+        "to": message.to_email,
+        "bounced_at": message.bounced_at.isoformat() if message.bounced_at else None,
+        "bounce_kind": message.bounce_kind,
+    }
+    to_email = message.to_email
+    if not message.is_staff_mail and message.customer_id is not None and message.customer.email:
+        to_email = message.customer.email
+    OutboxMessage.objects.filter(pk=message.pk).update(
+        status=MessageStatus.QUEUED,
+        attempts=0,
+        next_attempt_at=timezone.now(),
+        handed_at=None,
+        to_email=to_email,
+        provider_message_id="",
+        esp_message_id="",
+        bounced_at=None,
+        bounce_kind="",
+        bounce_detail="",
+    )
     transaction.on_commit(lambda: hand_to_worker([message.pk]))
     if message.customer_id is None:
         return True
@@ -345,7 +376,7 @@ def message_resend(*, message: OutboxMessage, actor: AbstractBaseUser | None) ->
         action="message.resend_requested",
         summary=summary,
         actor=actor,
-        data={"outbox_id": message.pk, "kind": message.kind},
+        data={"outbox_id": message.pk, "kind": message.kind, "to": to_email, "earlier": earlier},
     )
     return True
 
@@ -361,7 +392,8 @@ def message_mark_bounced(*, message: OutboxMessage, kind: str, detail: str, occu
     if kind not in BounceKind.values:
         raise ValueError(f"unknown bounce kind {kind!r}")
     detail = detail.strip()[:2000]
-    updated = OutboxMessage.objects.filter(pk=message.pk, bounced_at__isnull=True).update(
+    # Only a sent mail bounces: one queued again after a bounce is a new attempt, not yet reported on.
+    updated = OutboxMessage.objects.filter(pk=message.pk, status=MessageStatus.SENT, bounced_at__isnull=True).update(
         bounced_at=occurred_at, bounce_kind=kind, bounce_detail=detail
     )
     if not updated:
@@ -529,7 +561,7 @@ def _deliver_claimed(message: OutboxMessage, *, mailer, firm) -> str | None:
     """Send one message of a claimed batch; its new status, or None if the relay gave it to another worker."""
     import smtplib
 
-    from notifications.rendering import message_id_of, render_message
+    from notifications.rendering import esp_message_id_of, message_id_of, render_message
 
     if not message_claim_renew(message=message):
         return None
@@ -576,6 +608,7 @@ def _deliver_claimed(message: OutboxMessage, *, mailer, firm) -> str | None:
         message=message,
         subject=str(mail.subject),
         provider_message_id=message_id_of(mail),
+        esp_message_id=esp_message_id_of(mail),
         sent_mime=mail.sent_bytes(),
     )
     return MessageStatus.SENT

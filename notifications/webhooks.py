@@ -1,7 +1,8 @@
 """Bounce and complaint reports from mail providers, through django-anymail's tracking webhooks.
 
 Anymail checks the provider's signature or basic auth (settings.ANYMAIL) before anything reaches this
-receiver. The report names the mail by its Message-ID, which we set and keep (provider_message_id).
+receiver. The report names the mail by the provider's own id (kept as esp_message_id when the mail was
+sent) or by our Message-ID (provider_message_id).
 """
 
 import logging
@@ -11,7 +12,7 @@ from django.dispatch import receiver
 from django.utils import timezone
 
 from notifications.models import BounceKind
-from notifications.replies import message_for_bounce
+from notifications.replies import message_for_tracking_event
 from notifications.services import message_mark_bounced
 
 logger = logging.getLogger(__name__)
@@ -29,9 +30,10 @@ def tracking_event_received(sender, event, esp_name, **kwargs):
     kind = BOUNCE_EVENTS.get(event.event_type)
     if kind is None:
         return
-    message = message_for_bounce(event.message_id or "")
+    message = message_for_tracking_event(event.message_id or "")
     if message is None:
-        # Not ours (another system sending through the same account) or from before Message-IDs were kept.
+        # Not ours (another system sending through the same account), from before ids were kept, or about a
+        # send the office has since sent again.
         logger.info("%s %s report for unknown message %r ignored", esp_name, event.event_type, event.message_id)
         return
     detail = " – ".join(

@@ -1,5 +1,8 @@
 """Inbound mail in the admin: the list (triage first to hand), the mail as text, its attachments as
-downloads for the office only, and the two decisions — whose mail it is, or that it needs no reply."""
+downloads for the office only, and the two decisions — whose mail (and which of their visits) it is, or that
+it needs no reply (one mail, or several from the list)."""
+
+import io
 
 from django import forms
 from django.contrib import admin, messages
@@ -12,12 +15,16 @@ from django.template.defaultfilters import filesizeformat
 from django.template.response import TemplateResponse
 from django.urls import path, reverse
 from django.utils.html import format_html, format_html_join
-from django.utils.translation import gettext
+from django.utils.translation import gettext, ngettext
 from django.utils.translation import gettext_lazy as _
 
+from appointments.models import Appointment
+from config.admin_actions import ActionFormMixin, CheckedSelectionMixin
 from customers.models import Customer
+from desk.inbound.parse import ParseError, parse_mail
 from desk.models import InboundAttachment, InboundMail, InboundStatus
-from desk.services import InboundError, inbound_assign, inbound_dismiss
+from desk.services.inbound import InboundError, inbound_assign, inbound_dismiss, inbound_dismiss_many
+from journal.forms import VisitChoiceField
 
 # Never served as received: a type a browser would run or render as a page becomes a plain download.
 DOWNLOAD_UNSAFE_TYPES = {"text/html", "application/xhtml+xml", "image/svg+xml", "text/xml", "application/xml"}
@@ -30,7 +37,25 @@ def download_type(content_type: str) -> str:
     return content_type
 
 
+def _from_raw_mail(mail: InboundMail, attachment: InboundAttachment):
+    """A kept attachment whose file is not written yet (it is written once its row is committed): its bytes
+    from the raw mail, which holds every attachment in the order the rows were made."""
+    position = list(mail.attachments.order_by("pk").values_list("pk", flat=True)).index(attachment.pk)
+    try:
+        parsed = parse_mail(mail.raw)
+    except ParseError:
+        return None
+    if position >= len(parsed.attachments):
+        return None
+    return io.BytesIO(parsed.attachments[position].content)
+
+
 class AssignForm(forms.Form):
+    """Two steps without script: the customer first; then, if they have visits, which one the mail is about
+    (or none), offered from that customer's visits. `visit_step` says the visit was offered and chosen."""
+
+    visit_step = forms.BooleanField(required=False, widget=forms.HiddenInput)
+
     def __init__(self, *args, admin_site, **kwargs):
         super().__init__(*args, **kwargs)
         # The field is built here: the autocomplete widget needs the admin site, and gets its choices from it.
@@ -39,6 +64,36 @@ class AssignForm(forms.Form):
             label=_("customer"),
             widget=AutocompleteSelect(InboundMail._meta.get_field("customer"), admin_site),
         )
+        customer_id = self.data.get("customer") if self.is_bound else None
+        self.visits = Appointment.objects.none()
+        if customer_id and str(customer_id).isdigit():
+            self.visits = (
+                Appointment.objects.filter(customer_id=customer_id)
+                .select_related("service_type")
+                .order_by("-window_start")
+            )
+        if self.visits:
+            self.fields["appointment"] = VisitChoiceField(
+                label=_("appointment"),
+                queryset=self.visits,
+                required=False,
+                empty_label=_("(no particular visit)"),
+                help_text=_(
+                    "The customer's visits, latest first: the reply promise and the journal entry concern it."
+                ),
+                error_messages={"invalid_choice": _("Please choose one of this customer's visits.")},
+            )
+
+    def visit_to_choose(self) -> bool:
+        """The customer is chosen and has visits, which were not offered yet: show them before assigning."""
+        return "appointment" in self.fields and not self.cleaned_data.get("visit_step")
+
+    def offer_visits(self):
+        """The same form again with the chosen customer and their visits, for the second step."""
+        data = self.data.copy()
+        data["visit_step"] = "1"
+        self.data = data
+        return self
 
 
 class DismissForm(forms.Form):
@@ -50,8 +105,10 @@ class DismissForm(forms.Form):
 
 
 @admin.register(InboundMail)
-class InboundMailAdmin(admin.ModelAdmin):
+class InboundMailAdmin(CheckedSelectionMixin, ActionFormMixin, admin.ModelAdmin):
     list_display = ["received_at", "sender", "subject", "customer_link", "status_display"]
+    actions = ["no_reply_needed"]
+    action_form_template = "desk/inbound/dismiss_many.html"
     list_display_links = ["subject"]
     list_filter = ["status", "kind", "source"]
     search_fields = ["from_email", "from_name", "subject"]
@@ -183,10 +240,13 @@ class InboundMailAdmin(admin.ModelAdmin):
             raise PermissionDenied
         mail = self._mail(request, object_id)
         attachment = get_object_or_404(InboundAttachment, pk=attachment_id, mail=mail)
-        if attachment.refused or not attachment.file:
+        if attachment.refused:
+            raise Http404
+        content = attachment.file.open("rb") if attachment.file else _from_raw_mail(mail, attachment)
+        if content is None:
             raise Http404
         response = FileResponse(
-            attachment.file.open("rb"),
+            content,
             as_attachment=True,
             filename=attachment.name,
             content_type=download_type(attachment.content_type),
@@ -203,13 +263,17 @@ class InboundMailAdmin(admin.ModelAdmin):
         change_url = reverse("admin:desk_inboundmail_change", args=[mail.pk])
         form = form_class(request.POST if request.method == "POST" else None, **(form_kwargs or {}))
         if request.method == "POST" and form.is_valid():
-            try:
-                apply(mail, form.cleaned_data)
-            except InboundError as error:
-                form.add_error(None, error.message)
+            if getattr(form, "visit_to_choose", None) and form.visit_to_choose():
+                # The customer is chosen: now which of their visits, on the same page.
+                form = form.offer_visits()
             else:
-                self.message_user(request, gettext("Saved."), messages.SUCCESS)
-                return HttpResponseRedirect(change_url)
+                try:
+                    apply(mail, form.cleaned_data)
+                except InboundError as error:
+                    form.add_error(None, error.message)
+                else:
+                    self.message_user(request, gettext("Saved."), messages.SUCCESS)
+                    return HttpResponseRedirect(change_url)
         context = {
             **self.admin_site.each_context(request),
             "opts": self.opts,
@@ -228,7 +292,9 @@ class InboundMailAdmin(admin.ModelAdmin):
             form_class=AssignForm,
             form_kwargs={"admin_site": self.admin_site},
             title=gettext("Assign the mail to a customer"),
-            apply=lambda mail, data: inbound_assign(mail=mail, customer=data["customer"], actor=request.user),
+            apply=lambda mail, data: inbound_assign(
+                mail=mail, customer=data["customer"], appointment=data.get("appointment"), actor=request.user
+            ),
         )
 
     def dismiss_view(self, request, object_id):
@@ -239,3 +305,39 @@ class InboundMailAdmin(admin.ModelAdmin):
             title=gettext("No reply needed"),
             apply=lambda mail, data: inbound_dismiss(mail=mail, reason=data["reason"], actor=request.user),
         )
+
+    @admin.action(description=_("No reply needed"), permissions=["change"])
+    def no_reply_needed(self, request, queryset):
+        """Several mails at once (spam, thank-yous): one reason for all, each journalled and its promise voided."""
+        mails = list(queryset.order_by("pk"))
+        form = DismissForm(request.POST if "apply" in request.POST else None)
+        if not form.is_valid():
+            return self._action_page(request, mails, form, "no_reply_needed", gettext("No reply needed"))
+        try:
+            closed, skipped = inbound_dismiss_many(mails=mails, reason=form.cleaned_data["reason"], actor=request.user)
+        except InboundError as error:
+            self.message_user(request, error.message, messages.ERROR)
+            return None
+        if closed:
+            self.message_user(
+                request,
+                ngettext(
+                    "%(count)d mail needs no reply; its reply promise is voided.",
+                    "%(count)d mails need no reply; their reply promises are voided.",
+                    len(closed),
+                )
+                % {"count": len(closed)},
+                messages.SUCCESS,
+            )
+        if skipped:
+            self.message_user(
+                request,
+                ngettext(
+                    "%(count)d mail was answered or closed already and was left as it was.",
+                    "%(count)d mails were answered or closed already and were left as they were.",
+                    len(skipped),
+                )
+                % {"count": len(skipped)},
+                messages.WARNING,
+            )
+        return None

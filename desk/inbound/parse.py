@@ -10,6 +10,7 @@ import email
 import html as html_lib
 import mimetypes
 import re
+from collections.abc import Callable
 from dataclasses import dataclass, field
 from datetime import datetime
 from email import policy
@@ -71,7 +72,10 @@ class ParsedMail:
     attachments: list[ParsedAttachment] = field(default_factory=list)
     headers: list[tuple[str, str]] = field(default_factory=list)
     is_auto_reply: bool = False
+    # Our own mail coming back: it carries our marker header or our signed Message-ID, or comes from our
+    # address as an automatic mail. A person writing from the firm's address (a colleague forwarding) is not.
     is_loop: bool = False
+    from_own_address: bool = False
     bounce: BounceReport | None = None
 
     @property
@@ -116,8 +120,15 @@ SANITISED_TAGS = {
 }  # fmt: skip
 
 
-def parse_mail(raw: bytes, *, own_addresses: tuple[str, ...] = ()) -> ParsedMail:
-    """Read `raw`; `own_addresses` are the firm's own senders (a mail from one of them is our own, looping)."""
+# The header every mail Doorstep sends carries (notifications.rendering.OWN_HEADER).
+OWN_HEADER = "X-Doorstep"
+
+
+def parse_mail(
+    raw: bytes, *, own_addresses: tuple[str, ...] = (), is_our_message_id: Callable[[str], bool] | None = None
+) -> ParsedMail:
+    """Read `raw`. `own_addresses` are the firm's own senders; `is_our_message_id` tells a Message-ID
+    Doorstep wrote (signed) from any other."""
     if not isinstance(raw, bytes | bytearray) or not raw.strip():
         raise ParseError("empty message")
     message = email.message_from_bytes(bytes(raw), policy=policy.default)
@@ -130,6 +141,9 @@ def parse_mail(raw: bytes, *, own_addresses: tuple[str, ...] = ()) -> ParsedMail
     text, html = _bodies(message)
     bounce = _bounce(message)
     own = {address.lower() for address in own_addresses if address}
+    message_id = _message_id(_header(message, "Message-ID"))
+    from_own_address = from_address.lower() in own
+    is_auto_reply = _is_auto_reply(message, subject, from_address) or bounce is not None
     return ParsedMail(
         from_name=from_name,
         from_address=from_address,
@@ -141,7 +155,7 @@ def parse_mail(raw: bytes, *, own_addresses: tuple[str, ...] = ()) -> ParsedMail
         ],
         subject=subject,
         date=_date(_header(message, "Date")),
-        message_id=_message_id(_header(message, "Message-ID")),
+        message_id=message_id,
         in_reply_to=_message_id(_header(message, "In-Reply-To")),
         references=MESSAGE_ID.findall(_header(message, "References")),
         text=text,
@@ -149,8 +163,11 @@ def parse_mail(raw: bytes, *, own_addresses: tuple[str, ...] = ()) -> ParsedMail
         html=html,
         attachments=[] if bounce else _attachments(message),
         headers=[(_clean(name), _decoded_raw(value)) for name, value in message.raw_items()],
-        is_auto_reply=_is_auto_reply(message, subject, from_address) or bounce is not None,
-        is_loop=bool(_header(message, "X-Doorstep")) or from_address.lower() in own,
+        is_auto_reply=is_auto_reply,
+        is_loop=bool(_header(message, OWN_HEADER))
+        or bool(message_id and is_our_message_id and is_our_message_id(message_id))
+        or (from_own_address and _is_auto_submitted(message)),
+        from_own_address=from_own_address,
         bounce=bounce,
     )
 
@@ -243,9 +260,13 @@ def _date(value: str) -> datetime | None:
     return parsed if parsed is not None and parsed.tzinfo is not None else None
 
 
-def _is_auto_reply(message: EmailMessage, subject: str, from_address: str) -> bool:
+def _is_auto_submitted(message: EmailMessage) -> bool:
     auto_submitted = _header(message, "Auto-Submitted").strip().lower()
-    if auto_submitted and auto_submitted.split(";")[0].strip() != "no":
+    return bool(auto_submitted) and auto_submitted.split(";")[0].strip() != "no"
+
+
+def _is_auto_reply(message: EmailMessage, subject: str, from_address: str) -> bool:
+    if _is_auto_submitted(message):
         return True
     if any(_header(message, name) for name in ("X-Autoreply", "X-Autorespond", "X-Autoresponder")):
         return True

@@ -26,7 +26,12 @@ from desk.working_time import add_working_time
 from journal.models import Channel, Direction, JournalEntry
 from journal.services import journal_record
 from notifications.models import BounceKind, OutboxMessage
-from notifications.replies import message_for_bounce, message_for_references, message_for_reply_address
+from notifications.replies import (
+    is_our_message_id,
+    message_for_bounce,
+    message_for_references,
+    message_for_reply_address,
+)
 from notifications.services import message_mark_bounced
 
 logger = logging.getLogger(__name__)
@@ -51,7 +56,8 @@ class InboundError(Exception):
 
 
 def own_addresses() -> tuple[str, ...]:
-    """The firm's own senders: a mail from one of them is ours coming back (a loop), never answered."""
+    """The firm's own senders. A mail from one is ours coming back only with our markers (desk.inbound.parse);
+    without them a person wrote it (a colleague forwarding), and the office sorts it out."""
     addresses = {parseaddr(settings.DEFAULT_FROM_EMAIL)[1], parseaddr(settings.SERVER_EMAIL)[1]}
     addresses.update(Firm.objects.values_list("email", flat=True))
     return tuple(sorted(address.lower() for address in addresses if address))
@@ -86,7 +92,7 @@ def inbound_receive(*, raw: bytes, source: str) -> InboundMail:
             code="too_large",
         )
     try:
-        parsed = parse_mail(raw, own_addresses=own_addresses())
+        parsed = parse_mail(raw, own_addresses=own_addresses(), is_our_message_id=is_our_message_id)
     except ParseError as error:
         raise InboundError(_("This is not a mail that can be read."), code="garbage") from error
     dedupe_key = _dedupe_key(parsed, raw)
@@ -162,10 +168,13 @@ def _refusal(attachment: ParsedAttachment, content_type: str, index: int) -> str
 
 
 def _store_attachments(mail: InboundMail, attachments: list[ParsedAttachment]) -> None:
+    """The rows now, the files once the rows are committed: a rollback (here or in a caller's transaction)
+    leaves no file behind. Until then a kept attachment has no file; its bytes are still in the raw mail."""
+    contents = {}
     with translation.override(settings.LANGUAGE_CODE):
         for index, attachment in enumerate(attachments):
             content_type = _attachment_type(attachment)
-            record = InboundAttachment(
+            record = InboundAttachment.objects.create(
                 mail=mail,
                 name=attachment.filename,
                 content_type=content_type[:120],
@@ -173,8 +182,23 @@ def _store_attachments(mail: InboundMail, attachments: list[ParsedAttachment]) -
                 refused_reason=_refusal(attachment, content_type, index),
             )
             if not record.refused_reason:
-                record.file.save("attachment", ContentFile(attachment.content), save=False)
-            record.save()
+                contents[record.pk] = attachment.content
+    if contents:
+        transaction.on_commit(lambda: _write_attachment_files(contents))
+
+
+def _write_attachment_files(contents: dict[int, bytes]) -> None:
+    for record in InboundAttachment.objects.filter(pk__in=contents, file=""):
+        try:
+            record.file.save("attachment", ContentFile(contents[record.pk]), save=False)
+        except OSError:
+            # The mail is stored (a retry by the MTA would only find it stored): the office downloads the
+            # attachment from the raw mail instead.
+            logger.exception("Inbound attachment %s not written to storage", record.pk)
+            continue
+        # Conditional: should the row have a file by now (a second writer), this file goes again.
+        if not InboundAttachment.objects.filter(pk=record.pk, file="").update(file=record.file.name):
+            record.file.delete(save=False)
 
 
 def _our_message(parsed: ParsedMail) -> tuple[OutboxMessage | None, str]:
@@ -189,6 +213,9 @@ def _our_message(parsed: ParsedMail) -> tuple[OutboxMessage | None, str]:
 
 def _match(mail: InboundMail, parsed: ParsedMail) -> str:
     """Set customer/visit/our message on `mail`; the reason to sort it out by hand, or "" when matched."""
+    if parsed.from_own_address:
+        # Not our own mail coming back (that is a loop), but a person at the firm: whose it is, the office says.
+        return _("Sent from the firm's own address (a colleague forwarding?).")
     message, matched_by = _our_message(parsed)
     if message is not None and message.customer_id is not None and not message.is_staff_mail:
         mail.customer_id, mail.appointment_id = message.customer_id, message.appointment_id
@@ -371,3 +398,23 @@ def inbound_dismiss(*, mail: InboundMail, reason: str, actor: AbstractBaseUser |
                 reason=reason,
             )
     return mail
+
+
+@transaction.atomic
+def inbound_dismiss_many(
+    *, mails: list[InboundMail], reason: str, actor: AbstractBaseUser | None = None
+) -> tuple[list[InboundMail], list[InboundMail]]:
+    """ "No reply needed" for several mails at once (the office's list): each closed, journalled and its reply
+    promise voided with the reason, as `inbound_dismiss` does for one. Returns (closed, skipped): a mail
+    closed already is skipped, not an error. All or nothing: a refusal leaves every mail as it was."""
+    if not reason.strip():
+        raise InboundError(_("Say why no reply is needed."), code="reason")
+    closed, skipped = [], []
+    for mail in sorted(mails, key=lambda mail: mail.pk):
+        try:
+            closed.append(inbound_dismiss(mail=mail, reason=reason, actor=actor))
+        except InboundError as error:
+            if error.code != "status":
+                raise
+            skipped.append(mail)
+    return closed, skipped

@@ -5,11 +5,11 @@ import pytest
 from django.urls import reverse
 
 from desk.models import InboundMail, InboundStatus, PromiseKind, PromiseState
-from desk.services import inbound_receive
+from desk.services import inbound_dismiss, inbound_receive
 from journal.models import JournalEntry
 from tests.config.test_admin_pages import english_on
 from tests.desk.inbound_samples import mail_with_attachment, sample
-from tests.factories import CustomerFactory, FirmFactory, OfficeUserFactory, TechnicianFactory
+from tests.factories import AppointmentFactory, CustomerFactory, FirmFactory, OfficeUserFactory, TechnicianFactory
 
 pytestmark = pytest.mark.django_db
 
@@ -175,3 +175,106 @@ def test_the_office_cannot_add_or_delete_inbound_mail(client, office):
     assert client.get(reverse("admin:desk_inboundmail_add")).status_code == 403
     assert client.get(reverse("admin:desk_inboundmail_delete", args=[mail.pk])).status_code == 403
     assert InboundMail.objects.filter(pk=mail.pk).exists()
+
+
+def test_assigning_offers_the_chosen_customers_visits_and_the_promise_concerns_the_one_picked(client, office):
+    petra = CustomerFactory(full_name="Petra Neumann", email="petra@example.de")
+    older, newer = AppointmentFactory(customer=petra), AppointmentFactory(customer=petra)
+    someone_elses = AppointmentFactory()
+    mail = inbound_receive(raw=sample("new_unknown_sender.eml"), source="pipe")
+    url = reverse("admin:desk_inboundmail_assign", args=[mail.pk])
+
+    step = client.post(url, {"customer": petra.pk})
+    page = step.content.decode()
+    done = client.post(url, {"customer": petra.pk, "visit_step": "1", "appointment": older.pk})
+
+    assert step.status_code == 200 and "vForeignKeyRawIdAdminField" not in page
+    assert f'<option value="{older.pk}">D-{older.pk} · ' in page and f'<option value="{newer.pk}">' in page
+    assert f'<option value="{someone_elses.pk}">' not in page
+    assert 'name="visit_step" value="True"' in page or 'name="visit_step" value="1"' in page
+    assert done.status_code == 302
+    mail.refresh_from_db()
+    assert (mail.customer, mail.appointment) == (petra, older)
+    assert mail.promise.appointment == older and mail.journal_entry.appointment == older
+
+
+def test_another_customers_visit_cannot_be_picked_when_assigning(client, office):
+    petra = CustomerFactory(email="petra@example.de")
+    AppointmentFactory(customer=petra)
+    mail = inbound_receive(raw=sample("new_unknown_sender.eml"), source="pipe")
+
+    response = client.post(
+        reverse("admin:desk_inboundmail_assign", args=[mail.pk]),
+        {"customer": petra.pk, "visit_step": "1", "appointment": AppointmentFactory().pk},
+    )
+
+    assert response.status_code == 200 and "errorlist" in response.content.decode()
+    mail.refresh_from_db()
+    assert mail.status == InboundStatus.TRIAGE and mail.customer is None
+
+
+def test_assigning_without_a_visit_leaves_the_mail_about_no_visit(client, office):
+    petra = CustomerFactory(email="petra@example.de")
+    AppointmentFactory(customer=petra)
+    mail = inbound_receive(raw=sample("new_unknown_sender.eml"), source="pipe")
+
+    client.post(
+        reverse("admin:desk_inboundmail_assign", args=[mail.pk]),
+        {"customer": petra.pk, "visit_step": "1", "appointment": ""},
+    )
+
+    mail.refresh_from_db()
+    assert mail.customer == petra and mail.appointment is None and mail.promise.appointment is None
+
+
+def test_no_reply_needed_for_several_mails_asks_one_reason_and_closes_each_with_its_promise(client, office):
+    juergen = CustomerFactory(email="juergen.mueller@example.de")
+    marieke = CustomerFactory(email="m.devries@voorbeeld.nl")
+    replies = [
+        inbound_receive(raw=sample("reply_de_quoted.eml"), source="pipe"),
+        inbound_receive(raw=sample("reply_nl.eml"), source="pipe"),
+    ]
+    triage = inbound_receive(raw=sample("new_unknown_sender.eml"), source="pipe")
+    selected = [mail.pk for mail in [*replies, triage]]
+
+    ask = client.post(CHANGELIST, {"action": "no_reply_needed", "_selected_action": selected})
+    empty = client.post(CHANGELIST, {"action": "no_reply_needed", "_selected_action": selected, "apply": "1"})
+    closed_without_reason = InboundMail.objects.filter(status=InboundStatus.IGNORED).count()
+    done = client.post(
+        CHANGELIST,
+        {"action": "no_reply_needed", "_selected_action": selected, "apply": "1", "reason": "Werbung"},
+        follow=True,
+    )
+
+    assert ask.status_code == 200 and 'name="reason"' in ask.content.decode()
+    assert "Anfrage Wartung Gastherme" in ask.content.decode()
+    assert empty.status_code == 200 and closed_without_reason == 0
+    assert done.status_code == 200
+    for mail in [*replies, triage]:
+        mail.refresh_from_db()
+        assert mail.status == InboundStatus.IGNORED and mail.status_reason == "Werbung"
+    for mail in replies:
+        assert mail.promise.state == PromiseState.VOIDED and mail.promise.closed_reason == "Werbung"
+    dismissed = JournalEntry.objects.filter(action="inbound.dismissed", actor=office)
+    assert sorted(entry.customer_id for entry in dismissed) == sorted([juergen.pk, marieke.pk])
+    assert {entry.data["inbound_id"] for entry in dismissed} == {mail.pk for mail in replies}
+
+
+def test_no_reply_needed_for_several_mails_skips_those_closed_already_and_says_so(client, office):
+    CustomerFactory(email="juergen.mueller@example.de")
+    mail = inbound_receive(raw=sample("reply_de_quoted.eml"), source="pipe")
+    closed = inbound_receive(raw=sample("new_unknown_sender.eml"), source="pipe")
+    inbound_dismiss(mail=closed, reason="Spam", actor=office)
+
+    response = client.post(
+        CHANGELIST,
+        {"action": "no_reply_needed", "_selected_action": [mail.pk, closed.pk], "apply": "1", "reason": "Erledigt"},
+        follow=True,
+        headers={"accept-language": "en"},
+    )
+
+    notes = [str(message) for message in response.context["messages"]]
+    assert any("1 mail needs no reply" in note for note in notes)
+    assert any("closed already" in note for note in notes)
+    closed.refresh_from_db()
+    assert closed.status_reason == "Spam"

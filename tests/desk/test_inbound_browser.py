@@ -1,5 +1,7 @@
 """At an office screen's width: a mail from an unknown sender waits in triage, the clerk reads it, picks the
-customer in the autocomplete and the mail gets its reply promise."""
+customer in the autocomplete, then the visit from that customer's visits, and the mail gets its reply promise."""
+
+import os
 
 import pytest
 from django.urls import reverse
@@ -8,12 +10,13 @@ from playwright.sync_api import expect
 from desk.models import InboundMail, InboundStatus, PromiseKind
 from desk.services import inbound_receive
 from tests.desk.inbound_samples import sample
-from tests.factories import CustomerFactory, FirmFactory, OfficeUserFactory
+from tests.factories import AppointmentFactory, CustomerFactory, FirmFactory, OfficeUserFactory
 
 pytestmark = [pytest.mark.browser, pytest.mark.django_db(transaction=True)]
 
 OFFICE_WIDTH = 1280
-SCREENSHOTS = None  # a directory to keep PNGs of the pages while working on them
+# A directory to keep PNGs of the pages while working on them.
+SCREENSHOTS = os.environ.get("DOORSTEP_SCREENSHOTS")
 
 
 def shot(tab, name):
@@ -26,6 +29,8 @@ def test_the_clerk_assigns_a_triage_mail_to_a_customer_found_by_name(browser, li
     FirmFactory(email="office@heizung-beispiel.de")
     OfficeUserFactory(username="clerk", password="clerk-password-1")
     petra = CustomerFactory(full_name="Petra Neumann", email="petra.neumann@example.de")
+    AppointmentFactory(customer=petra)
+    visit = AppointmentFactory(customer=petra)
     mail = inbound_receive(raw=sample("new_unknown_sender.eml"), source="pipe")
     tab = browser.new_context(
         viewport={"width": OFFICE_WIDTH, "height": 900}, locale="de", extra_http_headers={"Accept-Language": "de"}
@@ -49,9 +54,47 @@ def test_the_clerk_assigns_a_triage_mail_to_a_customer_found_by_name(browser, li
     tab.locator(".select2-results__option", has_text="Petra Neumann").click()
     shot(tab, "inbound-assign")
     tab.locator("input[type=submit]").click()
+    # The customer's visits, offered on the same page.
+    tab.locator("#id_appointment").select_option(str(visit.pk))
+    shot(tab, "inbound-assign-visit")
+    tab.locator("input[type=submit]").click()
     tab.wait_for_url(f"{live_server.url}{reverse('admin:desk_inboundmail_change', args=[mail.pk])}")
     shot(tab, "inbound-assigned")
 
     mail = InboundMail.objects.get(pk=mail.pk)
-    assert mail.customer == petra and mail.status == InboundStatus.NEW
-    assert mail.promise.kind == PromiseKind.REPLY_MAIL
+    assert mail.customer == petra and mail.appointment == visit and mail.status == InboundStatus.NEW
+    assert mail.promise.kind == PromiseKind.REPLY_MAIL and mail.promise.appointment == visit
+
+
+def test_the_clerk_closes_several_mails_from_the_list_with_one_reason(browser, live_server, settings, tmp_path):
+    settings.MEDIA_ROOT = tmp_path / "media"
+    FirmFactory(email="office@heizung-beispiel.de")
+    OfficeUserFactory(username="clerk", password="clerk-password-1")
+    CustomerFactory(email="m.devries@voorbeeld.nl")
+    mails = [
+        inbound_receive(raw=sample("new_unknown_sender.eml"), source="pipe"),
+        inbound_receive(raw=sample("reply_nl.eml"), source="pipe"),
+    ]
+    tab = browser.new_context(
+        viewport={"width": OFFICE_WIDTH, "height": 900}, locale="de", extra_http_headers={"Accept-Language": "de"}
+    ).new_page()
+    tab.goto(f"{live_server.url}{reverse('admin:login')}")
+    tab.fill("#id_username", "clerk")
+    tab.fill("#id_password", "clerk-password-1")
+    tab.click("input[type=submit]")
+    tab.wait_for_url(f"{live_server.url}{reverse('admin:index')}")
+
+    tab.goto(f"{live_server.url}{reverse('admin:desk_inboundmail_changelist')}")
+    tab.locator("#action-toggle").check()
+    tab.locator("select[name=action]").select_option("no_reply_needed")
+    tab.get_by_role("button", name="Ausführen").click()
+    expect(tab.locator("#id_reason")).to_be_visible()
+    shot(tab, "inbound-no-reply-many")
+    tab.fill("#id_reason", "Werbung")
+    tab.locator("input[name=apply]").click()
+    expect(tab.locator(".messagelist")).to_contain_text("2 Mails brauchen keine Antwort")
+    shot(tab, "inbound-no-reply-done")
+
+    assert {mail.status for mail in InboundMail.objects.filter(pk__in=[mail.pk for mail in mails])} == {
+        InboundStatus.IGNORED
+    }

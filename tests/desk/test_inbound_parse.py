@@ -98,11 +98,23 @@ def test_a_dsn_names_our_original_message_and_the_failed_recipient():
     assert "User unknown" in mail.bounce.diagnostic
 
 
-def test_a_mail_from_our_own_address_or_with_our_header_is_a_loop():
-    raw = b"From: Doorstep <Office@Heizung-Beispiel.de>\r\nSubject: x\r\n\r\nText\r\n"
-    assert parse_mail(raw, own_addresses=OURS).is_loop
-    assert parse_mail(with_header(b"From: a@example.de\r\n\r\nx", "X-Doorstep", "outbox 7")).is_loop
-    assert not parse_mail(b"From: a@example.de\r\n\r\nx", own_addresses=OURS).is_loop
+def test_our_header_our_message_id_or_an_automatic_mail_from_our_address_make_a_loop():
+    ours = b"From: a@example.de\r\nMessage-ID: <signed@doorstep.example>\r\n\r\nx"
+    automatic = b"From: Doorstep <Office@Heizung-Beispiel.de>\r\nAuto-Submitted: auto-generated\r\n\r\nText\r\n"
+
+    assert parse_mail(with_header(b"From: a@example.de\r\n\r\nx", "X-Doorstep", "outbox")).is_loop
+    assert parse_mail(ours, is_our_message_id=lambda value: value == "<signed@doorstep.example>").is_loop
+    assert not parse_mail(ours, is_our_message_id=lambda value: False).is_loop
+    assert parse_mail(automatic, own_addresses=OURS).is_loop
+
+
+def test_a_person_writing_from_our_own_address_is_no_loop_but_marked_as_from_us():
+    raw = b"From: Doorstep <Office@Heizung-Beispiel.de>\r\nSubject: WG: Anfrage\r\n\r\nText\r\n"
+
+    mail = parse_mail(raw, own_addresses=OURS)
+
+    assert not mail.is_loop and mail.from_own_address
+    assert not parse_mail(b"From: a@example.de\r\n\r\nx", own_addresses=OURS).from_own_address
 
 
 def test_attachments_keep_name_type_and_bytes():

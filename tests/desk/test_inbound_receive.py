@@ -11,12 +11,13 @@ from desk.working_time import add_working_time
 from journal.models import Channel, Direction, JournalEntry
 from journal.services import journal_record
 from notifications.models import BounceKind, MessageKind, MessageStatus, OutboxMessage
-from notifications.replies import reply_address
+from notifications.replies import new_message_id, reply_address
 from tests.desk.inbound_samples import mail_with_attachment, replace, sample, with_header
 from tests.factories import AppointmentFactory, CustomerFactory, FirmFactory, OfficeUserFactory, local_dt
 
 pytestmark = pytest.mark.django_db
 
+# The ids the samples quote where ours go; `ours_in` puts a sent message's own (signed) id there.
 OUR_REPLY_ID = "<176450.11.2@doorstep.example>"
 OUR_BOUNCED_ID = "<176452.13.4@doorstep.example>"
 
@@ -37,25 +38,34 @@ def juergen(firm):
     return CustomerFactory(full_name="Jürgen Müller", email="juergen.mueller@example.de")
 
 
-def sent_message(customer, message_id, *, appointment=None) -> OutboxMessage:
-    return OutboxMessage.objects.create(
+def sent_message(customer, *, appointment=None) -> OutboxMessage:
+    """Our mail to `customer`, sent with a Message-ID of ours (signed, as notifications.rendering sets it)."""
+    message = OutboxMessage.objects.create(
         kind=MessageKind.CONFIRMATION,
         status=MessageStatus.SENT,
-        dedupe_key=f"test:{message_id}",
+        dedupe_key=f"test:{OutboxMessage.objects.count()}",
         customer=customer,
         appointment=appointment,
         to_email=customer.email,
         language="de",
         subject="Ihr Termin am Donnerstag",
-        provider_message_id=message_id,
     )
+    message.provider_message_id = new_message_id(message, domain="doorstep.example")
+    message.save(update_fields=["provider_message_id"])
+    return message
+
+
+def ours_in(raw: bytes, message: OutboxMessage, *, where: str = OUR_REPLY_ID) -> bytes:
+    return replace(raw, where, message.provider_message_id)
 
 
 def test_a_reply_naming_our_mail_in_references_lands_with_its_customer_and_visit_and_is_promised_an_answer(juergen):
     visit = AppointmentFactory(customer=juergen)
-    ours = sent_message(juergen, OUR_REPLY_ID, appointment=visit)
+    ours = sent_message(juergen, appointment=visit)
     # The customer wrote from another address than the one we know: References still find them.
-    raw = replace(sample("reply_de_quoted.eml"), "Juergen.Mueller@Example.DE", "j.mueller@arbeit.example")
+    raw = replace(
+        ours_in(sample("reply_de_quoted.eml"), ours), "Juergen.Mueller@Example.DE", "j.mueller@arbeit.example"
+    )
     now = local_dt(1, 10)
 
     with time_machine.travel(now, tick=False):
@@ -86,7 +96,7 @@ def test_a_reply_naming_our_mail_in_references_lands_with_its_customer_and_visit
 
 def test_a_reply_to_our_signed_reply_address_finds_the_mail_it_answers(juergen, settings):
     settings.INBOUND_REPLY_ADDRESS = "office+{token}@mail.heizung-beispiel.de"
-    ours = sent_message(juergen, "<other@doorstep.example>", appointment=AppointmentFactory(customer=juergen))
+    ours = sent_message(juergen, appointment=AppointmentFactory(customer=juergen))
     raw = with_header(sample("reply_nl.eml"), "Delivered-To", reply_address(ours).upper())
 
     mail = inbound_receive(raw=raw, source="pipe")
@@ -138,9 +148,9 @@ def test_a_sender_address_shared_by_two_customers_goes_to_triage(firm):
 
 
 def test_an_out_of_office_reply_is_journalled_for_its_customer_but_never_promised_or_answered(juergen):
-    sent_message(juergen, OUR_REPLY_ID)
+    ours = sent_message(juergen)
 
-    mail = inbound_receive(raw=sample("out_of_office.eml"), source="pipe")
+    mail = inbound_receive(raw=ours_in(sample("out_of_office.eml"), ours), source="pipe")
 
     assert mail.kind == InboundKind.AUTO_REPLY and mail.status == InboundStatus.IGNORED
     assert mail.customer == juergen and mail.promise is None
@@ -151,10 +161,10 @@ def test_an_out_of_office_reply_is_journalled_for_its_customer_but_never_promise
 
 def test_a_dsn_marks_our_mail_bounced_and_opens_a_call_the_customer_promise(firm, django_capture_on_commit_callbacks):
     customer = CustomerFactory(email="kein.postfach@example.org")
-    ours = sent_message(customer, OUR_BOUNCED_ID)
+    ours = sent_message(customer)
 
     with django_capture_on_commit_callbacks(execute=True):
-        mail = inbound_receive(raw=sample("dsn_bounce.eml"), source="pipe")
+        mail = inbound_receive(raw=ours_in(sample("dsn_bounce.eml"), ours, where=OUR_BOUNCED_ID), source="pipe")
 
     ours.refresh_from_db()
     assert ours.bounce_kind == BounceKind.BOUNCE and ours.bounced_at is not None
@@ -173,12 +183,12 @@ def test_a_dsn_marks_our_mail_bounced_and_opens_a_call_the_customer_promise(firm
 
 def test_the_same_dsn_delivered_twice_opens_one_promise(firm, django_capture_on_commit_callbacks):
     customer = CustomerFactory(email="kein.postfach@example.org")
-    sent_message(customer, OUR_BOUNCED_ID)
+    raw = ours_in(sample("dsn_bounce.eml"), sent_message(customer), where=OUR_BOUNCED_ID)
 
     with django_capture_on_commit_callbacks(execute=True):
-        inbound_receive(raw=sample("dsn_bounce.eml"), source="pipe")
+        inbound_receive(raw=raw, source="pipe")
     with django_capture_on_commit_callbacks(execute=True):
-        inbound_receive(raw=replace(sample("dsn_bounce.eml"), "6A1B2C3D4E@mx", "6A1B2C3D4F@mx"), source="pipe")
+        inbound_receive(raw=replace(raw, "6A1B2C3D4E@mx", "6A1B2C3D4F@mx"), source="pipe")
 
     assert Promise.objects.count() == 1 and InboundMail.objects.count() == 2
 
@@ -190,9 +200,13 @@ def test_a_dsn_about_a_mail_we_cannot_find_waits_in_triage(firm):
     assert not Promise.objects.exists()
 
 
-def test_our_own_mail_coming_back_is_kept_as_a_loop_and_nothing_else(firm):
-    CustomerFactory(email="office@heizung-beispiel.de")
-    raw = b"From: Heizung Beispiel <office@heizung-beispiel.de>\r\nSubject: Ihr Termin\r\n\r\nText\r\n"
+def test_our_own_mail_coming_back_is_kept_as_a_loop_and_nothing_else(firm, juergen):
+    ours = sent_message(juergen)
+    # A customer's mailbox that sends everything on to the office: our mail, our Message-ID, our header.
+    raw = (
+        f"From: Heizung Beispiel <office@heizung-beispiel.de>\r\nTo: {juergen.email}\r\n"
+        f"Message-ID: {ours.provider_message_id}\r\nSubject: Ihr Termin\r\n\r\nText\r\n"
+    ).encode()
 
     mail = inbound_receive(raw=raw, source="pipe")
 
@@ -246,8 +260,12 @@ def test_a_20_mb_attachment_is_refused_and_noted_while_the_mail_is_kept(juergen)
     assert mail.status == InboundStatus.NEW and mail.text == "Anbei der Plan."
 
 
-def test_an_allowed_attachment_is_kept_as_a_file_and_a_program_is_refused(firm, media_root):
-    mail = inbound_receive(raw=sample("new_unknown_sender.eml"), source="pipe")
+def test_an_allowed_attachment_is_kept_as_a_file_and_a_program_is_refused(
+    firm, media_root, django_capture_on_commit_callbacks
+):
+    with django_capture_on_commit_callbacks(execute=True):
+        mail = inbound_receive(raw=sample("new_unknown_sender.eml"), source="pipe")
+    photo, program = mail.attachments.all()
 
     photo, program = mail.attachments.all()
     assert not photo.refused and photo.content_type == "image/jpeg"

@@ -96,3 +96,57 @@ def test_the_add_page_keeps_the_promise_the_contact_keeps(admin_client_office):
     assert logged.data == {"contact": "phone_in", "note": "Kunde bittet um Rückruf am Nachmittag."}
     promise.refresh_from_db()
     assert promise.kept_by == logged
+
+
+CHANGELIST = reverse("admin:journal_journalentry_changelist")
+
+
+def listed(response) -> set[int]:
+    return {entry.pk for entry in response.context["cl"].result_list}
+
+
+def test_the_search_finds_entries_that_store_action_and_data_only(admin_client_office):
+    customer = CustomerFactory(full_name="Petra Neumann")
+    mail = journal_record(
+        customer=customer,
+        action="inbound.received",
+        data={"subject": "Heizung tropft im Keller", "from": "petra@example.de", "from_name": "Petra Neumann"},
+    )
+    contact = journal_record(
+        customer=customer, action="contact.recorded", data={"contact": "phone_in", "note": "Rückruf wegen Öltank"}
+    )
+    other = journal_record(
+        customer=customer, action="contact.recorded", data={"contact": "phone_in", "note": "Termin bestätigt"}
+    )
+
+    by_subject = admin_client_office.get(CHANGELIST, {"q": "tropft"})
+    by_words = admin_client_office.get(CHANGELIST, {"q": "KELLER heizung"})
+    by_umlaut = admin_client_office.get(CHANGELIST, {"q": "öltank"})
+    by_phrase = admin_client_office.get(CHANGELIST, {"q": '"wegen Öltank"'})
+    by_name = admin_client_office.get(CHANGELIST, {"q": "Neumann"})
+
+    assert listed(by_subject) == listed(by_words) == {mail.pk}
+    assert listed(by_umlaut) == listed(by_phrase) == {contact.pk}
+    assert listed(by_name) == {mail.pk, contact.pk, other.pk}
+
+
+def test_searching_the_journal_costs_no_more_queries_with_more_entries(
+    admin_client_office, django_assert_max_num_queries
+):
+    def entries(count):
+        for number in range(count):
+            journal_record(
+                customer=CustomerFactory(),
+                action="inbound.received",
+                data={"subject": f"Anfrage {number}", "from": "a@example.de"},
+            )
+
+    entries(2)
+    with django_assert_max_num_queries(50) as few:
+        admin_client_office.get(CHANGELIST, {"q": "Anfrage"})
+    entries(20)
+    with django_assert_max_num_queries(len(few.captured_queries)) as many:
+        response = admin_client_office.get(CHANGELIST, {"q": "Anfrage"})
+
+    assert len(listed(response)) == 22
+    assert len(many.captured_queries) == len(few.captured_queries)

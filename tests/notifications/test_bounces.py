@@ -13,11 +13,13 @@ from django.urls import reverse
 from appointments.services import appointment_schedule
 from config.settings import anymail_from_env
 from journal.models import Direction, JournalEntry
+from journal.rendering import entry_text
 from notifications.models import BounceKind, MessageStatus, OutboxMessage
 from notifications.replies import message_for_bounce
-from notifications.services import message_deliver, message_mark_bounced, staff_message_queue
+from notifications.services import message_deliver, message_mark_bounced, message_resend, staff_message_queue
 from notifications.signals import message_bounced
 from tests.factories import local_dt
+from tests.notifications.provider_backend import PROVIDER_MESSAGE_ID
 
 pytestmark = pytest.mark.django_db
 
@@ -334,3 +336,101 @@ def test_a_postmark_bounce_with_the_secret_marks_the_message(
     assert sent_message.bounce_kind == BounceKind.BOUNCE
     assert "unknown user" in sent_message.bounce_detail
     assert len(signalled) == 1
+
+
+def postmark_bounce(client, message_id: str):
+    body = {
+        "RecordType": "Bounce",
+        "Type": "HardBounce",
+        "TypeCode": 1,
+        "MessageID": message_id,
+        "Email": "anna@example.com",
+        "BouncedAt": "2026-12-03T09:15:00Z",
+        "Description": "The server was unable to deliver your message (ex: unknown user, mailbox not found).",
+    }
+    return client.post(
+        reverse("anymail:postmark_tracking_webhook"),
+        data=json.dumps(body),
+        content_type="application/json",
+        headers={"authorization": "Basic " + base64.b64encode(b"postmark:s3cret").decode()},
+    )
+
+
+def test_a_provider_reporting_its_own_message_id_finds_the_mail_by_the_id_kept_when_it_was_sent(
+    client, customer, service_type, technician, office, firm, settings, signalled, django_capture_on_commit_callbacks
+):
+    settings.MAILERS = {"default": {"BACKEND": "tests.notifications.provider_backend.ProviderLikeBackend"}}
+    settings.ANYMAIL = anymail_from_env({"ANYMAIL_WEBHOOK_SECRET": "postmark:s3cret"})
+    appointment_schedule(
+        customer=customer, service_type=service_type, technician=technician, window_start=local_dt(3, 8), actor=office
+    )
+    message = OutboxMessage.objects.get()
+    message_deliver(message_id=message.pk)
+    message.refresh_from_db()
+
+    with django_capture_on_commit_callbacks(execute=True):
+        response = postmark_bounce(client, PROVIDER_MESSAGE_ID)
+
+    assert message.esp_message_id == PROVIDER_MESSAGE_ID and message.provider_message_id != PROVIDER_MESSAGE_ID
+    assert JournalEntry.objects.get(
+        action__startswith="message.", data__outbox_id=message.pk, data__esp_message_id=PROVIDER_MESSAGE_ID
+    )
+    assert response.status_code == 200
+    message.refresh_from_db()
+    assert message.bounce_kind == BounceKind.BOUNCE and len(signalled) == 1
+
+
+def test_send_again_after_a_bounce_is_a_new_attempt_and_the_bounce_stays_in_the_journal(
+    sent_message, office, django_capture_on_commit_callbacks
+):
+    message_mark_bounced(
+        message=sent_message, kind=BounceKind.BOUNCE, detail="550 no such user", occurred_at=BOUNCED_AT
+    )
+    earlier_id = sent_message.provider_message_id
+
+    assert message_resend(message=sent_message, actor=office) is True
+
+    sent_message.refresh_from_db()
+    assert (sent_message.status, sent_message.bounced_at, sent_message.bounce_kind) == (MessageStatus.QUEUED, None, "")
+    assert sent_message.bounce_detail == "" and sent_message.provider_message_id == ""
+    assert JournalEntry.objects.filter(action="message.bounce", data__outbox_id=sent_message.pk).exists()
+    resent = JournalEntry.objects.get(action="message.resend_requested")
+    assert resent.data["earlier"]["message_id"] == earlier_id
+    assert resent.data["earlier"]["bounced_at"] == BOUNCED_AT.isoformat()
+    assert "war zurückgekommen" in entry_text(resent)
+    message_deliver(message_id=sent_message.pk)
+    sent_message.refresh_from_db()
+    assert sent_message.status == MessageStatus.SENT and sent_message.bounced_at is None
+    assert sent_message.provider_message_id not in {"", earlier_id}
+
+
+def test_a_late_report_on_the_send_before_send_again_does_not_mark_the_new_attempt(
+    client, sent_message, office, signalled, django_capture_on_commit_callbacks
+):
+    earlier_id = sent_message.provider_message_id
+    message_resend(message=sent_message, actor=office)
+
+    with django_capture_on_commit_callbacks(execute=True):
+        while_queued = post(client, mailgun_event(earlier_id))
+    message_deliver(message_id=sent_message.pk)
+    with django_capture_on_commit_callbacks(execute=True):
+        after_the_new_send = post(client, mailgun_event(earlier_id, token="z" * 50))
+
+    assert (while_queued.status_code, after_the_new_send.status_code) == (200, 200)
+    sent_message.refresh_from_db()
+    assert sent_message.bounced_at is None and signalled == []
+    assert message_for_bounce(earlier_id) is None
+
+
+def test_send_again_goes_to_the_customers_address_as_corrected_since(sent_message, customer, office, mailoutbox):
+    customer.email = "anna.schmitz@example.org"
+    customer.save(update_fields=["email"])
+
+    message_resend(message=sent_message, actor=office)
+    message_deliver(message_id=sent_message.pk)
+
+    sent_message.refresh_from_db()
+    assert sent_message.to_email == "anna.schmitz@example.org" and mailoutbox[-1].to == ["anna.schmitz@example.org"]
+    resent = JournalEntry.objects.get(action="message.resend_requested")
+    assert resent.data["earlier"]["to"] == "anna@example.com"
+    assert "anna.schmitz@example.org" in entry_text(resent)

@@ -8,7 +8,13 @@ from django.utils.http import int_to_base36
 
 from appointments.services import appointment_schedule
 from notifications.models import MessageStatus, OutboxMessage
-from notifications.replies import message_for_references, message_for_reply_address, reply_address, reply_token
+from notifications.replies import (
+    message_for_references,
+    message_for_reply_address,
+    outbox_id_of,
+    reply_address,
+    reply_token,
+)
 from notifications.services import message_deliver, message_resend
 from tests.factories import local_dt
 
@@ -163,3 +169,38 @@ def test_a_reply_to_a_mail_sent_again_is_still_found_by_the_earlier_message_id(s
     assert message.provider_message_id != earlier
     assert message_for_references([earlier]) == message
     assert message_for_references([message.provider_message_id]) == message
+
+
+def test_our_message_ids_are_signed_and_differ_for_every_send(sent):
+    first, _mail = sent()
+    second, _mail = sent()
+
+    assert (
+        outbox_id_of(first.provider_message_id) == first.pk and outbox_id_of(second.provider_message_id) == second.pk
+    )
+    assert first.provider_message_id != second.provider_message_id
+
+
+def test_a_message_id_shaped_like_ours_without_our_signature_names_no_message(sent):
+    message, _mail = sent()
+    other, _mail = sent()
+    local, domain = message.provider_message_id.strip("<>").split("@")
+    outbox_part, nonce, signature = local.split(".")
+    flipped = signature[:-1] + ("a" if signature[-1] != "a" else "b")
+    other_part = other.provider_message_id.strip("<>").split(".")[0]
+
+    for forged in [
+        f"<{outbox_part}.{nonce}.{flipped}@{domain}>",
+        # Another message's id with this one's nonce and signature: the signature covers the id.
+        f"<{other_part}.{nonce}.{signature}@{domain}>",
+        f"<{outbox_part}.{'0' * 16}.{signature}@{domain}>",
+    ]:
+        assert outbox_id_of(forged) is None, forged
+        assert message_for_references([forged]) is None, forged
+
+
+def test_an_unsigned_message_id_kept_from_before_names_no_message(sent):
+    message, _mail = sent()
+    OutboxMessage.objects.filter(pk=message.pk).update(provider_message_id="<176450.11.2@firm.example>")
+
+    assert message_for_references(["<176450.11.2@firm.example>"]) is None
