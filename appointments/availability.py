@@ -31,7 +31,7 @@ from appointments.models import (
     TimeOff,
     local_midnight,
 )
-from appointments.planning import Busy, first_fit, fits_at, working_periods_on
+from appointments.planning import Busy, first_fits, fits_at, working_periods_on
 from appointments.prebuilt import PrebuiltQuery
 
 # No visit reserves a technician for longer than this after its window opens.
@@ -133,12 +133,13 @@ def booking_days(*, now: datetime | None = None) -> tuple[date, date]:
 def candidate_windows(day: date, service_type: ServiceType) -> list[tuple[datetime, datetime]]:
     day_start = datetime.combine(day, time.fromisoformat(settings.BOOKING_DAY_STARTS_AT))
     day_end = datetime.combine(day, time.fromisoformat(settings.BOOKING_DAY_ENDS_AT))
+    zone = timezone.get_current_timezone()
     windows = []
     start = day_start
     while start + service_type.arrival_window <= day_end:
         end = start + service_type.arrival_window
         # Wall-clock arithmetic first, then each end made aware on its own: correct on DST days.
-        windows.append((timezone.make_aware(start), timezone.make_aware(end)))
+        windows.append((timezone.make_aware(start, zone), timezone.make_aware(end, zone)))
         start = end
     return windows
 
@@ -232,10 +233,11 @@ class FreeWindows:
         # All arithmetic in seconds since 1970, as the busy times came from the database. The windows
         # themselves keep the local time zone the candidates were made in (the page posts their isoformat back).
         instants: dict[time, float] = {}
+        zone = timezone.get_current_timezone()
 
         def instant(at: time) -> float:
             if at not in instants:
-                instants[at] = timezone.make_aware(datetime.combine(day, at)).timestamp()
+                instants[at] = timezone.make_aware(datetime.combine(day, at), zone).timestamp()
             return instants[at]
 
         periods = {
@@ -245,20 +247,16 @@ class FreeWindows:
         working = [technician_id for technician_id in self._technician_ids if periods[technician_id]]
         if not working:
             return offered
-        for window_start, window_end in candidate_windows(day, self.service_type):
-            start, end = window_start.timestamp(), window_end.timestamp()
-            free = tuple(
-                technician_id
-                for technician_id in working
-                if first_fit(
-                    window_start=start,
-                    window_end=end,
-                    needed=self._needed,
-                    periods=periods[technician_id],
-                    busy=self._busy[technician_id],
-                )
-                is not None
+        candidates = candidate_windows(day, self.service_type)
+        seconds = [(window_start.timestamp(), window_end.timestamp()) for window_start, window_end in candidates]
+        fits = {
+            technician_id: first_fits(
+                windows=seconds, needed=self._needed, periods=periods[technician_id], busy=self._busy[technician_id]
             )
+            for technician_id in working
+        }
+        for index, (window_start, window_end) in enumerate(candidates):
+            free = tuple(technician_id for technician_id in working if fits[technician_id][index] is not None)
             if free:
                 offered.windows.append(Window(window_start, window_end, free))
         return offered
