@@ -15,10 +15,9 @@ days), whatever the number of appointments; the rest is arithmetic on sorted int
 
 from collections import defaultdict
 from dataclasses import dataclass, field
-from datetime import UTC, date, datetime, time, timedelta
+from datetime import date, datetime, time, timedelta
 
 from django.conf import settings
-from django.db import connections
 from django.db.models import Func, IntegerField
 from django.utils import timezone
 
@@ -32,7 +31,8 @@ from appointments.models import (
     TimeOff,
     local_midnight,
 )
-from appointments.planning import Busy, first_fit, fits_at, working_periods_on
+from appointments.planning import Busy, first_fits, fits_at, working_periods_on
+from appointments.prebuilt import PrebuiltQuery
 
 # No visit reserves a technician for longer than this after its window opens.
 RESERVATION_LOOKBACK = timedelta(days=7)
@@ -67,13 +67,13 @@ class EpochSeconds(Func):
         return self.as_sql(compiler, connection, template=template, **extra_context)
 
 
-def _busy_queryset(*, technician_ids, range_start, range_end, ignoring_pk):
+def _busy_queryset(*, technician_ids, range_start, range_end, starts_from, ignoring_pk):
     """Visits and time off of [range_start, range_end) in one query, unordered (Busy sorts them anyway), as
-    (technician id, start, end) in seconds since 1970."""
+    (technician id, start, end) in seconds since 1970. `starts_from` is range_start - RESERVATION_LOOKBACK."""
     appointments = Appointment.objects.active().filter(
         technician_id__in=technician_ids,
         # The lower bound lets the (technician, window_start) index skip the years of history.
-        window_start__gte=range_start - RESERVATION_LOOKBACK,
+        window_start__gte=starts_from,
         window_start__lt=range_end,
         occupied_until__gt=range_start,
     )
@@ -95,63 +95,19 @@ def _busy_queryset(*, technician_ids, range_start, range_end, ignoring_pk):
     )
 
 
-# The busy-times query's SQL by (database, number of technicians, leaving a visit out), with where each of
-# its parameters comes from: built by the ORM once per process, not on every page (issue #11: building it
-# cost the booking page several times what the database takes to answer it).
-_BUSY_SQL: dict[tuple[str, str, int, bool], tuple[str, list] | None] = {}
-_SENTINEL_ID = -(10**12)
-_SENTINEL_INSTANT = datetime(1901, 1, 1, tzinfo=UTC)
+# Built by the ORM once per process, not on every page (issue #11: building it cost the booking page several
+# times what the database takes to answer it).
+_busy_rows_query = PrebuiltQuery(Appointment, _busy_queryset)
 
 
 def _busy_rows(*, technician_ids: list[int], range_start: datetime, range_end: datetime, ignoring_pk):
-    connection = connections[Appointment.objects.db]
-    key = (connection.alias, connection.vendor, len(technician_ids), ignoring_pk is not None)
-    adapt = connection.ops.adapt_datetimefield_value
-    if key not in _BUSY_SQL:
-        # Built with stand-ins no real row has, then each parameter equal to a stand-in is named after it.
-        stand_ins = {
-            "range_start": _SENTINEL_INSTANT,
-            "range_end": _SENTINEL_INSTANT + timedelta(days=400),
-            "ignoring": _SENTINEL_ID - 10**6,
-        }
-        sample = _busy_queryset(
-            technician_ids=[_SENTINEL_ID - index for index in range(len(technician_ids))],
-            range_start=stand_ins["range_start"],
-            range_end=stand_ins["range_end"],
-            ignoring_pk=stand_ins["ignoring"] if ignoring_pk is not None else None,
-        )
-        slots = {
-            **{_SENTINEL_ID - index: ("technician", index) for index in range(len(technician_ids))},
-            adapt(stand_ins["range_start"]): ("range_start", None),
-            adapt(stand_ins["range_end"]): ("range_end", None),
-            adapt(stand_ins["range_start"] - RESERVATION_LOOKBACK): ("lookback", None),
-        }
-        if ignoring_pk is not None:
-            slots[stand_ins["ignoring"]] = ("ignoring", None)
-        sql, params = sample.query.get_compiler(connection=connection).as_sql()
-        sources = [slots.get(param, ("constant", param)) for param in params]
-        # Every stand-in must have been found, or the query would run with one: then the ORM builds it each time.
-        _BUSY_SQL[key] = (sql, sources) if set(slots.values()) <= set(sources) else None
-    if _BUSY_SQL[key] is None:
-        return list(
-            _busy_queryset(
-                technician_ids=technician_ids, range_start=range_start, range_end=range_end, ignoring_pk=ignoring_pk
-            )
-        )
-    sql, sources = _BUSY_SQL[key]
-    values = {
-        "range_start": adapt(range_start),
-        "range_end": adapt(range_end),
-        "lookback": adapt(range_start - RESERVATION_LOOKBACK),
-        "ignoring": ignoring_pk,
-    }
-    params = [
-        technician_ids[extra] if source == "technician" else extra if source == "constant" else values[source]
-        for source, extra in sources
-    ]
-    with connection.cursor() as cursor:
-        cursor.execute(sql, params)
-        return cursor.fetchall()
+    return _busy_rows_query.driver_rows(
+        technician_ids=technician_ids,
+        range_start=range_start,
+        range_end=range_end,
+        starts_from=range_start - RESERVATION_LOOKBACK,
+        ignoring_pk=ignoring_pk,
+    )
 
 
 @dataclass(frozen=True)
@@ -177,12 +133,13 @@ def booking_days(*, now: datetime | None = None) -> tuple[date, date]:
 def candidate_windows(day: date, service_type: ServiceType) -> list[tuple[datetime, datetime]]:
     day_start = datetime.combine(day, time.fromisoformat(settings.BOOKING_DAY_STARTS_AT))
     day_end = datetime.combine(day, time.fromisoformat(settings.BOOKING_DAY_ENDS_AT))
+    zone = timezone.get_current_timezone()
     windows = []
     start = day_start
     while start + service_type.arrival_window <= day_end:
         end = start + service_type.arrival_window
         # Wall-clock arithmetic first, then each end made aware on its own: correct on DST days.
-        windows.append((timezone.make_aware(start), timezone.make_aware(end)))
+        windows.append((timezone.make_aware(start, zone), timezone.make_aware(end, zone)))
         start = end
     return windows
 
@@ -276,10 +233,11 @@ class FreeWindows:
         # All arithmetic in seconds since 1970, as the busy times came from the database. The windows
         # themselves keep the local time zone the candidates were made in (the page posts their isoformat back).
         instants: dict[time, float] = {}
+        zone = timezone.get_current_timezone()
 
         def instant(at: time) -> float:
             if at not in instants:
-                instants[at] = timezone.make_aware(datetime.combine(day, at)).timestamp()
+                instants[at] = timezone.make_aware(datetime.combine(day, at), zone).timestamp()
             return instants[at]
 
         periods = {
@@ -289,20 +247,16 @@ class FreeWindows:
         working = [technician_id for technician_id in self._technician_ids if periods[technician_id]]
         if not working:
             return offered
-        for window_start, window_end in candidate_windows(day, self.service_type):
-            start, end = window_start.timestamp(), window_end.timestamp()
-            free = tuple(
-                technician_id
-                for technician_id in working
-                if first_fit(
-                    window_start=start,
-                    window_end=end,
-                    needed=self._needed,
-                    periods=periods[technician_id],
-                    busy=self._busy[technician_id],
-                )
-                is not None
+        candidates = candidate_windows(day, self.service_type)
+        seconds = [(window_start.timestamp(), window_end.timestamp()) for window_start, window_end in candidates]
+        fits = {
+            technician_id: first_fits(
+                windows=seconds, needed=self._needed, periods=periods[technician_id], busy=self._busy[technician_id]
             )
+            for technician_id in working
+        }
+        for index, (window_start, window_end) in enumerate(candidates):
+            free = tuple(technician_id for technician_id in working if fits[technician_id][index] is not None)
             if free:
                 offered.windows.append(Window(window_start, window_end, free))
         return offered

@@ -17,6 +17,7 @@ from django.urls import reverse
 from django.utils.crypto import salted_hmac
 
 from appointments.models import Appointment, AppointmentStatus, BookingInvitation
+from appointments.prebuilt import PrebuiltQuery
 
 APPOINTMENT_SALT = "doorstep.link.appointment.manage"
 INVITATION_SALT = "doorstep.link.invitation.book"
@@ -55,6 +56,23 @@ def absolute_link(token: str) -> str:
 PAGE_CONTACT = ("customer__responsible__technician", "customer__responsible__office_profile")
 
 
+def _appointment_for_page(*, pk):
+    return Appointment.objects.select_related("customer", "technician", "service_type", *PAGE_CONTACT).filter(pk=pk)
+
+
+def _invitation_for_page(*, pk, with_appointment: bool):
+    related = ["customer", "service_type", "technician", *PAGE_CONTACT]
+    if with_appointment:
+        related.append("appointment")
+    return BookingInvitation.objects.select_related(*related).filter(pk=pk)
+
+
+# Every customer page reads its link's row with five others: the ORM took several times longer to build that
+# SQL than the database took to answer it, so it is built once per process (issue #11).
+_appointment_for_page_query = PrebuiltQuery(Appointment, _appointment_for_page)
+_invitation_for_page_query = PrebuiltQuery(BookingInvitation, _invitation_for_page)
+
+
 def _signed_appointment(token: str) -> tuple[int, str, int] | None:
     """(id, status, version) as a genuine appointment link signed them; None for anything else."""
     try:
@@ -69,11 +87,7 @@ def appointment_from_token(token: str) -> Appointment | None:
     if (signed := _signed_appointment(token)) is None:
         return None
     pk, status, version = signed
-    appointment = (
-        Appointment.objects.select_related("customer", "technician", "service_type", *PAGE_CONTACT)
-        .filter(pk=pk)
-        .first()
-    )
+    appointment = _appointment_for_page_query.first(pk=pk)
     if appointment is None or appointment.status != status or appointment.version != version:
         return None
     if appointment.status not in LINKABLE_STATUSES:
@@ -127,10 +141,7 @@ def _signed_invitation(token: str, *, with_appointment: bool = True) -> BookingI
         return None
     if not isinstance(pk, int) or not isinstance(nonce, str):
         return None
-    related = ["customer", "service_type", "technician", *PAGE_CONTACT]
-    if with_appointment:
-        related.append("appointment")
-    invitation = BookingInvitation.objects.select_related(*related).filter(pk=pk).first()
+    invitation = _invitation_for_page_query.first(pk=pk, with_appointment=with_appointment)
     if invitation is None or not hmac.compare_digest(invitation.nonce, nonce):
         return None
     return invitation

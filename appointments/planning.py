@@ -13,6 +13,7 @@ days at once, the services for one technician under a lock).
 from bisect import bisect_left
 from collections.abc import Iterable, Sequence
 from datetime import UTC, date, datetime, timedelta
+from itertools import pairwise
 
 from django.utils import timezone
 
@@ -82,6 +83,34 @@ def first_fit(*, window_start, window_end, needed, periods, busy: Busy):
             if start + needed <= period_end and busy.is_free(start, start + needed):
                 return start
     return None
+
+
+def first_fits(*, windows, needed, periods, busy: Busy) -> list:
+    """first_fit for each of `windows` (on instants of one kind), with the same answers: one search over the
+    whole day first.
+
+    Its answer is the earliest moment anything fits that day (a free stretch begins where a period begins
+    or something busy ends, and those are the starts it tries). Nothing fits in a window that ends by then,
+    a window that contains it fits there, and only the windows after it need a search of their own: a full
+    day costs one search per technician, not one per window.
+    """
+
+    def search(window_start, window_end):
+        return first_fit(window_start=window_start, window_end=window_end, needed=needed, periods=periods, busy=busy)
+
+    if not all(end <= start for (_start, end), (start, _end) in pairwise(periods)):
+        # first_fit answers by the order of the periods: only sorted, separate periods have one earliest moment.
+        return [search(window_start, window_end) for window_start, window_end in windows]
+    earliest = search(periods[0][0], periods[-1][1]) if periods else None
+    fits = []
+    for window_start, window_end in windows:
+        if earliest is None or window_end <= earliest:
+            fits.append(None)
+        elif window_start <= earliest:
+            fits.append(earliest)
+        else:
+            fits.append(search(window_start, window_end))
+    return fits
 
 
 def in_utc(moment: datetime) -> datetime:

@@ -1,5 +1,6 @@
 """The promise (arrival window) and the plan (planned slot inside it) are two things."""
 
+import random
 from datetime import date, datetime, time, timedelta
 
 import pytest
@@ -7,6 +8,7 @@ from django.utils import timezone
 
 from appointments.availability import free_windows, within_working_hours
 from appointments.models import Appointment, AppointmentStatus, TimeOff, WorkingPeriod
+from appointments.planning import Busy, first_fit, first_fits
 from appointments.services import (
     AppointmentError,
     appointment_change_duration,
@@ -355,3 +357,36 @@ def test_the_office_may_book_a_visit_waiting_for_a_new_time_back_into_its_own_wi
     moved = appointment_reschedule(appointment=visit, window_start=visit.window_start, actor=office)
 
     assert (moved.status, moved.window_start, moved.version) == (AppointmentStatus.SCHEDULED, local_dt(2, 8), 2)
+
+
+@pytest.mark.parametrize("seed", range(40))
+def test_a_day_searched_at_once_gives_each_window_the_start_a_search_of_its_own_gives(seed):
+    # Minutes of one day: working periods with a break, busy stretches anywhere (some across a period's end,
+    # some touching), windows of the service's length; a window may run past the working day.
+    rng = random.Random(seed)
+    morning_end = rng.randrange(600, 780, 15)
+    periods = [
+        (rng.randrange(420, 540, 15), morning_end),
+        (morning_end + rng.choice([0, 30]), rng.randrange(900, 1080, 15)),
+    ]
+    busy = Busy(
+        (start, start + rng.randrange(15, 180, 15))
+        for start in (rng.randrange(360, 1080, 5) for _ in range(rng.randrange(0, 12)))
+    )
+    length = rng.choice([60, 120, 240])
+    windows = [(start, start + length) for start in range(420, 1140 - length + 1, length)]
+    needed = rng.choice([30, 60, 75, 120, 300])
+
+    fits = first_fits(windows=windows, needed=needed, periods=periods, busy=busy)
+
+    assert fits == [
+        first_fit(window_start=start, window_end=end, needed=needed, periods=periods, busy=busy)
+        for start, end in windows
+    ]
+
+
+def test_periods_out_of_order_are_searched_window_by_window():
+    periods = [(600, 720), (480, 540)]
+    busy = Busy([])
+
+    assert first_fits(windows=[(480, 720)], needed=30, periods=periods, busy=busy) == [600]
