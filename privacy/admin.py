@@ -108,7 +108,9 @@ class ErasureAdmin(RecordAdminMixin, admin.ModelAdmin):
             except PrivacyError as error:
                 form.add_error(None, error.message)
             else:
-                messages.success(request, _("The personal data of this customer was erased. The records stay, anonymised."))
+                messages.success(
+                    request, _("The personal data of this customer was erased. The records stay, anonymised.")
+                )
                 return HttpResponseRedirect(reverse("admin:customers_customer_change", args=[customer.pk]))
         return self._page(
             request,
@@ -116,6 +118,6 @@ class ErasureAdmin(RecordAdminMixin, admin.ModelAdmin):
             customer,
             _("Erase the personal data of %(name)s") % {"name": customer.full_name},
             form=form,
-            refusal=refusal,
+            refusal=refusal.message if refusal else None,
             counts=customer_export_read(customer).labelled_counts(),
         )

@@ -85,7 +85,9 @@ class CustomerExport:
 
     customer: Customer
     kinds: dict[str, list[dict[str, Any]]] = field(default_factory=dict)
-    files: list[tuple[str, Any]] = field(default_factory=list)  # (path in the ZIP, a FieldFile or what reads the bytes)
+    files: list[tuple[str, Any]] = field(
+        default_factory=list
+    )  # (path in the ZIP, a FieldFile or what reads the bytes)
 
     def counts(self) -> dict[str, int]:
         return {kind: len(rows) for kind, rows in self.kinds.items()}
@@ -121,7 +123,9 @@ def customer_export_read(customer: Customer) -> CustomerExport:
     with translation.override(language):
         export.kinds["journal"] = [
             _row(entry, text=entry_text(entry), actor_name=_person(entry.actor))
-            for entry in JournalEntry.objects.filter(customer=customer).select_related("actor").order_by("occurred_at", "pk")
+            for entry in JournalEntry.objects.filter(customer=customer)
+            .select_related("actor")
+            .order_by("occurred_at", "pk")
         ]
     messages = []
     for message in OutboxMessage.objects.filter(customer=customer).order_by("created_at", "pk"):
@@ -137,7 +141,11 @@ def customer_export_read(customer: Customer) -> CustomerExport:
     mails = list(customer_inbound_mails(customer_id=customer.pk, email=customer.email).order_by("received_at", "pk"))
     attachments: dict[int, list[dict[str, Any]]] = {}
     for attachment in InboundAttachment.objects.filter(mail__in=mails).order_by("pk"):
-        path = f"inbound_mails/{attachment.mail_id}/{attachment.pk}-{_safe_name(attachment.name)}" if attachment.file else None
+        path = (
+            f"inbound_mails/{attachment.mail_id}/{attachment.pk}-{_safe_name(attachment.name)}"
+            if attachment.file
+            else None
+        )
         attachments.setdefault(attachment.mail_id, []).append(_row(attachment, path_in_export=path))
         if path:
             export.files.append((path, attachment.file))

@@ -13,7 +13,9 @@ class ErasureForm(forms.Form):
     mouse cannot erase anybody. The name is compared, never stored."""
 
     confirm_name = forms.CharField(
-        label=_("Type the customer's name to confirm"), max_length=200, widget=forms.TextInput(attrs={"autocomplete": "off"})
+        label=_("Type the customer's name to confirm"),
+        max_length=200,
+        widget=forms.TextInput(attrs={"autocomplete": "off"}),
     )
     reason = forms.ChoiceField(label=_("Why"), choices=ErasureReason.choices, widget=forms.RadioSelect)
 

@@ -1,8 +1,7 @@
 """What this app's journal entries say, built from their data in the reader's language (journal.rendering)."""
 
 from django.utils.translation import gettext as _
-from django.utils.translation import gettext_lazy
-from django.utils.translation import ngettext
+from django.utils.translation import gettext_lazy, ngettext
 
 from journal.rendering import register_action
 

@@ -50,16 +50,19 @@ def _phone_forms(phone) -> list[str]:
     return [phone.as_e164, str(phone.national_number)]
 
 
-def erasure_refusal(customer: Customer) -> str | None:
+def erasure_refusal(customer: Customer) -> PrivacyError | None:
     """Why the customer cannot be erased now, or None."""
     if Erasure.objects.filter(customer=customer).exists():
-        return _("The personal data of this customer was already erased.")
+        return PrivacyError(_("The personal data of this customer was already erased."), code="already_erased")
     if customer_has_active_visits(customer_id=customer.pk):
         # A technician may be on the way: without the address and phone the visit cannot happen, and the
         # customer would not be told. The office cancels (the customer gets the mail) or completes it first.
-        return _(
-            "This customer has a visit that is requested, scheduled or under way. Cancel or complete it first, "
-            "then erase the personal data."
+        return PrivacyError(
+            _(
+                "This customer has a visit that is requested, scheduled or under way. Cancel or complete it "
+                "first, then erase the personal data."
+            ),
+            code="active_visit",
         )
     return None
 
@@ -75,9 +78,8 @@ def customer_erase(*, customer: Customer, by: AbstractBaseUser | None, reason: s
     if reason not in ErasureReason.values:
         raise PrivacyError(_("Please choose why the data is erased."), code="reason")
     customer = Customer.objects.select_for_update().get(pk=customer.pk)
-    refusal = erasure_refusal(customer)
-    if refusal:
-        raise PrivacyError(refusal, code="refused")
+    if refusal := erasure_refusal(customer):
+        raise refusal
     personal = personal_words(customer)
     log_words = [customer.full_name, customer.email, customer.street, *_phone_forms(customer.phone)]
     counts = {"customer": 1}

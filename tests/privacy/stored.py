@@ -50,7 +50,9 @@ def inbound_mail(person: Person, *, subject: str, attachment: bool = True) -> by
     message["To"] = "office@heizung-beispiel.de"
     message["Subject"] = subject
     message["Message-ID"] = make_msgid(domain="example.de")
-    message.set_content(f"Guten Tag,\n\nich wohne in der {person.street}, Telefon {person.phone}.\n\n{person.full_name}\n")
+    message.set_content(
+        f"Guten Tag,\n\nich wohne in der {person.street}, Telefon {person.phone}.\n\n{person.full_name}\n"
+    )
     if attachment:
         message.add_attachment(
             b"%PDF-1.7\n" + f"Plan von {person.full_name}".encode() + bytes(range(256)),
@@ -82,7 +84,9 @@ def customer_with_everything(person: Person, *, office):
     )
     # The journal keeps the old address in its data: the erasure must find it there too.
     customer = customer_update(customer=customer, changes={"email": person.email}, actor=office)
-    contact_record(customer=customer, contact="phone_in", note=f"{person.full_name} ruft an: {person.phone}", actor=office)
+    contact_record(
+        customer=customer, contact="phone_in", note=f"{person.full_name} ruft an: {person.phone}", actor=office
+    )
     journal_record(customer=customer, action="test.free_text", data={"to": person.email, "street": person.street})
     service_type = ServiceTypeFactory()
     done = AppointmentFactory(
@@ -93,7 +97,10 @@ def customer_with_everything(person: Person, *, office):
         completed_at=timezone.now() - timedelta(days=3),
     )
     AppointmentFactory(
-        customer=customer, service_type=service_type, status=AppointmentStatus.CANCELLED, cancel_reason=f"Ruft an: {person.phone}"
+        customer=customer,
+        service_type=service_type,
+        status=AppointmentStatus.CANCELLED,
+        cancel_reason=f"Ruft an: {person.phone}",
     )
     attempt = VisitAttemptFactory(
         appointment__customer=customer,

@@ -3,6 +3,7 @@
 import pytest
 from django.conf import settings
 from django.db import connection
+from django.utils import translation
 
 from appointments.models import Appointment, AppointmentStatus, BookingInvitation, VisitAttempt
 from customers.models import Customer
@@ -41,9 +42,21 @@ def bernd(office):
 
 def facts(customer: Customer) -> dict:
     return {
-        "visits": list(Appointment.objects.filter(customer=customer).values_list("status", "window_start", "service_type", "technician")),
-        "attempts": list(VisitAttempt.objects.filter(appointment__customer=customer).values_list("at", "waited_minutes", "card_left")),
-        "journal": list(JournalEntry.objects.filter(customer=customer).exclude(action="customer.erased").values_list("pk", "action", "occurred_at", "actor")),
+        "visits": list(
+            Appointment.objects.filter(customer=customer).values_list(
+                "status", "window_start", "service_type", "technician"
+            )
+        ),
+        "attempts": list(
+            VisitAttempt.objects.filter(appointment__customer=customer).values_list(
+                "at", "waited_minutes", "card_left"
+            )
+        ),
+        "journal": list(
+            JournalEntry.objects.filter(customer=customer)
+            .exclude(action="customer.erased")
+            .values_list("pk", "action", "occurred_at", "actor")
+        ),
         "messages": list(OutboxMessage.objects.filter(customer=customer).values_list("kind", "status", "sent_at")),
         "ratings": list(Feedback.objects.filter(customer=customer).values_list("rating", "received_at")),
         "requests": WebRequest.objects.filter(customer=customer).count(),
@@ -54,7 +67,11 @@ def facts(customer: Customer) -> dict:
 
 def test_after_the_erasure_no_column_of_any_table_holds_the_customers_name_email_phone_or_street(anna, bernd, office):
     assert {table for table, _column, _word in traces(ANNA.words())} >= {
-        "customers_customer", "journal_journalentry", "notifications_outboxmessage", "desk_inboundmail", "django_admin_log"
+        "customers_customer",
+        "journal_journalentry",
+        "notifications_outboxmessage",
+        "desk_inboundmail",
+        "django_admin_log",
     }
     bernd_before = traces(BERND.words())
 
@@ -64,7 +81,9 @@ def test_after_the_erasure_no_column_of_any_table_holds_the_customers_name_email
     assert traces(BERND.words()) == bernd_before
 
 
-def test_the_compressed_copies_and_the_attachment_files_are_gone_too(anna, bernd, office, django_capture_on_commit_callbacks):
+def test_the_compressed_copies_and_the_attachment_files_are_gone_too(
+    anna, bernd, office, django_capture_on_commit_callbacks
+):
     annas_files = [a.file.path for a in InboundAttachment.objects.filter(mail__customer=anna)]
     bernds_files = [a.file.path for a in InboundAttachment.objects.filter(mail__customer=bernd)]
     assert annas_files and bernds_files
@@ -101,7 +120,8 @@ def test_the_erasure_is_recorded_without_personal_data_and_journalled(anna, offi
     assert erasure.counts["visits"] == 3 and erasure.counts["journal_entries"] > 3
     entry = JournalEntry.objects.filter(customer=anna).first()
     assert entry.action == "customer.erased" and entry.actor == office
-    assert "Personal data erased" in entry_text(entry)
+    with translation.override("en"):
+        assert "Personal data erased" in entry_text(entry)
 
 
 def test_queued_messages_are_voided_open_promises_closed_and_links_die(anna, office):
@@ -118,10 +138,15 @@ def test_queued_messages_are_voided_open_promises_closed_and_links_die(anna, off
     queued.refresh_from_db()
     assert queued.status == MessageStatus.SUPERSEDED
     assert not Promise.objects.filter(customer=anna, state=PromiseState.OPEN).exists()
-    assert (BookingInvitation.objects.get(customer=anna).nonce, WebRequest.objects.get(customer=anna).link_secret) != secrets_before
+    assert (
+        BookingInvitation.objects.get(customer=anna).nonce,
+        WebRequest.objects.get(customer=anna).link_secret,
+    ) != secrets_before
 
 
-@pytest.mark.parametrize("status", [AppointmentStatus.SCHEDULED, AppointmentStatus.ON_SITE, AppointmentStatus.REQUESTED])
+@pytest.mark.parametrize(
+    "status", [AppointmentStatus.SCHEDULED, AppointmentStatus.ON_SITE, AppointmentStatus.REQUESTED]
+)
 def test_a_customer_with_a_visit_still_to_happen_is_not_erased(office, status):
     customer = CustomerFactory(full_name=ANNA.full_name, responsible=office)
     AppointmentFactory(customer=customer, status=status)
@@ -129,7 +154,7 @@ def test_a_customer_with_a_visit_still_to_happen_is_not_erased(office, status):
     with pytest.raises(PrivacyError) as refused:
         customer_erase(customer=customer, by=office, reason=ErasureReason.CUSTOMER_REQUEST)
 
-    assert "Cancel or complete it first" in refused.value.message
+    assert refused.value.code == "active_visit"
     customer.refresh_from_db()
     assert customer.full_name == ANNA.full_name and not Erasure.objects.exists()
 
@@ -142,7 +167,7 @@ def test_a_customer_is_erased_once_and_a_bad_reason_is_refused(anna, office):
     with pytest.raises(PrivacyError) as again:
         customer_erase(customer=anna, by=office, reason=ErasureReason.CUSTOMER_REQUEST)
 
-    assert "already erased" in again.value.message
+    assert again.value.code == "already_erased"
     assert Erasure.objects.count() == 1
 
 
