@@ -82,6 +82,9 @@ def customer_with_everything(person: Person, *, office):
         notes=f"{person.full_name} hat einen Hund.",
         responsible=office,
     )
+    # Sent before the office had the address: an unknown sender, never matched to the customer.
+    unmatched = inbound_receive(raw=inbound_mail(person, subject="Anfrage", attachment=False), source="pipe")
+    assert unmatched.customer_id is None
     # The journal keeps the old address in its data: the erasure must find it there too.
     customer = customer_update(customer=customer, changes={"email": person.email}, actor=office)
     contact_record(

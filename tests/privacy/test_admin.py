@@ -155,6 +155,8 @@ def test_the_erasure_asks_for_the_name_and_a_reason_and_erases_only_on_post(clie
     assert Erasure.objects.get().customer == anna
     anna.refresh_from_db()
     assert ANNA.full_name not in anna.full_name
+    page = client.get(reverse("admin:customers_customer_change", args=[anna.pk])).content.decode()
+    assert url not in page and reverse("admin:privacy_customer_export", args=[anna.pk]) in page
 
 
 def test_the_erasure_page_explains_why_a_customer_with_a_visit_to_come_is_not_erased(client, office):

@@ -13,10 +13,18 @@ from tests.privacy.stored import ANNA, BERND, customer_with_everything, traces
 pytestmark = [pytest.mark.browser, pytest.mark.django_db(transaction=True)]
 
 TEXTS = {
-    "de": {"export": "Personenbezogene Daten exportieren", "erase": "Personenbezogene Daten löschen",
-           "summary": "Ihre Angaben", "done": "wurden gelöscht"},
-    "en": {"export": "Export personal data", "erase": "Erase personal data",
-           "summary": "Your details", "done": "was erased"},
+    "de": {
+        "export": "Personenbezogene Daten exportieren",
+        "erase": "Personenbezogene Daten löschen",
+        "summary": "Ihre Angaben",
+        "done": "wurden gelöscht",
+    },
+    "en": {
+        "export": "Export personal data",
+        "erase": "Erase personal data",
+        "summary": "Your details",
+        "done": "was erased",
+    },
 }
 
 
