@@ -68,6 +68,7 @@ INSTALLED_APPS = [
     "journal",
     "notifications",
     "desk",
+    "privacy",
 ]
 
 MIDDLEWARE = [
@@ -348,10 +349,16 @@ CELERY_BEAT_SCHEDULE = {
     "missed-visit-follow-ups": {"task": "appointments.tasks.flag_missed_follow_ups", "schedule": 900.0},
     "promise-warnings": {"task": "desk.tasks.warn_about_promises", "schedule": 300.0},
     "feedback-requests": {"task": "desk.tasks.queue_feedback_requests", "schedule": 900.0},
-    # At night in Europe, when nobody books.
     "heartbeat": {"task": "config.tasks.record_heartbeat", "schedule": 60.0},
+    # At night in Europe, when nobody books. Retention (privacy.tasks): what is no longer needed goes.
+    "expire-door-locations": {"task": "privacy.tasks.expire_door_locations", "schedule": crontab(hour=2, minute=40)},
+    "expire-message-bodies": {"task": "privacy.tasks.expire_message_bodies", "schedule": crontab(hour=2, minute=50)},
     "clear-expired-sessions": {"task": "config.tasks.clear_expired_sessions", "schedule": crontab(hour=2, minute=30)},
 }
+
+# Personal data: door locations and the kept copies of sent mails are deleted after this many days.
+LOCATION_RETENTION_DAYS = int(os.environ.get("LOCATION_RETENTION_DAYS", "90"))
+MESSAGE_BODY_RETENTION_DAYS = int(os.environ.get("MESSAGE_BODY_RETENTION_DAYS", "365"))
 
 # Missed visits ------------------------------------------------------------------
 

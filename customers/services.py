@@ -149,3 +149,23 @@ def _journal_value(value: Any) -> Any:
     if value is None or isinstance(value, (bool, int, float)):
         return value
     return str(value)
+
+
+@transaction.atomic
+def customer_anonymise(*, customer: Customer) -> Customer:
+    """Remove the customer's personal data from their record; the record stays for the firm's statistics.
+
+    Kept: postcode, city and country (a region, not a person), language, responsible person, dates. The
+    name becomes a placeholder in the office's language with the record's number. Only
+    privacy.services.customer_erase calls this, which journals the erasure.
+    """
+    customer = Customer.objects.select_for_update().get(pk=customer.pk)
+    with translation.override(settings.LANGUAGE_CODE):
+        customer.full_name = _("Erased customer %(number)s") % {"number": customer.pk}
+    customer.email = ""
+    customer.phone = ""
+    customer.street = ""
+    customer.notes = ""
+    customer.feedback_requests = False
+    customer.save(update_fields=["full_name", "email", "phone", "street", "notes", "feedback_requests", "updated_at"])
+    return customer

@@ -11,7 +11,7 @@ import itertools
 import logging
 import random
 import secrets
-from collections.abc import Sequence
+from collections.abc import Collection, Sequence
 from datetime import UTC, datetime, timedelta
 from typing import Any
 
@@ -23,7 +23,7 @@ from django.utils import timezone, translation
 from django.utils.translation import gettext as _
 
 from journal.models import Channel, Direction
-from journal.services import journal_record
+from journal.services import journal_record, shred
 from notifications.models import BounceKind, MessageStatus, OutboxMessage
 from notifications.registry import (
     Audience,
@@ -612,3 +612,28 @@ def _deliver_claimed(message: OutboxMessage, *, mailer, firm) -> str | None:
         sent_mime=mail.sent_bytes(),
     )
     return MessageStatus.SENT
+
+
+@transaction.atomic
+def outbox_anonymise(*, customer_id: int, personal: Collection[str]) -> int:
+    """Remove a customer's personal data from every message about them; returns how many there were.
+
+    Kept: kind, status, dates, attempts, language, the ids and codes in the message data (journal.services.shred
+    with the `personal` words: name, email, phone, street). Gone: recipient, subject, the mail as sent, errors
+    and bounce reports (they quote the address). Messages still waiting are voided: nobody is left to send to.
+    """
+    messages = OutboxMessage.objects.filter(customer_id=customer_id)
+    messages.filter(status__in=[MessageStatus.QUEUED, MessageStatus.FAILED]).update(status=MessageStatus.SUPERSEDED)
+    for pk, context in messages.values_list("pk", "context"):
+        OutboxMessage.objects.filter(pk=pk).update(context=shred(context or {}, personal=personal) or {})
+    return messages.update(to_email="", subject="", sent_mime=None, last_error="", bounce_detail="")
+
+
+def sent_bodies_expire(*, now: datetime | None = None) -> int:
+    """Clear the kept copy of every mail sent more than MESSAGE_BODY_RETENTION_DAYS ago; returns how many.
+
+    Subject, recipient, dates and status stay (and the journal's fingerprint of the mail): the office still
+    sees that and when a mail went out, no longer every word of it.
+    """
+    cutoff = (now or timezone.now()) - timedelta(days=settings.MESSAGE_BODY_RETENTION_DAYS)
+    return OutboxMessage.objects.filter(sent_at__lt=cutoff, sent_mime__isnull=False).update(sent_mime=None)

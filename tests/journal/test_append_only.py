@@ -3,7 +3,7 @@ from django.db import DatabaseError, connection, transaction
 from django.urls import reverse
 
 from journal.models import AppendOnlyError, JournalEntry
-from journal.services import journal_record
+from journal.services import _erasure_sanctioned, journal_entries_erase, journal_record
 from tests.factories import AppointmentFactory, CustomerFactory
 
 pytestmark = pytest.mark.django_db
@@ -86,3 +86,75 @@ def test_a_contact_cannot_name_another_customers_appointment(admin_client_office
 
     assert response.status_code == 200
     assert not JournalEntry.objects.exists()
+
+
+# The one sanctioned way past the triggers: an erasure of one customer's personal data (migration 0004).
+
+
+def _raw_update(sql: str, params: list) -> None:
+    with connection.cursor() as cursor:
+        cursor.execute(sql, params)
+
+
+def test_the_erasure_empties_the_text_and_keeps_only_codes_and_dates_of_that_customers_entries(entry):
+    other = journal_record(customer=CustomerFactory(), action="contact.recorded", summary="Frau Kurz rief an.")
+    data = {"note": "Frau Lang, Tel. 030 1234", "status": "scheduled", "at": "2026-11-20T09:15:00+01:00", "n": 3}
+    written = journal_record(customer=entry.customer, action="contact.recorded", summary="Frau Lang", data=data)
+
+    assert journal_entries_erase(customer_id=entry.customer_id, personal=["Frau Lang"]) == 2
+
+    written.refresh_from_db()
+    other.refresh_from_db()
+    assert written.summary == "" and written.data == {"status": "scheduled", "at": "2026-11-20T09:15:00+01:00", "n": 3}
+    assert other.summary == "Frau Kurz rief an."
+
+
+def test_a_code_holding_a_personal_word_goes_too(entry):
+    written = journal_record(customer=entry.customer, action="x", data={"login": "meyer", "kind": "reminder"})
+
+    journal_entries_erase(customer_id=entry.customer_id, personal=["Meyer"])
+
+    written.refresh_from_db()
+    assert written.data == {"kind": "reminder"}
+
+
+def test_during_an_erasure_another_customers_entries_stay_refused(entry):
+    other = journal_record(customer=CustomerFactory(), action="contact.recorded", summary="Frau Kurz rief an.")
+
+    with pytest.raises(DatabaseError), transaction.atomic(), _erasure_sanctioned(entry.customer_id):
+        _raw_update("UPDATE journal_journalentry SET summary = '' WHERE id = %s", [other.pk])
+
+    other.refresh_from_db()
+    assert other.summary == "Frau Kurz rief an."
+
+
+@pytest.mark.parametrize(
+    "change", ["action = 'forged'", "occurred_at = '2000-01-01 00:00:00'", "direction = 'out'", "channel = 'web'"]
+)
+def test_an_erasure_may_not_change_what_happened_when(entry, change):
+    with pytest.raises(DatabaseError), transaction.atomic(), _erasure_sanctioned(entry.customer_id):
+        _raw_update(f"UPDATE journal_journalentry SET summary = '', {change} WHERE id = %s", [entry.pk])
+
+    entry.refresh_from_db()
+    assert entry.summary == "Kunde rief an."
+
+
+def test_once_the_erasure_is_over_the_same_transaction_is_refused_again(entry):
+    with pytest.raises(DatabaseError), transaction.atomic():
+        with _erasure_sanctioned(entry.customer_id):
+            _raw_update("UPDATE journal_journalentry SET summary = '' WHERE id = %s", [entry.pk])
+        _raw_update("UPDATE journal_journalentry SET summary = 'x' WHERE id = %s", [entry.pk])
+
+    entry.refresh_from_db()
+    assert entry.summary == "Kunde rief an."
+
+
+@pytest.mark.skipif(
+    connection.vendor != "postgresql",
+    reason="SQLite has no delete trigger (Django's test flush deletes rows, migration 0002): the PostgreSQL pass",
+)
+def test_on_postgresql_a_delete_stays_refused_even_during_an_erasure(entry):
+    with pytest.raises(DatabaseError), transaction.atomic(), _erasure_sanctioned(entry.customer_id):
+        _raw_update("DELETE FROM journal_journalentry WHERE id = %s", [entry.pk])
+
+    assert JournalEntry.objects.filter(pk=entry.pk).exists()

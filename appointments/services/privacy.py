@@ -1,0 +1,49 @@
+"""Personal data in visits, invitations and door attempts: erased on request, door locations after a while."""
+
+import secrets
+from datetime import datetime, timedelta
+
+from django.conf import settings
+from django.db import transaction
+from django.utils import timezone
+
+from appointments.models import ACTIVE_STATUSES, Appointment, BookingInvitation, VisitAttempt
+
+
+def customer_has_active_visits(*, customer_id: int) -> bool:
+    """Requested, scheduled, on the way or on site: a visit that still needs the address and the phone."""
+    return Appointment.objects.filter(customer_id=customer_id, status__in=ACTIVE_STATUSES).exists()
+
+
+@transaction.atomic
+def appointments_anonymise(*, customer_id: int) -> dict[str, int]:
+    """Remove the customer's personal data from their visits, invitations and door attempts.
+
+    Kept: dates, statuses, service types, technicians, durations, versions, postcode and city (a region),
+    the attempts' times and waits: the firm's statistics. Gone: street, notes, reasons, the invitations'
+    personal notes and door locations. Open invitation links stop working (a new nonce).
+    """
+    visits = Appointment.objects.filter(customer_id=customer_id)
+    attempts = VisitAttempt.objects.filter(appointment__customer_id=customer_id)
+    counts = {"visits": visits.count(), "door_attempts": attempts.count()}
+    visits.update(site_street="", notes="", cancel_reason="", new_time_reason="", updated_at=timezone.now())
+    attempts.update(note="", follow_up_note="", latitude=None, longitude=None, location_accuracy_m=None)
+    invitations = BookingInvitation.objects.filter(customer_id=customer_id)
+    counts["invitations"] = len(invitations)
+    for invitation in invitations:
+        invitation.message = ""
+        invitation.nonce = secrets.token_hex(32)
+        invitation.save(update_fields=["message", "nonce"])
+    return counts
+
+
+def door_locations_expire(*, now: datetime | None = None) -> int:
+    """Delete the location of every door attempt older than LOCATION_RETENTION_DAYS; returns how many.
+
+    The attempt itself (time, wait, card left) stays: it is the firm's record that it was there. The place
+    only mattered while someone might dispute that, and it tells where a person lives.
+    """
+    cutoff = (now or timezone.now()) - timedelta(days=settings.LOCATION_RETENTION_DAYS)
+    return VisitAttempt.objects.filter(at__lt=cutoff, latitude__isnull=False).update(
+        latitude=None, longitude=None, location_accuracy_m=None
+    )

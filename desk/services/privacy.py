@@ -1,0 +1,78 @@
+"""Personal data on the desk (requests, promises, feedback, mail that came in): erased on request."""
+
+import hashlib
+import secrets
+
+from django.db import transaction
+from django.db.models import Q
+from django.utils import timezone
+
+from desk.models import Feedback, FeedbackRequest, InboundAttachment, InboundMail, Promise, PromiseState, WebRequest
+from desk.requests import new_link_secret
+
+
+def customer_inbound_mails(*, customer_id: int, email: str):
+    """Mail from or about the customer: matched to them, or from (or bounced at) their address but never
+    matched (an unknown sender, several customers sharing the address)."""
+    about = Q(customer_id=customer_id)
+    if email:
+        about |= Q(customer__isnull=True) & (Q(from_email__iexact=email) | Q(bounce_recipient__iexact=email))
+    return InboundMail.objects.filter(about)
+
+
+@transaction.atomic
+def desk_anonymise(*, customer_id: int, email: str) -> dict[str, int]:
+    """Remove the customer's personal data from the desk's records; returns how many of each there were.
+
+    Kept: dates, kinds, states, ratings, owners, deadlines, the request's postcode and city, attachment types
+    and sizes. Gone: what was typed or written (requests, notes, comments, replies, mails and their headers),
+    attachment files (deleted from storage once the erasure commits), and the secrets of the customer's
+    links (a new one each, so old links stop working). Promises still open are voided: nobody can keep them.
+    """
+    now = timezone.now()
+    requests = WebRequest.objects.filter(customer_id=customer_id)
+    promises = Promise.objects.filter(customer_id=customer_id)
+    feedback = Feedback.objects.filter(customer_id=customer_id)
+    mails = customer_inbound_mails(customer_id=customer_id, email=email)
+    mail_ids = list(mails.values_list("pk", flat=True))
+    counts = {
+        "requests": requests.count(),
+        "promises": promises.count(),
+        "feedback": feedback.count(),
+        "inbound_mails": len(mail_ids),
+    }
+    for request_id in requests.values_list("pk", flat=True):
+        WebRequest.objects.filter(pk=request_id).update(
+            full_name="", email="", phone="", street="", about="", reachable_note="", link_secret=new_link_secret()
+        )
+    promises.filter(state=PromiseState.OPEN).update(state=PromiseState.VOIDED, closed_at=now)
+    promises.update(note="", closed_reason="")
+    feedback.update(comment="", reply_text="")
+    for request_id in FeedbackRequest.objects.filter(customer_id=customer_id).values_list("pk", flat=True):
+        FeedbackRequest.objects.filter(pk=request_id).update(secret=secrets.token_urlsafe(24))
+    for mail_id in mail_ids:
+        InboundMail.objects.filter(pk=mail_id).update(
+            status_reason="",
+            from_name="",
+            from_email="",
+            to="",
+            subject="",
+            message_id="",
+            # The old key was a hash of sender and Message-ID: a stand-in that names nothing.
+            dedupe_key=hashlib.sha256(f"erased-{mail_id}-{secrets.token_hex(8)}".encode()).hexdigest(),
+            in_reply_to="",
+            references="",
+            headers=[],
+            text="",
+            reply_text="",
+            html="",
+            raw_compressed=InboundMail.compress(b""),
+            bounce_recipient="",
+            bounce_message_id="",
+        )
+    attachments = InboundAttachment.objects.filter(mail_id__in=mail_ids)
+    files = [(attachment.file.storage, attachment.file.name) for attachment in attachments if attachment.file]
+    counts["attachments"] = attachments.update(name="", file="")
+    # Deleted only once the erasure is committed: a rolled-back erasure must not have lost the files.
+    transaction.on_commit(lambda: [storage.delete(name) for storage, name in files])
+    return counts

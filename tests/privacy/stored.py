@@ -1,0 +1,182 @@
+"""A customer with something stored in every place Doorstep keeps personal data, and the search for it."""
+
+import zlib
+from dataclasses import dataclass
+from datetime import timedelta
+from decimal import Decimal
+from email.message import EmailMessage
+from email.utils import make_msgid
+
+from django.contrib.admin.models import CHANGE, LogEntry
+from django.contrib.contenttypes.models import ContentType
+from django.db import connection
+from django.utils import timezone
+
+from appointments.models import AppointmentStatus, BookingInvitation
+from customers.services import customer_update
+from desk.models import FeedbackRequest, WebRequest
+from desk.services import inbound_receive
+from journal.services import contact_record, journal_record
+from notifications.models import MessageStatus, OutboxMessage
+from tests.factories import (
+    AppointmentFactory,
+    CustomerFactory,
+    FeedbackFactory,
+    PromiseFactory,
+    ServiceTypeFactory,
+    VisitAttemptFactory,
+)
+
+
+@dataclass
+class Person:
+    full_name: str
+    email: str
+    phone: str
+    street: str
+
+    def words(self) -> list[str]:
+        """What must not be found anywhere after an erasure (the surname alone too, the phone without +49)."""
+        return [self.full_name, self.full_name.split()[-1], self.email, self.phone, self.phone[3:], self.street]
+
+
+ANNA = Person("Anna Beispielfrau", "anna.beispielfrau@example.de", "+4930555123456", "Geheimweg 17")
+BERND = Person("Bernd Vergleichsmann", "bernd.vergleich@example.nl", "+31612345678", "Kanaalstraat 3")
+
+
+def inbound_mail(person: Person, *, subject: str, attachment: bool = True) -> bytes:
+    message = EmailMessage()
+    message["From"] = f"{person.full_name} <{person.email}>"
+    message["To"] = "office@heizung-beispiel.de"
+    message["Subject"] = subject
+    message["Message-ID"] = make_msgid(domain="example.de")
+    message.set_content(
+        f"Guten Tag,\n\nich wohne in der {person.street}, Telefon {person.phone}.\n\n{person.full_name}\n"
+    )
+    if attachment:
+        message.add_attachment(
+            b"%PDF-1.7\n" + f"Plan von {person.full_name}".encode() + bytes(range(256)),
+            maintype="application",
+            subtype="pdf",
+            filename=f"{person.full_name.split()[-1]}-plan.pdf",
+        )
+    return message.as_bytes()
+
+
+def sent_mime(person: Person, subject: str) -> bytes:
+    message = EmailMessage()
+    message["To"] = f"{person.full_name} <{person.email}>"
+    message["Subject"] = subject
+    message.set_content(f"Guten Tag {person.full_name},\n\nwir kommen in die {person.street}.\n")
+    message.add_alternative(f"<p>Guten Tag {person.full_name}</p>", subtype="html")
+    return message.as_bytes()
+
+
+def customer_with_everything(person: Person, *, office):
+    """Personal data in every table a customer's data can reach, written the ways the apps write it."""
+    customer = CustomerFactory(
+        full_name=person.full_name,
+        email="old-" + person.email,
+        phone=person.phone,
+        street=person.street,
+        notes=f"{person.full_name} hat einen Hund.",
+        responsible=office,
+    )
+    # Sent before the office had the address: an unknown sender, never matched to the customer.
+    unmatched = inbound_receive(raw=inbound_mail(person, subject="Anfrage", attachment=False), source="pipe")
+    assert unmatched.customer_id is None
+    # The journal keeps the old address in its data: the erasure must find it there too.
+    customer = customer_update(customer=customer, changes={"email": person.email}, actor=office)
+    contact_record(
+        customer=customer, contact="phone_in", note=f"{person.full_name} ruft an: {person.phone}", actor=office
+    )
+    journal_record(customer=customer, action="test.free_text", data={"to": person.email, "street": person.street})
+    service_type = ServiceTypeFactory()
+    done = AppointmentFactory(
+        customer=customer,
+        service_type=service_type,
+        status=AppointmentStatus.COMPLETED,
+        notes=f"Schlüssel bei Nachbarn von {person.full_name}",
+        completed_at=timezone.now() - timedelta(days=3),
+    )
+    AppointmentFactory(
+        customer=customer,
+        service_type=service_type,
+        status=AppointmentStatus.CANCELLED,
+        cancel_reason=f"Ruft an: {person.phone}",
+    )
+    attempt = VisitAttemptFactory(
+        appointment__customer=customer,
+        appointment__service_type=service_type,
+        note=f"Niemand in der {person.street}",
+        latitude=Decimal("52.520008"),
+        longitude=Decimal("13.404954"),
+        location_accuracy_m=12,
+    )
+    BookingInvitation.objects.create(
+        customer=customer,
+        service_type=service_type,
+        nonce="n" * 32,
+        message=f"Liebe {person.full_name}",
+        expires_at=timezone.now() + timedelta(days=7),
+    )
+    OutboxMessage.objects.create(
+        kind="confirmation",
+        status=MessageStatus.SENT,
+        dedupe_key=f"confirmation:{done.pk}:1",
+        customer=customer,
+        appointment=done,
+        appointment_version=1,
+        to_email=person.email,
+        language="de",
+        subject=f"Ihr Termin, {person.full_name}",
+        sent_at=timezone.now() - timedelta(days=4),
+        sent_mime=zlib.compress(sent_mime(person, f"Ihr Termin, {person.full_name}")),
+        bounce_detail=f"550 {person.email} unknown",
+    )
+    PromiseFactory(customer=customer, owner=office, note=f"{person.full_name} Angebot schicken")
+    feedback = FeedbackFactory(
+        customer=customer, owner=office, appointment=done, comment=f"Sehr gut. {person.full_name}"
+    )
+    FeedbackRequest.objects.create(appointment=done, customer=customer, secret="s" * 24, feedback=feedback)
+    WebRequest.objects.create(
+        received_at=timezone.now(),
+        full_name=person.full_name,
+        email=person.email,
+        phone=person.phone,
+        street=person.street,
+        postcode=customer.postcode,
+        city=customer.city,
+        country="DE",
+        language="de",
+        about=f"Heizung in der {person.street} kaputt",
+        customer=customer,
+        match="matched",
+        link_secret="l" * 32,
+    )
+    mail = inbound_receive(raw=inbound_mail(person, subject=f"Frage von {person.full_name}"), source="pipe")
+    assert mail.customer_id == customer.pk
+    LogEntry.objects.log_actions(
+        user_id=office.pk, queryset=[customer], action_flag=CHANGE, change_message="[]", single_object=True
+    )
+    assert ContentType.objects.get_for_model(customer)
+    return customer, attempt
+
+
+def traces(words: list[str]) -> list[tuple[str, str, str]]:
+    """(table, column, word) for every column of every table in the database that holds one of `words`,
+    read as text and case-insensitively: the database itself, not what the models say it holds."""
+    found = []
+    with connection.cursor() as cursor:
+        for table in connection.introspection.table_names(cursor):
+            for column in connection.introspection.get_table_description(cursor, table):
+                name = connection.ops.quote_name(column.name)
+                for word in words:
+                    cursor.execute(
+                        f"SELECT COUNT(*) FROM {connection.ops.quote_name(table)} "  # noqa: S608 - names from introspection
+                        f"WHERE LOWER(CAST({name} AS TEXT)) LIKE %s",
+                        [f"%{word.lower()}%"],
+                    )
+                    if cursor.fetchone()[0]:
+                        found.append((table, column.name, word))
+    return found

@@ -1,0 +1,181 @@
+"""Erasure: the customer's personal data is gone from every column of every table; the facts stay."""
+
+import pytest
+from django.conf import settings
+from django.db import connection
+from django.utils import translation
+
+from appointments.models import Appointment, AppointmentStatus, BookingInvitation, VisitAttempt
+from customers.models import Customer
+from desk.models import Feedback, InboundAttachment, InboundMail, Promise, PromiseState, WebRequest
+from journal.models import JournalEntry
+from journal.rendering import entry_text
+from notifications.models import MessageStatus, OutboxMessage
+from privacy.models import Erasure, ErasureReason
+from privacy.services import PrivacyError, customer_erase
+from tests.factories import AppointmentFactory, CustomerFactory, FirmFactory, OfficeUserFactory
+from tests.privacy.stored import ANNA, BERND, customer_with_everything, traces
+
+pytestmark = pytest.mark.django_db
+
+
+@pytest.fixture(autouse=True)
+def media_root(settings, tmp_path):
+    settings.MEDIA_ROOT = tmp_path / "media"
+    FirmFactory(email="office@heizung-beispiel.de")
+
+
+@pytest.fixture
+def office():
+    return OfficeUserFactory()
+
+
+@pytest.fixture
+def anna(office):
+    return customer_with_everything(ANNA, office=office)[0]
+
+
+@pytest.fixture
+def bernd(office):
+    return customer_with_everything(BERND, office=office)[0]
+
+
+def facts(customer: Customer) -> dict:
+    return {
+        "visits": list(
+            Appointment.objects.filter(customer=customer).values_list(
+                "status", "window_start", "service_type", "technician"
+            )
+        ),
+        "attempts": list(
+            VisitAttempt.objects.filter(appointment__customer=customer).values_list(
+                "at", "waited_minutes", "card_left"
+            )
+        ),
+        "journal": list(
+            JournalEntry.objects.filter(customer=customer)
+            .exclude(action="customer.erased")
+            .values_list("pk", "action", "occurred_at", "actor")
+        ),
+        "messages": list(OutboxMessage.objects.filter(customer=customer).values_list("kind", "status", "sent_at")),
+        "ratings": list(Feedback.objects.filter(customer=customer).values_list("rating", "received_at")),
+        "requests": WebRequest.objects.filter(customer=customer).count(),
+        "promises": Promise.objects.filter(customer=customer).count(),
+        "mails": InboundMail.objects.filter(customer=customer).count(),
+    }
+
+
+def test_after_the_erasure_no_column_of_any_table_holds_the_customers_name_email_phone_or_street(anna, bernd, office):
+    assert {table for table, _column, _word in traces(ANNA.words())} >= {
+        "customers_customer",
+        "journal_journalentry",
+        "notifications_outboxmessage",
+        "desk_inboundmail",
+        "django_admin_log",
+    }
+    bernd_before = traces(BERND.words())
+
+    customer_erase(customer=anna, by=office, reason=ErasureReason.CUSTOMER_REQUEST)
+
+    assert traces(ANNA.words()) == []
+    assert traces(BERND.words()) == bernd_before
+
+
+def test_the_compressed_copies_and_the_attachment_files_are_gone_too(
+    anna, bernd, office, django_capture_on_commit_callbacks
+):
+    annas_files = [a.file.path for a in InboundAttachment.objects.filter(mail__customer=anna)]
+    bernds_files = [a.file.path for a in InboundAttachment.objects.filter(mail__customer=bernd)]
+    assert annas_files and bernds_files
+
+    with django_capture_on_commit_callbacks(execute=True):
+        customer_erase(customer=anna, by=office, reason=ErasureReason.CUSTOMER_REQUEST)
+
+    assert all(not (settings.MEDIA_ROOT / path).exists() for path in annas_files)
+    assert all((settings.MEDIA_ROOT / path).exists() for path in bernds_files)
+    for mail in InboundMail.objects.filter(pk__in=[m.pk for m in InboundMail.objects.filter(customer=anna)]):
+        assert mail.raw == b""
+    assert not OutboxMessage.objects.filter(customer=anna, sent_mime__isnull=False).exists()
+    kept = OutboxMessage.objects.get(customer=bernd).sent_mail()
+    assert BERND.full_name in kept.get_body(("plain",)).get_content()
+
+
+def test_counts_dates_statuses_services_and_technicians_stay_for_the_statistics(anna, office):
+    before = facts(anna)
+
+    customer_erase(customer=anna, by=office, reason=ErasureReason.NO_LONGER_NEEDED)
+
+    assert facts(anna) == before
+    attempt = VisitAttempt.objects.get(appointment__customer=anna)
+    assert attempt.latitude is None and attempt.longitude is None and attempt.location_accuracy_m is None
+    anna.refresh_from_db()
+    assert (anna.postcode, anna.city) != ("", "")
+
+
+def test_the_erasure_is_recorded_without_personal_data_and_journalled(anna, office):
+    erasure = customer_erase(customer=anna, by=office, reason=ErasureReason.CUSTOMER_REQUEST)
+
+    assert Erasure.objects.get() == erasure
+    assert (erasure.erased_by, erasure.reason) == (office, "customer_request")
+    assert erasure.counts["visits"] == 3 and erasure.counts["journal_entries"] > 3
+    entry = JournalEntry.objects.filter(customer=anna).first()
+    assert entry.action == "customer.erased" and entry.actor == office
+    with translation.override("en"):
+        assert "Personal data erased" in entry_text(entry)
+
+
+def test_queued_messages_are_voided_open_promises_closed_and_links_die(anna, office):
+    queued = OutboxMessage.objects.create(
+        kind="reminder", dedupe_key="reminder:x", customer=anna, to_email=ANNA.email, language="de"
+    )
+    secrets_before = (
+        BookingInvitation.objects.get(customer=anna).nonce,
+        WebRequest.objects.get(customer=anna).link_secret,
+    )
+
+    customer_erase(customer=anna, by=office, reason=ErasureReason.CUSTOMER_REQUEST)
+
+    queued.refresh_from_db()
+    assert queued.status == MessageStatus.SUPERSEDED
+    assert not Promise.objects.filter(customer=anna, state=PromiseState.OPEN).exists()
+    assert (
+        BookingInvitation.objects.get(customer=anna).nonce,
+        WebRequest.objects.get(customer=anna).link_secret,
+    ) != secrets_before
+
+
+@pytest.mark.parametrize(
+    "status", [AppointmentStatus.SCHEDULED, AppointmentStatus.ON_SITE, AppointmentStatus.REQUESTED]
+)
+def test_a_customer_with_a_visit_still_to_happen_is_not_erased(office, status):
+    customer = CustomerFactory(full_name=ANNA.full_name, responsible=office)
+    AppointmentFactory(customer=customer, status=status)
+
+    with pytest.raises(PrivacyError) as refused:
+        customer_erase(customer=customer, by=office, reason=ErasureReason.CUSTOMER_REQUEST)
+
+    assert refused.value.code == "active_visit"
+    customer.refresh_from_db()
+    assert customer.full_name == ANNA.full_name and not Erasure.objects.exists()
+
+
+def test_a_customer_is_erased_once_and_a_bad_reason_is_refused(anna, office):
+    with pytest.raises(PrivacyError):
+        customer_erase(customer=anna, by=office, reason="because")
+    customer_erase(customer=anna, by=office, reason=ErasureReason.CUSTOMER_REQUEST)
+
+    with pytest.raises(PrivacyError) as again:
+        customer_erase(customer=anna, by=office, reason=ErasureReason.CUSTOMER_REQUEST)
+
+    assert again.value.code == "already_erased"
+    assert Erasure.objects.count() == 1
+
+
+def test_the_journal_is_append_only_again_once_the_erasure_is_done(anna, office):
+    from django.db import DatabaseError, transaction
+
+    customer_erase(customer=anna, by=office, reason=ErasureReason.CUSTOMER_REQUEST)
+    entry = JournalEntry.objects.filter(customer=anna).first()
+
+    with pytest.raises(DatabaseError), transaction.atomic(), connection.cursor() as cursor:
+        cursor.execute("UPDATE journal_journalentry SET summary = 'x' WHERE id = %s", [entry.pk])

@@ -1,0 +1,97 @@
+"""Retention: door locations and the kept copies of sent mails go after their time, each by a nightly beat job."""
+
+import zlib
+from datetime import timedelta
+from decimal import Decimal
+
+import pytest
+from celery.schedules import crontab
+from django.conf import settings
+from django.utils import timezone
+
+from appointments.models import VisitAttempt
+from config.celery import app
+from notifications.models import MessageStatus, OutboxMessage
+from privacy.tasks import expire_door_locations, expire_message_bodies
+from tests.factories import CustomerFactory, VisitAttemptFactory
+
+pytestmark = pytest.mark.django_db
+
+
+def attempt_days_ago(days: float) -> VisitAttempt:
+    attempt = VisitAttemptFactory(latitude=Decimal("51.7890"), longitude=Decimal("6.1380"), location_accuracy_m=8)
+    VisitAttempt.objects.filter(pk=attempt.pk).update(at=timezone.now() - timedelta(days=days))
+    return attempt
+
+
+def sent_days_ago(days: float, customer) -> OutboxMessage:
+    return OutboxMessage.objects.create(
+        kind="reminder",
+        status=MessageStatus.SENT,
+        dedupe_key=f"reminder:{days}",
+        customer=customer,
+        to_email=customer.email,
+        language="de",
+        subject="Erinnerung an Ihren Termin",
+        sent_at=timezone.now() - timedelta(days=days),
+        sent_mime=zlib.compress(b"Subject: Erinnerung\r\n\r\nBis morgen!"),
+    )
+
+
+def test_door_locations_older_than_the_retention_are_deleted_and_the_attempts_kept(settings):
+    settings.LOCATION_RETENTION_DAYS = 90
+    old, recent = attempt_days_ago(91), attempt_days_ago(89)
+
+    assert expire_door_locations.delay().get() == 1
+
+    old.refresh_from_db()
+    recent.refresh_from_db()
+    assert (old.latitude, old.longitude, old.location_accuracy_m) == (None, None, None)
+    assert old.waited_minutes == 10 and old.card_left
+    assert recent.latitude == Decimal("51.789000") and recent.location_accuracy_m == 8
+
+
+def test_the_location_retention_follows_the_setting(settings):
+    settings.LOCATION_RETENTION_DAYS = 30
+    attempt = attempt_days_ago(31)
+
+    expire_door_locations.delay()
+
+    attempt.refresh_from_db()
+    assert attempt.latitude is None
+
+
+def test_sent_mail_bodies_older_than_the_retention_are_cleared_and_subject_and_dates_kept(settings):
+    settings.MESSAGE_BODY_RETENTION_DAYS = 365
+    customer = CustomerFactory()
+    old, recent = sent_days_ago(366, customer), sent_days_ago(364, customer)
+
+    assert expire_message_bodies.delay().get() == 1
+
+    old.refresh_from_db()
+    recent.refresh_from_db()
+    assert old.sent_mime is None and old.sent_mail() is None
+    assert (old.subject, old.status, old.to_email) == ("Erinnerung an Ihren Termin", "sent", customer.email)
+    assert recent.sent_mail()["Subject"] == "Erinnerung"
+
+
+def test_the_defaults_are_90_days_for_locations_and_a_year_for_bodies():
+    assert settings.LOCATION_RETENTION_DAYS == 90 and settings.MESSAGE_BODY_RETENTION_DAYS == 365
+
+
+@pytest.mark.parametrize(
+    "task",
+    [
+        "privacy.tasks.expire_door_locations",
+        "privacy.tasks.expire_message_bodies",
+        "config.tasks.clear_expired_sessions",
+    ],
+)
+def test_beat_runs_each_retention_job_once_a_night(task):
+    entries = [entry for entry in settings.CELERY_BEAT_SCHEDULE.values() if entry["task"] == task]
+
+    assert len(entries) == 1
+    schedule = entries[0]["schedule"]
+    assert isinstance(schedule, crontab) and len(schedule.hour) == 1 and len(schedule.minute) == 1
+    app.loader.import_default_modules()
+    assert task in app.tasks
