@@ -169,3 +169,14 @@ class FeedbackFactory(factory.django.DjangoModelFactory):
             kind="reply_feedback", customer=feedback.customer, owner=feedback.owner, due_at=feedback.reply_due_at
         )
     )
+
+
+class TOTPDeviceFactory(factory.django.DjangoModelFactory):
+    """A confirmed authenticator app: tests compute its codes with tests.accounts.signin.totp_code."""
+
+    class Meta:
+        model = "otp_totp.TOTPDevice"
+
+    user = factory.SubFactory(OfficeUserFactory)
+    name = "app"
+    confirmed = True
