@@ -22,7 +22,6 @@ class SessionGenerationMiddleware:
         return self.get_response(request)
 
 
-
 def _generation(user) -> int:
     try:
         return user.session_generation.generation

@@ -258,3 +258,9 @@ def test_a_hostile_next_after_the_code_lands_on_the_admin_index(client, boss, ho
     response = client.post(reverse("accounts:verify"), {"code": totp_code(device), "next": hostile})
 
     assert response["Location"] == reverse("admin:index")
+
+
+def test_the_office_finds_its_sign_in_security_page_in_the_admin(admin_client_office):
+    page = admin_client_office.get(reverse("admin:index"), HTTP_ACCEPT_LANGUAGE="de").content.decode()
+
+    assert f'<a href="{reverse("accounts:security")}">Anmeldesicherheit</a>' in page
