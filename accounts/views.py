@@ -6,6 +6,7 @@ app only for someone without one yet, or after a code: a password alone never sw
 """
 
 from base64 import b32encode
+from functools import wraps
 
 import segno
 from django.contrib import admin, messages
@@ -42,13 +43,12 @@ NEW_CODES_SESSION_KEY = "accounts_new_recovery_codes"
 def _office_user(view):
     """Signed-in office staff, verified or not; anyone else goes to the office sign-in."""
 
+    @wraps(view)
     def wrapper(request, *args, **kwargs):
         if not (request.user.is_authenticated and is_office_staff(request.user)):
             return redirect_to_login(request.get_full_path(), reverse("admin:login"))
         return view(request, *args, **kwargs)
 
-    wrapper.__name__ = view.__name__
-    wrapper.__doc__ = view.__doc__
     return never_cache(wrapper)
 
 
@@ -138,6 +138,7 @@ def setup(request):
         key=_grouped(device.bin_key),
         required=two_factor_required(request.user),
         replacing=user_has_device(request.user),
+        pending=second_factor_missing(request),
     )
     return render(request, "accounts/setup.html", context, status=400 if form.errors else 200)
 

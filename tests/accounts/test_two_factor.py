@@ -264,3 +264,17 @@ def test_the_office_finds_its_sign_in_security_page_in_the_admin(admin_client_of
     page = admin_client_office.get(reverse("admin:index"), HTTP_ACCEPT_LANGUAGE="de").content.decode()
 
     assert f'<a href="{reverse("accounts:security")}">Anmeldesicherheit</a>' in page
+
+
+def test_a_signed_in_colleague_sets_up_a_new_phone_from_the_security_page(admin_client_office, office_user):
+    old = TOTPDevice.objects.get(user=office_user)  # the app the signed-in session was verified with
+
+    page = admin_client_office.get(reverse("accounts:setup"), HTTP_ACCEPT_LANGUAGE="en")
+    new = TOTPDevice.objects.get(user=office_user, confirmed=False)
+    response = admin_client_office.post(reverse("accounts:setup"), {"code": totp_code(new)})
+
+    assert "Set up a new phone" in page.content.decode() and "Cancel and sign out" not in page.content.decode()
+    assert response.status_code == 302
+    assert list(TOTPDevice.objects.filter(user=office_user)) == [new]
+    assert not TOTPDevice.objects.filter(pk=old.pk).exists()
+    assert admin_client_office.get(reverse("admin:index")).status_code == 200
