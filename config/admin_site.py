@@ -10,6 +10,7 @@ from django.core.exceptions import ValidationError
 from django.urls import reverse
 from django.utils.translation import gettext_lazy as _
 
+from accounts.access import second_factor_missing, second_factor_redirect
 from customers.selectors import is_office_staff
 
 
@@ -41,10 +42,17 @@ class OfficeAdminSite(admin.AdminSite):
     login_template = "admin/office_login.html"
 
     def has_permission(self, request):
-        return super().has_permission(request) and is_office_staff(request.user)
+        # A password alone is not enough where two factors apply (accounts.access).
+        return super().has_permission(request) and is_office_staff(request.user) and not second_factor_missing(request)
 
     def login(self, request, extra_context=None):
+        if request.method == "GET" and second_factor_missing(request):
+            # Signed in by password already: the code is what is missing, not the password.
+            return second_factor_redirect(request, request.GET.get("next") or reverse("admin:index"))
         # A technician signed in on /technician/ shares the session: tell them where their pages are.
         context = {"technician_url": reverse("technician:day"), **(extra_context or {})}
         context["signed_in_technician"] = _is_technician(request.user)
-        return super().login(request, extra_context=context)
+        response = super().login(request, extra_context=context)
+        if request.method == "POST" and response.status_code == 302 and second_factor_missing(request):
+            return second_factor_redirect(request, response["Location"])
+        return response

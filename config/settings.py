@@ -69,6 +69,11 @@ INSTALLED_APPS = [
     "notifications",
     "desk",
     "privacy",
+    "axes",
+    "django_otp",
+    "django_otp.plugins.otp_totp",
+    "django_otp.plugins.otp_static",
+    "accounts",
 ]
 
 MIDDLEWARE = [
@@ -79,8 +84,12 @@ MIDDLEWARE = [
     "django.middleware.common.CommonMiddleware",
     "django.middleware.csrf.CsrfViewMiddleware",
     "django.contrib.auth.middleware.AuthenticationMiddleware",
+    "accounts.middleware.SessionGenerationMiddleware",
+    "django_otp.middleware.OTPMiddleware",
     "django.contrib.messages.middleware.MessageMiddleware",
     "django.middleware.clickjacking.XFrameOptionsMiddleware",
+    # Last, so that it sees the response of the sign-in view and can replace it with the lockout page.
+    "axes.middleware.AxesMiddleware",
 ]
 
 ROOT_URLCONF = "config.urls"
@@ -236,6 +245,30 @@ AUTH_PASSWORD_VALIDATORS = [
 LOGIN_URL = "admin:login"
 # Where the office lands after signing in when `next` is missing or points elsewhere (off-site).
 LOGIN_REDIRECT_URL = "admin:index"
+# Staff sign-in (accounts/): throttling, two factors for the office, technicians' long sessions. Axes
+# first: it refuses a locked-out user and IP before any password is checked. ModelBackend last only for the
+# sessions signed in before StaffBackend (a session names the backend that signed it in).
+AUTHENTICATION_BACKENDS = [
+    "axes.backends.AxesStandaloneBackend",
+    "accounts.backends.StaffBackend",
+    "django.contrib.auth.backends.ModelBackend",
+]
+AXES_FAILURE_LIMIT = int(os.environ.get("AXES_FAILURE_LIMIT", "5"))
+AXES_COOLOFF_TIME = timedelta(minutes=float(os.environ.get("AXES_COOLOFF_MINUTES", "15")))
+# Both together: an attacker guessing one user's password locks out neither the colleague behind the same
+# office router nor that user on another network.
+AXES_LOCKOUT_PARAMETERS = [["username", "ip_address"]]
+# X-Forwarded-For only behind our own proxy (BEHIND_TLS_PROXY): otherwise anyone could name a new address per guess.
+AXES_CLIENT_IP_CALLABLE = "selfservice.ratelimit.client_ip"
+AXES_LOCKOUT_CALLABLE = "accounts.lockout.lockout_response"
+AXES_RESET_ON_SUCCESS = True
+AXES_VERBOSE = False
+# Superusers always need a second factor (an authenticator app); with this on, every office user does.
+OFFICE_REQUIRE_2FA = env_bool("OFFICE_REQUIRE_2FA")
+OTP_TOTP_ISSUER = os.environ.get("OTP_TOTP_ISSUER", "Doorstep")
+# A technician's phone stays signed in this long (office sessions keep Django's two weeks); "Sign out
+# all devices" in the admin ends every session of a user at once.
+TECHNICIAN_SESSION_AGE = int(float(os.environ.get("TECHNICIAN_SESSION_DAYS", "30")) * 86400)
 
 # Languages and time ---------------------------------------------------------
 

@@ -38,6 +38,7 @@ urlpatterns = [
     path("booking/", include("selfservice.urls")),
     path("technician/", include("technicians.urls")),
     path("board/", include("dispatch.urls")),
+    path("account/", include("accounts.urls")),
     path("feedback/", include("desk.urls_feedback")),
     path("request/", include("desk.urls_requests")),
     path("desk/", include("desk.urls_page")),

@@ -10,6 +10,7 @@ from django.utils.safestring import SafeString
 from django.utils.translation import gettext_lazy as _
 from django.utils.translation import ngettext
 
+from accounts.admin_actions import STAFF_USER_ACTIONS
 from appointments.formatting import format_short_day, format_time
 from appointments.forms import InvitationForm
 from appointments.models import ACTIVE_STATUSES, Appointment, AppointmentStatus, VisitAttempt
@@ -62,6 +63,7 @@ class StaffUserAdmin(UserAdmin):
     change_password_form = OfficePasswordChangeForm
     inlines = [OfficeProfileInline]
     list_select_related = ["office_profile"]
+    actions = STAFF_USER_ACTIONS
 
 
 class UpcomingAppointmentInline(admin.TabularInline):

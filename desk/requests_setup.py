@@ -10,7 +10,7 @@ from appointments.formatting import format_day, format_time
 from customers.models import Firm
 from customers.selectors import office_person_contact
 from desk.models import RequestStatus, WebRequest
-from desk.requests import call_changeable, request_link
+from desk.requests import call_changeable, call_outside_reach, request_link
 from journal.rendering import register_action
 from notifications.models import MessageKind, OutboxMessage
 from notifications.registry import register_kind
@@ -40,6 +40,7 @@ def request_message_context(message: OutboxMessage) -> dict:
         "reachable": web_request.get_reachable_display(),
         "reachable_note": web_request.reachable_note,
         "email_instead": web_request.status == RequestStatus.EMAIL_INSTEAD,
+        "outside_reach": call_outside_reach(web_request),
         "change_link": request_link(web_request) if call_changeable(web_request, now=timezone.now()) else "",
     }
 

@@ -6,6 +6,7 @@ from django.contrib import admin
 from django.contrib.auth.views import redirect_to_login
 from django.urls import reverse
 
+from accounts.access import second_factor_missing, second_factor_redirect
 from customers.selectors import is_office_staff
 
 
@@ -14,6 +15,8 @@ def office_required(view):
     def wrapper(request, *args, **kwargs):
         if not (request.user.is_authenticated and is_office_staff(request.user)):
             return redirect_to_login(request.get_full_path(), reverse("admin:login"))
+        if second_factor_missing(request):
+            return second_factor_redirect(request)
         return view(request, *args, **kwargs)
 
     return wrapper

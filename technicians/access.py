@@ -3,6 +3,7 @@
 from functools import wraps
 from urllib.parse import urlsplit
 
+from django.conf import settings
 from django.contrib.auth import views as auth_views
 from django.contrib.auth.views import redirect_to_login
 from django.http import Http404
@@ -48,6 +49,13 @@ class TechnicianLoginView(auth_views.LoginView):
     """
 
     next_page = "technician:day"
+
+    def form_valid(self, form):
+        response = super().form_valid(form)
+        # A phone in the van stays signed in for weeks (TECHNICIAN_SESSION_DAYS), not the office's two:
+        # "Sign out all devices" in the admin ends it when a phone is lost.
+        self.request.session.set_expiry(settings.TECHNICIAN_SESSION_AGE)
+        return response
 
     def get_redirect_url(self):
         url = super().get_redirect_url()

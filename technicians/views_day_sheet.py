@@ -19,6 +19,7 @@ from django.utils import timezone, translation
 from django.views.decorators.cache import never_cache
 from django.views.decorators.http import require_GET
 
+from accounts.access import second_factor_missing, second_factor_redirect
 from appointments.models import Technician
 from customers.selectors import is_office_staff
 from technicians.views import technician_page
@@ -72,6 +73,8 @@ def office_staff_required(view):
             return redirect_to_login(request.get_full_path(), reverse("admin:login"))
         if not is_office_staff(request.user):
             raise PermissionDenied
+        if second_factor_missing(request):
+            return second_factor_redirect(request)
         return view(request, *args, **kwargs)
 
     return wrapper

@@ -23,6 +23,12 @@ CHROMIUM_FLAGS = [
 ]
 
 
+def pytest_configure(config):
+    config.addinivalue_line(
+        "markers", "password_only: force_login leaves the session without a second factor (tests of the code step)"
+    )
+
+
 def need_service(available: bool, reason: str) -> None:
     """Skip with a visible reason; with REQUIRE_SERVICES=1 (CI) a missing service fails instead."""
     if available:
@@ -65,6 +71,26 @@ def office_user(db):
 def admin_client_office(client, office_user):
     client.force_login(office_user)
     return client
+
+
+@pytest.fixture(autouse=True)
+def _second_factor_on_force_login(request, monkeypatch):
+    """`client.force_login(office_user)` gives a session past the code step (tests.accounts.signin), so that tests
+    of the office's pages need no authenticator app. Tests of the code step itself mark themselves
+    `@pytest.mark.password_only` and get a session as the password alone leaves it."""
+    if request.node.get_closest_marker("password_only") is not None:
+        return
+    from django.test.client import ClientMixin
+
+    from tests.accounts.signin import verify_session
+
+    force_login = ClientMixin.force_login
+
+    def force_login_verified(self, user, backend=None):
+        force_login(self, user, backend)
+        verify_session(self, user)
+
+    monkeypatch.setattr(ClientMixin, "force_login", force_login_verified)
 
 
 @pytest.fixture(autouse=True)

@@ -181,3 +181,14 @@ class OutboxMessageFactory(factory.django.DjangoModelFactory):
     customer = factory.SubFactory(CustomerFactory)
     to_email = factory.LazyAttribute(lambda message: message.customer.email)
     language = "de"
+
+
+class TOTPDeviceFactory(factory.django.DjangoModelFactory):
+    """A confirmed authenticator app: tests compute its codes with tests.accounts.signin.totp_code."""
+
+    class Meta:
+        model = "otp_totp.TOTPDevice"
+
+    user = factory.SubFactory(OfficeUserFactory)
+    name = "app"
+    confirmed = True

@@ -3,6 +3,7 @@
 import pytest
 from django.urls import reverse
 
+from tests.accounts.signin import office_sign_in
 from tests.config.office_scene import LOGIN, office_scene
 
 pytestmark = [pytest.mark.browser, pytest.mark.django_db(transaction=True)]
@@ -22,9 +23,7 @@ def office_page(browser, live_server, language, **context):
         **context,
     ).new_page()
     tab.goto(f"{live_server.url}{reverse('admin:login')}")
-    tab.fill("#id_username", LOGIN[0])
-    tab.fill("#id_password", LOGIN[1])
-    tab.click("input[type=submit]")
+    office_sign_in(tab, username=LOGIN[0], password=LOGIN[1])
     tab.wait_for_url(f"{live_server.url}{reverse('admin:index')}")
     return tab
 

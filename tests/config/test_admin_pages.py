@@ -229,7 +229,8 @@ def test_a_technician_signed_in_on_the_technician_pages_does_not_reach_the_admin
 
 
 def test_the_office_still_signs_in(client):
-    office = signed_up(OfficeUserFactory(username="sandra"), "desk-2026-secret")
+    # Not a superuser: those give a code as well (tests/accounts/test_two_factor.py).
+    office = signed_up(OfficeUserFactory(username="sandra", is_superuser=False), "desk-2026-secret")
 
     response = client.post(reverse("admin:login"), {"username": "sandra", "password": "desk-2026-secret"})
 
@@ -240,7 +241,7 @@ def test_the_office_still_signs_in(client):
 
 @pytest.mark.parametrize("hostile", ["https://evil.example/", "//evil.example/admin/", "javascript:alert(1)"])
 def test_office_sign_in_with_a_hostile_next_lands_on_the_admin_index(client, hostile):
-    signed_up(OfficeUserFactory(username="sandra"), "desk-2026-secret")
+    signed_up(OfficeUserFactory(username="sandra", is_superuser=False), "desk-2026-secret")
 
     response = client.post(
         f"{reverse('admin:login')}?next={hostile}",

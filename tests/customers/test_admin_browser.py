@@ -3,6 +3,7 @@
 import pytest
 
 from journal.services import journal_record
+from tests.accounts.signin import office_sign_in
 from tests.factories import AppointmentFactory, CustomerFactory, OfficeUserFactory
 
 pytestmark = [pytest.mark.browser, pytest.mark.django_db(transaction=True)]
@@ -16,9 +17,7 @@ def test_office_finds_a_customer_by_phone_and_opens_them(live_server, page):
     journal_record(customer=customer, action="contact.recorded", summary="Rückruf zugesagt für Freitag")
 
     page.goto(f"{live_server.url}/admin/")
-    page.fill("#id_username", "office-browser")
-    page.fill("#id_password", "secret-password")
-    page.click("input[type=submit]")
+    office_sign_in(page, username="office-browser", password="secret-password")
     page.goto(f"{live_server.url}/admin/customers/customer/")
     page.fill("#searchbar", "02821 12345")
     page.press("#searchbar", "Enter")

@@ -9,6 +9,7 @@ from django.urls import reverse
 
 from desk.models import Promise, PromiseState, WebRequest
 from journal.models import JournalEntry
+from tests.accounts.signin import office_sign_in
 from tests.factories import FirmFactory, OfficeUserFactory
 
 pytestmark = [pytest.mark.browser, pytest.mark.django_db(transaction=True)]
@@ -64,9 +65,7 @@ def test_a_request_from_a_phone_becomes_a_promise_on_my_desk_and_the_call_that_k
     desk_url = f"{live_server.url}{reverse('desk:page')}"
     office = browser.new_context(viewport={"width": 1280, "height": 900}, locale="en").new_page()
     office.goto(desk_url)
-    office.fill("#id_username", LOGIN[0])
-    office.fill("#id_password", LOGIN[1])
-    office.click("input[type=submit]")
+    office_sign_in(office, username=LOGIN[0], password=LOGIN[1])
     office.wait_for_url(desk_url)
     look(office, "3-my-desk-1280", 1280)
     # Mine (later this week) and the office's callbacks not made yet: the same promise, kept from either.

@@ -15,6 +15,7 @@ from appointments.models import AppointmentStatus
 from desk.models import Feedback, FeedbackChannel, FeedbackState
 from desk.services.feedback import feedback_receive, feedback_requests_queue
 from notifications.models import MessageKind, OutboxMessage
+from tests.accounts.signin import office_sign_in
 from tests.factories import AppointmentFactory, CustomerFactory, FirmFactory, OfficeUserFactory
 
 pytestmark = [pytest.mark.browser, pytest.mark.django_db(transaction=True)]
@@ -98,9 +99,7 @@ def test_office_sees_the_share_and_replies_at_1280(live_server, page, tmp_path):
 
     page.set_viewport_size({"width": 1280, "height": 900})
     page.goto(f"{live_server.url}/admin/")
-    page.fill("#id_username", "office-feedback")
-    page.fill("#id_password", "secret-password")
-    page.click("input[type=submit]")
+    office_sign_in(page, username="office-feedback", password="secret-password")
     page.goto(f"{live_server.url}/admin/desk/feedback/")
     assert page.locator("#feedback-share").is_visible()
     assert "★★☆☆☆" in page.locator("#result_list").inner_text()

@@ -9,6 +9,7 @@ from playwright.sync_api import expect
 
 from desk.models import InboundMail, InboundStatus, PromiseKind
 from desk.services import inbound_receive
+from tests.accounts.signin import office_sign_in
 from tests.desk.inbound_samples import sample
 from tests.factories import AppointmentFactory, CustomerFactory, FirmFactory, OfficeUserFactory
 
@@ -36,9 +37,7 @@ def test_the_clerk_assigns_a_triage_mail_to_a_customer_found_by_name(browser, li
         viewport={"width": OFFICE_WIDTH, "height": 900}, locale="de", extra_http_headers={"Accept-Language": "de"}
     ).new_page()
     tab.goto(f"{live_server.url}{reverse('admin:login')}")
-    tab.fill("#id_username", "clerk")
-    tab.fill("#id_password", "clerk-password-1")
-    tab.click("input[type=submit]")
+    office_sign_in(tab, username="clerk", password="clerk-password-1")
     tab.wait_for_url(f"{live_server.url}{reverse('admin:index')}")
 
     tab.goto(f"{live_server.url}{reverse('admin:desk_inboundmail_changelist')}?status__exact=triage")

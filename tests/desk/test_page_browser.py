@@ -9,6 +9,7 @@ from django.utils import timezone
 from desk.models import PromiseKind
 from journal.models import Channel, Direction
 from journal.services import journal_record
+from tests.accounts.signin import office_sign_in
 from tests.factories import (
     AppointmentFactory,
     CustomerFactory,
@@ -73,9 +74,7 @@ def desk_tab(browser, live_server, *, language: str, width: int):
         viewport={"width": width, "height": 900}, locale=language, extra_http_headers={"Accept-Language": language}
     ).new_page()
     tab.goto(f"{live_server.url}{reverse('desk:page')}")
-    tab.fill("#id_username", LOGIN[0])
-    tab.fill("#id_password", LOGIN[1])
-    tab.click("input[type=submit]")
+    office_sign_in(tab, username=LOGIN[0], password=LOGIN[1])
     tab.wait_for_url(f"{live_server.url}{reverse('desk:page')}")
     return tab
 

@@ -1,7 +1,7 @@
 """The reply to a website request and the mail after the customer moved the call, read as the customer reads them."""
 
 import re
-from datetime import date, datetime
+from datetime import date, datetime, timedelta
 
 import pytest
 import time_machine
@@ -34,8 +34,8 @@ def owner(db, settings):
     return user
 
 
-def submit(language: str, **changes) -> WebRequest:
-    fields = {
+def submit_fields(**changes) -> dict:
+    return {
         "full_name": "Eva Janssen",
         "email": "eva@example.nl",
         "phone": "",
@@ -48,7 +48,10 @@ def submit(language: str, **changes) -> WebRequest:
         "reachable_note": "",
         **changes,
     }
-    return request_submit(fields=fields, language=language, now=at(MONDAY, 10))
+
+
+def submit(language: str, **changes) -> WebRequest:
+    return request_submit(fields=submit_fields(**changes), language=language, now=at(MONDAY, 10))
 
 
 EXPECTED = {
@@ -83,6 +86,16 @@ def test_the_reply_names_the_owner_the_call_time_the_question_and_the_link(owner
     assert link in mail.body and link in html and button in html
     # Replies go to the person who calls.
     assert mail.reply_to == ["s.brinkmann@firm.example"]
+
+
+@time_machine.travel(at(MONDAY, 13), tick=False)
+def test_the_reply_says_the_promise_came_before_the_preferred_morning(owner, settings):
+    settings.REQUEST_CALLBACK_WITHIN = timedelta(hours=3)
+    request_submit(fields={**submit_fields(), "reachable": "mornings"}, language="en", now=at(MONDAY, 13))
+    mail = render_message(OutboxMessage.objects.get(kind=MessageKind.REQUEST_REPLY))
+
+    for body in (mail.body, mail.alternatives[0].content):
+        assert "You would rather be called in the morning." in body
 
 
 @time_machine.travel(at(MONDAY, 10), tick=False)

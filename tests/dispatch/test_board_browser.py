@@ -8,6 +8,7 @@ from django.utils import timezone
 
 from appointments.models import Appointment
 from dispatch.board import AXIS_FIRST_HOUR, AXIS_LAST_HOUR
+from tests.accounts.signin import office_sign_in
 from tests.dispatch.test_day import next_weekday_offset
 from tests.factories import (
     AppointmentFactory,
@@ -33,9 +34,7 @@ def office_tab(browser, live_server, language="en"):
     ).new_page()
     # The home page sends a signed-out visitor to the sign-in and, signed in, to the board.
     tab.goto(f"{live_server.url}/")
-    tab.fill("#id_username", LOGIN[0])
-    tab.fill("#id_password", LOGIN[1])
-    tab.click("input[type=submit]")
+    office_sign_in(tab, username=LOGIN[0], password=LOGIN[1])
     tab.wait_for_url(f"{live_server.url}{reverse('dispatch:day')}")
     return tab
 

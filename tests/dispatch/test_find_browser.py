@@ -9,6 +9,7 @@ from django.utils import timezone
 
 from appointments.models import Appointment, Closure, TimeOff
 from dispatch.week import monday_of
+from tests.accounts.signin import office_sign_in
 from tests.factories import (
     AppointmentFactory,
     CustomerFactory,
@@ -38,9 +39,7 @@ def office_tab(browser, live_server, language):
         extra_http_headers={"Accept-Language": language},
     ).new_page()
     tab.goto(f"{live_server.url}{reverse('admin:login')}")
-    tab.fill("#id_username", LOGIN[0])
-    tab.fill("#id_password", LOGIN[1])
-    tab.click("input[type=submit]")
+    office_sign_in(tab, username=LOGIN[0], password=LOGIN[1])
     tab.wait_for_url(f"{live_server.url}{reverse('admin:index')}")
     return tab
 

@@ -5,6 +5,7 @@ import pytest
 
 from appointments.services import appointment_schedule
 from journal.services import journal_record
+from tests.accounts.signin import office_sign_in
 from tests.factories import (
     CustomerFactory,
     FirmFactory,
@@ -32,9 +33,7 @@ def test_a_call_logged_from_the_customers_page_shows_in_the_timeline_in_the_read
     page.set_viewport_size({"width": 1280, "height": 900})
     page.context.add_cookies([{"name": "django_language", "value": "de", "url": live_server.url}])
     page.goto(f"{live_server.url}/admin/")
-    page.fill("#id_username", "office-browser")
-    page.fill("#id_password", "secret-password")
-    page.click("input[type=submit]")
+    office_sign_in(page, username="office-browser", password="secret-password")
 
     page.goto(f"{live_server.url}/admin/customers/customer/{customer.pk}/change/")
     page.select_option("select[name=contact]", "phone_out")

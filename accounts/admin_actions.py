@@ -1,0 +1,60 @@
+"""Office admins' tools for a colleague's account: actions on the user list (customers.admin.StaffUserAdmin).
+
+Each is recorded in the user's admin history (LogEntry) and logged.
+"""
+
+from django.contrib import admin, messages
+from django.utils.translation import gettext, ngettext
+from django.utils.translation import gettext_lazy as _
+
+from accounts.services import sessions_end_all, sign_in_unlock, two_factor_reset
+
+
+@admin.action(description=_("Sign out all devices"), permissions=["change"])
+def sign_out_all_devices(modeladmin, request, queryset):
+    for user in queryset:
+        sessions_end_all(user=user, actor=request.user)
+        modeladmin.log_change(request, user, gettext("Signed out on all devices."))
+    count = len(queryset)
+    modeladmin.message_user(
+        request,
+        ngettext(
+            "%(count)s user is signed out on every device.", "%(count)s users are signed out on every device.", count
+        )
+        % {"count": count},
+        messages.SUCCESS,
+    )
+
+
+@admin.action(description=_("Reset two-factor sign-in (lost phone)"), permissions=["change"])
+def reset_two_factor(modeladmin, request, queryset):
+    for user in queryset:
+        two_factor_reset(user=user, actor=request.user)
+        modeladmin.log_change(request, user, gettext("Two-factor sign-in reset."))
+    count = len(queryset)
+    modeladmin.message_user(
+        request,
+        ngettext(
+            "Two-factor sign-in of %(count)s user is reset: they set up a new app at the next sign-in.",
+            "Two-factor sign-in of %(count)s users is reset: they set up a new app at the next sign-in.",
+            count,
+        )
+        % {"count": count},
+        messages.SUCCESS,
+    )
+
+
+@admin.action(description=_("Lift sign-in lockout"), permissions=["change"])
+def lift_lockout(modeladmin, request, queryset):
+    for user in queryset:
+        sign_in_unlock(user=user, actor=request.user)
+        modeladmin.log_change(request, user, gettext("Sign-in lockout lifted."))
+    count = len(queryset)
+    modeladmin.message_user(
+        request,
+        ngettext("%(count)s user may sign in again.", "%(count)s users may sign in again.", count) % {"count": count},
+        messages.SUCCESS,
+    )
+
+
+STAFF_USER_ACTIONS = [lift_lockout, sign_out_all_devices, reset_two_factor]

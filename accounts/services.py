@@ -1,0 +1,145 @@
+"""Staff accounts' state changes: sessions, two-factor devices, lockouts."""
+
+import logging
+
+from axes.utils import reset as axes_reset
+from django.contrib.auth.models import AbstractBaseUser
+from django.db import transaction
+from django.db.models import F
+from django.utils import timezone
+from django.utils.translation import gettext as _
+from django.utils.translation import ngettext
+from django_otp import verify_token as otp_verify_token
+from django_otp.plugins.otp_static.models import StaticDevice, StaticToken
+from django_otp.plugins.otp_totp.models import TOTPDevice
+
+from accounts.models import SessionGeneration
+
+logger = logging.getLogger(__name__)
+
+RECOVERY_CODE_COUNT = 10
+APP_DEVICE_NAME = "app"
+RECOVERY_DEVICE_NAME = "recovery"
+
+
+class TwoFactorError(Exception):
+    def __init__(self, message: str, *, code: str = "invalid"):
+        super().__init__(message)
+        self.message = message
+        self.code = code
+
+
+@transaction.atomic
+def sessions_end_all(*, user: AbstractBaseUser, actor: AbstractBaseUser | None = None) -> int:
+    """Every session of `user` ends on its next request (SessionGenerationMiddleware); returns the new generation."""
+    SessionGeneration.objects.get_or_create(user=user)
+    SessionGeneration.objects.filter(user=user).update(generation=F("generation") + 1, raised_at=timezone.now())
+    logger.info("All sessions of user %s ended by user %s", user.pk, getattr(actor, "pk", None))
+    return SessionGeneration.objects.get(user=user).generation
+
+
+@transaction.atomic
+def two_factor_setup_start(*, user: AbstractBaseUser) -> TOTPDevice:
+    """The unconfirmed app device the set-up page shows; the same one on a reload, so the QR code stays valid."""
+    device = TOTPDevice.objects.filter(user=user, confirmed=False).order_by("id").first()
+    if device is None:
+        device = TOTPDevice.objects.create(user=user, name=APP_DEVICE_NAME, confirmed=False)
+    return device
+
+
+def two_factor_confirm(*, user: AbstractBaseUser, device_id: int, token: str) -> tuple[TOTPDevice, list[str]]:
+    """Confirms the app by a code it shows; returns the device and new recovery codes (shown once).
+
+    The code is checked in a transaction of its own, so that a wrong one still counts towards the device's
+    throttling when this refuses.
+    """
+    with transaction.atomic():
+        device = TOTPDevice.objects.select_for_update().filter(pk=device_id, user=user, confirmed=False).first()
+        if device is None:
+            raise TwoFactorError(_("This set-up has expired. Please start again."), code="stale")
+        verified = device.verify_token(_digits(token))
+    if not verified:
+        raise TwoFactorError(
+            _("That code is not right. Check that the phone's clock is correct and type the code the app shows now.")
+        )
+    return _two_factor_activate(user=user, device=device)
+
+
+@transaction.atomic
+def _two_factor_activate(*, user: AbstractBaseUser, device: TOTPDevice) -> tuple[TOTPDevice, list[str]]:
+    # One app per person: a new one replaces any older one.
+    TOTPDevice.objects.filter(user=user).exclude(pk=device.pk).delete()
+    device.confirmed = True
+    device.save(update_fields=["confirmed"])
+    logger.info("Two-factor app set up for user %s", user.pk)
+    return device, recovery_codes_regenerate(user=user)
+
+
+@transaction.atomic
+def recovery_codes_regenerate(*, user: AbstractBaseUser) -> list[str]:
+    """New single-use recovery codes; the old ones stop working."""
+    device, _created = StaticDevice.objects.get_or_create(
+        user=user, name=RECOVERY_DEVICE_NAME, defaults={"confirmed": True}
+    )
+    device.token_set.all().delete()
+    codes = [StaticToken.random_token() for _i in range(RECOVERY_CODE_COUNT)]
+    StaticToken.objects.bulk_create([StaticToken(device=device, token=code) for code in codes])
+    return codes
+
+
+@transaction.atomic
+def two_factor_reset(*, user: AbstractBaseUser, actor: AbstractBaseUser | None = None) -> int:
+    """Removes the user's app and recovery codes (a lost phone) and ends their sessions; where two factors are
+    required they set up a new app at the next sign-in. Returns how many devices were removed."""
+    removed = TOTPDevice.objects.filter(user=user).delete()[1].get("otp_totp.TOTPDevice", 0)
+    removed += StaticDevice.objects.filter(user=user).delete()[1].get("otp_static.StaticDevice", 0)
+    sessions_end_all(user=user, actor=actor)
+    logger.info("Two-factor devices of user %s reset by user %s", user.pk, getattr(actor, "pk", None))
+    return removed
+
+
+@transaction.atomic
+def sign_in_unlock(*, user: AbstractBaseUser, actor: AbstractBaseUser | None = None) -> int:
+    """Forgets the user's failed sign-ins (from every address); returns how many records were removed."""
+    removed = axes_reset(username=user.get_username())
+    logger.info("Sign-in lockout of user %s lifted by user %s", user.pk, getattr(actor, "pk", None))
+    return removed
+
+
+def _digits(token: str) -> str:
+    # Apps show "123 456"; people paste it with spaces.
+    return "".join(str(token).split())
+
+
+def two_factor_verify(*, user: AbstractBaseUser, token: str):
+    """The confirmed device that accepts `token` (six digits: the app; else a single-use recovery code).
+
+    Each device throttles wrong codes itself (django-otp: the wait doubles with every failure), and each check
+    commits on its own so that a refusal still counts.
+    """
+    token = _digits(token).lower()
+    model = TOTPDevice if token.isdigit() and len(token) == 6 else StaticDevice
+    device = model.objects.filter(user=user, confirmed=True).order_by("id").first()
+    if device is None:
+        raise TwoFactorError(_("That code is not right."))
+    allowed, data = device.verify_is_allowed()
+    if not allowed:
+        raise TwoFactorError(_too_many(data), code="throttled")
+    verified = otp_verify_token(user, device.persistent_id, token)
+    if verified is None:
+        raise TwoFactorError(_("That code is not right."))
+    return verified
+
+
+def recovery_codes_left(*, user: AbstractBaseUser) -> int:
+    return StaticToken.objects.filter(device__user=user, device__confirmed=True).count()
+
+
+def _too_many(data: dict | None) -> str:
+    locked_until = (data or {}).get("locked_until")
+    seconds = max(1, int((locked_until - timezone.now()).total_seconds()) + 1) if locked_until else 1
+    return ngettext(
+        "Too many wrong codes. Please wait %(seconds)s second and try again.",
+        "Too many wrong codes. Please wait %(seconds)s seconds and try again.",
+        seconds,
+    ) % {"seconds": seconds}

@@ -1,0 +1,280 @@
+"""Office staff sign in with a code from an authenticator app where two factors apply; technicians never."""
+
+import re
+
+import pytest
+from django.contrib.admin.models import LogEntry
+from django.test import Client
+from django.urls import reverse
+from django_otp.plugins.otp_static.models import StaticDevice, StaticToken
+from django_otp.plugins.otp_totp.models import TOTPDevice
+
+from tests.accounts.signin import totp_code
+from tests.factories import OfficeUserFactory, TechnicianFactory, TOTPDeviceFactory
+
+pytestmark = pytest.mark.django_db
+
+OFFICE_LOGIN = reverse("admin:login")
+PASSWORD = "desk-2026-secret"
+
+
+def password_step(client, username, next_url=""):
+    data = {"username": username, "password": PASSWORD}
+    if next_url:
+        data["next"] = next_url
+    return client.post(OFFICE_LOGIN, data)
+
+
+@pytest.fixture
+def boss():
+    return OfficeUserFactory(username="boss", password=PASSWORD)
+
+
+@pytest.fixture
+def clerk():
+    return OfficeUserFactory(username="clerk", password=PASSWORD, is_superuser=False)
+
+
+def test_a_superuser_without_an_app_goes_from_the_password_to_the_set_up(client, boss):
+    response = password_step(client, "boss", reverse("dispatch:day"))
+
+    assert response.status_code == 302
+    assert response["Location"] == f"{reverse('accounts:setup')}?next=%2Fboard%2F"
+    assert client.get(reverse("dispatch:day"))["Location"].startswith(reverse("accounts:setup"))
+
+
+def test_setting_up_shows_a_qr_code_and_the_key_and_a_right_code_confirms_it(client, boss):
+    password_step(client, "boss", reverse("dispatch:day"))
+
+    page = client.get(reverse("accounts:setup"), {"next": reverse("dispatch:day")}, HTTP_ACCEPT_LANGUAGE="en")
+    html = page.content.decode()
+    device = TOTPDevice.objects.get(user=boss, confirmed=False)
+    key = re.search(r'id="totp-key"[^>]*>([A-Z2-7 ]+)<', html).group(1)
+    assert "<svg" in html and "QR code for the authenticator app" in html
+    assert re.fullmatch(r"([A-Z2-7]{4} )+[A-Z2-7]{1,4}", key)
+    assert client.get(reverse("accounts:setup")).content.decode().count(key) == 1  # a reload: the same key
+
+    response = client.post(reverse("accounts:setup"), {"code": totp_code(device), "next": reverse("dispatch:day")})
+    assert response.status_code == 302 and response["Location"].startswith(reverse("accounts:recovery_codes"))
+
+    codes_page = client.get(response["Location"], HTTP_ACCEPT_LANGUAGE="en")
+    codes = re.findall(r"<li>([a-z2-7]{8})</li>", codes_page.content.decode())
+    assert len(codes) == 10 and len(set(codes)) == 10
+    assert sorted(codes) == sorted(StaticToken.objects.filter(device__user=boss).values_list("token", flat=True))
+    assert 'href="/board/"' in codes_page.content.decode()
+    # Shown once.
+    assert client.get(reverse("accounts:recovery_codes")).status_code == 302
+    device.refresh_from_db()
+    assert device.confirmed
+    assert client.get(reverse("dispatch:day")).status_code == 200
+
+
+def test_a_wrong_code_at_set_up_confirms_nothing(client, boss):
+    password_step(client, "boss")
+    client.get(reverse("accounts:setup"))
+
+    response = client.post(reverse("accounts:setup"), {"code": "000000"}, HTTP_ACCEPT_LANGUAGE="en")
+
+    assert response.status_code == 400
+    assert "That code is not right" in response.content.decode()
+    assert not TOTPDevice.objects.filter(user=boss, confirmed=True).exists()
+    assert not StaticDevice.objects.filter(user=boss).exists()
+    assert client.get(reverse("admin:index")).status_code == 302
+
+
+def test_with_an_app_the_password_leads_to_the_code_page_and_the_code_in(client, boss):
+    device = TOTPDeviceFactory(user=boss)
+
+    response = password_step(client, "boss", reverse("desk:page"))
+    assert response["Location"] == f"{reverse('accounts:verify')}?next=%2Fdesk%2F"
+    page = client.get(response["Location"], HTTP_ACCEPT_LANGUAGE="en")
+    assert page.status_code == 200 and "six-digit code" in page.content.decode()
+    session_before = client.session.session_key
+
+    response = client.post(reverse("accounts:verify"), {"code": totp_code(device), "next": reverse("desk:page")})
+
+    assert response.status_code == 302 and response["Location"] == reverse("desk:page")
+    assert client.get(reverse("desk:page")).status_code == 200
+    assert client.session.session_key != session_before
+
+
+def test_a_wrong_code_is_refused_and_the_next_one_must_wait(client, boss):
+    device = TOTPDeviceFactory(user=boss)
+    password_step(client, "boss")
+
+    wrong = client.post(reverse("accounts:verify"), {"code": "123 456"}, HTTP_ACCEPT_LANGUAGE="en")
+    right_too_soon = client.post(reverse("accounts:verify"), {"code": totp_code(device)}, HTTP_ACCEPT_LANGUAGE="en")
+
+    assert wrong.status_code == 400 and "not right" in wrong.content.decode()
+    assert right_too_soon.status_code == 400 and "Too many wrong codes" in right_too_soon.content.decode()
+    assert client.get(reverse("admin:index")).status_code == 302
+
+
+def test_a_recovery_code_signs_in_once(client, boss):
+    TOTPDeviceFactory(user=boss)
+    recovery = StaticDevice.objects.create(user=boss, name="recovery", confirmed=True)
+    recovery.token_set.create(token="abcd2345")
+    recovery.token_set.create(token="efgh6723")
+
+    password_step(client, "boss")
+    response = client.post(reverse("accounts:verify"), {"code": " ABCD 2345 "}, follow=True, HTTP_ACCEPT_LANGUAGE="en")
+    assert response.status_code == 200 and "1 code is left" in response.content.decode()
+
+    other = Client()
+    password_step(other, "boss")
+    again = other.post(reverse("accounts:verify"), {"code": "abcd2345"})
+    assert again.status_code == 400
+
+
+@pytest.mark.password_only
+@pytest.mark.parametrize(
+    "url",
+    [
+        reverse("admin:index"),
+        reverse("admin:customers_customer_changelist"),
+        reverse("dispatch:day"),
+        reverse("desk:page"),
+        reverse("accounts:security"),
+    ],
+)
+def test_a_password_alone_reaches_no_office_page_of_a_superuser(client, boss, url):
+    TOTPDeviceFactory(user=boss)
+    client.force_login(boss)
+
+    response = client.get(url)
+
+    assert response.status_code == 302
+    target = response["Location"]
+    if target.startswith(OFFICE_LOGIN):
+        target = client.get(target)["Location"]
+    assert target.startswith(reverse("accounts:verify"))
+
+
+@pytest.mark.password_only
+def test_a_password_alone_reaches_no_office_day_sheet(client, boss):
+    technician = TechnicianFactory()
+    client.force_login(boss)
+
+    response = client.get(reverse("technician:office_day_sheet", args=[technician.pk, "2026-12-02"]))
+
+    assert response.status_code == 302 and response["Location"].startswith(reverse("accounts:setup"))
+
+
+@pytest.mark.password_only
+def test_a_password_alone_cannot_replace_the_app(client, boss):
+    device = TOTPDeviceFactory(user=boss)
+    client.force_login(boss)
+
+    response = client.get(reverse("accounts:setup"))
+    client.post(reverse("accounts:setup"), {"code": "123456"})
+
+    assert response.status_code == 302 and response["Location"].startswith(reverse("accounts:verify"))
+    assert list(TOTPDevice.objects.filter(user=boss)) == [device]
+
+
+def test_other_office_staff_sign_in_with_the_password_alone_by_default(client, clerk):
+    response = password_step(client, "clerk", reverse("dispatch:day"))
+
+    assert response["Location"] == reverse("dispatch:day")
+    assert client.get(reverse("dispatch:day")).status_code == 200
+
+
+def test_office_require_2fa_asks_every_office_user(client, clerk, settings):
+    settings.OFFICE_REQUIRE_2FA = True
+
+    response = password_step(client, "clerk", reverse("dispatch:day"))
+
+    assert response["Location"].startswith(reverse("accounts:setup"))
+    assert client.get(reverse("dispatch:day")).status_code == 302
+
+
+def test_who_set_up_an_app_of_their_own_accord_is_asked_for_it(client, clerk):
+    TOTPDeviceFactory(user=clerk)
+
+    response = password_step(client, "clerk")
+
+    assert response["Location"].startswith(reverse("accounts:verify"))
+
+
+def test_technicians_are_never_asked_for_a_code(client, settings):
+    settings.OFFICE_REQUIRE_2FA = True
+    TechnicianFactory(user__username="jan", user__password="van-keys-2026", user__is_superuser=True)
+
+    response = client.post(reverse("technician:login"), {"username": "jan", "password": "van-keys-2026"})
+
+    assert response["Location"] == reverse("technician:day")
+    assert client.get(reverse("technician:day")).status_code == 200
+
+
+def test_half_signed_in_one_can_cancel_and_sign_out(client, boss):
+    password_step(client, "boss")
+
+    response = client.post(reverse("accounts:sign_out"))
+
+    assert response["Location"] == OFFICE_LOGIN
+    assert "_auth_user_id" not in client.session
+
+
+def test_a_signed_in_office_user_makes_new_recovery_codes(admin_client_office, office_user):
+    StaticDevice.objects.create(user=office_user, name="recovery", confirmed=True).token_set.create(token="old12345")
+
+    response = admin_client_office.post(reverse("accounts:recovery_codes_new"), follow=True)
+
+    tokens = set(StaticToken.objects.filter(device__user=office_user).values_list("token", flat=True))
+    assert len(tokens) == 10 and "old12345" not in tokens
+    assert all(token in response.content.decode() for token in tokens)
+
+
+def test_an_office_admin_resets_a_colleagues_lost_phone(admin_client_office, boss):
+    TOTPDeviceFactory(user=boss)
+    StaticDevice.objects.create(user=boss, name="recovery", confirmed=True)
+    bosses_browser = Client()
+    bosses_browser.force_login(boss)
+    assert bosses_browser.get(reverse("dispatch:day")).status_code == 200
+
+    admin_client_office.post(
+        reverse("admin:auth_user_changelist"),
+        {"action": "reset_two_factor", "_selected_action": [boss.pk]},
+        HTTP_ACCEPT_LANGUAGE="en",
+    )
+
+    assert not TOTPDevice.objects.filter(user=boss).exists() and not StaticDevice.objects.filter(user=boss).exists()
+    assert bosses_browser.get(reverse("dispatch:day")).status_code == 302
+    assert LogEntry.objects.filter(object_id=str(boss.pk), change_message="Two-factor sign-in reset.").exists()
+    # At the next sign-in: a new app.
+    assert password_step(Client(), "boss")["Location"].startswith(reverse("accounts:setup"))
+
+
+def test_the_admin_does_not_show_colleagues_secret_keys(admin_client_office):
+    assert admin_client_office.get("/admin/otp_totp/totpdevice/").status_code == 404
+    assert admin_client_office.get("/admin/otp_static/staticdevice/").status_code == 404
+
+
+@pytest.mark.parametrize("hostile", ["https://evil.example/", "//evil.example/admin/", "javascript:alert(1)"])
+def test_a_hostile_next_after_the_code_lands_on_the_admin_index(client, boss, hostile):
+    device = TOTPDeviceFactory(user=boss)
+    password_step(client, "boss", hostile)
+
+    response = client.post(reverse("accounts:verify"), {"code": totp_code(device), "next": hostile})
+
+    assert response["Location"] == reverse("admin:index")
+
+
+def test_the_office_finds_its_sign_in_security_page_in_the_admin(admin_client_office):
+    page = admin_client_office.get(reverse("admin:index"), HTTP_ACCEPT_LANGUAGE="de").content.decode()
+
+    assert f'<a href="{reverse("accounts:security")}">Anmeldesicherheit</a>' in page
+
+
+def test_a_signed_in_colleague_sets_up_a_new_phone_from_the_security_page(admin_client_office, office_user):
+    old = TOTPDevice.objects.get(user=office_user)  # the app the signed-in session was verified with
+
+    page = admin_client_office.get(reverse("accounts:setup"), HTTP_ACCEPT_LANGUAGE="en")
+    new = TOTPDevice.objects.get(user=office_user, confirmed=False)
+    response = admin_client_office.post(reverse("accounts:setup"), {"code": totp_code(new)})
+
+    assert "Set up a new phone" in page.content.decode() and "Cancel and sign out" not in page.content.decode()
+    assert response.status_code == 302
+    assert list(TOTPDevice.objects.filter(user=office_user)) == [new]
+    assert not TOTPDevice.objects.filter(pk=old.pk).exists()
+    assert admin_client_office.get(reverse("admin:index")).status_code == 200
