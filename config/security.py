@@ -1,9 +1,11 @@
 """Permissions-Policy on every response: the browser features in settings.PERMISSIONS_POLICY are off unless
-a view asks for one (`@permissions_policy(geolocation=["self"])`), as Django's csp_override does for the CSP."""
+a view asks for one (`@permissions_policy(geolocation=["self"])`), as Django's csp_override does for the CSP;
+and the one widening of the CSP that two pages need (allow_style_attributes)."""
 
 from functools import wraps
 
 from django.conf import settings
+from django.utils.csp import CSP
 
 HEADER = "Permissions-Policy"
 
@@ -30,6 +32,22 @@ def permissions_policy(**features: list[str]):
         return wrapped
 
     return decorator
+
+
+def with_style_attributes(response):
+    """The CSP plus style attributes, for a page whose values no class can hold: the board's blocks at their
+    minute of the day, a mail's inline styles in the preview (a srcdoc frame has its page's policy). A style
+    attribute runs no script; inline <style> and every script stay refused."""
+    response._csp_config = {**settings.SECURE_CSP, "style-src-attr": [CSP.UNSAFE_INLINE]}
+    return response
+
+
+def allow_style_attributes(view):
+    @wraps(view)
+    def wrapped(request, *args, **kwargs):
+        return with_style_attributes(view(request, *args, **kwargs))
+
+    return wrapped
 
 
 class PermissionsPolicyMiddleware:

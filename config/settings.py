@@ -293,16 +293,15 @@ SECURE_REFERRER_POLICY = "same-origin"
 # scanner opens every link, and each open writes a session). The mail's link opens the page again.
 CUSTOMER_SESSION_AGE = int(os.environ.get("CUSTOMER_SESSION_AGE_HOURS", "24")) * 3600
 X_FRAME_OPTIONS = "DENY"
-# Scripts and stylesheets only from our own static files: no inline script, no inline <style>, no eval.
-# Style attributes are allowed (style-src-attr): the board places each block with left/width in percent of
-# the day (values no class can hold), mails carry inline styles for mail clients and the outbox preview
-# shows them in a srcdoc frame, which inherits this policy. A style attribute runs no script.
-# Images also from data: URIs (Bootstrap's form controls draw their arrows and ticks with them).
+# Scripts and stylesheets only from our own static files: no inline script, no inline <style> or style
+# attribute, no eval. Two pages allow style attributes (config.security.allow_style_attributes): the board,
+# which places each block at its minute of the day, and the outbox's mail preview, whose mails carry their
+# styles inline for mail clients. Images also from data: URIs (Bootstrap draws its form controls' arrows
+# and ticks with them).
 SECURE_CSP = {
     "default-src": [CSP.SELF],
     "script-src": [CSP.SELF],
     "style-src": [CSP.SELF],
-    "style-src-attr": [CSP.UNSAFE_INLINE],
     "img-src": [CSP.SELF, "data:"],
     "object-src": [CSP.NONE],
     "base-uri": [CSP.NONE],
