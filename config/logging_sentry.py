@@ -23,15 +23,20 @@ EMAIL = re.compile(r"[\w.+-]+@[\w-]+(?:\.[\w-]+)+")
 PHONE = re.compile(r"(?<![\w+])(?:\+|0)\d(?:[ ./()-]?\d){5,}")
 # secrets.token_urlsafe() and Django's signed values: long runs of base64 with digits and capitals.
 TOKEN = re.compile(r"(?<![\w-])(?=[\w:-]*\d)(?=[\w:-]*[A-Z])[\w-]{16,}(?::[\w-]+)*")
-# A path (alone or in a URL) and its query string.
-URL_PATH = re.compile(r"(?<![\w.])(/[^\s?#\"'<>]*)(\?[^\s#\"'<>]*)?")
+# A URL or a path on its own, with its query string.
+URL_PATH = re.compile(
+    r"(?P<origin>https?://[^/\s\"'<>?#]+)?(?(origin)|(?<![\w.:/]))(?P<path>/[^\s?#\"'<>]*)(?P<query>\?[^\s#\"'<>]*)?"
+)
 
 
 def _path_without_secrets(match: re.Match) -> str:
     """/booking/l/<token>/ for /booking/l/WzEs…/?x=1: the values a URL pattern captures, named; ids kept."""
+    return (match.group("origin") or "") + _route(match.group("path"))
+
+
+def _route(path: str) -> str:
     from django.urls import Resolver404, resolve
 
-    path = match.group(1)
     try:
         resolved = resolve(path)
     except (Resolver404, ValueError):
