@@ -2,6 +2,7 @@
 
 import json
 import os
+import signal
 import subprocess
 import sys
 from pathlib import Path
@@ -64,7 +65,13 @@ def test_gunicorn_logs_json_lines_too(tmp_path):
     """gunicorn.conf.py gives gunicorn's own loggers (the master's lines too) the same format."""
     env = {key: value for key, value in os.environ.items() if key != "DJANGO_SETTINGS_MODULE"}
     server = subprocess.Popen(
-        [str(Path(sys.executable).with_name("gunicorn")), "config.wsgi:application", "--bind", "127.0.0.1:0"],
+        [
+            str(Path(sys.executable).with_name("gunicorn")),
+            "config.wsgi:application",
+            "--bind=127.0.0.1:0",
+            "--workers=1",
+            "--graceful-timeout=5",
+        ],
         cwd=ROOT,
         env={**env, "DEBUG": "1", "DOORSTEP_VAR_DIR": str(tmp_path), "LOG_FORMAT": "json"},
         stderr=subprocess.PIPE,
@@ -79,8 +86,9 @@ def test_gunicorn_logs_json_lines_too(tmp_path):
         else:
             pytest.fail("gunicorn did not start:\n" + "".join(lines))
     finally:
-        server.terminate()
-        server.wait(timeout=30)
+        # Quick shutdown: the worker may still be loading Django, which a graceful stop would wait for.
+        server.send_signal(signal.SIGINT)
+        server.wait(timeout=60)
 
     records = [json.loads(line) for line in lines]
     assert {record["logger"] for record in records} == {"gunicorn.error"}
