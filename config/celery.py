@@ -1,3 +1,4 @@
+import logging.config
 import os
 
 from celery import Celery, signals
@@ -42,3 +43,12 @@ def _patient_worker(conf, **kwargs):
 @signals.beat_init.connect
 def _patient_beat(sender, **kwargs):
     _be_patient(sender.app.conf)
+
+
+@signals.setup_logging.connect
+def _logging_as_configured(**kwargs):
+    """Worker and beat log through settings.LOGGING, as the web process does. With a receiver here Celery
+    leaves logging alone; without one it replaces the root logger's handlers with its own format."""
+    from django.conf import settings
+
+    logging.config.dictConfig(settings.LOGGING)

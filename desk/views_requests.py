@@ -16,6 +16,7 @@ from django.http import Http404
 from django.shortcuts import redirect, render
 from django.urls import reverse
 from django.utils import timezone, translation
+from django.utils.csp import CSP
 from django.utils.translation import gettext
 from django.views.decorators.cache import never_cache
 from django.views.decorators.csrf import csrf_exempt
@@ -43,7 +44,11 @@ def framable(view):
     def wrapped(request, *args, **kwargs):
         response = view(request, *args, **kwargs)
         if settings.REQUEST_FRAME_ORIGINS:
-            response["Content-Security-Policy"] = "frame-ancestors 'self' " + " ".join(settings.REQUEST_FRAME_ORIGINS)
+            # The whole policy, with only its frame-ancestors widened (the CSP middleware adds it).
+            response._csp_config = {
+                **settings.SECURE_CSP,
+                "frame-ancestors": [CSP.SELF, *settings.REQUEST_FRAME_ORIGINS],
+            }
             response.xframe_options_exempt = True
         return response
 

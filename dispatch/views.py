@@ -22,6 +22,7 @@ from appointments.closed_days import closed_reason
 from appointments.formatting import format_day, format_time, format_window_short
 from appointments.models import Appointment, local_midnight
 from appointments.services import AppointmentError, appointment_plan_move
+from config.security import allow_style_attributes
 from dispatch.access import office_context, office_required
 from dispatch.board import SNAP_MINUTES, build_day
 from dispatch.forms import MoveForm, is_plannable_day
@@ -67,6 +68,7 @@ def day_url(day: date, *, technician_ids: list[int] = (), service_type_id: int |
 
 @board_page
 @require_http_methods(["GET", "HEAD"])
+@allow_style_attributes
 def day(request):
     today = timezone.localdate()
     shown_day = _parse_day(request.GET.get("day"))

@@ -10,6 +10,7 @@ from django.utils.translation import gettext_lazy as _
 from django.utils.translation import ngettext
 
 from config.admin_actions import CheckedSelectionMixin, RecordAdminMixin
+from config.security import with_style_attributes
 from customers.models import Language
 from notifications.models import BounceKind, OutboxMessage
 from notifications.registry import kind_label, registered_kinds
@@ -136,7 +137,7 @@ class OutboxMessageAdmin(CheckedSelectionMixin, RecordAdminMixin, admin.ModelAdm
             return message.get_status_display()
         bounce = (
             format_html(
-                '<strong style="color:#ba2121;display:block;">{}</strong>',
+                '<strong class="bounced">{}</strong>',
                 self._bounce_label(message),
             )
             if message.bounced_at
@@ -182,7 +183,8 @@ class OutboxMessageAdmin(CheckedSelectionMixin, RecordAdminMixin, admin.ModelAdm
         message = self.get_object(request, object_id) if request.method == "GET" else None
         if message is not None and message.bounced_at is not None:
             self.message_user(request, self._bounce_banner(message), messages.ERROR)
-        return super().change_view(request, object_id, form_url, extra_context)
+        # The mail preview (a srcdoc frame) shows the mail's own inline styles.
+        return with_style_attributes(super().change_view(request, object_id, form_url, extra_context))
 
     @staticmethod
     def _bounce_banner(message) -> str:

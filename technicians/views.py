@@ -31,6 +31,7 @@ from appointments.services import (
     visit_mark_missed,
     visit_start_trip,
 )
+from config.security import permissions_policy
 from journal.models import JournalEntry
 from technicians.access import TechnicianLoginView, own_appointment, technician_required
 from technicians.forms import (
@@ -250,6 +251,8 @@ def _not_home_page(request, appointment: Appointment, form: NotHomeForm, *, stat
 
 @require_http_methods(["GET", "POST"])
 @technician_page
+# "Add my location" (static/technician/location.js): the only page that asks where someone is.
+@permissions_policy(geolocation=["self"])
 def not_home(request, pk):
     appointment = own_appointment(request, pk)
     if request.method == "GET":

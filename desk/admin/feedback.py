@@ -315,11 +315,11 @@ class FeedbackAdmin(PrefillMixin, admin.ModelAdmin):
 
     @admin.display(description=_("comment"))
     def comment_display(self, feedback):
-        return format_html('<div style="white-space: pre-wrap">{}</div>', feedback.comment)
+        return format_html('<div class="pre-wrap">{}</div>', feedback.comment)
 
     @admin.display(description=_("reply"))
     def reply_display(self, feedback):
-        return format_html('<div style="white-space: pre-wrap">{}</div>', feedback.reply_text)
+        return format_html('<div class="pre-wrap">{}</div>', feedback.reply_text)
 
     @admin.display(description=_("owner"), ordering="owner__last_name")
     def owner_name(self, feedback):

@@ -159,7 +159,7 @@ class InboundMailAdmin(CheckedSelectionMixin, ActionFormMixin, admin.ModelAdmin)
     @staticmethod
     def _text(value: str):
         # Escaped by format_html; the line breaks of the mail kept by CSS, not by building HTML from it.
-        return format_html('<div class="inbound-text" style="white-space: pre-wrap">{}</div>', value or "–")
+        return format_html('<div class="inbound-text pre-wrap">{}</div>', value or "–")
 
     @admin.display(description=_("reply without quoted text"))
     def reply_text_shown(self, mail):

@@ -467,7 +467,7 @@ class PromiseAdmin(CheckedSelectionMixin, admin.ModelAdmin):
     def due(self, promise):
         text = f"{format_short_day(promise.due_at)}, {format_time(promise.due_at)}"
         if promise.state == PromiseState.OPEN and promise.due_at < timezone.now():
-            return format_html('<strong class="promise-late" style="color:#ba2121">{} · {}</strong>', text, _("late"))
+            return format_html('<strong class="promise-late">{} · {}</strong>', text, _("late"))
         return text
 
     @admin.display(description=_("earlier and later versions"))

@@ -10,6 +10,7 @@ import time_machine
 from django.template.loader import render_to_string
 from django.urls import reverse
 from django.utils import timezone, translation
+from django.utils.csp import build_policy
 
 from customers.models import Customer
 from desk.forms_requests import shown_at_stamp
@@ -179,13 +180,17 @@ def test_without_configured_origins_the_page_may_not_be_framed(client, office, s
     settings.REQUEST_FRAME_ORIGINS = []
     response = client.get(URL)
     assert response["X-Frame-Options"] == "DENY"
-    assert "frame-ancestors" not in response.get("Content-Security-Policy", "")
+    assert "frame-ancestors 'none'" in response["Content-Security-Policy"]
 
 
 def test_configured_origins_may_frame_the_page_and_its_thank_you_page(client, office, settings):
     settings.REQUEST_FRAME_ORIGINS = ["https://www.firm.example", "https://firm.example"]
-    expected = "frame-ancestors 'self' https://www.firm.example https://firm.example"
+    # The whole policy, only its frame-ancestors widened.
+    expected = build_policy(
+        {**settings.SECURE_CSP, "frame-ancestors": ["'self'", "https://www.firm.example", "https://firm.example"]}
+    )
     response = client.get(URL)
+    assert "script-src 'self'" in response["Content-Security-Policy"]
     assert response["Content-Security-Policy"] == expected
     assert "X-Frame-Options" not in response
     posted = client.post(URL, form())
