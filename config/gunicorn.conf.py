@@ -3,6 +3,8 @@
 import os
 import re
 
+from config.logging_setup import logging_config
+
 
 def _seconds(text: str) -> float:
     """nginx's way of writing a duration ("60s", "2m", "90") in seconds."""
@@ -25,6 +27,10 @@ keepalive = int(os.environ.get("GUNICORN_KEEPALIVE", "5"))
 max_requests = int(os.environ.get("GUNICORN_MAX_REQUESTS", "2000"))
 max_requests_jitter = max_requests // 10
 accesslog = "-"
+# gunicorn's own lines (the master's, errors, the access log) in the format of Django's, worker's and beat's.
+logconfig_dict = logging_config(
+    log_format=os.environ.get("LOG_FORMAT", "text"), level=os.environ.get("LOG_LEVEL", "INFO")
+)
 
 proxy_timeout = _seconds(os.environ.get("PROXY_TIMEOUT", "60s"))
 if timeout >= proxy_timeout:

@@ -62,11 +62,13 @@ def test_the_worker_logs_json_lines_too(tmp_path):
 
 
 def test_gunicorn_logs_json_lines_too(tmp_path):
-    """gunicorn.conf.py gives gunicorn's own loggers (the master's lines too) the same format."""
+    """config/gunicorn.conf.py (as docker-compose.yml starts web) gives gunicorn's own loggers (the master's lines too) the same format."""
     env = {key: value for key, value in os.environ.items() if key != "DJANGO_SETTINGS_MODULE"}
     server = subprocess.Popen(
         [
             str(Path(sys.executable).with_name("gunicorn")),
+            "-c",
+            "config/gunicorn.conf.py",
             "config.wsgi:application",
             "--bind=127.0.0.1:0",
             "--workers=1",
