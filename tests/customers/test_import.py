@@ -21,6 +21,12 @@ pytestmark = pytest.mark.django_db
 def _own_upload_folder(settings, tmp_path):
     settings.VAR_DIR = tmp_path
 
+
+@pytest.fixture
+def admin_client_office(admin_client_office):
+    admin_client_office.defaults["HTTP_ACCEPT_LANGUAGE"] = "en"
+    return admin_client_office
+
 IMPORT_URL = "admin:customers_customer_import"
 GERMAN_CSV = (
     "Name;E-Mail;Telefon;Straße;PLZ;Ort\n"
