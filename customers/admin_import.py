@@ -19,8 +19,7 @@ from django.http import HttpResponseRedirect
 from django.template.response import TemplateResponse
 from django.urls import path, reverse
 from django.utils.translation import gettext as _
-from django.utils.translation import gettext_lazy
-from django.utils.translation import ngettext
+from django.utils.translation import gettext_lazy, ngettext
 from django.views.decorators.csrf import csrf_exempt
 from import_export.admin import ImportMixin
 from import_export.forms import ConfirmImportForm, ImportForm
@@ -106,7 +105,7 @@ class CustomerImportForm(ImportForm):
         field.label = gettext_lazy("Spreadsheet (CSV or XLSX)")
         # Checked in clean_import_file, so that a refused large file gets its own message.
         field.required = False
-        field.widget.attrs["accept"] = ".csv,.xlsx,.txt,text/csv,application/vnd.openxmlformats-officedocument.spreadsheetml.sheet"
+        field.widget.attrs["accept"] = ".csv,.xlsx,.txt,text/csv"
         field.help_text = gettext_lazy("At most %(size)s MB.") % {"size": settings.IMPORT_MAX_UPLOAD_MB}
 
     def clean_import_file(self):
@@ -141,7 +140,7 @@ class CustomerImportMixin(ImportMixin):
     def get_urls(self):
         info = self.get_model_info()
         limited = csrf_exempt(self._upload_limited(self.admin_site.admin_view(self.import_action)))
-        return [path("import/", limited, name="%s_%s_import" % info), *super().get_urls()]
+        return [path("import/", limited, name="{}_{}_import".format(*info)), *super().get_urls()]
 
     @staticmethod
     def _upload_limited(view):
@@ -181,7 +180,7 @@ class CustomerImportMixin(ImportMixin):
             if form.is_valid():
                 ImportUploadStorage(name=form.cleaned_data["import_file_name"]).remove()
             messages.info(request, _("Import cancelled. Nothing was imported."))
-            return HttpResponseRedirect(reverse("admin:%s_%s_changelist" % self.get_model_info()))
+            return HttpResponseRedirect(reverse("admin:{}_{}_changelist".format(*self.get_model_info())))
         return super().process_import(request, **kwargs)
 
     def import_action(self, request, **kwargs):

@@ -27,6 +27,7 @@ def admin_client_office(admin_client_office):
     admin_client_office.defaults["HTTP_ACCEPT_LANGUAGE"] = "en"
     return admin_client_office
 
+
 IMPORT_URL = "admin:customers_customer_import"
 GERMAN_CSV = (
     "Name;E-Mail;Telefon;Straße;PLZ;Ort\n"
@@ -194,8 +195,11 @@ def test_a_row_that_turned_duplicate_before_confirming_stops_the_whole_import(ad
     [("utf-8", ";"), ("utf-8-sig", ";"), ("cp1252", ";"), ("latin-1", ","), ("utf-8", ","), ("utf-16", "\t")],
 )
 def test_csv_from_any_office_program_is_read(admin_client_office, encoding, separator):
-    sheet = f"Name{separator}E-Mail{separator}Straße{separator}PLZ{separator}Ort\n"
-    sheet += f"Jürgen Hövelmann{separator}j@example.com{separator}Große Straße 41{separator}47559{separator}Kranenburg\n"
+    rows = [
+        ["Name", "E-Mail", "Straße", "PLZ", "Ort"],
+        ["Jürgen Hövelmann", "j@example.com", "Große Straße 41", "47559", "Kranenburg"],
+    ]
+    sheet = "".join(separator.join(row) + "\n" for row in rows)
 
     confirm(admin_client_office, upload(admin_client_office, sheet.encode(encoding)))
 
@@ -204,7 +208,12 @@ def test_csv_from_any_office_program_is_read(admin_client_office, encoding, sepa
 
 
 def test_an_xlsx_workbook_is_read_with_numbers_as_text(admin_client_office):
-    data = xlsx([["Name", "E-Mail", "Telefon", "Straße", "PLZ", "Ort"], ["Udo Lenz", None, 2821123456, "Weg 1", 1067, "Dresden"]])
+    data = xlsx(
+        [
+            ["Name", "E-Mail", "Telefon", "Straße", "PLZ", "Ort"],
+            ["Udo Lenz", None, 2821123456, "Weg 1", 1067, "Dresden"],
+        ]
+    )
 
     confirm(admin_client_office, upload(admin_client_office, data, name="kunden.xlsx"))
 
@@ -257,7 +266,8 @@ def test_a_50_mb_upload_is_refused_without_being_stored(admin_client_office, mon
 
     page = upload(admin_client_office, big, HTTP_ACCEPT_LANGUAGE="en")
 
-    assert "The file is larger than 10 MB and was not read." in " ".join(page.context_data["form"].errors["import_file"])
+    errors = page.context_data["form"].errors["import_file"]
+    assert "The file is larger than 10 MB and was not read." in " ".join(errors)
     assert sum(stored) == 0
     assert not os.listdir(ImportUploadStorage.folder())
 
