@@ -57,6 +57,7 @@ bench: messages
 	$(PY) bench/cards.py
 	$(PY) bench/desk_page.py
 	$(PY) bench/imports.py
+	$(PY) bench/imports.py
 
 lint: install
 	.venv/bin/ruff check .
