@@ -72,7 +72,7 @@ def plain_import(data: bytes, office) -> int:
     reader = csv.reader(io.StringIO(data.decode("cp1252")), delimiter=";")
     next(reader)
     customers = [
-        Customer(full_name=name, email=email, phone="", street=street, postcode=postcode, city=city, responsible=office)
+        Customer(full_name=name, email=email, street=street, postcode=postcode, city=city, responsible=office)
         for name, email, _phone, street, postcode, city, _country, _notes in reader
     ]
     Customer.objects.bulk_create(customers, batch_size=1000)

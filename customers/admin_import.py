@@ -82,6 +82,16 @@ class ImportUploadStorage(TempFolderStorage):
         self.name = os.path.basename(file.name)
         return file
 
+    def claim(self) -> str | None:
+        """Take the upload for one import: the name it now has, or None when another request took it first
+        (a double click on "Import") or it is gone (cancelled, or older than a day)."""
+        claimed = f"{os.path.basename(self.name)}.importing"
+        try:
+            os.rename(self.get_full_path(), os.path.join(self.folder(), claimed))
+        except FileNotFoundError:
+            return None
+        return claimed
+
     def remove(self):
         try:
             os.remove(self.get_full_path())
@@ -181,6 +191,21 @@ class CustomerImportMixin(ImportMixin):
                 ImportUploadStorage(name=form.cleaned_data["import_file_name"]).remove()
             messages.info(request, _("Import cancelled. Nothing was imported."))
             return HttpResponseRedirect(reverse("admin:{}_{}_changelist".format(*self.get_model_info())))
+        form = ConfirmImportForm(request.POST)
+        if request.method == "POST" and form.is_valid():
+            claimed = ImportUploadStorage(name=form.cleaned_data["import_file_name"]).claim()
+            if claimed is None:
+                messages.warning(
+                    request,
+                    _(
+                        "This preview was imported or cancelled already, or is older than a day. Nothing was "
+                        "imported now."
+                    ),
+                )
+                return HttpResponseRedirect(reverse("admin:{}_{}_changelist".format(*self.get_model_info())))
+            post = request.POST.copy()
+            post["import_file_name"] = claimed
+            request.POST = post
         return super().process_import(request, **kwargs)
 
     def import_action(self, request, **kwargs):

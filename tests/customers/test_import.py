@@ -296,3 +296,14 @@ def test_the_import_page_is_for_office_staff_who_may_add_customers(client):
     client.force_login(UserFactory(is_staff=True))
 
     assert client.get(reverse(IMPORT_URL)).status_code == 403
+
+
+def test_confirming_the_same_preview_twice_imports_it_once(admin_client_office):
+    preview = upload(admin_client_office, GERMAN_CSV)
+    confirm(admin_client_office, preview)
+
+    again = confirm(admin_client_office, preview)
+
+    assert "This preview was imported or cancelled already" in again.content.decode()
+    assert Customer.objects.count() == 2
+    assert JournalEntry.objects.count() == 2
