@@ -16,9 +16,24 @@ from customers.models import Customer
 from customers.spreadsheets import export_csv, export_xlsx
 
 
-class CsvExport(Format):
+class _Export(Format):
+    title = extension = content_type = ""
+
     def get_title(self):
-        return "CSV"
+        return self.title
+
+    def get_extension(self):
+        return self.extension
+
+    def get_content_type(self):
+        return self.content_type
+
+    def can_export(self):
+        return True
+
+
+class CsvExport(_Export):
+    title, extension, content_type = "CSV", "csv", "text/csv; charset=utf-8"
 
     def export_data(self, dataset, **kwargs):
         return export_csv(dataset)
@@ -29,31 +44,13 @@ class CsvExport(Format):
     def get_read_mode(self):
         return "r"
 
-    def get_extension(self):
-        return "csv"
 
-    def get_content_type(self):
-        return "text/csv; charset=utf-8"
-
-    def can_export(self):
-        return True
-
-
-class XlsxExport(Format):
-    def get_title(self):
-        return "XLSX (Excel)"
+class XlsxExport(_Export):
+    title, extension = "XLSX (Excel)", "xlsx"
+    content_type = "application/vnd.openxmlformats-officedocument.spreadsheetml.sheet"
 
     def export_data(self, dataset, **kwargs):
         return export_xlsx(dataset, title=dataset.title or "Doorstep")
-
-    def get_extension(self):
-        return "xlsx"
-
-    def get_content_type(self):
-        return "application/vnd.openxmlformats-officedocument.spreadsheetml.sheet"
-
-    def can_export(self):
-        return True
 
 
 class SpreadsheetExportMixin(ExportMixin):
