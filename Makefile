@@ -14,7 +14,7 @@ PYTEST_ARGS ?=
 help:
 	@echo "make run    install, migrate, seed demo data, start web + Celery worker + beat"
 	@echo "make test   install and run the whole test suite"
-	@echo "make bench  benchmarks: admin pages, reminder delivery, free windows, My desk (large synthetic data)"
+	@echo "make bench  benchmarks: admin pages, reminder delivery, free windows, My desk, customer import (large synthetic data)"
 
 $(TOOLS)/bin/uv:
 	python3 -m venv $(TOOLS)
@@ -56,6 +56,8 @@ bench: messages
 	$(PY) bench/availability.py
 	$(PY) bench/cards.py
 	$(PY) bench/desk_page.py
+	$(PY) bench/imports.py
+	$(PY) bench/imports.py
 
 lint: install
 	.venv/bin/ruff check .

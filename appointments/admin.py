@@ -12,6 +12,7 @@ from django.utils import formats, timezone
 from django.utils.html import format_html, format_html_join
 from django.utils.translation import gettext_lazy as _
 from django.utils.translation import ngettext
+from import_export import fields
 
 from appointments.admin_list import (
     AppointmentChangeList,
@@ -55,6 +56,7 @@ from appointments.services import (
 from appointments.services.booking import appointment_request_new_time, booking_invitation_withdraw
 from appointments.services.follow_up import FollowUpError, follow_up_close
 from config.admin_actions import ActionFormMixin, CheckedSelectionMixin, PrefillMixin, RecordAdminMixin
+from customers.exports import SpreadsheetExportMixin, TitledResource, label
 from customers.forms import TechnicianAdminForm
 from customers.selectors import phone_search_q
 from journal.admin import journal_timeline_html
@@ -251,8 +253,51 @@ def _described(queryset):
 VISIT_JOURNAL_LENGTH = 30
 
 
+class VisitExportResource(TitledResource):
+    """The visits of the list as the office filtered it; times in the firm's zone."""
+
+    id = fields.Field(attribute="pk", column_name="ID")
+    window_start = fields.Field(column_name=label(Appointment, "window_start"))
+    window_end = fields.Field(column_name=label(Appointment, "window_end"))
+    customer = fields.Field(attribute="customer__full_name", column_name=label(Appointment, "customer"))
+    phone = fields.Field(column_name=_("phone"))
+    street = fields.Field(attribute="site_street", column_name=label(Appointment, "site_street"))
+    postcode = fields.Field(attribute="site_postcode", column_name=label(Appointment, "site_postcode"))
+    city = fields.Field(attribute="site_city", column_name=label(Appointment, "site_city"))
+    service_type = fields.Field(column_name=label(Appointment, "service_type"))
+    technician = fields.Field(attribute="technician__display_name", column_name=label(Appointment, "technician"))
+    status = fields.Field(column_name=label(Appointment, "status"))
+    notes = fields.Field(attribute="notes", column_name=label(Appointment, "notes"))
+
+    class Meta:
+        model = Appointment
+        fields = ("id", "window_start", "window_end", "customer", "phone", "street", "postcode", "city",
+                  "service_type", "technician", "status", "notes")  # fmt: skip
+
+    def filter_export(self, queryset, **kwargs):
+        return queryset.select_related("customer", "technician", "service_type")
+
+    def dehydrate_window_start(self, visit):
+        return timezone.localtime(visit.window_start).strftime("%Y-%m-%d %H:%M")
+
+    def dehydrate_window_end(self, visit):
+        return timezone.localtime(visit.window_end).strftime("%Y-%m-%d %H:%M")
+
+    def dehydrate_phone(self, visit):
+        return visit.customer.phone.as_international if visit.customer.phone else ""
+
+    def dehydrate_service_type(self, visit):
+        return str(visit.service_type)
+
+    def dehydrate_status(self, visit):
+        return visit.get_status_display()
+
+
 @admin.register(Appointment)
-class AppointmentAdmin(CheckedSelectionMixin, PrefillMixin, ActionFormMixin, admin.ModelAdmin):
+class AppointmentAdmin(SpreadsheetExportMixin, CheckedSelectionMixin, PrefillMixin, ActionFormMixin, admin.ModelAdmin):
+    # Named, so that the export link's template builds on the list's own (fast rows) template.
+    change_list_template = "admin/appointments/appointment/change_list.html"
+    resource_classes = [VisitExportResource]
     # What a clerk scans a day's list for; the version and the full address are on the visit's page.
     list_display = ["list_window", "customer_and_place", "service_type", "technician", "status"]
     list_filter = ["status", ("technician", TechnicianFilter), DateFilter, ("service_type", ServiceTypeFilter)]

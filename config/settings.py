@@ -62,6 +62,7 @@ INSTALLED_APPS = [
     "phonenumber_field",
     "anymail",
     "health_check",
+    "import_export",
     "config",
     "customers",
     "appointments",
@@ -480,6 +481,8 @@ DESK_LEADS_GROUP = os.environ.get("DESK_LEADS_GROUP", "Office leads")
 # who asks, never as static files.
 MEDIA_ROOT = Path(os.environ.get("MEDIA_ROOT", VAR_DIR / "media"))
 MEDIA_URL = "/media/"
+# Customer spreadsheets imported in the admin: a larger upload is refused while it arrives, never stored.
+IMPORT_MAX_UPLOAD_MB = int(os.environ.get("IMPORT_MAX_UPLOAD_MB", "10"))
 # A larger mail is refused before it is read (the pipe exits 65, the MTA bounces it to the sender).
 INBOUND_MAX_MESSAGE_BYTES = int(os.environ.get("INBOUND_MAX_MESSAGE_BYTES", str(40 * 1024 * 1024)))
 # A larger attachment, one past the count, or one of another type is noted as refused; the mail is kept.

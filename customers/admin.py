@@ -17,6 +17,8 @@ from appointments.models import ACTIVE_STATUSES, Appointment, AppointmentStatus,
 from appointments.services import AppointmentError
 from appointments.services.booking import booking_invite
 from config.admin_actions import ActionFormMixin, CheckedSelectionMixin, PrefillMixin
+from customers.admin_import import CustomerImportMixin
+from customers.exports import CustomerExportResource, SpreadsheetExportMixin
 from customers.forms import CustomerAdminForm, FirmAdminForm, FirmCountryPhonesForm
 from customers.models import Customer, Firm, Language, OfficeProfile
 from customers.selectors import phone_search_q
@@ -107,8 +109,12 @@ class NextVisitFilter(admin.SimpleListFilter):
 
 
 @admin.register(Customer)
-class CustomerAdmin(CheckedSelectionMixin, PrefillMixin, ActionFormMixin, admin.ModelAdmin):
+class CustomerAdmin(
+    CustomerImportMixin, SpreadsheetExportMixin, CheckedSelectionMixin, PrefillMixin, ActionFormMixin, admin.ModelAdmin
+):
     form = CustomerAdminForm
+    import_export_change_list_template = "admin/import_export/change_list_import_export.html"
+    resource_classes = [CustomerExportResource]
     # The columns a clerk needs to recognise and call a customer; the rest is on the customer's page.
     list_display = [
         "name_and_email",

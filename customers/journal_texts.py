@@ -1,5 +1,8 @@
 """What this app's journal entries say, built from their data in the reader's language (journal.rendering)."""
 
+from collections.abc import Mapping
+from typing import Any
+
 from django.utils.translation import gettext as _
 from django.utils.translation import gettext_lazy
 from phonenumber_field.phonenumber import PhoneNumber
@@ -7,10 +10,21 @@ from phonenumber_field.phonenumber import PhoneNumber
 from journal.rendering import register_action
 
 
-def _created(entry) -> str:
-    if entry.data.get("source") == "website":
+def created_text(data: Mapping[str, Any] | None) -> str:
+    """What customer.created says: where the record came from (the website, a row of an imported file)."""
+    source = (data or {}).get("source")
+    if source == "website":
         return _("Customer record created from a request on the website.")
+    if source == "import":
+        return _("Customer record created from row %(row)s of the imported file %(file)s.") % {
+            "row": data["row"],
+            "file": data["file"],
+        }
     return _("Customer record created.")
+
+
+def _created(entry) -> str:
+    return created_text(entry.data)
 
 
 def _changed(entry) -> str:

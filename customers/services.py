@@ -8,6 +8,7 @@ from django.db import transaction
 from django.utils import translation
 from django.utils.translation import gettext as _
 
+from customers.journal_texts import created_text
 from customers.models import Customer
 from customers.phones import parse_phone, reread_in_country
 from customers.selectors import is_office_staff
@@ -59,23 +60,30 @@ def _with_phone_read_in_country(fields: Mapping[str, Any], country: str) -> dict
 
 @transaction.atomic
 def customer_create(
-    *, fields: Mapping[str, Any], actor: AbstractBaseUser | None, from_website: bool = False
+    *,
+    fields: Mapping[str, Any],
+    actor: AbstractBaseUser | None,
+    from_website: bool = False,
+    imported_from: Mapping[str, Any] | None = None,
 ) -> Customer:
-    """A new customer record; `from_website`: made from a request on the public page (the journal says so)."""
+    """A new customer record; the journal says where it came from: `from_website`, a request on the public
+    page; `imported_from`, {"file": name, "row": number} of a spreadsheet the office imported."""
     unknown = set(fields) - set(EDITABLE_FIELDS)
     if unknown:
         raise TypeError(f"Not customer fields: {sorted(unknown)}")
     fields = _with_phone_read_in_country(fields, fields.get("country") or Customer._meta.get_field("country").default)
     customer = _validated(Customer(**fields))
     customer.save()
+    if imported_from is not None:
+        data = {"source": "import", "file": str(imported_from["file"]), "row": int(imported_from["row"])}
+    else:
+        data = {"source": "website"} if from_website else None
     with translation.override(settings.LANGUAGE_CODE):
         journal_record(
             customer=customer,
             action="customer.created",
-            summary=_("Customer record created from a request on the website.")
-            if from_website
-            else _("Customer record created."),
-            data={"source": "website"} if from_website else None,
+            summary=created_text(data),
+            data=data,
             actor=actor,
         )
     return customer

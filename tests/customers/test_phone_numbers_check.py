@@ -75,3 +75,26 @@ def test_apply_with_an_unknown_id_changes_nothing():
 
     customer.refresh_from_db()
     assert customer.phone.as_e164 == "+49628471937"
+
+
+def test_fix_corrects_every_listed_number_and_journals_each_one():
+    first, second = misread_dutch_customer(), misread_dutch_customer()
+    german = CustomerFactory(country="DE", phone="+49628471937")
+
+    output = run("--fix")
+
+    for customer in (first, second):
+        customer.refresh_from_db()
+        assert customer.phone.as_e164 == "+31628471937"
+        assert f"{customer.pk}\tAnouk Jansen\tnow +31 6 28471937" in output
+        assert JournalEntry.objects.get(customer=customer).action == "customer.phone_reread"
+    german.refresh_from_db()
+    assert german.phone.as_e164 == "+49628471937"
+    assert not JournalEntry.objects.filter(customer=german).exists()
+
+
+def test_fix_with_nothing_to_correct_changes_nothing():
+    CustomerFactory(country="NL", phone="+31628471937")
+
+    assert "No phone number reads differently" in run("--fix")
+    assert not JournalEntry.objects.exists()

@@ -11,7 +11,8 @@ class Command(BaseCommand):
     help = (
         "List customers abroad whose phone number, typed without a country code, was read as a number of the "
         "default region (PHONENUMBER_DEFAULT_REGION), with what it would be in the customer's own country. "
-        "Changes nothing unless --apply names customers the office has checked."
+        "Changes nothing unless asked: --apply names customers the office has checked, --fix corrects every "
+        "number listed. Each correction is journalled on its customer."
     )
 
     def add_arguments(self, parser):
@@ -22,10 +23,18 @@ class Command(BaseCommand):
             metavar="CUSTOMER_ID",
             help="Store the number as read in the customer's country for these customers (after checking them).",
         )
+        parser.add_argument(
+            "--fix",
+            action="store_true",
+            help="Store every listed number as read in its customer's country (each change is journalled).",
+        )
 
-    def handle(self, *args, apply=None, **options):
+    def handle(self, *args, apply=None, fix=False, **options):
         if apply:
             self._apply(apply)
+            return
+        if fix:
+            self._apply([customer.pk for customer, _candidate in phone_numbers_to_check()])
             return
         found = 0
         for customer, candidate in phone_numbers_to_check():
@@ -37,12 +46,16 @@ class Command(BaseCommand):
         if found:
             self.stdout.write(
                 f"{found} customer(s) to check. Ask them or look at their records; then correct the right ones with "
-                "--apply CUSTOMER_ID ... (each change is journalled), or edit them in the admin."
+                "--apply CUSTOMER_ID ..., or all of them with --fix (each change is journalled), or edit them in the "
+                "admin."
             )
         else:
             self.stdout.write("No phone number reads differently in its customer's country.")
 
     def _apply(self, ids: list[int]) -> None:
+        if not ids:
+            self.stdout.write("No phone number reads differently in its customer's country.")
+            return
         customers = Customer.objects.in_bulk(ids)
         missing = sorted(set(ids) - set(customers))
         if missing:

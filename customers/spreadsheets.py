@@ -1,0 +1,211 @@
+"""Spreadsheets as firms keep them, in and out: CSV from any office program, or Excel's XLSX.
+
+Reading takes bytes and gives a tablib.Dataset, or a SpreadsheetError with a message for the office: a
+firm's CSV may be UTF-8 (with Excel's byte-order mark or without) or Windows-1252 from an older
+program, separated by commas or, in Germany and the Netherlands, by semicolons. Every row keeps the
+number it has in the file (ROW_COLUMN), so errors and the journal name the row the office sees.
+
+Writing escapes cells that a spreadsheet program would run as a formula (=, +, -, @, tab, CR): a customer
+who typed `=HYPERLINK("http://evil", "Klick")` as their name must not get a link into the office's Excel.
+"""
+
+import csv
+import io
+import zipfile
+
+import tablib
+from django.utils.translation import gettext as _
+
+ROW_COLUMN = "_row"
+# What a spreadsheet program reads as the start of a formula (OWASP "CSV injection").
+FORMULA_STARTS = ("=", "+", "-", "@", "\t", "\r")
+CSV_SEPARATORS = (";", ",", "\t")
+_XLSX_MAGIC = b"PK\x03\x04"
+_OLE_MAGIC = b"\xd0\xcf\x11\xe0"  # the old binary .xls (and .doc)
+
+
+class SpreadsheetError(Exception):
+    def __init__(self, message: str):
+        super().__init__(message)
+        self.message = message
+
+
+def read_table(data: bytes) -> tablib.Dataset:
+    """The first sheet of an XLSX file or a CSV file as a Dataset of text cells, with ROW_COLUMN added."""
+    if not data.strip():
+        raise SpreadsheetError(_("The file is empty."))
+    if data.startswith(_XLSX_MAGIC):
+        rows = _xlsx_rows(data)
+    elif data.startswith(_OLE_MAGIC):
+        raise SpreadsheetError(
+            _("This is an old Excel file (.xls). Please save it as Excel workbook (.xlsx) or as CSV and upload that.")
+        )
+    else:
+        rows = _csv_rows(_decoded(data))
+    return _dataset(rows)
+
+
+def _not_a_spreadsheet() -> SpreadsheetError:
+    return SpreadsheetError(
+        _("This file is not a spreadsheet. Please upload a CSV file or an Excel workbook (.xlsx).")
+    )
+
+
+def _decoded(data: bytes) -> str:
+    if data.startswith((b"\xff\xfe", b"\xfe\xff")):  # Excel's "Unicode text"
+        return data.decode("utf-16")
+    if b"\x00" in data[:4096]:
+        raise _not_a_spreadsheet()
+    try:
+        return data.decode("utf-8-sig")
+    except UnicodeDecodeError:
+        # Not UTF-8: Windows-1252, which older office programs in Germany and the Netherlands write
+        # (Latin-1 plus €, „ and “). Its few undefined bytes are read as Latin-1 rather than refused.
+        return data.decode("cp1252", errors="strict") if _is_cp1252(data) else data.decode("latin-1")
+
+
+def _is_cp1252(data: bytes) -> bool:
+    try:
+        data.decode("cp1252")
+    except UnicodeDecodeError:
+        return False
+    return True
+
+
+def _csv_rows(text: str) -> list[tuple[int, list[str]]]:
+    first_line = text.lstrip("\ufeff").split("\n", 1)[0]
+    separator = max(CSV_SEPARATORS, key=first_line.count)
+    if not first_line.count(separator) and _looks_binary(text):
+        raise _not_a_spreadsheet()
+    reader = csv.reader(io.StringIO(text, newline=""), delimiter=separator)
+    try:
+        return [(reader.line_num, row) for row in reader]
+    except csv.Error as error:
+        raise SpreadsheetError(
+            _("Row %(row)s of the file cannot be read as CSV (%(error)s).") % {"row": reader.line_num, "error": error}
+        ) from error
+
+
+def _looks_binary(text: str) -> bool:
+    sample = text[:4096]
+    controls = sum(1 for char in sample if ord(char) < 32 and char not in "\r\n\t")
+    return controls > len(sample) // 100
+
+
+def _xlsx_rows(data: bytes) -> list[tuple[int, list[str]]]:
+    import openpyxl
+    from openpyxl.utils.exceptions import InvalidFileException
+
+    try:
+        book = openpyxl.load_workbook(io.BytesIO(data), read_only=True, data_only=False)
+    except (zipfile.BadZipFile, InvalidFileException, KeyError, ValueError, OSError) as error:
+        raise _not_a_spreadsheet() from error
+    try:
+        sheet = book.worksheets[0]
+        rows, formulas = [], []
+        for number, row in enumerate(sheet.iter_rows(min_row=1), start=1):
+            values = []
+            for cell in row:
+                if cell.data_type == "f":
+                    formulas.append(cell.coordinate)
+                values.append(_cell_text(cell.value))
+            rows.append((number, values))
+    finally:
+        book.close()
+    if formulas:
+        # A formula's value is what Excel last computed, which other programs do not store: importing it
+        # could give an empty or stale cell. The office pastes the values instead.
+        shown = ", ".join(formulas[:5]) + (" …" if len(formulas) > 5 else "")
+        raise SpreadsheetError(
+            _(
+                "The file contains formulas (cells %(cells)s). Please replace them by their values (copy the "
+                "cells, then paste as values only) and upload the file again."
+            )
+            % {"cells": shown}
+        )
+    return rows
+
+
+def _cell_text(value) -> str:
+    if value is None:
+        return ""
+    if isinstance(value, float) and value.is_integer():
+        return str(int(value))  # 47533.0 is the postcode 47533
+    if hasattr(value, "isoformat"):
+        return value.isoformat()
+    return str(value)
+
+
+def _dataset(rows: list[tuple[int, list[str]]]) -> tablib.Dataset:
+    rows = [(number, [cell.strip() for cell in cells]) for number, cells in rows]
+    while rows and not any(rows[0][1]):
+        rows.pop(0)
+    if not rows:
+        raise SpreadsheetError(_("The file is empty."))
+    header_number, headers = rows[0]
+    while headers and not headers[-1]:
+        headers.pop()
+    if len(headers) < 1:
+        raise SpreadsheetError(_("The file is empty."))
+    dataset = tablib.Dataset(headers=[*headers, ROW_COLUMN])
+    width = len(headers)
+    for number, cells in rows[1:]:
+        cells = (cells + [""] * width)[:width]
+        if any(cells):  # blank lines between blocks of customers are no customers
+            dataset.append([*cells, number])
+    if not dataset.height:
+        raise SpreadsheetError(_("The file has column headings but no rows below them."))
+    return dataset
+
+
+# Out -----------------------------------------------------------------------------------------------
+
+
+def escape_formula(value):
+    """A text cell that a spreadsheet would run as a formula, with a leading apostrophe; others unchanged."""
+    if isinstance(value, str) and value.startswith(FORMULA_STARTS):
+        return "'" + value
+    return value
+
+
+def unescape_formula(value: str) -> str:
+    """The cell as it was before escape_formula, so that the office can import its own export."""
+    if value.startswith("'") and value[1:].startswith(FORMULA_STARTS):
+        return value[1:]
+    return value
+
+
+def export_csv(dataset: tablib.Dataset) -> str:
+    """CSV with a byte-order mark (Excel then reads UTF-8) and every formula-like cell escaped."""
+    out = io.StringIO()
+    writer = csv.writer(out)
+    writer.writerow([escape_formula(header) for header in dataset.headers])
+    for row in dataset:
+        writer.writerow([escape_formula("" if cell is None else cell) for cell in row])
+    return "\ufeff" + out.getvalue()
+
+
+def export_xlsx(dataset: tablib.Dataset, *, title: str) -> bytes:
+    """An XLSX workbook whose text cells are text: typed as strings and formatted as text, never formulas.
+
+    openpyxl would store any string starting with = as a formula, which Excel then runs.
+    """
+    import openpyxl
+    from openpyxl.cell.cell import ILLEGAL_CHARACTERS_RE
+
+    book = openpyxl.Workbook()
+    sheet = book.active
+    sheet.title = title[:31]
+    for row_index, row in enumerate([dataset.headers, *dataset], start=1):
+        for column_index, value in enumerate(row, start=1):
+            cell = sheet.cell(row=row_index, column=column_index)
+            if isinstance(value, str):
+                cell.value = ILLEGAL_CHARACTERS_RE.sub("\N{REPLACEMENT CHARACTER}", value)
+                cell.data_type = "s"
+                cell.number_format = "@"
+            else:
+                cell.value = value
+    sheet.freeze_panes = "A2"
+    out = io.BytesIO()
+    book.save(out)
+    return out.getvalue()

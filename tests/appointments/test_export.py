@@ -1,0 +1,56 @@
+"""Visits out to CSV and XLSX from the appointments list, with formula-like cells escaped."""
+
+import csv
+import io
+
+import openpyxl
+import pytest
+from django.conf import settings
+from django.urls import reverse
+from django.utils import translation
+
+from tests.factories import AppointmentFactory, CustomerFactory
+
+pytestmark = pytest.mark.django_db
+
+
+@pytest.fixture(autouse=True)
+def _default_language_afterwards():
+    yield
+    translation.activate(settings.LANGUAGE_CODE)
+
+
+def test_visits_export_as_csv_headed_in_the_offices_language_with_a_hostile_note_escaped(admin_client_office):
+    customer = CustomerFactory(full_name="-2+3+cmd|' /C calc'!A0", phone="+492821123456")
+    AppointmentFactory(customer=customer, notes='=HYPERLINK("http://evil.example")')
+
+    response = admin_client_office.post(
+        reverse("admin:appointments_appointment_export"), {"format": "0", "resource": "0"}, HTTP_ACCEPT_LANGUAGE="de"
+    )
+
+    header, row = list(csv.reader(io.StringIO(response.content.decode("utf-8-sig"))))
+    assert header[1:4] == ["Ankunftszeitfenster von", "Ankunftszeitfenster bis", "Kunde"]
+    assert row[3] == "'-2+3+cmd|' /C calc'!A0"
+    assert row[header.index("Notizen")] == '\'=HYPERLINK("http://evil.example")'
+
+
+def test_visits_export_as_xlsx_keeps_every_cell_text(admin_client_office):
+    AppointmentFactory(notes="=1+1")
+
+    response = admin_client_office.post(
+        reverse("admin:appointments_appointment_export"), {"format": "1", "resource": "0"}, HTTP_ACCEPT_LANGUAGE="nl"
+    )
+
+    sheet = openpyxl.load_workbook(io.BytesIO(response.content)).active
+    assert sheet.max_row == 2
+    assert not [cell.coordinate for row in sheet.iter_rows() for cell in row if cell.data_type == "f"]
+
+
+def test_the_appointment_list_keeps_its_own_rows_and_offers_the_export(admin_client_office):
+    AppointmentFactory()
+
+    page = admin_client_office.get(reverse("admin:appointments_appointment_changelist"))
+
+    assert page.status_code == 200
+    assert reverse("admin:appointments_appointment_export") in page.content.decode()
+    assert "admin/appointments/appointment/change_list.html" in [t.name for t in page.templates]
