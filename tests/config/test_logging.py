@@ -62,7 +62,8 @@ def test_the_worker_logs_json_lines_too(tmp_path):
 
 
 def test_gunicorn_logs_json_lines_too(tmp_path):
-    """config/gunicorn.conf.py (as docker-compose.yml starts web) gives gunicorn's own loggers (the master's lines too) the same format."""
+    """config/gunicorn.conf.py (as docker-compose.yml starts web) gives gunicorn's own loggers (the master's
+    lines too) the same format."""
     env = {key: value for key, value in os.environ.items() if key != "DJANGO_SETTINGS_MODULE"}
     server = subprocess.Popen(
         [
