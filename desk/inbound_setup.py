@@ -71,19 +71,6 @@ def open_call_promise(sender, message, **kwargs):
             )
 
 
-def follow_reply_promise(sender, instance, created, **kwargs):
-    """A mail's status follows its reply promise: kept (the answer logged) is answered; moved, the mail
-    points at the promise that replaces it."""
-    from desk.models import InboundMail, InboundStatus, PromiseKind, PromiseState
-
-    if instance.kind != PromiseKind.REPLY_MAIL:
-        return
-    if created and instance.replaces_id is not None:
-        InboundMail.objects.filter(promise_id=instance.replaces_id).update(promise=instance)
-    elif instance.state == PromiseState.DONE:
-        InboundMail.objects.filter(promise=instance, status=InboundStatus.NEW).update(status=InboundStatus.ANSWERED)
-
-
 # The journal's sentences, from each entry's data in the reader's language (no queries) ----------------
 
 
@@ -119,15 +106,10 @@ JOURNAL_ACTIONS = {
 
 
 def setup() -> None:
-    from django.db.models.signals import post_save
-
     from journal.rendering import register_action
 
     for action, (label, render) in JOURNAL_ACTIONS.items():
         register_action(action, label=label, render=render)
 
-    from desk.models import Promise
-
     inbound.connect(inbound_received, dispatch_uid="desk.inbound_received")
     message_bounced.connect(open_call_promise, dispatch_uid="desk.inbound.open_call_promise")
-    post_save.connect(follow_reply_promise, sender=Promise, dispatch_uid="desk.inbound.follow_reply_promise")

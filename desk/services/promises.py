@@ -14,7 +14,16 @@ from django.utils.translation import gettext_lazy
 from appointments.formatting import format_window
 from customers.models import OFFICE_STAFF
 from customers.selectors import is_office_staff
-from desk.models import Feedback, InboundMail, Promise, PromiseKind, PromiseState, VisitMoveRule, WebRequest
+from desk.models import (
+    Feedback,
+    InboundMail,
+    InboundStatus,
+    Promise,
+    PromiseKind,
+    PromiseState,
+    VisitMoveRule,
+    WebRequest,
+)
 from desk.owners import owner_for
 from desk.working_time import working_time_between
 from journal.models import JournalEntry
@@ -126,6 +135,9 @@ def promise_keep(*, promise: Promise, entry: JournalEntry, actor: AbstractBaseUs
     promise.kept_by = entry
     promise.closed_at = timezone.now()
     promise.save(update_fields=["state", "kept_by", "closed_at"])
+    if promise.kind == PromiseKind.REPLY_MAIL:
+        # The answer is logged: the mail it answers leaves the "awaiting reply" list.
+        InboundMail.objects.filter(promise=promise, status=InboundStatus.NEW).update(status=InboundStatus.ANSWERED)
     late = promise.closed_at > promise.due_at
     _journal(
         promise,
@@ -208,6 +220,7 @@ def promise_move(
     # the move happens, rather than in a post_save receiver that fires for every new promise.
     WebRequest.objects.filter(promise=old).update(promise=new)
     Feedback.objects.filter(promise=old).update(promise=new)
+    InboundMail.objects.filter(promise=old).update(promise=new)
     _journal(
         new,
         action="promise.moved",
