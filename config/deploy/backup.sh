@@ -9,32 +9,58 @@ BACKUP_KEEP="${BACKUP_KEEP:-14}"
 BACKUP_INTERVAL_HOURS="${BACKUP_INTERVAL_HOURS:-24}"
 
 backup_once() {
-    mkdir -p "$BACKUP_DIR"
-    target="$BACKUP_DIR/doorstep-$(date -u +%Y%m%dT%H%M%SZ).dump"
+    # Every step checks its own result: `backup_once || …` below switches `set -e` off inside this function,
+    # and a failed pg_dump must never be kept as a backup nor push a good one out.
+    mkdir -p "$BACKUP_DIR" || return 1
+    stamp="$(date -u +%Y%m%dT%H%M%SZ)"
+    target="$BACKUP_DIR/doorstep-$stamp.dump"
     # Written under another name first: a dump cut off by a full disk or a restart is never taken for a
     # good one, and never counts towards the ones kept.
-    pg_dump --format=custom --no-owner --no-privileges --file="$target.partial"
-    mv "$target.partial" "$target"
+    if ! pg_dump --format=custom --no-owner --no-privileges --file="$target.partial"; then
+        rm -f -- "$target.partial"
+        return 1
+    fi
+    mv -- "$target.partial" "$target" || return 1
     echo "backup: wrote $target ($(wc -c <"$target") bytes)"
+    # The uploaded and received files (inbound attachments) live beside the database: kept with it.
+    if [ -n "${MEDIA_DIR:-}" ] && [ -d "$MEDIA_DIR" ]; then
+        if ! tar -czf "$BACKUP_DIR/doorstep-$stamp.media.tar.gz.partial" -C "$MEDIA_DIR" .; then
+            rm -f -- "$BACKUP_DIR/doorstep-$stamp.media.tar.gz.partial"
+            return 1
+        fi
+        mv -- "$BACKUP_DIR/doorstep-$stamp.media.tar.gz.partial" "$BACKUP_DIR/doorstep-$stamp.media.tar.gz" || return 1
+        echo "backup: wrote $BACKUP_DIR/doorstep-$stamp.media.tar.gz"
+    fi
     # The names sort by time; everything older than the newest BACKUP_KEEP goes.
-    ls -1 "$BACKUP_DIR"/doorstep-*.dump | sort -r | tail -n "+$((BACKUP_KEEP + 1))" | while read -r old; do
-        rm -f -- "$old"
-        echo "backup: removed $old"
+    for kind in dump media.tar.gz; do
+        ls -1 "$BACKUP_DIR"/doorstep-*."$kind" 2>/dev/null | sort -r \
+            | tail -n "+$((BACKUP_KEEP + 1))" | while read -r old; do
+                rm -f -- "$old"
+                echo "backup: removed $old"
+            done
     done
+}
+
+one_round() {
+    backup_once || echo "backup: FAILED (see above); next try in ${BACKUP_INTERVAL_HOURS} h" >&2
 }
 
 case "${1:-loop}" in
     once)
         backup_once
         ;;
+    round)
+        # One round as the loop runs it: a failure is reported, the service goes on.
+        one_round
+        ;;
     loop)
         while :; do
-            backup_once || echo "backup: FAILED (see above); next try in ${BACKUP_INTERVAL_HOURS} h" >&2
+            one_round
             sleep "$((BACKUP_INTERVAL_HOURS * 3600))"
         done
         ;;
     *)
-        echo "usage: backup.sh [once|loop]" >&2
+        echo "usage: backup.sh [once|round|loop]" >&2
         exit 64
         ;;
 esac

@@ -3,6 +3,7 @@ downloads for the office only, and the two decisions — whose mail (and which o
 it needs no reply (one mail, or several from the list)."""
 
 import io
+import logging
 
 from django import forms
 from django.contrib import admin, messages
@@ -28,6 +29,8 @@ from journal.forms import VisitChoiceField
 
 # Never served as received: a type a browser would run or render as a page becomes a plain download.
 DOWNLOAD_UNSAFE_TYPES = {"text/html", "application/xhtml+xml", "image/svg+xml", "text/xml", "application/xml"}
+
+logger = logging.getLogger(__name__)
 
 
 def download_type(content_type: str) -> str:
@@ -242,7 +245,20 @@ class InboundMailAdmin(CheckedSelectionMixin, ActionFormMixin, admin.ModelAdmin)
         attachment = get_object_or_404(InboundAttachment, pk=attachment_id, mail=mail)
         if attachment.refused:
             raise Http404
-        content = attachment.file.open("rb") if attachment.file else _from_raw_mail(mail, attachment)
+        content = None
+        if attachment.file:
+            try:
+                content = attachment.file.open("rb")
+            except FileNotFoundError:
+                # The file went missing (a container without the shared var/, a restore without the media
+                # archive): the raw mail still holds it.
+                logger.warning(
+                    "inbound attachment %s: file %s missing, served from the raw mail",
+                    attachment.pk,
+                    attachment.file.name,
+                )
+        if content is None:
+            content = _from_raw_mail(mail, attachment)
         if content is None:
             raise Http404
         response = FileResponse(

@@ -7,6 +7,7 @@ import os
 import shutil
 import socket
 import subprocess
+import tarfile
 import threading
 import time
 import urllib.request
@@ -82,6 +83,22 @@ def test_only_the_migrate_service_migrates(compose_config):
     for name in ("web", "worker", "beat"):
         assert "migrate" not in " ".join(services[name]["command"])
     assert services["migrate"]["restart"] == "no"
+
+
+@pytest.mark.parametrize("service", ["migrate", "web", "worker", "beat"])
+def test_every_app_container_shares_one_var_directory(compose_config, service):
+    """An import previewed on one web container is confirmed on another; an attachment received anywhere is
+    downloaded everywhere."""
+    mounts = {(volume["source"], volume["target"]) for volume in compose_config["services"][service]["volumes"]}
+
+    assert ("app-var", "/app/var") in mounts
+
+
+def test_the_backup_keeps_the_received_files_too(compose_config):
+    backup = compose_config["services"]["backup"]
+
+    assert any(volume["source"] == "app-var" and volume["read_only"] for volume in backup["volumes"])
+    assert backup["environment"]["MEDIA_DIR"] == "/app-var/media"
 
 
 def test_web_takes_gunicorn_settings_from_the_environment(compose_config):
@@ -354,6 +371,59 @@ def test_a_failed_dump_leaves_no_file_that_looks_like_a_backup(tmp_path):
 
     assert made.returncode != 0
     assert not list(backups.glob("doorstep-*.dump"))
+
+
+def test_a_failed_dump_in_the_running_service_keeps_the_good_backups(tmp_path):
+    """In the loop a failure must not be taken for a backup nor push a good one out (the loop calls the
+    backup as `backup_once || report`, which switches `set -e` off inside it)."""
+    backups = tmp_path / "backups"
+    backups.mkdir()
+    for stamp in ("20240101T020000Z", "20240102T020000Z"):
+        (backups / f"doorstep-{stamp}.dump").write_bytes(b"good")
+    fake_bin = tmp_path / "bin"
+    fake_bin.mkdir()
+    # Like the real one: opens its output file, then fails to connect.
+    (fake_bin / "pg_dump").write_text(
+        '#!/bin/sh\nfor a; do case "$a" in --file=*) : > "${a#--file=}";; esac; done\nexit 1\n'
+    )
+    (fake_bin / "pg_dump").chmod(0o755)
+    environment = {
+        **os.environ,
+        "PATH": f"{fake_bin}:{os.environ['PATH']}",
+        "BACKUP_DIR": str(backups),
+        "BACKUP_KEEP": "2",
+    }
+
+    made = subprocess.run(["sh", str(DEPLOY / "backup.sh"), "round"], env=environment, capture_output=True, text=True)
+
+    assert made.returncode == 0
+    assert "FAILED" in made.stderr
+    assert sorted(path.name for path in backups.iterdir()) == [
+        "doorstep-20240101T020000Z.dump",
+        "doorstep-20240102T020000Z.dump",
+    ]
+
+
+@needs_postgres
+@pytest.mark.django_db(transaction=True)
+def test_the_received_files_are_kept_beside_the_dump(tmp_path):
+    need_service(shutil.which("pg_dump") is not None, "pg_dump is not installed (postgresql-client)")
+    media = tmp_path / "media"
+    (media / "inbound").mkdir(parents=True)
+    (media / "inbound" / "foto.jpg").write_bytes(b"jpeg")
+    backups = tmp_path / "backups"
+    environment = {
+        **libpq_environment(connection.settings_dict["NAME"]),
+        "BACKUP_DIR": str(backups),
+        "MEDIA_DIR": str(media),
+    }
+
+    made = subprocess.run(["sh", str(DEPLOY / "backup.sh"), "once"], env=environment, capture_output=True, text=True)
+
+    assert made.returncode == 0, made.stderr
+    [archive] = backups.glob("doorstep-*.media.tar.gz")
+    with tarfile.open(archive) as files:
+        assert "./inbound/foto.jpg" in files.getnames()
 
 
 def test_restore_refuses_a_missing_file(tmp_path):

@@ -70,3 +70,18 @@ def test_an_attachment_whose_file_is_not_written_yet_downloads_from_the_raw_mail
 
     assert response.status_code == 200 and response["Content-Disposition"] == 'attachment; filename="typenschild.jpg"'
     assert b"".join(response.streaming_content).startswith(b"\xff\xd8")
+
+
+def test_an_attachment_whose_file_went_missing_downloads_from_the_raw_mail(
+    client, media_root, django_capture_on_commit_callbacks
+):
+    client.force_login(OfficeUserFactory())
+    with django_capture_on_commit_callbacks(execute=True):
+        mail = inbound_receive(raw=sample("new_unknown_sender.eml"), source="pipe")
+    photo = mail.attachments.first()
+    (media_root / photo.file.name).unlink()
+
+    response = client.get(reverse("admin:desk_inboundmail_attachment", args=[mail.pk, photo.pk]))
+
+    assert response.status_code == 200
+    assert b"".join(response.streaming_content).startswith(b"\xff\xd8")
