@@ -10,6 +10,7 @@ import subprocess
 import tarfile
 import threading
 import time
+import urllib.error
 import urllib.request
 import uuid
 from pathlib import Path
@@ -171,7 +172,14 @@ def nginx():
 
 def nginx_config(tmp_path: Path, *, upstream: str, listen_port: int, timeout: str = "60s") -> Path:
     site = render_template(
-        {"PROXY_RESOLVER": "127.0.0.1", "PROXY_UPSTREAM": upstream, "PROXY_TIMEOUT": timeout, "PROXY_MAX_BODY": "1m"}
+        {
+            "PROXY_RESOLVER": "127.0.0.1",
+            "PROXY_UPSTREAM": upstream,
+            "PROXY_TIMEOUT": timeout,
+            "PROXY_MAX_BODY": "1m",
+            # The test talks to nginx from loopback, standing in for the host's TLS proxy.
+            "PROXY_TRUSTED_FROM": "127.0.0.1",
+        }
     ).replace("listen 80 default_server;", f"listen 127.0.0.1:{listen_port} default_server;")
     (tmp_path / "site.conf").write_text(site)
     main = tmp_path / "nginx.conf"
@@ -272,6 +280,21 @@ def test_the_proxy_hands_on_the_host_and_the_https_of_the_tls_proxy_in_front(pro
     assert seen["host"] == "doorstep.firm.example"
     assert seen["x-forwarded-proto"] == "https"
     assert seen["x-forwarded-for"] == "127.0.0.1"
+
+
+def test_the_client_address_is_the_one_the_tls_proxy_saw_not_one_the_client_wrote(proxy):
+    # The client wrote 203.0.113.9 itself; the TLS proxy appended the address it saw.
+    seen = headers_seen_upstream(f"{proxy}/login/", **{"X-Forwarded-For": "203.0.113.9, 198.51.100.7"})
+
+    assert seen["x-forwarded-for"] == "198.51.100.7"
+
+
+def test_readiness_answers_monitors_nearby_but_not_the_internet(proxy):
+    assert headers_seen_upstream(f"{proxy}/readyz")["host"]
+    with pytest.raises(urllib.error.HTTPError) as refused:
+        headers_seen_upstream(f"{proxy}/readyz", **{"X-Forwarded-For": "198.51.100.7"})
+
+    assert refused.value.code == 403
 
 
 def test_a_request_straight_to_the_proxy_is_marked_as_plain_http(proxy):
