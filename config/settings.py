@@ -386,6 +386,8 @@ OUTBOX_MAX_ATTEMPTS = int(os.environ.get("OUTBOX_MAX_ATTEMPTS", "6"))
 # has waited longer than this many minutes (the worker or beat is down, the broker unreachable).
 OUTBOX_ALERT_FAILED_WITHIN = timedelta(hours=float(os.environ.get("OUTBOX_ALERT_FAILED_HOURS", "24")))
 OUTBOX_STUCK_AFTER = timedelta(minutes=float(os.environ.get("OUTBOX_STUCK_MINUTES", "15")))
+# /readyz fails when this many messages failed or wait for a retry after an error (the banner shows even one).
+OUTBOX_READY_MAX_FAILING = int(os.environ.get("OUTBOX_READY_MAX_FAILING", "5"))
 # /readyz fails when no worker has run beat's one-minute heartbeat job for this long.
 WORKER_HEARTBEAT_MAX_AGE = timedelta(minutes=float(os.environ.get("WORKER_HEARTBEAT_MAX_MINUTES", "3")))
 # Where customers' replies go, with "{token}" naming the message replied to, e.g.

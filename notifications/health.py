@@ -42,14 +42,22 @@ class OutboxHealth:
 def outbox_health(*, now: datetime | None = None) -> OutboxHealth:
     now = now or timezone.now()
     due = Q(status=MessageStatus.QUEUED) & (Q(next_attempt_at__isnull=True) | Q(next_attempt_at__lte=now))
-    figures = OutboxMessage.objects.filter(
-        Q(status__in=[MessageStatus.QUEUED, MessageStatus.SENDING])
-        | Q(status=MessageStatus.FAILED, created_at__gte=now - settings.OUTBOX_ALERT_FAILED_WITHIN)
-    ).aggregate(
-        failed=Count("pk", filter=Q(status=MessageStatus.FAILED)),
-        retrying=Count("pk", filter=Q(status=MessageStatus.QUEUED, attempts__gt=0)),
-        oldest_queued=Min(Coalesce("next_attempt_at", "created_at"), filter=due),
-        oldest_sending=Min("claimed_at", filter=Q(status=MessageStatus.SENDING)),
+    figures = (
+        OutboxMessage.objects.alias(
+            # claimed_at is stamped at each attempt and kept when it fails: a message sent again days after
+            # it was written, that fails again, is a failure of now.
+            last_attempt=Coalesce("claimed_at", "created_at"),
+        )
+        .filter(
+            Q(status__in=[MessageStatus.QUEUED, MessageStatus.SENDING])
+            | Q(status=MessageStatus.FAILED, last_attempt__gte=now - settings.OUTBOX_ALERT_FAILED_WITHIN)
+        )
+        .aggregate(
+            failed=Count("pk", filter=Q(status=MessageStatus.FAILED)),
+            retrying=Count("pk", filter=Q(status=MessageStatus.QUEUED, attempts__gt=0)),
+            oldest_queued=Min(Coalesce("next_attempt_at", "created_at"), filter=due),
+            oldest_sending=Min("claimed_at", filter=Q(status=MessageStatus.SENDING)),
+        )
     )
     oldest = [moment for moment in (figures["oldest_queued"], figures["oldest_sending"]) if moment is not None]
     return OutboxHealth(

@@ -61,14 +61,24 @@ def test_not_ready_when_the_last_heartbeat_is_older_than_the_limit(client, setti
     assert "10 min" in results["Worker()"]
 
 
-def test_not_ready_while_mail_fails(client, worker_alive):
+def test_one_refused_address_is_the_offices_to_handle_not_a_readiness_failure(client, worker_alive):
     OutboxMessageFactory(status=MessageStatus.FAILED)
+
+    status, results = readiness(client)
+
+    assert status == 200
+
+
+def test_not_ready_while_mail_fails_as_a_whole(client, settings, worker_alive):
+    settings.OUTBOX_READY_MAX_FAILING = 5
+    OutboxMessageFactory.create_batch(3, status=MessageStatus.FAILED)
+    OutboxMessageFactory.create_batch(2, status=MessageStatus.QUEUED, attempts=1)
 
     status, results = readiness(client)
 
     assert status == 503
     assert failing(results) == {"Outbox"}
-    assert "1 failed" in results["Outbox()"]
+    assert "3 failed, 2 waiting" in results["Outbox()"]
 
 
 def test_not_ready_when_the_broker_cannot_be_reached(client, monkeypatch, worker_alive):

@@ -39,6 +39,14 @@ def test_a_message_given_up_within_the_alert_window_counts_as_failed_and_an_olde
     assert health.failing and not health.healthy
 
 
+def test_a_message_sent_again_long_after_it_was_written_that_fails_again_counts(settings):
+    settings.OUTBOX_ALERT_FAILED_WITHIN = timedelta(hours=24)
+    message = OutboxMessageFactory(status=MessageStatus.FAILED)
+    backdate(message, created_at=timezone.now() - timedelta(days=5), claimed_at=timezone.now() - timedelta(minutes=3))
+
+    assert outbox_health().failed == 1
+
+
 def test_a_queued_message_that_had_an_error_counts_as_retrying():
     OutboxMessageFactory(
         status=MessageStatus.QUEUED, attempts=2, next_attempt_at=timezone.now() + timedelta(minutes=5)
