@@ -6,8 +6,7 @@ HTML pieces as templates in that context.
 
 The one exception is WindowForm, the booking page's form: the page has a budget (issue #11: at most
 4x the minimal view) and crispy's layout rendering alone took a quarter of it. Its template
-(selfservice/_window_form.html) writes the same markup directly; its note still renders through a
-field template (selfservice/_field.html).
+(selfservice/_window_form.html) writes the same markup directly, the note's text box included.
 """
 
 from datetime import datetime, timedelta
@@ -38,16 +37,6 @@ class WindowForm(forms.Form):
         max_length=NOTE_MAX_LENGTH,
         help_text=_("For example: ring at the side door, the boiler is in the cellar."),
     )
-
-    def __init__(self, *args, **kwargs):
-        super().__init__(*args, **kwargs)
-        self.fields["note"].template_name = "selfservice/_field.html"
-        self.fields["note"].widget.attrs["class"] = "textarea form-control"
-
-    def _post_clean(self):
-        super()._post_clean()
-        if "note" in self.errors:
-            self.fields["note"].widget.attrs["class"] += " is-invalid"
 
     def clean_window(self):
         try:

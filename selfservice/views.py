@@ -14,6 +14,7 @@ from urllib.parse import urlencode
 from django.conf import settings
 from django.http import HttpResponse
 from django.shortcuts import redirect, render
+from django.template.loader import render_to_string
 from django.urls import reverse
 from django.utils import timezone, translation
 from django.utils.html import format_html_join
@@ -487,6 +488,8 @@ def _page_context(request, kind, obj, *, form=None, conflict=False):
         "invitation": obj if kind == "invitation" else None,
         "technician_first_name": technician.first_name if technician else "",
         "week": week,
+        # Rendered once, shown above and below the week's windows (issue #11).
+        "week_nav": render_to_string("selfservice/_week_nav.html", {"week": week}),
         "any_free_day": week["any_free_day"],
         "day_heading": "h3" if kind == "appointment" else "h2",
         "form": form,
