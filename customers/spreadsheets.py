@@ -1,9 +1,10 @@
 """Spreadsheets as firms keep them, in and out: CSV from any office program, or Excel's XLSX.
 
 Reading takes bytes and gives a tablib.Dataset, or a SpreadsheetError with a message for the office: a
-firm's CSV may be UTF-8 (with Excel's byte-order mark or without) or Windows-1252 from an older
-program, separated by commas or, in Germany and the Netherlands, by semicolons. Every row keeps the
-number it has in the file (ROW_COLUMN), so errors and the journal name the row the office sees.
+firm's CSV may be UTF-8 (with Excel's byte-order mark or without), Windows-1252 from an older program,
+both (lines pasted together from two programs: each line is read in its own), or UTF-16 from Excel's
+"Unicode text", separated by commas or, in Germany and the Netherlands, by semicolons. Every row keeps
+the number it has in the file (ROW_COLUMN), so errors and the journal name the row the office sees.
 
 Writing escapes cells that a spreadsheet program would run as a formula (=, +, -, @, tab, CR): a customer
 who typed `=HYPERLINK("http://evil", "Klick")` as their name must not get a link into the office's Excel.
@@ -59,17 +60,24 @@ def _decoded(data: bytes) -> str:
     try:
         return data.decode("utf-8-sig")
     except UnicodeDecodeError:
-        # Not UTF-8: Windows-1252, which older office programs in Germany and the Netherlands write
-        # (Latin-1 plus €, „ and “). Its few undefined bytes are read as Latin-1 rather than refused.
-        return data.decode("cp1252", errors="strict") if _is_cp1252(data) else data.decode("latin-1")
+        # Lines pasted together from two programs can differ: one line written as Windows-1252 must not
+        # turn the UTF-8 lines around it into "MÃ¼ller". A line is never split inside a character, as
+        # neither encoding uses the bytes of \r and \n in another character.
+        data = data.removeprefix(b"\xef\xbb\xbf")
+        return "".join(_decoded_line(line) for line in data.splitlines(keepends=True))
 
 
-def _is_cp1252(data: bytes) -> bool:
+def _decoded_line(line: bytes) -> str:
     try:
-        data.decode("cp1252")
+        return line.decode("utf-8")
     except UnicodeDecodeError:
-        return False
-    return True
+        pass
+    # Not UTF-8: Windows-1252, which older office programs in Germany and the Netherlands write
+    # (Latin-1 plus €, „ and “). Its few undefined bytes are read as Latin-1 rather than refused.
+    try:
+        return line.decode("cp1252")
+    except UnicodeDecodeError:
+        return line.decode("latin-1")
 
 
 def _csv_rows(text: str) -> list[tuple[int, list[str]]]:

@@ -207,6 +207,22 @@ def test_csv_from_any_office_program_is_read(admin_client_office, encoding, sepa
     assert (customer.full_name, customer.street) == ("Jürgen Hövelmann", "Große Straße 41")
 
 
+@pytest.mark.parametrize("bom", [b"", "\ufeff".encode()])
+def test_a_csv_with_utf8_and_windows_1252_lines_has_each_line_read_in_its_own_encoding(admin_client_office, bom):
+    sheet = (
+        bom
+        + "Name;Straße;PLZ;Ort\n".encode()
+        + "Müller;Domstraße 1;50668;Köln\n".encode()
+        + "Jäger;Königsallee 2;40212;Düsseldorf\n".encode("cp1252")
+    )
+
+    preview = upload(admin_client_office, sheet).content.decode()
+
+    assert "Müller" in preview and "Köln" in preview
+    assert "Jäger" in preview and "Düsseldorf" in preview
+    assert "Ã" not in preview
+
+
 def test_an_xlsx_workbook_is_read_with_numbers_as_text(admin_client_office):
     data = xlsx(
         [
