@@ -242,9 +242,11 @@ class RowCleaner:
                     _("“%(value)s” is not a member of the office staff (user name, email or name).")
                     % {"value": responsible}
                 )
-        for name in ("full_name", "street", "postcode", "city"):
+        # Every text the row fills, so that the office learns which column is too long: the model's own check
+        # would come later and name no column.
+        for name, value in put.items():
             limit = Customer._meta.get_field(name).max_length
-            if len(put[name]) > limit:
+            if isinstance(value, str) and limit and len(value) > limit:
                 errors.append(
                     _("%(field)s is longer than %(limit)s characters.") % {"field": self._label(name), "limit": limit}
                 )

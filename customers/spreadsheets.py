@@ -1,16 +1,19 @@
 """Spreadsheets as firms keep them, in and out: CSV from any office program, or Excel's XLSX.
 
 Reading takes bytes and gives a tablib.Dataset, or a SpreadsheetError with a message for the office: a
-firm's CSV may be UTF-8 (with Excel's byte-order mark or without) or Windows-1252 from an older
-program, separated by commas or, in Germany and the Netherlands, by semicolons. Every row keeps the
-number it has in the file (ROW_COLUMN), so errors and the journal name the row the office sees.
+firm's CSV may be UTF-8 (with Excel's byte-order mark or without), Windows-1252 from an older program,
+both (lines pasted together from two programs: each line is read in its own), or UTF-16 from Excel's
+"Unicode text", separated by commas or, in Germany and the Netherlands, by semicolons. Every row keeps
+the number it has in the file (ROW_COLUMN), so errors and the journal name the row the office sees.
 
 Writing escapes cells that a spreadsheet program would run as a formula (=, +, -, @, tab, CR): a customer
 who typed `=HYPERLINK("http://evil", "Klick")` as their name must not get a link into the office's Excel.
+Phone numbers (+49 2821 123456) are the exception: digits and spaces run nothing.
 """
 
 import csv
 import io
+import re
 import zipfile
 
 import tablib
@@ -19,6 +22,8 @@ from django.utils.translation import gettext as _
 ROW_COLUMN = "_row"
 # What a spreadsheet program reads as the start of a formula (OWASP "CSV injection").
 FORMULA_STARTS = ("=", "+", "-", "@", "\t", "\r")
+# A phone number in international form: + and digits, grouped by spaces.
+PLAIN_PHONE = re.compile(r"\+[0-9][0-9 ]*")
 CSV_SEPARATORS = (";", ",", "\t")
 _XLSX_MAGIC = b"PK\x03\x04"
 _OLE_MAGIC = b"\xd0\xcf\x11\xe0"  # the old binary .xls (and .doc)
@@ -59,17 +64,24 @@ def _decoded(data: bytes) -> str:
     try:
         return data.decode("utf-8-sig")
     except UnicodeDecodeError:
-        # Not UTF-8: Windows-1252, which older office programs in Germany and the Netherlands write
-        # (Latin-1 plus €, „ and “). Its few undefined bytes are read as Latin-1 rather than refused.
-        return data.decode("cp1252", errors="strict") if _is_cp1252(data) else data.decode("latin-1")
+        # Lines pasted together from two programs can differ: one line written as Windows-1252 must not
+        # turn the UTF-8 lines around it into "MÃ¼ller". A line is never split inside a character, as
+        # neither encoding uses the bytes of \r and \n in another character.
+        data = data.removeprefix(b"\xef\xbb\xbf")
+        return "".join(_decoded_line(line) for line in data.splitlines(keepends=True))
 
 
-def _is_cp1252(data: bytes) -> bool:
+def _decoded_line(line: bytes) -> str:
     try:
-        data.decode("cp1252")
+        return line.decode("utf-8")
     except UnicodeDecodeError:
-        return False
-    return True
+        pass
+    # Not UTF-8: Windows-1252, which older office programs in Germany and the Netherlands write
+    # (Latin-1 plus €, „ and “). Its few undefined bytes are read as Latin-1 rather than refused.
+    try:
+        return line.decode("cp1252")
+    except UnicodeDecodeError:
+        return line.decode("latin-1")
 
 
 def _csv_rows(text: str) -> list[tuple[int, list[str]]]:
@@ -162,15 +174,26 @@ def _dataset(rows: list[tuple[int, list[str]]]) -> tablib.Dataset:
 
 
 def escape_formula(value):
-    """A text cell that a spreadsheet would run as a formula, with a leading apostrophe; others unchanged."""
-    if isinstance(value, str) and value.startswith(FORMULA_STARTS):
+    """A text cell that a spreadsheet would run as a formula, with a leading apostrophe; others unchanged.
+
+    A phone number as the export writes it (+49 2821 123456) starts with + but holds only digits and
+    spaces, which can neither call a function nor refer to a cell: it stays as it is, without an
+    apostrophe the office would see in every phone cell. A cell whose apostrophes already stand before
+    a formula start gets one more, so that unescape_formula gives every cell back as it was.
+    """
+    if not isinstance(value, str) or PLAIN_PHONE.fullmatch(value):
+        return value
+    if value.lstrip("'").startswith(FORMULA_STARTS):
         return "'" + value
     return value
 
 
 def unescape_formula(value: str) -> str:
-    """The cell as it was before escape_formula, so that the office can import its own export."""
-    if value.startswith("'") and value[1:].startswith(FORMULA_STARTS):
+    """The cell as it was before escape_formula, so that the office can import its own export.
+
+    Also reads the exports written before phone numbers were left unescaped ('+49 2821 123456).
+    """
+    if value.startswith("'") and value.lstrip("'").startswith(FORMULA_STARTS):
         return value[1:]
     return value
 

@@ -157,6 +157,16 @@ def test_every_bad_row_is_named_with_what_to_correct_and_nothing_is_written(admi
     assert not JournalEntry.objects.exists()
 
 
+def test_an_email_address_too_long_to_store_is_named_as_the_column_to_correct(admin_client_office):
+    email = "a" * 64 + "@" + ".".join(["b" * 63] * 3) + "." + "c" * 38 + ".de"  # a valid address of 298 characters
+    sheet = f"Name;E-Mail;Straße;PLZ;Ort\nLang;{email};Weg 1;47533;Kleve\n"
+
+    preview = upload(admin_client_office, sheet)
+
+    assert error_rows(preview) == {2: ["Email is longer than 254 characters."]}
+    assert preview.context_data.get("confirm_form") is None
+
+
 def test_row_errors_are_in_the_offices_language(admin_client_office):
     sheet = "Naam;E-mail;Straat;Postcode;Plaats\n;kapot@;Dorpsstraat 1;6561 CA;Groesbeek\n"
 
@@ -205,6 +215,22 @@ def test_csv_from_any_office_program_is_read(admin_client_office, encoding, sepa
 
     customer = Customer.objects.get()
     assert (customer.full_name, customer.street) == ("Jürgen Hövelmann", "Große Straße 41")
+
+
+@pytest.mark.parametrize("bom", [b"", "\ufeff".encode()])
+def test_a_csv_with_utf8_and_windows_1252_lines_has_each_line_read_in_its_own_encoding(admin_client_office, bom):
+    sheet = (
+        bom
+        + "Name;Straße;PLZ;Ort\n".encode()
+        + "Müller;Domstraße 1;50668;Köln\n".encode()
+        + "Jäger;Königsallee 2;40212;Düsseldorf\n".encode("cp1252")
+    )
+
+    preview = upload(admin_client_office, sheet).content.decode()
+
+    assert "Müller" in preview and "Köln" in preview
+    assert "Jäger" in preview and "Düsseldorf" in preview
+    assert "Ã" not in preview
 
 
 def test_an_xlsx_workbook_is_read_with_numbers_as_text(admin_client_office):
