@@ -8,12 +8,10 @@ the number it has in the file (ROW_COLUMN), so errors and the journal name the r
 
 Writing escapes cells that a spreadsheet program would run as a formula (=, +, -, @, tab, CR): a customer
 who typed `=HYPERLINK("http://evil", "Klick")` as their name must not get a link into the office's Excel.
-Phone numbers (+49 2821 123456) are the exception: digits and spaces run nothing.
 """
 
 import csv
 import io
-import re
 import zipfile
 
 import tablib
@@ -22,8 +20,6 @@ from django.utils.translation import gettext as _
 ROW_COLUMN = "_row"
 # What a spreadsheet program reads as the start of a formula (OWASP "CSV injection").
 FORMULA_STARTS = ("=", "+", "-", "@", "\t", "\r")
-# A phone number in international form: + and digits, grouped by spaces.
-PLAIN_PHONE = re.compile(r"\+[0-9][0-9 ]*")
 CSV_SEPARATORS = (";", ",", "\t")
 _XLSX_MAGIC = b"PK\x03\x04"
 _OLE_MAGIC = b"\xd0\xcf\x11\xe0"  # the old binary .xls (and .doc)
@@ -174,26 +170,15 @@ def _dataset(rows: list[tuple[int, list[str]]]) -> tablib.Dataset:
 
 
 def escape_formula(value):
-    """A text cell that a spreadsheet would run as a formula, with a leading apostrophe; others unchanged.
-
-    A phone number as the export writes it (+49 2821 123456) starts with + but holds only digits and
-    spaces, which can neither call a function nor refer to a cell: it stays as it is, without an
-    apostrophe the office would see in every phone cell. A cell whose apostrophes already stand before
-    a formula start gets one more, so that unescape_formula gives every cell back as it was.
-    """
-    if not isinstance(value, str) or PLAIN_PHONE.fullmatch(value):
-        return value
-    if value.lstrip("'").startswith(FORMULA_STARTS):
+    """A text cell that a spreadsheet would run as a formula, with a leading apostrophe; others unchanged."""
+    if isinstance(value, str) and value.startswith(FORMULA_STARTS):
         return "'" + value
     return value
 
 
 def unescape_formula(value: str) -> str:
-    """The cell as it was before escape_formula, so that the office can import its own export.
-
-    Also reads the exports written before phone numbers were left unescaped ('+49 2821 123456).
-    """
-    if value.startswith("'") and value.lstrip("'").startswith(FORMULA_STARTS):
+    """The cell as it was before escape_formula, so that the office can import its own export."""
+    if value.startswith("'") and value[1:].startswith(FORMULA_STARTS):
         return value[1:]
     return value
 

@@ -31,7 +31,6 @@ def test_visits_export_as_csv_headed_in_the_offices_language_with_a_hostile_note
     header, row = list(csv.reader(io.StringIO(response.content.decode("utf-8-sig"))))
     assert header[1:4] == ["Ankunftszeitfenster von", "Ankunftszeitfenster bis", "Kunde"]
     assert row[3] == "'-2+3+cmd|' /C calc'!A0"
-    assert row[4] == "+49 2821 123456"
     assert row[header.index("Notizen")] == '\'=HYPERLINK("http://evil.example")'
 
 
