@@ -136,7 +136,13 @@ def customer_with_everything(person: Person, *, office):
     )
     PromiseFactory(customer=customer, owner=office, note=f"{person.full_name} Angebot schicken")
     feedback = FeedbackFactory(
-        customer=customer, owner=office, appointment=done, comment=f"Sehr gut. {person.full_name}"
+        customer=customer,
+        owner=office,
+        appointment=done,
+        comment=f"Sehr gut. {person.full_name}",
+        state="closed",
+        closed_at=timezone.now(),
+        closed_reason=f"{person.full_name} hat angerufen, {person.phone}",
     )
     FeedbackRequest.objects.create(appointment=done, customer=customer, secret="s" * 24, feedback=feedback)
     WebRequest.objects.create(
