@@ -11,10 +11,11 @@ from desk.models import Feedback, InboundAttachment, InboundMail, Promise, Promi
 from journal.models import JournalEntry
 from journal.rendering import entry_text
 from notifications.models import MessageStatus, OutboxMessage
+from notifications.services import message_mark_attempt_failed, message_mark_sent, messages_claim
 from privacy.models import Erasure, ErasureReason
 from privacy.services import PrivacyError, customer_erase
 from tests.factories import AppointmentFactory, CustomerFactory, FirmFactory, OfficeUserFactory
-from tests.privacy.stored import ANNA, BERND, customer_with_everything, traces
+from tests.privacy.stored import ANNA, BERND, customer_with_everything, sent_mime, traces
 
 pytestmark = pytest.mark.django_db
 
@@ -142,6 +143,29 @@ def test_queued_messages_are_voided_open_promises_closed_and_links_die(anna, off
         BookingInvitation.objects.get(customer=anna).nonce,
         WebRequest.objects.get(customer=anna).link_secret,
     ) != secrets_before
+
+
+def test_a_mail_being_sent_during_the_erasure_is_not_written_back_when_the_worker_finishes(anna, office):
+    sending = OutboxMessage.objects.create(
+        kind="reminder", dedupe_key="reminder:y", customer=anna, to_email=ANNA.email, language="de"
+    )
+    messages_claim(message_ids=[sending.pk])
+    sending.refresh_from_db()
+    assert sending.status == MessageStatus.SENDING
+
+    customer_erase(customer=anna, by=office, reason=ErasureReason.CUSTOMER_REQUEST)
+
+    finished = message_mark_sent(
+        message=sending,
+        subject=f"Erinnerung, {ANNA.full_name}",
+        provider_message_id="<x@example.de>",
+        sent_mime=sent_mime(ANNA, f"Erinnerung, {ANNA.full_name}"),
+    )
+    assert finished is False
+    message_mark_attempt_failed(message=sending, error=f"550 {ANNA.email} unknown", permanent=False)
+    sending.refresh_from_db()
+    assert sending.status == MessageStatus.SUPERSEDED
+    assert traces(ANNA.words()) == []
 
 
 @pytest.mark.parametrize(
