@@ -2,11 +2,13 @@
 
 import pytest
 from django.conf import settings
+from django.contrib.admin.models import CHANGE, LogEntry
 from django.db import connection
 from django.utils import translation
 
 from appointments.models import Appointment, AppointmentStatus, BookingInvitation, VisitAttempt
 from customers.models import Customer
+from customers.services import customer_update
 from desk.models import Feedback, InboundAttachment, InboundMail, Promise, PromiseState, WebRequest
 from journal.models import JournalEntry
 from journal.rendering import entry_text
@@ -166,6 +168,36 @@ def test_a_mail_being_sent_during_the_erasure_is_not_written_back_when_the_worke
     sending.refresh_from_db()
     assert sending.status == MessageStatus.SUPERSEDED
     assert traces(ANNA.words()) == []
+
+
+def test_the_admin_history_of_her_records_loses_her_old_names_and_other_customers_on_her_street_keep_theirs(
+    anna, office
+):
+    old_name = "Anna Mädchenname"
+    customer_update(customer=anna, changes={"full_name": old_name}, actor=office)
+    anna.refresh_from_db()
+    LogEntry.objects.log_actions(
+        user_id=office.pk,
+        queryset=[anna],
+        action_flag=CHANGE,
+        change_message=f"Name war {old_name}",
+        single_object=True,
+    )
+    customer_update(customer=anna, changes={"full_name": ANNA.full_name}, actor=office)
+    neighbour = CustomerFactory(full_name="Carl Nachbar", street=ANNA.street)
+    LogEntry.objects.log_actions(
+        user_id=office.pk,
+        queryset=[neighbour],
+        action_flag=CHANGE,
+        change_message=f"Umgezogen in die {ANNA.street}",
+        single_object=True,
+    )
+    neighbours_history = list(LogEntry.objects.filter(object_id=str(neighbour.pk)).values())
+
+    customer_erase(customer=anna, by=office, reason=ErasureReason.CUSTOMER_REQUEST)
+
+    assert [t for t in traces([old_name, "Mädchenname"]) if t[0] == "django_admin_log"] == []
+    assert list(LogEntry.objects.filter(object_id=str(neighbour.pk)).values()) == neighbours_history
 
 
 @pytest.mark.parametrize(
