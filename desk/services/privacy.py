@@ -27,7 +27,8 @@ def desk_anonymise(*, customer_id: int, email: str) -> dict[str, int]:
     Kept: dates, kinds, states, ratings, owners, deadlines, the request's postcode and city, attachment types
     and sizes. Gone: what was typed or written (requests, notes, comments, replies, reasons for closing, mails
     and their headers), attachment files (deleted from storage once the erasure commits), and the secrets of
-    the customer's links (a new one each, so old links stop working). Promises still open are voided: nobody can keep them.
+    the customer's links (a new one each, so old links stop working). Promises still open are voided: nobody
+    can keep them.
     """
     now = timezone.now()
     requests = WebRequest.objects.filter(customer_id=customer_id)
