@@ -423,6 +423,8 @@ CELERY_BEAT_SCHEDULE = {
     "promise-warnings": {"task": "desk.tasks.warn_about_promises", "schedule": 300.0},
     "feedback-requests": {"task": "desk.tasks.queue_feedback_requests", "schedule": 900.0},
     "heartbeat": {"task": "config.tasks.record_heartbeat", "schedule": 60.0},
+    # Import uploads hold personal data: gone a day after the upload even when nobody imports again.
+    "import-uploads": {"task": "customers.tasks.remove_old_import_uploads", "schedule": 3600.0},
     # At night in Europe, when nobody books. Retention (privacy.tasks): what is no longer needed goes.
     "expire-door-locations": {"task": "privacy.tasks.expire_door_locations", "schedule": crontab(hour=2, minute=40)},
     "expire-message-bodies": {"task": "privacy.tasks.expire_message_bodies", "schedule": crontab(hour=2, minute=50)},

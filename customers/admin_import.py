@@ -77,7 +77,7 @@ class ImportUploadStorage(TempFolderStorage):
     def _open(self, mode="r"):
         if self.name:
             return open(self.get_full_path(), mode, encoding=self.encoding)
-        self._remove_old()
+        self.remove_old()
         file = tempfile.NamedTemporaryFile(dir=self.folder(), prefix="customers-", delete=False)
         self.name = os.path.basename(file.name)
         return file
@@ -98,13 +98,23 @@ class ImportUploadStorage(TempFolderStorage):
         except FileNotFoundError:
             pass
 
-    def _remove_old(self):
-        # Uploads the office previewed but neither confirmed nor cancelled.
+    @classmethod
+    def remove_old(cls) -> int:
+        """Delete the uploads older than a day (previewed, neither confirmed nor cancelled); returns how many.
+        Run at each upload and hourly by beat (customers.tasks): an office that stops importing must not
+        keep the last file's personal data."""
         cutoff = time.time() - KEEP_UPLOADS_SECONDS
-        with os.scandir(self.folder()) as entries:
+        removed = 0
+        with os.scandir(cls.folder()) as entries:
             for entry in entries:
-                if entry.is_file() and entry.stat().st_mtime < cutoff:
-                    os.remove(entry.path)
+                try:
+                    if entry.is_file() and entry.stat().st_mtime < cutoff:
+                        os.remove(entry.path)
+                        removed += 1
+                except FileNotFoundError:
+                    # Claimed or cancelled by a request meanwhile.
+                    continue
+        return removed
 
 
 class CustomerImportForm(ImportForm):

@@ -178,18 +178,22 @@ _DROPPED = object()
 @contextmanager
 def _erasure_sanctioned(customer_id: int):
     """The one way past the journal's triggers (migration 0004): for this customer, in this transaction."""
+    postgresql = connection.vendor == "postgresql"
     with connection.cursor() as cursor:
-        if connection.vendor == "postgresql":
+        if postgresql:
             cursor.execute("SELECT set_config('doorstep.erasure', %s, true)", [str(customer_id)])
         else:
             cursor.execute("INSERT INTO journal_erasure_in_progress (customer_id) VALUES (%s)", [customer_id])
         try:
             yield
         finally:
-            if connection.vendor == "postgresql":
-                cursor.execute("SELECT set_config('doorstep.erasure', '', true)")
-            else:
+            if not postgresql:
+                # SQLite's transaction stays usable after a failed statement: the marker goes either way.
                 cursor.execute("DELETE FROM journal_erasure_in_progress WHERE customer_id = %s", [customer_id])
+        # Only after success: after an error PostgreSQL's transaction is aborted, any statement fails and would
+        # hide the real error, and the transaction-local setting ends with the rollback anyway.
+        if postgresql:
+            cursor.execute("SELECT set_config('doorstep.erasure', '', true)")
 
 
 @transaction.atomic

@@ -621,9 +621,13 @@ def outbox_anonymise(*, customer_id: int, personal: Collection[str]) -> int:
     Kept: kind, status, dates, attempts, language, the ids and codes in the message data (journal.services.shred
     with the `personal` words: name, email, phone, street). Gone: recipient, subject, the mail as sent, errors
     and bounce reports (they quote the address). Messages still waiting are voided: nobody is left to send to.
+    One a worker is sending right now is voided too, its claim dropped: the worker's mark_sent or
+    mark_attempt_failed then matches nothing and cannot write the subject, the mail or a journal entry back.
     """
     messages = OutboxMessage.objects.filter(customer_id=customer_id)
-    messages.filter(status__in=[MessageStatus.QUEUED, MessageStatus.FAILED]).update(status=MessageStatus.SUPERSEDED)
+    messages.filter(status__in=[MessageStatus.QUEUED, MessageStatus.FAILED, MessageStatus.SENDING]).update(
+        status=MessageStatus.SUPERSEDED, claim_token=""
+    )
     for pk, context in messages.values_list("pk", "context"):
         OutboxMessage.objects.filter(pk=pk).update(context=shred(context or {}, personal=personal) or {})
     return messages.update(to_email="", subject="", sent_mime=None, last_error="", bounce_detail="")

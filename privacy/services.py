@@ -4,17 +4,19 @@ import json
 
 from django.contrib.admin.models import LogEntry
 from django.contrib.auth.models import AbstractBaseUser
-from django.db import transaction
-from django.db.models import Q
+from django.contrib.contenttypes.models import ContentType
+from django.db import models, transaction
 from django.utils.translation import gettext as _
 
+from appointments.models import Appointment, BookingInvitation, MissedVisitFollowUp, VisitAttempt
 from appointments.services.privacy import appointments_anonymise, customer_has_active_visits
 from customers.models import Customer
 from customers.services import customer_anonymise
-from desk.models import WebRequest
-from desk.services.privacy import desk_anonymise
+from desk.models import Feedback, InboundMail, Promise, WebRequest
+from desk.services.privacy import customer_inbound_mails, desk_anonymise
 from journal.models import JournalEntry
 from journal.services import journal_entries_erase, journal_record
+from notifications.models import OutboxMessage
 from notifications.services import outbox_anonymise
 from privacy.models import Erasure, ErasureReason
 
@@ -81,14 +83,15 @@ def customer_erase(*, customer: Customer, by: AbstractBaseUser | None, reason: s
     if refusal := erasure_refusal(customer):
         raise refusal
     personal = personal_words(customer)
-    log_words = [customer.full_name, customer.email, customer.street, *_phone_forms(customer.phone)]
+    # Before the desk blanks the addresses its unmatched mails are found by.
+    logged = _admin_logged_objects(customer)
     counts = {"customer": 1}
     counts |= appointments_anonymise(customer_id=customer.pk)
     counts["messages"] = outbox_anonymise(customer_id=customer.pk, personal=personal)
     counts |= desk_anonymise(customer_id=customer.pk, email=customer.email)
     counts["journal_entries"] = journal_entries_erase(customer_id=customer.pk, personal=personal)
     customer = customer_anonymise(customer=customer)
-    counts["admin_log_entries"] = _admin_log_anonymise(log_words)
+    counts["admin_log_entries"] = _admin_log_anonymise(logged)
     erasure = Erasure.objects.create(customer=customer, erased_by=by, reason=reason, counts=counts)
     journal_record(
         customer=customer,
@@ -99,24 +102,42 @@ def customer_erase(*, customer: Customer, by: AbstractBaseUser | None, reason: s
     return erasure
 
 
-def _admin_log_anonymise(words: list[str]) -> int:
-    """The admin's history names each object as it was then ("Anna Meyer · Heating · …"): rename it as it is
-    now, and drop change messages that quote the person. Django's table, so no app owns it."""
-    words = [word for word in words if word and word.strip()]
-    if not words:
-        return 0
-    naming = Q()
-    for word in words:
-        naming |= Q(object_repr__icontains=word) | Q(change_message__icontains=word)
+def _admin_logged_objects(customer: Customer) -> list[tuple[type[models.Model], list[int]]]:
+    """Every record of the customer's that has an admin page, so may have admin history: (model, pks)."""
+    attempts = list(VisitAttempt.objects.filter(appointment__customer=customer).values_list("pk", flat=True))
+    mails = customer_inbound_mails(customer_id=customer.pk, email=customer.email)
+    return [
+        (Customer, [customer.pk]),
+        (Appointment, list(Appointment.objects.filter(customer=customer).values_list("pk", flat=True))),
+        (BookingInvitation, list(BookingInvitation.objects.filter(customer=customer).values_list("pk", flat=True))),
+        (VisitAttempt, attempts),
+        # A proxy has its own content type in the admin's history.
+        (MissedVisitFollowUp, attempts),
+        (OutboxMessage, list(OutboxMessage.objects.filter(customer=customer).values_list("pk", flat=True))),
+        (WebRequest, list(WebRequest.objects.filter(customer=customer).values_list("pk", flat=True))),
+        (Promise, list(Promise.objects.filter(customer=customer).values_list("pk", flat=True))),
+        (Feedback, list(Feedback.objects.filter(customer=customer).values_list("pk", flat=True))),
+        (InboundMail, list(mails.values_list("pk", flat=True))),
+    ]
+
+
+def _admin_log_anonymise(logged: list[tuple[type[models.Model], list[int]]]) -> int:
+    """The admin's history names each object as it was then ("Anna Meyer · Heating · …") and its change
+    messages may quote what was typed: every entry about the customer's records is renamed as the record is
+    now and loses its message. Chosen by object, not by searching the text: a search misses the names she
+    had before, and hits other customers on the same street. Django's table, so no app owns it."""
     changed = 0
-    for log in LogEntry.objects.filter(naming).select_related("content_type"):
-        model = log.content_type.model_class()
-        current = model._default_manager.filter(pk=log.object_id).first() if model else None
-        log.object_repr = str(current)[:200] if current is not None else ""
-        if any(word.casefold() in log.change_message.casefold() for word in words):
+    for model, pks in logged:
+        if not pks:
+            continue
+        content_type = ContentType.objects.get_for_model(model, for_concrete_model=False)
+        current = {str(obj.pk): obj for obj in model._default_manager.filter(pk__in=pks)}
+        for log in LogEntry.objects.filter(content_type=content_type, object_id__in=[str(pk) for pk in pks]):
+            obj = current.get(log.object_id)
+            log.object_repr = str(obj)[:200] if obj is not None else ""
             log.change_message = json.dumps([])
-        log.save(update_fields=["object_repr", "change_message"])
-        changed += 1
+            log.save(update_fields=["object_repr", "change_message"])
+            changed += 1
     return changed
 
 

@@ -25,9 +25,10 @@ def desk_anonymise(*, customer_id: int, email: str) -> dict[str, int]:
     """Remove the customer's personal data from the desk's records; returns how many of each there were.
 
     Kept: dates, kinds, states, ratings, owners, deadlines, the request's postcode and city, attachment types
-    and sizes. Gone: what was typed or written (requests, notes, comments, replies, mails and their headers),
-    attachment files (deleted from storage once the erasure commits), and the secrets of the customer's
-    links (a new one each, so old links stop working). Promises still open are voided: nobody can keep them.
+    and sizes. Gone: what was typed or written (requests, notes, comments, replies, reasons for closing, mails
+    and their headers), attachment files (deleted from storage once the erasure commits), and the secrets of
+    the customer's links (a new one each, so old links stop working). Promises still open are voided: nobody
+    can keep them.
     """
     now = timezone.now()
     requests = WebRequest.objects.filter(customer_id=customer_id)
@@ -47,7 +48,7 @@ def desk_anonymise(*, customer_id: int, email: str) -> dict[str, int]:
         )
     promises.filter(state=PromiseState.OPEN).update(state=PromiseState.VOIDED, closed_at=now)
     promises.update(note="", closed_reason="")
-    feedback.update(comment="", reply_text="")
+    feedback.update(comment="", reply_text="", closed_reason="")
     for request_id in FeedbackRequest.objects.filter(customer_id=customer_id).values_list("pk", flat=True):
         FeedbackRequest.objects.filter(pk=request_id).update(secret=secrets.token_urlsafe(24))
     for mail_id in mail_ids:

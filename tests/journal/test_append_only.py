@@ -149,6 +149,19 @@ def test_once_the_erasure_is_over_the_same_transaction_is_refused_again(entry):
     assert entry.summary == "Kunde rief an."
 
 
+def test_a_refusal_during_an_erasure_surfaces_as_itself_and_the_erasure_ends_with_it(entry):
+    other = journal_record(customer=CustomerFactory(), action="contact.recorded", summary="Frau Kurz rief an.")
+
+    with pytest.raises(DatabaseError) as refused, transaction.atomic():
+        with _erasure_sanctioned(entry.customer_id):
+            _raw_update("UPDATE journal_journalentry SET summary = '' WHERE id = %s", [other.pk])
+
+    # Not PostgreSQL's "current transaction is aborted" from cleaning up after it.
+    assert "append-only" in str(refused.value)
+    with pytest.raises(DatabaseError), transaction.atomic():
+        _raw_update("UPDATE journal_journalentry SET summary = '' WHERE id = %s", [entry.pk])
+
+
 @pytest.mark.skipif(
     connection.vendor != "postgresql",
     reason="SQLite has no delete trigger (Django's test flush deletes rows, migration 0002): the PostgreSQL pass",

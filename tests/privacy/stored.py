@@ -10,6 +10,7 @@ from email.utils import make_msgid
 from django.contrib.admin.models import CHANGE, LogEntry
 from django.contrib.contenttypes.models import ContentType
 from django.db import connection
+from django.test import TestCase
 from django.utils import timezone
 
 from appointments.models import AppointmentStatus, BookingInvitation
@@ -136,7 +137,13 @@ def customer_with_everything(person: Person, *, office):
     )
     PromiseFactory(customer=customer, owner=office, note=f"{person.full_name} Angebot schicken")
     feedback = FeedbackFactory(
-        customer=customer, owner=office, appointment=done, comment=f"Sehr gut. {person.full_name}"
+        customer=customer,
+        owner=office,
+        appointment=done,
+        comment=f"Sehr gut. {person.full_name}",
+        state="closed",
+        closed_at=timezone.now(),
+        closed_reason=f"{person.full_name} hat angerufen, {person.phone}",
     )
     FeedbackRequest.objects.create(appointment=done, customer=customer, secret="s" * 24, feedback=feedback)
     WebRequest.objects.create(
@@ -154,7 +161,9 @@ def customer_with_everything(person: Person, *, office):
         match="matched",
         link_secret="l" * 32,
     )
-    mail = inbound_receive(raw=inbound_mail(person, subject=f"Frage von {person.full_name}"), source="pipe")
+    # Attachment files are written once the mail is committed (desk.services.inbound).
+    with TestCase.captureOnCommitCallbacks(execute=True):
+        mail = inbound_receive(raw=inbound_mail(person, subject=f"Frage von {person.full_name}"), source="pipe")
     assert mail.customer_id == customer.pk
     LogEntry.objects.log_actions(
         user_id=office.pk, queryset=[customer], action_flag=CHANGE, change_message="[]", single_object=True

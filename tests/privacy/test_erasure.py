@@ -2,19 +2,22 @@
 
 import pytest
 from django.conf import settings
+from django.contrib.admin.models import CHANGE, LogEntry
 from django.db import connection
 from django.utils import translation
 
 from appointments.models import Appointment, AppointmentStatus, BookingInvitation, VisitAttempt
 from customers.models import Customer
+from customers.services import customer_update
 from desk.models import Feedback, InboundAttachment, InboundMail, Promise, PromiseState, WebRequest
 from journal.models import JournalEntry
 from journal.rendering import entry_text
 from notifications.models import MessageStatus, OutboxMessage
+from notifications.services import message_mark_attempt_failed, message_mark_sent, messages_claim
 from privacy.models import Erasure, ErasureReason
 from privacy.services import PrivacyError, customer_erase
 from tests.factories import AppointmentFactory, CustomerFactory, FirmFactory, OfficeUserFactory
-from tests.privacy.stored import ANNA, BERND, customer_with_everything, traces
+from tests.privacy.stored import ANNA, BERND, customer_with_everything, sent_mime, traces
 
 pytestmark = pytest.mark.django_db
 
@@ -142,6 +145,59 @@ def test_queued_messages_are_voided_open_promises_closed_and_links_die(anna, off
         BookingInvitation.objects.get(customer=anna).nonce,
         WebRequest.objects.get(customer=anna).link_secret,
     ) != secrets_before
+
+
+def test_a_mail_being_sent_during_the_erasure_is_not_written_back_when_the_worker_finishes(anna, office):
+    sending = OutboxMessage.objects.create(
+        kind="reminder", dedupe_key="reminder:y", customer=anna, to_email=ANNA.email, language="de"
+    )
+    messages_claim(message_ids=[sending.pk])
+    sending.refresh_from_db()
+    assert sending.status == MessageStatus.SENDING
+
+    customer_erase(customer=anna, by=office, reason=ErasureReason.CUSTOMER_REQUEST)
+
+    finished = message_mark_sent(
+        message=sending,
+        subject=f"Erinnerung, {ANNA.full_name}",
+        provider_message_id="<x@example.de>",
+        sent_mime=sent_mime(ANNA, f"Erinnerung, {ANNA.full_name}"),
+    )
+    assert finished is False
+    message_mark_attempt_failed(message=sending, error=f"550 {ANNA.email} unknown", permanent=False)
+    sending.refresh_from_db()
+    assert sending.status == MessageStatus.SUPERSEDED
+    assert traces(ANNA.words()) == []
+
+
+def test_the_admin_history_of_her_records_loses_her_old_names_and_other_customers_on_her_street_keep_theirs(
+    anna, office
+):
+    old_name = "Anna Mädchenname"
+    customer_update(customer=anna, changes={"full_name": old_name}, actor=office)
+    anna.refresh_from_db()
+    LogEntry.objects.log_actions(
+        user_id=office.pk,
+        queryset=[anna],
+        action_flag=CHANGE,
+        change_message=f"Name war {old_name}",
+        single_object=True,
+    )
+    customer_update(customer=anna, changes={"full_name": ANNA.full_name}, actor=office)
+    neighbour = CustomerFactory(full_name="Carl Nachbar", street=ANNA.street)
+    LogEntry.objects.log_actions(
+        user_id=office.pk,
+        queryset=[neighbour],
+        action_flag=CHANGE,
+        change_message=f"Umgezogen in die {ANNA.street}",
+        single_object=True,
+    )
+    neighbours_history = list(LogEntry.objects.filter(object_id=str(neighbour.pk)).values())
+
+    customer_erase(customer=anna, by=office, reason=ErasureReason.CUSTOMER_REQUEST)
+
+    assert [t for t in traces([old_name, "Mädchenname"]) if t[0] == "django_admin_log"] == []
+    assert list(LogEntry.objects.filter(object_id=str(neighbour.pk)).values()) == neighbours_history
 
 
 @pytest.mark.parametrize(

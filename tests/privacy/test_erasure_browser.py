@@ -7,6 +7,7 @@ import pytest
 
 from customers.models import Customer
 from privacy.models import Erasure
+from tests.accounts.signin import office_sign_in
 from tests.factories import FirmFactory, OfficeUserFactory
 from tests.privacy.stored import ANNA, BERND, customer_with_everything, traces
 
@@ -43,9 +44,7 @@ def test_the_office_exports_then_erases_a_customer_and_no_table_keeps_a_trace(
     page.set_viewport_size({"width": 1280, "height": 900})
     page.context.add_cookies([{"name": "django_language", "value": language, "url": live_server.url}])
     page.goto(f"{live_server.url}/admin/")
-    page.fill("#id_username", "office-privacy")
-    page.fill("#id_password", "secret-password")
-    page.click("input[type=submit]")
+    office_sign_in(page, username="office-privacy", password="secret-password")
 
     page.goto(f"{live_server.url}/admin/customers/customer/{anna.pk}/change/")
     page.click(f"text={texts['export']}")
