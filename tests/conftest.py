@@ -126,6 +126,14 @@ def vnu_jar() -> Path:
     return VNU_JAR
 
 
+def inject_axe(page, axe_script: Path) -> None:
+    """axe-core into the page as a script of the page's own origin: an inline <script> (what
+    add_script_tag(path=...) writes) is refused by the Content-Security-Policy, which stays on in tests."""
+    url = page.evaluate("location.origin") + "/__tests__/axe.min.js"
+    page.route(url, lambda route: route.fulfill(path=str(axe_script), content_type="application/javascript"))
+    page.add_script_tag(url=url)
+
+
 @pytest.fixture
 def axe_script() -> Path:
     need_service(AXE_JS.exists(), f"{AXE_JS.relative_to(ROOT)} is missing (npm ci)")

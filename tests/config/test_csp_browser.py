@@ -16,6 +16,7 @@ from django.urls import reverse
 from django.utils import timezone
 
 from appointments.links import appointment_token, invitation_token
+from tests.accounts.signin import office_sign_in
 from tests.config.office_scene import LOGIN, office_scene
 from tests.dispatch.test_board_browser import accepted_dialogs, drag
 from tests.factories import AppointmentFactory, CustomerFactory, FirmFactory, TechnicianFactory, UserFactory, local_dt
@@ -62,9 +63,7 @@ class Watched:
 def office(browser, live_server) -> Watched:
     watched = Watched(browser, viewport={"width": 1280, "height": 900}, locale="de")
     watched.visit(f"{live_server.url}{reverse('admin:login')}")
-    watched.page.fill("#id_username", LOGIN[0])
-    watched.page.fill("#id_password", LOGIN[1])
-    watched.page.click("input[type=submit]")
+    office_sign_in(watched.page, username=LOGIN[0], password=LOGIN[1])
     watched.page.wait_for_url(f"{live_server.url}{reverse('admin:index')}")
     return watched
 

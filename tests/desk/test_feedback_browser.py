@@ -16,6 +16,7 @@ from desk.models import Feedback, FeedbackChannel, FeedbackState
 from desk.services.feedback import feedback_receive, feedback_requests_queue
 from notifications.models import MessageKind, OutboxMessage
 from tests.accounts.signin import office_sign_in
+from tests.conftest import inject_axe
 from tests.factories import AppointmentFactory, CustomerFactory, FirmFactory, OfficeUserFactory
 
 pytestmark = [pytest.mark.browser, pytest.mark.django_db(transaction=True)]
@@ -62,7 +63,7 @@ def test_customer_rates_a_visit_from_the_mail_link_on_a_phone(
     rating = page.get_by_role("group", name=_("How would you rate our visit?"))
     assert rating.get_by_role("radio").count() == 5
     assert page.evaluate("document.documentElement.scrollWidth") <= PHONE_WIDTH
-    page.add_script_tag(path=str(axe_script))
+    inject_axe(page, axe_script)
     result = page.evaluate("async () => await axe.run(document, {resultTypes: ['violations']})")
     assert not result["violations"], format_violations(result["violations"])
 

@@ -78,9 +78,7 @@ def test_the_clerk_closes_several_mails_from_the_list_with_one_reason(browser, l
         viewport={"width": OFFICE_WIDTH, "height": 900}, locale="de", extra_http_headers={"Accept-Language": "de"}
     ).new_page()
     tab.goto(f"{live_server.url}{reverse('admin:login')}")
-    tab.fill("#id_username", "clerk")
-    tab.fill("#id_password", "clerk-password-1")
-    tab.click("input[type=submit]")
+    office_sign_in(tab, username="clerk", password="clerk-password-1")
     tab.wait_for_url(f"{live_server.url}{reverse('admin:index')}")
 
     tab.goto(f"{live_server.url}{reverse('admin:desk_inboundmail_changelist')}")

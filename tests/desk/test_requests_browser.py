@@ -6,6 +6,7 @@ import re
 import pytest
 
 from desk.models import PromiseState, WebRequest
+from tests.conftest import inject_axe
 from tests.factories import FirmFactory, OfficeUserFactory
 from tests.selfservice.test_quality import format_violations
 
@@ -21,7 +22,7 @@ def check_page(page, axe_script, name: str) -> None:
         page.screenshot(path=f"{SCREENSHOTS}/request-{name}.png", full_page=True)
     scroll_width = page.evaluate("document.documentElement.scrollWidth")
     assert scroll_width <= PHONE_WIDTH, f"{name} is {scroll_width}px wide on a {PHONE_WIDTH}px phone"
-    page.add_script_tag(path=str(axe_script))
+    inject_axe(page, axe_script)
     result = page.evaluate("async () => await axe.run(document, {resultTypes: ['violations']})")
     assert not result["violations"], format_violations(result["violations"])
 

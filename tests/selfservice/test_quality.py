@@ -20,7 +20,7 @@ from django.utils.translation import gettext
 from appointments.links import appointment_token, card_code, invitation_token
 from appointments.services import appointment_cancel, appointment_schedule
 from appointments.services.booking import appointment_request_new_time, booking_invite
-from tests.conftest import ROOT, describe_vnu, run_vnu
+from tests.conftest import ROOT, describe_vnu, inject_axe, run_vnu
 from tests.factories import (
     CustomerFactory,
     FirmFactory,
@@ -356,7 +356,7 @@ def test_every_page_state_passes_axe(axe_script, state, live_server, page, world
     # A link that leads to no page of its own (a visit that has ended) shows its answer in place.
     if state not in ("invalid-link", "too-many", "csrf-failure", "cookies-needed", "invitation-reopened-after-cancel"):
         assert "/l/" not in page.url, page.url  # the token left the address bar
-    page.add_script_tag(path=str(axe_script))
+    inject_axe(page, axe_script)
 
     failures = []
     for width in (PHONE_WIDTH, 1280):

@@ -14,6 +14,7 @@ from django.utils import timezone, translation
 from django.utils.translation import gettext
 
 from appointments.models import AppointmentStatus, VisitAttempt
+from tests.conftest import inject_axe
 from tests.factories import AppointmentFactory, CustomerFactory, TechnicianFactory, UserFactory, local_dt
 
 pytestmark = [pytest.mark.browser, pytest.mark.django_db(transaction=True)]
@@ -33,7 +34,7 @@ def assert_fits_the_phone(page, axe_script):
     """No sideways scrolling at 375 px, and nothing axe-core finds."""
     scroll_width = page.evaluate("document.documentElement.scrollWidth")
     assert scroll_width <= PHONE["width"], f"{page.url} is {scroll_width}px wide on a {PHONE['width']}px phone"
-    page.add_script_tag(path=str(axe_script))
+    inject_axe(page, axe_script)
     violations = page.evaluate("async () => (await axe.run(document, {resultTypes: ['violations']})).violations")
     assert not violations, f"axe-core on {page.url}:\n" + "\n".join(
         f"{violation['id']}: {violation['help']} {[node['target'] for node in violation['nodes']]}"

@@ -7,6 +7,7 @@ from django.conf import settings as django_settings
 from django.utils import translation
 from django.utils.translation import gettext
 
+from tests.conftest import inject_axe
 from tests.factories import AppointmentFactory, CustomerFactory, TechnicianFactory, UserFactory, local_dt
 
 pytestmark = [pytest.mark.browser, pytest.mark.django_db(transaction=True)]
@@ -48,7 +49,7 @@ def test_technician_prints_the_day_sheet_from_my_day(axe_script, live_server, pa
     box = link.bounding_box()
     assert box["x"] >= 0 and box["x"] + box["width"] <= PHONE["width"]
     assert page.evaluate("document.documentElement.scrollWidth") <= PHONE["width"]
-    page.add_script_tag(path=str(axe_script))
+    inject_axe(page, axe_script)
     violations = page.evaluate("async () => (await axe.run(document, {resultTypes: ['violations']})).violations")
     assert not violations, [
         (violation["id"], [node["target"] for node in violation["nodes"]]) for violation in violations
