@@ -14,8 +14,15 @@ from tests.config.test_settings import PRODUCTION_ENV, run_python
 from tests.factories import AppointmentFactory, FirmFactory, TechnicianFactory, UserFactory, local_dt
 
 ROOT = Path(__file__).resolve().parents[2]
-# Rendered into mails and PDFs, never shown as a page: mail clients need inline styles, WeasyPrint its <style>.
-NOT_PAGES = ("templates/emails/", "templates/cards/", "desk/promises/_mail_facts.html", "technician/day_sheet")
+# Rendered into mails and PDFs, never shown as a page: mail clients need inline styles, WeasyPrint its <style>;
+# the summary in a customer's data export is a file opened from disk, so it carries its own <style>.
+NOT_PAGES = (
+    "templates/emails/",
+    "templates/cards/",
+    "desk/promises/_mail_facts.html",
+    "technician/day_sheet",
+    "privacy/export_summary.html",
+)
 # The board's blocks sit at their minute of the day (config.security.allow_style_attributes).
 STYLE_ATTRIBUTES_ALLOWED = ("dispatch/templates/dispatch/day.html", "dispatch/board.py")
 INLINE_SCRIPT = re.compile(r"<script(?![^>]*\bsrc=)[^>]*>|\son[a-z]+=|javascript:", re.IGNORECASE)
