@@ -34,7 +34,7 @@ INLINE_STYLE_IN_PYTHON = re.compile(r"\sstyle=[\"'{]", re.IGNORECASE)
 def page_sources():
     for path in [*ROOT.glob("templates/**/*.html"), *ROOT.glob("*/templates/**/*.html"), *ROOT.glob("*/**/*.py")]:
         relative = path.relative_to(ROOT).as_posix()
-        if relative.startswith((".venv/", "tests/", "node_modules/", "bench/")) or any(
+        if relative.startswith((".venv/", ".tools/", "var/", "tests/", "node_modules/", "bench/")) or any(
             part in relative for part in NOT_PAGES
         ):
             continue
