@@ -82,8 +82,10 @@ def test_not_ready_while_mail_fails_as_a_whole(client, settings, worker_alive):
 
 
 def test_not_ready_when_the_broker_cannot_be_reached(client, monkeypatch, worker_alive):
-    monkeypatch.setattr(celery_app.conf, "broker_url", "redis://127.0.0.1:9/0")
-    monkeypatch.setattr(celery_app.conf, "broker_write_url", None)
+    # Not by changing the app's settings: restoring conf.broker_write_url (a derived value) would pin it to
+    # this moment's broker for every later test.
+    dead = "redis://127.0.0.1:9/0"
+    monkeypatch.setattr(celery_app, "connection_for_write", lambda *args, **kwargs: celery_app.connection(dead))
 
     status, results = readiness(client)
 
