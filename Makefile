@@ -38,6 +38,7 @@ run: messages
 	@echo "  Doorstep runs at http://127.0.0.1:$(PORT)/  (the office lands on the dispatch board; admin at /admin/; Ctrl-C stops web, worker and beat)"
 	@echo "  Each mail is one line on this console; read it in full in the admin's outbox (Benachrichtigungen › Postausgang)."
 	@echo "  EMAIL_URL=console:// make run prints whole mails instead."
+	@echo "  The office user is a superuser: its first sign-in sets up an authenticator app (QR code; README: Staff sign-in)."
 	@echo
 	DEBUG=1 CELERY_TASK_LOG_LEVEL=WARNING DOORSTEP_PORT=$(PORT) SITE_URL="$${SITE_URL:-http://127.0.0.1:$(PORT)}" $(PY) -m honcho --procfile config/Procfile --app-root . start
 
