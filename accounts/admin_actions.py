@@ -10,50 +10,54 @@ from django.utils.translation import gettext_lazy as _
 from accounts.services import sessions_end_all, sign_in_unlock, two_factor_reset
 
 
+def _for_each_user(modeladmin, request, queryset, *, service, history: str, done) -> None:
+    """Call `service` for every chosen user, note `history` on each one's admin history, and say `done(count)`."""
+    for user in queryset:
+        service(user=user, actor=request.user)
+        modeladmin.log_change(request, user, history)
+    count = len(queryset)
+    modeladmin.message_user(request, done(count) % {"count": count}, messages.SUCCESS)
+
+
 @admin.action(description=_("Sign out all devices"), permissions=["change"])
 def sign_out_all_devices(modeladmin, request, queryset):
-    for user in queryset:
-        sessions_end_all(user=user, actor=request.user)
-        modeladmin.log_change(request, user, gettext("Signed out on all devices."))
-    count = len(queryset)
-    modeladmin.message_user(
+    _for_each_user(
+        modeladmin,
         request,
-        ngettext(
+        queryset,
+        service=sessions_end_all,
+        history=gettext("Signed out on all devices."),
+        done=lambda count: ngettext(
             "%(count)s user is signed out on every device.", "%(count)s users are signed out on every device.", count
-        )
-        % {"count": count},
-        messages.SUCCESS,
+        ),
     )
 
 
 @admin.action(description=_("Reset two-factor sign-in (lost phone)"), permissions=["change"])
 def reset_two_factor(modeladmin, request, queryset):
-    for user in queryset:
-        two_factor_reset(user=user, actor=request.user)
-        modeladmin.log_change(request, user, gettext("Two-factor sign-in reset."))
-    count = len(queryset)
-    modeladmin.message_user(
+    _for_each_user(
+        modeladmin,
         request,
-        ngettext(
+        queryset,
+        service=two_factor_reset,
+        history=gettext("Two-factor sign-in reset."),
+        done=lambda count: ngettext(
             "Two-factor sign-in of %(count)s user is reset: they set up a new app at the next sign-in.",
             "Two-factor sign-in of %(count)s users is reset: they set up a new app at the next sign-in.",
             count,
-        )
-        % {"count": count},
-        messages.SUCCESS,
+        ),
     )
 
 
 @admin.action(description=_("Lift sign-in lockout"), permissions=["change"])
 def lift_lockout(modeladmin, request, queryset):
-    for user in queryset:
-        sign_in_unlock(user=user, actor=request.user)
-        modeladmin.log_change(request, user, gettext("Sign-in lockout lifted."))
-    count = len(queryset)
-    modeladmin.message_user(
+    _for_each_user(
+        modeladmin,
         request,
-        ngettext("%(count)s user may sign in again.", "%(count)s users may sign in again.", count) % {"count": count},
-        messages.SUCCESS,
+        queryset,
+        service=sign_in_unlock,
+        history=gettext("Sign-in lockout lifted."),
+        done=lambda count: ngettext("%(count)s user may sign in again.", "%(count)s users may sign in again.", count),
     )
 
 
