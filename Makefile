@@ -58,7 +58,6 @@ bench: messages
 	$(PY) bench/cards.py
 	$(PY) bench/desk_page.py
 	$(PY) bench/imports.py
-	$(PY) bench/imports.py
 
 lint: install
 	.venv/bin/ruff check .

@@ -14,10 +14,10 @@ import re
 from django.conf import settings
 from django.core import signing
 from django.urls import reverse
-from django.utils.crypto import salted_hmac
 
 from appointments.models import Appointment, AppointmentStatus, BookingInvitation
 from appointments.prebuilt import PrebuiltQuery
+from config.keyed_hashes import keyed_digests
 
 APPOINTMENT_SALT = "doorstep.link.appointment.manage"
 INVITATION_SALT = "doorstep.link.invitation.book"
@@ -168,13 +168,14 @@ def used_invitation_from_token(token: str) -> BookingInvitation | None:
 # needs now (a new time after a missed visit, the booking after it was rebooked).
 
 
-def _card_secret(pk: int) -> str:
-    digest = salted_hmac(CARD_SALT, str(pk), algorithm="sha256").digest()
-    return base64.b32encode(digest).decode()[:CARD_SECRET_LENGTH]
+def _card_secrets(pk: int) -> list[str]:
+    """Under the current key first: a card printed before a key rotation still works while the old key is
+    in SECRET_KEY_FALLBACKS."""
+    return [base64.b32encode(digest).decode()[:CARD_SECRET_LENGTH] for digest in keyed_digests(CARD_SALT, str(pk))]
 
 
 def card_code(appointment: Appointment) -> str:
-    return f"{appointment.pk}-{_card_secret(appointment.pk)}"
+    return f"{appointment.pk}-{_card_secrets(appointment.pk)[0]}"
 
 
 def card_url(appointment: Appointment) -> str:
@@ -204,7 +205,10 @@ def appointment_from_card_code(code: str) -> Appointment | None:
     pk, secret = typed[:-CARD_SECRET_LENGTH].translate(_ID_LOOKALIKES), typed[-CARD_SECRET_LENGTH:]
     if not (pk.isascii() and pk.isdigit()) or len(pk) > 12 or len(secret) != CARD_SECRET_LENGTH:
         return None
-    expected = _folded_secret(_card_secret(int(pk)))
-    if not hmac.compare_digest(expected.encode(), _folded_secret(secret).encode()):
+    typed_secret = _folded_secret(secret).encode()
+    # Every candidate is compared, so the time taken does not tell which key (if any) matched.
+    if not sum(
+        hmac.compare_digest(_folded_secret(expected).encode(), typed_secret) for expected in _card_secrets(int(pk))
+    ):
         return None
     return Appointment.objects.select_related("customer").filter(pk=int(pk)).first()

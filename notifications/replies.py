@@ -3,7 +3,8 @@
 Three ways in, for the desk's inbound mail: the reply address (settings.INBOUND_REPLY_ADDRESS, e.g.
 "office+{token}@mail.firm.example", carries a token naming the message), our Message-ID quoted in
 In-Reply-To/References, and the Message-ID a bounce report names. The token is the message's id and an
-HMAC of it (SECRET_KEY): lower-case letters and digits only, as some mail servers lower-case addresses.
+HMAC of it (SECRET_KEY; one made under a key now in SECRET_KEY_FALLBACKS still counts): lower-case letters
+and digits only, as some mail servers lower-case addresses.
 
 Our Message-IDs are signed the same way (`<id.nonce.signature@host>`, a salt of their own): anyone can
 write a References header, so only an id whose signature holds names one of our mails. A provider's
@@ -18,9 +19,10 @@ from email.utils import getaddresses
 from django.conf import settings
 from django.core.exceptions import ImproperlyConfigured
 from django.db.models import Q
-from django.utils.crypto import constant_time_compare, salted_hmac
+from django.utils.crypto import constant_time_compare
 from django.utils.http import base36_to_int, int_to_base36
 
+from config.keyed_hashes import keyed_digests
 from notifications.models import OutboxMessage
 
 TOKEN_PLACEHOLDER = "{token}"
@@ -39,13 +41,21 @@ _OUR_MESSAGE_ID = re.compile(
 )
 
 
-def _signature(message_id: int) -> str:
-    digest = salted_hmac(_SALT, str(message_id), algorithm="sha256").digest()
-    return base64.b32encode(digest).decode().lower()[:SIGNATURE_LENGTH]
+def _signatures(message_id: int) -> list[str]:
+    """Under the current key first: a reply to a mail sent before a key rotation still finds its message."""
+    return [
+        base64.b32encode(digest).decode().lower()[:SIGNATURE_LENGTH]
+        for digest in keyed_digests(_SALT, str(message_id))
+    ]
+
+
+def _any_matches(signature: str, expected: list[str]) -> bool:
+    # Every candidate is compared, so the time taken does not tell which key (if any) matched.
+    return sum(constant_time_compare(signature, candidate) for candidate in expected) > 0
 
 
 def reply_token(message: OutboxMessage) -> str:
-    return int_to_base36(message.pk) + _signature(message.pk)
+    return int_to_base36(message.pk) + _signatures(message.pk)[0]
 
 
 def _pattern() -> str:
@@ -79,7 +89,7 @@ def message_for_reply_address(address: str) -> OutboxMessage | None:
     if token is None:
         return None
     message_id = base36_to_int(token["id"])
-    if not constant_time_compare(token["signature"], _signature(message_id)):
+    if not _any_matches(token["signature"], _signatures(message_id)):
         return None
     return OutboxMessage.objects.filter(pk=message_id).first()
 
@@ -97,15 +107,17 @@ def message_ids_in(values: list[str]) -> list[str]:
     return list(dict.fromkeys(found))
 
 
-def _message_id_signature(outbox_id: int, nonce: str) -> str:
-    digest = salted_hmac(_MESSAGE_ID_SALT, f"{outbox_id}.{nonce}", algorithm="sha256").digest()
-    return base64.b32encode(digest).decode().lower()[:MESSAGE_ID_SIGNATURE_LENGTH]
+def _message_id_signatures(outbox_id: int, nonce: str) -> list[str]:
+    return [
+        base64.b32encode(digest).decode().lower()[:MESSAGE_ID_SIGNATURE_LENGTH]
+        for digest in keyed_digests(_MESSAGE_ID_SALT, f"{outbox_id}.{nonce}")
+    ]
 
 
 def new_message_id(message: OutboxMessage, *, domain: str) -> str:
     """A Message-ID for one send of `message`: unique per send, and naming the message under our signature."""
     nonce = secrets.token_hex(8)
-    return f"<{int_to_base36(message.pk)}.{nonce}.{_message_id_signature(message.pk, nonce)}@{domain}>"
+    return f"<{int_to_base36(message.pk)}.{nonce}.{_message_id_signatures(message.pk, nonce)[0]}@{domain}>"
 
 
 def outbox_id_of(message_id: str) -> int | None:
@@ -120,7 +132,7 @@ def outbox_id_of(message_id: str) -> int | None:
     if match is None:
         return None
     outbox_id = base36_to_int(match["id"])
-    if not constant_time_compare(match["signature"], _message_id_signature(outbox_id, match["nonce"])):
+    if not _any_matches(match["signature"], _message_id_signatures(outbox_id, match["nonce"])):
         return None
     return outbox_id
 

@@ -324,7 +324,7 @@ def typed(code: str, how: str) -> str:
 def test_a_card_code_typed_by_hand_still_leads_to_the_visit(client, setup, visit_today, how, monkeypatch):
     not_home(visit_today, setup)
     # A secret with every letter that has a look-alike, whatever the id's HMAC happens to give.
-    monkeypatch.setattr("appointments.links._card_secret", lambda pk: "BOIL2QXZ")
+    monkeypatch.setattr("appointments.links._card_secrets", lambda pk: ["BOIL2QXZ"])
 
     response = client.get(reverse("card", args=[typed(card_code(visit_today), how)]))
 
@@ -338,6 +338,28 @@ def test_a_card_code_typed_with_a_trailing_slash_still_leads_to_the_visit(client
     response = client.get(reverse("card", args=[card_code(visit_today)]) + "/")
 
     assert response.status_code == 302 and urlsplit(response["Location"]).path == PAGE
+
+
+def test_a_card_printed_before_a_key_rotation_still_leads_to_the_visit(client, setup, visit_today, settings):
+    not_home(visit_today, setup)
+    printed = card_code(visit_today)
+    settings.SECRET_KEY_FALLBACKS = [settings.SECRET_KEY]
+    settings.SECRET_KEY = "a-new-key-after-rotation-" + "x" * 40
+
+    response = client.get(reverse("card", args=[printed]))
+
+    assert response.status_code == 302 and urlsplit(response["Location"]).path == PAGE
+    assert card_code(visit_today) != printed
+
+
+def test_a_card_printed_under_a_retired_key_gets_the_friendly_page(client, setup, visit_today, settings):
+    not_home(visit_today, setup)
+    printed = card_code(visit_today)
+    settings.SECRET_KEY, settings.SECRET_KEY_FALLBACKS = "a-new-key-after-rotation-" + "x" * 40, []
+
+    response = client.get(reverse("card", args=[printed]))
+
+    assert response.status_code == 404
 
 
 @pytest.mark.parametrize(

@@ -204,3 +204,28 @@ def test_an_unsigned_message_id_kept_from_before_names_no_message(sent):
     OutboxMessage.objects.filter(pk=message.pk).update(provider_message_id="<176450.11.2@firm.example>")
 
     assert message_for_references(["<176450.11.2@firm.example>"]) is None
+
+
+def test_a_reply_to_a_mail_sent_before_a_key_rotation_still_finds_its_message(sent, settings):
+    settings.INBOUND_REPLY_ADDRESS = PATTERN
+    message, mail = sent()
+    address, message_id = reply_address(message), message.provider_message_id
+    old_key = settings.SECRET_KEY
+
+    settings.SECRET_KEY, settings.SECRET_KEY_FALLBACKS = "a-new-key-after-rotation-" + "x" * 40, [old_key]
+
+    assert message_for_reply_address(address) == message
+    assert message_for_references([message_id]) == message
+    # New mails are signed with the new key.
+    assert reply_address(message) != address
+
+
+def test_a_reply_signed_with_a_key_no_longer_in_the_fallbacks_names_no_message(sent, settings):
+    settings.INBOUND_REPLY_ADDRESS = PATTERN
+    message, mail = sent()
+    address, message_id = reply_address(message), message.provider_message_id
+
+    settings.SECRET_KEY, settings.SECRET_KEY_FALLBACKS = "a-new-key-after-rotation-" + "x" * 40, []
+
+    assert message_for_reply_address(address) is None
+    assert message_for_references([message_id]) is None
