@@ -73,7 +73,7 @@ INSTALLED_APPS = [
     "notifications",
     "desk",
     "privacy",
-    "axes",
+    "accounts.lockouts_app.SignInLockoutsConfig",  # django-axes, named for the office
     "django_otp",
     "django_otp.plugins.otp_totp",
     "django_otp.plugins.otp_static",

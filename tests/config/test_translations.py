@@ -96,6 +96,12 @@ DJANGO_PARTS = [
 ]
 
 
+def served_key(entry: polib.POEntry):
+    """How a served catalog keys this entry: context and msgid, and the first plural form for a plural."""
+    msgid = f"{entry.msgctxt}\x04{entry.msgid}" if entry.msgctxt else entry.msgid
+    return (msgid, 0) if entry.msgid_plural else msgid
+
+
 def served_catalog(language: str, domain: str):
     """The merged catalog Django serves: its own, the apps', and LOCALE_PATHS on top (no fallback)."""
     if domain == "djangojs":
@@ -112,11 +118,7 @@ def test_every_django_string_the_office_sees_is_translated(part, domain, languag
     served = served_catalog(language, domain)
     source = polib.pofile(str(DJANGO_DIR / part / "en" / "LC_MESSAGES" / f"{domain}.po"))
 
-    def key(entry):
-        msgid = f"{entry.msgctxt}\x04{entry.msgid}" if entry.msgctxt else entry.msgid
-        return (msgid, 0) if entry.msgid_plural else msgid
-
-    missing = [entry.msgid for entry in source if not entry.obsolete and not served.get(key(entry))]
+    missing = [entry.msgid for entry in source if not entry.obsolete and not served.get(served_key(entry))]
 
     assert missing == [], f"add them to {DJANGO_STRINGS_DIR.relative_to(ROOT)}/{language}/LC_MESSAGES/{domain}.po"
 
@@ -161,3 +163,29 @@ def test_catalogs_contain_every_string_in_the_source(tmp_path):
         fresh = {entry.msgid for entry in catalog(language, copy / "config" / "locale") if not entry.obsolete}
         committed = {entry.msgid for entry in catalog(language) if not entry.obsolete}
         assert fresh - committed == set(), f"run `make translations` and translate the new {language} strings"
+
+
+# Installed libraries with strings of their own (admin sections, column names, lock-out and code messages):
+# whatever one of their catalogs translates can reach the office, which must read it in its own language.
+# Where a library lacks Dutch, Django falls back to LANGUAGE_CODE's catalog: German on a Dutch page.
+LIBRARY_CATALOGS = {
+    app.label: sorted(Path(app.path, "locale").glob("*/LC_MESSAGES/django.po"))
+    for app in apps.get_app_configs()
+    if "site-packages" in Path(app.path).parts and not Path(app.path).is_relative_to(DJANGO_DIR)
+}
+
+
+@pytest.mark.parametrize("language", LANGUAGES)
+@pytest.mark.parametrize("app_label", sorted(label for label, files in LIBRARY_CATALOGS.items() if files))
+def test_every_string_a_library_translates_is_served_in_our_languages(app_label, language):
+    served = served_catalog(language, "django")
+
+    strings = {
+        served_key(entry)
+        for po_file in LIBRARY_CATALOGS[app_label]
+        for entry in polib.pofile(str(po_file))
+        if not entry.obsolete
+    }
+    missing = sorted(str(string) for string in strings if string and not served.get(string))
+
+    assert missing == [], f"add them to {DJANGO_STRINGS_DIR.relative_to(ROOT)}/{language}/LC_MESSAGES/django.po"
