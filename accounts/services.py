@@ -3,7 +3,9 @@
 import logging
 
 from axes.utils import reset as axes_reset
+from django.contrib.auth import SESSION_KEY
 from django.contrib.auth.models import AbstractBaseUser
+from django.contrib.sessions.backends.base import SessionBase
 from django.db import transaction
 from django.db.models import F
 from django.utils import timezone
@@ -14,6 +16,7 @@ from django_otp.plugins.otp_static.models import StaticDevice, StaticToken
 from django_otp.plugins.otp_totp.models import TOTPDevice
 
 from accounts.models import SessionGeneration
+from accounts.sessions import SESSION_GENERATION_KEY
 
 logger = logging.getLogger(__name__)
 
@@ -29,13 +32,39 @@ class TwoFactorError(Exception):
         self.code = code
 
 
+def _generation_raise(*, user: AbstractBaseUser) -> int:
+    SessionGeneration.objects.get_or_create(user=user)
+    SessionGeneration.objects.filter(user=user).update(generation=F("generation") + 1, raised_at=timezone.now())
+    return SessionGeneration.objects.get(user=user).generation
+
+
 @transaction.atomic
 def sessions_end_all(*, user: AbstractBaseUser, actor: AbstractBaseUser | None = None) -> int:
     """Every session of `user` ends on its next request (SessionGenerationMiddleware); returns the new generation."""
-    SessionGeneration.objects.get_or_create(user=user)
-    SessionGeneration.objects.filter(user=user).update(generation=F("generation") + 1, raised_at=timezone.now())
+    generation = _generation_raise(user=user)
     logger.info("All sessions of user %s ended by user %s", user.pk, getattr(actor, "pk", None))
-    return SessionGeneration.objects.get(user=user).generation
+    return generation
+
+
+@transaction.atomic
+def sessions_end_others(
+    *, user: AbstractBaseUser, keep_session: SessionBase, actor: AbstractBaseUser | None = None
+) -> int:
+    """Every session of `user` but `keep_session` (the one asking) ends on its next request; returns the new
+    generation.
+
+    The kept session moves to the new generation under a new key: whoever copied its old cookie (from the lost
+    phone's browser, say) holds a key that no longer exists.
+    """
+    # Kept under `user`'s new generation, someone else's session would be signed out on its next request and
+    # every one of `user`'s sessions with it: a caller's mistake, not a state to reach.
+    if str(keep_session.get(SESSION_KEY)) != str(user.pk):
+        raise ValueError("keep_session must be a session of the user whose sessions end.")
+    generation = _generation_raise(user=user)
+    keep_session.cycle_key()
+    keep_session[SESSION_GENERATION_KEY] = generation
+    logger.info("Other sessions of user %s ended by user %s", user.pk, getattr(actor, "pk", None))
+    return generation
 
 
 @transaction.atomic

@@ -31,6 +31,7 @@ from accounts.services import (
     recovery_codes_left,
     recovery_codes_regenerate,
     sessions_end_all,
+    sessions_end_others,
     two_factor_confirm,
     two_factor_setup_start,
     two_factor_verify,
@@ -158,7 +159,7 @@ def recovery_codes(request):
 @require_http_methods(["GET"])
 @_office_user
 def security(request):
-    """One's own sign-in security: the app, the recovery codes, signing out everywhere."""
+    """One's own sign-in security: the app, the recovery codes, signing out elsewhere or everywhere."""
     if second_factor_missing(request):
         return redirect(f"{reverse('accounts:verify')}?next={request.path}")
     context = _context(
@@ -189,6 +190,17 @@ def sign_out_everywhere(request):
     sessions_end_all(user=request.user, actor=request.user)
     auth_logout(request)
     return redirect("admin:login")
+
+
+@require_POST
+@_office_user
+def sign_out_others(request):
+    """Ends every other session of this user; this one stays signed in."""
+    if second_factor_missing(request):
+        return redirect("accounts:security")
+    sessions_end_others(user=request.user, keep_session=request.session, actor=request.user)
+    messages.success(request, _("You are signed out on all other devices. You stay signed in on this one."))
+    return redirect("accounts:security")
 
 
 @require_POST

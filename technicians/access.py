@@ -52,8 +52,8 @@ class TechnicianLoginView(auth_views.LoginView):
 
     def form_valid(self, form):
         response = super().form_valid(form)
-        # A phone in the van stays signed in for weeks (TECHNICIAN_SESSION_DAYS), not the office's two:
-        # "Sign out all devices" in the admin ends it when a phone is lost.
+        # A phone in the van stays signed in for weeks (TECHNICIAN_SESSION_DAYS), not the office's two: when a
+        # phone is lost, "Sign out on all other devices" on My day (or the admin's "Sign out all devices") ends it.
         self.request.session.set_expiry(settings.TECHNICIAN_SESSION_AGE)
         return response
 

@@ -116,6 +116,18 @@ class ArriveForm(forms.Form):
         )
 
 
+class SignOutOthersForm(forms.Form):
+    """Nothing to type: a lost phone's sessions end, this one stays. A plain button at the foot of My day, not
+    a big one, so that a thumb scrolling the day's visits does not press it."""
+
+    def __init__(self, *args, **kwargs):
+        super().__init__(*args, **kwargs)
+        self.helper = post_helper(
+            reverse("technician:sign_out_others"),
+            submit_button(_("Sign out on all other devices"), "btn-outline-secondary"),
+        )
+
+
 class CompleteForm(forms.Form):
     report = optional_text_field(
         label=_("Short note (optional)"),

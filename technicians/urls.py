@@ -8,6 +8,7 @@ urlpatterns = [
     path("", views.day, name="day"),
     path("login/", views.login, name="login"),
     path("logout/", views.logout, name="logout"),
+    path("sign-out-others/", views.sign_out_others, name="sign_out_others"),
     path("visit/<int:pk>/", views.visit, name="visit"),
     path("visit/<int:pk>/start-trip/", views.start_trip, name="start_trip"),
     path("visit/<int:pk>/arrive/", views.arrive, name="arrive"),

@@ -19,6 +19,7 @@ from django.utils.translation import gettext as _
 from django.views.decorators.cache import never_cache
 from django.views.decorators.http import require_GET, require_http_methods, require_POST
 
+from accounts.services import sessions_end_others
 from appointments.formatting import format_day, format_time
 from appointments.models import Appointment, AppointmentStatus
 from appointments.services import (
@@ -39,6 +40,7 @@ from technicians.forms import (
     BlankCardsForm,
     CompleteForm,
     NotHomeForm,
+    SignOutOthersForm,
     StartTripForm,
     TechnicianAuthenticationForm,
 )
@@ -117,6 +119,7 @@ def day(request):
             "visits": visits,
             "upcoming_days": list(upcoming_days.items()),
             "blank_cards_form": BlankCardsForm(),
+            "sign_out_others_form": SignOutOthersForm(),
         },
     )
 
@@ -242,6 +245,16 @@ def complete(request, pk):
     except AppointmentError as error:
         return _refused(request, pk, error, partial(_visit_page, request, appointment, complete_form=form))
     return _done(request, appointment, _("Visit completed."))
+
+
+@require_POST
+@technician_page
+def sign_out_others(request):
+    """A lost or stolen phone stays signed in for weeks: from the phone in their hand a technician ends every
+    other session of theirs at once, without waiting for the office."""
+    sessions_end_others(user=request.user, keep_session=request.session, actor=request.user)
+    messages.success(request, _("You are signed out on all other devices. You stay signed in on this one."))
+    return redirect("technician:day")
 
 
 def _not_home_page(request, appointment: Appointment, form: NotHomeForm, *, status: int = 200, error: str = ""):

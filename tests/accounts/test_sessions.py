@@ -1,14 +1,18 @@
-"""Technicians stay signed in for weeks; "Sign out all devices" ends every session of one user at once."""
+"""Technicians stay signed in for weeks; "Sign out all devices" ends every session of one user at once, "Sign out on
+all other devices" every one but the asking one."""
 
 from datetime import timedelta
 
 import pytest
+from django.contrib.sessions.backends.db import SessionStore
 from django.contrib.sessions.models import Session
 from django.test import Client
 from django.urls import reverse
 from django.utils import timezone
 
-from accounts.services import sessions_end_all
+from accounts.models import SessionGeneration
+from accounts.services import sessions_end_all, sessions_end_others
+from accounts.sessions import SESSION_GENERATION_KEY
 from tests.factories import OfficeUserFactory, TechnicianFactory
 
 pytestmark = pytest.mark.django_db
@@ -104,3 +108,63 @@ def test_the_generation_costs_no_query_of_its_own(client, django_assert_num_quer
     # session, user (with its generation), technician profile, visits today, visits later
     with django_assert_num_queries(5):
         client.get(reverse("technician:day"))
+
+
+def test_ending_other_sessions_keeps_the_asking_one_under_a_new_key(settings):
+    technician = TechnicianFactory()
+    phone, tablet = Client(), Client()
+    for device in (phone, tablet):
+        device.force_login(technician.user)
+    kept = SessionStore(session_key=phone.session.session_key)
+    old_key = kept.session_key
+
+    generation = sessions_end_others(user=technician.user, keep_session=kept, actor=technician.user)
+    kept.save()
+    phone.cookies[settings.SESSION_COOKIE_NAME] = kept.session_key
+
+    assert kept.session_key != old_key and kept[SESSION_GENERATION_KEY] == generation == 1
+    assert not Session.objects.filter(session_key=old_key).exists()
+    assert phone.get(reverse("technician:day")).status_code == 200
+    assert tablet.get(reverse("technician:day")).status_code == 302
+
+
+def test_ending_other_sessions_refuses_a_session_of_someone_else():
+    technician, colleague = TechnicianFactory(), TechnicianFactory()
+    colleagues_phone = Client()
+    colleagues_phone.force_login(colleague.user)
+
+    with pytest.raises(ValueError):
+        sessions_end_others(
+            user=technician.user, keep_session=SessionStore(session_key=colleagues_phone.session.session_key)
+        )
+
+    assert not SessionGeneration.objects.filter(user__in=[technician.user, colleague.user]).exists()
+    assert colleagues_phone.get(reverse("technician:day")).status_code == 200
+
+
+def test_one_signs_out_other_computers_from_the_sign_in_security_page_and_stays_signed_in(
+    admin_client_office, office_user
+):
+    other_computer = Client()
+    other_computer.force_login(office_user)
+
+    page = admin_client_office.get(reverse("accounts:security"), HTTP_ACCEPT_LANGUAGE="en")
+    response = admin_client_office.post(reverse("accounts:sign_out_others"), follow=True)
+
+    assert "Sign out on all other devices" in page.content.decode()
+    assert response.redirect_chain == [(reverse("accounts:security"), 302)]
+    assert "Sie sind auf allen anderen Geräten abgemeldet." in response.content.decode()
+    assert other_computer.get(reverse("admin:index")).status_code == 302
+    assert admin_client_office.get(reverse("admin:index")).status_code == 200
+
+
+@pytest.mark.password_only
+def test_a_password_alone_cannot_sign_other_computers_out(client, office_user):
+    other_computer = Client()
+    other_computer.force_login(office_user)
+    client.force_login(office_user)
+
+    response = client.post(reverse("accounts:sign_out_others"))
+
+    assert response["Location"] == reverse("accounts:security")
+    assert not SessionGeneration.objects.filter(user=office_user).exists()

@@ -152,3 +152,35 @@ def test_a_visits_window_stays_on_one_line_next_to_a_long_status(live_server, pa
     assert len(heights) == 2
     assert all(lines < 1.5 for lines in heights), heights
     assert page.evaluate("document.documentElement.scrollWidth") <= PHONE["width"]
+
+
+def test_a_technician_signs_a_lost_phone_out_from_the_new_one(axe_script, live_server, page, browser):
+    user = UserFactory(username="jan")
+    user.set_password(PASSWORD)
+    user.save()
+    technician = TechnicianFactory(user=user, display_name="Jan Verhaag")
+    AppointmentFactory(technician=technician, window_start=local_dt(1, 8), window_end=local_dt(1, 10))
+    lost_context = browser.new_context(viewport=PHONE)
+    lost_phone = lost_context.new_page()
+    page.set_viewport_size(PHONE)
+    for phone in (lost_phone, page):
+        phone.goto(f"{live_server.url}/technician/login/")
+        phone.get_by_label(_("username").capitalize()).fill("jan")
+        phone.get_by_label(_("Password")).fill(PASSWORD)
+        submit(phone, phone.get_by_role("button", name=_("Sign in")))
+
+    # At the foot of My day, below the visits.
+    section = page.get_by_role("region", name=_("Phone lost or stolen?"))
+    section.scroll_into_view_if_needed()
+    assert_fits_the_phone(page, axe_script)
+    submit(page, section.get_by_role("button", name=_("Sign out on all other devices")))
+
+    assert page.url == f"{live_server.url}/technician/"
+    message = _("You are signed out on all other devices. You stay signed in on this one.")
+    assert page.get_by_role("status").filter(has_text=message).is_visible()
+    assert_fits_the_phone(page, axe_script)
+    lost_phone.reload()
+    assert "/technician/login/" in lost_phone.url
+    page.reload()
+    assert page.url == f"{live_server.url}/technician/"
+    lost_context.close()

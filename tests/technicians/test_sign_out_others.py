@@ -1,0 +1,167 @@
+"""A technician whose phone is lost signs it out from the phone in their hand, and stays signed in there."""
+
+import re
+
+import pytest
+from django.conf import settings as django_settings
+from django.contrib.sessions.models import Session
+from django.test import Client
+from django.urls import reverse
+from django.utils import translation
+from django.utils.translation import gettext
+
+from accounts.models import SessionGeneration
+from tests.factories import OfficeUserFactory, TechnicianFactory
+
+pytestmark = pytest.mark.django_db
+
+PASSWORD = "van-keys-2026"
+DAY = reverse("technician:day")
+SIGN_OUT_OTHERS = reverse("technician:sign_out_others")
+SIGNED_OUT = "You are signed out on all other devices. You stay signed in on this one."
+
+
+def in_language(message: str, language: str = django_settings.LANGUAGE_CODE) -> str:
+    with translation.override(language):
+        return gettext(message)
+
+
+def signed_in(username: str) -> Client:
+    """A phone on which the technician typed their password."""
+    phone = Client()
+    response = phone.post(reverse("technician:login"), {"username": username, "password": PASSWORD})
+    assert response.status_code == 302
+    return phone
+
+
+def is_signed_in(device: Client) -> bool:
+    response = device.get(DAY)
+    if response.status_code == 302:
+        assert response["Location"].startswith(reverse("technician:login"))
+        return False
+    assert response.status_code == 200
+    return True
+
+
+def generation_of(user) -> int:
+    return SessionGeneration.objects.filter(user=user).values_list("generation", flat=True).first() or 0
+
+
+@pytest.fixture
+def jan(db):
+    return TechnicianFactory(user__username="jan", user__password=PASSWORD, display_name="Jan Verhaag")
+
+
+def test_the_lost_phone_is_signed_out_and_the_new_one_stays_signed_in(jan):
+    lost_phone, new_phone = signed_in("jan"), signed_in("jan")
+
+    response = new_phone.post(SIGN_OUT_OTHERS)
+
+    assert response.status_code == 302 and response["Location"] == DAY
+    assert not is_signed_in(lost_phone)
+    assert is_signed_in(new_phone)
+    assert is_signed_in(new_phone), "the new phone stays signed in on later requests too"
+
+
+def test_the_new_phone_is_told_in_the_offices_language(jan):
+    new_phone = signed_in("jan")
+
+    page = new_phone.post(SIGN_OUT_OTHERS, follow=True).content.decode()
+
+    assert in_language(SIGNED_OUT) in page
+    assert in_language(SIGNED_OUT) != SIGNED_OUT, "the office's language has this message translated"
+
+
+def test_the_message_follows_the_language_the_technician_chose(jan):
+    new_phone = signed_in("jan")
+    new_phone.cookies[django_settings.LANGUAGE_COOKIE_NAME] = "nl"
+
+    page = new_phone.post(SIGN_OUT_OTHERS, follow=True).content.decode()
+
+    assert "U bent op alle andere apparaten afgemeld." in page
+
+
+def test_the_session_that_stays_gets_a_new_key_and_keeps_its_weeks(jan, settings):
+    settings.TECHNICIAN_SESSION_AGE = 30 * 86400
+    new_phone = signed_in("jan")
+    old_key = new_phone.session.session_key
+    # Whoever copied this phone's cookie before holds the old key.
+    copied_cookie = Client()
+    copied_cookie.cookies[settings.SESSION_COOKIE_NAME] = old_key
+    assert is_signed_in(copied_cookie)
+
+    new_phone.post(SIGN_OUT_OTHERS)
+
+    assert new_phone.session.session_key != old_key
+    assert not Session.objects.filter(session_key=old_key).exists()
+    assert not is_signed_in(copied_cookie)
+    assert new_phone.session.get_expiry_age() == 30 * 86400
+    assert is_signed_in(new_phone)
+
+
+def test_a_get_signs_nobody_out(jan):
+    lost_phone, new_phone = signed_in("jan"), signed_in("jan")
+
+    response = new_phone.get(SIGN_OUT_OTHERS)
+
+    assert response.status_code == 405
+    assert generation_of(jan.user) == 0
+    assert is_signed_in(lost_phone) and is_signed_in(new_phone)
+
+
+def test_a_post_without_the_csrf_token_signs_nobody_out(jan):
+    lost_phone = signed_in("jan")
+    new_phone = Client(enforce_csrf_checks=True)
+    new_phone.force_login(jan.user)
+
+    response = new_phone.post(SIGN_OUT_OTHERS)
+
+    assert response.status_code == 403
+    assert generation_of(jan.user) == 0
+    assert is_signed_in(lost_phone)
+
+
+def test_another_technicians_sessions_stay_signed_in(jan):
+    TechnicianFactory(user__username="mia", user__password=PASSWORD)
+    mias_phone, mias_tablet = signed_in("mia"), signed_in("mia")
+    jans_phone = signed_in("jan")
+
+    jans_phone.post(SIGN_OUT_OTHERS)
+
+    assert generation_of(jan.user) == 1
+    assert is_signed_in(mias_phone) and is_signed_in(mias_tablet)
+
+
+def test_a_user_without_a_technician_profile_gets_no_access(db):
+    clerk = OfficeUserFactory()
+    desk, laptop = Client(), Client()
+    for device in (desk, laptop):
+        device.force_login(clerk)
+
+    response = desk.post(SIGN_OUT_OTHERS)
+
+    assert response.status_code == 404
+    assert generation_of(clerk) == 0
+    assert laptop.get(reverse("admin:index")).status_code == 200
+
+
+def test_someone_not_signed_in_is_sent_to_the_sign_in_and_changes_nothing(jan):
+    lost_phone = signed_in("jan")
+
+    response = Client().post(SIGN_OUT_OTHERS)
+
+    assert response.status_code == 302 and response["Location"].startswith(reverse("technician:login"))
+    assert generation_of(jan.user) == 0
+    assert is_signed_in(lost_phone)
+
+
+def test_my_day_offers_it_below_the_days_as_a_post_with_csrf(jan):
+    page = signed_in("jan").get(DAY).content.decode()
+
+    form = re.search(rf'<form[^>]*action="{SIGN_OUT_OTHERS}"[^>]*>(.*?)</form>', page, re.S)
+    assert form and 'method="post"' in form.group(0)
+    assert 'name="csrfmiddlewaretoken"' in form.group(1)
+    assert in_language("Sign out on all other devices") in form.group(1)
+    # Below the visits, out of a scrolling thumb's way, and not the brand's big button.
+    assert page.index(in_language("Next days")) < page.index(in_language("Phone lost or stolen?")) < form.start()
+    assert "btn-brand" not in form.group(1) and "btn-lg" not in form.group(1)
