@@ -185,3 +185,13 @@ def test_the_office_reads_the_export_and_erasure_pages_in_its_language(client, o
 
     assert {url: words for url, words in found.items() if words} == {}
     assert english_on(wrong.content.decode()) == []
+
+
+def test_the_export_page_counts_the_mails_and_files_only_where_there_are_some(client, office, anna):
+    def page(customer):
+        url = reverse("admin:privacy_customer_export", args=[customer.pk])
+        return client.get(url, headers={"accept-language": "en"}).content.decode()
+
+    with_files, without = page(anna), page(CustomerFactory())
+
+    assert "Plus " in with_files and "Plus " not in without
