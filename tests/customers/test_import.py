@@ -9,7 +9,7 @@ from django.core.files.uploadedfile import SimpleUploadedFile
 from django.core.files.uploadhandler import TemporaryFileUploadHandler
 from django.urls import reverse
 
-from customers.admin_import import ImportUploadStorage
+from customers.import_uploads import ImportUploadStorage
 from customers.models import Customer
 from journal.models import JournalEntry
 from tests.factories import CustomerFactory, FirmFactory
