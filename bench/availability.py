@@ -25,7 +25,8 @@ BASE_DIR = Path(__file__).resolve().parent.parent
 sys.path.insert(0, str(BASE_DIR))
 sys.path.insert(0, str(Path(__file__).resolve().parent))
 
-from run import HttpBench, cookie_header, prepare_environment, timed_requests  # noqa: E402  (bench/run.py)
+from run import HttpBench, cookie_header, prepare_environment  # noqa: E402  (bench/run.py)
+from timing import timed_calls, timed_with_queries  # noqa: E402  (bench/timing.py)
 
 TECHNICIANS = 10
 # One more than the six weeks, so the horizon is covered whatever the minimum notice.
@@ -45,33 +46,14 @@ def over_http(http, url: str, cookies: str, client, runs: int) -> tuple[float, i
     """Median wall-clock milliseconds over HTTP, the queries of one request, and the median CPU
     milliseconds per request (this process's, client and server thread) over HTTP and through the test
     client (no HTTP)."""
-    timings, cpu, _response = timed_requests(lambda: http.get(url, cookies), runs, 1)
+    timings, cpu, _response = timed_calls(lambda: http.get(url, cookies), runs, 1)
     _status, _body, queries = http.get_counted(url, cookies)
-    _timings, in_process_cpu, _response = timed_requests(lambda: client.get(url), runs, 1)
+    _timings, in_process_cpu, _response = timed_calls(lambda: client.get(url), runs, 1)
     return (
         statistics.median(timings),
         len(queries),
         (statistics.median(cpu), statistics.median(in_process_cpu)),
     )
-
-
-def timed(function, runs: int) -> tuple[float, int, float]:
-    """Median milliseconds over `runs` after one warm-up, the queries of one call, and the median CPU
-    milliseconds of this process: on a busy machine a long request is preempted more often than the
-    short baseline, which inflates the wall-clock ratio; the CPU ratio moves less."""
-    from django.db import connection
-    from django.test.utils import CaptureQueriesContext
-
-    function()
-    with CaptureQueriesContext(connection) as queries:
-        function()
-    samples, cpu = [], []
-    for _ in range(runs):
-        started, cpu_started = time.perf_counter(), time.process_time()
-        function()
-        samples.append((time.perf_counter() - started) * 1000)
-        cpu.append((time.process_time() - cpu_started) * 1000)
-    return statistics.median(samples), len(queries.captured_queries), statistics.median(cpu)
 
 
 # How much of the booking horizon is taken: the next days fully, the later weeks mostly, as
@@ -245,7 +227,7 @@ def main(argv=None) -> int:
                         problems.append(
                             f"booking {label} at {size}: {response.status_code}, shows {sorted(set(shown))}"
                         )
-                day_ms, day_queries, _cpu = timed(
+                day_ms, day_queries, _cpu = timed_with_queries(
                     lambda: free_windows(
                         service_type=state["service_type"],
                         technician=state["technicians"][0],
@@ -254,7 +236,7 @@ def main(argv=None) -> int:
                     ),
                     args.runs,
                 )
-                weeks_ms, weeks_queries, _cpu = timed(
+                weeks_ms, weeks_queries, _cpu = timed_with_queries(
                     lambda: free_windows(service_type=state["service_type"], first_day=first_day, last_day=last_day),
                     args.runs,
                 )

@@ -19,7 +19,6 @@ import argparse
 import io
 import logging
 import shutil
-import statistics
 import sys
 import time
 from datetime import datetime, timedelta
@@ -30,6 +29,7 @@ sys.path.insert(0, str(BASE_DIR))
 sys.path.insert(0, str(Path(__file__).resolve().parent))
 
 from run import prepare_environment  # noqa: E402  (bench/run.py: own temp database)
+from timing import median_ms  # noqa: E402  (bench/timing.py)
 
 TARGET_RATIO = 1.5
 MINIMAL_HTML = "<!DOCTYPE html><style>@page { size: A6 }</style><p>Hello</p>"
@@ -44,18 +44,6 @@ def parse_args(argv=None):
     if args.runs < 1 or args.warmups < 0 or not 1 <= args.pack <= 72:
         parser.error("need at least 1 run and 1–72 visits in the pack")
     return args
-
-
-def timed(function, *, runs: int, warmups: int) -> tuple[float, bytes]:
-    """Median milliseconds over `runs` after `warmups` untimed calls, and the last result."""
-    for _ in range(warmups):
-        function()
-    samples = []
-    for _ in range(runs):
-        started = time.perf_counter()
-        result = function()
-        samples.append((time.perf_counter() - started) * 1000)
-    return statistics.median(samples), result
 
 
 def setup_data(pack_size: int) -> dict:
@@ -174,12 +162,12 @@ def main(argv=None) -> int:
             return render_missed_card(attempt=attempt)
 
         measure = {"runs": args.runs, "warmups": args.warmups}
-        minimal_ms, minimal_pdf = timed(lambda: weasyprint.HTML(string=MINIMAL_HTML).write_pdf(), **measure)
-        reused_ms, reused_pdf = timed(
+        minimal_ms, minimal_pdf = median_ms(lambda: weasyprint.HTML(string=MINIMAL_HTML).write_pdf(), **measure)
+        reused_ms, reused_pdf = median_ms(
             lambda: weasyprint.HTML(string=MINIMAL_HTML, url_fetcher=FETCHER).write_pdf(), **measure
         )
-        card_ms, card_pdf = timed(missed_card, **measure)
-        pack_ms, pack_pdf = timed(
+        card_ms, card_pdf = median_ms(missed_card, **measure)
+        pack_ms, pack_pdf = median_ms(
             lambda: render_day_pack(technician=state["technician"], day=state["day"]),
             runs=max(1, args.runs // 3),
             warmups=min(1, args.warmups),

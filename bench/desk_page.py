@@ -23,8 +23,8 @@ BASE_DIR = Path(__file__).resolve().parent.parent
 sys.path.insert(0, str(BASE_DIR))
 sys.path.insert(0, str(Path(__file__).resolve().parent))
 
-from availability import timed  # noqa: E402  (bench/availability.py)
-from run import HttpBench, cookie_header, prepare_environment, timed_requests  # noqa: E402  (bench/run.py)
+from run import HttpBench, cookie_header, prepare_environment  # noqa: E402  (bench/run.py)
+from timing import timed_calls, timed_with_queries  # noqa: E402  (bench/timing.py)
 
 OFFICE_PEOPLE = 12
 CUSTOMERS = 3_000
@@ -131,7 +131,7 @@ def build(size: int, state: dict) -> None:
 
 def over_http(http, url: str, cookies: str, runs: int) -> tuple[float, int, float]:
     """Median wall-clock and CPU milliseconds over HTTP, and the queries of one request."""
-    timings, cpu, _response = timed_requests(lambda: http.get(url, cookies), runs, 1)
+    timings, cpu, _response = timed_calls(lambda: http.get(url, cookies), runs, 1)
     status, _body, queries = http.get_counted(url, cookies)
     if status != 200:
         raise SystemExit(f"{url} answered {status}")
@@ -177,7 +177,7 @@ def main(argv=None) -> int:
                 baseline_ms, _bq, baseline_cpu = over_http(http, "/bench/minimal/", cookies, args.runs)
                 desk_ms, desk_q, desk_cpu = over_http(http, page, cookies, args.runs)
                 team_ms, team_q, team_cpu = over_http(http, f"{page}?view=team", cookies, args.runs)
-                count_ms, count_q, _cpu = timed(lambda: desk_counts(lead), args.runs)
+                count_ms, count_q, _cpu = timed_with_queries(lambda: desk_counts(lead), args.runs)
                 rows.append(
                     (size, mine_open, baseline_ms, desk_ms, desk_q, team_ms, team_q, count_ms, count_q)
                     + (baseline_cpu, desk_cpu, team_cpu)

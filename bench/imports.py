@@ -17,7 +17,6 @@ import csv
 import io
 import shutil
 import sys
-import time
 from pathlib import Path
 
 BASE_DIR = Path(__file__).resolve().parent.parent
@@ -25,6 +24,7 @@ sys.path.insert(0, str(BASE_DIR))
 sys.path.insert(0, str(Path(__file__).resolve().parent))
 
 from run import prepare_environment  # noqa: E402  (bench/run.py: own temp database)
+from timing import Stopwatch  # noqa: E402  (bench/timing.py)
 
 HEADINGS = ["Name", "E-Mail", "Telefon", "Straße", "PLZ", "Ort", "Land", "Notizen"]
 
@@ -98,26 +98,25 @@ def main(argv=None) -> int:
         data = spreadsheet(args.rows)
         print(f"Customer import: {args.rows:,} rows, {len(data) / 1024 / 1024:.1f} MB CSV (cp1252, semicolons)")
 
-        started = time.perf_counter()
-        with transaction.atomic():
+        with Stopwatch() as watch, transaction.atomic():
             plain_import(data, office)
             transaction.set_rollback(True)
-        baseline = time.perf_counter() - started
+        baseline = watch.seconds
 
-        started = time.perf_counter()
-        dataset = customer_dataset(data)
-        reading = time.perf_counter() - started
+        with Stopwatch() as watch:
+            dataset = customer_dataset(data)
+        reading = watch.seconds
 
         def run_import(dry_run: bool):
-            began = time.perf_counter()
-            result = CustomerImportResource().import_data(
-                customer_dataset(data),
-                dry_run=dry_run,
-                file_name="kunden.csv",
-                user=office,
-                rollback_on_validation_errors=True,
-            )
-            return time.perf_counter() - began, result
+            with Stopwatch() as watch:
+                result = CustomerImportResource().import_data(
+                    customer_dataset(data),
+                    dry_run=dry_run,
+                    file_name="kunden.csv",
+                    user=office,
+                    rollback_on_validation_errors=True,
+                )
+            return watch.seconds, result
 
         dry, preview = run_import(True)
         created_in_preview = Customer.objects.count()

@@ -45,6 +45,7 @@ BASE_DIR = Path(__file__).resolve().parent.parent
 sys.path.insert(0, str(BASE_DIR))
 
 from bench.run import FIRST_NAMES, GERMAN_CITIES, STREETS, SURNAMES, batched  # noqa: E402
+from bench.timing import Stopwatch  # noqa: E402
 
 CELERY = str(Path(sys.executable).with_name("celery"))
 # The Redis database the bench flushes and uses as its broker; the test suite uses 15.
@@ -544,14 +545,12 @@ def measure_sweep(name: str, cohort: Cohort, base: Base, report: Report) -> Row:
     from notifications.services import reminders_sweep
 
     now = sweep_clock(base)
-    with capture_queries() as captured:
-        started, cpu_started = time.perf_counter(), time.thread_time()
+    with capture_queries() as captured, Stopwatch(time.thread_time) as watch:
         queued = reminders_sweep(now=now)
-        seconds, cpu_seconds = time.perf_counter() - started, time.thread_time() - cpu_started
     if queued != cohort.size:
         report.problems.append(f"{name}: the sweep queued {queued} reminders, expected {cohort.size}")
     report.breakdowns[name] = breakdown(captured.queries, max(queued, 1))
-    return Row(name, queued, seconds, queries=len(captured.queries), cpu_seconds=cpu_seconds)
+    return Row(name, queued, watch.seconds, queries=len(captured.queries), cpu_seconds=watch.cpu_seconds)
 
 
 def cohort_message_ids(cohort: Cohort) -> list[int]:
@@ -569,12 +568,10 @@ def measure_in_process(name: str, message_ids: list[int], sink: CountingHandler,
     from notifications.services import DELIVERY_BATCH, messages_deliver
 
     sink.reset()
-    with capture_queries() as captured:
-        started, cpu_started = time.perf_counter(), time.thread_time()
-        outcomes = Counter()
+    outcomes = Counter()
+    with capture_queries() as captured, Stopwatch(time.thread_time) as watch:
         for batch in batched(message_ids, DELIVERY_BATCH):
             outcomes.update(str(status) for status in messages_deliver(message_ids=batch).values())
-        seconds, cpu_seconds = time.perf_counter() - started, time.thread_time() - cpu_started
     if outcomes != Counter({"sent": len(message_ids)}):
         report.problems.append(f"{name}: outcomes {dict(outcomes)}, expected all sent")
     if sink.count != len(message_ids):
@@ -583,9 +580,9 @@ def measure_in_process(name: str, message_ids: list[int], sink: CountingHandler,
     return Row(
         name,
         len(message_ids),
-        seconds,
+        watch.seconds,
         queries=len(captured.queries),
-        cpu_seconds=cpu_seconds,
+        cpu_seconds=watch.cpu_seconds,
         sink_cpu_ms=sink.cpu_ms_per_message(),
     )
 
@@ -613,17 +610,16 @@ def measure_raw(
     name: str, port: int, from_email: str, copies: list[tuple[str, bytes]], sink: CountingHandler, *, reuse: bool
 ) -> Row:
     sink.reset()
-    started, cpu_started = time.perf_counter(), time.thread_time()
-    if reuse:
-        with smtplib.SMTP("127.0.0.1", port, local_hostname="bench") as client:
-            for to, data in copies:
-                client.sendmail(from_email, [to], data)
-    else:
-        for to, data in copies:
+    with Stopwatch(time.thread_time) as watch:
+        if reuse:
             with smtplib.SMTP("127.0.0.1", port, local_hostname="bench") as client:
-                client.sendmail(from_email, [to], data)
-    seconds, cpu_seconds = time.perf_counter() - started, time.thread_time() - cpu_started
-    row = Row(name, len(copies), seconds, cpu_seconds=cpu_seconds, sink_cpu_ms=sink.cpu_ms_per_message())
+                for to, data in copies:
+                    client.sendmail(from_email, [to], data)
+        else:
+            for to, data in copies:
+                with smtplib.SMTP("127.0.0.1", port, local_hostname="bench") as client:
+                    client.sendmail(from_email, [to], data)
+    row = Row(name, len(copies), watch.seconds, cpu_seconds=watch.cpu_seconds, sink_cpu_ms=sink.cpu_ms_per_message())
     if sink.count != len(copies):
         row.note = f"sink received {sink.count}"
     return row
@@ -648,24 +644,23 @@ def measure_django_mail(name: str, message_id: int, count: int, sink: CountingHa
     html = rendered.alternatives[0].content
     sink.reset()
     mailer = mailers["default"]
-    started, cpu_started = time.perf_counter(), time.thread_time()
-    mailer.open()
-    try:
-        for n in range(count):
-            mail = EmailMultiAlternatives(
-                subject=rendered.subject,
-                body=rendered.body,
-                from_email=rendered.from_email,
-                to=[f"django.{n:06d}@example.de"],
-                reply_to=rendered.reply_to,
-                headers=rendered.extra_headers,
-            )
-            mail.attach_alternative(html, "text/html")
-            mailer.send_messages([mail])
-    finally:
-        mailer.close()
-    seconds, cpu_seconds = time.perf_counter() - started, time.thread_time() - cpu_started
-    row = Row(name, count, seconds, cpu_seconds=cpu_seconds, sink_cpu_ms=sink.cpu_ms_per_message())
+    with Stopwatch(time.thread_time) as watch:
+        mailer.open()
+        try:
+            for n in range(count):
+                mail = EmailMultiAlternatives(
+                    subject=rendered.subject,
+                    body=rendered.body,
+                    from_email=rendered.from_email,
+                    to=[f"django.{n:06d}@example.de"],
+                    reply_to=rendered.reply_to,
+                    headers=rendered.extra_headers,
+                )
+                mail.attach_alternative(html, "text/html")
+                mailer.send_messages([mail])
+        finally:
+            mailer.close()
+    row = Row(name, count, watch.seconds, cpu_seconds=watch.cpu_seconds, sink_cpu_ms=sink.cpu_ms_per_message())
     if sink.count != count:
         row.note = f"sink received {sink.count}"
     return row

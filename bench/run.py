@@ -45,6 +45,8 @@ BASE_DIR = Path(__file__).resolve().parent.parent
 # `python bench/run.py` puts bench/ on the path, not the project.
 sys.path.insert(0, str(BASE_DIR))
 
+from timing import timed_calls  # noqa: E402  (bench/timing.py)
+
 # A page running more queries than this almost certainly queries once per row.
 DEFAULT_MAX_QUERIES = 30
 # The appointment list's target (issue #10): at most this many times the baseline, at any size,
@@ -655,9 +657,9 @@ class Result:
 
 def measure(http: "HttpBench", cookies: str, client, page: Page, args: argparse.Namespace) -> Result:
     problems = []
-    timings, cpu, (status, body) = timed_requests(lambda: http.get(page.url, cookies), args.runs, args.warmups)
+    timings, cpu, (status, body) = timed_calls(lambda: http.get(page.url, cookies), args.runs, args.warmups)
     check_response(status, body, page, problems)
-    _timings, in_process_cpu, response = timed_requests(lambda: client.get(page.url), args.runs, args.warmups)
+    _timings, in_process_cpu, response = timed_calls(lambda: client.get(page.url), args.runs, args.warmups)
     check_response(response.status_code, response.content, page, problems)
     # Counted in a separate request: recording every query's SQL would add to the timings.
     status, body, captured = http.get_counted(page.url, cookies)
@@ -812,21 +814,6 @@ class HttpBench:
 def cookie_header(client) -> str:
     """The test client's cookies (the session a login or an opened link gave it) as a Cookie header."""
     return "; ".join(f"{name}={morsel.value}" for name, morsel in client.cookies.items())
-
-
-def timed_requests(request, runs: int, warmups: int) -> tuple[list[float], list[float], object]:
-    """Wall-clock and CPU milliseconds of `runs` calls after `warmups`, sorted, and the last response.
-
-    CPU is this process's (every thread's: with the server in a thread, client and server both)."""
-    for _ in range(warmups):
-        request()
-    timings, cpu = [], []
-    for _ in range(runs):
-        started, cpu_started = time.perf_counter(), time.process_time()
-        response = request()
-        timings.append((time.perf_counter() - started) * 1000)
-        cpu.append((time.process_time() - cpu_started) * 1000)
-    return sorted(timings), sorted(cpu), response
 
 
 # Report -------------------------------------------------------------------

@@ -2,7 +2,7 @@
 
 from celery import shared_task
 
-from customers.admin_import import ImportUploadStorage
+from customers.import_uploads import ImportUploadStorage
 
 
 @shared_task(name="customers.tasks.remove_old_import_uploads", ignore_result=True)

@@ -8,8 +8,9 @@ import pytest
 from django.core.files.uploadedfile import SimpleUploadedFile
 from django.core.files.uploadhandler import TemporaryFileUploadHandler
 from django.urls import reverse
+from pytest_django.asserts import assertInHTML
 
-from customers.admin_import import ImportUploadStorage
+from customers.import_uploads import ImportUploadStorage
 from customers.models import Customer
 from journal.models import JournalEntry
 from tests.factories import CustomerFactory, FirmFactory
@@ -314,6 +315,23 @@ def test_the_import_page_lists_the_accepted_columns(admin_client_office):
     for heading in ("Telefon, Telefoon", "PLZ, Postleitzahl", "Ort, Plaats"):
         assert heading in page
     assert "Spalten, die gelesen werden" in page
+
+
+@pytest.mark.parametrize(("url", "last"), [(IMPORT_URL, "Import"), ("admin:customers_customer_export", "Export")])
+def test_the_import_and_export_pages_have_the_breadcrumb_bar_of_every_other_admin_page(admin_client_office, url, last):
+    # django-import-export's own base template writes a div, which Django 6.1's admin styles no more.
+    page = admin_client_office.get(reverse(url)).content.decode()
+
+    assertInHTML(
+        f"""<ol class="breadcrumbs">
+        <li><a href="{reverse("admin:index")}">Home</a></li>
+        <li><a href="{reverse("admin:app_list", args=["customers"])}">Customers</a></li>
+        <li><a href="{reverse("admin:customers_customer_changelist")}">Customers</a></li>
+        <li aria-current="page">{last}</li>
+        </ol>""",
+        page,
+    )
+    assert '<div class="breadcrumbs">' not in page
 
 
 def test_the_import_page_is_for_office_staff_who_may_add_customers(client):

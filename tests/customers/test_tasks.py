@@ -4,7 +4,7 @@ import time
 from django.conf import settings as django_settings
 
 from config.celery import app
-from customers.admin_import import KEEP_UPLOADS_SECONDS, ImportUploadStorage
+from customers.import_uploads import KEEP_UPLOADS_SECONDS, ImportUploadStorage
 from customers.tasks import remove_old_import_uploads
 
 

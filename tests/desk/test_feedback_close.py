@@ -15,15 +15,9 @@ from desk.services.feedback import FeedbackError, feedback_close, feedback_recei
 from desk.services.promises import promise_move, promise_void
 from journal.models import JournalEntry
 from notifications.models import MessageKind, OutboxMessage
-from tests.factories import AppointmentFactory, CustomerFactory, FeedbackFactory, FirmFactory, OfficeUserFactory
+from tests.factories import AppointmentFactory, CustomerFactory, FeedbackFactory, OfficeUserFactory
 
 pytestmark = pytest.mark.django_db
-
-
-@pytest.fixture
-def office(db):
-    FirmFactory()
-    return OfficeUserFactory(first_name="Sandra", last_name="Brinkmann")
 
 
 @pytest.fixture

@@ -9,21 +9,15 @@ from desk.services import inbound_dismiss, inbound_receive
 from journal.models import JournalEntry
 from tests.config.test_admin_pages import english_on
 from tests.desk.inbound_samples import mail_with_attachment, sample
-from tests.factories import AppointmentFactory, CustomerFactory, FirmFactory, OfficeUserFactory, TechnicianFactory
+from tests.factories import AppointmentFactory, CustomerFactory, OfficeUserFactory, TechnicianFactory
 
-pytestmark = pytest.mark.django_db
+pytestmark = [pytest.mark.django_db, pytest.mark.usefixtures("media_root", "firm")]
 
 CHANGELIST = reverse("admin:desk_inboundmail_changelist")
 HOSTILE = (
     b"From: Mallory <mallory@example.com>\r\nSubject: <script>alert('s')</script>\r\nMessage-ID: <h@x>\r\n\r\n"
     b"<script>alert('t')</script><img src=x onerror=alert(1)>\r\n"
 )
-
-
-@pytest.fixture(autouse=True)
-def media_root(settings, tmp_path):
-    settings.MEDIA_ROOT = tmp_path / "media"
-    FirmFactory(email="office@heizung-beispiel.de")
 
 
 @pytest.fixture

@@ -7,16 +7,9 @@ from django.urls import reverse
 from desk.models import InboundAttachment, InboundMail
 from desk.services import inbound_receive
 from tests.desk.inbound_samples import sample
-from tests.factories import FirmFactory, OfficeUserFactory
+from tests.factories import OfficeUserFactory
 
-pytestmark = pytest.mark.django_db
-
-
-@pytest.fixture(autouse=True)
-def media_root(settings, tmp_path):
-    settings.MEDIA_ROOT = tmp_path / "media"
-    FirmFactory(email="office@heizung-beispiel.de")
-    return settings.MEDIA_ROOT
+pytestmark = [pytest.mark.django_db, pytest.mark.usefixtures("media_root", "firm")]
 
 
 def files_in(root) -> list:

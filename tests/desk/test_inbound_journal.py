@@ -8,12 +8,7 @@ from tests.desk.inbound_samples import sample
 from tests.desk.journal_texts import read
 from tests.factories import CustomerFactory, FirmFactory
 
-pytestmark = pytest.mark.django_db
-
-
-@pytest.fixture(autouse=True)
-def media_root(settings, tmp_path):
-    settings.MEDIA_ROOT = tmp_path / "media"
+pytestmark = [pytest.mark.django_db, pytest.mark.usefixtures("media_root")]
 
 
 def test_every_inbound_action_is_said_in_german_dutch_and_english(office_user):

@@ -11,28 +11,13 @@ from notifications.models import MessageKind, MessageStatus, OutboxMessage
 from notifications.replies import new_message_id
 from notifications.services import message_resend
 from tests.desk.inbound_samples import replace, sample
-from tests.factories import AppointmentFactory, CustomerFactory, FirmFactory, OfficeUserFactory
+from tests.factories import AppointmentFactory, CustomerFactory, OfficeUserFactory
 
-pytestmark = pytest.mark.django_db
+pytestmark = [pytest.mark.django_db, pytest.mark.usefixtures("media_root")]
 
 # Where the samples quote our mail.
 QUOTED = "<176450.11.2@doorstep.example>"
 REPORTED = "<176452.13.4@doorstep.example>"
-
-
-@pytest.fixture(autouse=True)
-def media_root(settings, tmp_path):
-    settings.MEDIA_ROOT = tmp_path / "media"
-
-
-@pytest.fixture
-def firm():
-    return FirmFactory(email="office@heizung-beispiel.de")
-
-
-@pytest.fixture
-def juergen(firm):
-    return CustomerFactory(full_name="Jürgen Müller", email="juergen.mueller@example.de")
 
 
 @pytest.fixture

@@ -13,29 +13,13 @@ from journal.services import journal_record
 from notifications.models import BounceKind, MessageKind, MessageStatus, OutboxMessage
 from notifications.replies import new_message_id, reply_address
 from tests.desk.inbound_samples import mail_with_attachment, replace, sample, with_header
-from tests.factories import AppointmentFactory, CustomerFactory, FirmFactory, OfficeUserFactory, local_dt
+from tests.factories import AppointmentFactory, CustomerFactory, OfficeUserFactory, local_dt
 
-pytestmark = pytest.mark.django_db
+pytestmark = [pytest.mark.django_db, pytest.mark.usefixtures("media_root")]
 
 # The ids the samples quote where ours go; `ours_in` puts a sent message's own (signed) id there.
 OUR_REPLY_ID = "<176450.11.2@doorstep.example>"
 OUR_BOUNCED_ID = "<176452.13.4@doorstep.example>"
-
-
-@pytest.fixture(autouse=True)
-def media_root(settings, tmp_path):
-    settings.MEDIA_ROOT = tmp_path / "media"
-    return settings.MEDIA_ROOT
-
-
-@pytest.fixture
-def firm():
-    return FirmFactory(email="office@heizung-beispiel.de")
-
-
-@pytest.fixture
-def juergen(firm):
-    return CustomerFactory(full_name="Jürgen Müller", email="juergen.mueller@example.de")
 
 
 def sent_message(customer, *, appointment=None) -> OutboxMessage:

@@ -10,7 +10,7 @@ from django.db import OperationalError
 
 from desk.models import InboundMail, InboundStatus
 from tests.desk.inbound_samples import sample
-from tests.factories import CustomerFactory, FirmFactory
+from tests.factories import CustomerFactory
 
 pytestmark = pytest.mark.django_db
 
@@ -19,10 +19,8 @@ SECRET = "inbound-user:inbound-s3cret"
 
 
 @pytest.fixture(autouse=True)
-def setup(settings, tmp_path):
-    settings.MEDIA_ROOT = tmp_path / "media"
+def setup(settings, media_root, firm):
     settings.ANYMAIL = {"WEBHOOK_SECRET": SECRET}
-    FirmFactory(email="office@heizung-beispiel.de")
 
 
 def pipe(raw: bytes):

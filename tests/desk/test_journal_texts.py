@@ -25,14 +25,9 @@ from journal.services import journal_record
 from tests.desk.inbound_samples import sample
 from tests.factories import AppointmentFactory, CustomerFactory, FirmFactory, OfficeUserFactory, local_dt
 
-pytestmark = pytest.mark.django_db
+pytestmark = [pytest.mark.django_db, pytest.mark.usefixtures("media_root")]
 
 GERMAN_WORDS = ("Zusage", "E-Mail von", "Automatische Antwort", "Keine Antwort", "Kunde", " bis ")
-
-
-@pytest.fixture(autouse=True)
-def media_root(settings, tmp_path):
-    settings.MEDIA_ROOT = tmp_path / "media"
 
 
 def desk_history():

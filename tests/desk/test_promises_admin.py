@@ -16,7 +16,6 @@ from notifications.models import MessageKind, OutboxMessage
 from tests.factories import (
     AppointmentFactory,
     CustomerFactory,
-    FirmFactory,
     OfficeUserFactory,
     TechnicianFactory,
     local_dt,
@@ -25,12 +24,6 @@ from tests.factories import (
 pytestmark = pytest.mark.django_db
 LIST = reverse("admin:desk_promise_changelist")
 ADD = reverse("admin:desk_promise_add")
-
-
-@pytest.fixture
-def office(db):
-    FirmFactory()
-    return OfficeUserFactory(first_name="Sandra", last_name="Brinkmann")
 
 
 @pytest.fixture

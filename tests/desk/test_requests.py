@@ -14,7 +14,7 @@ from desk.requests import call_outside_reach, call_slots, callback_deadline
 from desk.services import RequestError, request_email_instead, request_move_call, request_submit
 from journal.models import JournalEntry
 from notifications.models import MessageKind, OutboxMessage
-from tests.factories import CustomerFactory, FirmFactory, OfficeUserFactory
+from tests.factories import CustomerFactory, OfficeUserFactory, request_fields
 
 # Monday 30 November 2026; Friday 4 December; the weekend 5–6 December; Monday 7 December.
 MONDAY = date(2026, 11, 30)
@@ -26,30 +26,8 @@ def at(day: date, hour: int, minute: int = 0) -> datetime:
     return timezone.make_aware(datetime(day.year, day.month, day.day, hour, minute))
 
 
-def fields(**changes):
-    return {
-        "full_name": "Eva Janssen",
-        "email": "eva@example.nl",
-        "phone": "06 49123456",
-        "street": "Hoogstraat 5",
-        "postcode": "6511 AB",
-        "city": "Nijmegen",
-        "country": "NL",
-        "about": "Our boiler makes a noise.",
-        "reachable": "any",
-        "reachable_note": "",
-        **changes,
-    }
-
-
-@pytest.fixture
-def office(db):
-    FirmFactory()
-    return OfficeUserFactory(first_name="Sandra", last_name="Brinkmann")
-
-
 def submit(**changes):
-    return request_submit(fields=fields(**changes), language="nl", now=at(MONDAY, 10))
+    return request_submit(fields=request_fields(**changes), language="nl", now=at(MONDAY, 10))
 
 
 def test_a_request_from_someone_unknown_becomes_a_new_customer_with_a_callback_promise(office):
@@ -78,17 +56,17 @@ def test_the_call_is_due_one_working_day_later(office):
 
 
 def test_the_call_time_is_rounded_down_to_the_quarter_hour_so_it_stays_inside_the_promise(office):
-    web_request = request_submit(fields=fields(), language="nl", now=at(MONDAY, 10, 7))
+    web_request = request_submit(fields=request_fields(), language="nl", now=at(MONDAY, 10, 7))
     assert web_request.promise.due_at == at(date(2026, 12, 1), 10)
 
 
 def test_a_request_on_friday_afternoon_is_due_on_monday_not_over_the_weekend(office):
-    web_request = request_submit(fields=fields(), language="nl", now=at(FRIDAY, 15))
+    web_request = request_submit(fields=request_fields(), language="nl", now=at(FRIDAY, 15))
     assert web_request.promise.due_at == at(NEXT_MONDAY, 15)
 
 
 def test_a_request_on_saturday_is_due_at_the_end_of_the_next_working_day(office):
-    web_request = request_submit(fields=fields(), language="nl", now=at(date(2026, 12, 5), 11))
+    web_request = request_submit(fields=request_fields(), language="nl", now=at(date(2026, 12, 5), 11))
     # The customer is told a time to be called: the last quarter hour before closing, not the closing time.
     assert web_request.promise.due_at == at(NEXT_MONDAY, 16, 45)
 
@@ -103,7 +81,7 @@ def test_a_request_on_saturday_is_due_at_the_end_of_the_next_working_day(office)
     ],
 )
 def test_the_call_is_never_at_the_offices_closing_time(office, sent, call):
-    web_request = request_submit(fields=fields(), language="nl", now=sent)
+    web_request = request_submit(fields=request_fields(), language="nl", now=sent)
     assert web_request.promise.due_at == call
 
 
@@ -127,7 +105,7 @@ def test_the_call_is_never_at_the_offices_closing_time(office, sent, call):
     ],
 )
 def test_the_call_is_the_earliest_preferred_time_inside_the_promise(office, sent, reachable, call):
-    web_request = request_submit(fields=fields(reachable=reachable), language="nl", now=sent)
+    web_request = request_submit(fields=request_fields(reachable=reachable), language="nl", now=sent)
     assert web_request.promise.due_at == call
     assert web_request.promise.due_at <= callback_deadline(sent)
     assert call_outside_reach(web_request) == ""
@@ -136,13 +114,15 @@ def test_the_call_is_the_earliest_preferred_time_inside_the_promise(office, sent
 @pytest.mark.public_holidays
 def test_a_preferred_morning_skips_christmas_and_stays_inside_the_promise(office):
     # Christmas Eve 15:00: the 25th and 26th are holidays, then the weekend; the promise ends Monday 28th 15:00.
-    web_request = request_submit(fields=fields(reachable="mornings"), language="nl", now=at(date(2026, 12, 24), 15))
+    web_request = request_submit(
+        fields=request_fields(reachable="mornings"), language="nl", now=at(date(2026, 12, 24), 15)
+    )
     assert web_request.promise.due_at == at(date(2026, 12, 28), 8)
 
 
 def test_a_preferred_afternoon_skips_a_closure_of_the_firm(office):
     Closure.objects.create(first_day=NEXT_MONDAY, last_day=NEXT_MONDAY, reason="Training")
-    web_request = request_submit(fields=fields(reachable="afternoons"), language="nl", now=at(FRIDAY, 16, 30))
+    web_request = request_submit(fields=request_fields(reachable="afternoons"), language="nl", now=at(FRIDAY, 16, 30))
     assert web_request.promise.due_at == at(date(2026, 12, 8), 12)
 
 
@@ -156,7 +136,7 @@ def test_a_preferred_afternoon_skips_a_closure_of_the_firm(office):
     ],
 )
 def test_without_a_preferred_time_inside_the_promise_the_call_keeps_the_promise(office, sent, reachable, call):
-    web_request = request_submit(fields=fields(reachable=reachable), language="nl", now=sent)
+    web_request = request_submit(fields=request_fields(reachable=reachable), language="nl", now=sent)
     assert web_request.promise.due_at == call
     assert call_outside_reach(web_request) == reachable
 
@@ -253,7 +233,7 @@ def test_a_middle_name_and_straße_written_out_still_match(office):
         full_name="Anna Müller", email="anna@example.de", street="Hauptstraße 3", postcode="47533", country="DE"
     )
     web_request = request_submit(
-        fields=fields(
+        fields=request_fields(
             full_name="anna maria MÜLLER",
             email="ANNA@example.de",
             phone="",

@@ -7,7 +7,7 @@ import pytest
 
 from desk.models import PromiseState, WebRequest
 from tests.conftest import inject_axe
-from tests.factories import FirmFactory, OfficeUserFactory
+from tests.factories import FirmFactory, OfficeUserFactory, request_fields
 from tests.selfservice.test_quality import format_violations
 
 pytestmark = [pytest.mark.browser, pytest.mark.django_db(transaction=True)]
@@ -88,18 +88,9 @@ def test_a_long_word_in_the_question_does_not_widen_the_mail_on_a_phone(page, se
     settings.SITE_URL = "https://doorstep.example"
     FirmFactory(name="Haustechnik Verhaag")
     OfficeUserFactory(first_name="Sandra", last_name="Brinkmann")
-    fields = {
-        "full_name": "Eva Janssen",
-        "email": "eva@example.nl",
-        "phone": "",
-        "street": "Hoogstraat 5",
-        "postcode": "6511 AB",
-        "city": "Nijmegen",
-        "country": "NL",
-        "about": "Die Donaudampfschifffahrtsgesellschaftskapitänsmützenherstellungsbetriebsanleitung fehlt.",
-        "reachable": "any",
-        "reachable_note": "",
-    }
+    fields = request_fields(
+        phone="", about="Die Donaudampfschifffahrtsgesellschaftskapitänsmützenherstellungsbetriebsanleitung fehlt."
+    )
     web_request = request_submit(fields=fields, language="de", now=timezone.now())
     if kind == "email_instead":
         request_email_instead(web_request=web_request, now=timezone.now())

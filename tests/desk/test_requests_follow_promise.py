@@ -12,7 +12,7 @@ from django.utils import timezone
 from desk.models import PromiseState, WebRequest
 from desk.requests import call_changeable
 from desk.services import promise_move, request_move_call, request_submit
-from tests.factories import FirmFactory, OfficeUserFactory
+from tests.factories import FirmFactory, OfficeUserFactory, request_fields
 
 MONDAY = date(2026, 11, 30)
 
@@ -25,19 +25,7 @@ def at(day: date, hour: int) -> datetime:
 def web_request(db):
     FirmFactory()
     OfficeUserFactory(first_name="Sandra", last_name="Brinkmann")
-    fields = {
-        "full_name": "Eva Janssen",
-        "email": "eva@example.nl",
-        "phone": "06 49123456",
-        "street": "Hoogstraat 5",
-        "postcode": "6511 AB",
-        "city": "Nijmegen",
-        "country": "NL",
-        "about": "Our boiler makes a noise.",
-        "reachable": "any",
-        "reachable_note": "",
-    }
-    return request_submit(fields=fields, language="nl", now=at(MONDAY, 10))
+    return request_submit(fields=request_fields(), language="nl", now=at(MONDAY, 10))
 
 
 @time_machine.travel(at(MONDAY, 11), tick=False)

@@ -14,7 +14,7 @@ from notifications.registry import registered_kinds
 from notifications.rendering import render_message
 from notifications.services import messages_deliver
 from notifications.superseded import last_error_display
-from tests.factories import CustomerFactory, FirmFactory, OfficeProfileFactory, OfficeUserFactory
+from tests.factories import CustomerFactory, FirmFactory, OfficeProfileFactory, OfficeUserFactory, request_fields
 
 MONDAY = date(2026, 11, 30)
 
@@ -35,19 +35,7 @@ def owner(db, settings):
 
 
 def submit_fields(**changes) -> dict:
-    return {
-        "full_name": "Eva Janssen",
-        "email": "eva@example.nl",
-        "phone": "",
-        "street": "Hoogstraat 5",
-        "postcode": "6511 AB",
-        "city": "Nijmegen",
-        "country": "NL",
-        "about": "Our boiler <b>makes</b> a noise.",
-        "reachable": "any",
-        "reachable_note": "",
-        **changes,
-    }
+    return request_fields(**{"phone": "", "about": "Our boiler <b>makes</b> a noise.", **changes})
 
 
 def submit(language: str, **changes) -> WebRequest:

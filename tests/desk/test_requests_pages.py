@@ -18,7 +18,7 @@ from desk.models import Promise, PromiseState, WebRequest
 from desk.services import promise_report_no_answer, request_submit
 from journal.models import JournalEntry
 from notifications.models import OutboxMessage
-from tests.factories import FirmFactory, OfficeUserFactory
+from tests.factories import request_fields
 
 URL = "/request/"
 MONDAY = date(2026, 11, 30)
@@ -28,25 +28,10 @@ def at(day: date, hour: int, minute: int = 0) -> datetime:
     return timezone.make_aware(datetime(day.year, day.month, day.day, hour, minute))
 
 
-@pytest.fixture
-def office(db):
-    FirmFactory()
-    return OfficeUserFactory(first_name="Sandra", last_name="Brinkmann")
-
-
 def form(**changes):
     return {
-        "full_name": "Eva Janssen",
-        "email": "eva@example.nl",
-        "phone": "06 49123456",
-        "street": "Hoogstraat 5",
-        "postcode": "6511 AB",
-        "city": "Nijmegen",
-        "country": "NL",
+        **request_fields(),
         "language": "nl",
-        "about": "Our boiler makes a noise.",
-        "reachable": "any",
-        "reachable_note": "",
         "website": "",
         # Shown ten seconds ago: a person's pace.
         "shown_at": shown_at_stamp(time.time() - 10),
@@ -222,18 +207,7 @@ def test_the_form_works_without_cookies_as_in_a_cross_site_iframe(office, settin
 @pytest.fixture
 def web_request(office):
     return request_submit(
-        fields={
-            "full_name": "Eva Janssen",
-            "email": "eva@example.nl",
-            "phone": "",
-            "street": "Hoogstraat 5",
-            "postcode": "6511 AB",
-            "city": "Nijmegen",
-            "country": "NL",
-            "about": "Boiler",
-            "reachable": "any",
-            "reachable_note": "",
-        },
+        fields=request_fields(phone="", about="Boiler"),
         language="en",
         now=at(MONDAY, 10),
     )
@@ -336,18 +310,7 @@ def test_the_office_filters_possible_duplicates_and_follows_the_links(admin_clie
 
 
 def _service_fields():
-    return {
-        "full_name": "Eva Janssen",
-        "email": "",
-        "phone": "",
-        "street": "Hoogstraat 5",
-        "postcode": "6511 AB",
-        "city": "Nijmegen",
-        "country": "NL",
-        "about": "Boiler",
-        "reachable": "any",
-        "reachable_note": "",
-    }
+    return request_fields(email="", phone="", about="Boiler")
 
 
 @time_machine.travel(at(MONDAY, 10, 5), tick=False)
@@ -363,18 +326,7 @@ def test_the_call_page_speaks_the_language_chosen_on_the_form_not_the_one_on_fil
         responsible=office,
     )
     web_request = request_submit(
-        fields={
-            "full_name": "Eva Janssen",
-            "email": "eva@example.nl",
-            "phone": "",
-            "street": "Hoogstraat 5",
-            "postcode": "6511 AB",
-            "city": "Nijmegen",
-            "country": "NL",
-            "about": "Boiler",
-            "reachable": "any",
-            "reachable_note": "",
-        },
+        fields=request_fields(phone="", about="Boiler"),
         language="en",
         now=at(MONDAY, 10),
     )
