@@ -23,7 +23,7 @@ BASE_DIR = Path(__file__).resolve().parent.parent
 sys.path.insert(0, str(BASE_DIR))
 sys.path.insert(0, str(Path(__file__).resolve().parent))
 
-from run import HttpBench, cookie_header, prepare_environment  # noqa: E402  (bench/run.py)
+from run import HttpBench, cookie_header, office_client, prepare_environment  # noqa: E402  (bench/run.py)
 from timing import timed_calls, timed_with_queries  # noqa: E402  (bench/timing.py)
 
 OFFICE_PEOPLE = 12
@@ -152,7 +152,6 @@ def main(argv=None) -> int:
         # Django empties the query log when a request starts; the count must cover the request.
         request_started.disconnect(reset_queries)
         from django.conf import settings
-        from django.test import Client
         from django.test.utils import override_settings
         from django.urls import reverse
 
@@ -161,8 +160,7 @@ def main(argv=None) -> int:
 
         state = setup_base()
         lead = state["people"][0]
-        client = Client()
-        client.force_login(lead)
+        client = office_client(lead)
         page = reverse("desk:page")
         rows, problems = [], []
         with override_settings(ROOT_URLCONF="urls", ALLOWED_HOSTS=["testserver", "127.0.0.1"]):
