@@ -398,3 +398,26 @@ def test_the_office_reads_no_english_in_its_german_or_dutch_admin(client, langua
             found[action] = english
 
     assert found == {}
+
+
+def test_every_office_page_writes_the_breadcrumbs_django_61_styles():
+    """Django 6.1's admin styles an `<ol class="breadcrumbs">` of items; the older `<div class="breadcrumbs">`
+    (still in some libraries' templates) shows as a bare line of links at the page's edge."""
+    from tests.conftest import ROOT
+
+    templates = [
+        path
+        for top in ROOT.iterdir()
+        if top.is_dir() and not top.name.startswith(".") and top.name not in {"node_modules", "var", "tests"}
+        for path in top.glob("**/*.html")
+        if "templates" in path.relative_to(ROOT).parts
+    ]
+    assert len(templates) > 50, "no templates found: did they move?"
+
+    old_style = [
+        str(path.relative_to(ROOT))
+        for path in templates
+        if 'class="breadcrumbs"' in path.read_text() and '<ol class="breadcrumbs">' not in path.read_text()
+    ]
+
+    assert old_style == []
