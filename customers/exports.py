@@ -13,7 +13,7 @@ from import_export.formats.base_formats import Format
 from import_export.forms import ExportForm
 
 from customers.models import Customer
-from customers.spreadsheets import export_csv, export_xlsx
+from customers.spreadsheets import csv_separator, export_csv, export_xlsx
 
 
 class _Export(Format):
@@ -36,7 +36,8 @@ class CsvExport(_Export):
     title, extension, content_type = "CSV", "csv", "text/csv; charset=utf-8"
 
     def export_data(self, dataset, **kwargs):
-        return export_csv(dataset)
+        # Written in the export's request, in the office's language: its Excel opens the file by double-click.
+        return export_csv(dataset, separator=csv_separator())
 
     def is_binary(self):
         return False

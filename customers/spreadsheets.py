@@ -8,19 +8,33 @@ the number it has in the file (ROW_COLUMN), so errors and the journal name the r
 
 Writing escapes cells that a spreadsheet program would run as a formula (=, +, -, @, tab, CR): a customer
 who typed `=HYPERLINK("http://evil", "Klick")` as their name must not get a link into the office's Excel.
+A CSV is written as the office's Excel splits it: separated by semicolons where the decimal separator is a
+comma (German, Dutch), by commas in English, every field quoted. The file may still be opened with the other
+separator (a colleague's Excel, a forwarded file) or by a reader that ends a row at any line break, so a formula
+must not start after a separator or line break inside a cell either: `Weg 1;=1+1;` is written `Weg 1;'=1+1;`.
 """
 
 import csv
 import io
+import re
 import zipfile
 
 import tablib
+from django.utils.formats import get_format
 from django.utils.translation import gettext as _
 
 ROW_COLUMN = "_row"
 # What a spreadsheet program reads as the start of a formula (OWASP "CSV injection").
 FORMULA_STARTS = ("=", "+", "-", "@", "\t", "\r")
 CSV_SEPARATORS = (";", ",", "\t")
+# Where a spreadsheet program may start a cell's text: the field's start, or a separator or line break inside
+# the field when the file is split with another separator than it was written with, or at every line break.
+# Quotes or apostrophes in between do not count: a reader that splits a quoted field drops quotes. escape_formula
+# puts an apostrophe there, also where one is already, so that unescape_formula, removing one, gives the cell back.
+_CELL_START = "(^|[" + re.escape("".join(CSV_SEPARATORS)) + r"\r\n])"
+_BEFORE_FORMULA = "(?=['\"]*[" + re.escape("".join(FORMULA_STARTS)) + "])"
+_FORMULA_AT = re.compile(_CELL_START + _BEFORE_FORMULA)
+_ESCAPED_FORMULA_AT = re.compile(_CELL_START + "'" + _BEFORE_FORMULA)
 _XLSX_MAGIC = b"PK\x03\x04"
 _OLE_MAGIC = b"\xd0\xcf\x11\xe0"  # the old binary .xls (and .doc)
 
@@ -170,23 +184,33 @@ def _dataset(rows: list[tuple[int, list[str]]]) -> tablib.Dataset:
 
 
 def escape_formula(value):
-    """A text cell that a spreadsheet would run as a formula, with a leading apostrophe; others unchanged."""
-    if isinstance(value, str) and value.startswith(FORMULA_STARTS):
-        return "'" + value
+    """A text cell with an apostrophe wherever a spreadsheet could start a formula in it; others unchanged.
+
+    The apostrophe shows in the cell (phone numbers too: "'+49 ..."), which is the price of never running
+    what a customer typed.
+    """
+    if isinstance(value, str):
+        return _FORMULA_AT.sub(r"\1'", value)
     return value
 
 
 def unescape_formula(value: str) -> str:
     """The cell as it was before escape_formula, so that the office can import its own export."""
-    if value.startswith("'") and value[1:].startswith(FORMULA_STARTS):
-        return value[1:]
-    return value
+    return _ESCAPED_FORMULA_AT.sub(r"\1", value)
 
 
-def export_csv(dataset: tablib.Dataset) -> str:
-    """CSV with a byte-order mark (Excel then reads UTF-8) and every formula-like cell escaped."""
+def csv_separator() -> str:
+    """The separator Excel splits a CSV at in the active language: ";" where "," is the decimal separator."""
+    return ";" if get_format("DECIMAL_SEPARATOR") == "," else ","
+
+
+def export_csv(dataset: tablib.Dataset, *, separator: str) -> str:
+    """CSV with a byte-order mark (Excel then reads UTF-8), every field quoted and formula-like cells escaped.
+
+    Quoted, a separator or line break inside a field is never a cell boundary for a reader that honours quotes.
+    """
     out = io.StringIO()
-    writer = csv.writer(out)
+    writer = csv.writer(out, delimiter=separator, quoting=csv.QUOTE_ALL)
     writer.writerow([escape_formula(header) for header in dataset.headers])
     for row in dataset:
         writer.writerow([escape_formula("" if cell is None else cell) for cell in row])

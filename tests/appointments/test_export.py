@@ -2,6 +2,7 @@
 
 import csv
 import io
+import re
 
 import openpyxl
 import pytest
@@ -9,6 +10,7 @@ from django.conf import settings
 from django.urls import reverse
 from django.utils import translation
 
+from customers.spreadsheets import FORMULA_STARTS
 from tests.factories import AppointmentFactory, CustomerFactory
 
 pytestmark = pytest.mark.django_db
@@ -28,10 +30,30 @@ def test_visits_export_as_csv_headed_in_the_offices_language_with_a_hostile_note
         reverse("admin:appointments_appointment_export"), {"format": "0", "resource": "0"}, HTTP_ACCEPT_LANGUAGE="de"
     )
 
-    header, row = list(csv.reader(io.StringIO(response.content.decode("utf-8-sig"))))
+    header, row = list(csv.reader(io.StringIO(response.content.decode("utf-8-sig")), delimiter=";"))
     assert header[1:4] == ["Ankunftszeitfenster von", "Ankunftszeitfenster bis", "Kunde"]
     assert row[3] == "'-2+3+cmd|' /C calc'!A0"
     assert row[header.index("Notizen")] == '\'=HYPERLINK("http://evil.example")'
+
+
+@pytest.mark.parametrize(("language", "delimiter"), [("de", ";"), ("nl", ";"), ("en", ",")])
+def test_a_booking_note_cannot_start_a_formula_on_its_own_line_or_after_a_separator(
+    admin_client_office, language, delimiter
+):
+    AppointmentFactory(notes="Notiz\n=cmd|' /C calc'!A0", site_street="Weg 1;=1+1;")
+
+    response = admin_client_office.post(
+        reverse("admin:appointments_appointment_export"),
+        {"format": "0", "resource": "0"},
+        HTTP_ACCEPT_LANGUAGE=language,
+    )
+
+    text = response.content.decode("utf-8-sig")
+    header, row = list(csv.reader(io.StringIO(text, newline=""), delimiter=delimiter))
+    assert len(header) == len(row) == 12
+    assert "Notiz\n'=cmd|' /C calc'!A0" in row and "Weg 1;'=1+1;" in row
+    for pieces in (text.splitlines(), re.split(r"[;,\t\r\n]", text)):
+        assert not [piece for piece in pieces if piece.lstrip('"').startswith(FORMULA_STARTS)]
 
 
 def test_visits_export_as_xlsx_keeps_every_cell_text(admin_client_office):

@@ -13,6 +13,7 @@ from pytest_django.asserts import assertInHTML
 from customers.import_uploads import ImportUploadStorage
 from customers.models import Customer
 from journal.models import JournalEntry
+from tests.customers.test_export import HOSTILE_FIELDS
 from tests.factories import CustomerFactory, FirmFactory
 
 pytestmark = pytest.mark.django_db
@@ -351,3 +352,25 @@ def test_confirming_the_same_preview_twice_imports_it_once(admin_client_office):
     assert "This preview was imported or cancelled already" in again.content.decode()
     assert Customer.objects.count() == 2
     assert JournalEntry.objects.count() == 2
+
+
+@pytest.mark.parametrize("language", ["de", "nl", "en"])
+def test_the_offices_own_csv_export_imports_back_into_an_empty_database(admin_client_office, office_user, language):
+    FirmFactory()
+    # Names and streets are one line (the request form and the import collapse whitespace), notes are not.
+    originals = [
+        CustomerFactory(full_name=" ".join(value.split()), street=" ".join(value.split()), notes=value,
+                        responsible=office_user, phone=f"+3162847193{number}", country="NL")
+        for number, value in enumerate(HOSTILE_FIELDS)
+    ]  # fmt: skip
+    fields = ("full_name", "street", "notes", "email", "country", "preferred_language", "responsible_id")
+    wanted = {(*(getattr(c, name) for name in fields), c.phone.as_e164) for c in originals}
+    data = admin_client_office.post(
+        reverse("admin:customers_customer_export"), {"format": "0", "resource": "0"}, HTTP_ACCEPT_LANGUAGE=language
+    ).content
+    Customer.objects.all().delete()
+
+    done = confirm(admin_client_office, upload(admin_client_office, data, HTTP_ACCEPT_LANGUAGE=language))
+
+    assert done.status_code == 200
+    assert {(*(getattr(c, name) for name in fields), c.phone.as_e164) for c in Customer.objects.all()} == wanted
