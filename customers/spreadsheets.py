@@ -20,6 +20,7 @@ import re
 import zipfile
 
 import tablib
+from django.conf import settings
 from django.utils.formats import get_format
 from django.utils.translation import gettext as _
 
@@ -37,6 +38,9 @@ _FORMULA_AT = re.compile(_CELL_START + _BEFORE_FORMULA)
 _ESCAPED_FORMULA_AT = re.compile(_CELL_START + "'" + _BEFORE_FORMULA)
 _XLSX_MAGIC = b"PK\x03\x04"
 _OLE_MAGIC = b"\xd0\xcf\x11\xe0"  # the old binary .xls (and .doc)
+# An XLSX is a ZIP: a few MB can unpack to gigabytes of repeated text, which openpyxl reads whole (the
+# shared strings). A real workbook of IMPORT_MAX_ROWS customers unpacks to well under this.
+XLSX_MAX_UNPACKED_BYTES = 200 * 1024 * 1024
 
 
 class SpreadsheetError(Exception):
@@ -114,17 +118,31 @@ def _looks_binary(text: str) -> bool:
     return controls > len(sample) // 100
 
 
+def _too_many_rows() -> SpreadsheetError:
+    return SpreadsheetError(
+        _("The file has more than %(rows)s rows. Please split it into files of at most %(rows)s rows each.")
+        % {"rows": f"{settings.IMPORT_MAX_ROWS:,}".replace(",", get_format("THOUSAND_SEPARATOR"))}
+    )
+
+
 def _xlsx_rows(data: bytes) -> list[tuple[int, list[str]]]:
     import openpyxl
     from openpyxl.utils.exceptions import InvalidFileException
 
+    try:
+        with zipfile.ZipFile(io.BytesIO(data)) as archive:
+            unpacked = sum(member.file_size for member in archive.infolist())
+    except (zipfile.BadZipFile, ValueError, OSError) as error:
+        raise _not_a_spreadsheet() from error
+    if unpacked > XLSX_MAX_UNPACKED_BYTES:
+        raise _not_a_spreadsheet()
     try:
         book = openpyxl.load_workbook(io.BytesIO(data), read_only=True, data_only=False)
     except (zipfile.BadZipFile, InvalidFileException, KeyError, ValueError, OSError) as error:
         raise _not_a_spreadsheet() from error
     try:
         sheet = book.worksheets[0]
-        rows, formulas = [], []
+        rows, formulas, filled = [], [], 0
         for number, row in enumerate(sheet.iter_rows(min_row=1), start=1):
             values = []
             for cell in row:
@@ -132,6 +150,9 @@ def _xlsx_rows(data: bytes) -> list[tuple[int, list[str]]]:
                     formulas.append(cell.coordinate)
                 values.append(_cell_text(cell.value))
             rows.append((number, values))
+            filled += any(values)
+            if filled > settings.IMPORT_MAX_ROWS + 1:  # the headings' row and one too many: stop reading
+                raise _too_many_rows()
     finally:
         book.close()
     if formulas:
@@ -177,6 +198,8 @@ def _dataset(rows: list[tuple[int, list[str]]]) -> tablib.Dataset:
             dataset.append([*cells, number])
     if not dataset.height:
         raise SpreadsheetError(_("The file has column headings but no rows below them."))
+    if dataset.height > settings.IMPORT_MAX_ROWS:
+        raise _too_many_rows()
     return dataset
 
 

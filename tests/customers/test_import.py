@@ -2,6 +2,7 @@
 
 import io
 import os
+import zipfile
 
 import openpyxl
 import pytest
@@ -374,3 +375,41 @@ def test_the_offices_own_csv_export_imports_back_into_an_empty_database(admin_cl
 
     assert done.status_code == 200
     assert {(*(getattr(c, name) for name in fields), c.phone.as_e164) for c in Customer.objects.all()} == wanted
+
+
+def test_a_file_with_more_rows_than_one_import_may_hold_is_refused_with_the_limit_named(admin_client_office, settings):
+    settings.IMPORT_MAX_ROWS = 3
+    rows = "".join(f"Kunde {n};Weg {n};47533;Kleve\n" for n in range(4))
+    workbook = xlsx([["Name", "Straße", "PLZ", "Ort"], *([f"Kunde {n}", "Weg 1", "47533", "Kleve"] for n in range(4))])
+
+    for content, name in [("Name;Straße;PLZ;Ort\n" + rows, "kunden.csv"), (workbook, "kunden.xlsx")]:
+        page = upload(admin_client_office, content, name=name, HTTP_ACCEPT_LANGUAGE="en")
+
+        errors = " ".join(page.context_data["form"].errors["import_file"])
+        assert "The file has more than 3 rows. Please split it into files of at most 3 rows each." in errors
+    assert not Customer.objects.exists()
+
+
+def test_a_file_with_as_many_rows_as_one_import_may_hold_is_read(admin_client_office, settings):
+    settings.IMPORT_MAX_ROWS = 3
+    rows = "".join(f"Kunde {n};Weg {n};47533;Kleve\n" for n in range(3))
+
+    confirm(admin_client_office, upload(admin_client_office, "Name;Straße;PLZ;Ort\n\n" + rows))
+
+    assert Customer.objects.count() == 3
+
+
+def test_a_workbook_that_unpacks_to_far_more_than_a_spreadsheet_is_refused_unread(admin_client_office, monkeypatch):
+    monkeypatch.setattr("customers.spreadsheets.XLSX_MAX_UNPACKED_BYTES", 1024 * 1024)
+    opened = []
+    monkeypatch.setattr(openpyxl, "load_workbook", lambda *args, **kwargs: opened.append(args))
+    packed = io.BytesIO()
+    with zipfile.ZipFile(packed, "w", zipfile.ZIP_DEFLATED) as archive:
+        archive.writestr("[Content_Types].xml", "<Types/>")
+        archive.writestr("xl/sharedStrings.xml", "<sst>" + "<si><t>x</t></si>" * 200_000 + "</sst>")
+    assert len(packed.getvalue()) < 100 * 1024
+
+    page = upload(admin_client_office, packed.getvalue(), name="kunden.xlsx", HTTP_ACCEPT_LANGUAGE="en")
+
+    assert "This file is not a spreadsheet." in " ".join(page.context_data["form"].errors["import_file"])
+    assert opened == []
