@@ -118,11 +118,12 @@ def setup(request):
     if second_factor_missing(request) and user_has_device(request.user):
         # Someone with only the password must not swap the app: the code page first.
         return redirect(f"{reverse('accounts:verify')}?{request.GET.urlencode()}")
-    device = two_factor_setup_start(user=request.user)
     form = AppCodeForm(request.POST or None)
     if request.method == "POST" and form.is_valid():
         try:
-            device, codes = two_factor_confirm(user=request.user, device_id=device.pk, token=form.cleaned_data["code"])
+            device, codes = two_factor_confirm(
+                user=request.user, session=request.session, token=form.cleaned_data["code"]
+            )
         except TwoFactorError as error:
             form.add_error("code", error.message)
         else:
@@ -130,6 +131,7 @@ def setup(request):
             otp_login(request, device)
             request.session[NEW_CODES_SESSION_KEY] = codes
             return redirect(f"{reverse('accounts:recovery_codes')}?{urlencode({'next': _next_url(request)})}")
+    device = two_factor_setup_start(user=request.user, session=request.session)
     qr = segno.make(device.config_url, error="m").svg_inline(scale=5, title=_("QR code for the authenticator app"))
     context = _context(
         request,
