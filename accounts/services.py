@@ -3,12 +3,17 @@
 import logging
 import time
 
+from axes.handlers.proxy import AxesProxyHandler
+from axes.helpers import get_client_ip_address
 from axes.utils import reset as axes_reset
+from django.conf import settings
 from django.contrib.auth import SESSION_KEY, get_user_model
 from django.contrib.auth.models import AbstractBaseUser
+from django.contrib.auth.signals import user_login_failed
 from django.contrib.sessions.backends.base import SessionBase
 from django.db import transaction
 from django.db.models import F
+from django.http import HttpRequest
 from django.utils import timezone
 from django.utils.translation import gettext as _
 from django.utils.translation import ngettext
@@ -161,11 +166,12 @@ def _digits(token: str) -> str:
 def two_factor_verify(*, user: AbstractBaseUser, token: str):
     """The confirmed device that accepts `token` (six digits: the app; else a single-use recovery code).
 
-    Each device throttles wrong codes itself (django-otp: the wait doubles with every failure), and each check
-    commits on its own so that a refusal still counts.
+    Each device throttles wrong codes itself (django-otp: the wait doubles with every failure, here up to
+    TWO_FACTOR_MAX_WAIT), and each check commits on its own so that a refusal still counts.
     """
     token = _digits(token).lower()
     model = TOTPDevice if token.isdigit() and len(token) == 6 else StaticDevice
+    _throttle_cap(model=model, user=user)
     device = model.objects.filter(user=user, confirmed=True).order_by("id").first()
     if device is None:
         raise TwoFactorError(_("That code is not right."))
@@ -176,6 +182,35 @@ def two_factor_verify(*, user: AbstractBaseUser, token: str):
     if verified is None:
         raise TwoFactorError(_("That code is not right."))
     return verified
+
+
+def _throttle_cap(*, model: type[TOTPDevice] | type[StaticDevice], user: AbstractBaseUser) -> None:
+    # django-otp waits factor * 2 ** (failures - 1) seconds and has no upper bound: the count of failures
+    # stops where the wait would pass TWO_FACTOR_MAX_WAIT (also for counts from before there was a bound).
+    factor = model(user=user).get_throttle_factor()
+    if factor <= 0:
+        return
+    most = 1
+    while factor * 2**most <= settings.TWO_FACTOR_MAX_WAIT.total_seconds():
+        most += 1
+    model.objects.filter(user=user, throttling_failure_count__gt=most).update(throttling_failure_count=most)
+
+
+def sign_in_failed(*, request: HttpRequest, user: AbstractBaseUser) -> bool:
+    """Counts a wrong code as a failed sign-in of `user` from this address, as a wrong password counts
+    (django-axes); True once that user and address are locked out."""
+    user_login_failed.send(sender=__name__, credentials={"username": user.get_username()}, request=request)
+    return bool(getattr(request, "axes_locked_out", False))
+
+
+def sign_in_succeeded(*, request: HttpRequest, user: AbstractBaseUser) -> int:
+    """Forgets the failed sign-ins of `user` from this address once a sign-in is complete; returns how many
+    records were removed."""
+    address = get_client_ip_address(request)
+    if not address:
+        # Not a request from a browser (the test client's force_login): nothing to forget.
+        return 0
+    return AxesProxyHandler.reset_attempts(ip_address=address, username=user.get_username())
 
 
 def recovery_codes_left(*, user: AbstractBaseUser) -> int:

@@ -2,11 +2,14 @@
 
 import re
 from base64 import b32decode
+from datetime import timedelta
 
 import pytest
+import time_machine
 from django.contrib.admin.models import LogEntry
 from django.test import Client
 from django.urls import reverse
+from django.utils import timezone
 from django_otp.oath import TOTP
 from django_otp.plugins.otp_static.models import StaticDevice, StaticToken
 from django_otp.plugins.otp_totp.models import TOTPDevice
@@ -352,3 +355,34 @@ def test_a_confirm_without_a_key_shown_in_this_session_asks_to_start_again(boss)
     assert response.status_code == 400 and "This set-up has expired" in response.content.decode()
     assert key_on(response)  # a key to start again with
     assert not TOTPDevice.objects.filter(user=boss).exists()
+
+
+@pytest.mark.parametrize("code", ["totp", "recovery"])
+def test_the_wait_after_many_wrong_codes_is_capped_by_the_setting(client, boss, settings, code):
+    settings.TWO_FACTOR_MAX_WAIT = timedelta(minutes=15)
+    start = timezone.now()
+    device = TOTPDeviceFactory(user=boss, throttling_failure_count=40, throttling_failure_timestamp=start)
+    recovery = StaticDevice.objects.create(
+        user=boss, name="recovery", confirmed=True, throttling_failure_count=40, throttling_failure_timestamp=start
+    )
+    recovery.token_set.create(token="abcd2345")
+    password_step(client, "boss")
+
+    with time_machine.travel(start + timedelta(minutes=1), tick=False):
+        waiting = client.post(reverse("accounts:verify"), {"code": "000000"}, HTTP_ACCEPT_LANGUAGE="en")
+        seconds = int(re.search(r"wait (\d+) second", waiting.content.decode()).group(1))
+    with time_machine.travel(start + settings.TWO_FACTOR_MAX_WAIT, tick=False):
+        right = totp_code(device) if code == "totp" else "abcd2345"
+        response = client.post(reverse("accounts:verify"), {"code": right})
+
+    assert 0 < seconds <= 14 * 60
+    assert response.status_code == 302 and client.get(reverse("admin:index")).status_code == 200
+
+
+def test_the_wait_still_doubles_with_each_wrong_code(client, boss):
+    device = TOTPDeviceFactory(user=boss, throttling_failure_count=3, throttling_failure_timestamp=timezone.now())
+    password_step(client, "boss")
+
+    response = client.post(reverse("accounts:verify"), {"code": totp_code(device)}, HTTP_ACCEPT_LANGUAGE="en")
+
+    assert "wait 4 seconds" in response.content.decode() or "wait 5 seconds" in response.content.decode()
