@@ -1,19 +1,27 @@
 """Staff accounts' state changes: sessions, two-factor devices, lockouts."""
 
 import logging
+import time
 
+from axes.handlers.proxy import AxesProxyHandler
+from axes.helpers import get_client_ip_address
 from axes.utils import reset as axes_reset
-from django.contrib.auth import SESSION_KEY
+from django.conf import settings
+from django.contrib.auth import SESSION_KEY, get_user_model
 from django.contrib.auth.models import AbstractBaseUser
+from django.contrib.auth.signals import user_login_failed
 from django.contrib.sessions.backends.base import SessionBase
 from django.db import transaction
 from django.db.models import F
+from django.http import HttpRequest
 from django.utils import timezone
 from django.utils.translation import gettext as _
 from django.utils.translation import ngettext
 from django_otp import verify_token as otp_verify_token
+from django_otp.oath import TOTP
 from django_otp.plugins.otp_static.models import StaticDevice, StaticToken
 from django_otp.plugins.otp_totp.models import TOTPDevice
+from django_otp.util import random_hex
 
 from accounts.models import SessionGeneration
 from accounts.sessions import SESSION_GENERATION_KEY
@@ -67,39 +75,54 @@ def sessions_end_others(
     return generation
 
 
-@transaction.atomic
-def two_factor_setup_start(*, user: AbstractBaseUser) -> TOTPDevice:
-    """The unconfirmed app device the set-up page shows; the same one on a reload, so the QR code stays valid."""
-    device = TOTPDevice.objects.filter(user=user, confirmed=False).order_by("id").first()
-    if device is None:
-        device = TOTPDevice.objects.create(user=user, name=APP_DEVICE_NAME, confirmed=False)
-    return device
+# The key of the app being set up, kept in the session that was shown it until a code confirms it. Nothing is
+# stored before: a key stored with the user would be shown to whoever opens the set-up page next (with the
+# password alone, say), and the user would later confirm a key someone else has seen.
+SETUP_KEY_SESSION_KEY = "accounts_setup_key"
 
 
-def two_factor_confirm(*, user: AbstractBaseUser, device_id: int, token: str) -> tuple[TOTPDevice, list[str]]:
-    """Confirms the app by a code it shows; returns the device and new recovery codes (shown once).
+def two_factor_setup_start(*, user: AbstractBaseUser, session: SessionBase) -> TOTPDevice:
+    """The app device the set-up page shows, not saved: a new key for each session, the same on a reload (so
+    the QR code stays valid). Only the session changes."""
+    pending = session.get(SETUP_KEY_SESSION_KEY) or {}
+    if pending.get("user") != user.pk:
+        pending = {"user": user.pk, "key": random_hex(20)}
+        session[SETUP_KEY_SESSION_KEY] = pending
+    return TOTPDevice(user=user, name=APP_DEVICE_NAME, key=pending["key"], confirmed=False)
 
-    The code is checked in a transaction of its own, so that a wrong one still counts towards the device's
-    throttling when this refuses.
+
+def two_factor_confirm(*, user: AbstractBaseUser, session: SessionBase, token: str) -> tuple[TOTPDevice, list[str]]:
+    """Confirms the app by a code it shows for the key this session was shown; stores it (replacing any older
+    app) and returns it with new recovery codes (shown once).
+
+    No throttling here: the code proves only that the app holds a key this session already knows.
     """
-    with transaction.atomic():
-        device = TOTPDevice.objects.select_for_update().filter(pk=device_id, user=user, confirmed=False).first()
-        if device is None:
-            raise TwoFactorError(_("This set-up has expired. Please start again."), code="stale")
-        verified = device.verify_token(_digits(token))
-    if not verified:
+    pending = session.get(SETUP_KEY_SESSION_KEY) or {}
+    if pending.get("user") != user.pk:
+        raise TwoFactorError(_("This set-up has expired. Please start again."), code="stale")
+    device = TOTPDevice(user=user, name=APP_DEVICE_NAME, key=pending["key"], confirmed=True)
+    token = _digits(token)
+    totp = TOTP(device.bin_key, device.step, device.t0, device.digits, device.drift)
+    totp.time = time.time()
+    if not (token.isdigit() and totp.verify(int(token), device.tolerance)):
         raise TwoFactorError(
             _("That code is not right. Check that the phone's clock is correct and type the code the app shows now.")
         )
-    return _two_factor_activate(user=user, device=device)
+    # This code is used up: the code page refuses it (and older ones) like any code signed in with.
+    device.last_t = totp.t()
+    device.drift = totp.drift
+    result = _two_factor_activate(user=user, device=device)
+    del session[SETUP_KEY_SESSION_KEY]
+    return result
 
 
 @transaction.atomic
 def _two_factor_activate(*, user: AbstractBaseUser, device: TOTPDevice) -> tuple[TOTPDevice, list[str]]:
-    # One app per person: a new one replaces any older one.
-    TOTPDevice.objects.filter(user=user).exclude(pk=device.pk).delete()
-    device.confirmed = True
-    device.save(update_fields=["confirmed"])
+    # Two sessions confirming at once take turns, so that one app is left.
+    get_user_model()._default_manager.select_for_update().filter(pk=user.pk).first()
+    # One app per person: a new one replaces any older one (and any set-up left pending by older versions).
+    TOTPDevice.objects.filter(user=user).delete()
+    device.save()
     logger.info("Two-factor app set up for user %s", user.pk)
     return device, recovery_codes_regenerate(user=user)
 
@@ -143,11 +166,12 @@ def _digits(token: str) -> str:
 def two_factor_verify(*, user: AbstractBaseUser, token: str):
     """The confirmed device that accepts `token` (six digits: the app; else a single-use recovery code).
 
-    Each device throttles wrong codes itself (django-otp: the wait doubles with every failure), and each check
-    commits on its own so that a refusal still counts.
+    Each device throttles wrong codes itself (django-otp: the wait doubles with every failure, here up to
+    TWO_FACTOR_MAX_WAIT), and each check commits on its own so that a refusal still counts.
     """
     token = _digits(token).lower()
     model = TOTPDevice if token.isdigit() and len(token) == 6 else StaticDevice
+    _throttle_cap(model=model, user=user)
     device = model.objects.filter(user=user, confirmed=True).order_by("id").first()
     if device is None:
         raise TwoFactorError(_("That code is not right."))
@@ -158,6 +182,35 @@ def two_factor_verify(*, user: AbstractBaseUser, token: str):
     if verified is None:
         raise TwoFactorError(_("That code is not right."))
     return verified
+
+
+def _throttle_cap(*, model: type[TOTPDevice] | type[StaticDevice], user: AbstractBaseUser) -> None:
+    # django-otp waits factor * 2 ** (failures - 1) seconds and has no upper bound: the count of failures
+    # stops where the wait would pass TWO_FACTOR_MAX_WAIT (also for counts from before there was a bound).
+    factor = model(user=user).get_throttle_factor()
+    if factor <= 0:
+        return
+    most = 1
+    while factor * 2**most <= settings.TWO_FACTOR_MAX_WAIT.total_seconds():
+        most += 1
+    model.objects.filter(user=user, throttling_failure_count__gt=most).update(throttling_failure_count=most)
+
+
+def sign_in_failed(*, request: HttpRequest, user: AbstractBaseUser) -> bool:
+    """Counts a wrong code as a failed sign-in of `user` from this address, as a wrong password counts
+    (django-axes); True once that user and address are locked out."""
+    user_login_failed.send(sender=__name__, credentials={"username": user.get_username()}, request=request)
+    return bool(getattr(request, "axes_locked_out", False))
+
+
+def sign_in_succeeded(*, request: HttpRequest, user: AbstractBaseUser) -> int:
+    """Forgets the failed sign-ins of `user` from this address once a sign-in is complete; returns how many
+    records were removed."""
+    address = get_client_ip_address(request)
+    if not address:
+        # Not a request from a browser (the test client's force_login): nothing to forget.
+        return 0
+    return AxesProxyHandler.reset_attempts(ip_address=address, username=user.get_username())
 
 
 def recovery_codes_left(*, user: AbstractBaseUser) -> int:

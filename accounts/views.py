@@ -26,12 +26,15 @@ from django_otp import user_has_device
 
 from accounts.access import second_factor_missing, two_factor_required
 from accounts.forms import AppCodeForm, CodeForm
+from accounts.lockout import is_locked_out, lockout_response
 from accounts.services import (
     TwoFactorError,
     recovery_codes_left,
     recovery_codes_regenerate,
     sessions_end_all,
     sessions_end_others,
+    sign_in_failed,
+    sign_in_succeeded,
     two_factor_confirm,
     two_factor_setup_start,
     two_factor_verify,
@@ -77,11 +80,17 @@ def verify(request):
         return redirect(f"{reverse('accounts:setup')}?{request.GET.urlencode()}")
     form = CodeForm(request.POST or None)
     if request.method == "POST" and form.is_valid():
+        if is_locked_out(request, request.user):
+            return _locked_out(request)
         try:
             device = two_factor_verify(user=request.user, token=form.cleaned_data["code"])
         except TwoFactorError as error:
+            # A code that was checked and wrong counts as a wrong password; a refusal to check (the wait) not.
+            if error.code != "throttled" and sign_in_failed(request=request, user=request.user):
+                return _locked_out(request)
             form.add_error("code", error.message)
         else:
+            sign_in_succeeded(request=request, user=request.user)
             # A new session key for the now fully signed-in session, as auth.login does after the password.
             request.session.cycle_key()
             otp_login(request, device)
@@ -105,6 +114,12 @@ def verify(request):
     )
 
 
+def _locked_out(request):
+    """The lockout page; the half sign-in ends, so that the password is asked again once the lockout is over."""
+    auth_logout(request)
+    return lockout_response(request)
+
+
 def _grouped(key: bytes) -> str:
     text = b32encode(key).decode().rstrip("=")
     return " ".join(text[i : i + 4] for i in range(0, len(text), 4))
@@ -118,18 +133,21 @@ def setup(request):
     if second_factor_missing(request) and user_has_device(request.user):
         # Someone with only the password must not swap the app: the code page first.
         return redirect(f"{reverse('accounts:verify')}?{request.GET.urlencode()}")
-    device = two_factor_setup_start(user=request.user)
     form = AppCodeForm(request.POST or None)
     if request.method == "POST" and form.is_valid():
         try:
-            device, codes = two_factor_confirm(user=request.user, device_id=device.pk, token=form.cleaned_data["code"])
+            device, codes = two_factor_confirm(
+                user=request.user, session=request.session, token=form.cleaned_data["code"]
+            )
         except TwoFactorError as error:
             form.add_error("code", error.message)
         else:
+            sign_in_succeeded(request=request, user=request.user)
             request.session.cycle_key()
             otp_login(request, device)
             request.session[NEW_CODES_SESSION_KEY] = codes
             return redirect(f"{reverse('accounts:recovery_codes')}?{urlencode({'next': _next_url(request)})}")
+    device = two_factor_setup_start(user=request.user, session=request.session)
     qr = segno.make(device.config_url, error="m").svg_inline(scale=5, title=_("QR code for the authenticator app"))
     context = _context(
         request,

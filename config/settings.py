@@ -267,11 +267,19 @@ AXES_LOCKOUT_PARAMETERS = [["username", "ip_address"]]
 # X-Forwarded-For only behind our own proxy (BEHIND_TLS_PROXY): otherwise anyone could name a new address per guess.
 AXES_CLIENT_IP_CALLABLE = "selfservice.ratelimit.client_ip"
 AXES_LOCKOUT_CALLABLE = "accounts.lockout.lockout_response"
-AXES_RESET_ON_SUCCESS = True
+# A sign-in counts as a success only once complete: after the code where one is asked (accounts.lockout).
+# Reset at the password step, wrong codes would be forgotten each time the password is typed again.
+AXES_RESET_ON_SUCCESS = False
+# Not stored with a failed attempt: a mistyped recovery code is most of a valid one.
+AXES_SENSITIVE_PARAMETERS = ["username", "ip_address", "code"]
 AXES_VERBOSE = False
 # Superusers always need a second factor (an authenticator app); with this on, every office user does.
 OFFICE_REQUIRE_2FA = env_bool("OFFICE_REQUIRE_2FA")
 OTP_TOTP_ISSUER = os.environ.get("OTP_TOTP_ISSUER", "Doorstep")
+# django-otp doubles the wait after each wrong code (1 s, 2 s, 4 s, ...) for the app and the recovery codes
+# alike, without end: someone with the password alone could shut the user out for months. The doubling stops
+# before the wait passes this (with 15 minutes: at 512 s); the lockout by user and address (axes) does the rest.
+TWO_FACTOR_MAX_WAIT = timedelta(minutes=float(os.environ.get("TWO_FACTOR_MAX_WAIT_MINUTES", "15")))
 # A technician's phone stays signed in this long (office sessions keep Django's two weeks); "Sign out
 # all devices" in the admin ends every session of a user at once.
 TECHNICIAN_SESSION_AGE = int(float(os.environ.get("TECHNICIAN_SESSION_DAYS", "30")) * 86400)

@@ -1,4 +1,5 @@
-"""Wrong passwords pause sign-in for one user name at one address (django-axes), on both sign-in pages."""
+"""Wrong passwords, and wrong codes after the password, pause sign-in for one user name at one address
+(django-axes), on both sign-in pages."""
 
 from datetime import timedelta
 
@@ -10,7 +11,8 @@ from django.test import Client, override_settings
 from django.urls import reverse
 from django.utils import timezone
 
-from tests.factories import OfficeUserFactory, TechnicianFactory
+from tests.accounts.signin import totp_code
+from tests.factories import OfficeUserFactory, TechnicianFactory, TOTPDeviceFactory
 
 pytestmark = pytest.mark.django_db
 
@@ -162,3 +164,86 @@ def test_a_technician_lockout_is_lifted_the_same_way(client, admin_client_office
     )
 
     assert sign_in(client, TECHNICIAN_LOGIN, "jan", "van-keys-2026").status_code == 302
+
+
+@pytest.fixture
+def boss():
+    return OfficeUserFactory(username="boss", password="desk-2026-secret")
+
+
+def wrong_codes(client, times, traveller, **extra):
+    """Wrong codes on the code page, each after the app's own wait (django-otp) and within the lockout's."""
+    statuses = []
+    for _i in range(times):
+        traveller.shift(timedelta(minutes=1))
+        statuses.append(client.post(reverse("accounts:verify"), {"code": "000000"}, **extra).status_code)
+    return statuses
+
+
+def test_wrong_codes_count_as_failed_sign_ins_and_lock_out_the_user_at_that_address(client, boss, settings):
+    TOTPDeviceFactory(user=boss)
+    with time_machine.travel(timezone.now(), tick=False) as traveller:
+        sign_in(client, OFFICE_LOGIN, "boss", "desk-2026-secret")
+        statuses = wrong_codes(client, settings.AXES_FAILURE_LIMIT, traveller, HTTP_ACCEPT_LANGUAGE="en")
+        page = client.get(reverse("admin:index"))
+        again = sign_in(client, OFFICE_LOGIN, "boss", "desk-2026-secret", HTTP_ACCEPT_LANGUAGE="en")
+        elsewhere = sign_in(Client(REMOTE_ADDR="203.0.113.9"), OFFICE_LOGIN, "boss", "desk-2026-secret")
+
+    assert statuses == [400] * (settings.AXES_FAILURE_LIMIT - 1) + [429]
+    assert "_auth_user_id" not in client.session  # the half sign-in ends with the lockout
+    assert page.status_code == 302
+    assert again.status_code == 429 and "Sign-in paused" in again.content.decode()
+    assert elsewhere.status_code == 302 and elsewhere["Location"].startswith(reverse("accounts:verify"))
+    attempt = AccessAttempt.objects.get(username="boss", ip_address="127.0.0.1")
+    assert "000000" not in attempt.post_data
+
+
+def test_signing_in_again_with_the_password_does_not_forget_the_wrong_codes(client, boss, settings):
+    settings.AXES_FAILURE_LIMIT = 3
+    TOTPDeviceFactory(user=boss)
+    with time_machine.travel(timezone.now(), tick=False) as traveller:
+        sign_in(client, OFFICE_LOGIN, "boss", "desk-2026-secret")
+        first = wrong_codes(client, 2, traveller)
+        client.post(reverse("accounts:sign_out"))
+        sign_in(client, OFFICE_LOGIN, "boss", "desk-2026-secret")
+        then = wrong_codes(client, 1, traveller)
+
+    assert first == [400, 400] and then == [429]
+
+
+def test_a_complete_sign_in_forgets_the_failed_ones(client, boss):
+    device = TOTPDeviceFactory(user=boss)
+    with time_machine.travel(timezone.now(), tick=False) as traveller:
+        fail(client, OFFICE_LOGIN, "boss", 1)
+        sign_in(client, OFFICE_LOGIN, "boss", "desk-2026-secret")
+        wrong_codes(client, 1, traveller)
+        assert AccessAttempt.objects.filter(username="boss").exists()
+        traveller.shift(timedelta(minutes=1))
+        response = client.post(reverse("accounts:verify"), {"code": totp_code(device)})
+
+    assert response.status_code == 302
+    assert not AccessAttempt.objects.filter(username="boss").exists()
+
+
+def test_a_sign_in_without_a_code_forgets_the_failed_ones(client, sandra):
+    fail(client, OFFICE_LOGIN, "sandra", 2)
+
+    assert sign_in(client, OFFICE_LOGIN, "sandra", "desk-2026-secret").status_code == 302
+    assert not AccessAttempt.objects.filter(username="sandra").exists()
+
+
+def test_an_office_admin_lifts_a_lockout_from_wrong_codes(client, admin_client_office, boss, settings):
+    device = TOTPDeviceFactory(user=boss)
+    user = Client()
+    with time_machine.travel(timezone.now(), tick=False) as traveller:
+        sign_in(user, OFFICE_LOGIN, "boss", "desk-2026-secret")
+        wrong_codes(user, settings.AXES_FAILURE_LIMIT, traveller)
+        admin_client_office.post(
+            reverse("admin:auth_user_changelist"), {"action": "lift_lockout", "_selected_action": [boss.pk]}
+        )
+        password = sign_in(user, OFFICE_LOGIN, "boss", "desk-2026-secret")
+        traveller.shift(timedelta(minutes=1))
+        code = user.post(reverse("accounts:verify"), {"code": totp_code(device)})
+
+    assert password.status_code == 302 and code.status_code == 302
+    assert user.get(reverse("admin:index")).status_code == 200

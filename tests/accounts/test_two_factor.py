@@ -1,11 +1,16 @@
 """Office staff sign in with a code from an authenticator app where two factors apply; technicians never."""
 
 import re
+from base64 import b32decode
+from datetime import timedelta
 
 import pytest
+import time_machine
 from django.contrib.admin.models import LogEntry
 from django.test import Client
 from django.urls import reverse
+from django.utils import timezone
+from django_otp.oath import TOTP
 from django_otp.plugins.otp_static.models import StaticDevice, StaticToken
 from django_otp.plugins.otp_totp.models import TOTPDevice
 
@@ -23,6 +28,20 @@ def password_step(client, username, next_url=""):
     if next_url:
         data["next"] = next_url
     return client.post(OFFICE_LOGIN, data)
+
+
+def key_on(page) -> str:
+    """The key as the set-up page writes it out, for typing into an app."""
+    return re.search(r'id="totp-key"[^>]*>([A-Z2-7 ]+)<', page.content.decode()).group(1)
+
+
+def key_bytes(key: str) -> bytes:
+    return b32decode(key.replace(" ", ""))
+
+
+def app_code(key: str) -> str:
+    """The code an app shows now for a key typed in from the set-up page."""
+    return f"{TOTP(key_bytes(key)).token():06d}"
 
 
 @pytest.fixture
@@ -48,13 +67,12 @@ def test_setting_up_shows_a_qr_code_and_the_key_and_a_right_code_confirms_it(cli
 
     page = client.get(reverse("accounts:setup"), {"next": reverse("dispatch:day")}, HTTP_ACCEPT_LANGUAGE="en")
     html = page.content.decode()
-    device = TOTPDevice.objects.get(user=boss, confirmed=False)
-    key = re.search(r'id="totp-key"[^>]*>([A-Z2-7 ]+)<', html).group(1)
+    key = key_on(page)
     assert "<svg" in html and "QR code for the authenticator app" in html
     assert re.fullmatch(r"([A-Z2-7]{4} )+[A-Z2-7]{1,4}", key)
     assert client.get(reverse("accounts:setup")).content.decode().count(key) == 1  # a reload: the same key
 
-    response = client.post(reverse("accounts:setup"), {"code": totp_code(device), "next": reverse("dispatch:day")})
+    response = client.post(reverse("accounts:setup"), {"code": app_code(key), "next": reverse("dispatch:day")})
     assert response.status_code == 302 and response["Location"].startswith(reverse("accounts:recovery_codes"))
 
     codes_page = client.get(response["Location"], HTTP_ACCEPT_LANGUAGE="en")
@@ -64,8 +82,8 @@ def test_setting_up_shows_a_qr_code_and_the_key_and_a_right_code_confirms_it(cli
     assert 'href="/board/"' in codes_page.content.decode()
     # Shown once.
     assert client.get(reverse("accounts:recovery_codes")).status_code == 302
-    device.refresh_from_db()
-    assert device.confirmed
+    device = TOTPDevice.objects.get(user=boss)
+    assert device.confirmed and device.bin_key == key_bytes(key)
     assert client.get(reverse("dispatch:day")).status_code == 200
 
 
@@ -270,11 +288,101 @@ def test_a_signed_in_colleague_sets_up_a_new_phone_from_the_security_page(admin_
     old = TOTPDevice.objects.get(user=office_user)  # the app the signed-in session was verified with
 
     page = admin_client_office.get(reverse("accounts:setup"), HTTP_ACCEPT_LANGUAGE="en")
-    new = TOTPDevice.objects.get(user=office_user, confirmed=False)
-    response = admin_client_office.post(reverse("accounts:setup"), {"code": totp_code(new)})
+    response = admin_client_office.post(reverse("accounts:setup"), {"code": app_code(key_on(page))})
 
     assert "Set up a new phone" in page.content.decode() and "Cancel and sign out" not in page.content.decode()
     assert response.status_code == 302
-    assert list(TOTPDevice.objects.filter(user=office_user)) == [new]
+    new = TOTPDevice.objects.get(user=office_user)
+    assert new.confirmed and new.bin_key == key_bytes(key_on(page))
     assert not TOTPDevice.objects.filter(pk=old.pk).exists()
     assert admin_client_office.get(reverse("admin:index")).status_code == 200
+
+
+def test_opening_the_set_up_page_stores_no_device(client, boss):
+    password_step(client, "boss")
+
+    page = client.get(reverse("accounts:setup"))
+
+    assert page.status_code == 200 and key_on(page)
+    assert not TOTPDevice.objects.filter(user=boss).exists()
+
+
+def test_two_sessions_are_shown_different_keys(boss):
+    first, second = Client(), Client()
+    password_step(first, "boss")
+    password_step(second, "boss")
+
+    assert key_on(first.get(reverse("accounts:setup"))) != key_on(second.get(reverse("accounts:setup")))
+
+
+def test_a_key_seen_with_the_password_alone_is_not_the_one_the_user_then_confirms(boss):
+    # Someone with the password opens the set-up page and leaves; the user then sets up their app as usual.
+    attacker = Client(REMOTE_ADDR="203.0.113.9")
+    password_step(attacker, "boss")
+    seen = key_on(attacker.get(reverse("accounts:setup")))
+    attacker.post(reverse("accounts:sign_out"))
+    user = Client(REMOTE_ADDR="198.51.100.7")
+    password_step(user, "boss")
+
+    key = key_on(user.get(reverse("accounts:setup")))
+    response = user.post(reverse("accounts:setup"), {"code": app_code(key)})
+
+    assert key != seen
+    assert response.status_code == 302
+    assert [device.bin_key for device in TOTPDevice.objects.filter(user=boss)] == [key_bytes(key)]
+
+
+def test_a_code_for_a_key_shown_to_another_session_confirms_nothing(boss):
+    shown, other = Client(), Client()
+    password_step(shown, "boss")
+    password_step(other, "boss")
+    key = key_on(shown.get(reverse("accounts:setup")))
+    other.get(reverse("accounts:setup"))
+
+    response = other.post(reverse("accounts:setup"), {"code": app_code(key)}, HTTP_ACCEPT_LANGUAGE="en")
+
+    assert response.status_code == 400 and "That code is not right" in response.content.decode()
+    assert not TOTPDevice.objects.filter(user=boss).exists()
+    assert other.get(reverse("admin:index")).status_code == 302
+
+
+def test_a_confirm_without_a_key_shown_in_this_session_asks_to_start_again(boss):
+    client = Client()
+    password_step(client, "boss")
+
+    response = client.post(reverse("accounts:setup"), {"code": "123456"}, HTTP_ACCEPT_LANGUAGE="en")
+
+    assert response.status_code == 400 and "This set-up has expired" in response.content.decode()
+    assert key_on(response)  # a key to start again with
+    assert not TOTPDevice.objects.filter(user=boss).exists()
+
+
+@pytest.mark.parametrize("code", ["totp", "recovery"])
+def test_the_wait_after_many_wrong_codes_is_capped_by_the_setting(client, boss, settings, code):
+    settings.TWO_FACTOR_MAX_WAIT = timedelta(minutes=15)
+    start = timezone.now()
+    device = TOTPDeviceFactory(user=boss, throttling_failure_count=40, throttling_failure_timestamp=start)
+    recovery = StaticDevice.objects.create(
+        user=boss, name="recovery", confirmed=True, throttling_failure_count=40, throttling_failure_timestamp=start
+    )
+    recovery.token_set.create(token="abcd2345")
+    password_step(client, "boss")
+
+    with time_machine.travel(start + timedelta(minutes=1), tick=False):
+        waiting = client.post(reverse("accounts:verify"), {"code": "000000"}, HTTP_ACCEPT_LANGUAGE="en")
+        seconds = int(re.search(r"wait (\d+) second", waiting.content.decode()).group(1))
+    with time_machine.travel(start + settings.TWO_FACTOR_MAX_WAIT, tick=False):
+        right = totp_code(device) if code == "totp" else "abcd2345"
+        response = client.post(reverse("accounts:verify"), {"code": right})
+
+    assert 0 < seconds <= 14 * 60
+    assert response.status_code == 302 and client.get(reverse("admin:index")).status_code == 200
+
+
+def test_the_wait_still_doubles_with_each_wrong_code(client, boss):
+    device = TOTPDeviceFactory(user=boss, throttling_failure_count=3, throttling_failure_timestamp=timezone.now())
+    password_step(client, "boss")
+
+    response = client.post(reverse("accounts:verify"), {"code": totp_code(device)}, HTTP_ACCEPT_LANGUAGE="en")
+
+    assert "wait 4 seconds" in response.content.decode() or "wait 5 seconds" in response.content.decode()
