@@ -35,14 +35,30 @@ class Person:
     email: str
     phone: str
     street: str
+    # Where the technician's phone stood at her door: it tells where she lives.
+    latitude: str
+    longitude: str
 
     def words(self) -> list[str]:
         """What must not be found anywhere after an erasure (the surname alone too, the phone without +49)."""
-        return [self.full_name, self.full_name.split()[-1], self.email, self.phone, self.phone[3:], self.street]
+        return [
+            self.full_name,
+            self.full_name.split()[-1],
+            self.email,
+            self.phone,
+            self.phone[3:],
+            self.street,
+            self.latitude,
+            self.longitude,
+        ]
 
 
-ANNA = Person("Anna Beispielfrau", "anna.beispielfrau@example.de", "+4930555123456", "Geheimweg 17")
-BERND = Person("Bernd Vergleichsmann", "bernd.vergleich@example.nl", "+31612345678", "Kanaalstraat 3")
+ANNA = Person(
+    "Anna Beispielfrau", "anna.beispielfrau@example.de", "+4930555123456", "Geheimweg 17", "52.520008", "13.404954"
+)
+BERND = Person(
+    "Bernd Vergleichsmann", "bernd.vergleich@example.nl", "+31612345678", "Kanaalstraat 3", "52.370216", "4.895168"
+)
 
 
 def inbound_mail(person: Person, *, subject: str, attachment: bool = True) -> bytes:
@@ -110,9 +126,25 @@ def customer_with_everything(person: Person, *, office):
         appointment__customer=customer,
         appointment__service_type=service_type,
         note=f"Niemand in der {person.street}",
-        latitude=Decimal("52.520008"),
-        longitude=Decimal("13.404954"),
+        latitude=Decimal(person.latitude),
+        longitude=Decimal(person.longitude),
         location_accuracy_m=12,
+    )
+    # The journal entry of the attempt as it was written before the journal kept only that a location was taken.
+    journal_record(
+        customer=customer,
+        appointment=attempt.appointment,
+        action="visit.missed",
+        channel="visit",
+        occurred_at=timezone.now() - timedelta(days=2),
+        data={
+            "waited_minutes": 10,
+            "card_left": True,
+            "note": "",
+            "latitude": person.latitude,
+            "longitude": person.longitude,
+            "location_accuracy_m": 12,
+        },
     )
     BookingInvitation.objects.create(
         customer=customer,
