@@ -88,7 +88,7 @@ def customer_erase(*, customer: Customer, by: AbstractBaseUser | None, reason: s
     counts = {"customer": 1}
     counts |= appointments_anonymise(customer_id=customer.pk)
     counts["messages"] = outbox_anonymise(customer_id=customer.pk, personal=personal)
-    counts |= desk_anonymise(customer_id=customer.pk, email=customer.email)
+    counts |= desk_anonymise(customer_id=customer.pk)
     counts["journal_entries"] = journal_entries_erase(customer_id=customer.pk, personal=personal)
     customer = customer_anonymise(customer=customer)
     counts["admin_log_entries"] = _admin_log_anonymise(logged)
@@ -105,7 +105,7 @@ def customer_erase(*, customer: Customer, by: AbstractBaseUser | None, reason: s
 def _admin_logged_objects(customer: Customer) -> list[tuple[type[models.Model], list[int]]]:
     """Every record of the customer's that has an admin page, so may have admin history: (model, pks)."""
     attempts = list(VisitAttempt.objects.filter(appointment__customer=customer).values_list("pk", flat=True))
-    mails = customer_inbound_mails(customer_id=customer.pk, email=customer.email)
+    mails = customer_inbound_mails(customer_id=customer.pk)
     return [
         (Customer, [customer.pk]),
         (Appointment, list(Appointment.objects.filter(customer=customer).values_list("pk", flat=True))),
