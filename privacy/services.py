@@ -7,10 +7,12 @@ from django.contrib.auth.models import AbstractBaseUser
 from django.contrib.contenttypes.models import ContentType
 from django.db import models, transaction
 from django.utils.translation import gettext as _
+from phonenumber_field.phonenumber import to_python
 
 from appointments.models import Appointment, BookingInvitation, MissedVisitFollowUp, VisitAttempt
 from appointments.services.privacy import appointments_anonymise, customer_has_active_visits
 from customers.models import Customer
+from customers.selectors import customer_earlier_values
 from customers.services import customer_anonymise
 from desk.models import Feedback, InboundMail, Promise, WebRequest
 from desk.services.privacy import customer_inbound_mails, desk_anonymise
@@ -31,9 +33,12 @@ class PrivacyError(Exception):
 
 
 def personal_words(customer: Customer) -> list[str]:
-    """What identifies the customer in stored text: name (and its parts), email, phone, street, as on file
-    and as typed in their web requests."""
-    names, words = {customer.full_name}, set()
+    """What identifies the customer in stored text: name (and its parts), email, phone, street, as on file,
+    as they were before a change (the journal's record of it) and as typed in their web requests."""
+    earlier = customer_earlier_values(customer_id=customer.pk, fields=["full_name", "email", "phone", "street"])
+    names = {customer.full_name, *earlier["full_name"]}
+    words = earlier["email"] | earlier["phone"] | earlier["street"]
+    words |= {form for phone in earlier["phone"] for form in _phone_forms(to_python(phone))}
     for full_name, email, phone, street in WebRequest.objects.filter(customer=customer).values_list(
         "full_name", "email", "phone", "street"
     ):
@@ -47,7 +52,8 @@ def personal_words(customer: Customer) -> list[str]:
 
 
 def _phone_forms(phone) -> list[str]:
-    if not phone:
+    # A journalled number that no longer parses is searched for as it was written (see personal_words).
+    if not phone or phone.national_number is None:
         return []
     return [phone.as_e164, str(phone.national_number)]
 
