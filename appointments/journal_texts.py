@@ -84,7 +84,8 @@ def _missed(entry) -> str:
         ngettext("Waited %(minutes)s minute.", "Waited %(minutes)s minutes.", waited) % {"minutes": waited},
         _("Card left at the door.") if data["card_left"] else _("No card left."),
     ]
-    if data.get("latitude") is not None:
+    # Entries written before the journal kept only the fact held the coordinates (until they expire).
+    if data.get("location_recorded") or data.get("latitude") is not None:
         facts.append(_("Location recorded by the phone."))
     if data.get("note"):
         facts.append(data["note"])

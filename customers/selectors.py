@@ -1,4 +1,5 @@
 import re
+from collections.abc import Collection
 
 import phonenumbers
 from django.conf import settings
@@ -7,6 +8,7 @@ from django.db.models import Q
 
 from customers.models import Country, Customer
 from customers.phones import default_region, reread_in_country
+from journal.models import JournalEntry
 
 # Fewer digits than this match too many numbers to be a useful phone search.
 MIN_PHONE_DIGITS = 4
@@ -113,3 +115,20 @@ def phone_numbers_to_check():
         candidate = reread_in_country(customer.phone, customer.country)
         if candidate is not None:
             yield customer, candidate
+
+
+def customer_earlier_values(*, customer_id: int, fields: Collection[str]) -> dict[str, set[str]]:
+    """Every value each of `fields` has held (now's included), as the journal recorded each change:
+    customer.updated keeps the old and new value, customer.phone_reread the old and new phone. What the
+    customer was known by before still names them (a mail from the old address, the maiden name)."""
+    values: dict[str, set[str]] = {field: set() for field in fields}
+    entries = JournalEntry.objects.filter(
+        customer_id=customer_id, action__in=["customer.updated", "customer.phone_reread"]
+    )
+    for action, data in entries.values_list("action", "data"):
+        data = data or {}
+        changes = (data.get("changes") or {}) if action == "customer.updated" else {"phone": data}
+        for field in fields:
+            change = changes.get(field) or {}
+            values[field] |= {str(change[side]) for side in ("old", "new") if change.get(side)}
+    return values

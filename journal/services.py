@@ -177,7 +177,8 @@ _DROPPED = object()
 
 @contextmanager
 def _erasure_sanctioned(customer_id: int):
-    """The one way past the journal's triggers (migration 0004): for this customer, in this transaction."""
+    """The one way past the journal's triggers (migration 0004): for this customer, in this transaction.
+    Taken only to remove personal data: by the erasure, and by journal_data_forget."""
     postgresql = connection.vendor == "postgresql"
     with connection.cursor() as cursor:
         if postgresql:
@@ -194,6 +195,40 @@ def _erasure_sanctioned(customer_id: int):
         # hide the real error, and the transaction-local setting ends with the rollback anyway.
         if postgresql:
             cursor.execute("SELECT set_config('doorstep.erasure', '', true)")
+
+
+@transaction.atomic
+def journal_data_forget(
+    *,
+    action: str,
+    keys: Collection[str],
+    noted_as: str,
+    customer_id: int | None = None,
+    occurred_before: datetime | None = None,
+) -> int:
+    """Drop `keys` from the data of `action`'s entries; where one of them held a value, `noted_as` is set to
+    true instead, so the entry still says there was one. Returns how many entries changed.
+
+    For personal data the law wants gone while the entry stays: a door's location once its retention has
+    passed, or on an erasure. It only removes, so it goes the erasure's way past the triggers (one customer
+    at a time) without letting anything new be written into the journal.
+    """
+    entries = JournalEntry.objects.filter(action=action, data__has_any_keys=list(keys))
+    if customer_id is not None:
+        entries = entries.filter(customer_id=customer_id)
+    if occurred_before is not None:
+        entries = entries.filter(occurred_at__lt=occurred_before)
+    by_customer: dict[int, list[tuple[int, dict[str, Any]]]] = {}
+    for pk, owner, data in entries.values_list("pk", "customer_id", "data").order_by("customer_id", "pk"):
+        by_customer.setdefault(owner, []).append((pk, data))
+    for owner, rows in by_customer.items():
+        with _erasure_sanctioned(owner):
+            for pk, data in rows:
+                kept = {key: value for key, value in data.items() if key not in keys}
+                if any(data.get(key) is not None for key in keys):
+                    kept[noted_as] = True
+                models.QuerySet.update(JournalEntry.objects.filter(pk=pk), data=kept)
+    return sum(len(rows) for rows in by_customer.values())
 
 
 @transaction.atomic

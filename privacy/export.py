@@ -138,7 +138,7 @@ def customer_export_read(customer: Customer) -> CustomerExport:
         for promise in Promise.objects.filter(customer=customer).select_related("owner").order_by("created_at", "pk")
     ]
     export.kinds["requests"] = [_row(request) for request in WebRequest.objects.filter(customer=customer)]
-    mails = list(customer_inbound_mails(customer_id=customer.pk, email=customer.email).order_by("received_at", "pk"))
+    mails = list(customer_inbound_mails(customer_id=customer.pk).order_by("received_at", "pk"))
     attachments: dict[int, list[dict[str, Any]]] = {}
     for attachment in InboundAttachment.objects.filter(mail__in=mails).order_by("pk"):
         path = (

@@ -7,10 +7,12 @@ from django.contrib.auth.models import AbstractBaseUser
 from django.contrib.contenttypes.models import ContentType
 from django.db import models, transaction
 from django.utils.translation import gettext as _
+from phonenumber_field.phonenumber import to_python
 
 from appointments.models import Appointment, BookingInvitation, MissedVisitFollowUp, VisitAttempt
 from appointments.services.privacy import appointments_anonymise, customer_has_active_visits
 from customers.models import Customer
+from customers.selectors import customer_earlier_values
 from customers.services import customer_anonymise
 from desk.models import Feedback, InboundMail, Promise, WebRequest
 from desk.services.privacy import customer_inbound_mails, desk_anonymise
@@ -31,9 +33,12 @@ class PrivacyError(Exception):
 
 
 def personal_words(customer: Customer) -> list[str]:
-    """What identifies the customer in stored text: name (and its parts), email, phone, street, as on file
-    and as typed in their web requests."""
-    names, words = {customer.full_name}, set()
+    """What identifies the customer in stored text: name (and its parts), email, phone, street, as on file,
+    as they were before a change (the journal's record of it) and as typed in their web requests."""
+    earlier = customer_earlier_values(customer_id=customer.pk, fields=["full_name", "email", "phone", "street"])
+    names = {customer.full_name, *earlier["full_name"]}
+    words = earlier["email"] | earlier["phone"] | earlier["street"]
+    words |= {form for phone in earlier["phone"] for form in _phone_forms(to_python(phone))}
     for full_name, email, phone, street in WebRequest.objects.filter(customer=customer).values_list(
         "full_name", "email", "phone", "street"
     ):
@@ -47,7 +52,8 @@ def personal_words(customer: Customer) -> list[str]:
 
 
 def _phone_forms(phone) -> list[str]:
-    if not phone:
+    # A journalled number that no longer parses is searched for as it was written (see personal_words).
+    if not phone or phone.national_number is None:
         return []
     return [phone.as_e164, str(phone.national_number)]
 
@@ -88,7 +94,7 @@ def customer_erase(*, customer: Customer, by: AbstractBaseUser | None, reason: s
     counts = {"customer": 1}
     counts |= appointments_anonymise(customer_id=customer.pk)
     counts["messages"] = outbox_anonymise(customer_id=customer.pk, personal=personal)
-    counts |= desk_anonymise(customer_id=customer.pk, email=customer.email)
+    counts |= desk_anonymise(customer_id=customer.pk)
     counts["journal_entries"] = journal_entries_erase(customer_id=customer.pk, personal=personal)
     customer = customer_anonymise(customer=customer)
     counts["admin_log_entries"] = _admin_log_anonymise(logged)
@@ -105,7 +111,7 @@ def customer_erase(*, customer: Customer, by: AbstractBaseUser | None, reason: s
 def _admin_logged_objects(customer: Customer) -> list[tuple[type[models.Model], list[int]]]:
     """Every record of the customer's that has an admin page, so may have admin history: (model, pks)."""
     attempts = list(VisitAttempt.objects.filter(appointment__customer=customer).values_list("pk", flat=True))
-    mails = customer_inbound_mails(customer_id=customer.pk, email=customer.email)
+    mails = customer_inbound_mails(customer_id=customer.pk)
     return [
         (Customer, [customer.pk]),
         (Appointment, list(Appointment.objects.filter(customer=customer).values_list("pk", flat=True))),

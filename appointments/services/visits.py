@@ -283,8 +283,9 @@ def visit_mark_missed(
             "waited_minutes": waited_minutes,
             "card_left": card_left,
             "note": note,
-            "latitude": str(latitude) if latitude is not None else None,
-            "longitude": str(longitude) if longitude is not None else None,
+            # That the phone gave a place, never where: the journal is kept for good, a location only for
+            # LOCATION_RETENTION_DAYS (on the attempt), and it tells where a person lives.
+            "location_recorded": latitude is not None,
             "location_accuracy_m": location_accuracy_m,
         },
     )

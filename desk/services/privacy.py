@@ -7,21 +7,33 @@ from django.db import transaction
 from django.db.models import Q
 from django.utils import timezone
 
+from customers.models import Customer
+from customers.selectors import customer_earlier_values
 from desk.models import Feedback, FeedbackRequest, InboundAttachment, InboundMail, Promise, PromiseState, WebRequest
 from desk.requests import new_link_secret
 
 
-def customer_inbound_mails(*, customer_id: int, email: str):
-    """Mail from or about the customer: matched to them, or from (or bounced at) their address but never
-    matched (an unknown sender, several customers sharing the address)."""
+def customer_email_addresses(*, customer_id: int) -> list[str]:
+    """Every address the customer has had: the one on file, those it replaced (the journal's changes), and
+    those typed in their web requests."""
+    addresses = {Customer.objects.values_list("email", flat=True).get(pk=customer_id)}
+    addresses |= customer_earlier_values(customer_id=customer_id, fields=["email"])["email"]
+    addresses |= set(WebRequest.objects.filter(customer_id=customer_id).values_list("email", flat=True))
+    return sorted({address.strip().casefold() for address in addresses if address and address.strip()})
+
+
+def customer_inbound_mails(*, customer_id: int):
+    """Mail from or about the customer: matched to them, or from (or bounced at) any address they have had
+    but never matched (an unknown sender, several customers sharing the address). The erasure and the
+    export both ask this, so they never disagree about which mails are hers."""
     about = Q(customer_id=customer_id)
-    if email:
-        about |= Q(customer__isnull=True) & (Q(from_email__iexact=email) | Q(bounce_recipient__iexact=email))
+    for address in customer_email_addresses(customer_id=customer_id):
+        about |= Q(customer__isnull=True) & (Q(from_email__iexact=address) | Q(bounce_recipient__iexact=address))
     return InboundMail.objects.filter(about)
 
 
 @transaction.atomic
-def desk_anonymise(*, customer_id: int, email: str) -> dict[str, int]:
+def desk_anonymise(*, customer_id: int) -> dict[str, int]:
     """Remove the customer's personal data from the desk's records; returns how many of each there were.
 
     Kept: dates, kinds, states, ratings, owners, deadlines, the request's postcode and city, attachment types
@@ -34,7 +46,7 @@ def desk_anonymise(*, customer_id: int, email: str) -> dict[str, int]:
     requests = WebRequest.objects.filter(customer_id=customer_id)
     promises = Promise.objects.filter(customer_id=customer_id)
     feedback = Feedback.objects.filter(customer_id=customer_id)
-    mails = customer_inbound_mails(customer_id=customer_id, email=email)
+    mails = customer_inbound_mails(customer_id=customer_id)
     mail_ids = list(mails.values_list("pk", flat=True))
     counts = {
         "requests": requests.count(),

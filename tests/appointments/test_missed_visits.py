@@ -37,6 +37,7 @@ from tests.factories import (
     TechnicianFactory,
     local_dt,
 )
+from tests.journal.reading import as_read_in
 
 pytestmark = pytest.mark.django_db
 Status = AppointmentStatus
@@ -117,6 +118,22 @@ def test_not_home_records_the_attempt_with_the_server_time_and_the_facts(setup, 
     assert timezone.localtime(attempt.at).strftime("%H:%M") in entry.summary
     assert "12" in entry.summary and "Zweimal geklingelt" in entry.summary
     assert entry.data["card_left"] is True and entry.data["waited_minutes"] == 12
+
+
+def test_the_journal_notes_that_the_door_location_was_recorded_but_never_where(setup, visit_today):
+    not_home(
+        visit_today,
+        setup,
+        latitude=Decimal("51.789012"),
+        longitude=Decimal("6.138765"),
+        location_accuracy_m=18,
+    )
+
+    entry = JournalEntry.objects.get(action="visit.missed")
+    assert entry.data["location_recorded"] is True and entry.data["location_accuracy_m"] == 18
+    assert "latitude" not in entry.data and "longitude" not in entry.data
+    assert "51.789012" not in str(entry.data) and "6.138765" not in str(entry.data)
+    assert "Location recorded by the phone." in as_read_in("en", entry)
 
 
 def test_not_home_queues_the_we_were_here_mail_for_the_customer(setup, visit_today):

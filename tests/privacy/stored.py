@@ -1,7 +1,8 @@
 """A customer with something stored in every place Doorstep keeps personal data, and the search for it."""
 
+import secrets
 import zlib
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 from datetime import timedelta
 from decimal import Decimal
 from email.message import EmailMessage
@@ -35,14 +36,30 @@ class Person:
     email: str
     phone: str
     street: str
+    # Where the technician's phone stood at her door: it tells where she lives.
+    latitude: str
+    longitude: str
 
     def words(self) -> list[str]:
         """What must not be found anywhere after an erasure (the surname alone too, the phone without +49)."""
-        return [self.full_name, self.full_name.split()[-1], self.email, self.phone, self.phone[3:], self.street]
+        return [
+            self.full_name,
+            self.full_name.split()[-1],
+            self.email,
+            self.phone,
+            self.phone[3:],
+            self.street,
+            self.latitude,
+            self.longitude,
+        ]
 
 
-ANNA = Person("Anna Beispielfrau", "anna.beispielfrau@example.de", "+4930555123456", "Geheimweg 17")
-BERND = Person("Bernd Vergleichsmann", "bernd.vergleich@example.nl", "+31612345678", "Kanaalstraat 3")
+ANNA = Person(
+    "Anna Beispielfrau", "anna.beispielfrau@example.de", "+4930555123456", "Geheimweg 17", "52.520008", "13.404954"
+)
+BERND = Person(
+    "Bernd Vergleichsmann", "bernd.vergleich@example.nl", "+31612345678", "Kanaalstraat 3", "52.370216", "4.895168"
+)
 
 
 def inbound_mail(person: Person, *, subject: str, attachment: bool = True) -> bytes:
@@ -110,9 +127,25 @@ def customer_with_everything(person: Person, *, office):
         appointment__customer=customer,
         appointment__service_type=service_type,
         note=f"Niemand in der {person.street}",
-        latitude=Decimal("52.520008"),
-        longitude=Decimal("13.404954"),
+        latitude=Decimal(person.latitude),
+        longitude=Decimal(person.longitude),
         location_accuracy_m=12,
+    )
+    # The journal entry of the attempt as it was written before the journal kept only that a location was taken.
+    journal_record(
+        customer=customer,
+        appointment=attempt.appointment,
+        action="visit.missed",
+        channel="visit",
+        occurred_at=timezone.now() - timedelta(days=2),
+        data={
+            "waited_minutes": 10,
+            "card_left": True,
+            "note": "",
+            "latitude": person.latitude,
+            "longitude": person.longitude,
+            "location_accuracy_m": 12,
+        },
     )
     BookingInvitation.objects.create(
         customer=customer,
@@ -146,21 +179,7 @@ def customer_with_everything(person: Person, *, office):
         closed_reason=f"{person.full_name} hat angerufen, {person.phone}",
     )
     FeedbackRequest.objects.create(appointment=done, customer=customer, secret="s" * 24, feedback=feedback)
-    WebRequest.objects.create(
-        received_at=timezone.now(),
-        full_name=person.full_name,
-        email=person.email,
-        phone=person.phone,
-        street=person.street,
-        postcode=customer.postcode,
-        city=customer.city,
-        country="DE",
-        language="de",
-        about=f"Heizung in der {person.street} kaputt",
-        customer=customer,
-        match="matched",
-        link_secret="l" * 32,
-    )
+    web_request(person, customer, about=f"Heizung in der {person.street} kaputt")
     # Attachment files are written once the mail is committed (desk.services.inbound).
     with TestCase.captureOnCommitCallbacks(execute=True):
         mail = inbound_receive(raw=inbound_mail(person, subject=f"Frage von {person.full_name}"), source="pipe")
@@ -170,6 +189,42 @@ def customer_with_everything(person: Person, *, office):
     )
     assert ContentType.objects.get_for_model(customer)
     return customer, attempt
+
+
+def web_request(person: Person, customer, *, about: str) -> WebRequest:
+    """A request from the website page, matched to `customer`, as `person` typed it."""
+    return WebRequest.objects.create(
+        received_at=timezone.now(),
+        full_name=person.full_name,
+        email=person.email,
+        phone=person.phone,
+        street=person.street,
+        postcode=customer.postcode,
+        city=customer.city,
+        country="DE",
+        language="de",
+        about=about,
+        customer=customer,
+        match="matched",
+        link_secret=secrets.token_urlsafe(24),
+    )
+
+
+def customer_who_wrote_from_other_addresses(person: Person, *, office):
+    """A customer who mailed from the address she had before and from the one she typed in a web request,
+    both before the office had her on file: unknown senders, never matched. Returns her and the addresses."""
+    typed = person.email.replace("@", ".formular@")
+    for address, subject in [(person.email, "Anfrage von früher"), (typed, "Nachtrag zum Formular")]:
+        mail = inbound_receive(
+            raw=inbound_mail(replace(person, email=address), subject=subject, attachment=False), source="pipe"
+        )
+        assert mail.customer_id is None
+    customer = CustomerFactory(
+        full_name=person.full_name, email=person.email, phone=person.phone, street=person.street, responsible=office
+    )
+    web_request(replace(person, email=typed), customer, about="Bitte um Rückruf")
+    customer = customer_update(customer=customer, changes={"email": person.email.replace("@", ".neu@")}, actor=office)
+    return customer, [person.email, typed]
 
 
 def traces(words: list[str]) -> list[tuple[str, str, str]]:

@@ -14,7 +14,7 @@ from journal.models import JournalEntry
 from privacy.models import Erasure
 from tests.config.test_admin_pages import english_on
 from tests.factories import AppointmentFactory, CustomerFactory, FirmFactory, OfficeUserFactory
-from tests.privacy.stored import ANNA, BERND, customer_with_everything
+from tests.privacy.stored import ANNA, BERND, customer_who_wrote_from_other_addresses, customer_with_everything
 
 pytestmark = pytest.mark.django_db
 
@@ -85,6 +85,15 @@ def test_the_export_holds_every_kind_of_record_and_nothing_of_another_customer(c
     journal = json.loads(archive.read("journal.json"))
     assert all(entry["text"] for entry in journal) and any(entry["action"] == "contact.recorded" for entry in journal)
     assert "Anna" in json.loads(archive.read("customer.json"))[0]["full_name"]
+
+
+def test_the_export_holds_the_mail_she_sent_from_an_address_she_had_before_or_typed_in_a_request(client, office):
+    customer, _addresses = customer_who_wrote_from_other_addresses(ANNA, office=office)
+
+    archive = download(client, customer)
+
+    mails = json.loads(archive.read("inbound_mails.json"))
+    assert sorted(mail["subject"] for mail in mails) == ["Anfrage von früher", "Nachtrag zum Formular"]
 
 
 def test_the_summary_is_in_the_customers_language(client, office, anna):

@@ -12,12 +12,20 @@ from customers.services import customer_update
 from desk.models import Feedback, InboundAttachment, InboundMail, Promise, PromiseState, WebRequest
 from journal.models import JournalEntry
 from journal.rendering import entry_text
+from journal.services import journal_record
 from notifications.models import MessageStatus, OutboxMessage
 from notifications.services import message_mark_attempt_failed, message_mark_sent, messages_claim
 from privacy.models import Erasure, ErasureReason
 from privacy.services import PrivacyError, customer_erase
 from tests.factories import AppointmentFactory, CustomerFactory, FirmFactory, OfficeUserFactory
-from tests.privacy.stored import ANNA, BERND, customer_with_everything, sent_mime, traces
+from tests.privacy.stored import (
+    ANNA,
+    BERND,
+    customer_who_wrote_from_other_addresses,
+    customer_with_everything,
+    sent_mime,
+    traces,
+)
 
 pytestmark = pytest.mark.django_db
 
@@ -82,6 +90,31 @@ def test_after_the_erasure_no_column_of_any_table_holds_the_customers_name_email
 
     assert traces(ANNA.words()) == []
     assert traces(BERND.words()) == bernd_before
+
+
+def test_mail_she_sent_from_an_address_she_had_before_or_typed_in_a_request_is_erased_too(office):
+    customer, addresses = customer_who_wrote_from_other_addresses(ANNA, office=office)
+    assert {table for table, _column, _word in traces(addresses)} >= {"desk_inboundmail"}
+
+    erasure = customer_erase(customer=customer, by=office, reason=ErasureReason.CUSTOMER_REQUEST)
+
+    assert traces([*ANNA.words(), *addresses]) == []
+    assert erasure.counts["inbound_mails"] == 2
+
+
+def test_what_she_was_known_by_before_a_change_is_shredded_from_the_journal_too(office):
+    customer = CustomerFactory(full_name="Anna Altname", phone="+4930555999888", responsible=office)
+    # Codes the journal keeps (a file's name, a number as digits) unless they hold a personal word.
+    journal_record(
+        customer=customer, action="test.codes", data={"file": "altname-plan.pdf", "callback": "030555999888"}
+    )
+    customer = customer_update(
+        customer=customer, changes={"full_name": ANNA.full_name, "phone": ANNA.phone}, actor=office
+    )
+
+    customer_erase(customer=customer, by=office, reason=ErasureReason.CUSTOMER_REQUEST)
+
+    assert traces(["altname", "30555999888"]) == []
 
 
 def test_the_compressed_copies_and_the_attachment_files_are_gone_too(

@@ -7,13 +7,17 @@ from decimal import Decimal
 import pytest
 from celery.schedules import crontab
 from django.conf import settings
+from django.db import DatabaseError, connection, transaction
 from django.utils import timezone
 
 from appointments.models import VisitAttempt
 from config.celery import app
+from journal.models import JournalEntry
+from journal.services import journal_record
 from notifications.models import MessageStatus, OutboxMessage
 from privacy.tasks import expire_door_locations, expire_message_bodies
 from tests.factories import CustomerFactory, VisitAttemptFactory
+from tests.journal.reading import as_read_in
 
 pytestmark = pytest.mark.django_db
 
@@ -49,6 +53,55 @@ def test_door_locations_older_than_the_retention_are_deleted_and_the_attempts_ke
     assert (old.latitude, old.longitude, old.location_accuracy_m) == (None, None, None)
     assert old.waited_minutes == 10 and old.card_left
     assert recent.latitude == Decimal("51.789000") and recent.location_accuracy_m == 8
+
+
+def missed_entry_stored_with_the_location(attempt: VisitAttempt) -> JournalEntry:
+    """A missed visit's journal entry as it was written before the journal kept only that a location was taken."""
+    attempt.refresh_from_db()
+    return journal_record(
+        customer=attempt.appointment.customer,
+        appointment=attempt.appointment,
+        action="visit.missed",
+        channel="visit",
+        occurred_at=attempt.at,
+        data={
+            "waited_minutes": attempt.waited_minutes,
+            "card_left": attempt.card_left,
+            "note": "",
+            "latitude": str(attempt.latitude),
+            "longitude": str(attempt.longitude),
+            "location_accuracy_m": attempt.location_accuracy_m,
+        },
+    )
+
+
+def test_door_locations_older_than_the_retention_leave_the_journal_too_and_the_entry_still_says_one_was_taken(
+    settings,
+):
+    settings.LOCATION_RETENTION_DAYS = 90
+    old, recent = attempt_days_ago(91), attempt_days_ago(89)
+    old_entry, recent_entry = missed_entry_stored_with_the_location(old), missed_entry_stored_with_the_location(recent)
+
+    expire_door_locations.delay().get()
+
+    old_entry.refresh_from_db()
+    recent_entry.refresh_from_db()
+    assert "latitude" not in old_entry.data and "longitude" not in old_entry.data
+    assert "51.789" not in str(old_entry.data) and "6.138" not in str(old_entry.data)
+    assert old_entry.data["location_recorded"] is True and old_entry.data["waited_minutes"] == 10
+    assert "Location recorded by the phone." in as_read_in("en", old_entry)
+    assert recent_entry.data["latitude"] == str(recent.latitude) and "location_recorded" not in recent_entry.data
+    assert "Location recorded by the phone." in as_read_in("en", recent_entry)
+
+
+def test_the_journal_is_append_only_again_after_the_door_locations_expired(settings):
+    old = attempt_days_ago(91)
+    entry = missed_entry_stored_with_the_location(old)
+
+    expire_door_locations.delay().get()
+
+    with pytest.raises(DatabaseError), transaction.atomic(), connection.cursor() as cursor:
+        cursor.execute("UPDATE journal_journalentry SET summary = 'x' WHERE id = %s", [entry.pk])
 
 
 def test_the_location_retention_follows_the_setting(settings):
