@@ -495,8 +495,9 @@ MEDIA_ROOT = Path(os.environ.get("MEDIA_ROOT", VAR_DIR / "media"))
 MEDIA_URL = "/media/"
 # Customer spreadsheets imported in the admin: a larger upload is refused while it arrives, never stored.
 IMPORT_MAX_UPLOAD_MB = int(os.environ.get("IMPORT_MAX_UPLOAD_MB", "10"))
-# Preview and import each run within one request: more rows would pass GUNICORN_TIMEOUT (make bench: about
-# 2 ms a row each on one core). The office splits a larger spreadsheet; 10 MB of CSV can hold 100,000 rows.
+# Preview and import each run within one request and must end well inside GUNICORN_TIMEOUT (30 s): make bench
+# measured about 11 s each for 10,000 rows on one core. The office splits a larger spreadsheet (10 MB of CSV
+# can hold 100,000 rows).
 IMPORT_MAX_ROWS = int(os.environ.get("IMPORT_MAX_ROWS", "10000"))
 # A larger mail is refused before it is read (the pipe exits 65, the MTA bounces it to the sender).
 INBOUND_MAX_MESSAGE_BYTES = int(os.environ.get("INBOUND_MAX_MESSAGE_BYTES", str(40 * 1024 * 1024)))
