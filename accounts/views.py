@@ -66,7 +66,13 @@ def _next_url(request) -> str:
 
 
 def _context(request, **context):
-    return {**admin.site.each_context(request), "next": _next_url(request), **context}
+    # Someone with the password alone sees nothing of the office's state, not even that mail is failing.
+    return {
+        **admin.site.each_context(request),
+        "next": _next_url(request),
+        "signed_in_fully": not second_factor_missing(request),
+        **context,
+    }
 
 
 @sensitive_post_parameters("code")

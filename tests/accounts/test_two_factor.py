@@ -14,8 +14,9 @@ from django_otp.oath import TOTP
 from django_otp.plugins.otp_static.models import StaticDevice, StaticToken
 from django_otp.plugins.otp_totp.models import TOTPDevice
 
-from tests.accounts.signin import totp_code
-from tests.factories import OfficeUserFactory, TechnicianFactory, TOTPDeviceFactory
+from notifications.models import MessageStatus
+from tests.accounts.signin import totp_code, verify_session
+from tests.factories import OfficeUserFactory, OutboxMessageFactory, TechnicianFactory, TOTPDeviceFactory
 
 pytestmark = pytest.mark.django_db
 
@@ -386,3 +387,17 @@ def test_the_wait_still_doubles_with_each_wrong_code(client, boss):
     response = client.post(reverse("accounts:verify"), {"code": totp_code(device)}, HTTP_ACCEPT_LANGUAGE="en")
 
     assert "wait 4 seconds" in response.content.decode() or "wait 5 seconds" in response.content.decode()
+
+
+@pytest.mark.password_only
+def test_a_password_alone_does_not_learn_that_mail_is_failing(client, boss):
+    TOTPDeviceFactory(user=boss)
+    OutboxMessageFactory(status=MessageStatus.FAILED)
+    client.force_login(boss)
+
+    code_page = client.get(reverse("accounts:verify"), headers={"accept-language": "en"}).content.decode()
+    verify_session(client, boss)
+    security_page = client.get(reverse("accounts:security"), headers={"accept-language": "en"}).content.decode()
+
+    assert "outbox-alert" not in code_page and "could not be sent" not in code_page
+    assert "outbox-alert" in security_page
