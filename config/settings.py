@@ -293,7 +293,9 @@ PHONENUMBER_DEFAULT_FORMAT = "INTERNATIONAL"
 # Static files -------------------------------------------------------------
 
 STATIC_URL = "static/"
-STATIC_ROOT = VAR_DIR / "staticfiles"
+# Collected into the image (Dockerfile), never into var/: var/ is a volume in docker-compose.yml, and a volume
+# keeps the files of the build that created it, so every upgrade would serve the first build's manifest.
+STATIC_ROOT = BASE_DIR / "staticfiles"
 STATICFILES_DIRS = [BASE_DIR / "static"]
 STORAGES = {
     "default": {"BACKEND": "django.core.files.storage.FileSystemStorage"},

@@ -13,10 +13,11 @@ import time
 import urllib.error
 import urllib.request
 import uuid
-from pathlib import Path
+from pathlib import Path, PurePosixPath
 
 import psycopg
 import pytest
+from django.conf import settings
 from django.db import connection
 
 from tests.conftest import ROOT, need_service
@@ -93,6 +94,18 @@ def test_every_app_container_shares_one_var_directory(compose_config, service):
     mounts = {(volume["source"], volume["target"]) for volume in compose_config["services"][service]["volumes"]}
 
     assert ("app-var", "/app/var") in mounts
+
+
+def test_the_static_files_come_from_the_image_not_from_a_volume(compose_config):
+    """A named volume is filled from the image only when it is created: static files collected into one stay
+    those of the first build, and after an upgrade the new templates ask for files the old manifest lacks."""
+    static_root = Path(settings.STATIC_ROOT)
+    assert static_root.is_relative_to(settings.BASE_DIR), "collectstatic in the Dockerfile writes it into /app"
+    assert "WORKDIR /app" in (ROOT / "Dockerfile").read_text()
+    in_container = PurePosixPath("/app") / static_root.relative_to(settings.BASE_DIR).as_posix()
+
+    for volume in compose_config["services"]["web"]["volumes"]:
+        assert not in_container.is_relative_to(volume["target"]), volume
 
 
 def test_the_backup_keeps_the_received_files_too(compose_config):
