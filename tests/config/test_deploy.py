@@ -36,17 +36,24 @@ def compose_command() -> list[str]:
     return [str(standalone)]
 
 
-@pytest.fixture(scope="module")
-def compose_config(tmp_path_factory) -> dict:
-    project = tmp_path_factory.mktemp("compose")
+def compose_json(project: Path, *options: str) -> dict:
     shutil.copy(ROOT / "docker-compose.yml", project / "docker-compose.yml")
     env = (ROOT / ".env.example").read_text()
     (project / ".env").write_text(env.replace("POSTGRES_PASSWORD=", "POSTGRES_PASSWORD=secret-for-the-test\n#", 1))
     result = subprocess.run(
-        [*compose_command(), "config", "--format", "json"], cwd=project, capture_output=True, text=True, timeout=60
+        [*compose_command(), *options, "config", "--format", "json"],
+        cwd=project,
+        capture_output=True,
+        text=True,
+        timeout=60,
     )
     assert result.returncode == 0, result.stderr
     return json.loads(result.stdout)
+
+
+@pytest.fixture(scope="module")
+def compose_config(tmp_path_factory) -> dict:
+    return compose_json(tmp_path_factory.mktemp("compose"))
 
 
 def test_compose_has_a_proxy_a_one_off_migration_and_a_backup_beside_the_app(compose_config):
@@ -113,6 +120,15 @@ def test_the_backup_keeps_the_received_files_too(compose_config):
 
     assert any(volume["source"] == "app-var" and volume["read_only"] for volume in backup["volumes"])
     assert backup["environment"]["MEDIA_DIR"] == "/app-var/media"
+
+
+def test_the_restore_is_run_by_hand_and_puts_back_the_received_files_too(tmp_path):
+    restore = compose_json(tmp_path, "--profile", "restore")["services"]["restore"]
+
+    assert restore["restart"] == "no"
+    assert any(volume["source"] == "app-var" and not volume.get("read_only") for volume in restore["volumes"])
+    assert any(volume["source"] == "backups" and volume["read_only"] for volume in restore["volumes"])
+    assert restore["environment"]["MEDIA_DIR"] == "/app-var/media"
 
 
 def test_web_takes_gunicorn_settings_from_the_environment(compose_config):
@@ -351,25 +367,66 @@ def fresh_database():
 
 @needs_postgres
 @pytest.mark.django_db(transaction=True)
-def test_a_backup_restores_into_a_fresh_database_with_the_data(tmp_path, fresh_database):
+def test_a_backup_restores_the_database_and_the_files_as_they_were(tmp_path, fresh_database):
+    """Over a database an upgrade has moved on since: a table a later migration added goes too (else the
+    next `migrate` fails on "relation already exists"), and the received files are those of the dump."""
     need_service(shutil.which("pg_dump") is not None, "pg_dump is not installed (postgresql-client)")
     CustomerFactory(full_name="Wohnungseigentümergemeinschaft Lindenstraße 12")
+    media = tmp_path / "media"
+    (media / "inbound").mkdir(parents=True)
+    (media / "inbound" / "foto.jpg").write_bytes(b"jpeg")
     backups = tmp_path / "backups"
-    source = {**libpq_environment(connection.settings_dict["NAME"]), "BACKUP_DIR": str(backups)}
+    source = {
+        **libpq_environment(connection.settings_dict["NAME"]),
+        "BACKUP_DIR": str(backups),
+        "MEDIA_DIR": str(media),
+    }
 
     made = subprocess.run(["sh", str(DEPLOY / "backup.sh"), "once"], env=source, capture_output=True, text=True)
     assert made.returncode == 0, made.stderr
     [dump] = backups.glob("doorstep-*.dump")
 
     name, dsn = fresh_database
+    with psycopg.connect(dsn, autocommit=True) as later:
+        later.execute("CREATE TABLE customers_added_later (id serial PRIMARY KEY)")
+        later.execute("CREATE TABLE customers_customer (id serial PRIMARY KEY, full_name text)")
+        later.execute("INSERT INTO customers_customer (full_name) VALUES ('Nach dem Backup angelegt')")
+    (media / "inbound" / "foto.jpg").unlink()
+    (media / "inbound" / "after-the-backup.pdf").write_bytes(b"pdf")
+
     restored = subprocess.run(
-        ["sh", str(DEPLOY / "restore.sh"), str(dump)], env=libpq_environment(name), capture_output=True, text=True
+        ["sh", str(DEPLOY / "restore.sh"), str(dump)],
+        env={**libpq_environment(name), "MEDIA_DIR": str(media)},
+        capture_output=True,
+        text=True,
     )
     assert restored.returncode == 0, restored.stderr
 
     with psycopg.connect(dsn) as restored_db:
         names = [row[0] for row in restored_db.execute("SELECT full_name FROM customers_customer")]
+        later_tables = restored_db.execute("SELECT to_regclass('customers_added_later')").fetchone()[0]
     assert names == ["Wohnungseigentümergemeinschaft Lindenstraße 12"]
+    assert later_tables is None
+    assert sorted(path.name for path in (media / "inbound").iterdir()) == ["foto.jpg"]
+
+
+@needs_postgres
+def test_a_restore_that_fails_leaves_the_database_as_it_was(tmp_path, fresh_database):
+    need_service(shutil.which("pg_restore") is not None, "pg_restore is not installed (postgresql-client)")
+    name, dsn = fresh_database
+    with psycopg.connect(dsn, autocommit=True) as current:
+        current.execute("CREATE TABLE customers_customer (id serial PRIMARY KEY, full_name text)")
+        current.execute("INSERT INTO customers_customer (full_name) VALUES ('Anna')")
+    broken = tmp_path / "doorstep-20240101T020000Z.dump"
+    broken.write_bytes(b"PGDMP not really a dump")
+
+    restored = subprocess.run(
+        ["sh", str(DEPLOY / "restore.sh"), str(broken)], env=libpq_environment(name), capture_output=True, text=True
+    )
+
+    assert restored.returncode != 0
+    with psycopg.connect(dsn) as current:
+        assert [row[0] for row in current.execute("SELECT full_name FROM customers_customer")] == ["Anna"]
 
 
 @needs_postgres
