@@ -466,6 +466,62 @@ def test_a_failed_dump_leaves_no_file_that_looks_like_a_backup(tmp_path):
     assert not list(backups.glob("doorstep-*.dump"))
 
 
+def fake_pg_dump(tmp_path: Path, *, exit_code: int = 0) -> dict[str, str]:
+    """The environment of a backup.sh whose pg_dump writes a small file, notes that it ran, and exits so."""
+    fake_bin = tmp_path / "bin"
+    fake_bin.mkdir()
+    (fake_bin / "pg_dump").write_text(
+        f'#!/bin/sh\necho ran >> "{tmp_path}/pg_dump-ran"\n'
+        'for a; do case "$a" in --file=*) echo dump > "${a#--file=}";; esac; done\n'
+        f"exit {exit_code}\n"
+    )
+    (fake_bin / "pg_dump").chmod(0o755)
+    return {**os.environ, "PATH": f"{fake_bin}:{os.environ['PATH']}"}
+
+
+@pytest.mark.parametrize(
+    ("setting", "value"),
+    [
+        ("BACKUP_INTERVAL_HOURS", "0.5"),
+        ("BACKUP_INTERVAL_HOURS", "12h"),
+        ("BACKUP_INTERVAL_HOURS", "0"),
+        ("BACKUP_KEEP", "0"),
+        ("BACKUP_KEEP", "-3"),
+    ],
+)
+def test_the_backup_service_refuses_to_start_with_settings_it_cannot_follow(tmp_path, setting, value):
+    """Found out only after the first dump, a bad interval stopped the service, `restart: unless-stopped`
+    started it again, and every start dumped and pruned: the history was gone within minutes. BACKUP_KEEP=0
+    deleted the dump just made."""
+    backups = tmp_path / "backups"
+    backups.mkdir()
+    (backups / "doorstep-20240101T020000Z.dump").write_bytes(b"good")
+    environment = {**fake_pg_dump(tmp_path), "BACKUP_DIR": str(backups), setting: value}
+
+    made = subprocess.run(
+        ["sh", str(DEPLOY / "backup.sh"), "loop"], env=environment, capture_output=True, text=True, timeout=60
+    )
+
+    assert made.returncode == 78
+    assert f"{setting} must be a whole number of 1 or more, not '{value}'" in made.stderr
+    assert not (tmp_path / "pg_dump-ran").exists()
+    assert [path.name for path in backups.iterdir()] == ["doorstep-20240101T020000Z.dump"]
+
+
+def test_a_dump_cut_off_by_a_restart_is_cleared_away(tmp_path):
+    backups = tmp_path / "backups"
+    backups.mkdir()
+    (backups / "doorstep-20240101T020000Z.dump.partial").write_bytes(b"half")
+    (backups / "doorstep-20240101T020000Z.media.tar.gz.partial").write_bytes(b"half")
+    environment = {**fake_pg_dump(tmp_path), "BACKUP_DIR": str(backups)}
+
+    made = subprocess.run(["sh", str(DEPLOY / "backup.sh"), "round"], env=environment, capture_output=True, text=True)
+
+    assert made.returncode == 0, made.stderr
+    assert not list(backups.glob("*.partial"))
+    assert len(list(backups.glob("doorstep-*.dump"))) == 1
+
+
 def test_a_failed_dump_in_the_running_service_keeps_the_good_backups(tmp_path):
     """In the loop a failure must not be taken for a backup nor push a good one out (the loop calls the
     backup as `backup_once || report`, which switches `set -e` off inside it)."""
@@ -473,19 +529,8 @@ def test_a_failed_dump_in_the_running_service_keeps_the_good_backups(tmp_path):
     backups.mkdir()
     for stamp in ("20240101T020000Z", "20240102T020000Z"):
         (backups / f"doorstep-{stamp}.dump").write_bytes(b"good")
-    fake_bin = tmp_path / "bin"
-    fake_bin.mkdir()
     # Like the real one: opens its output file, then fails to connect.
-    (fake_bin / "pg_dump").write_text(
-        '#!/bin/sh\nfor a; do case "$a" in --file=*) : > "${a#--file=}";; esac; done\nexit 1\n'
-    )
-    (fake_bin / "pg_dump").chmod(0o755)
-    environment = {
-        **os.environ,
-        "PATH": f"{fake_bin}:{os.environ['PATH']}",
-        "BACKUP_DIR": str(backups),
-        "BACKUP_KEEP": "2",
-    }
+    environment = {**fake_pg_dump(tmp_path, exit_code=1), "BACKUP_DIR": str(backups), "BACKUP_KEEP": "2"}
 
     made = subprocess.run(["sh", str(DEPLOY / "backup.sh"), "round"], env=environment, capture_output=True, text=True)
 
