@@ -199,7 +199,14 @@ def nginx():
     return binary
 
 
-def nginx_config(tmp_path: Path, *, upstream: str, listen_port: int, timeout: str = "60s") -> Path:
+def nginx_config(
+    tmp_path: Path,
+    *,
+    upstream: str,
+    listen_port: int,
+    timeout: str = "60s",
+    allowed_hosts: str = ".doorstep.firm.example, www.firm.example",
+) -> Path:
     site = render_template(
         {
             "PROXY_RESOLVER": "127.0.0.1",
@@ -208,6 +215,7 @@ def nginx_config(tmp_path: Path, *, upstream: str, listen_port: int, timeout: st
             "PROXY_MAX_BODY": "1m",
             # The test talks to nginx from loopback, standing in for the host's TLS proxy.
             "PROXY_TRUSTED_FROM": "127.0.0.1",
+            "PROXY_ALLOWED_HOSTS": allowed_hosts,
         }
     ).replace("listen 80 default_server;", f"listen 127.0.0.1:{listen_port} default_server;")
     (tmp_path / "site.conf").write_text(site)
@@ -324,6 +332,32 @@ def test_readiness_answers_monitors_nearby_but_not_the_internet(proxy):
         headers_seen_upstream(f"{proxy}/readyz", **{"X-Forwarded-For": "198.51.100.7"})
 
     assert refused.value.code == 403
+
+
+@pytest.mark.parametrize("path", ["/healthz", "/readyz"])
+def test_a_monitor_asking_by_address_reaches_the_app_under_its_host_name(proxy, path):
+    """`curl http://127.0.0.1:8000/readyz` on the host: Django answers an address it does not serve with 400."""
+    seen = headers_seen_upstream(f"{proxy}{path}", Host="127.0.0.1:8000")
+
+    assert seen["host"] == "doorstep.firm.example"
+
+
+@pytest.mark.parametrize(
+    ("allowed_hosts", "host"),
+    [("doorstep.firm.example", "doorstep.firm.example"), ("*", "localhost"), ("*, .firm.example", "firm.example")],
+)
+def test_the_monitors_host_name_is_one_django_allows(nginx, tmp_path, upstream, allowed_hosts, host):
+    port = free_port()
+    config = nginx_config(tmp_path, upstream=upstream, listen_port=port, allowed_hosts=allowed_hosts)
+    process = subprocess.Popen([nginx, "-e", "stderr", "-p", str(tmp_path), "-c", str(config)])
+    try:
+        wait_for_port(port, time.monotonic() + 30)
+        seen = headers_seen_upstream(f"http://127.0.0.1:{port}/healthz", Host="127.0.0.1:8000")
+    finally:
+        process.terminate()
+        process.wait(timeout=30)
+
+    assert seen["host"] == host
 
 
 def test_a_request_straight_to_the_proxy_is_marked_as_plain_http(proxy):
