@@ -4,6 +4,7 @@ proxy's configuration as nginx reads it, gunicorn's timeouts, and a backup that 
 import http.server
 import json
 import os
+import re
 import shutil
 import socket
 import subprocess
@@ -218,6 +219,7 @@ def nginx_config(
             "PROXY_ALLOWED_HOSTS": allowed_hosts,
         }
     ).replace("listen 80 default_server;", f"listen 127.0.0.1:{listen_port} default_server;")
+    site = site.replace("access_log /dev/stdout doorstep;", f"access_log {tmp_path}/access.log doorstep;")
     (tmp_path / "site.conf").write_text(site)
     main = tmp_path / "nginx.conf"
     main.write_text(
@@ -358,6 +360,66 @@ def test_the_monitors_host_name_is_one_django_allows(nginx, tmp_path, upstream, 
         process.wait(timeout=30)
 
     assert seen["host"] == host
+
+
+TOKEN = "Xk3vQ9LmR2pT7wZa5nB8cD1eF4gH6jK0"
+# A request to every URL pattern that captures more than a number, and its access-log line's path.
+SECRET_ROUTES = {
+    "booking/l/<path:token>/": (f"/booking/l/{TOKEN}/", "/booking/l/<token>/"),
+    "technician/feed/<str:token>.ics": (f"/technician/feed/{TOKEN}.ics", "/technician/feed/<token>.ics"),
+    "feedback/<str:token>/": (f"/feedback/{TOKEN}/", "/feedback/<token>/"),
+    "request/thanks/<str:token>/": (f"/request/thanks/{TOKEN}/", "/request/thanks/<token>/"),
+    "request/call/<int:pk>/<str:secret>/": (f"/request/call/42/{TOKEN}/", "/request/call/42/<secret>/"),
+    "^r/(?P<code>[^/]+)/?$": (f"/r/{TOKEN}", "/r/<code>"),
+}
+
+
+def url_patterns(resolver=None, prefix="") -> list[str]:
+    from django.urls import get_resolver
+
+    found = []
+    for pattern in (resolver or get_resolver()).url_patterns:
+        if hasattr(pattern, "url_patterns"):
+            found += url_patterns(pattern, prefix + str(pattern.pattern))
+        else:
+            found.append(prefix + str(pattern.pattern))
+    return found
+
+
+def test_the_proxy_knows_every_route_with_a_secret_in_its_path():
+    """A new link with a token in its path goes into the nginx template's $doorstep_log_path map too."""
+    with_secrets = {
+        pattern
+        for pattern in url_patterns()
+        if not pattern.startswith("admin/") and ("(?P" in pattern or set(re.findall(r"<(\w+):", pattern)) - {"int"})
+    }
+    day_sheets = {pattern for pattern in with_secrets if "<str:day>" in pattern}
+
+    assert with_secrets - day_sheets == set(SECRET_ROUTES)
+
+
+def access_log_lines(tmp_path: Path, count: int) -> list[str]:
+    deadline = time.monotonic() + 10
+    while time.monotonic() < deadline:
+        log = tmp_path / "access.log"
+        lines = log.read_text().splitlines() if log.exists() else []
+        if len(lines) >= count:
+            return lines
+        time.sleep(0.05)
+    raise AssertionError(f"nginx logged {lines}")
+
+
+def test_the_proxys_access_log_names_a_links_secret_instead_of_showing_it(proxy, tmp_path):
+    for path, _ in SECRET_ROUTES.values():
+        headers_seen_upstream(
+            f"{proxy}{path}?ticket=SecretTicketValue1234",
+            Referer=f"https://doorstep.firm.example/booking/l/{TOKEN}/",
+        )
+
+    lines = access_log_lines(tmp_path, len(SECRET_ROUTES))
+
+    assert [line.split('"')[1].split()[1] for line in lines] == [logged for _, logged in SECRET_ROUTES.values()]
+    assert not [line for line in lines if TOKEN in line or "SecretTicketValue1234" in line]
 
 
 def test_a_request_straight_to_the_proxy_is_marked_as_plain_http(proxy):
