@@ -433,12 +433,15 @@ CELERY_BEAT_SCHEDULE = {
     # At night in Europe, when nobody books. Retention (privacy.tasks): what is no longer needed goes.
     "expire-door-locations": {"task": "privacy.tasks.expire_door_locations", "schedule": crontab(hour=2, minute=40)},
     "expire-message-bodies": {"task": "privacy.tasks.expire_message_bodies", "schedule": crontab(hour=2, minute=50)},
+    "expire-sign-in-records": {"task": "privacy.tasks.expire_sign_in_records", "schedule": crontab(hour=2, minute=55)},
     "clear-expired-sessions": {"task": "config.tasks.clear_expired_sessions", "schedule": crontab(hour=2, minute=30)},
 }
 
 # Personal data: door locations and the kept copies of sent mails are deleted after this many days.
 LOCATION_RETENTION_DAYS = int(os.environ.get("LOCATION_RETENTION_DAYS", "90"))
 MESSAGE_BODY_RETENTION_DAYS = int(os.environ.get("MESSAGE_BODY_RETENTION_DAYS", "365"))
+# django-axes' records of staff sign-ins (address, browser) and failed ones are deleted after this many days.
+SIGN_IN_RECORD_RETENTION_DAYS = int(os.environ.get("SIGN_IN_RECORD_RETENTION_DAYS", "90"))
 
 # Missed visits ------------------------------------------------------------------
 
