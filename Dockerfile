@@ -52,8 +52,9 @@ RUN mkdir -p static \
     && python manage.py compile_catalogs \
     && python manage.py collectstatic --noinput
 
-# Run as an unprivileged user. The code and the collected static files stay
-# owned by root (read-only for the app); only var/ and the user's home (where
+# Run as an unprivileged user. The code and the collected static files
+# (/app/staticfiles, outside the var/ volume so that each build brings its own)
+# stay owned by root (read-only for the app); only var/ and the user's home (where
 # fontconfig, used by WeasyPrint, may keep its cache) are writable.
 RUN groupadd --system --gid 10001 doorstep \
     && useradd --system --uid 10001 --gid doorstep --create-home --home-dir /home/doorstep --shell /usr/sbin/nologin doorstep \

@@ -2,9 +2,11 @@
 
 import logging
 import time
+from datetime import datetime, timedelta
 
 from axes.handlers.proxy import AxesProxyHandler
 from axes.helpers import get_client_ip_address
+from axes.models import AccessAttempt, AccessFailureLog, AccessLog
 from axes.utils import reset as axes_reset
 from django.conf import settings
 from django.contrib.auth import SESSION_KEY, get_user_model
@@ -156,6 +158,18 @@ def sign_in_unlock(*, user: AbstractBaseUser, actor: AbstractBaseUser | None = N
     removed = axes_reset(username=user.get_username())
     logger.info("Sign-in lockout of user %s lifted by user %s", user.pk, getattr(actor, "pk", None))
     return removed
+
+
+@transaction.atomic
+def sign_in_records_expire(*, now: datetime | None = None) -> int:
+    """Delete django-axes' records of sign-ins and failed ones older than SIGN_IN_RECORD_RETENTION_DAYS (each
+    keeps the address and browser a member of staff came from); returns how many went. A lockout lasts
+    minutes (AXES_COOLOFF_TIME), so none that still counts is touched."""
+    cutoff = (now or timezone.now()) - timedelta(days=settings.SIGN_IN_RECORD_RETENTION_DAYS)
+    return sum(
+        model.objects.filter(attempt_time__lt=cutoff).delete()[0]
+        for model in (AccessLog, AccessAttempt, AccessFailureLog)
+    )
 
 
 def _digits(token: str) -> str:

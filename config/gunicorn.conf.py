@@ -27,6 +27,8 @@ keepalive = int(os.environ.get("GUNICORN_KEEPALIVE", "5"))
 max_requests = int(os.environ.get("GUNICORN_MAX_REQUESTS", "2000"))
 max_requests_jitter = max_requests // 10
 accesslog = "-"
+# Without the links' secrets, with the visitor's address (config/gunicorn_logging.py).
+logger_class = "config.gunicorn_logging.AccessLogWithoutSecrets"
 # gunicorn's own lines (the master's, errors, the access log) in the format of Django's, worker's and beat's.
 logconfig_dict = logging_config(
     log_format=os.environ.get("LOG_FORMAT", "text"), level=os.environ.get("LOG_LEVEL", "INFO")

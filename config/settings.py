@@ -301,7 +301,9 @@ PHONENUMBER_DEFAULT_FORMAT = "INTERNATIONAL"
 # Static files -------------------------------------------------------------
 
 STATIC_URL = "static/"
-STATIC_ROOT = VAR_DIR / "staticfiles"
+# Collected into the image (Dockerfile), never into var/: var/ is a volume in docker-compose.yml, and a volume
+# keeps the files of the build that created it, so every upgrade would serve the first build's manifest.
+STATIC_ROOT = BASE_DIR / "staticfiles"
 STATICFILES_DIRS = [BASE_DIR / "static"]
 STORAGES = {
     "default": {"BACKEND": "django.core.files.storage.FileSystemStorage"},
@@ -321,6 +323,9 @@ CRISPY_TEMPLATE_PACK = "bootstrap5"
 
 SECURE_PROXY_SSL_HEADER = ("HTTP_X_FORWARDED_PROTO", "https") if env_bool("BEHIND_TLS_PROXY") else None
 SECURE_SSL_REDIRECT = env_bool("SECURE_SSL_REDIRECT", not DEBUG)
+# Monitors and health checks ask over plain http (on the host's loopback, nginx says so), and a redirect
+# is no answer to them; neither page sets a cookie or shows anything personal.
+SECURE_REDIRECT_EXEMPT = [r"^healthz$", r"^readyz$"]
 SESSION_COOKIE_SECURE = env_bool("SECURE_COOKIES", not DEBUG)
 CSRF_COOKIE_SECURE = SESSION_COOKIE_SECURE
 SECURE_HSTS_SECONDS = int(os.environ.get("SECURE_HSTS_SECONDS", "0" if DEBUG else "31536000"))
@@ -436,12 +441,15 @@ CELERY_BEAT_SCHEDULE = {
     # At night in Europe, when nobody books. Retention (privacy.tasks): what is no longer needed goes.
     "expire-door-locations": {"task": "privacy.tasks.expire_door_locations", "schedule": crontab(hour=2, minute=40)},
     "expire-message-bodies": {"task": "privacy.tasks.expire_message_bodies", "schedule": crontab(hour=2, minute=50)},
+    "expire-sign-in-records": {"task": "privacy.tasks.expire_sign_in_records", "schedule": crontab(hour=2, minute=55)},
     "clear-expired-sessions": {"task": "config.tasks.clear_expired_sessions", "schedule": crontab(hour=2, minute=30)},
 }
 
 # Personal data: door locations and the kept copies of sent mails are deleted after this many days.
 LOCATION_RETENTION_DAYS = int(os.environ.get("LOCATION_RETENTION_DAYS", "90"))
 MESSAGE_BODY_RETENTION_DAYS = int(os.environ.get("MESSAGE_BODY_RETENTION_DAYS", "365"))
+# django-axes' records of staff sign-ins (address, browser) and failed ones are deleted after this many days.
+SIGN_IN_RECORD_RETENTION_DAYS = int(os.environ.get("SIGN_IN_RECORD_RETENTION_DAYS", "90"))
 
 # Missed visits ------------------------------------------------------------------
 

@@ -8,6 +8,29 @@ BACKUP_DIR="${BACKUP_DIR:-/backups}"
 BACKUP_KEEP="${BACKUP_KEEP:-14}"
 BACKUP_INTERVAL_HOURS="${BACKUP_INTERVAL_HOURS:-24}"
 
+# Checked before anything is dumped: found out later, a bad value stopped the service after its dump,
+# `restart: unless-stopped` started it again, and every start dumped and pruned, so the history was gone
+# within minutes (and BACKUP_KEEP=0 pruned the dump just made).
+require_whole_number() {
+    case "$2" in
+        '' | *[!0-9]* | 0*)
+            echo "backup: $1 must be a whole number of 1 or more, not '$2'; nothing is backed up until it is" >&2
+            exit 78
+            ;;
+    esac
+}
+require_whole_number BACKUP_KEEP "$BACKUP_KEEP"
+require_whole_number BACKUP_INTERVAL_HOURS "$BACKUP_INTERVAL_HOURS"
+
+# What a dump killed with its container (a restart, an upgrade) left half-written: no backup, only space.
+remove_cut_off_dumps() {
+    for partial in "$BACKUP_DIR"/doorstep-*.partial; do
+        [ -e "$partial" ] || continue
+        rm -f -- "$partial"
+        echo "backup: removed $partial (cut off before it was complete)"
+    done
+}
+
 backup_once() {
     # Every step checks its own result: `backup_once || …` below switches `set -e` off inside this function,
     # and a failed pg_dump must never be kept as a backup nor push a good one out.
@@ -50,10 +73,12 @@ case "${1:-loop}" in
         backup_once
         ;;
     round)
-        # One round as the loop runs it: a failure is reported, the service goes on.
+        # One round as the loop runs it after a start: a failure is reported, the service goes on.
+        remove_cut_off_dumps
         one_round
         ;;
     loop)
+        remove_cut_off_dumps
         while :; do
             one_round
             sleep "$((BACKUP_INTERVAL_HOURS * 3600))"

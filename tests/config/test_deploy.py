@@ -4,6 +4,7 @@ proxy's configuration as nginx reads it, gunicorn's timeouts, and a backup that 
 import http.server
 import json
 import os
+import re
 import shutil
 import socket
 import subprocess
@@ -13,10 +14,11 @@ import time
 import urllib.error
 import urllib.request
 import uuid
-from pathlib import Path
+from pathlib import Path, PurePosixPath
 
 import psycopg
 import pytest
+from django.conf import settings
 from django.db import connection
 
 from tests.conftest import ROOT, need_service
@@ -35,17 +37,24 @@ def compose_command() -> list[str]:
     return [str(standalone)]
 
 
-@pytest.fixture(scope="module")
-def compose_config(tmp_path_factory) -> dict:
-    project = tmp_path_factory.mktemp("compose")
+def compose_json(project: Path, *options: str) -> dict:
     shutil.copy(ROOT / "docker-compose.yml", project / "docker-compose.yml")
     env = (ROOT / ".env.example").read_text()
     (project / ".env").write_text(env.replace("POSTGRES_PASSWORD=", "POSTGRES_PASSWORD=secret-for-the-test\n#", 1))
     result = subprocess.run(
-        [*compose_command(), "config", "--format", "json"], cwd=project, capture_output=True, text=True, timeout=60
+        [*compose_command(), *options, "config", "--format", "json"],
+        cwd=project,
+        capture_output=True,
+        text=True,
+        timeout=60,
     )
     assert result.returncode == 0, result.stderr
     return json.loads(result.stdout)
+
+
+@pytest.fixture(scope="module")
+def compose_config(tmp_path_factory) -> dict:
+    return compose_json(tmp_path_factory.mktemp("compose"))
 
 
 def test_compose_has_a_proxy_a_one_off_migration_and_a_backup_beside_the_app(compose_config):
@@ -95,11 +104,32 @@ def test_every_app_container_shares_one_var_directory(compose_config, service):
     assert ("app-var", "/app/var") in mounts
 
 
+def test_the_static_files_come_from_the_image_not_from_a_volume(compose_config):
+    """A named volume is filled from the image only when it is created: static files collected into one stay
+    those of the first build, and after an upgrade the new templates ask for files the old manifest lacks."""
+    static_root = Path(settings.STATIC_ROOT)
+    assert static_root.is_relative_to(settings.BASE_DIR), "collectstatic in the Dockerfile writes it into /app"
+    assert "WORKDIR /app" in (ROOT / "Dockerfile").read_text()
+    in_container = PurePosixPath("/app") / static_root.relative_to(settings.BASE_DIR).as_posix()
+
+    for volume in compose_config["services"]["web"]["volumes"]:
+        assert not in_container.is_relative_to(volume["target"]), volume
+
+
 def test_the_backup_keeps_the_received_files_too(compose_config):
     backup = compose_config["services"]["backup"]
 
     assert any(volume["source"] == "app-var" and volume["read_only"] for volume in backup["volumes"])
     assert backup["environment"]["MEDIA_DIR"] == "/app-var/media"
+
+
+def test_the_restore_is_run_by_hand_and_puts_back_the_received_files_too(tmp_path):
+    restore = compose_json(tmp_path, "--profile", "restore")["services"]["restore"]
+
+    assert restore["restart"] == "no"
+    assert any(volume["source"] == "app-var" and not volume.get("read_only") for volume in restore["volumes"])
+    assert any(volume["source"] == "backups" and volume["read_only"] for volume in restore["volumes"])
+    assert restore["environment"]["MEDIA_DIR"] == "/app-var/media"
 
 
 def test_web_takes_gunicorn_settings_from_the_environment(compose_config):
@@ -170,7 +200,14 @@ def nginx():
     return binary
 
 
-def nginx_config(tmp_path: Path, *, upstream: str, listen_port: int, timeout: str = "60s") -> Path:
+def nginx_config(
+    tmp_path: Path,
+    *,
+    upstream: str,
+    listen_port: int,
+    timeout: str = "60s",
+    allowed_hosts: str = ".doorstep.firm.example, www.firm.example",
+) -> Path:
     site = render_template(
         {
             "PROXY_RESOLVER": "127.0.0.1",
@@ -179,8 +216,10 @@ def nginx_config(tmp_path: Path, *, upstream: str, listen_port: int, timeout: st
             "PROXY_MAX_BODY": "1m",
             # The test talks to nginx from loopback, standing in for the host's TLS proxy.
             "PROXY_TRUSTED_FROM": "127.0.0.1",
+            "PROXY_ALLOWED_HOSTS": allowed_hosts,
         }
     ).replace("listen 80 default_server;", f"listen 127.0.0.1:{listen_port} default_server;")
+    site = site.replace("access_log /dev/stdout doorstep;", f"access_log {tmp_path}/access.log doorstep;")
     (tmp_path / "site.conf").write_text(site)
     main = tmp_path / "nginx.conf"
     main.write_text(
@@ -297,6 +336,92 @@ def test_readiness_answers_monitors_nearby_but_not_the_internet(proxy):
     assert refused.value.code == 403
 
 
+@pytest.mark.parametrize("path", ["/healthz", "/readyz"])
+def test_a_monitor_asking_by_address_reaches_the_app_under_its_host_name(proxy, path):
+    """`curl http://127.0.0.1:8000/readyz` on the host: Django answers an address it does not serve with 400."""
+    seen = headers_seen_upstream(f"{proxy}{path}", Host="127.0.0.1:8000")
+
+    assert seen["host"] == "doorstep.firm.example"
+
+
+@pytest.mark.parametrize(
+    ("allowed_hosts", "host"),
+    [("doorstep.firm.example", "doorstep.firm.example"), ("*", "localhost"), ("*, .firm.example", "firm.example")],
+)
+def test_the_monitors_host_name_is_one_django_allows(nginx, tmp_path, upstream, allowed_hosts, host):
+    port = free_port()
+    config = nginx_config(tmp_path, upstream=upstream, listen_port=port, allowed_hosts=allowed_hosts)
+    process = subprocess.Popen([nginx, "-e", "stderr", "-p", str(tmp_path), "-c", str(config)])
+    try:
+        wait_for_port(port, time.monotonic() + 30)
+        seen = headers_seen_upstream(f"http://127.0.0.1:{port}/healthz", Host="127.0.0.1:8000")
+    finally:
+        process.terminate()
+        process.wait(timeout=30)
+
+    assert seen["host"] == host
+
+
+TOKEN = "Xk3vQ9LmR2pT7wZa5nB8cD1eF4gH6jK0"
+# A request to every URL pattern that captures more than a number, and its access-log line's path.
+SECRET_ROUTES = {
+    "booking/l/<path:token>/": (f"/booking/l/{TOKEN}/", "/booking/l/<token>/"),
+    "technician/feed/<str:token>.ics": (f"/technician/feed/{TOKEN}.ics", "/technician/feed/<token>.ics"),
+    "feedback/<str:token>/": (f"/feedback/{TOKEN}/", "/feedback/<token>/"),
+    "request/thanks/<str:token>/": (f"/request/thanks/{TOKEN}/", "/request/thanks/<token>/"),
+    "request/call/<int:pk>/<str:secret>/": (f"/request/call/42/{TOKEN}/", "/request/call/42/<secret>/"),
+    "^r/(?P<code>[^/]+)/?$": (f"/r/{TOKEN}", "/r/<code>"),
+}
+
+
+def url_patterns(resolver=None, prefix="") -> list[str]:
+    from django.urls import get_resolver
+
+    found = []
+    for pattern in (resolver or get_resolver()).url_patterns:
+        if hasattr(pattern, "url_patterns"):
+            found += url_patterns(pattern, prefix + str(pattern.pattern))
+        else:
+            found.append(prefix + str(pattern.pattern))
+    return found
+
+
+def test_the_proxy_knows_every_route_with_a_secret_in_its_path():
+    """A new link with a token in its path goes into the nginx template's $doorstep_log_path map too."""
+    with_secrets = {
+        pattern
+        for pattern in url_patterns()
+        if not pattern.startswith("admin/") and ("(?P" in pattern or set(re.findall(r"<(\w+):", pattern)) - {"int"})
+    }
+    day_sheets = {pattern for pattern in with_secrets if "<str:day>" in pattern}
+
+    assert with_secrets - day_sheets == set(SECRET_ROUTES)
+
+
+def access_log_lines(tmp_path: Path, count: int) -> list[str]:
+    deadline = time.monotonic() + 10
+    while time.monotonic() < deadline:
+        log = tmp_path / "access.log"
+        lines = log.read_text().splitlines() if log.exists() else []
+        if len(lines) >= count:
+            return lines
+        time.sleep(0.05)
+    raise AssertionError(f"nginx logged {lines}")
+
+
+def test_the_proxys_access_log_names_a_links_secret_instead_of_showing_it(proxy, tmp_path):
+    for path, _ in SECRET_ROUTES.values():
+        headers_seen_upstream(
+            f"{proxy}{path}?ticket=SecretTicketValue1234",
+            Referer=f"https://doorstep.firm.example/booking/l/{TOKEN}/",
+        )
+
+    lines = access_log_lines(tmp_path, len(SECRET_ROUTES))
+
+    assert [line.split('"')[1].split()[1] for line in lines] == [logged for _, logged in SECRET_ROUTES.values()]
+    assert not [line for line in lines if TOKEN in line or "SecretTicketValue1234" in line]
+
+
 def test_a_request_straight_to_the_proxy_is_marked_as_plain_http(proxy):
     seen = headers_seen_upstream(f"{proxy}/healthz", Host="localhost")
 
@@ -338,25 +463,66 @@ def fresh_database():
 
 @needs_postgres
 @pytest.mark.django_db(transaction=True)
-def test_a_backup_restores_into_a_fresh_database_with_the_data(tmp_path, fresh_database):
+def test_a_backup_restores_the_database_and_the_files_as_they_were(tmp_path, fresh_database):
+    """Over a database an upgrade has moved on since: a table a later migration added goes too (else the
+    next `migrate` fails on "relation already exists"), and the received files are those of the dump."""
     need_service(shutil.which("pg_dump") is not None, "pg_dump is not installed (postgresql-client)")
     CustomerFactory(full_name="Wohnungseigentümergemeinschaft Lindenstraße 12")
+    media = tmp_path / "media"
+    (media / "inbound").mkdir(parents=True)
+    (media / "inbound" / "foto.jpg").write_bytes(b"jpeg")
     backups = tmp_path / "backups"
-    source = {**libpq_environment(connection.settings_dict["NAME"]), "BACKUP_DIR": str(backups)}
+    source = {
+        **libpq_environment(connection.settings_dict["NAME"]),
+        "BACKUP_DIR": str(backups),
+        "MEDIA_DIR": str(media),
+    }
 
     made = subprocess.run(["sh", str(DEPLOY / "backup.sh"), "once"], env=source, capture_output=True, text=True)
     assert made.returncode == 0, made.stderr
     [dump] = backups.glob("doorstep-*.dump")
 
     name, dsn = fresh_database
+    with psycopg.connect(dsn, autocommit=True) as later:
+        later.execute("CREATE TABLE customers_added_later (id serial PRIMARY KEY)")
+        later.execute("CREATE TABLE customers_customer (id serial PRIMARY KEY, full_name text)")
+        later.execute("INSERT INTO customers_customer (full_name) VALUES ('Nach dem Backup angelegt')")
+    (media / "inbound" / "foto.jpg").unlink()
+    (media / "inbound" / "after-the-backup.pdf").write_bytes(b"pdf")
+
     restored = subprocess.run(
-        ["sh", str(DEPLOY / "restore.sh"), str(dump)], env=libpq_environment(name), capture_output=True, text=True
+        ["sh", str(DEPLOY / "restore.sh"), str(dump)],
+        env={**libpq_environment(name), "MEDIA_DIR": str(media)},
+        capture_output=True,
+        text=True,
     )
     assert restored.returncode == 0, restored.stderr
 
     with psycopg.connect(dsn) as restored_db:
         names = [row[0] for row in restored_db.execute("SELECT full_name FROM customers_customer")]
+        later_tables = restored_db.execute("SELECT to_regclass('customers_added_later')").fetchone()[0]
     assert names == ["Wohnungseigentümergemeinschaft Lindenstraße 12"]
+    assert later_tables is None
+    assert sorted(path.name for path in (media / "inbound").iterdir()) == ["foto.jpg"]
+
+
+@needs_postgres
+def test_a_restore_that_fails_leaves_the_database_as_it_was(tmp_path, fresh_database):
+    need_service(shutil.which("pg_restore") is not None, "pg_restore is not installed (postgresql-client)")
+    name, dsn = fresh_database
+    with psycopg.connect(dsn, autocommit=True) as current:
+        current.execute("CREATE TABLE customers_customer (id serial PRIMARY KEY, full_name text)")
+        current.execute("INSERT INTO customers_customer (full_name) VALUES ('Anna')")
+    broken = tmp_path / "doorstep-20240101T020000Z.dump"
+    broken.write_bytes(b"PGDMP not really a dump")
+
+    restored = subprocess.run(
+        ["sh", str(DEPLOY / "restore.sh"), str(broken)], env=libpq_environment(name), capture_output=True, text=True
+    )
+
+    assert restored.returncode != 0
+    with psycopg.connect(dsn) as current:
+        assert [row[0] for row in current.execute("SELECT full_name FROM customers_customer")] == ["Anna"]
 
 
 @needs_postgres
@@ -396,6 +562,62 @@ def test_a_failed_dump_leaves_no_file_that_looks_like_a_backup(tmp_path):
     assert not list(backups.glob("doorstep-*.dump"))
 
 
+def fake_pg_dump(tmp_path: Path, *, exit_code: int = 0) -> dict[str, str]:
+    """The environment of a backup.sh whose pg_dump writes a small file, notes that it ran, and exits so."""
+    fake_bin = tmp_path / "bin"
+    fake_bin.mkdir()
+    (fake_bin / "pg_dump").write_text(
+        f'#!/bin/sh\necho ran >> "{tmp_path}/pg_dump-ran"\n'
+        'for a; do case "$a" in --file=*) echo dump > "${a#--file=}";; esac; done\n'
+        f"exit {exit_code}\n"
+    )
+    (fake_bin / "pg_dump").chmod(0o755)
+    return {**os.environ, "PATH": f"{fake_bin}:{os.environ['PATH']}"}
+
+
+@pytest.mark.parametrize(
+    ("setting", "value"),
+    [
+        ("BACKUP_INTERVAL_HOURS", "0.5"),
+        ("BACKUP_INTERVAL_HOURS", "12h"),
+        ("BACKUP_INTERVAL_HOURS", "0"),
+        ("BACKUP_KEEP", "0"),
+        ("BACKUP_KEEP", "-3"),
+    ],
+)
+def test_the_backup_service_refuses_to_start_with_settings_it_cannot_follow(tmp_path, setting, value):
+    """Found out only after the first dump, a bad interval stopped the service, `restart: unless-stopped`
+    started it again, and every start dumped and pruned: the history was gone within minutes. BACKUP_KEEP=0
+    deleted the dump just made."""
+    backups = tmp_path / "backups"
+    backups.mkdir()
+    (backups / "doorstep-20240101T020000Z.dump").write_bytes(b"good")
+    environment = {**fake_pg_dump(tmp_path), "BACKUP_DIR": str(backups), setting: value}
+
+    made = subprocess.run(
+        ["sh", str(DEPLOY / "backup.sh"), "loop"], env=environment, capture_output=True, text=True, timeout=60
+    )
+
+    assert made.returncode == 78
+    assert f"{setting} must be a whole number of 1 or more, not '{value}'" in made.stderr
+    assert not (tmp_path / "pg_dump-ran").exists()
+    assert [path.name for path in backups.iterdir()] == ["doorstep-20240101T020000Z.dump"]
+
+
+def test_a_dump_cut_off_by_a_restart_is_cleared_away(tmp_path):
+    backups = tmp_path / "backups"
+    backups.mkdir()
+    (backups / "doorstep-20240101T020000Z.dump.partial").write_bytes(b"half")
+    (backups / "doorstep-20240101T020000Z.media.tar.gz.partial").write_bytes(b"half")
+    environment = {**fake_pg_dump(tmp_path), "BACKUP_DIR": str(backups)}
+
+    made = subprocess.run(["sh", str(DEPLOY / "backup.sh"), "round"], env=environment, capture_output=True, text=True)
+
+    assert made.returncode == 0, made.stderr
+    assert not list(backups.glob("*.partial"))
+    assert len(list(backups.glob("doorstep-*.dump"))) == 1
+
+
 def test_a_failed_dump_in_the_running_service_keeps_the_good_backups(tmp_path):
     """In the loop a failure must not be taken for a backup nor push a good one out (the loop calls the
     backup as `backup_once || report`, which switches `set -e` off inside it)."""
@@ -403,19 +625,8 @@ def test_a_failed_dump_in_the_running_service_keeps_the_good_backups(tmp_path):
     backups.mkdir()
     for stamp in ("20240101T020000Z", "20240102T020000Z"):
         (backups / f"doorstep-{stamp}.dump").write_bytes(b"good")
-    fake_bin = tmp_path / "bin"
-    fake_bin.mkdir()
     # Like the real one: opens its output file, then fails to connect.
-    (fake_bin / "pg_dump").write_text(
-        '#!/bin/sh\nfor a; do case "$a" in --file=*) : > "${a#--file=}";; esac; done\nexit 1\n'
-    )
-    (fake_bin / "pg_dump").chmod(0o755)
-    environment = {
-        **os.environ,
-        "PATH": f"{fake_bin}:{os.environ['PATH']}",
-        "BACKUP_DIR": str(backups),
-        "BACKUP_KEEP": "2",
-    }
+    environment = {**fake_pg_dump(tmp_path, exit_code=1), "BACKUP_DIR": str(backups), "BACKUP_KEEP": "2"}
 
     made = subprocess.run(["sh", str(DEPLOY / "backup.sh"), "round"], env=environment, capture_output=True, text=True)
 

@@ -1,14 +1,19 @@
 """Every log line has time, level and logger; with LOG_FORMAT=json each is one JSON object, in web and worker."""
 
 import json
+import logging
 import os
+import re
 import signal
 import subprocess
 import sys
+import urllib.error
+import urllib.request
 from pathlib import Path
 
 import pytest
 
+from config.logging_setup import SecretsOutOfPaths
 from tests.config.test_celery_worker import run_task_through_worker
 from tests.config.test_settings import run_python
 
@@ -61,11 +66,10 @@ def test_the_worker_logs_json_lines_too(tmp_path):
     assert {"time", "level", "logger", "message"} <= succeeded[0].keys()
 
 
-def test_gunicorn_logs_json_lines_too(tmp_path):
-    """config/gunicorn.conf.py (as docker-compose.yml starts web) gives gunicorn's own loggers (the master's
-    lines too) the same format."""
+def start_gunicorn(tmp_path: Path, **environment) -> subprocess.Popen:
+    """web as docker-compose.yml starts it (config/gunicorn.conf.py), on a free port, its log on stderr."""
     env = {key: value for key, value in os.environ.items() if key != "DJANGO_SETTINGS_MODULE"}
-    server = subprocess.Popen(
+    return subprocess.Popen(
         [
             str(Path(sys.executable).with_name("gunicorn")),
             "-c",
@@ -76,10 +80,16 @@ def test_gunicorn_logs_json_lines_too(tmp_path):
             "--graceful-timeout=5",
         ],
         cwd=ROOT,
-        env={**env, "DEBUG": "1", "DOORSTEP_VAR_DIR": str(tmp_path), "LOG_FORMAT": "json"},
+        env={**env, "DEBUG": "1", "DOORSTEP_VAR_DIR": str(tmp_path), **environment},
         stderr=subprocess.PIPE,
         text=True,
     )
+
+
+def test_gunicorn_logs_json_lines_too(tmp_path):
+    """config/gunicorn.conf.py (as docker-compose.yml starts web) gives gunicorn's own loggers (the master's
+    lines too) the same format."""
+    server = start_gunicorn(tmp_path, LOG_FORMAT="json")
     try:
         lines = []
         for line in server.stderr:
@@ -96,3 +106,71 @@ def test_gunicorn_logs_json_lines_too(tmp_path):
     records = [json.loads(line) for line in lines]
     assert {record["logger"] for record in records} == {"gunicorn.error"}
     assert any(record["message"].startswith("Listening at") for record in records)
+
+
+FEED_TOKEN = "Xk3vQ9LmR2pT7wZa5nB8cD1eF4gH6jK0"
+BOOKING_TOKEN = "WzEsMjNd:1tAbCd:Qm9va2luZ0xpbmtTZWNyZXQxMjM"
+
+
+def test_gunicorn_logs_no_link_secrets_and_the_visitors_address(tmp_path):
+    """The access log keeps a line per request, but a technician's calendar feed token (customers' names and
+    addresses, for as long as it lives), a booking link's token, query strings and the Referer's secrets stay
+    out; the address is the visitor's that nginx handed on, not nginx's own."""
+    server = start_gunicorn(tmp_path)
+    lines = []
+    try:
+        for line in server.stderr:
+            lines.append(line)
+            if listening := re.search(r"Listening at: http://127\.0\.0\.1:(\d+)", line):
+                port = int(listening[1])
+            if "Booting worker" in line:
+                break
+        request = urllib.request.Request(
+            f"http://127.0.0.1:{port}/technician/feed/{FEED_TOKEN}.ics?ticket=SecretTicketValue1234",
+            headers={
+                "X-Forwarded-For": "198.51.100.7",
+                "Referer": f"https://doorstep.firm.example/booking/l/{BOOKING_TOKEN}/",
+            },
+        )
+        with pytest.raises(urllib.error.HTTPError):
+            urllib.request.urlopen(request, timeout=60)
+        for line in server.stderr:
+            lines.append(line)
+            if "gunicorn.access" in line:
+                break
+    finally:
+        server.send_signal(signal.SIGINT)
+        lines.append(server.communicate(timeout=60)[1])
+
+    output = "".join(lines)
+    [access] = [line for line in output.splitlines() if "gunicorn.access" in line]
+    assert "/technician/feed/<token>.ics" in access
+    assert "198.51.100.7" in access
+    for secret in (FEED_TOKEN, "SecretTicketValue1234", BOOKING_TOKEN, "Qm9va2luZ0xpbmtTZWNyZXQxMjM"):
+        assert secret not in output
+
+
+def test_djangos_request_lines_name_a_links_secret_instead_of_showing_it(settings):
+    record = logging.LogRecord(
+        "django.request", logging.WARNING, __file__, 1, "%s: %s", ("Not Found", f"/feedback/{FEED_TOKEN}/"), None
+    )
+
+    assert SecretsOutOfPaths().filter(record)
+
+    assert record.getMessage() == "Not Found: /feedback/<token>/"
+
+
+def test_runservers_request_lines_lose_query_strings():
+    record = logging.LogRecord(
+        "django.server",
+        logging.INFO,
+        __file__,
+        1,
+        '"%s" %s %s',
+        ("GET /privacy/export/?ticket=abc HTTP/1.1", 200, 5),
+        None,
+    )
+
+    SecretsOutOfPaths().filter(record)
+
+    assert record.getMessage() == '"GET /privacy/export/ HTTP/1.1" 200 5'

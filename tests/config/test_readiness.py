@@ -113,3 +113,28 @@ def test_liveness_stays_an_answer_that_touches_nothing(client, django_assert_num
         response = client.get("/healthz")
 
     assert response.status_code == 200
+
+
+@pytest.fixture
+def behind_the_tls_proxy(settings):
+    """Production's settings: nginx says how the request reached the TLS proxy."""
+    settings.SECURE_SSL_REDIRECT = True
+    settings.SECURE_PROXY_SSL_HEADER = ("HTTP_X_FORWARDED_PROTO", "https")
+    settings.ALLOWED_HOSTS = ["doorstep.firm.example"]
+
+
+@pytest.mark.parametrize("path", ["/healthz", "/readyz"])
+def test_a_monitor_on_the_host_asking_plain_http_gets_an_answer_not_a_redirect(
+    client, behind_the_tls_proxy, worker_alive, path
+):
+    # What `curl http://127.0.0.1:8000/readyz` on the host reaches through nginx (which names the host).
+    response = client.get(path, HTTP_HOST="doorstep.firm.example", HTTP_X_FORWARDED_PROTO="http")
+
+    assert response.status_code == 200
+
+
+def test_every_other_page_still_moves_to_https(client, behind_the_tls_proxy):
+    response = client.get("/booking/", HTTP_HOST="doorstep.firm.example", HTTP_X_FORWARDED_PROTO="http")
+
+    assert response.status_code == 301
+    assert response["Location"].startswith("https://doorstep.firm.example/")

@@ -1,10 +1,12 @@
-"""Retention: door locations and the kept copies of sent mails go after their time, each by a nightly beat job."""
+"""Retention: door locations, the kept copies of sent mails and the sign-in records go after their time, each by a
+nightly beat job."""
 
 import zlib
 from datetime import timedelta
 from decimal import Decimal
 
 import pytest
+from axes.models import AccessAttempt, AccessLog
 from celery.schedules import crontab
 from django.conf import settings
 from django.db import DatabaseError, connection, transaction
@@ -15,7 +17,7 @@ from config.celery import app
 from journal.models import JournalEntry
 from journal.services import journal_record
 from notifications.models import MessageStatus, OutboxMessage
-from privacy.tasks import expire_door_locations, expire_message_bodies
+from privacy.tasks import expire_door_locations, expire_message_bodies, expire_sign_in_records
 from tests.factories import CustomerFactory, VisitAttemptFactory
 from tests.journal.reading import as_read_in
 
@@ -128,8 +130,35 @@ def test_sent_mail_bodies_older_than_the_retention_are_cleared_and_subject_and_d
     assert recent.sent_mail()["Subject"] == "Erinnerung"
 
 
+def signed_in_days_ago(days: float, model=AccessLog, **fields):
+    record = model.objects.create(
+        username="office",
+        ip_address="198.51.100.7",
+        user_agent="Firefox",
+        http_accept="*/*",
+        path_info="/login/",
+        **fields,
+    )
+    model.objects.filter(pk=record.pk).update(attempt_time=timezone.now() - timedelta(days=days))
+    return record
+
+
+def test_sign_in_records_older_than_the_retention_are_deleted(settings):
+    """Every staff sign-in keeps the address and browser it came from: not for ever."""
+    settings.SIGN_IN_RECORD_RETENTION_DAYS = 90
+    signed_in_days_ago(91)
+    recent = signed_in_days_ago(89)
+    old_failure = signed_in_days_ago(91, AccessAttempt, failures_since_start=3)
+
+    assert expire_sign_in_records.delay().get() == 2
+
+    assert list(AccessLog.objects.all()) == [recent]
+    assert not AccessAttempt.objects.filter(pk=old_failure.pk).exists()
+
+
 def test_the_defaults_are_90_days_for_locations_and_a_year_for_bodies():
     assert settings.LOCATION_RETENTION_DAYS == 90 and settings.MESSAGE_BODY_RETENTION_DAYS == 365
+    assert settings.SIGN_IN_RECORD_RETENTION_DAYS == 90
 
 
 @pytest.mark.parametrize(
@@ -137,6 +166,7 @@ def test_the_defaults_are_90_days_for_locations_and_a_year_for_bodies():
     [
         "privacy.tasks.expire_door_locations",
         "privacy.tasks.expire_message_bodies",
+        "privacy.tasks.expire_sign_in_records",
         "config.tasks.clear_expired_sessions",
     ],
 )
