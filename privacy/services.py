@@ -1,6 +1,7 @@
 """Erasing a customer's personal data, and recording an export: each app anonymises its own records."""
 
 import json
+import logging
 
 from django.contrib.admin.models import LogEntry
 from django.contrib.auth.models import AbstractBaseUser
@@ -21,6 +22,8 @@ from journal.services import journal_entries_erase, journal_record
 from notifications.models import OutboxMessage
 from notifications.services import outbox_anonymise
 from privacy.models import Erasure, ErasureReason
+
+logger = logging.getLogger(__name__)
 
 
 class PrivacyError(Exception):
@@ -105,6 +108,8 @@ def customer_erase(*, customer: Customer, by: AbstractBaseUser | None, reason: s
         data={"erasure_id": erasure.pk, "reason": reason, "counts": counts},
         actor=by,
     )
+    # Ids only: after a restore from an older backup, the operator finds here whom to erase again (README).
+    logger.info("customer_erase: customer %s erased by user %s (erasure %s)", customer.pk, by.pk, erasure.pk)
     return erasure
 
 

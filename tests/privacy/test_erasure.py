@@ -160,6 +160,16 @@ def test_the_erasure_is_recorded_without_personal_data_and_journalled(anna, offi
         assert "Personal data erased" in entry_text(entry)
 
 
+def test_the_erasure_leaves_a_log_line_with_ids_only_to_find_it_again_after_a_restore(anna, office, caplog):
+    name = anna.full_name
+
+    with caplog.at_level("INFO", logger="privacy.services"):
+        erasure = customer_erase(customer=anna, by=office, reason=ErasureReason.CUSTOMER_REQUEST)
+
+    assert f"customer {anna.pk} erased by user {office.pk} (erasure {erasure.pk})" in caplog.text
+    assert name not in caplog.text
+
+
 def test_queued_messages_are_voided_open_promises_closed_and_links_die(anna, office):
     queued = OutboxMessage.objects.create(
         kind="reminder", dedupe_key="reminder:x", customer=anna, to_email=ANNA.email, language="de"
