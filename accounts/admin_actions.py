@@ -7,7 +7,8 @@ from django.contrib import admin, messages
 from django.utils.translation import gettext, ngettext
 from django.utils.translation import gettext_lazy as _
 
-from accounts.services import sessions_end_all, sign_in_unlock, two_factor_reset
+from accounts.services import sign_in_unlock, two_factor_reset
+from technicians.services import devices_sign_out
 
 
 def _for_each_user(modeladmin, request, queryset, *, service, history: str, done) -> None:
@@ -21,16 +22,30 @@ def _for_each_user(modeladmin, request, queryset, *, service, history: str, done
 
 @admin.action(description=_("Sign out all devices"), permissions=["change"])
 def sign_out_all_devices(modeladmin, request, queryset):
-    _for_each_user(
-        modeladmin,
-        request,
-        queryset,
-        service=sessions_end_all,
-        history=gettext("Signed out on all devices."),
-        done=lambda count: ngettext(
-            "%(count)s user is signed out on every device.", "%(count)s users are signed out on every device.", count
-        ),
+    """The office's answer to "Jan lost his phone": the phone's calendar app loses the technician's calendar link
+    too (devices_sign_out), so the message and each user's history say where one was stopped."""
+    links = 0
+    for user in queryset:
+        link_stopped = devices_sign_out(user=user, actor=request.user)
+        links += link_stopped
+        history = (
+            gettext("Signed out on all devices; calendar link revoked.")
+            if link_stopped
+            else gettext("Signed out on all devices.")
+        )
+        modeladmin.log_change(request, user, history)
+    count = len(queryset)
+    done = ngettext(
+        "%(count)s user is signed out on every device.", "%(count)s users are signed out on every device.", count
     )
+    modeladmin.message_user(request, done % {"count": count}, messages.SUCCESS)
+    if links:
+        revoked = ngettext(
+            "%(count)d calendar link revoked: it no longer shows any visits.",
+            "%(count)d calendar links revoked: they no longer show any visits.",
+            links,
+        )
+        modeladmin.message_user(request, revoked % {"count": links}, messages.SUCCESS)
 
 
 @admin.action(description=_("Reset two-factor sign-in (lost phone)"), permissions=["change"])

@@ -89,7 +89,11 @@ class CalendarFeedAdmin(CheckedSelectionMixin, ActionFormMixin, admin.ModelAdmin
     def state(self, feed):
         if feed.revoked_at is None:
             return _("in use")
-        return _("revoked %(when)s") % {"when": f"{format_short_day(feed.revoked_at)} {format_time(feed.revoked_at)}"}
+        revoked = _("revoked %(when)s") % {
+            "when": f"{format_short_day(feed.revoked_at)} {format_time(feed.revoked_at)}"
+        }
+        # By the office, or by the technician signing a lost phone out (technicians.services.devices_sign_out).
+        return f"{revoked} · {feed.revoked_by}" if feed.revoked_by else revoked
 
     @admin.display(description=_("last fetched"), ordering="last_fetched_at")
     def fetched(self, feed):

@@ -1,4 +1,4 @@
-"""Issuing and revoking technicians' calendar links.
+"""Issuing and revoking technicians' calendar links, and signing a lost phone out together with its link.
 
 No journal entry: no customer is involved. Who issued or revoked a link, and when, stays on its row.
 """
@@ -7,11 +7,14 @@ import secrets
 from dataclasses import dataclass
 from datetime import datetime, timedelta
 
+from django.contrib.auth.models import AbstractBaseUser
+from django.contrib.sessions.backends.base import SessionBase
 from django.db import transaction
 from django.db.models import Q
 from django.utils import timezone
 from django.utils.translation import gettext as _
 
+from accounts.services import sessions_end_all, sessions_end_others
 from appointments.formatting import format_short_day, format_time
 from appointments.models import Technician
 from appointments.services import AppointmentError
@@ -79,6 +82,24 @@ def feed_issue(*, technician: Technician, actor, replacing: CalendarFeed | None 
 def feed_revoke(*, feed: CalendarFeed, actor) -> bool:
     """Stops the link working. False if it had been revoked already (then nothing changes)."""
     return bool(CalendarFeed.objects.active().filter(pk=feed.pk).update(revoked_at=timezone.now(), revoked_by=actor))
+
+
+@transaction.atomic
+def devices_sign_out(
+    *, user: AbstractBaseUser, actor: AbstractBaseUser, keep_session: SessionBase | None = None
+) -> bool:
+    """A lost or stolen phone: every session of `user` ends (all but `keep_session`, the one asking, when given),
+    and so does their calendar link, if they have one. True if a link was stopped.
+
+    Signed out, the phone's calendar app would still fetch the link and with it customers' names and addresses
+    for as long as the link lives; the office issues a new one for the new phone.
+    """
+    if keep_session is None:
+        sessions_end_all(user=user, actor=actor)
+    else:
+        sessions_end_others(user=user, keep_session=keep_session, actor=actor)
+    feed = CalendarFeed.objects.active().filter(technician__user=user).first()
+    return feed is not None and feed_revoke(feed=feed, actor=actor)
 
 
 def feed_note_fetch(*, feed: CalendarFeed, now: datetime | None = None) -> None:

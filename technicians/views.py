@@ -19,7 +19,6 @@ from django.utils.translation import gettext as _
 from django.views.decorators.cache import never_cache
 from django.views.decorators.http import require_GET, require_http_methods, require_POST
 
-from accounts.services import sessions_end_others
 from appointments.formatting import format_day, format_time
 from appointments.models import Appointment, AppointmentStatus
 from appointments.services import (
@@ -44,6 +43,8 @@ from technicians.forms import (
     StartTripForm,
     TechnicianAuthenticationForm,
 )
+from technicians.models import CalendarFeed
+from technicians.services import devices_sign_out
 
 Status = AppointmentStatus
 UPCOMING_DAYS = 5
@@ -120,6 +121,7 @@ def day(request):
             "upcoming_days": list(upcoming_days.items()),
             "blank_cards_form": BlankCardsForm(),
             "sign_out_others_form": SignOutOthersForm(),
+            "has_calendar_link": CalendarFeed.objects.active().filter(technician=request.technician).exists(),
         },
     )
 
@@ -251,9 +253,18 @@ def complete(request, pk):
 @technician_page
 def sign_out_others(request):
     """A lost or stolen phone stays signed in for weeks: from the phone in their hand a technician ends every
-    other session of theirs at once, without waiting for the office."""
-    sessions_end_others(user=request.user, keep_session=request.session, actor=request.user)
-    messages.success(request, _("You are signed out on all other devices. You stay signed in on this one."))
+    other session of theirs at once, without waiting for the office. Their calendar link stops too, always: a
+    lost phone is why anyone presses this, and its calendar app would keep fetching customers' addresses."""
+    if devices_sign_out(user=request.user, actor=request.user, keep_session=request.session):
+        messages.success(
+            request,
+            _(
+                "You are signed out on all other devices, and your calendar link is stopped. You stay signed in on "
+                "this one. Ask the office for a new calendar link for your new phone."
+            ),
+        )
+    else:
+        messages.success(request, _("You are signed out on all other devices. You stay signed in on this one."))
     return redirect("technician:day")
 
 

@@ -4,15 +4,19 @@ all other devices" every one but the asking one."""
 from datetime import timedelta
 
 import pytest
+from django.contrib.admin.models import LogEntry
 from django.contrib.sessions.backends.db import SessionStore
 from django.contrib.sessions.models import Session
 from django.test import Client
 from django.urls import reverse
-from django.utils import timezone
+from django.utils import timezone, translation
+from django.utils.translation import gettext
 
 from accounts.models import SessionGeneration
 from accounts.services import sessions_end_all, sessions_end_others
 from accounts.sessions import SESSION_GENERATION_KEY
+from technicians.models import CalendarFeed
+from technicians.services import feed_issue
 from tests.factories import OfficeUserFactory, TechnicianFactory
 
 pytestmark = pytest.mark.django_db
@@ -75,6 +79,69 @@ def test_an_office_admin_signs_a_lost_phone_out_from_the_user_list(admin_client_
     assert admin_client_office.get(reverse("admin:index")).status_code == 200
 
 
+def test_signing_a_lost_phone_out_from_the_user_list_stops_its_calendar_link(admin_client_office, office_user):
+    """The office's answer to "Jan lost his phone": the phone's calendar app stops getting customers' addresses."""
+    jan = TechnicianFactory(user__username="jan")
+    link = reverse("technician:feed", args=[feed_issue(technician=jan, actor=office_user).token])
+    clerk = OfficeUserFactory()
+
+    response = admin_client_office.post(
+        reverse("admin:auth_user_changelist"),
+        {"action": "sign_out_all_devices", "_selected_action": [jan.user.pk, clerk.pk]},
+        headers={"accept-language": "en"},
+        follow=True,
+    )
+
+    assert Client().get(link).status_code == 404
+    feed = CalendarFeed.objects.get()
+    assert feed.revoked_by == office_user and feed.revoked_at is not None
+    assert [str(message) for message in response.context["messages"]] == [
+        "2 users are signed out on every device.",
+        "1 calendar link revoked: it no longer shows any visits.",
+    ]
+    history = {entry.object_id: entry.get_change_message() for entry in LogEntry.objects.all()}
+    assert history == {
+        str(jan.user.pk): "Signed out on all devices; calendar link revoked.",
+        str(clerk.pk): "Signed out on all devices.",
+    }
+
+
+def test_signing_out_from_the_user_list_without_a_calendar_link_says_nothing_of_calendars(admin_client_office):
+    jan = TechnicianFactory()
+
+    response = admin_client_office.post(
+        reverse("admin:auth_user_changelist"),
+        {"action": "sign_out_all_devices", "_selected_action": [jan.user.pk]},
+        headers={"accept-language": "en"},
+        follow=True,
+    )
+
+    assert [str(message) for message in response.context["messages"]] == ["1 user is signed out on every device."]
+
+
+@pytest.mark.parametrize("language", ["de", "nl"])
+def test_the_users_history_says_the_link_was_revoked_in_the_offices_language(
+    admin_client_office, office_user, language
+):
+    jan = TechnicianFactory()
+    feed_issue(technician=jan, actor=office_user)
+
+    admin_client_office.post(
+        reverse("admin:auth_user_changelist"),
+        {"action": "sign_out_all_devices", "_selected_action": [jan.user.pk]},
+        headers={"accept-language": language},
+    )
+
+    with translation.override(language):
+        assert LogEntry.objects.get().get_change_message() == gettext(
+            "Signed out on all devices; calendar link revoked."
+        )
+        assert (
+            gettext("Signed out on all devices; calendar link revoked.")
+            != "Signed out on all devices; calendar link revoked."
+        )
+
+
 def test_one_signs_oneself_out_everywhere_from_the_sign_in_security_page(admin_client_office, office_user):
     other_computer = Client()
     other_computer.force_login(office_user)
@@ -105,8 +172,8 @@ def test_the_generation_costs_no_query_of_its_own(client, django_assert_num_quer
     sessions_end_all(user=technician.user)
     client.force_login(technician.user)
 
-    # session, user (with its generation), technician profile, visits today, visits later
-    with django_assert_num_queries(5):
+    # session, user (with its generation), technician profile, visits today, visits later, an active calendar link
+    with django_assert_num_queries(6):
         client.get(reverse("technician:day"))
 
 
