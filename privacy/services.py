@@ -109,7 +109,9 @@ def customer_erase(*, customer: Customer, by: AbstractBaseUser | None, reason: s
         actor=by,
     )
     # Ids only: after a restore from an older backup, the operator finds here whom to erase again (README).
-    logger.info("customer_erase: customer %s erased by user %s (erasure %s)", customer.pk, by.pk, erasure.pk)
+    logger.info(
+        "customer_erase: customer %s erased by user %s (erasure %s)", customer.pk, getattr(by, "pk", None), erasure.pk
+    )
     return erasure
 
 

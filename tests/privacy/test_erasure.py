@@ -170,6 +170,13 @@ def test_the_erasure_leaves_a_log_line_with_ids_only_to_find_it_again_after_a_re
     assert name not in caplog.text
 
 
+def test_an_erasure_by_no_signed_in_person_is_logged_too(anna, caplog):
+    with caplog.at_level("INFO", logger="privacy.services"):
+        erasure = customer_erase(customer=anna, by=None, reason=ErasureReason.CUSTOMER_REQUEST)
+
+    assert f"customer {anna.pk} erased by user None (erasure {erasure.pk})" in caplog.text
+
+
 def test_queued_messages_are_voided_open_promises_closed_and_links_die(anna, office):
     queued = OutboxMessage.objects.create(
         kind="reminder", dedupe_key="reminder:x", customer=anna, to_email=ANNA.email, language="de"
