@@ -26,7 +26,7 @@ from import_export.formats.base_formats import Format
 from customers.models import OFFICE_STAFF, Country, Customer, Language, PreferredChannel
 from customers.phones import firm_region, parse_phone
 from customers.services import CustomerError, customer_create
-from customers.spreadsheets import ROW_COLUMN, SpreadsheetError, read_table, unescape_formula
+from customers.spreadsheets import ROW_COLUMN, SpreadsheetError, read_table
 
 # Column headings a firm's spreadsheet uses, written as header_key() leaves them (lower case, no accents,
 # spaces or punctuation). The model's own labels in German, Dutch and English are added (_aliases), so the
@@ -170,7 +170,7 @@ class RowCleaner:
         return found
 
     def clean(self, row: dict[str, Any]) -> PlannedRow:
-        cells = {name: unescape_formula(str(value or "").strip()) for name, value in row.items() if name}
+        cells = {name: str(value or "").strip() for name, value in row.items() if name}
         typed = [cells.get(name, "") for name in ("full_name", "first_name", "last_name", "email", "phone", "street")]
         planned = PlannedRow(number=int(row[ROW_COLUMN]), fields={}, typed=" · ".join(cell for cell in typed if cell))
         put, errors = planned.fields, planned.errors

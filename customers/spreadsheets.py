@@ -50,7 +50,12 @@ class SpreadsheetError(Exception):
 
 
 def read_table(data: bytes) -> tablib.Dataset:
-    """The first sheet of an XLSX file or a CSV file as a Dataset of text cells, with ROW_COLUMN added."""
+    """The first sheet of an XLSX file or a CSV file as a Dataset of text cells, with ROW_COLUMN added.
+
+    Each cell is as it was before the export: a CSV's un-escaped (unescape_formula), an XLSX's as it stands,
+    since export_xlsx types its text cells as text rather than escaping them. Only the headings are stripped:
+    the caller strips a cell once it is un-escaped, as an apostrophe may shield the white space behind it.
+    """
     if not data.strip():
         raise SpreadsheetError(_("The file is empty."))
     if data.startswith(_XLSX_MAGIC):
@@ -60,7 +65,7 @@ def read_table(data: bytes) -> tablib.Dataset:
             _("This is an old Excel file (.xls). Please save it as Excel workbook (.xlsx) or as CSV and upload that.")
         )
     else:
-        rows = _csv_rows(_decoded(data))
+        rows = [(number, [unescape_formula(cell) for cell in cells]) for number, cells in _csv_rows(_decoded(data))]
     return _dataset(rows)
 
 
@@ -180,12 +185,11 @@ def _cell_text(value) -> str:
 
 
 def _dataset(rows: list[tuple[int, list[str]]]) -> tablib.Dataset:
-    rows = [(number, [cell.strip() for cell in cells]) for number, cells in rows]
-    while rows and not any(rows[0][1]):
+    while rows and not any(cell.strip() for cell in rows[0][1]):
         rows.pop(0)
     if not rows:
         raise SpreadsheetError(_("The file is empty."))
-    header_number, headers = rows[0]
+    headers = [cell.strip() for cell in rows[0][1]]
     while headers and not headers[-1]:
         headers.pop()
     if len(headers) < 1:
@@ -194,7 +198,7 @@ def _dataset(rows: list[tuple[int, list[str]]]) -> tablib.Dataset:
     width = len(headers)
     for number, cells in rows[1:]:
         cells = (cells + [""] * width)[:width]
-        if any(cells):  # blank lines between blocks of customers are no customers
+        if any(cell.strip() for cell in cells):  # blank lines between blocks of customers are no customers
             dataset.append([*cells, number])
     if not dataset.height:
         raise SpreadsheetError(_("The file has column headings but no rows below them."))

@@ -1,7 +1,9 @@
 """Personal data on the desk (requests, promises, feedback, mail that came in): erased on request."""
 
 import hashlib
+import operator
 import secrets
+from functools import reduce
 
 from django.db import transaction
 from django.db.models import Q
@@ -14,12 +16,26 @@ from desk.requests import new_link_secret
 
 
 def customer_email_addresses(*, customer_id: int) -> list[str]:
-    """Every address the customer has had: the one on file, those it replaced (the journal's changes), and
-    those typed in their web requests."""
+    """The addresses whose unmatched mail is the customer's: the one on file and those it replaced (the
+    journal's changes), except any another customer has on file now.
+
+    The export discloses these mails to her and the erasure destroys them, so an address counts only where
+    her own record is the evidence and nobody else's contradicts it: an address the office once typed on her
+    record by mistake and corrected, or one she shares with a relative who is a customer too, names another
+    customer's mail, which the office matches by hand (a matched mail follows its customer). Addresses typed
+    in her web requests add nothing of their own: a request is linked to a customer only when its address is
+    the one on file or the record was made from it, so her own are already here; another one there was typed
+    by someone else (a helper asking for her), and that person's mail is theirs.
+    """
     addresses = {Customer.objects.values_list("email", flat=True).get(pk=customer_id)}
     addresses |= customer_earlier_values(customer_id=customer_id, fields=["email"])["email"]
-    addresses |= set(WebRequest.objects.filter(customer_id=customer_id).values_list("email", flat=True))
-    return sorted({address.strip().casefold() for address in addresses if address and address.strip()})
+    addresses = {address.strip().casefold() for address in addresses if address and address.strip()}
+    if not addresses:
+        return []
+    held = Customer.objects.exclude(pk=customer_id).filter(
+        reduce(operator.or_, (Q(email__iexact=address) for address in addresses))
+    )
+    return sorted(addresses - {email.strip().casefold() for email in held.values_list("email", flat=True)})
 
 
 def customer_inbound_mails(*, customer_id: int):

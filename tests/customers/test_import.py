@@ -358,9 +358,10 @@ def test_confirming_the_same_preview_twice_imports_it_once(admin_client_office):
 @pytest.mark.parametrize("language", ["de", "nl", "en"])
 def test_the_offices_own_csv_export_imports_back_into_an_empty_database(admin_client_office, office_user, language):
     FirmFactory()
-    # Names and streets are one line (the request form and the import collapse whitespace), notes are not.
+    # Names and streets are one line (the request form and the import collapse whitespace), notes are not;
+    # every form strips what is typed, and so does the import.
     originals = [
-        CustomerFactory(full_name=" ".join(value.split()), street=" ".join(value.split()), notes=value,
+        CustomerFactory(full_name=" ".join(value.split()), street=" ".join(value.split()), notes=value.strip(),
                         responsible=office_user, phone=f"+3162847193{number}", country="NL")
         for number, value in enumerate(HOSTILE_FIELDS)
     ]  # fmt: skip
@@ -375,6 +376,20 @@ def test_the_offices_own_csv_export_imports_back_into_an_empty_database(admin_cl
 
     assert done.status_code == 200
     assert {(*(getattr(c, name) for name in fields), c.phone.as_e164) for c in Customer.objects.all()} == wanted
+
+
+def test_a_cell_is_stripped_once_its_escape_is_removed_and_an_xlsx_cell_is_taken_as_it_stands(admin_client_office):
+    # As the export writes "Weg 1;\t" and "\tRuft abends an": the apostrophe shields the tab behind it.
+    csv_file = 'Name;Straße;PLZ;Ort;Notizen\n"Udo Lenz";"Weg 1;\'\t";47533;Kleve;"\'\tRuft abends an"\n'
+    workbook = xlsx([["Name", "Straße", "PLZ", "Ort", "Notizen"], ["Eva Lenz", "Weg 2", "47533", "Kleve", "'=x"]])
+
+    confirm(admin_client_office, upload(admin_client_office, csv_file))
+    confirm(admin_client_office, upload(admin_client_office, workbook, name="kunden.xlsx"))
+
+    udo, eva = Customer.objects.get(full_name="Udo Lenz"), Customer.objects.get(full_name="Eva Lenz")
+    assert (udo.street, udo.notes) == ("Weg 1;", "Ruft abends an")
+    # The XLSX export escapes nothing (its text cells are text), so an apostrophe there was typed.
+    assert eva.notes == "'=x"
 
 
 def test_a_file_with_more_rows_than_one_import_may_hold_is_refused_with_the_limit_named(admin_client_office, settings):

@@ -211,8 +211,9 @@ def web_request(person: Person, customer, *, about: str) -> WebRequest:
 
 
 def customer_who_wrote_from_other_addresses(person: Person, *, office):
-    """A customer who mailed from the address she had before and from the one she typed in a web request,
-    both before the office had her on file: unknown senders, never matched. Returns her and the addresses."""
+    """A customer who mailed from the address she typed in her web request (her record was made from it) and
+    from the one she had next, both before the office had her on file: unknown senders, never matched. The
+    office has since changed her address twice. Returns her and the addresses."""
     typed = person.email.replace("@", ".formular@")
     for address, subject in [(person.email, "Anfrage von früher"), (typed, "Nachtrag zum Formular")]:
         mail = inbound_receive(
@@ -220,11 +221,32 @@ def customer_who_wrote_from_other_addresses(person: Person, *, office):
         )
         assert mail.customer_id is None
     customer = CustomerFactory(
-        full_name=person.full_name, email=person.email, phone=person.phone, street=person.street, responsible=office
+        full_name=person.full_name, email=typed, phone=person.phone, street=person.street, responsible=office
     )
     web_request(replace(person, email=typed), customer, about="Bitte um Rückruf")
+    customer = customer_update(customer=customer, changes={"email": person.email}, actor=office)
     customer = customer_update(customer=customer, changes={"email": person.email.replace("@", ".neu@")}, actor=office)
     return customer, [person.email, typed]
+
+
+def customer_near_someone_elses_mail(person: Person, other: Person, *, office):
+    """A customer whose record once held another customer's address (typed by mistake, then corrected), whose
+    web request a helper filed from the helper's own address, and who mailed from an address she had before.
+    Each of them mailed the office, unmatched. Returns her and the helper's address."""
+    earlier = inbound_receive(raw=inbound_mail(person, subject="Anfrage von früher", attachment=False), source="pipe")
+    CustomerFactory(full_name=other.full_name, email=other.email, responsible=office)
+    customer = CustomerFactory(full_name=person.full_name, email=other.email, street=person.street, responsible=office)
+    # Two customers have the address, so the mail is nobody's until the office says whose it is.
+    mistyped = inbound_receive(raw=inbound_mail(other, subject="Frage von Bernd", attachment=False), source="pipe")
+    customer = customer_update(customer=customer, changes={"email": person.email}, actor=office)
+    helper = replace(person, full_name="Sohn Beispielmann", email="sohn.beispiel@example.de")
+    web_request(helper, customer, about="Für meine Mutter")
+    on_behalf = inbound_receive(
+        raw=inbound_mail(helper, subject="Nachricht vom Sohn", attachment=False), source="pipe"
+    )
+    customer = customer_update(customer=customer, changes={"email": person.email.replace("@", ".neu@")}, actor=office)
+    assert earlier.customer_id is None and mistyped.customer_id is None and on_behalf.customer_id is None
+    return customer, helper.email
 
 
 def traces(words: list[str]) -> list[tuple[str, str, str]]:

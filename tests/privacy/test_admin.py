@@ -14,7 +14,13 @@ from journal.models import JournalEntry
 from privacy.models import Erasure
 from tests.config.test_admin_pages import english_on
 from tests.factories import AppointmentFactory, CustomerFactory, FirmFactory, OfficeUserFactory
-from tests.privacy.stored import ANNA, BERND, customer_who_wrote_from_other_addresses, customer_with_everything
+from tests.privacy.stored import (
+    ANNA,
+    BERND,
+    customer_near_someone_elses_mail,
+    customer_who_wrote_from_other_addresses,
+    customer_with_everything,
+)
 
 pytestmark = pytest.mark.django_db
 
@@ -94,6 +100,20 @@ def test_the_export_holds_the_mail_she_sent_from_an_address_she_had_before_or_ty
 
     mails = json.loads(archive.read("inbound_mails.json"))
     assert sorted(mail["subject"] for mail in mails) == ["Anfrage von früher", "Nachtrag zum Formular"]
+
+
+def test_the_export_leaves_out_mail_from_an_address_another_customer_holds_now_or_a_helper_typed(client, office):
+    customer, _helper_email = customer_near_someone_elses_mail(ANNA, BERND, office=office)
+
+    archive = download(client, customer)
+
+    mails = json.loads(archive.read("inbound_mails.json"))
+    assert [mail["subject"] for mail in mails] == ["Anfrage von früher"]
+    everything = b"".join(archive.read(name) for name in archive.namelist()).decode("utf-8", "replace")
+    # Her journal still says which address her record held by mistake: that is her record's history.
+    assert (
+        BERND.full_name not in everything and BERND.street not in everything and "Nachricht vom Sohn" not in everything
+    )
 
 
 def test_the_summary_is_in_the_customers_language(client, office, anna):

@@ -21,6 +21,7 @@ from tests.factories import AppointmentFactory, CustomerFactory, FirmFactory, Of
 from tests.privacy.stored import (
     ANNA,
     BERND,
+    customer_near_someone_elses_mail,
     customer_who_wrote_from_other_addresses,
     customer_with_everything,
     sent_mime,
@@ -100,6 +101,17 @@ def test_mail_she_sent_from_an_address_she_had_before_or_typed_in_a_request_is_e
 
     assert traces([*ANNA.words(), *addresses]) == []
     assert erasure.counts["inbound_mails"] == 2
+
+
+def test_mail_from_an_address_another_customer_holds_now_or_a_helper_typed_in_her_request_is_not_erased(office):
+    customer, helper_email = customer_near_someone_elses_mail(ANNA, BERND, office=office)
+
+    erasure = customer_erase(customer=customer, by=office, reason=ErasureReason.CUSTOMER_REQUEST)
+
+    assert erasure.counts["inbound_mails"] == 1
+    assert traces([ANNA.email]) == []
+    kept = InboundMail.objects.filter(subject__in=["Frage von Bernd", "Nachricht vom Sohn"])
+    assert sorted(kept.values_list("from_email", flat=True)) == [BERND.email, helper_email]
 
 
 def test_what_she_was_known_by_before_a_change_is_shredded_from_the_journal_too(office):
