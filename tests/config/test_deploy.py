@@ -422,6 +422,34 @@ def test_the_proxys_access_log_names_a_links_secret_instead_of_showing_it(proxy,
     assert not [line for line in lines if TOKEN in line or "SecretTicketValue1234" in line]
 
 
+def test_the_proxys_error_log_shows_no_secret_when_a_web_container_is_down(nginx, tmp_path):
+    """nginx's error lines quote the request line, the upstream URL and the Referer as they came; a container
+    restarting makes them for every request. Those requests are still in the access log, with their 502."""
+    port = free_port()
+    config = nginx_config(tmp_path, upstream=f"127.0.0.1:{free_port()}", listen_port=port)
+    process = subprocess.Popen(
+        [nginx, "-e", "stderr", "-p", str(tmp_path), "-c", str(config)], stderr=subprocess.PIPE, text=True
+    )
+    try:
+        wait_for_port(port, time.monotonic() + 30)
+        for path, _ in SECRET_ROUTES.values():
+            with pytest.raises(urllib.error.HTTPError) as failed:
+                headers_seen_upstream(
+                    f"http://127.0.0.1:{port}{path}?ticket=SecretTicketValue1234",
+                    Referer=f"https://doorstep.firm.example/booking/l/{TOKEN}/",
+                )
+            assert failed.value.code == 502
+        lines = access_log_lines(tmp_path, len(SECRET_ROUTES))
+    finally:
+        process.terminate()
+        stderr = process.communicate(timeout=30)[1]
+
+    error_log = tmp_path / "error.log"
+    errors = stderr + (error_log.read_text() if error_log.exists() else "")
+    assert TOKEN not in errors and "SecretTicketValue1234" not in errors
+    assert all(" 502 " in line for line in lines)
+
+
 def test_a_request_straight_to_the_proxy_is_marked_as_plain_http(proxy):
     seen = headers_seen_upstream(f"{proxy}/healthz", Host="localhost")
 
