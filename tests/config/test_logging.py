@@ -112,11 +112,9 @@ FEED_TOKEN = "Xk3vQ9LmR2pT7wZa5nB8cD1eF4gH6jK0"
 BOOKING_TOKEN = "WzEsMjNd:1tAbCd:Qm9va2luZ0xpbmtTZWNyZXQxMjM"
 
 
-def test_gunicorn_logs_no_link_secrets_and_the_visitors_address(tmp_path):
-    """The access log keeps a line per request, but a technician's calendar feed token (customers' names and
-    addresses, for as long as it lives), a booking link's token, query strings and the Referer's secrets stay
-    out; the address is the visitor's that nginx handed on, not nginx's own."""
-    server = start_gunicorn(tmp_path)
+def gunicorn_output_for_one_request(tmp_path: Path, **environment) -> str:
+    """What gunicorn logs for a calendar feed request with a query string and a Referer, as nginx hands it on."""
+    server = start_gunicorn(tmp_path, **environment)
     lines = []
     try:
         for line in server.stderr:
@@ -141,13 +139,28 @@ def test_gunicorn_logs_no_link_secrets_and_the_visitors_address(tmp_path):
     finally:
         server.send_signal(signal.SIGINT)
         lines.append(server.communicate(timeout=60)[1])
+    return "".join(lines)
 
-    output = "".join(lines)
+
+def test_gunicorn_logs_no_link_secrets_and_the_visitors_address(tmp_path):
+    """The access log keeps a line per request, but a technician's calendar feed token (customers' names and
+    addresses, for as long as it lives), a booking link's token, query strings and the Referer's secrets stay
+    out; the address is the visitor's that nginx handed on, not nginx's own."""
+    output = gunicorn_output_for_one_request(tmp_path, BEHIND_TLS_PROXY="1")
+
     [access] = [line for line in output.splitlines() if "gunicorn.access" in line]
     assert "/technician/feed/<token>.ics" in access
-    assert "198.51.100.7" in access
+    assert access.split()[4] == "198.51.100.7"
     for secret in (FEED_TOKEN, "SecretTicketValue1234", BOOKING_TOKEN, "Qm9va2luZ0xpbmtTZWNyZXQxMjM"):
         assert secret not in output
+
+
+def test_without_the_proxy_gunicorn_logs_the_peers_address_not_one_the_client_wrote(tmp_path):
+    output = gunicorn_output_for_one_request(tmp_path)
+
+    [access] = [line for line in output.splitlines() if "gunicorn.access" in line]
+    assert access.split()[4] == "127.0.0.1"
+    assert "198.51.100.7" not in access
 
 
 def test_djangos_request_lines_name_a_links_secret_instead_of_showing_it(settings):
