@@ -3,12 +3,13 @@
 A technician's calendar feed (/technician/feed/<token>.ics) gives anyone with its token the customers' names
 and addresses for as long as it lives; booking, feedback and call-back links and the privacy export's ticket
 carry theirs in the path or the query string. The line keeps the route (`/technician/feed/<token>.ics`), as
-Sentry's events do (config/logging_sentry.py), and the visitor's address instead of the proxy's.
+Sentry's events do (config/logging_sentry.py), and, behind our proxy, the visitor's address instead of the proxy's.
 """
 
 from gunicorn.glogging import Logger
 
 from config.logging_sentry import scrub_text
+from selfservice.ratelimit import client_ip_in
 
 # The request line, the path, and where the visitor came from (a page with a link's token, often).
 SCRUBBED_ATOMS = ("r", "U", "f", "{referer}i")
@@ -21,9 +22,8 @@ class AccessLogWithoutSecrets(Logger):
             if atoms.get(name) not in (None, "-"):
                 atoms[name] = scrub_text(atoms[name])
         atoms["q"] = ""
-        # nginx hands on the one address it found (config/deploy/nginx.conf.template), the last hop, as
-        # Django's rate limits read it; without a proxy in front it is the peer's own.
-        forwarded = environ.get("HTTP_X_FORWARDED_FOR", "").rsplit(",", 1)[-1].strip()
-        if forwarded:
-            atoms["h"] = forwarded
+        # The address Django's rate limits and sign-in lockouts count: behind our proxy (BEHIND_TLS_PROXY)
+        # the one nginx found (config/deploy/nginx.conf.template); without it the peer's own, as any client
+        # could write an X-Forwarded-For of its choosing.
+        atoms["h"] = client_ip_in(environ) or "-"
         return atoms

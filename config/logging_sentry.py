@@ -35,8 +35,12 @@ def _path_without_secrets(match: re.Match) -> str:
 
 
 def _route(path: str) -> str:
+    from django.apps import apps
     from django.urls import Resolver404, resolve
 
+    # gunicorn's master logs through the same formatter but never loads Django; the URLconf needs the apps.
+    if not apps.ready:
+        return path
     try:
         resolved = resolve(path)
     except (Resolver404, ValueError):

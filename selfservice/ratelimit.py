@@ -9,6 +9,7 @@ cache is down or hangs, nobody is limited and every page still works.
 import logging
 import threading
 import time
+from collections.abc import Mapping
 
 from django.conf import settings
 from django.core.cache import cache
@@ -48,10 +49,15 @@ outage_log = _OutageLog()
 
 
 def client_ip(request) -> str:
-    if settings.SECURE_PROXY_SSL_HEADER and request.META.get("HTTP_X_FORWARDED_FOR"):
+    return client_ip_in(request.META)
+
+
+def client_ip_in(environ: Mapping[str, str]) -> str:
+    """The client's address in a request's META or a WSGI environ (gunicorn's access log reads it too)."""
+    if settings.SECURE_PROXY_SSL_HEADER and environ.get("HTTP_X_FORWARDED_FOR"):
         # Behind our own proxy the last hop it appended is the client.
-        return request.META["HTTP_X_FORWARDED_FOR"].split(",")[-1].strip()
-    return request.META.get("REMOTE_ADDR", "")
+        return environ["HTTP_X_FORWARDED_FOR"].split(",")[-1].strip()
+    return environ.get("REMOTE_ADDR", "")
 
 
 def limited(bucket: str, who: str, *, limit: int, period_seconds: int) -> bool:

@@ -372,6 +372,16 @@ SECRET_ROUTES = {
     "request/call/<int:pk>/<str:secret>/": (f"/request/call/42/{TOKEN}/", "/request/call/42/<secret>/"),
     "^r/(?P<code>[^/]+)/?$": (f"/r/{TOKEN}", "/r/<code>"),
 }
+# Mistyped or cut-off links: Django answers 404, and the line must not show their token either.
+VARIANTS_OF_SECRET_ROUTES = [
+    (f"/technician/feed/{TOKEN}", "/technician/feed/<token>"),
+    (f"/technician/feed/{TOKEN}.ics/x", "/technician/feed/<token>"),
+    (f"/feedback/{TOKEN}", "/feedback/<token>/"),
+    (f"/request/thanks/{TOKEN}", "/request/thanks/<token>/"),
+    (f"/request/call/42/{TOKEN}", "/request/call/42/<secret>/"),
+    (f"/request/call/{TOKEN}/", "/request/call/<secret>/"),
+    (f"/booking/l/{TOKEN}", "/booking/l/<token>/"),
+]
 
 
 def url_patterns(resolver=None, prefix="") -> list[str]:
@@ -410,16 +420,45 @@ def access_log_lines(tmp_path: Path, count: int) -> list[str]:
 
 
 def test_the_proxys_access_log_names_a_links_secret_instead_of_showing_it(proxy, tmp_path):
-    for path, _ in SECRET_ROUTES.values():
+    requests = [*SECRET_ROUTES.values(), *VARIANTS_OF_SECRET_ROUTES]
+    for path, _ in requests:
         headers_seen_upstream(
             f"{proxy}{path}?ticket=SecretTicketValue1234",
             Referer=f"https://doorstep.firm.example/booking/l/{TOKEN}/",
         )
 
-    lines = access_log_lines(tmp_path, len(SECRET_ROUTES))
+    lines = access_log_lines(tmp_path, len(requests))
 
-    assert [line.split('"')[1].split()[1] for line in lines] == [logged for _, logged in SECRET_ROUTES.values()]
+    assert [line.split('"')[1].split()[1] for line in lines] == [logged for _, logged in requests]
     assert not [line for line in lines if TOKEN in line or "SecretTicketValue1234" in line]
+
+
+def test_the_proxys_error_log_shows_no_secret_when_a_web_container_is_down(nginx, tmp_path):
+    """nginx's error lines quote the request line, the upstream URL and the Referer as they came; a container
+    restarting makes them for every request. Those requests are still in the access log, with their 502."""
+    port = free_port()
+    config = nginx_config(tmp_path, upstream=f"127.0.0.1:{free_port()}", listen_port=port)
+    process = subprocess.Popen(
+        [nginx, "-e", "stderr", "-p", str(tmp_path), "-c", str(config)], stderr=subprocess.PIPE, text=True
+    )
+    try:
+        wait_for_port(port, time.monotonic() + 30)
+        for path, _ in SECRET_ROUTES.values():
+            with pytest.raises(urllib.error.HTTPError) as failed:
+                headers_seen_upstream(
+                    f"http://127.0.0.1:{port}{path}?ticket=SecretTicketValue1234",
+                    Referer=f"https://doorstep.firm.example/booking/l/{TOKEN}/",
+                )
+            assert failed.value.code == 502
+        lines = access_log_lines(tmp_path, len(SECRET_ROUTES))
+    finally:
+        process.terminate()
+        stderr = process.communicate(timeout=30)[1]
+
+    error_log = tmp_path / "error.log"
+    errors = stderr + (error_log.read_text() if error_log.exists() else "")
+    assert TOKEN not in errors and "SecretTicketValue1234" not in errors
+    assert all(" 502 " in line for line in lines)
 
 
 def test_a_request_straight_to_the_proxy_is_marked_as_plain_http(proxy):

@@ -13,7 +13,7 @@ from pathlib import Path
 
 import pytest
 
-from config.logging_setup import SecretsOutOfPaths
+from config.logging_setup import WithoutSecrets
 from tests.config.test_celery_worker import run_task_through_worker
 from tests.config.test_settings import run_python
 
@@ -112,11 +112,9 @@ FEED_TOKEN = "Xk3vQ9LmR2pT7wZa5nB8cD1eF4gH6jK0"
 BOOKING_TOKEN = "WzEsMjNd:1tAbCd:Qm9va2luZ0xpbmtTZWNyZXQxMjM"
 
 
-def test_gunicorn_logs_no_link_secrets_and_the_visitors_address(tmp_path):
-    """The access log keeps a line per request, but a technician's calendar feed token (customers' names and
-    addresses, for as long as it lives), a booking link's token, query strings and the Referer's secrets stay
-    out; the address is the visitor's that nginx handed on, not nginx's own."""
-    server = start_gunicorn(tmp_path)
+def gunicorn_output_for_one_request(tmp_path: Path, **environment) -> str:
+    """What gunicorn logs for a calendar feed request with a query string and a Referer, as nginx hands it on."""
+    server = start_gunicorn(tmp_path, **environment)
     lines = []
     try:
         for line in server.stderr:
@@ -141,13 +139,28 @@ def test_gunicorn_logs_no_link_secrets_and_the_visitors_address(tmp_path):
     finally:
         server.send_signal(signal.SIGINT)
         lines.append(server.communicate(timeout=60)[1])
+    return "".join(lines)
 
-    output = "".join(lines)
+
+def test_gunicorn_logs_no_link_secrets_and_the_visitors_address(tmp_path):
+    """The access log keeps a line per request, but a technician's calendar feed token (customers' names and
+    addresses, for as long as it lives), a booking link's token, query strings and the Referer's secrets stay
+    out; the address is the visitor's that nginx handed on, not nginx's own."""
+    output = gunicorn_output_for_one_request(tmp_path, BEHIND_TLS_PROXY="1")
+
     [access] = [line for line in output.splitlines() if "gunicorn.access" in line]
     assert "/technician/feed/<token>.ics" in access
-    assert "198.51.100.7" in access
+    assert access.split()[4] == "198.51.100.7"
     for secret in (FEED_TOKEN, "SecretTicketValue1234", BOOKING_TOKEN, "Qm9va2luZ0xpbmtTZWNyZXQxMjM"):
         assert secret not in output
+
+
+def test_without_the_proxy_gunicorn_logs_the_peers_address_not_one_the_client_wrote(tmp_path):
+    output = gunicorn_output_for_one_request(tmp_path)
+
+    [access] = [line for line in output.splitlines() if "gunicorn.access" in line]
+    assert access.split()[4] == "127.0.0.1"
+    assert "198.51.100.7" not in access
 
 
 def test_djangos_request_lines_name_a_links_secret_instead_of_showing_it(settings):
@@ -155,9 +168,9 @@ def test_djangos_request_lines_name_a_links_secret_instead_of_showing_it(setting
         "django.request", logging.WARNING, __file__, 1, "%s: %s", ("Not Found", f"/feedback/{FEED_TOKEN}/"), None
     )
 
-    assert SecretsOutOfPaths().filter(record)
+    line = WithoutSecrets("%(message)s").format(record)
 
-    assert record.getMessage() == "Not Found: /feedback/<token>/"
+    assert line == "Not Found: /feedback/<token>/"
 
 
 def test_runservers_request_lines_lose_query_strings():
@@ -171,6 +184,36 @@ def test_runservers_request_lines_lose_query_strings():
         None,
     )
 
-    SecretsOutOfPaths().filter(record)
+    line = WithoutSecrets("%(message)s").format(record)
 
-    assert record.getMessage() == '"GET /privacy/export/ HTTP/1.1" 200 5'
+    assert line == '"GET /privacy/export/ HTTP/1.1" 200 5'
+
+
+# A CSRF refusal (django.security.csrf), an error with the path in its exception's text (CommonMiddleware's
+# APPEND_SLASH on a POST), and any logger's exception and stack: every line goes through the one handler.
+LOG_REQUESTS_WITH_SECRETS = f"""
+import django, logging
+django.setup()
+from django.test import Client
+
+Client(enforce_csrf_checks=True, HTTP_HOST="localhost").post("/request/call/5/{FEED_TOKEN}/", {{"x": "1"}})
+Client(raise_request_exception=False, HTTP_HOST="localhost").post("/booking/l/{FEED_TOKEN}", {{"x": "1"}})
+try:
+    raise ValueError("no such link: https://doorstep.firm.example/booking/l/{BOOKING_TOKEN}/")
+except ValueError:
+    logging.getLogger("doorstep.test").exception("Failed at %s", "/feedback/{FEED_TOKEN}/", stack_info=True)
+"""
+
+
+@pytest.mark.parametrize("log_format", ["text", "json"])
+def test_no_log_line_shows_a_links_secret_in_its_message_or_exception(tmp_path, log_format):
+    result = run_python(
+        LOG_REQUESTS_WITH_SECRETS, {"DEBUG": "1", "DOORSTEP_VAR_DIR": str(tmp_path), "LOG_FORMAT": log_format}
+    )
+
+    assert result.returncode == 0, result.stderr
+    assert "Forbidden (CSRF cookie not set.): /request/call/5/<secret>/" in result.stderr
+    assert "RuntimeError" in result.stderr and "ValueError: no such link" in result.stderr
+    assert "Failed at /feedback/<token>/" in result.stderr and "Stack (most recent call last)" in result.stderr
+    for secret in (FEED_TOKEN, "Qm9va2luZ0xpbmtTZWNyZXQxMjM"):
+        assert secret not in result.stderr
