@@ -2,6 +2,7 @@
 
 import logging
 import time
+from base64 import b32encode
 from datetime import datetime, timedelta
 
 from axes.handlers.proxy import AxesProxyHandler
@@ -27,6 +28,7 @@ from django_otp.util import random_hex
 
 from accounts.models import SessionGeneration
 from accounts.sessions import SESSION_GENERATION_KEY
+from config.keyed_hashes import keyed_digests
 
 logger = logging.getLogger(__name__)
 
@@ -129,15 +131,36 @@ def _two_factor_activate(*, user: AbstractBaseUser, device: TOTPDevice) -> tuple
     return device, recovery_codes_regenerate(user=user)
 
 
+# A recovery code is stored as a keyed digest, so that a copy of the database gives no second factor: a plain
+# hash of a code of 40 bits could be reversed by trying them all. 16 characters of base32 (80 bits) fit
+# django-otp's token column. Accounts migration 0003 digested the codes stored before the same way. Codes made
+# under a key stop working once it leaves SECRET_KEY_FALLBACKS, so it stays there until people have new ones.
+RECOVERY_CODE_SALT = "accounts.recovery-code"
+
+
+def _recovery_tokens(code: str) -> list[str]:
+    """The tokens `code` may be stored as: made under SECRET_KEY, then under each of SECRET_KEY_FALLBACKS (codes
+    made before a key rotation)."""
+    return [b32encode(digest).decode().lower()[:16] for digest in keyed_digests(RECOVERY_CODE_SALT, code)]
+
+
+def _recovery_token(*, device: StaticDevice, code: str) -> str:
+    """The stored token of `code`, else its token under SECRET_KEY, which django-otp then refuses and counts as
+    one wrong code, like any other."""
+    tokens = _recovery_tokens(code)
+    return device.token_set.filter(token__in=tokens).values_list("token", flat=True).first() or tokens[0]
+
+
 @transaction.atomic
 def recovery_codes_regenerate(*, user: AbstractBaseUser) -> list[str]:
-    """New single-use recovery codes; the old ones stop working."""
+    """New single-use recovery codes, to be shown once: only their digests are stored. The old ones stop
+    working."""
     device, _created = StaticDevice.objects.get_or_create(
         user=user, name=RECOVERY_DEVICE_NAME, defaults={"confirmed": True}
     )
     device.token_set.all().delete()
     codes = [StaticToken.random_token() for _i in range(RECOVERY_CODE_COUNT)]
-    StaticToken.objects.bulk_create([StaticToken(device=device, token=code) for code in codes])
+    StaticToken.objects.bulk_create([StaticToken(device=device, token=_recovery_tokens(code)[0]) for code in codes])
     return codes
 
 
@@ -192,6 +215,8 @@ def two_factor_verify(*, user: AbstractBaseUser, token: str):
     allowed, data = device.verify_is_allowed()
     if not allowed:
         raise TwoFactorError(_too_many(data), code="throttled")
+    if model is StaticDevice:
+        token = _recovery_token(device=device, code=token)
     verified = otp_verify_token(user, device.persistent_id, token)
     if verified is None:
         raise TwoFactorError(_("That code is not right."))

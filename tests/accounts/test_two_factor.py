@@ -1,11 +1,14 @@
 """Office staff sign in with a code from an authenticator app where two factors apply; technicians never."""
 
+import importlib
 import re
 from base64 import b32decode
 from datetime import timedelta
 
 import pytest
 import time_machine
+from axes.models import AccessAttempt
+from django.apps import apps
 from django.contrib.admin.models import LogEntry
 from django.test import Client
 from django.urls import reverse
@@ -14,6 +17,7 @@ from django_otp.oath import TOTP
 from django_otp.plugins.otp_static.models import StaticDevice, StaticToken
 from django_otp.plugins.otp_totp.models import TOTPDevice
 
+from accounts.services import recovery_codes_left, recovery_codes_regenerate
 from notifications.models import MessageStatus
 from tests.accounts.signin import totp_code, verify_session
 from tests.factories import OfficeUserFactory, OutboxMessageFactory, TechnicianFactory, TOTPDeviceFactory
@@ -79,7 +83,8 @@ def test_setting_up_shows_a_qr_code_and_the_key_and_a_right_code_confirms_it(cli
     codes_page = client.get(response["Location"], HTTP_ACCEPT_LANGUAGE="en")
     codes = re.findall(r"<li>([a-z2-7]{8})</li>", codes_page.content.decode())
     assert len(codes) == 10 and len(set(codes)) == 10
-    assert sorted(codes) == sorted(StaticToken.objects.filter(device__user=boss).values_list("token", flat=True))
+    stored = set(StaticToken.objects.filter(device__user=boss).values_list("token", flat=True))
+    assert len(stored) == 10 and not stored & set(codes)  # a copy of the database holds no code
     assert 'href="/board/"' in codes_page.content.decode()
     # Shown once.
     assert client.get(reverse("accounts:recovery_codes")).status_code == 302
@@ -131,18 +136,65 @@ def test_a_wrong_code_is_refused_and_the_next_one_must_wait(client, boss):
 
 def test_a_recovery_code_signs_in_once(client, boss):
     TOTPDeviceFactory(user=boss)
-    recovery = StaticDevice.objects.create(user=boss, name="recovery", confirmed=True)
-    recovery.token_set.create(token="abcd2345")
-    recovery.token_set.create(token="efgh6723")
+    code = recovery_codes_regenerate(user=boss)[0]
 
     password_step(client, "boss")
-    response = client.post(reverse("accounts:verify"), {"code": " ABCD 2345 "}, follow=True, HTTP_ACCEPT_LANGUAGE="en")
-    assert response.status_code == 200 and "1 code is left" in response.content.decode()
+    typed = f" {code[:4].upper()} {code[4:].upper()} "
+    response = client.post(reverse("accounts:verify"), {"code": typed}, follow=True, HTTP_ACCEPT_LANGUAGE="en")
+    assert response.status_code == 200 and "9 codes are left" in response.content.decode()
 
     other = Client()
     password_step(other, "boss")
-    again = other.post(reverse("accounts:verify"), {"code": "abcd2345"})
+    again = other.post(reverse("accounts:verify"), {"code": code})
     assert again.status_code == 400
+    assert recovery_codes_left(user=boss) == 9
+
+
+def test_a_recovery_code_still_signs_in_after_the_key_rotates(client, boss, settings):
+    TOTPDeviceFactory(user=boss)
+    code = recovery_codes_regenerate(user=boss)[0]
+    settings.SECRET_KEY, settings.SECRET_KEY_FALLBACKS = "a-new-key-after-rotation-" + "x" * 40, [settings.SECRET_KEY]
+
+    password_step(client, "boss")
+    response = client.post(reverse("accounts:verify"), {"code": code})
+
+    assert response.status_code == 302 and client.get(reverse("admin:index")).status_code == 200
+    assert recovery_codes_left(user=boss) == 9
+
+
+def test_a_wrong_recovery_code_counts_once_with_the_device_and_the_lockout(client, boss, settings):
+    settings.SECRET_KEY_FALLBACKS = ["an-older-key-" + "x" * 40, "an-even-older-key-" + "x" * 40]
+    TOTPDeviceFactory(user=boss)
+    codes = recovery_codes_regenerate(user=boss)
+    wrong = next(code for code in ("abcd2345", "efgh6723") if code not in codes)
+    password_step(client, "boss")
+
+    response = client.post(reverse("accounts:verify"), {"code": wrong}, HTTP_ACCEPT_LANGUAGE="en")
+
+    assert response.status_code == 400 and "not right" in response.content.decode()
+    assert StaticDevice.objects.get(user=boss).throttling_failure_count == 1
+    assert AccessAttempt.objects.get(username="boss").failures_since_start == 1
+    assert recovery_codes_left(user=boss) == 10
+
+
+def test_recovery_codes_stored_in_plain_text_before_still_sign_in_once(client, boss):
+    TOTPDeviceFactory(user=boss)
+    recovery_codes_regenerate(user=boss)
+    digests = set(StaticToken.objects.filter(device__user=boss).values_list("token", flat=True))
+    StaticDevice.objects.get(user=boss).token_set.create(token="efgh6723")  # as older versions stored them
+    migration = importlib.import_module("accounts.migrations.0003_recovery_codes_digests")
+
+    migration.recovery_codes_digest(apps, None)
+    migration.recovery_codes_digest(apps, None)  # run again (after a reversal): digests are not digested again
+
+    tokens = set(StaticToken.objects.filter(device__user=boss).values_list("token", flat=True))
+    assert len(tokens) == 11 and digests < tokens and "efgh6723" not in tokens
+    password_step(client, "boss")
+    assert client.post(reverse("accounts:verify"), {"code": "efgh6723"}).status_code == 302
+    client.post(reverse("accounts:sign_out"))
+    password_step(client, "boss")
+    assert client.post(reverse("accounts:verify"), {"code": "efgh6723"}).status_code == 400
+    assert recovery_codes_left(user=boss) == 10
 
 
 @pytest.mark.password_only
@@ -235,13 +287,15 @@ def test_half_signed_in_one_can_cancel_and_sign_out(client, boss):
 
 
 def test_a_signed_in_office_user_makes_new_recovery_codes(admin_client_office, office_user):
-    StaticDevice.objects.create(user=office_user, name="recovery", confirmed=True).token_set.create(token="old12345")
+    old = recovery_codes_regenerate(user=office_user)
+    old_tokens = set(StaticToken.objects.filter(device__user=office_user).values_list("token", flat=True))
 
     response = admin_client_office.post(reverse("accounts:recovery_codes_new"), follow=True)
 
+    codes = re.findall(r"<li>([a-z2-7]{8})</li>", response.content.decode())
     tokens = set(StaticToken.objects.filter(device__user=office_user).values_list("token", flat=True))
-    assert len(tokens) == 10 and "old12345" not in tokens
-    assert all(token in response.content.decode() for token in tokens)
+    assert len(codes) == 10 and not set(codes) & set(old)
+    assert len(tokens) == 10 and not tokens & (old_tokens | set(codes))
 
 
 def test_an_office_admin_resets_a_colleagues_lost_phone(admin_client_office, boss):
@@ -363,17 +417,15 @@ def test_the_wait_after_many_wrong_codes_is_capped_by_the_setting(client, boss, 
     settings.TWO_FACTOR_MAX_WAIT = timedelta(minutes=15)
     start = timezone.now()
     device = TOTPDeviceFactory(user=boss, throttling_failure_count=40, throttling_failure_timestamp=start)
-    recovery = StaticDevice.objects.create(
-        user=boss, name="recovery", confirmed=True, throttling_failure_count=40, throttling_failure_timestamp=start
-    )
-    recovery.token_set.create(token="abcd2345")
+    recovery_code = recovery_codes_regenerate(user=boss)[0]
+    StaticDevice.objects.filter(user=boss).update(throttling_failure_count=40, throttling_failure_timestamp=start)
     password_step(client, "boss")
 
     with time_machine.travel(start + timedelta(minutes=1), tick=False):
         waiting = client.post(reverse("accounts:verify"), {"code": "000000"}, HTTP_ACCEPT_LANGUAGE="en")
         seconds = int(re.search(r"wait (\d+) second", waiting.content.decode()).group(1))
     with time_machine.travel(start + settings.TWO_FACTOR_MAX_WAIT, tick=False):
-        right = totp_code(device) if code == "totp" else "abcd2345"
+        right = totp_code(device) if code == "totp" else recovery_code
         response = client.post(reverse("accounts:verify"), {"code": right})
 
     assert 0 < seconds <= 14 * 60
