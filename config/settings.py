@@ -43,6 +43,9 @@ if not SECRET_KEY:
     if not DEBUG:
         raise ImproperlyConfigured("SECRET_KEY must be set when DEBUG is off.")
     SECRET_KEY = "insecure-development-key-only-for-debug-and-tests-0123456789"
+# Rotating the key: the old one goes here (comma-separated) for as long as what it signed should still work —
+# sessions, mail links, reply addresses, printed cards, recovery codes (config/keyed_hashes.py).
+SECRET_KEY_FALLBACKS = env_list("SECRET_KEY_FALLBACKS")
 
 ALLOWED_HOSTS = env_list("ALLOWED_HOSTS", "localhost,127.0.0.1,[::1]")
 SITE_URL = os.environ.get("SITE_URL", "http://localhost:8000").rstrip("/")

@@ -53,6 +53,20 @@ def test_secret_key_is_required_when_debug_is_off():
     assert "SECRET_KEY must be set" in result.stderr
 
 
+def test_old_keys_after_a_rotation_come_from_the_environment():
+    old = "an-old-key-that-signed-last-months-cards-0123456789abcdefghijklmnopqrstuvwxyz"
+    result = run_python(
+        "import django; django.setup(); from django.conf import settings as s; print(s.SECRET_KEY_FALLBACKS)",
+        {
+            **PRODUCTION_ENV,
+            "SECRET_KEY_FALLBACKS": f" {old} , older-key-0123456789abcdefghijklmnopqrstuvwxyz-ABCDEFGH",
+        },
+    )
+
+    assert result.returncode == 0, result.stderr
+    assert result.stdout.strip() == repr([old, "older-key-0123456789abcdefghijklmnopqrstuvwxyz-ABCDEFGH"])
+
+
 def test_environment_configures_database_redis_and_mail():
     result = run_python(
         "import django; django.setup(); from django.conf import settings as s; "
