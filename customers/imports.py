@@ -334,8 +334,11 @@ class CustomerImportResource(resources.ModelResource):
         store_instance = True
         use_transactions = True
 
-    def before_import(self, dataset, **kwargs):
+    def import_data(self, dataset, **kwargs):
+        # Planned before the library's transaction begins: cleaning every row and looking up duplicates only
+        # reads, and on SQLite (BEGIN IMMEDIATE) each write on the site would wait for it.
         self.plan = plan_rows(dataset, actor=kwargs.get("user"))
+        return super().import_data(dataset, **kwargs)
 
     def get_or_init_instance(self, instance_loader, row):
         return self.init_instance(row), True
