@@ -132,16 +132,19 @@ class CustomerImportMixin(ImportMixin):
             )
 
     def process_import(self, request, **kwargs):
-        if request.method == "POST" and "cancel" in request.POST:
-            if not self.has_import_permission(request):
-                raise PermissionDenied
-            form = ConfirmImportForm(request.POST)
+        if request.method != "POST":
+            return super().process_import(request, **kwargs)
+        # Checked before the upload is touched: a refused request must not cancel or claim the office's preview.
+        if not self.has_import_permission(request):
+            raise PermissionDenied
+        changelist = reverse("admin:{}_{}_changelist".format(*self.get_model_info()))
+        form = ConfirmImportForm(request.POST)
+        if "cancel" in request.POST:
             if form.is_valid():
                 ImportUploadStorage(name=form.cleaned_data["import_file_name"]).remove()
             messages.info(request, _("Import cancelled. Nothing was imported."))
-            return HttpResponseRedirect(reverse("admin:{}_{}_changelist".format(*self.get_model_info())))
-        form = ConfirmImportForm(request.POST)
-        if request.method == "POST" and form.is_valid():
+            return HttpResponseRedirect(changelist)
+        if form.is_valid():
             claimed = ImportUploadStorage(name=form.cleaned_data["import_file_name"]).claim()
             if claimed is None:
                 messages.warning(
@@ -151,7 +154,7 @@ class CustomerImportMixin(ImportMixin):
                         "imported now."
                     ),
                 )
-                return HttpResponseRedirect(reverse("admin:{}_{}_changelist".format(*self.get_model_info())))
+                return HttpResponseRedirect(changelist)
             post = request.POST.copy()
             post["import_file_name"] = claimed
             request.POST = post

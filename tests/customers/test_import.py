@@ -8,6 +8,7 @@ import openpyxl
 import pytest
 from django.core.files.uploadedfile import SimpleUploadedFile
 from django.core.files.uploadhandler import TemporaryFileUploadHandler
+from django.test import Client
 from django.urls import reverse
 from pytest_django.asserts import assertInHTML
 
@@ -342,6 +343,24 @@ def test_the_import_page_is_for_office_staff_who_may_add_customers(client):
     client.force_login(UserFactory(is_staff=True))
 
     assert client.get(reverse(IMPORT_URL)).status_code == 403
+
+
+def test_a_staff_member_who_may_not_import_cannot_take_the_offices_preview(admin_client_office):
+    from tests.factories import UserFactory
+
+    preview = upload(admin_client_office, GERMAN_CSV)
+    kept = os.listdir(ImportUploadStorage.folder())
+    other = Client()
+    other.force_login(UserFactory(is_staff=True))
+
+    refused = other.post(
+        reverse("admin:customers_customer_process_import"), {**preview.context_data["confirm_form"].initial}
+    )
+
+    assert refused.status_code == 403
+    assert os.listdir(ImportUploadStorage.folder()) == kept
+    confirm(admin_client_office, preview)
+    assert Customer.objects.count() == 2
 
 
 def test_confirming_the_same_preview_twice_imports_it_once(admin_client_office):
