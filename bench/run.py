@@ -815,16 +815,12 @@ def office_client(user, **login):
     """A test client signed in as `user` and past the second factor, as an office browser is after its code
     (superusers must give one: a session with the password alone is sent to the code page)."""
     from django.test import Client
-    from django_otp import DEVICE_ID_SESSION_KEY
-    from django_otp.plugins.otp_totp.models import TOTPDevice
+
+    from tests.accounts.signin import verify_session  # the tests' own way past the code step
 
     client = Client()
     client.force_login(user, **login)
-    device = TOTPDevice.objects.filter(user=user, confirmed=True).first()
-    device = device or TOTPDevice.objects.create(user=user, name="bench", confirmed=True)
-    session = client.session
-    session[DEVICE_ID_SESSION_KEY] = device.persistent_id
-    session.save()
+    verify_session(client, user)
     return client
 
 
