@@ -103,6 +103,16 @@ def _fresh_cache():
 
 
 @pytest.fixture(autouse=True)
+def _default_language_afterwards():
+    """A request in another language leaves it active in the thread; the next test expects the default."""
+    yield
+    from django.conf import settings
+    from django.utils import translation
+
+    translation.activate(settings.LANGUAGE_CODE)
+
+
+@pytest.fixture(autouse=True)
 def _no_public_holidays(request, monkeypatch):
     """Most tests book "the day after tomorrow" at whatever date the suite runs: on 23 December that is
     Christmas Day, which is never offered. Public holidays are tested where a test asks for them

@@ -5,20 +5,12 @@ import io
 
 import openpyxl
 import pytest
-from django.conf import settings
 from django.urls import reverse
-from django.utils import translation
 
 from tests.customers.test_export import NAIVE_CELL, runs_as_a_formula
 from tests.factories import AppointmentFactory, CustomerFactory
 
 pytestmark = pytest.mark.django_db
-
-
-@pytest.fixture(autouse=True)
-def _default_language_afterwards():
-    yield
-    translation.activate(settings.LANGUAGE_CODE)
 
 
 def test_visits_export_as_csv_headed_in_the_offices_language_with_a_hostile_note_escaped(admin_client_office):
