@@ -21,7 +21,7 @@ import zipfile
 
 import tablib
 from django.conf import settings
-from django.utils.formats import get_format
+from django.utils.formats import get_format, number_format
 from django.utils.translation import gettext as _
 
 ROW_COLUMN = "_row"
@@ -126,7 +126,7 @@ def _looks_binary(text: str) -> bool:
 def _too_many_rows() -> SpreadsheetError:
     return SpreadsheetError(
         _("The file has more than %(rows)s rows. Please split it into files of at most %(rows)s rows each.")
-        % {"rows": f"{settings.IMPORT_MAX_ROWS:,}".replace(",", get_format("THOUSAND_SEPARATOR"))}
+        % {"rows": number_format(settings.IMPORT_MAX_ROWS, force_grouping=True)}
     )
 
 
