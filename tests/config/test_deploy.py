@@ -14,6 +14,8 @@ import time
 import urllib.error
 import urllib.request
 import uuid
+from collections.abc import Iterator
+from contextlib import contextmanager
 from pathlib import Path, PurePosixPath
 
 import psycopg
@@ -295,17 +297,24 @@ def upstream():
     server.shutdown()
 
 
-@pytest.fixture
-def proxy(nginx, tmp_path, upstream):
+@contextmanager
+def nginx_serving(nginx: str, tmp_path: Path, *, upstream: str, stderr=None, **options) -> Iterator[str]:
+    """nginx running the proxy's configuration (nginx_config with `options`) on a free port: its base URL."""
     port = free_port()
-    config = nginx_config(tmp_path, upstream=upstream, listen_port=port)
-    process = subprocess.Popen([nginx, "-e", "stderr", "-p", str(tmp_path), "-c", str(config)])
+    config = nginx_config(tmp_path, upstream=upstream, listen_port=port, **options)
+    process = subprocess.Popen([nginx, "-e", "stderr", "-p", str(tmp_path), "-c", str(config)], stderr=stderr)
     try:
         wait_for_port(port, time.monotonic() + 30)
         yield f"http://127.0.0.1:{port}"
     finally:
         process.terminate()
         process.wait(timeout=30)
+
+
+@pytest.fixture
+def proxy(nginx, tmp_path, upstream):
+    with nginx_serving(nginx, tmp_path, upstream=upstream) as url:
+        yield url
 
 
 def headers_seen_upstream(url: str, **headers) -> dict:
@@ -349,15 +358,8 @@ def test_a_monitor_asking_by_address_reaches_the_app_under_its_host_name(proxy, 
     [("doorstep.firm.example", "doorstep.firm.example"), ("*", "localhost"), ("*, .firm.example", "firm.example")],
 )
 def test_the_monitors_host_name_is_one_django_allows(nginx, tmp_path, upstream, allowed_hosts, host):
-    port = free_port()
-    config = nginx_config(tmp_path, upstream=upstream, listen_port=port, allowed_hosts=allowed_hosts)
-    process = subprocess.Popen([nginx, "-e", "stderr", "-p", str(tmp_path), "-c", str(config)])
-    try:
-        wait_for_port(port, time.monotonic() + 30)
-        seen = headers_seen_upstream(f"http://127.0.0.1:{port}/healthz", Host="127.0.0.1:8000")
-    finally:
-        process.terminate()
-        process.wait(timeout=30)
+    with nginx_serving(nginx, tmp_path, upstream=upstream, allowed_hosts=allowed_hosts) as url:
+        seen = headers_seen_upstream(f"{url}/healthz", Host="127.0.0.1:8000")
 
     assert seen["host"] == host
 
@@ -436,27 +438,22 @@ def test_the_proxys_access_log_names_a_links_secret_instead_of_showing_it(proxy,
 def test_the_proxys_error_log_shows_no_secret_when_a_web_container_is_down(nginx, tmp_path):
     """nginx's error lines quote the request line, the upstream URL and the Referer as they came; a container
     restarting makes them for every request. Those requests are still in the access log, with their 502."""
-    port = free_port()
-    config = nginx_config(tmp_path, upstream=f"127.0.0.1:{free_port()}", listen_port=port)
-    process = subprocess.Popen(
-        [nginx, "-e", "stderr", "-p", str(tmp_path), "-c", str(config)], stderr=subprocess.PIPE, text=True
-    )
-    try:
-        wait_for_port(port, time.monotonic() + 30)
+    stderr = tmp_path / "stderr.log"
+    with (
+        stderr.open("w") as written,
+        nginx_serving(nginx, tmp_path, upstream=f"127.0.0.1:{free_port()}", stderr=written) as url,
+    ):
         for path, _ in SECRET_ROUTES.values():
             with pytest.raises(urllib.error.HTTPError) as failed:
                 headers_seen_upstream(
-                    f"http://127.0.0.1:{port}{path}?ticket=SecretTicketValue1234",
+                    f"{url}{path}?ticket=SecretTicketValue1234",
                     Referer=f"https://doorstep.firm.example/booking/l/{TOKEN}/",
                 )
             assert failed.value.code == 502
         lines = access_log_lines(tmp_path, len(SECRET_ROUTES))
-    finally:
-        process.terminate()
-        stderr = process.communicate(timeout=30)[1]
 
     error_log = tmp_path / "error.log"
-    errors = stderr + (error_log.read_text() if error_log.exists() else "")
+    errors = stderr.read_text() + (error_log.read_text() if error_log.exists() else "")
     assert TOKEN not in errors and "SecretTicketValue1234" not in errors
     assert all(" 502 " in line for line in lines)
 
