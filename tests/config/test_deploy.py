@@ -497,25 +497,32 @@ def fresh_database():
         admin.execute(f'DROP DATABASE IF EXISTS "{name}" WITH (FORCE)')
 
 
-@needs_postgres
-@pytest.mark.django_db(transaction=True)
-def test_a_backup_restores_the_database_and_the_files_as_they_were(tmp_path, fresh_database):
-    """Over a database an upgrade has moved on since: a table a later migration added goes too (else the
-    next `migrate` fails on "relation already exists"), and the received files are those of the dump."""
+def back_up_with_a_received_file(tmp_path: Path) -> tuple[Path, Path]:
+    """`backup.sh once` of the test database and of a media folder holding inbound/foto.jpg: (media, backups)."""
     need_service(shutil.which("pg_dump") is not None, "pg_dump is not installed (postgresql-client)")
-    CustomerFactory(full_name="Wohnungseigentümergemeinschaft Lindenstraße 12")
     media = tmp_path / "media"
     (media / "inbound").mkdir(parents=True)
     (media / "inbound" / "foto.jpg").write_bytes(b"jpeg")
     backups = tmp_path / "backups"
-    source = {
+    environment = {
         **libpq_environment(connection.settings_dict["NAME"]),
         "BACKUP_DIR": str(backups),
         "MEDIA_DIR": str(media),
     }
 
-    made = subprocess.run(["sh", str(DEPLOY / "backup.sh"), "once"], env=source, capture_output=True, text=True)
+    made = subprocess.run(["sh", str(DEPLOY / "backup.sh"), "once"], env=environment, capture_output=True, text=True)
+
     assert made.returncode == 0, made.stderr
+    return media, backups
+
+
+@needs_postgres
+@pytest.mark.django_db(transaction=True)
+def test_a_backup_restores_the_database_and_the_files_as_they_were(tmp_path, fresh_database):
+    """Over a database an upgrade has moved on since: a table a later migration added goes too (else the
+    next `migrate` fails on "relation already exists"), and the received files are those of the dump."""
+    CustomerFactory(full_name="Wohnungseigentümergemeinschaft Lindenstraße 12")
+    media, backups = back_up_with_a_received_file(tmp_path)
     [dump] = backups.glob("doorstep-*.dump")
 
     name, dsn = fresh_database
@@ -677,20 +684,8 @@ def test_a_failed_dump_in_the_running_service_keeps_the_good_backups(tmp_path):
 @needs_postgres
 @pytest.mark.django_db(transaction=True)
 def test_the_received_files_are_kept_beside_the_dump(tmp_path):
-    need_service(shutil.which("pg_dump") is not None, "pg_dump is not installed (postgresql-client)")
-    media = tmp_path / "media"
-    (media / "inbound").mkdir(parents=True)
-    (media / "inbound" / "foto.jpg").write_bytes(b"jpeg")
-    backups = tmp_path / "backups"
-    environment = {
-        **libpq_environment(connection.settings_dict["NAME"]),
-        "BACKUP_DIR": str(backups),
-        "MEDIA_DIR": str(media),
-    }
+    _media, backups = back_up_with_a_received_file(tmp_path)
 
-    made = subprocess.run(["sh", str(DEPLOY / "backup.sh"), "once"], env=environment, capture_output=True, text=True)
-
-    assert made.returncode == 0, made.stderr
     [archive] = backups.glob("doorstep-*.media.tar.gz")
     with tarfile.open(archive) as files:
         assert "./inbound/foto.jpg" in files.getnames()
