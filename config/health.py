@@ -13,6 +13,9 @@ from health_check.exceptions import ServiceUnavailable
 from health_check.views import HealthCheckView
 
 from config.celery import app as celery_app
+from config.models import Heartbeat
+from config.tasks import WORKER_HEARTBEAT
+from notifications.health import outbox_health
 
 
 @dataclasses.dataclass
@@ -37,9 +40,6 @@ class Worker(HealthCheck):
         await sync_to_async(self._check, thread_sensitive=True)()
 
     def _check(self):
-        from config.models import Heartbeat
-        from config.tasks import WORKER_HEARTBEAT
-
         beat_at = Heartbeat.objects.filter(name=WORKER_HEARTBEAT).values_list("beat_at", flat=True).first()
         if beat_at is None:
             raise ServiceUnavailable("no worker has run the heartbeat job yet")
@@ -56,8 +56,6 @@ class Outbox(HealthCheck):
         await sync_to_async(self._check, thread_sensitive=True)()
 
     def _check(self):
-        from notifications.health import outbox_health
-
         # One refused address, or one greylisted message, is the office's to handle (the banner names it);
         # readiness fails when mail as a whole is in trouble: many failing, or nothing going out.
         health = outbox_health()

@@ -470,7 +470,7 @@ BOOKING_DAY_ENDS_AT = os.environ.get("BOOKING_DAY_ENDS_AT", "18:00")
 BOOKING_CHANGE_CUTOFF_HOURS = int(os.environ.get("BOOKING_CHANGE_CUTOFF_HOURS", "12"))
 if BOOKING_CHANGE_CUTOFF_HOURS < 0:
     raise ImproperlyConfigured("BOOKING_CHANGE_CUTOFF_HOURS must be 0 or more.")
-# Per IP and per 10 minutes: wrong or dead links, and booking/changing POSTs.
+# Per 10 minutes: wrong or dead links per IP; booking/changing POSTs per visit or invitation (selfservice.views).
 RATELIMIT_BAD_LINKS = int(os.environ.get("RATELIMIT_BAD_LINKS", "20"))
 RATELIMIT_BOOKING_POSTS = int(os.environ.get("RATELIMIT_BOOKING_POSTS", "30"))
 RATELIMIT_PERIOD_SECONDS = 600

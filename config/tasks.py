@@ -4,6 +4,9 @@ from importlib import import_module
 
 from celery import shared_task
 from django.conf import settings
+from django.utils import timezone
+
+from config.services import heartbeat_record
 
 
 @shared_task(name="config.tasks.clear_expired_sessions", ignore_result=True)
@@ -19,8 +22,4 @@ WORKER_HEARTBEAT = "worker"
 @shared_task(name="config.tasks.record_heartbeat", ignore_result=True)
 def record_heartbeat() -> None:
     """Beat sends this every minute; the readiness check reads how long ago a worker last ran it."""
-    from django.utils import timezone
-
-    from config.services import heartbeat_record
-
     heartbeat_record(name=WORKER_HEARTBEAT, at=timezone.now())

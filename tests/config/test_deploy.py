@@ -14,6 +14,8 @@ import time
 import urllib.error
 import urllib.request
 import uuid
+from collections.abc import Iterator
+from contextlib import contextmanager
 from pathlib import Path, PurePosixPath
 
 import psycopg
@@ -295,17 +297,24 @@ def upstream():
     server.shutdown()
 
 
-@pytest.fixture
-def proxy(nginx, tmp_path, upstream):
+@contextmanager
+def nginx_serving(nginx: str, tmp_path: Path, *, upstream: str, stderr=None, **options) -> Iterator[str]:
+    """nginx running the proxy's configuration (nginx_config with `options`) on a free port: its base URL."""
     port = free_port()
-    config = nginx_config(tmp_path, upstream=upstream, listen_port=port)
-    process = subprocess.Popen([nginx, "-e", "stderr", "-p", str(tmp_path), "-c", str(config)])
+    config = nginx_config(tmp_path, upstream=upstream, listen_port=port, **options)
+    process = subprocess.Popen([nginx, "-e", "stderr", "-p", str(tmp_path), "-c", str(config)], stderr=stderr)
     try:
         wait_for_port(port, time.monotonic() + 30)
         yield f"http://127.0.0.1:{port}"
     finally:
         process.terminate()
         process.wait(timeout=30)
+
+
+@pytest.fixture
+def proxy(nginx, tmp_path, upstream):
+    with nginx_serving(nginx, tmp_path, upstream=upstream) as url:
+        yield url
 
 
 def headers_seen_upstream(url: str, **headers) -> dict:
@@ -349,15 +358,8 @@ def test_a_monitor_asking_by_address_reaches_the_app_under_its_host_name(proxy, 
     [("doorstep.firm.example", "doorstep.firm.example"), ("*", "localhost"), ("*, .firm.example", "firm.example")],
 )
 def test_the_monitors_host_name_is_one_django_allows(nginx, tmp_path, upstream, allowed_hosts, host):
-    port = free_port()
-    config = nginx_config(tmp_path, upstream=upstream, listen_port=port, allowed_hosts=allowed_hosts)
-    process = subprocess.Popen([nginx, "-e", "stderr", "-p", str(tmp_path), "-c", str(config)])
-    try:
-        wait_for_port(port, time.monotonic() + 30)
-        seen = headers_seen_upstream(f"http://127.0.0.1:{port}/healthz", Host="127.0.0.1:8000")
-    finally:
-        process.terminate()
-        process.wait(timeout=30)
+    with nginx_serving(nginx, tmp_path, upstream=upstream, allowed_hosts=allowed_hosts) as url:
+        seen = headers_seen_upstream(f"{url}/healthz", Host="127.0.0.1:8000")
 
     assert seen["host"] == host
 
@@ -436,27 +438,22 @@ def test_the_proxys_access_log_names_a_links_secret_instead_of_showing_it(proxy,
 def test_the_proxys_error_log_shows_no_secret_when_a_web_container_is_down(nginx, tmp_path):
     """nginx's error lines quote the request line, the upstream URL and the Referer as they came; a container
     restarting makes them for every request. Those requests are still in the access log, with their 502."""
-    port = free_port()
-    config = nginx_config(tmp_path, upstream=f"127.0.0.1:{free_port()}", listen_port=port)
-    process = subprocess.Popen(
-        [nginx, "-e", "stderr", "-p", str(tmp_path), "-c", str(config)], stderr=subprocess.PIPE, text=True
-    )
-    try:
-        wait_for_port(port, time.monotonic() + 30)
+    stderr = tmp_path / "stderr.log"
+    with (
+        stderr.open("w") as written,
+        nginx_serving(nginx, tmp_path, upstream=f"127.0.0.1:{free_port()}", stderr=written) as url,
+    ):
         for path, _ in SECRET_ROUTES.values():
             with pytest.raises(urllib.error.HTTPError) as failed:
                 headers_seen_upstream(
-                    f"http://127.0.0.1:{port}{path}?ticket=SecretTicketValue1234",
+                    f"{url}{path}?ticket=SecretTicketValue1234",
                     Referer=f"https://doorstep.firm.example/booking/l/{TOKEN}/",
                 )
             assert failed.value.code == 502
         lines = access_log_lines(tmp_path, len(SECRET_ROUTES))
-    finally:
-        process.terminate()
-        stderr = process.communicate(timeout=30)[1]
 
     error_log = tmp_path / "error.log"
-    errors = stderr + (error_log.read_text() if error_log.exists() else "")
+    errors = stderr.read_text() + (error_log.read_text() if error_log.exists() else "")
     assert TOKEN not in errors and "SecretTicketValue1234" not in errors
     assert all(" 502 " in line for line in lines)
 
@@ -500,25 +497,32 @@ def fresh_database():
         admin.execute(f'DROP DATABASE IF EXISTS "{name}" WITH (FORCE)')
 
 
-@needs_postgres
-@pytest.mark.django_db(transaction=True)
-def test_a_backup_restores_the_database_and_the_files_as_they_were(tmp_path, fresh_database):
-    """Over a database an upgrade has moved on since: a table a later migration added goes too (else the
-    next `migrate` fails on "relation already exists"), and the received files are those of the dump."""
+def back_up_with_a_received_file(tmp_path: Path) -> tuple[Path, Path]:
+    """`backup.sh once` of the test database and of a media folder holding inbound/foto.jpg: (media, backups)."""
     need_service(shutil.which("pg_dump") is not None, "pg_dump is not installed (postgresql-client)")
-    CustomerFactory(full_name="Wohnungseigentümergemeinschaft Lindenstraße 12")
     media = tmp_path / "media"
     (media / "inbound").mkdir(parents=True)
     (media / "inbound" / "foto.jpg").write_bytes(b"jpeg")
     backups = tmp_path / "backups"
-    source = {
+    environment = {
         **libpq_environment(connection.settings_dict["NAME"]),
         "BACKUP_DIR": str(backups),
         "MEDIA_DIR": str(media),
     }
 
-    made = subprocess.run(["sh", str(DEPLOY / "backup.sh"), "once"], env=source, capture_output=True, text=True)
+    made = subprocess.run(["sh", str(DEPLOY / "backup.sh"), "once"], env=environment, capture_output=True, text=True)
+
     assert made.returncode == 0, made.stderr
+    return media, backups
+
+
+@needs_postgres
+@pytest.mark.django_db(transaction=True)
+def test_a_backup_restores_the_database_and_the_files_as_they_were(tmp_path, fresh_database):
+    """Over a database an upgrade has moved on since: a table a later migration added goes too (else the
+    next `migrate` fails on "relation already exists"), and the received files are those of the dump."""
+    CustomerFactory(full_name="Wohnungseigentümergemeinschaft Lindenstraße 12")
+    media, backups = back_up_with_a_received_file(tmp_path)
     [dump] = backups.glob("doorstep-*.dump")
 
     name, dsn = fresh_database
@@ -680,20 +684,8 @@ def test_a_failed_dump_in_the_running_service_keeps_the_good_backups(tmp_path):
 @needs_postgres
 @pytest.mark.django_db(transaction=True)
 def test_the_received_files_are_kept_beside_the_dump(tmp_path):
-    need_service(shutil.which("pg_dump") is not None, "pg_dump is not installed (postgresql-client)")
-    media = tmp_path / "media"
-    (media / "inbound").mkdir(parents=True)
-    (media / "inbound" / "foto.jpg").write_bytes(b"jpeg")
-    backups = tmp_path / "backups"
-    environment = {
-        **libpq_environment(connection.settings_dict["NAME"]),
-        "BACKUP_DIR": str(backups),
-        "MEDIA_DIR": str(media),
-    }
+    _media, backups = back_up_with_a_received_file(tmp_path)
 
-    made = subprocess.run(["sh", str(DEPLOY / "backup.sh"), "once"], env=environment, capture_output=True, text=True)
-
-    assert made.returncode == 0, made.stderr
     [archive] = backups.glob("doorstep-*.media.tar.gz")
     with tarfile.open(archive) as files:
         assert "./inbound/foto.jpg" in files.getnames()

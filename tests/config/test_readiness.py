@@ -38,9 +38,10 @@ def test_ready_when_every_part_answers(client, worker_alive):
 
 
 def test_the_heartbeat_job_records_when_a_worker_last_ran_it():
+    before = timezone.now()
     record_heartbeat()
 
-    assert timezone.now() - Heartbeat.objects.get(name=WORKER_HEARTBEAT).beat_at < timedelta(seconds=5)
+    assert before <= Heartbeat.objects.get(name=WORKER_HEARTBEAT).beat_at <= timezone.now()
 
 
 def test_not_ready_before_any_worker_ran_the_heartbeat(client):

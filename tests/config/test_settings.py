@@ -2,6 +2,7 @@
 
 import json
 import os
+import re
 import subprocess
 import sys
 from pathlib import Path
@@ -171,3 +172,15 @@ def test_sessions_live_in_the_database_not_in_redis():
     values = production_setting_values("SESSION_ENGINE")
 
     assert values["SESSION_ENGINE"] == "django.contrib.sessions.backends.db"
+
+
+def test_env_example_names_every_variable_the_settings_read():
+    """The README sends operators to .env.example for every setting: one it leaves out cannot be found."""
+    read = set()
+    for module in ("config/settings.py", "config/gunicorn.conf.py"):
+        source = (ROOT / module).read_text()
+        read |= set(re.findall(r"""(?:os\.environ(?:\.get)?|env_bool|env_list)[\[(]\s*["']([A-Z0-9_]+)""", source))
+    documented = set(re.findall(r"\b[A-Z][A-Z0-9_]+\b", (ROOT / ".env.example").read_text()))
+
+    assert "SECRET_KEY" in read
+    assert sorted(read - documented) == []
