@@ -11,34 +11,41 @@ from accounts.services import sign_in_unlock, two_factor_reset
 from technicians.services import devices_sign_out
 
 
-def _for_each_user(modeladmin, request, queryset, *, service, history: str, done) -> None:
-    """Call `service` for every chosen user, note `history` on each one's admin history, and say `done(count)`."""
+def _for_each_user(modeladmin, request, queryset, *, service, history, done) -> list:
+    """Call `service` for every chosen user, note `history` (or `history(result)`) on each one's admin history,
+    and say `done(count)`; returns the service's results."""
+    results = []
     for user in queryset:
-        service(user=user, actor=request.user)
-        modeladmin.log_change(request, user, history)
+        result = service(user=user, actor=request.user)
+        modeladmin.log_change(request, user, history(result) if callable(history) else history)
+        results.append(result)
     count = len(queryset)
     modeladmin.message_user(request, done(count) % {"count": count}, messages.SUCCESS)
+    return results
 
 
 @admin.action(description=_("Sign out all devices"), permissions=["change"])
 def sign_out_all_devices(modeladmin, request, queryset):
     """The office's answer to "Jan lost his phone": the phone's calendar app loses the technician's calendar link
     too (devices_sign_out), so the message and each user's history say where one was stopped."""
-    links = 0
-    for user in queryset:
-        link_stopped = devices_sign_out(user=user, actor=request.user)
-        links += link_stopped
-        history = (
-            gettext("Signed out on all devices; calendar link revoked.")
-            if link_stopped
-            else gettext("Signed out on all devices.")
+    links = sum(
+        _for_each_user(
+            modeladmin,
+            request,
+            queryset,
+            service=devices_sign_out,
+            history=lambda link_stopped: (
+                gettext("Signed out on all devices; calendar link revoked.")
+                if link_stopped
+                else gettext("Signed out on all devices.")
+            ),
+            done=lambda count: ngettext(
+                "%(count)s user is signed out on every device.",
+                "%(count)s users are signed out on every device.",
+                count,
+            ),
         )
-        modeladmin.log_change(request, user, history)
-    count = len(queryset)
-    done = ngettext(
-        "%(count)s user is signed out on every device.", "%(count)s users are signed out on every device.", count
     )
-    modeladmin.message_user(request, done % {"count": count}, messages.SUCCESS)
     if links:
         revoked = ngettext(
             "%(count)d calendar link revoked: it no longer shows any visits.",

@@ -96,10 +96,7 @@ def verify(request):
                 return _locked_out(request)
             form.add_error("code", error.message)
         else:
-            sign_in_succeeded(request=request, user=request.user)
-            # A new session key for the now fully signed-in session, as auth.login does after the password.
-            request.session.cycle_key()
-            otp_login(request, device)
+            _complete_sign_in(request, device)
             if device.persistent_id.startswith("otp_static"):
                 left = recovery_codes_left(user=request.user)
                 messages.warning(
@@ -118,6 +115,14 @@ def verify(request):
     return render(
         request, "accounts/verify.html", _context(request, form=form, title=_("Sign-in code")), status=status
     )
+
+
+def _complete_sign_in(request, device) -> None:
+    """A right code: the failed sign-ins are forgotten and the session is verified, under a new key (as
+    auth.login gives one after the password)."""
+    sign_in_succeeded(request=request, user=request.user)
+    request.session.cycle_key()
+    otp_login(request, device)
 
 
 def _locked_out(request):
@@ -148,9 +153,7 @@ def setup(request):
         except TwoFactorError as error:
             form.add_error("code", error.message)
         else:
-            sign_in_succeeded(request=request, user=request.user)
-            request.session.cycle_key()
-            otp_login(request, device)
+            _complete_sign_in(request, device)
             request.session[NEW_CODES_SESSION_KEY] = codes
             return redirect(f"{reverse('accounts:recovery_codes')}?{urlencode({'next': _next_url(request)})}")
     device = two_factor_setup_start(user=request.user, session=request.session)

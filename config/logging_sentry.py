@@ -59,13 +59,16 @@ def scrub_text(text: str) -> str:
     return TOKEN.sub("[token]", text)
 
 
-def _scrub(value: Any) -> Any:
+def scrub_value(value: Any, *, code_keys: frozenset[str] = frozenset()) -> Any:
+    """`value` with every text in it scrubbed, however deep; what dicts hold under `code_keys` is kept."""
     if isinstance(value, str):
         return scrub_text(value)
     if isinstance(value, dict):
-        return {key: item if key in CODE_KEYS else _scrub(item) for key, item in value.items()}
+        return {
+            key: item if key in code_keys else scrub_value(item, code_keys=code_keys) for key, item in value.items()
+        }
     if isinstance(value, list | tuple):
-        return [_scrub(item) for item in value]
+        return [scrub_value(item, code_keys=code_keys) for item in value]
     return value
 
 
@@ -80,7 +83,7 @@ def scrub_event(event: dict, hint: dict | None = None) -> dict:
             request["headers"] = {
                 name: value for name, value in request["headers"].items() if name.lower() not in DROPPED_HEADERS
             }
-    return _scrub(event)
+    return scrub_value(event, code_keys=CODE_KEYS)
 
 
 def init_sentry(*, dsn: str, environment: str, release: str | None, **options) -> None:

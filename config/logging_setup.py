@@ -8,13 +8,12 @@ like all the others (gunicorn.conf.py hands this dict to gunicorn, config/celery
 """
 
 import logging
-from typing import Any
 
 from django.core.exceptions import ImproperlyConfigured
 from pythonjsonlogger.core import RESERVED_ATTRS
 from pythonjsonlogger.json import JsonFormatter
 
-from config.logging_sentry import scrub_text
+from config.logging_sentry import scrub_text, scrub_value
 
 FORMATS = ("text", "json")
 TEXT_FORMAT = "%(asctime)s %(levelname)s %(name)s %(message)s"
@@ -46,21 +45,11 @@ class WithoutSecrets(logging.Formatter):
         return scrub_text(super().format(record))
 
 
-def _without_secrets(value: Any) -> Any:
-    if isinstance(value, str):
-        return scrub_text(value)
-    if isinstance(value, list):
-        return [_without_secrets(item) for item in value]
-    if isinstance(value, dict):
-        return {key: _without_secrets(item) for key, item in value.items()}
-    return value
-
-
 class JsonWithoutSecrets(JsonFormatter):
     """Each field (message, exc_info, stack_info, extras) scrubbed before it is encoded as JSON."""
 
     def process_log_record(self, log_data: dict) -> dict:
-        return _without_secrets(super().process_log_record(log_data))
+        return scrub_value(super().process_log_record(log_data))
 
 
 def logging_config(*, log_format: str = "text", level: str = "INFO", task_level: str = "INFO") -> dict:

@@ -247,3 +247,18 @@ def test_an_office_admin_lifts_a_lockout_from_wrong_codes(client, admin_client_o
 
     assert password.status_code == 302 and code.status_code == 302
     assert user.get(reverse("admin:index")).status_code == 200
+
+
+def test_a_wrong_password_is_checked_once(client, sandra, monkeypatch):
+    # ModelBackend stays listed after StaffBackend for sessions signed in before it; it must not hash the same
+    # wrong password a second time.
+    checked = []
+    check_password = type(sandra).check_password
+    monkeypatch.setattr(
+        type(sandra), "check_password", lambda user, raw: checked.append(raw) or check_password(user, raw)
+    )
+
+    sign_in(client, OFFICE_LOGIN, "sandra", "wrong-password")
+    sign_in(client, OFFICE_LOGIN, "sandra", "desk-2026-secret")
+
+    assert checked == ["wrong-password", "desk-2026-secret"]

@@ -13,7 +13,7 @@ from pathlib import Path
 
 import pytest
 
-from config.logging_setup import WithoutSecrets
+from config.logging_setup import NOT_FIELDS, JsonWithoutSecrets, WithoutSecrets
 from tests.config.test_celery_worker import run_task_through_worker
 from tests.config.test_settings import run_python
 
@@ -187,6 +187,17 @@ def test_runservers_request_lines_lose_query_strings():
     line = WithoutSecrets("%(message)s").format(record)
 
     assert line == '"GET /privacy/export/ HTTP/1.1" 200 5'
+
+
+def test_json_lines_name_a_links_secret_in_extras_however_they_are_nested():
+    record = logging.makeLogRecord(
+        {"msg": "Sent", "links": (f"/feedback/{FEED_TOKEN}/",), "mail": {"paths": [f"/feedback/{FEED_TOKEN}/"]}}
+    )
+
+    line = json.loads(JsonWithoutSecrets("%(message)s", reserved_attrs=NOT_FIELDS).format(record))
+
+    assert line["links"] == ["/feedback/<token>/"]
+    assert line["mail"] == {"paths": ["/feedback/<token>/"]}
 
 
 # A CSRF refusal (django.security.csrf), an error with the path in its exception's text (CommonMiddleware's

@@ -12,7 +12,7 @@ from django.urls import reverse
 from django.utils import translation
 from django.utils.translation import gettext
 
-from accounts.models import SessionGeneration
+from accounts.sessions import current_generation
 from technicians.models import CalendarFeed
 from technicians.services import devices_sign_out, feed_issue, feed_revoke
 from tests.factories import OfficeUserFactory, TechnicianFactory
@@ -51,10 +51,6 @@ def is_signed_in(device: Client) -> bool:
         return False
     assert response.status_code == 200
     return True
-
-
-def generation_of(user) -> int:
-    return SessionGeneration.objects.filter(user=user).values_list("generation", flat=True).first() or 0
 
 
 @pytest.fixture
@@ -115,7 +111,7 @@ def test_a_get_signs_nobody_out(jan):
     response = new_phone.get(SIGN_OUT_OTHERS)
 
     assert response.status_code == 405
-    assert generation_of(jan.user) == 0
+    assert current_generation(jan.user.pk) == 0
     assert is_signed_in(lost_phone) and is_signed_in(new_phone)
 
 
@@ -127,7 +123,7 @@ def test_a_post_without_the_csrf_token_signs_nobody_out(jan):
     response = new_phone.post(SIGN_OUT_OTHERS)
 
     assert response.status_code == 403
-    assert generation_of(jan.user) == 0
+    assert current_generation(jan.user.pk) == 0
     assert is_signed_in(lost_phone)
 
 
@@ -138,7 +134,7 @@ def test_another_technicians_sessions_stay_signed_in(jan):
 
     jans_phone.post(SIGN_OUT_OTHERS)
 
-    assert generation_of(jan.user) == 1
+    assert current_generation(jan.user.pk) == 1
     assert is_signed_in(mias_phone) and is_signed_in(mias_tablet)
 
 
@@ -151,7 +147,7 @@ def test_a_user_without_a_technician_profile_gets_no_access(db):
     response = desk.post(SIGN_OUT_OTHERS)
 
     assert response.status_code == 404
-    assert generation_of(clerk) == 0
+    assert current_generation(clerk.pk) == 0
     assert laptop.get(reverse("admin:index")).status_code == 200
 
 
@@ -161,7 +157,7 @@ def test_someone_not_signed_in_is_sent_to_the_sign_in_and_changes_nothing(jan):
     response = Client().post(SIGN_OUT_OTHERS)
 
     assert response.status_code == 302 and response["Location"].startswith(reverse("technician:login"))
-    assert generation_of(jan.user) == 0
+    assert current_generation(jan.user.pk) == 0
     assert is_signed_in(lost_phone)
 
 
@@ -304,7 +300,7 @@ def test_signing_out_others_stops_the_link_and_says_so(jan):
     stopped = devices_sign_out(user=jan.user, actor=jan.user, keep_session=a_session_of(phone))
 
     assert stopped is True
-    assert generation_of(jan.user) == 1
+    assert current_generation(jan.user.pk) == 1
     assert CalendarFeed.objects.get().revoked_by == jan.user
 
 
@@ -313,7 +309,7 @@ def test_signing_out_without_a_link_stops_nothing_and_says_so(jan):
 
     stopped = devices_sign_out(user=jan.user, actor=jan.user, keep_session=a_session_of(phone))
 
-    assert stopped is False and generation_of(jan.user) == 1
+    assert stopped is False and current_generation(jan.user.pk) == 1
 
 
 def test_signing_out_everywhere_stops_the_link_too(jan):
@@ -335,7 +331,7 @@ def test_a_user_who_is_no_technician_is_signed_out_and_no_link_is_touched(jan):
 
     stopped = devices_sign_out(user=clerk, actor=clerk)
 
-    assert stopped is False and generation_of(clerk) == 1
+    assert stopped is False and current_generation(clerk.pk) == 1
     assert CalendarFeed.objects.active().get().technician == jan
 
 
@@ -350,5 +346,5 @@ def test_sessions_and_link_change_together_or_not_at_all(jan, monkeypatch):
     with pytest.raises(RuntimeError):
         devices_sign_out(user=jan.user, actor=jan.user, keep_session=a_session_of(phone))
 
-    assert generation_of(jan.user) == 0
+    assert current_generation(jan.user.pk) == 0
     assert CalendarFeed.objects.active().count() == 1
