@@ -5,7 +5,10 @@ the office's day-sheet view), so that a password alone never opens an office pag
 Technicians never need one: their pages are their own, on a phone in a van.
 """
 
+from functools import wraps
+
 from django.conf import settings
+from django.contrib.auth.views import redirect_to_login
 from django.shortcuts import redirect
 from django.urls import reverse
 from django.utils.http import urlencode
@@ -38,3 +41,18 @@ def second_factor_redirect(request, next_url: str = ""):
     url = reverse(name)
     next_url = next_url or request.get_full_path()
     return redirect(f"{url}?{urlencode({'next': next_url})}")
+
+
+def office_staff_required(view, *, second_factor: bool = True):
+    """Signed-in office staff only; anyone else goes to the office's sign-in. Every office page also asks for the
+    second factor where one applies; the sign-in steps themselves (`second_factor=False`) are where it is given."""
+
+    @wraps(view)
+    def wrapper(request, *args, **kwargs):
+        if not (request.user.is_authenticated and is_office_staff(request.user)):
+            return redirect_to_login(request.get_full_path(), reverse("admin:login"))
+        if second_factor and second_factor_missing(request):
+            return second_factor_redirect(request)
+        return view(request, *args, **kwargs)
+
+    return wrapper

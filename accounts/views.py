@@ -6,12 +6,10 @@ app only for someone without one yet, or after a code: a password alone never sw
 """
 
 from base64 import b32encode
-from functools import wraps
 
 import segno
 from django.contrib import admin, messages
 from django.contrib.auth import logout as auth_logout
-from django.contrib.auth.views import redirect_to_login
 from django.shortcuts import redirect, render
 from django.urls import reverse
 from django.utils.http import url_has_allowed_host_and_scheme, urlencode
@@ -24,7 +22,7 @@ from django.views.decorators.http import require_http_methods, require_POST
 from django_otp import login as otp_login
 from django_otp import user_has_device
 
-from accounts.access import second_factor_missing, two_factor_required
+from accounts.access import office_staff_required, second_factor_missing, two_factor_required
 from accounts.forms import AppCodeForm, CodeForm
 from accounts.lockout import is_locked_out, lockout_response
 from accounts.services import (
@@ -39,21 +37,13 @@ from accounts.services import (
     two_factor_setup_start,
     two_factor_verify,
 )
-from customers.selectors import is_office_staff
 
 NEW_CODES_SESSION_KEY = "accounts_new_recovery_codes"
 
 
 def _office_user(view):
-    """Signed-in office staff, verified or not; anyone else goes to the office sign-in."""
-
-    @wraps(view)
-    def wrapper(request, *args, **kwargs):
-        if not (request.user.is_authenticated and is_office_staff(request.user)):
-            return redirect_to_login(request.get_full_path(), reverse("admin:login"))
-        return view(request, *args, **kwargs)
-
-    return never_cache(wrapper)
+    """Signed-in office staff, verified or not: these pages are where the second factor is given."""
+    return never_cache(office_staff_required(view, second_factor=False))
 
 
 def _next_url(request) -> str:

@@ -1,25 +1,13 @@
 """The board is the office's: signed-in office staff only, as the admin (technicians have /technician/)."""
 
-from functools import wraps
-
 from django.contrib import admin
-from django.contrib.auth.views import redirect_to_login
-from django.urls import reverse
 
-from accounts.access import second_factor_missing, second_factor_redirect
-from customers.selectors import is_office_staff
+from accounts.access import office_staff_required
 
 
 def office_required(view):
-    @wraps(view)
-    def wrapper(request, *args, **kwargs):
-        if not (request.user.is_authenticated and is_office_staff(request.user)):
-            return redirect_to_login(request.get_full_path(), reverse("admin:login"))
-        if second_factor_missing(request):
-            return second_factor_redirect(request)
-        return view(request, *args, **kwargs)
-
-    return wrapper
+    """The board's and the desk's pages: office staff past the second factor, as every office page."""
+    return office_staff_required(view)
 
 
 def office_context(request, *, with_sidebar: bool = True, **context):
