@@ -279,9 +279,8 @@ def _open_promise(feedback: Feedback) -> Promise | None:
     return promise if promise is not None and promise.state == PromiseState.OPEN else None
 
 
-@transaction.atomic
-def feedback_reply(*, feedback: Feedback, text: str, actor: AbstractBaseUser | None) -> Feedback:
-    """Send the office's reply (`text`, as written, escaped in the mail) and close the feedback's promise."""
+def _lock_open(feedback: Feedback) -> Feedback:
+    """`feedback` re-read and locked, or FeedbackError if it was answered or closed meanwhile."""
     # Only this row is locked (of=self): PostgreSQL refuses FOR UPDATE on the nullable side of the promise join.
     feedback = (
         Feedback.objects.select_for_update(of=("self",)).select_related("customer", "promise").get(pk=feedback.pk)
@@ -290,6 +289,13 @@ def feedback_reply(*, feedback: Feedback, text: str, actor: AbstractBaseUser | N
         raise FeedbackError(_("This feedback has already been answered."), code="answered")
     if feedback.state == FeedbackState.CLOSED:
         raise FeedbackError(_("This feedback has already been closed."), code="closed")
+    return feedback
+
+
+@transaction.atomic
+def feedback_reply(*, feedback: Feedback, text: str, actor: AbstractBaseUser | None) -> Feedback:
+    """Send the office's reply (`text`, as written, escaped in the mail) and close the feedback's promise."""
+    feedback = _lock_open(feedback)
     text = (text or "").replace("\r\n", "\n").strip()
     if not text:
         raise FeedbackError(_("Write the reply to the customer."), code="empty")
@@ -376,13 +382,7 @@ def feedback_close(*, feedback: Feedback, reason: str, actor: AbstractBaseUser |
     """The office decides that no reply is owed (the customer withdrew it, it was answered in person and
     not logged, it is spam): the feedback is closed with `reason` (required), journalled, and its reply
     promise voided. It no longer awaits a reply, and counts as late only if it was left past its deadline."""
-    feedback = (
-        Feedback.objects.select_for_update(of=("self",)).select_related("customer", "promise").get(pk=feedback.pk)
-    )
-    if feedback.state == FeedbackState.ANSWERED:
-        raise FeedbackError(_("This feedback has already been answered."), code="answered")
-    if feedback.state == FeedbackState.CLOSED:
-        raise FeedbackError(_("This feedback has already been closed."), code="closed")
+    feedback = _lock_open(feedback)
     reason = " ".join((reason or "").split())
     if not reason:
         raise FeedbackError(_("Say why this feedback needs no reply."), code="reason")
