@@ -21,9 +21,8 @@ from customers.services import customer_update
 from desk.models import Feedback, FeedbackChannel, FeedbackRequest, FeedbackState, Promise, PromiseKind, PromiseState
 from desk.models.feedback import FEEDBACK_COMMENT_MAX_LENGTH, RATING_MAX, RATING_MIN
 from desk.owners import owner_for
-from desk.requests import rounded_up
 from desk.services.promises import promise_keep, promise_make, promise_void
-from desk.working_time import add_working_time
+from desk.working_time import add_working_time, on_the_quarter
 from journal.models import Channel, Direction
 from journal.services import journal_record
 from notifications.models import MessageKind
@@ -207,7 +206,7 @@ def feedback_receive(
         raise FeedbackError(_("Nobody in the office could own this feedback."), code="owner")
     received_at = received_at or timezone.now()
     # On the quarter hour: the acknowledgement tells the customer this time ("by 14:15", not "by 14:07").
-    due = rounded_up(add_working_time(received_at, settings.FEEDBACK_REPLY_WITHIN))
+    due = on_the_quarter(add_working_time(received_at, settings.FEEDBACK_REPLY_WITHIN), up=True)
     entry = journal_record(
         customer=customer,
         appointment=appointment,
