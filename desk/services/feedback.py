@@ -21,7 +21,7 @@ from customers.services import customer_update
 from desk.models import Feedback, FeedbackChannel, FeedbackRequest, FeedbackState, Promise, PromiseKind, PromiseState
 from desk.models.feedback import FEEDBACK_COMMENT_MAX_LENGTH, RATING_MAX, RATING_MIN
 from desk.owners import owner_for
-from desk.services.promises import promise_keep, promise_make, promise_void
+from desk.services.promises import promise_chain_ids, promise_keep, promise_make, promise_void
 from desk.working_time import add_working_time, on_the_quarter
 from journal.models import Channel, Direction
 from journal.services import journal_record
@@ -345,11 +345,7 @@ def feedback_reply(*, feedback: Feedback, text: str, actor: AbstractBaseUser | N
 def _feedback_of_chain(promise: Promise) -> Feedback | None:
     """The open feedback whose reply `promise` is, directly or by replacing (moving) its first promise;
     locked (only its own row: PostgreSQL refuses FOR UPDATE on the nullable side of a join)."""
-    chain = [promise.pk]
-    earlier = promise.replaces_id
-    while earlier is not None and len(chain) < 50:
-        chain.append(earlier)
-        earlier = Promise.objects.filter(pk=earlier).values_list("replaces_id", flat=True).first()
+    chain = promise_chain_ids(promise)
     return (
         Feedback.objects.select_for_update(of=("self",)).filter(promise_id__in=chain, state=FeedbackState.OPEN).first()
     )
