@@ -24,7 +24,7 @@ from desk.owners import owner_for
 from desk.services.promises import promise_chain_ids, promise_keep, promise_make, promise_void
 from desk.working_time import add_working_time, on_the_quarter
 from journal.models import Channel, Direction
-from journal.services import journal_record
+from journal.services import journal_record, recorded_actor
 from notifications.models import MessageKind
 from notifications.services import message_queue
 
@@ -250,7 +250,7 @@ def feedback_receive(
         owner=owner,
         reply_due_at=due,
         promise=promise,
-        created_by=actor if actor is not None and actor.is_authenticated else None,
+        created_by=recorded_actor(actor),
     )
     if request is not None:
         request.feedback = feedback
@@ -312,7 +312,7 @@ def feedback_reply(*, feedback: Feedback, text: str, actor: AbstractBaseUser | N
     feedback.state = FeedbackState.ANSWERED
     feedback.reply_text = text
     feedback.replied_at = now
-    feedback.replied_by = actor if actor is not None and actor.is_authenticated else None
+    feedback.replied_by = recorded_actor(actor)
     feedback.save(update_fields=["state", "reply_text", "replied_at", "replied_by", "owner"])
     entry = journal_record(
         customer=feedback.customer,
@@ -390,7 +390,7 @@ def feedback_close(*, feedback: Feedback, reason: str, actor: AbstractBaseUser |
     feedback.state = FeedbackState.CLOSED
     feedback.closed_at = now
     feedback.closed_reason = reason
-    feedback.closed_by = actor if actor is not None and actor.is_authenticated else None
+    feedback.closed_by = recorded_actor(actor)
     feedback.save(update_fields=["state", "closed_at", "closed_reason", "closed_by"])
     journal_record(
         customer=feedback.customer,
