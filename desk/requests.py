@@ -6,21 +6,19 @@ in constant time. It works while the call is still ahead and still a call (not t
 
 import hmac
 import secrets
-from datetime import date, datetime, time, timedelta
+from datetime import datetime, time, timedelta
 
 from django.conf import settings
 from django.urls import reverse
 from django.utils import timezone
 
-from appointments.closed_days import closed_days
 from desk.models import PromiseState, Reachability, RequestStatus, WebRequest
-from desk.working_time import add_working_time, office_hours
+from desk.working_time import QUARTER, add_working_time, office_periods, on_the_quarter
 
 # Offered call times: on the hour, from this long after now, over this many office days.
 CALL_SLOT_LEAD = timedelta(hours=1)
 CALL_SLOT_DAYS = 5
 CALL_SLOT_STEP = timedelta(hours=1)
-QUARTER_HOUR = timedelta(minutes=15)
 NOON = time(12, 0)
 # What "mornings" and "afternoons" mean, inside the office's hours.
 REACH_HOURS = {
@@ -57,19 +55,6 @@ def call_changeable(web_request: WebRequest, *, now: datetime) -> bool:
     )
 
 
-def office_periods(first_day: date, days: int):
-    """(opens, closes) of each office day from `first_day` on, for `days` calendar days, in the firm's zone."""
-    hours = office_hours()
-    closed = closed_days(first_day, first_day + timedelta(days=days))
-    zone = timezone.get_current_timezone()
-    for offset in range(days + 1):
-        day = first_day + timedelta(days=offset)
-        if day in closed or hours[day.weekday()] is None:
-            continue
-        opens, closes = hours[day.weekday()]
-        yield datetime.combine(day, opens, tzinfo=zone), datetime.combine(day, closes, tzinfo=zone)
-
-
 def in_reach(moment: datetime, reachable: str) -> bool:
     """Whether `moment` falls into the part of the day the customer said suits them (any time does)."""
     if reachable not in REACH_HOURS:
@@ -78,22 +63,7 @@ def in_reach(moment: datetime, reachable: str) -> bool:
     return reach_from <= timezone.localtime(moment).time() < reach_to
 
 
-def rounded_up(moment: datetime, step: timedelta = QUARTER_HOUR) -> datetime:
-    """`moment` on the next quarter hour: a customer is told "at 08:30", not "at 08:23"."""
-    local = timezone.localtime(moment)
-    midnight = local.replace(hour=0, minute=0, second=0, microsecond=0)
-    steps = -(-(local - midnight) // step)
-    return midnight + steps * step
-
-
-def rounded_down(moment: datetime, step: timedelta = QUARTER_HOUR) -> datetime:
-    """`moment` on the quarter hour before it: a deadline rounded up would be a promise broken by minutes."""
-    local = timezone.localtime(moment)
-    midnight = local.replace(hour=0, minute=0, second=0, microsecond=0)
-    return midnight + ((local - midnight) // step) * step
-
-
-def before_closing(moment: datetime, step: timedelta = QUARTER_HOUR) -> datetime:
+def before_closing(moment: datetime, step: timedelta = QUARTER) -> datetime:
     """`moment`, or the last quarter hour before the office closes when it falls at (or after) closing.
 
     A deadline of "one working day" often ends exactly at closing time (a request sent before opening,
@@ -108,7 +78,8 @@ def before_closing(moment: datetime, step: timedelta = QUARTER_HOUR) -> datetime
 
 def callback_deadline(now: datetime) -> datetime:
     """The latest call time inside the firm's promise (REQUEST_CALLBACK_WITHIN of office time from `now`)."""
-    return before_closing(rounded_down(add_working_time(now, settings.REQUEST_CALLBACK_WITHIN)))
+    # Rounded down: a deadline rounded up would be a promise broken by minutes.
+    return before_closing(on_the_quarter(add_working_time(now, settings.REQUEST_CALLBACK_WITHIN), up=False))
 
 
 def callback_due(*, now: datetime, reachable: str) -> datetime:
@@ -123,11 +94,11 @@ def callback_due(*, now: datetime, reachable: str) -> datetime:
     if reachable not in REACH_HOURS:
         return deadline
     reach_from, reach_to = REACH_HOURS[reachable]
-    earliest = rounded_up(now + CALL_SLOT_LEAD)
+    earliest = on_the_quarter(now + CALL_SLOT_LEAD, up=True)
     days = (timezone.localtime(deadline).date() - timezone.localtime(now).date()).days
     for opens, closes in office_periods(timezone.localtime(now).date(), days):
         day, zone = opens.date(), opens.tzinfo
-        start = rounded_up(max(opens, datetime.combine(day, reach_from, tzinfo=zone), earliest))
+        start = on_the_quarter(max(opens, datetime.combine(day, reach_from, tzinfo=zone), earliest), up=True)
         end = min(closes, datetime.combine(day, reach_to, tzinfo=zone))
         if start > deadline:
             break

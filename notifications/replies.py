@@ -41,12 +41,14 @@ _OUR_MESSAGE_ID = re.compile(
 )
 
 
+def _keyed_signatures(salt: str, value: str, length: int) -> list[str]:
+    """Under the current key first: a reply to a mail sent before a key rotation still finds its message.
+    Lower-case base32, as some mail servers lower-case what they carry."""
+    return [base64.b32encode(digest).decode().lower()[:length] for digest in keyed_digests(salt, value)]
+
+
 def _signatures(message_id: int) -> list[str]:
-    """Under the current key first: a reply to a mail sent before a key rotation still finds its message."""
-    return [
-        base64.b32encode(digest).decode().lower()[:SIGNATURE_LENGTH]
-        for digest in keyed_digests(_SALT, str(message_id))
-    ]
+    return _keyed_signatures(_SALT, str(message_id), SIGNATURE_LENGTH)
 
 
 def _any_matches(signature: str, expected: list[str]) -> bool:
@@ -108,10 +110,7 @@ def message_ids_in(values: list[str]) -> list[str]:
 
 
 def _message_id_signatures(outbox_id: int, nonce: str) -> list[str]:
-    return [
-        base64.b32encode(digest).decode().lower()[:MESSAGE_ID_SIGNATURE_LENGTH]
-        for digest in keyed_digests(_MESSAGE_ID_SALT, f"{outbox_id}.{nonce}")
-    ]
+    return _keyed_signatures(_MESSAGE_ID_SALT, f"{outbox_id}.{nonce}", MESSAGE_ID_SIGNATURE_LENGTH)
 
 
 def new_message_id(message: OutboxMessage, *, domain: str) -> str:

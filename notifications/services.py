@@ -628,8 +628,11 @@ def outbox_anonymise(*, customer_id: int, personal: Collection[str]) -> int:
     messages.filter(status__in=[MessageStatus.QUEUED, MessageStatus.FAILED, MessageStatus.SENDING]).update(
         status=MessageStatus.SUPERSEDED, claim_token=""
     )
-    for pk, context in messages.values_list("pk", "context"):
-        OutboxMessage.objects.filter(pk=pk).update(context=shred(context or {}, personal=personal) or {})
+    shredded = [
+        OutboxMessage(pk=pk, context=shred(context or {}, personal=personal) or {})
+        for pk, context in messages.values_list("pk", "context")
+    ]
+    OutboxMessage.objects.bulk_update(shredded, ["context"], batch_size=500)
     return messages.update(to_email="", subject="", sent_mime=None, last_error="", bounce_detail="")
 
 

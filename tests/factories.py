@@ -31,6 +31,13 @@ def request_fields(**changes) -> dict:
     }
 
 
+def request_fields_on_file(**changes) -> Customer:
+    """The customer on file whom request_fields() describes: a request with those fields is matched to them."""
+    typed = request_fields()
+    on_file = {key: typed[key] for key in ("full_name", "email", "street", "postcode", "city", "country")}
+    return CustomerFactory(**(on_file | changes))
+
+
 class UserFactory(factory.django.DjangoModelFactory):
     class Meta:
         model = get_user_model()

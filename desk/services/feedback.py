@@ -21,11 +21,10 @@ from customers.services import customer_update
 from desk.models import Feedback, FeedbackChannel, FeedbackRequest, FeedbackState, Promise, PromiseKind, PromiseState
 from desk.models.feedback import FEEDBACK_COMMENT_MAX_LENGTH, RATING_MAX, RATING_MIN
 from desk.owners import owner_for
-from desk.requests import rounded_up
-from desk.services.promises import promise_keep, promise_make, promise_void
-from desk.working_time import add_working_time
+from desk.services.promises import promise_chain_ids, promise_keep, promise_make, promise_void
+from desk.working_time import add_working_time, on_the_quarter
 from journal.models import Channel, Direction
-from journal.services import journal_record
+from journal.services import journal_record, recorded_actor
 from notifications.models import MessageKind
 from notifications.services import message_queue
 
@@ -207,7 +206,7 @@ def feedback_receive(
         raise FeedbackError(_("Nobody in the office could own this feedback."), code="owner")
     received_at = received_at or timezone.now()
     # On the quarter hour: the acknowledgement tells the customer this time ("by 14:15", not "by 14:07").
-    due = rounded_up(add_working_time(received_at, settings.FEEDBACK_REPLY_WITHIN))
+    due = on_the_quarter(add_working_time(received_at, settings.FEEDBACK_REPLY_WITHIN), up=True)
     entry = journal_record(
         customer=customer,
         appointment=appointment,
@@ -251,7 +250,7 @@ def feedback_receive(
         owner=owner,
         reply_due_at=due,
         promise=promise,
-        created_by=actor if actor is not None and actor.is_authenticated else None,
+        created_by=recorded_actor(actor),
     )
     if request is not None:
         request.feedback = feedback
@@ -279,9 +278,8 @@ def _open_promise(feedback: Feedback) -> Promise | None:
     return promise if promise is not None and promise.state == PromiseState.OPEN else None
 
 
-@transaction.atomic
-def feedback_reply(*, feedback: Feedback, text: str, actor: AbstractBaseUser | None) -> Feedback:
-    """Send the office's reply (`text`, as written, escaped in the mail) and close the feedback's promise."""
+def _lock_open(feedback: Feedback) -> Feedback:
+    """`feedback` re-read and locked, or FeedbackError if it was answered or closed meanwhile."""
     # Only this row is locked (of=self): PostgreSQL refuses FOR UPDATE on the nullable side of the promise join.
     feedback = (
         Feedback.objects.select_for_update(of=("self",)).select_related("customer", "promise").get(pk=feedback.pk)
@@ -290,6 +288,13 @@ def feedback_reply(*, feedback: Feedback, text: str, actor: AbstractBaseUser | N
         raise FeedbackError(_("This feedback has already been answered."), code="answered")
     if feedback.state == FeedbackState.CLOSED:
         raise FeedbackError(_("This feedback has already been closed."), code="closed")
+    return feedback
+
+
+@transaction.atomic
+def feedback_reply(*, feedback: Feedback, text: str, actor: AbstractBaseUser | None) -> Feedback:
+    """Send the office's reply (`text`, as written, escaped in the mail) and close the feedback's promise."""
+    feedback = _lock_open(feedback)
     text = (text or "").replace("\r\n", "\n").strip()
     if not text:
         raise FeedbackError(_("Write the reply to the customer."), code="empty")
@@ -307,7 +312,7 @@ def feedback_reply(*, feedback: Feedback, text: str, actor: AbstractBaseUser | N
     feedback.state = FeedbackState.ANSWERED
     feedback.reply_text = text
     feedback.replied_at = now
-    feedback.replied_by = actor if actor is not None and actor.is_authenticated else None
+    feedback.replied_by = recorded_actor(actor)
     feedback.save(update_fields=["state", "reply_text", "replied_at", "replied_by", "owner"])
     entry = journal_record(
         customer=feedback.customer,
@@ -340,11 +345,7 @@ def feedback_reply(*, feedback: Feedback, text: str, actor: AbstractBaseUser | N
 def _feedback_of_chain(promise: Promise) -> Feedback | None:
     """The open feedback whose reply `promise` is, directly or by replacing (moving) its first promise;
     locked (only its own row: PostgreSQL refuses FOR UPDATE on the nullable side of a join)."""
-    chain = [promise.pk]
-    earlier = promise.replaces_id
-    while earlier is not None and len(chain) < 50:
-        chain.append(earlier)
-        earlier = Promise.objects.filter(pk=earlier).values_list("replaces_id", flat=True).first()
+    chain = promise_chain_ids(promise)
     return (
         Feedback.objects.select_for_update(of=("self",)).filter(promise_id__in=chain, state=FeedbackState.OPEN).first()
     )
@@ -376,13 +377,7 @@ def feedback_close(*, feedback: Feedback, reason: str, actor: AbstractBaseUser |
     """The office decides that no reply is owed (the customer withdrew it, it was answered in person and
     not logged, it is spam): the feedback is closed with `reason` (required), journalled, and its reply
     promise voided. It no longer awaits a reply, and counts as late only if it was left past its deadline."""
-    feedback = (
-        Feedback.objects.select_for_update(of=("self",)).select_related("customer", "promise").get(pk=feedback.pk)
-    )
-    if feedback.state == FeedbackState.ANSWERED:
-        raise FeedbackError(_("This feedback has already been answered."), code="answered")
-    if feedback.state == FeedbackState.CLOSED:
-        raise FeedbackError(_("This feedback has already been closed."), code="closed")
+    feedback = _lock_open(feedback)
     reason = " ".join((reason or "").split())
     if not reason:
         raise FeedbackError(_("Say why this feedback needs no reply."), code="reason")
@@ -395,7 +390,7 @@ def feedback_close(*, feedback: Feedback, reason: str, actor: AbstractBaseUser |
     feedback.state = FeedbackState.CLOSED
     feedback.closed_at = now
     feedback.closed_reason = reason
-    feedback.closed_by = actor if actor is not None and actor.is_authenticated else None
+    feedback.closed_by = recorded_actor(actor)
     feedback.save(update_fields=["state", "closed_at", "closed_reason", "closed_by"])
     journal_record(
         customer=feedback.customer,

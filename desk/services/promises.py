@@ -535,6 +535,17 @@ def promise_report_no_answer(
     return new
 
 
+def promise_chain_ids(promise: Promise) -> list[int]:
+    """`promise`'s id and those of the promises it replaces (moved, reported on), newest first: a request,
+    feedback or mail names the promise that stood when it was written, which may be any of them."""
+    chain = [promise.pk]
+    earlier = promise.replaces_id
+    while earlier is not None and earlier not in chain and len(chain) < 50:
+        chain.append(earlier)
+        earlier = Promise.objects.filter(pk=earlier).values_list("replaces_id", flat=True).first()
+    return chain
+
+
 def conversation_language(promise: Promise) -> str | None:
     """The language we speak with the customer about `promise`: that of the last mail we sent them about it
     (about it or an earlier version of it, the website request or feedback it answers, or the mail of ours
@@ -542,11 +553,7 @@ def conversation_language(promise: Promise) -> str | None:
 
     A customer who wrote in Dutch from the website and got our reply in Dutch gets the status note in Dutch,
     whatever language their record had before."""
-    chain = [promise.pk]
-    earlier = promise.replaces_id
-    while earlier is not None and earlier not in chain:
-        chain.append(earlier)
-        earlier = Promise.objects.filter(pk=earlier).values_list("replaces_id", flat=True).first()
+    chain = promise_chain_ids(promise)
     requests = list(WebRequest.objects.filter(promise_id__in=chain).order_by("-pk").values_list("pk", "language"))
     feedback = list(Feedback.objects.filter(promise_id__in=chain).values_list("pk", flat=True))
     replied_to = InboundMail.objects.filter(promise_id__in=chain, outbox_message__isnull=False)

@@ -11,7 +11,7 @@ from desk.models import InboundMail, InboundStatus, PromiseKind
 from desk.services import inbound_receive
 from tests.accounts.signin import office_sign_in
 from tests.desk.inbound_samples import sample
-from tests.factories import AppointmentFactory, CustomerFactory, FirmFactory, OfficeUserFactory
+from tests.factories import AppointmentFactory, CustomerFactory, OfficeUserFactory
 
 pytestmark = [pytest.mark.browser, pytest.mark.django_db(transaction=True)]
 
@@ -25,20 +25,24 @@ def shot(tab, name):
         tab.screenshot(path=f"{SCREENSHOTS}/{name}.png", full_page=True)
 
 
-def test_the_clerk_assigns_a_triage_mail_to_a_customer_found_by_name(browser, live_server, settings, tmp_path):
-    settings.MEDIA_ROOT = tmp_path / "media"
-    FirmFactory(email="office@heizung-beispiel.de")
+@pytest.fixture
+def tab(browser, live_server, firm, media_root):
+    """The clerk, signed in to the admin in German at an office screen's width."""
     OfficeUserFactory(username="clerk", password="clerk-password-1")
-    petra = CustomerFactory(full_name="Petra Neumann", email="petra.neumann@example.de")
-    AppointmentFactory(customer=petra)
-    visit = AppointmentFactory(customer=petra)
-    mail = inbound_receive(raw=sample("new_unknown_sender.eml"), source="pipe")
     tab = browser.new_context(
         viewport={"width": OFFICE_WIDTH, "height": 900}, locale="de", extra_http_headers={"Accept-Language": "de"}
     ).new_page()
     tab.goto(f"{live_server.url}{reverse('admin:login')}")
     office_sign_in(tab, username="clerk", password="clerk-password-1")
     tab.wait_for_url(f"{live_server.url}{reverse('admin:index')}")
+    return tab
+
+
+def test_the_clerk_assigns_a_triage_mail_to_a_customer_found_by_name(tab, live_server):
+    petra = CustomerFactory(full_name="Petra Neumann", email="petra.neumann@example.de")
+    AppointmentFactory(customer=petra)
+    visit = AppointmentFactory(customer=petra)
+    mail = inbound_receive(raw=sample("new_unknown_sender.eml"), source="pipe")
 
     tab.goto(f"{live_server.url}{reverse('admin:desk_inboundmail_changelist')}?status__exact=triage")
     shot(tab, "inbound-list")
@@ -65,21 +69,12 @@ def test_the_clerk_assigns_a_triage_mail_to_a_customer_found_by_name(browser, li
     assert mail.promise.kind == PromiseKind.REPLY_MAIL and mail.promise.appointment == visit
 
 
-def test_the_clerk_closes_several_mails_from_the_list_with_one_reason(browser, live_server, settings, tmp_path):
-    settings.MEDIA_ROOT = tmp_path / "media"
-    FirmFactory(email="office@heizung-beispiel.de")
-    OfficeUserFactory(username="clerk", password="clerk-password-1")
+def test_the_clerk_closes_several_mails_from_the_list_with_one_reason(tab, live_server):
     CustomerFactory(email="m.devries@voorbeeld.nl")
     mails = [
         inbound_receive(raw=sample("new_unknown_sender.eml"), source="pipe"),
         inbound_receive(raw=sample("reply_nl.eml"), source="pipe"),
     ]
-    tab = browser.new_context(
-        viewport={"width": OFFICE_WIDTH, "height": 900}, locale="de", extra_http_headers={"Accept-Language": "de"}
-    ).new_page()
-    tab.goto(f"{live_server.url}{reverse('admin:login')}")
-    office_sign_in(tab, username="clerk", password="clerk-password-1")
-    tab.wait_for_url(f"{live_server.url}{reverse('admin:index')}")
 
     tab.goto(f"{live_server.url}{reverse('admin:desk_inboundmail_changelist')}")
     tab.locator("#action-toggle").check()

@@ -11,7 +11,14 @@ from desk.services import PromiseError, promise_make, promise_report_no_answer, 
 from journal.models import JournalEntry
 from notifications.models import MessageKind, OutboxMessage
 from notifications.rendering import render_message
-from tests.factories import CustomerFactory, FirmFactory, OfficeUserFactory, UserFactory, local_dt
+from tests.factories import (
+    CustomerFactory,
+    FirmFactory,
+    OfficeUserFactory,
+    UserFactory,
+    local_dt,
+    request_fields_on_file,
+)
 
 pytestmark = pytest.mark.django_db
 
@@ -138,16 +145,7 @@ def test_a_closed_promise_gets_no_note(owner):
 
 
 def test_the_note_goes_in_the_language_of_the_website_request_not_the_customers_record(owner):
-    customer = CustomerFactory(
-        full_name="Eva Janssen",
-        email="eva@example.nl",
-        street="Hoogstraat 5",
-        postcode="6511 AB",
-        city="Nijmegen",
-        country="NL",
-        preferred_language="de",
-        responsible=owner,
-    )
+    customer = request_fields_on_file(preferred_language="de", responsible=owner)
     typed = {"full_name": "Eva Janssen", "email": "eva@example.nl", "phone": "", "street": "Hoogstraat 5"}
     typed |= {"postcode": "6511 AB", "city": "Nijmegen", "country": "NL", "about": "De ketel maakt lawaai."}
     web_request = request_submit(fields=typed, language="nl", now=timezone.now())

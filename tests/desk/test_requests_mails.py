@@ -14,7 +14,13 @@ from notifications.registry import registered_kinds
 from notifications.rendering import render_message
 from notifications.services import messages_deliver
 from notifications.superseded import last_error_display
-from tests.factories import CustomerFactory, FirmFactory, OfficeProfileFactory, OfficeUserFactory, request_fields
+from tests.factories import (
+    FirmFactory,
+    OfficeProfileFactory,
+    OfficeUserFactory,
+    request_fields,
+    request_fields_on_file,
+)
 
 MONDAY = date(2026, 11, 30)
 
@@ -114,16 +120,7 @@ def test_the_desks_request_kinds_are_registered(db):
 def test_a_known_customer_gets_the_reply_and_the_move_mail_in_the_language_chosen_on_the_form(owner, language):
     # The form asks "Language for our reply"; the customer's record (not overwritten from a public form)
     # may say another one.
-    CustomerFactory(
-        full_name="Eva Janssen",
-        email="eva@example.nl",
-        street="Hoogstraat 5",
-        postcode="6511 AB",
-        city="Nijmegen",
-        country="NL",
-        preferred_language="de",
-        responsible=owner,
-    )
+    request_fields_on_file(preferred_language="de", responsible=owner)
     web_request = submit(language)
     assert web_request.match == MatchOutcome.MATCHED
     request_move_call(web_request=web_request, due_at=at(MONDAY, 15), now=at(MONDAY, 10))

@@ -18,7 +18,7 @@ from desk.models import Promise, PromiseState, WebRequest
 from desk.services import promise_report_no_answer, request_submit
 from journal.models import JournalEntry
 from notifications.models import OutboxMessage
-from tests.factories import request_fields
+from tests.factories import request_fields, request_fields_on_file
 
 URL = "/request/"
 MONDAY = date(2026, 11, 30)
@@ -315,16 +315,7 @@ def _service_fields():
 
 @time_machine.travel(at(MONDAY, 10, 5), tick=False)
 def test_the_call_page_speaks_the_language_chosen_on_the_form_not_the_one_on_file(client, office):
-    Customer.objects.create(
-        full_name="Eva Janssen",
-        email="eva@example.nl",
-        street="Hoogstraat 5",
-        postcode="6511 AB",
-        city="Nijmegen",
-        country="NL",
-        preferred_language="de",
-        responsible=office,
-    )
+    request_fields_on_file(preferred_language="de", responsible=office, phone="")
     web_request = request_submit(
         fields=request_fields(phone="", about="Boiler"),
         language="en",
