@@ -628,8 +628,13 @@ def outbox_anonymise(*, customer_id: int, personal: Collection[str]) -> int:
     messages.filter(status__in=[MessageStatus.QUEUED, MessageStatus.FAILED, MessageStatus.SENDING]).update(
         status=MessageStatus.SUPERSEDED, claim_token=""
     )
-    for pk, context in messages.values_list("pk", "context"):
-        OutboxMessage.objects.filter(pk=pk).update(context=shred(context or {}, personal=personal) or {})
+    OutboxMessage.objects.bulk_update(
+        [
+            OutboxMessage(pk=pk, context=shred(context or {}, personal=personal) or {})
+            for pk, context in messages.values_list("pk", "context")
+        ],
+        ["context"],
+    )
     return messages.update(to_email="", subject="", sent_mime=None, last_error="", bounce_detail="")
 
 
