@@ -9,7 +9,6 @@ from email.message import EmailMessage
 from email.utils import make_msgid
 
 from django.contrib.admin.models import CHANGE, LogEntry
-from django.contrib.contenttypes.models import ContentType
 from django.db import connection
 from django.test import TestCase
 from django.utils import timezone
@@ -184,11 +183,15 @@ def customer_with_everything(person: Person, *, office):
     with TestCase.captureOnCommitCallbacks(execute=True):
         mail = inbound_receive(raw=inbound_mail(person, subject=f"Frage von {person.full_name}"), source="pipe")
     assert mail.customer_id == customer.pk
-    LogEntry.objects.log_actions(
-        user_id=office.pk, queryset=[customer], action_flag=CHANGE, change_message="[]", single_object=True
-    )
-    assert ContentType.objects.get_for_model(customer)
+    admin_changed(customer, by=office)
     return customer, attempt
+
+
+def admin_changed(obj, *, by, message: str = "[]") -> None:
+    """A change of `obj` in the admin's history, as the admin writes it."""
+    LogEntry.objects.log_actions(
+        user_id=by.pk, queryset=[obj], action_flag=CHANGE, change_message=message, single_object=True
+    )
 
 
 def web_request(person: Person, customer, *, about: str) -> WebRequest:

@@ -2,7 +2,7 @@
 
 import pytest
 from django.conf import settings
-from django.contrib.admin.models import CHANGE, LogEntry
+from django.contrib.admin.models import LogEntry
 from django.db import connection
 from django.utils import translation
 
@@ -21,6 +21,7 @@ from tests.factories import AppointmentFactory, CustomerFactory, FirmFactory, Of
 from tests.privacy.stored import (
     ANNA,
     BERND,
+    admin_changed,
     customer_near_someone_elses_mail,
     customer_who_wrote_from_other_addresses,
     customer_with_everything,
@@ -238,22 +239,10 @@ def test_the_admin_history_of_her_records_loses_her_old_names_and_other_customer
     old_name = "Anna Mädchenname"
     customer_update(customer=anna, changes={"full_name": old_name}, actor=office)
     anna.refresh_from_db()
-    LogEntry.objects.log_actions(
-        user_id=office.pk,
-        queryset=[anna],
-        action_flag=CHANGE,
-        change_message=f"Name war {old_name}",
-        single_object=True,
-    )
+    admin_changed(anna, by=office, message=f"Name war {old_name}")
     customer_update(customer=anna, changes={"full_name": ANNA.full_name}, actor=office)
     neighbour = CustomerFactory(full_name="Carl Nachbar", street=ANNA.street)
-    LogEntry.objects.log_actions(
-        user_id=office.pk,
-        queryset=[neighbour],
-        action_flag=CHANGE,
-        change_message=f"Umgezogen in die {ANNA.street}",
-        single_object=True,
-    )
+    admin_changed(neighbour, by=office, message=f"Umgezogen in die {ANNA.street}")
     neighbours_history = list(LogEntry.objects.filter(object_id=str(neighbour.pk)).values())
 
     customer_erase(customer=anna, by=office, reason=ErasureReason.CUSTOMER_REQUEST)
