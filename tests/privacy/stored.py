@@ -18,11 +18,11 @@ from customers.services import customer_update
 from desk.models import FeedbackRequest, WebRequest
 from desk.services import inbound_receive
 from journal.services import contact_record, journal_record
-from notifications.models import MessageStatus, OutboxMessage
 from tests.factories import (
     AppointmentFactory,
     CustomerFactory,
     FeedbackFactory,
+    OutboxMessageFactory,
     PromiseFactory,
     ServiceTypeFactory,
     VisitAttemptFactory,
@@ -153,15 +153,11 @@ def customer_with_everything(person: Person, *, office):
         message=f"Liebe {person.full_name}",
         expires_at=timezone.now() + timedelta(days=7),
     )
-    OutboxMessage.objects.create(
-        kind="confirmation",
-        status=MessageStatus.SENT,
-        dedupe_key=f"confirmation:{done.pk}:1",
+    OutboxMessageFactory(
         customer=customer,
         appointment=done,
         appointment_version=1,
         to_email=person.email,
-        language="de",
         subject=f"Ihr Termin, {person.full_name}",
         sent_at=timezone.now() - timedelta(days=4),
         sent_mime=zlib.compress(sent_mime(person, f"Ihr Termin, {person.full_name}")),

@@ -17,7 +17,7 @@ from notifications.models import MessageStatus, OutboxMessage
 from notifications.services import message_mark_attempt_failed, message_mark_sent, messages_claim
 from privacy.models import Erasure, ErasureReason
 from privacy.services import PrivacyError, customer_erase
-from tests.factories import AppointmentFactory, CustomerFactory, FirmFactory, OfficeUserFactory
+from tests.factories import AppointmentFactory, CustomerFactory, FirmFactory, OfficeUserFactory, OutboxMessageFactory
 from tests.privacy.stored import (
     ANNA,
     BERND,
@@ -191,9 +191,7 @@ def test_an_erasure_by_no_signed_in_person_is_logged_too(anna, caplog):
 
 
 def test_queued_messages_are_voided_open_promises_closed_and_links_die(anna, office):
-    queued = OutboxMessage.objects.create(
-        kind="reminder", dedupe_key="reminder:x", customer=anna, to_email=ANNA.email, language="de"
-    )
+    queued = OutboxMessageFactory(kind="reminder", status=MessageStatus.QUEUED, customer=anna, to_email=ANNA.email)
     secrets_before = (
         BookingInvitation.objects.get(customer=anna).nonce,
         WebRequest.objects.get(customer=anna).link_secret,
@@ -211,9 +209,7 @@ def test_queued_messages_are_voided_open_promises_closed_and_links_die(anna, off
 
 
 def test_a_mail_being_sent_during_the_erasure_is_not_written_back_when_the_worker_finishes(anna, office):
-    sending = OutboxMessage.objects.create(
-        kind="reminder", dedupe_key="reminder:y", customer=anna, to_email=ANNA.email, language="de"
-    )
+    sending = OutboxMessageFactory(kind="reminder", status=MessageStatus.QUEUED, customer=anna, to_email=ANNA.email)
     messages_claim(message_ids=[sending.pk])
     sending.refresh_from_db()
     assert sending.status == MessageStatus.SENDING
