@@ -222,12 +222,14 @@ def journal_data_forget(
     for pk, owner, data in entries.values_list("pk", "customer_id", "data").order_by("customer_id", "pk"):
         by_customer.setdefault(owner, []).append((pk, data))
     for owner, rows in by_customer.items():
+        changed = []
+        for pk, data in rows:
+            kept = {key: value for key, value in data.items() if key not in keys}
+            if any(data.get(key) is not None for key in keys):
+                kept[noted_as] = True
+            changed.append(JournalEntry(pk=pk, data=kept))
         with _erasure_sanctioned(owner):
-            for pk, data in rows:
-                kept = {key: value for key, value in data.items() if key not in keys}
-                if any(data.get(key) is not None for key in keys):
-                    kept[noted_as] = True
-                models.QuerySet.update(JournalEntry.objects.filter(pk=pk), data=kept)
+            _entries_rewrite(changed, fields=["data"])
     return sum(len(rows) for rows in by_customer.values())
 
 
@@ -239,11 +241,16 @@ def journal_entries_erase(*, customer_id: int, personal: Collection[str]) -> int
     `data` keeps only numbers, dates and codes, without any of the `personal` words (name, email, phone,
     street, matched case-insensitively). Only privacy.services.customer_erase calls this.
     """
-    entries = list(JournalEntry.objects.filter(customer_id=customer_id).values_list("pk", "data"))
+    entries = [
+        JournalEntry(pk=pk, summary="", data=shred(data or {}, personal=personal))
+        for pk, data in JournalEntry.objects.filter(customer_id=customer_id).values_list("pk", "data")
+    ]
     with _erasure_sanctioned(customer_id):
-        for pk, data in entries:
-            # The queryset's own update() refuses (the journal is append-only); this is the sanctioned path.
-            models.QuerySet.update(
-                JournalEntry.objects.filter(pk=pk), summary="", data=shred(data or {}, personal=personal)
-            )
+        _entries_rewrite(entries, fields=["summary", "data"])
     return len(entries)
+
+
+def _entries_rewrite(entries: list[JournalEntry], *, fields: list[str]) -> None:
+    """Write `fields` of `entries` in one statement (per batch). The journal's own queryset refuses every
+    update (append-only), so a plain one does it: only inside _erasure_sanctioned, which the triggers let by."""
+    models.QuerySet(JournalEntry).bulk_update(entries, fields)

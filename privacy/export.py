@@ -98,6 +98,13 @@ class CustomerExport:
 
 
 def customer_export_read(customer: Customer) -> CustomerExport:
+    # In her language, like the summary: the labels beside the codes and the journal's sentences are read
+    # here, and the office's language would leave her with words she may not read.
+    with translation.override(customer.preferred_language):
+        return _export_read(customer)
+
+
+def _export_read(customer: Customer) -> CustomerExport:
     export = CustomerExport(customer=customer)
     language = customer.preferred_language
     export.kinds["customer"] = [_row(customer, responsible_name=_person(customer.responsible))]
@@ -120,13 +127,12 @@ def customer_export_read(customer: Customer) -> CustomerExport:
         .select_related("technician")
         .order_by("at", "pk")
     ]
-    with translation.override(language):
-        export.kinds["journal"] = [
-            _row(entry, text=entry_text(entry), actor_name=_person(entry.actor))
-            for entry in JournalEntry.objects.filter(customer=customer)
-            .select_related("actor")
-            .order_by("occurred_at", "pk")
-        ]
+    export.kinds["journal"] = [
+        _row(entry, text=entry_text(entry), actor_name=_person(entry.actor))
+        for entry in JournalEntry.objects.filter(customer=customer)
+        .select_related("actor")
+        .order_by("occurred_at", "pk")
+    ]
     messages = []
     for message in OutboxMessage.objects.filter(customer=customer).order_by("created_at", "pk"):
         messages.append(_row(message, kind_label=message.kind_label(), **_mail_parts(message)))

@@ -139,7 +139,7 @@ def _admin_log_anonymise(logged: list[tuple[type[models.Model], list[int]]]) -> 
     messages may quote what was typed: every entry about the customer's records is renamed as the record is
     now and loses its message. Chosen by object, not by searching the text: a search misses the names she
     had before, and hits other customers on the same street. Django's table, so no app owns it."""
-    changed = 0
+    changed = []
     for model, pks in logged:
         if not pks:
             continue
@@ -149,9 +149,9 @@ def _admin_log_anonymise(logged: list[tuple[type[models.Model], list[int]]]) -> 
             obj = current.get(log.object_id)
             log.object_repr = str(obj)[:200] if obj is not None else ""
             log.change_message = json.dumps([])
-            log.save(update_fields=["object_repr", "change_message"])
-            changed += 1
-    return changed
+            changed.append(log)
+    LogEntry.objects.bulk_update(changed, ["object_repr", "change_message"])
+    return len(changed)
 
 
 @transaction.atomic

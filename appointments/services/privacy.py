@@ -33,12 +33,12 @@ def appointments_anonymise(*, customer_id: int) -> dict[str, int]:
     visits.update(site_street="", notes="", cancel_reason="", new_time_reason="", updated_at=timezone.now())
     attempts.update(note="", follow_up_note="", latitude=None, longitude=None, location_accuracy_m=None)
     _journal_locations_forget(customer_id=customer_id)
-    invitations = BookingInvitation.objects.filter(customer_id=customer_id)
-    counts["invitations"] = len(invitations)
+    invitations = list(BookingInvitation.objects.filter(customer_id=customer_id).only("pk"))
     for invitation in invitations:
         invitation.message = ""
         invitation.nonce = secrets.token_hex(32)
-        invitation.save(update_fields=["message", "nonce"])
+    BookingInvitation.objects.bulk_update(invitations, ["message", "nonce"])
+    counts["invitations"] = len(invitations)
     return counts
 
 

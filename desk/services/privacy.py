@@ -1,6 +1,5 @@
 """Personal data on the desk (requests, promises, feedback, mail that came in): erased on request."""
 
-import hashlib
 import operator
 import secrets
 from functools import reduce
@@ -70,38 +69,45 @@ def desk_anonymise(*, customer_id: int) -> dict[str, int]:
         "feedback": feedback.count(),
         "inbound_mails": len(mail_ids),
     }
-    for request_id in requests.values_list("pk", flat=True):
-        WebRequest.objects.filter(pk=request_id).update(
-            full_name="", email="", phone="", street="", about="", reachable_note="", link_secret=new_link_secret()
-        )
+    requests.update(full_name="", email="", phone="", street="", about="", reachable_note="")
+    _renew(requests, "link_secret", new_link_secret)
     promises.filter(state=PromiseState.OPEN).update(state=PromiseState.VOIDED, closed_at=now)
     promises.update(note="", closed_reason="")
     feedback.update(comment="", reply_text="", closed_reason="")
-    for request_id in FeedbackRequest.objects.filter(customer_id=customer_id).values_list("pk", flat=True):
-        FeedbackRequest.objects.filter(pk=request_id).update(secret=secrets.token_urlsafe(24))
-    for mail_id in mail_ids:
-        InboundMail.objects.filter(pk=mail_id).update(
-            status_reason="",
-            from_name="",
-            from_email="",
-            to="",
-            subject="",
-            message_id="",
-            # The old key was a hash of sender and Message-ID: a stand-in that names nothing.
-            dedupe_key=hashlib.sha256(f"erased-{mail_id}-{secrets.token_hex(8)}".encode()).hexdigest(),
-            in_reply_to="",
-            references="",
-            headers=[],
-            text="",
-            reply_text="",
-            html="",
-            raw_compressed=InboundMail.compress(b""),
-            bounce_recipient="",
-            bounce_message_id="",
-        )
+    _renew(FeedbackRequest.objects.filter(customer_id=customer_id), "secret", lambda: secrets.token_urlsafe(24))
+    # By id: the blanked senders would no longer find the unmatched mails.
+    erased_mails = InboundMail.objects.filter(pk__in=mail_ids)
+    erased_mails.update(
+        status_reason="",
+        from_name="",
+        from_email="",
+        to="",
+        subject="",
+        message_id="",
+        in_reply_to="",
+        references="",
+        headers=[],
+        text="",
+        reply_text="",
+        html="",
+        raw_compressed=InboundMail.compress(b""),
+        bounce_recipient="",
+        bounce_message_id="",
+    )
+    # The old key was a hash of sender and Message-ID: a random stand-in names nothing.
+    _renew(erased_mails, "dedupe_key", lambda: secrets.token_hex(32))
     attachments = InboundAttachment.objects.filter(mail_id__in=mail_ids)
     files = [(attachment.file.storage, attachment.file.name) for attachment in attachments if attachment.file]
     counts["attachments"] = attachments.update(name="", file="")
     # Deleted only once the erasure is committed: a rolled-back erasure must not have lost the files.
     transaction.on_commit(lambda: [storage.delete(name) for storage, name in files])
     return counts
+
+
+def _renew(rows, field: str, new) -> None:
+    """A new value of `new()` in `field` for each of `rows`, in one statement: one value shared by all would
+    tie them together (and a unique field refuses it)."""
+    changed = list(rows.only("pk"))
+    for row in changed:
+        setattr(row, field, new())
+    rows.model.objects.bulk_update(changed, [field])

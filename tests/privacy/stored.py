@@ -9,7 +9,6 @@ from email.message import EmailMessage
 from email.utils import make_msgid
 
 from django.contrib.admin.models import CHANGE, LogEntry
-from django.contrib.contenttypes.models import ContentType
 from django.db import connection
 from django.test import TestCase
 from django.utils import timezone
@@ -19,11 +18,11 @@ from customers.services import customer_update
 from desk.models import FeedbackRequest, WebRequest
 from desk.services import inbound_receive
 from journal.services import contact_record, journal_record
-from notifications.models import MessageStatus, OutboxMessage
 from tests.factories import (
     AppointmentFactory,
     CustomerFactory,
     FeedbackFactory,
+    OutboxMessageFactory,
     PromiseFactory,
     ServiceTypeFactory,
     VisitAttemptFactory,
@@ -154,15 +153,11 @@ def customer_with_everything(person: Person, *, office):
         message=f"Liebe {person.full_name}",
         expires_at=timezone.now() + timedelta(days=7),
     )
-    OutboxMessage.objects.create(
-        kind="confirmation",
-        status=MessageStatus.SENT,
-        dedupe_key=f"confirmation:{done.pk}:1",
+    OutboxMessageFactory(
         customer=customer,
         appointment=done,
         appointment_version=1,
         to_email=person.email,
-        language="de",
         subject=f"Ihr Termin, {person.full_name}",
         sent_at=timezone.now() - timedelta(days=4),
         sent_mime=zlib.compress(sent_mime(person, f"Ihr Termin, {person.full_name}")),
@@ -184,11 +179,15 @@ def customer_with_everything(person: Person, *, office):
     with TestCase.captureOnCommitCallbacks(execute=True):
         mail = inbound_receive(raw=inbound_mail(person, subject=f"Frage von {person.full_name}"), source="pipe")
     assert mail.customer_id == customer.pk
-    LogEntry.objects.log_actions(
-        user_id=office.pk, queryset=[customer], action_flag=CHANGE, change_message="[]", single_object=True
-    )
-    assert ContentType.objects.get_for_model(customer)
+    admin_changed(customer, by=office)
     return customer, attempt
+
+
+def admin_changed(obj, *, by, message: str = "[]") -> None:
+    """A change of `obj` in the admin's history, as the admin writes it."""
+    LogEntry.objects.log_actions(
+        user_id=by.pk, queryset=[obj], action_flag=CHANGE, change_message=message, single_object=True
+    )
 
 
 def web_request(person: Person, customer, *, about: str) -> WebRequest:

@@ -124,6 +124,17 @@ def test_the_summary_is_in_the_customers_language(client, office, anna):
     assert '<html lang="nl">' in summary and ANNA.full_name in summary
 
 
+def test_the_export_names_statuses_and_kinds_in_the_customers_language_not_the_offices(client, office, anna):
+    Customer.objects.filter(pk=anna.pk).update(preferred_language="nl")
+
+    archive = download(client, anna)
+    summary = archive.read("summary.html").decode()
+    visits = json.loads(archive.read("visits.json"))
+
+    assert "afgerond" in summary and "erledigt" not in summary
+    assert "afgerond" in {visit["status_label"] for visit in visits}
+
+
 def test_showing_the_export_page_records_nothing_and_the_download_records_who_exported(client, office, anna):
     entries = JournalEntry.objects.filter(customer=anna, action="customer.data_exported")
     page = client.get(reverse("admin:privacy_customer_export", args=[anna.pk]))

@@ -2,7 +2,7 @@
 
 import pytest
 from django.conf import settings
-from django.contrib.admin.models import CHANGE, LogEntry
+from django.contrib.admin.models import LogEntry
 from django.db import connection
 from django.utils import translation
 
@@ -17,10 +17,11 @@ from notifications.models import MessageStatus, OutboxMessage
 from notifications.services import message_mark_attempt_failed, message_mark_sent, messages_claim
 from privacy.models import Erasure, ErasureReason
 from privacy.services import PrivacyError, customer_erase
-from tests.factories import AppointmentFactory, CustomerFactory, FirmFactory, OfficeUserFactory
+from tests.factories import AppointmentFactory, CustomerFactory, FirmFactory, OfficeUserFactory, OutboxMessageFactory
 from tests.privacy.stored import (
     ANNA,
     BERND,
+    admin_changed,
     customer_near_someone_elses_mail,
     customer_who_wrote_from_other_addresses,
     customer_with_everything,
@@ -190,9 +191,7 @@ def test_an_erasure_by_no_signed_in_person_is_logged_too(anna, caplog):
 
 
 def test_queued_messages_are_voided_open_promises_closed_and_links_die(anna, office):
-    queued = OutboxMessage.objects.create(
-        kind="reminder", dedupe_key="reminder:x", customer=anna, to_email=ANNA.email, language="de"
-    )
+    queued = OutboxMessageFactory(kind="reminder", status=MessageStatus.QUEUED, customer=anna, to_email=ANNA.email)
     secrets_before = (
         BookingInvitation.objects.get(customer=anna).nonce,
         WebRequest.objects.get(customer=anna).link_secret,
@@ -210,9 +209,7 @@ def test_queued_messages_are_voided_open_promises_closed_and_links_die(anna, off
 
 
 def test_a_mail_being_sent_during_the_erasure_is_not_written_back_when_the_worker_finishes(anna, office):
-    sending = OutboxMessage.objects.create(
-        kind="reminder", dedupe_key="reminder:y", customer=anna, to_email=ANNA.email, language="de"
-    )
+    sending = OutboxMessageFactory(kind="reminder", status=MessageStatus.QUEUED, customer=anna, to_email=ANNA.email)
     messages_claim(message_ids=[sending.pk])
     sending.refresh_from_db()
     assert sending.status == MessageStatus.SENDING
@@ -238,22 +235,10 @@ def test_the_admin_history_of_her_records_loses_her_old_names_and_other_customer
     old_name = "Anna Mädchenname"
     customer_update(customer=anna, changes={"full_name": old_name}, actor=office)
     anna.refresh_from_db()
-    LogEntry.objects.log_actions(
-        user_id=office.pk,
-        queryset=[anna],
-        action_flag=CHANGE,
-        change_message=f"Name war {old_name}",
-        single_object=True,
-    )
+    admin_changed(anna, by=office, message=f"Name war {old_name}")
     customer_update(customer=anna, changes={"full_name": ANNA.full_name}, actor=office)
     neighbour = CustomerFactory(full_name="Carl Nachbar", street=ANNA.street)
-    LogEntry.objects.log_actions(
-        user_id=office.pk,
-        queryset=[neighbour],
-        action_flag=CHANGE,
-        change_message=f"Umgezogen in die {ANNA.street}",
-        single_object=True,
-    )
+    admin_changed(neighbour, by=office, message=f"Umgezogen in die {ANNA.street}")
     neighbours_history = list(LogEntry.objects.filter(object_id=str(neighbour.pk)).values())
 
     customer_erase(customer=anna, by=office, reason=ErasureReason.CUSTOMER_REQUEST)

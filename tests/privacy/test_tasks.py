@@ -16,9 +16,9 @@ from appointments.models import VisitAttempt
 from config.celery import app
 from journal.models import JournalEntry
 from journal.services import journal_record
-from notifications.models import MessageStatus, OutboxMessage
+from notifications.models import OutboxMessage
 from privacy.tasks import expire_door_locations, expire_message_bodies, expire_sign_in_records
-from tests.factories import CustomerFactory, VisitAttemptFactory
+from tests.factories import CustomerFactory, OutboxMessageFactory, VisitAttemptFactory
 from tests.journal.reading import as_read_in
 
 pytestmark = pytest.mark.django_db
@@ -31,13 +31,9 @@ def attempt_days_ago(days: float) -> VisitAttempt:
 
 
 def sent_days_ago(days: float, customer) -> OutboxMessage:
-    return OutboxMessage.objects.create(
+    return OutboxMessageFactory(
         kind="reminder",
-        status=MessageStatus.SENT,
-        dedupe_key=f"reminder:{days}",
         customer=customer,
-        to_email=customer.email,
-        language="de",
         subject="Erinnerung an Ihren Termin",
         sent_at=timezone.now() - timedelta(days=days),
         sent_mime=zlib.compress(b"Subject: Erinnerung\r\n\r\nBis morgen!"),
