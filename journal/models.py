@@ -2,7 +2,10 @@ from django.conf import settings
 from django.core.serializers.json import DjangoJSONEncoder
 from django.db import models
 from django.utils import timezone
+from django.utils.formats import date_format
 from django.utils.translation import gettext_lazy as _
+
+from journal.rendering import action_label
 
 
 class Channel(models.TextChoices):
@@ -74,7 +77,9 @@ class JournalEntry(models.Model):
         ]
 
     def __str__(self):
-        return f"{self.occurred_at:%Y-%m-%d %H:%M} {self.action}"
+        # Shown where a record links to its entry (a promise's "promised in"): the office's time and words.
+        when = date_format(timezone.localtime(self.occurred_at), "SHORT_DATETIME_FORMAT")
+        return f"{when} · {action_label(self.action)}"
 
     def save(self, *args, **kwargs):
         if self.pk is not None and not self._state.adding:

@@ -17,6 +17,7 @@ from django.db.models import Model
 from django.template.loader import render_to_string
 from django.utils import timezone, translation
 from django.utils.translation import gettext_lazy as _
+from django.utils.translation import pgettext_lazy
 
 from appointments.models import Appointment, BookingInvitation, VisitAttempt
 from customers.models import Customer
@@ -40,7 +41,8 @@ KINDS = {
     "promises": _("promises"),
     "requests": _("website requests"),
     "inbound_mails": _("mails received"),
-    "feedback": _("feedback"),
+    # The list's word (German "Rückmeldungen"), as the other kinds are plurals; see Feedback.Meta.
+    "feedback": pgettext_lazy("plural", "feedback"),
 }
 # Kept in memory up to this size, then on disk: attachments may add up to many megabytes.
 SPOOL_BYTES = 8 * 1024 * 1024

@@ -460,3 +460,20 @@ def test_a_password_alone_does_not_learn_that_mail_is_failing(client, boss):
 
     assert "outbox-alert" not in code_page and "could not be sent" not in code_page
     assert "outbox-alert" in security_page
+
+
+@pytest.mark.parametrize(
+    ("language", "said"),
+    [
+        ("en", "No recovery codes are left."),
+        ("de", "Es sind keine Wiederherstellungscodes mehr übrig."),
+        ("nl", "Er zijn geen herstelcodes meer over."),
+    ],
+)
+def test_the_security_page_says_no_codes_are_left_rather_than_counting_zero(client, boss, language, said):
+    TOTPDeviceFactory(user=boss)
+    client.force_login(boss)
+
+    page = client.get(reverse("accounts:security"), HTTP_ACCEPT_LANGUAGE=language).content.decode()
+
+    assert said in page and ">0 " not in page

@@ -275,6 +275,8 @@ def test_asking_for_email_instead_on_the_page(client, web_request):
     page = client.get(response.url).content.decode()
     assert "we will answer you by email instead" in page
     assert Promise.objects.get(state=PromiseState.OPEN).kind == "send_information"
+    # No call any more: the page is about the request, not "Your call".
+    assert '<h1 class="h3">Your request</h1>' in page and "Your call" not in page
 
 
 def test_the_call_page_is_never_framed(client, web_request, settings):

@@ -1,5 +1,8 @@
 """Entries are shown as sentences in the reader's language, built by the renderer their app registered."""
 
+from datetime import datetime
+from zoneinfo import ZoneInfo
+
 import pytest
 from django.db import connection
 from django.test.utils import CaptureQueriesContext
@@ -148,3 +151,15 @@ def test_the_visits_page_shows_what_the_journal_holds_about_that_visit_only(admi
 
     assert "Zu diesem." in page
     assert "Zum anderen." not in page
+
+
+def test_an_entry_named_where_a_record_links_to_it_reads_in_local_time_and_the_readers_words(registry):
+    # As a promise's change page shows the entry it was promised in.
+    register_action("test.greeted", label=gettext_lazy("customer"))
+    at = datetime(2026, 11, 30, 15, 10, tzinfo=ZoneInfo("UTC"))
+    entry = journal_record(customer=CustomerFactory(), action="test.greeted", occurred_at=at)
+
+    with translation.override("de"):
+        assert str(entry) == "30.11.2026 16:10 · Kunde"
+    with translation.override("nl"):
+        assert "16:10" in str(entry) and str(entry).endswith(" · klant") and "test.greeted" not in str(entry)

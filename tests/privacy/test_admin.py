@@ -227,6 +227,14 @@ def test_the_office_reads_the_export_and_erasure_pages_in_its_language(client, o
     assert english_on(wrong.content.decode()) == []
 
 
+def test_the_export_page_names_every_kind_of_record_in_the_plural(client, office, anna):
+    url = reverse("admin:privacy_customer_export", args=[anna.pk])
+    page = client.get(url, headers={"accept-language": "de"}).content.decode()
+
+    # Feedback as the other kinds: "Zusagen", "Termine", not the one "Rückmeldung".
+    assert "<td>Rückmeldungen</td>" in page and "<td>Rückmeldung</td>" not in page
+
+
 def test_the_export_page_counts_the_mails_and_files_only_where_there_are_some(client, office, anna):
     def page(customer):
         url = reverse("admin:privacy_customer_export", args=[customer.pk])
